@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test install dev migrate demo lint format bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) -m data_access.migrate
+
+run: migrate
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+test: dev
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+demo: install
+	$(PY) -m data_access.demo $(DEMO_ARGS)
+
+lint: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) bench/import_export.py
+	$(PY) bench/ticket_list.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

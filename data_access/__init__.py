@@ -1,0 +1,1 @@
+"""Data access: models, engine factory and per-domain queries/commands."""

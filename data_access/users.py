@@ -1,0 +1,130 @@
+"""Users: argon2 password hashes, log-in with lock-out after repeated failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data_access.models import User
+from rules.access import LOCK_MINUTES, MAX_FAILED_LOGINS, Role
+
+_hasher = PasswordHasher()
+
+
+class LoginLocked(Exception):
+    def __init__(self, minutes: int):
+        super().__init__(minutes)
+        self.minutes = minutes
+
+
+class LoginInactive(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    region: str | None
+    demo_password: bool
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str | None = None,
+    region: str | None = None,
+    demo_password: bool = False,
+) -> User:
+    user = User(
+        username=username.strip(),
+        display_name=(display_name or username).strip(),
+        role=str(Role(role)),
+        region=region,
+        password_hash=hash_password(password),
+        demo_password=demo_password,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _current(user: User) -> CurrentUser:
+    return CurrentUser(
+        user.id, user.username, user.display_name, user.role, user.region, user.demo_password
+    )
+
+
+def authenticate(
+    session: Session, username: str, password: str, now: dt.datetime
+) -> CurrentUser | None:
+    """Check a log-in inside the caller's write transaction.
+
+    Returns the user, or None for a wrong name/password; raises LoginLocked while
+    the account is locked after MAX_FAILED_LOGINS failures, LoginInactive when
+    disabled. Failures are counted even when the password is then right.
+    """
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        # Spend the same time as a real check so names cannot be probed by timing.
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if user.locked_until and user.locked_until > now:
+        raise LoginLocked(max(1, int((user.locked_until - now).total_seconds() // 60) + 1))
+    if not verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        return None
+    if not user.is_active:
+        raise LoginInactive()
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return _current(user)
+
+
+def change_password(session: Session, user_id: int, current: str, new: str) -> bool:
+    user = session.get(User, user_id)
+    if user is None or not verify_password(user.password_hash, current):
+        return False
+    user.password_hash = hash_password(new)
+    user.demo_password = False
+    return True
+
+
+def engineers(session: Session, region: str | None = None) -> list[CurrentUser]:
+    stmt = select(User).where(User.role == Role.ENGINEER, User.is_active.is_(True))
+    if region:
+        stmt = stmt.where(User.region == region)
+    return [_current(u) for u in session.scalars(stmt.order_by(User.display_name))]
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")

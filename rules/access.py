@@ -1,0 +1,100 @@
+"""Roles and what each may see and change.
+
+The navigation shows a role only its pages, and every page checks again with
+:func:`can_view`, so typing a page's URL does not bypass the menu.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    AGENT = "agent"
+    ENGINEER = "engineer"
+    PARTS_KEEPER = "parts_keeper"
+    TRAINER = "trainer"
+    QUALITY = "quality"
+
+
+class Page(StrEnum):
+    DASHBOARD = "dashboard"
+    CUSTOMERS = "customers"
+    TICKETS = "tickets"
+    MAINTENANCE = "maintenance"
+    PARTS = "parts"
+    COMPLAINTS = "complaints"
+    FOLLOWUPS = "followups"
+    TRAINING = "training"
+    FEES = "fees"
+    SETTINGS = "settings"
+
+
+R = Role
+ALL = frozenset(Role)
+
+# page → roles that may open it
+VIEW: dict[Page, frozenset[Role]] = {
+    Page.DASHBOARD: frozenset({R.ADMIN, R.MANAGER, R.QUALITY, R.AGENT}),
+    Page.CUSTOMERS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER, R.QUALITY, R.TRAINER}),
+    Page.TICKETS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER, R.QUALITY, R.PARTS_KEEPER}),
+    Page.MAINTENANCE: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
+    Page.PARTS: frozenset({R.ADMIN, R.MANAGER, R.PARTS_KEEPER, R.ENGINEER}),
+    Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
+    Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
+    Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
+    Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    Page.SETTINGS: frozenset({R.ADMIN}),
+}
+
+# page → roles that may change its data (a subset of VIEW)
+EDIT: dict[Page, frozenset[Role]] = {
+    Page.DASHBOARD: frozenset(),
+    Page.CUSTOMERS: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    Page.TICKETS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
+    Page.MAINTENANCE: frozenset({R.ADMIN, R.MANAGER, R.ENGINEER}),
+    Page.PARTS: frozenset({R.ADMIN, R.MANAGER, R.PARTS_KEEPER}),
+    Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
+    Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
+    Page.FEES: frozenset({R.ADMIN, R.MANAGER}),
+    Page.SETTINGS: frozenset({R.ADMIN}),
+}
+
+# import register → page whose edit right it needs
+REGISTER_PAGE: dict[str, Page] = {
+    "customers": Page.CUSTOMERS,
+    "devices": Page.CUSTOMERS,
+    "tickets": Page.TICKETS,
+    "plans": Page.MAINTENANCE,
+    "parts": Page.PARTS,
+    "complaints": Page.COMPLAINTS,
+    "followups": Page.FOLLOWUPS,
+    "training": Page.TRAINING,
+    "fees": Page.FEES,
+}
+
+
+def can_view(role: str | None, page: Page | str) -> bool:
+    return role in VIEW.get(Page(page), ()) if role else False
+
+
+def can_edit(role: str | None, page: Page | str) -> bool:
+    return role in EDIT.get(Page(page), ()) if role else False
+
+
+def can_import(role: str | None, register: str) -> bool:
+    page = REGISTER_PAGE.get(register)
+    return page is not None and can_edit(role, page)
+
+
+def pages_for(role: str | None) -> list[Page]:
+    return [p for p in Page if can_view(role, p)]
+
+
+# log-in throttling
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 10

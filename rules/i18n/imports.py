@@ -1,0 +1,3 @@
+"""Messages of the Excel import/export engine (imports/)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Messages of the service-ticket domain."""
+
+MESSAGES: dict[str, tuple[str, str]] = {}

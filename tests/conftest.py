@@ -1,0 +1,105 @@
+"""Shared fixtures: migrated databases on SQLite and PostgreSQL.
+
+``db_engine`` is parametrized over both back-ends. PostgreSQL comes from
+``TEST_DATABASE_URL``; without it those cases skip with the reason printed, and with
+``REQUIRE_ALL_TESTS=1`` (set by ``.ci/run``) they fail instead.
+Each pytest-xdist worker gets its own PostgreSQL schema.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from data_access import db
+from data_access.migrate import upgrade
+from data_access.models import Base
+
+REQUIRE_ALL = os.environ.get("REQUIRE_ALL_TESTS") == "1"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def missing(reason: str) -> None:
+    """Skip with a printed reason, or fail when the run must prove everything."""
+    if REQUIRE_ALL:
+        pytest.fail(f"required test could not run: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file; each test gets a copy (migrating once is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def pg_engine_session() -> Iterator[Engine]:
+    if not PG_URL:
+        yield None  # type: ignore[misc]
+        return
+    schema = f"t_{_worker()}"
+    admin = db.make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = db.make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_pg(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_engine(request, tmp_path, sqlite_template) -> Iterator[Engine]:
+    """A migrated, empty database on each back-end."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        engine = db.make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("pg_engine_session")
+    if engine is None:
+        missing("TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    _truncate_pg(engine)
+    yield engine
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path, sqlite_template) -> Iterator[Engine]:
+    """A migrated SQLite database only (for tests that do not depend on the back-end)."""
+    path = tmp_path / "test.db"
+    shutil.copy(sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template) -> str:
+    path = tmp_path / "app.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
