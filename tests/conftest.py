@@ -53,7 +53,8 @@ def pg_engine_session() -> Iterator[Engine]:
     if not PG_URL:
         yield None  # type: ignore[misc]
         return
-    schema = f"t_{_worker()}"
+    # unique per process: parallel runs on one server must not share tables
+    schema = f"t_{_worker()}_{os.getpid()}"
     admin = db.make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -63,6 +64,10 @@ def pg_engine_session() -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+    admin = db.make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def _truncate_pg(engine: Engine) -> None:
