@@ -1,3 +1,187 @@
+"""Aftersales Desk: log-in, language, role → st.navigation(...).run(); nothing else."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
 import streamlit as st
 
-st.write("placeholder")
+from data_access import db
+from data_access.users import (
+    LoginInactive,
+    LoginLocked,
+    authenticate,
+    change_password,
+    count_users,
+    create_user,
+    demo_password_in_use,
+)
+from pages.common import LANG_KEY, USER_KEY, current_user, get_engine, guarded, lang, now, tr
+from rules.access import MIN_PASSWORD_LENGTH, Page, Role, pages_for
+from rules.i18n import LANGS
+
+SECTIONS: dict[str, tuple[Page, ...]] = {
+    "nav.section.overview": (Page.DASHBOARD,),
+    "nav.section.service": (Page.TICKETS, Page.MAINTENANCE, Page.COMPLAINTS, Page.FOLLOWUPS),
+    "nav.section.resources": (Page.CUSTOMERS, Page.PARTS, Page.TRAINING, Page.FEES),
+    "nav.section.admin": (Page.SETTINGS,),
+}
+ICONS = {
+    Page.DASHBOARD: ":material/monitoring:",
+    Page.CUSTOMERS: ":material/business:",
+    Page.TICKETS: ":material/build:",
+    Page.MAINTENANCE: ":material/event_repeat:",
+    Page.PARTS: ":material/inventory_2:",
+    Page.COMPLAINTS: ":material/report:",
+    Page.FOLLOWUPS: ":material/call:",
+    Page.TRAINING: ":material/school:",
+    Page.FEES: ":material/payments:",
+    Page.SETTINGS: ":material/settings:",
+}
+# failed attempts in one browser session before it must wait (the account lock-out
+# in data_access.users covers attempts spread over many sessions)
+SESSION_FAILS_BEFORE_DELAY = 3
+
+
+def language_switch() -> None:
+    st.sidebar.radio(
+        tr("lang.label"),
+        LANGS,
+        format_func=lambda code: {"zh": "中文", "en": "English"}[code],
+        horizontal=True,
+        key=LANG_KEY,
+    )
+
+
+def first_start_form() -> None:
+    st.title(tr("setup.title"))
+    st.info(tr("setup.intro"))
+    with st.form("app.setup"):
+        username = st.text_input(tr("login.username"), value="admin")
+        name = st.text_input(tr("setup.display_name"))
+        password = st.text_input(tr("login.password"), type="password")
+        password2 = st.text_input(tr("setup.password2"), type="password")
+        submitted = st.form_submit_button(tr("setup.submit"), type="primary")
+    if not submitted:
+        return
+    if len(password) < MIN_PASSWORD_LENGTH:
+        st.error(tr("setup.weak"))
+    elif password != password2:
+        st.error(tr("setup.mismatch"))
+    else:
+        with db.write(get_engine()) as session:
+            if count_users(session) == 0:  # a second browser may have been quicker
+                create_user(session, username, password, Role.ADMIN, name or username)
+        st.success(tr("setup.done"))
+        st.rerun()
+
+
+def login_form() -> None:
+    st.title(tr("app.title"))
+    st.caption(tr("app.tagline"))
+    with st.form("app.login"):
+        username = st.text_input(tr("login.username"))
+        password = st.text_input(tr("login.password"), type="password")
+        submitted = st.form_submit_button(tr("login.submit"), type="primary")
+    if st.session_state.get("app.demo_hint"):
+        st.caption(tr("login.demo_hint"))
+    if not submitted:
+        return
+    fails = st.session_state.get("app.login_fails", 0)
+    if fails >= SESSION_FAILS_BEFORE_DELAY:
+        time.sleep(min(2 ** (fails - SESSION_FAILS_BEFORE_DELAY), 8))
+    try:
+        with db.write(get_engine()) as session:
+            user = authenticate(session, username, password, now())
+    except LoginLocked as exc:
+        st.error(tr("login.locked", minutes=exc.minutes))
+        return
+    except LoginInactive:
+        st.error(tr("login.inactive"))
+        return
+    if user is None:
+        st.session_state["app.login_fails"] = fails + 1
+        st.error(tr("login.failed"))
+        return
+    st.session_state["app.login_fails"] = 0
+    st.session_state[USER_KEY] = user
+    st.rerun()
+
+
+def account_box() -> None:
+    user = current_user()
+    st.sidebar.caption(
+        tr("login.signed_in_as", name=user.display_name, role=tr(f"role.{user.role}"))
+    )
+    if user.demo_password:
+        st.sidebar.warning(tr("login.demo_warning"))
+    with st.sidebar.expander(tr("password.change")):
+        with st.form("app.password"):
+            current = st.text_input(tr("password.current"), type="password")
+            new = st.text_input(tr("password.new"), type="password")
+            new2 = st.text_input(tr("setup.password2"), type="password")
+            ok = st.form_submit_button(tr("ui.save"))
+        if ok:
+            if len(new) < MIN_PASSWORD_LENGTH:
+                st.error(tr("setup.weak"))
+            elif new != new2:
+                st.error(tr("setup.mismatch"))
+            else:
+                with db.write(get_engine()) as session:
+                    changed = change_password(session, user.id, current, new)
+                if changed:
+                    st.session_state[USER_KEY] = replace(user, demo_password=False)
+                    st.success(tr("password.changed"))
+                else:
+                    st.error(tr("password.wrong_current"))
+    st.sidebar.button(tr("login.logout"), key="app.logout", on_click=logout)
+
+
+def logout() -> None:
+    """Forget everything of this session but its language."""
+    for key in list(st.session_state):
+        if key != LANG_KEY:
+            del st.session_state[key]
+
+
+def navigation() -> st.navigation:
+    allowed = set(pages_for(current_user().role))
+    sections = {}
+    for section, pages in SECTIONS.items():
+        entries = [
+            st.Page(f"pages/{page}.py", title=tr(f"page.{page}"), icon=ICONS[page], url_path=page)
+            for page in pages
+            if page in allowed
+        ]
+        if entries:
+            sections[tr(section)] = entries
+    return st.navigation(sections, expanded=True)
+
+
+def main() -> None:
+    st.set_page_config(
+        page_title=tr("app.title"), page_icon=":material/support_agent:", layout="wide"
+    )
+    st.session_state.setdefault(LANG_KEY, lang())
+    language_switch()
+    if current_user() is None:
+        with guarded():
+            with db.read(get_engine()) as session:
+                users = count_users(session)
+            if users == 0:
+                first_start_form()
+            else:
+                st.session_state["app.demo_hint"] = _demo_users_present()
+                login_form()
+        return
+    account_box()
+    navigation().run()
+
+
+def _demo_users_present() -> bool:
+    with db.read(get_engine()) as session:
+        return demo_password_in_use(session)
+
+
+main()

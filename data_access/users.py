@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from data_access.models import User
 from rules.access import LOCK_MINUTES, MAX_FAILED_LOGINS, Role
@@ -120,6 +121,12 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> b
     return True
 
 
+def demo_password_in_use(session: Session) -> bool:
+    """True while any active account still has the published demo password."""
+    stmt = select(func.count(User.id)).where(User.demo_password.is_(True), User.is_active.is_(True))
+    return bool(session.scalar(stmt))
+
+
 def engineers(session: Session, region: str | None = None) -> list[CurrentUser]:
     stmt = select(User).where(User.role == Role.ENGINEER, User.is_active.is_(True))
     if region:
@@ -128,3 +135,49 @@ def engineers(session: Session, region: str | None = None) -> list[CurrentUser]:
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def list_users(session: Session) -> list[dict]:
+    rows = session.scalars(select(User).order_by(User.role, User.username))
+    return [
+        {
+            "id": u.id,
+            "version": u.version,
+            "username": u.username,
+            "display_name": u.display_name,
+            "role": u.role,
+            "region": u.region,
+            "is_active": u.is_active,
+            "demo_password": u.demo_password,
+            "last_login_at": u.last_login_at,
+        }
+        for u in rows
+    ]
+
+
+def update_user(
+    session: Session, user_id: int, version: int, *, role: str, region: str | None, is_active: bool
+) -> None:
+    """Change a user's role, region or active flag; a stale version raises StaleDataError."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(user_id)
+    if user.version != version:
+        raise StaleDataError(f"user {user.username}")
+    user.role = str(Role(role))
+    user.region = region or None
+    user.is_active = is_active
+
+
+def reset_password(session: Session, user_id: int, new_password: str) -> None:
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(user_id)
+    user.password_hash = hash_password(new_password)
+    user.demo_password = False
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def username_taken(session: Session, username: str) -> bool:
+    return session.scalar(select(func.count(User.id)).where(User.username == username.strip())) > 0

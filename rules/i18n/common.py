@@ -134,4 +134,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "仍被其他记录引用，不能删除",
         "Still referred to by other records; cannot delete",
     ),
+    # settings page
+    "settings.tab.users": ("用户与角色", "Users & roles"),
+    "settings.add_user": ("新增用户", "Add user"),
+    "settings.username_taken": ("用户名已存在：{value}", "Username already exists: {value}"),
+    "settings.user_added": ("已新增用户 {value}。", "User {value} added."),
+    "settings.role": ("角色", "Role"),
+    "settings.region": ("区域", "Region"),
+    "settings.active": ("启用", "Active"),
+    "settings.demo_password": ("演示密码", "Demo password"),
+    "settings.last_login": ("最近登录", "Last log-in"),
+    "settings.display_name": ("姓名", "Name"),
+    "settings.reset_password": ("重置密码", "Reset password"),
+    "settings.password_reset": ("已重置 {value} 的密码。", "Password of {value} reset."),
+    "settings.pick_user": ("选择用户", "User"),
 }

@@ -1,0 +1,1 @@
+"""Streamlit pages, registered explicitly by app.py through st.navigation."""

@@ -1,0 +1,157 @@
+"""What every page shares: the cached engine, the signed-in user, the language,
+the role check, and the guard that keeps tracebacks away from users.
+
+Not a page itself: ``st.navigation`` registers pages explicitly, so modules in
+``pages/`` are only run when ``app.py`` lists them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from data_access import db
+from data_access.users import CurrentUser
+from rules.access import Page, can_edit, can_view
+from rules.fields import Field, Kind, Problem
+from rules.i18n import DEFAULT_LANG, t
+
+log = logging.getLogger("aftersales")
+
+USER_KEY = "user"
+LANG_KEY = "lang"
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    engine = db.make_engine(url)
+    return engine
+
+
+def get_engine() -> Engine:
+    """The one engine of this process for the configured database (made once)."""
+    return _engine(db.database_url())
+
+
+def lang() -> str:
+    return st.session_state.get(LANG_KEY, DEFAULT_LANG)
+
+
+def tr(key: str, **params: Any) -> str:
+    """``t`` in the session's language."""
+    return t(key, lang(), **params)
+
+
+def current_user() -> CurrentUser | None:
+    return st.session_state.get(USER_KEY)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def require(page: Page) -> tuple[CurrentUser, str, bool]:
+    """Stop the page unless the signed-in user's role may view it.
+
+    Returns (user, language, may_edit). The menu already hides pages a role may
+    not use; this check stops a typed URL from bypassing it.
+    """
+    user = current_user()
+    if user is None or not can_view(user.role, page):
+        st.error(tr("page.forbidden"))
+        st.stop()
+    st.title(tr(f"page.{page}"))
+    return user, lang(), can_edit(user.role, page)
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Show an unexpected error as a short message with a reference, never a traceback.
+
+    The full traceback goes to the server log under the same reference, so the bug is
+    not hidden from whoever runs the app.
+    """
+    try:
+        yield
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("unexpected error ref=%s", ref)
+        st.error(tr("ui.unexpected", ref=ref))
+
+
+def not_built(page: Page) -> None:
+    """A domain page whose data model exists but whose screens do not yet."""
+    require(page)
+    st.info(tr("page.not_built"))
+
+
+# ---------------------------------------------------------------- grid helpers
+def column_config(fields: tuple[Field, ...], language: str, editable: bool) -> dict[str, Any]:
+    """`st.column_config` built from the field specs (the one description of a field)."""
+    config: dict[str, Any] = {"id": None, "version": None}
+    for f in fields:
+        common = {
+            "label": f.label(language) + (" *" if f.required else ""),
+            "help": f.help(language) or None,
+            "disabled": (not editable) or f.computed,
+            "required": f.required and not f.computed,
+        }
+        match f.kind:
+            case Kind.ENUM:
+                config[f.name] = st.column_config.SelectboxColumn(
+                    options=[o.value for o in f.options],
+                    format_func=_option_formatter(f, language),
+                    **common,
+                )
+            case Kind.DATE:
+                config[f.name] = st.column_config.DateColumn(format="YYYY-MM-DD", **common)
+            case Kind.DATETIME:
+                config[f.name] = st.column_config.DatetimeColumn(
+                    format="YYYY-MM-DD HH:mm", **common
+                )
+            case Kind.BOOL:
+                config[f.name] = st.column_config.CheckboxColumn(**common)
+            case Kind.INT:
+                config[f.name] = st.column_config.NumberColumn(step=1, **common)
+            case Kind.DECIMAL | Kind.MONEY:
+                config[f.name] = st.column_config.NumberColumn(format="%.2f", **common)
+            case _:
+                config[f.name] = st.column_config.TextColumn(max_chars=f.max_len, **common)
+    return config
+
+
+def _option_formatter(f: Field, language: str) -> Callable[[Any], str]:
+    return lambda value: f.option_label(value, language)
+
+
+def show_problems(problems: list[Problem], labels: dict[str, str], language: str) -> None:
+    """Every problem by row and column, in one table."""
+    st.error(tr("ui.errors_title", n=len(problems)))
+    st.dataframe(
+        [
+            {
+                tr("ui.row"): "" if p.row is None else p.row,
+                tr("ui.column"): labels.get(p.field or "", p.field or ""),
+                tr("ui.value"): "" if p.value is None else str(p.value),
+                tr("ui.message"): p.message(language),
+            }
+            for p in problems
+        ],
+        hide_index=True,
+    )
+
+
+def pager(key: str, total: int, page_size: int) -> int:
+    """A page-number input; returns the 1-based page (paging itself is done in SQL)."""
+    pages = max(1, math.ceil(total / page_size))
+    page = st.number_input(tr("ui.page"), 1, pages, 1, key=key)
+    st.caption(tr("ui.page_of", page=page, pages=pages, total=total))
+    return int(page)

@@ -1,0 +1,42 @@
+"""AppTest helpers: a migrated SQLite database with users, and a signed-in app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_access import db
+from data_access.users import create_user
+from rules.access import Role
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture
+def app_db(sqlite_url, monkeypatch):
+    """DATABASE_URL → a migrated SQLite file holding one user per role."""
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    engine = db.make_engine(sqlite_url)
+    with db.write(engine) as session:
+        for role in Role:
+            create_user(session, role.value, PASSWORD, role, f"{role.value} user", region="华东")
+    yield engine
+    engine.dispose()
+
+
+def login(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    return at.run()
+
+
+def signed_in(username: str, lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["lang"] = lang
+    at.run()
+    return login(at, username)
