@@ -1,6 +1,103 @@
-"""Dashboard page: the data model exists; the screens are not built yet."""
+"""Service KPI dashboard: the figures managers are judged on, computed in SQL."""
 
-from pages.common import not_built
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from data_access import db
+from data_access.dashboard import by_priority, kpis, status_counts, weekly_volume
+from pages.common import get_engine, guarded, now, require, tr, tr_or
 from rules.access import Page
+from rules.dashboard import KPIS, REVIEW_SATISFACTION_BELOW, Direction, Kpi
+from rules.tickets import Priority, Status
 
-not_built(Page.DASHBOARD)
+
+def fmt(kpi: Kpi, value: float | None) -> str:
+    if value is None:
+        return tr("dashboard.no_data")
+    match kpi.unit:
+        case "%":
+            return f"{value:.1f}%"
+        case "count":
+            return f"{int(value):,}"
+        case "score":
+            return f"{value:.2f}"
+        case _:
+            return f"{value:,.1f}"
+
+
+def target_text(kpi: Kpi, value: float | None) -> str | None:
+    if kpi.target is None:
+        return None
+    op = "≤" if kpi.direction is Direction.AT_MOST else "≥"
+    met = kpi.met(value)
+    verdict = "" if met is None else " · " + tr("dashboard.met" if met else "dashboard.missed")
+    return tr("dashboard.target", op=op, target=kpi.target) + verdict
+
+
+def main() -> None:
+    require(Page.DASHBOARD)
+    today = now().date()
+    period = st.date_input(
+        tr("dashboard.period"), (today - dt.timedelta(days=90), today), key="dashboard.period"
+    )
+    if not isinstance(period, tuple) or len(period) != 2:
+        st.stop()
+    start = dt.datetime.combine(period[0], dt.time())
+    end = dt.datetime.combine(period[1] + dt.timedelta(days=1), dt.time())
+    with guarded(), db.read(get_engine()) as session:
+        figures = kpis(session, start, end, now())
+        priorities = by_priority(session, start, end)
+        statuses = status_counts(session)
+        volume = weekly_volume(session, start, end)
+    cols = st.columns(4)
+    for i, kpi in enumerate(KPIS):
+        value = figures.get(kpi.key)
+        cols[i % 4].metric(
+            tr(f"kpi.{kpi.key}"), fmt(kpi, value), help=target_text(kpi, value), border=True
+        )
+    rate = figures.get("satisfaction_rate")
+    if rate is not None and rate < REVIEW_SATISFACTION_BELOW:
+        st.warning(tr("dashboard.review", value=rate))
+    left, right = st.columns(2)
+    with left:
+        st.subheader(tr("dashboard.by_priority"))
+        order = {p.value: i for i, p in enumerate(Priority)}
+        frame = pd.DataFrame(sorted(priorities, key=lambda r: order.get(r["priority"], 99)))
+        if not frame.empty:
+            frame["priority"] = [tr_or(f"tickets.priority.{p}", p) for p in frame["priority"]]
+            frame.columns = [tr(f"dashboard.col.{c}") for c in frame.columns]
+        st.dataframe(frame, hide_index=True)
+        st.subheader(tr("dashboard.status_counts"))
+        status_frame = pd.DataFrame(
+            [
+                {"status": tr_or(f"tickets.status.{s}", s.value), "count": statuses.get(s.value, 0)}
+                for s in Status
+            ]
+        )
+        st.altair_chart(
+            alt.Chart(status_frame)
+            .mark_bar()
+            .encode(
+                x=alt.X("count:Q", title=tr("dashboard.col.count")),
+                y=alt.Y("status:N", sort=None, title=tr("dashboard.col.status")),
+            ),
+        )
+    with right:
+        st.subheader(tr("dashboard.volume"))
+        if volume:
+            st.altair_chart(
+                alt.Chart(pd.DataFrame(volume))
+                .mark_area(opacity=0.6)
+                .encode(
+                    x=alt.X("day:T", title=tr("dashboard.col.day")),
+                    y=alt.Y("count:Q", title=tr("dashboard.col.count")),
+                ),
+            )
+
+
+main()
