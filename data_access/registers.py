@@ -1,0 +1,849 @@
+"""The one write path for register rows (customers, devices, …).
+
+Both the page editors and the Excel importer go through here: rows are validated by
+the field specs (``rules/``), references resolve by natural key in one query per
+referenced register, duplicate keys are checked within the batch and against the
+database, and writes are Core statements (executemany), never row-by-row ORM.
+
+A new register plugs in with a field spec in ``rules/`` and one :class:`Adapter`
+entry in :data:`ADAPTERS`; nothing else here changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from data_access.models import AuditLog, Base, Customer, Device, ProductModel, Setting, User
+from rules.customers import (
+    CUSTOMERS,
+    DEVICES,
+    EXPIRING_DAYS_DEFAULT,
+    WARRANTY_MONTHS_DEFAULT,
+    ContractStatus,
+    WarrantyStatus,
+    contract_status,
+    default_warranty_end,
+    warranty_status,
+)
+from rules.fields import Field, Kind, Problem, Register, validate_row
+
+IN_CHUNK = 5000  # values per IN (...) list: well under SQLite's 32766 variables
+
+
+class ConflictError(Exception):
+    """A row was changed by someone else since it was read (stale ``version``)."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+class UnknownRegister(KeyError):
+    """No adapter for this register (not built yet)."""
+
+
+@dataclass(frozen=True)
+class RowProblem(Problem):
+    """A :class:`Problem` that also says which list its ``row`` indexes."""
+
+    kind: str = ""  # insert | update | delete
+
+
+@dataclass(frozen=True)
+class RefTarget:
+    """How a REF field finds its row: the natural key first, then unique fallbacks."""
+
+    model: type
+    keys: tuple[str, ...]
+    extra: tuple[str, ...] = ()  # further columns callers need (e.g. warranty months)
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__
+
+
+REF_TARGETS: dict[str, RefTarget] = {
+    "customers": RefTarget(Customer, ("code", "name")),
+    "product_models": RefTarget(ProductModel, ("code", "name"), ("warranty_months",)),
+    "devices": RefTarget(Device, ("serial_no",)),
+}
+
+Derive = Callable[[dict[str, Any], Mapping[str, Mapping[str, Any] | None]], None]
+Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]
+ComputedFilter = Callable[[Table, Any, dt.date], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """Binds a register spec to its table."""
+
+    register: Register
+    model: type
+    key_column: str
+    # clean values → derived values before writing (defaults that need a referenced row)
+    derive: Derive | None = None
+    # display-only values computed from the stored row and today's date
+    computed: Computed | None = None
+    # SQL filters for computed fields: field name → (table, wanted value, today) → clause
+    computed_filters: Mapping[str, ComputedFilter] = field(default_factory=dict)
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__
+
+    @property
+    def name(self) -> str:
+        return self.register.name
+
+    def column(self, f: Field) -> str:
+        """The table column that stores field ``f`` (REF → ``<name>_id``)."""
+        return f"{f.name}_id" if f.kind is Kind.REF else f.name
+
+    def stored_fields(self) -> tuple[Field, ...]:
+        return self.register.input_fields
+
+    def ref_target(self, f: Field) -> RefTarget:
+        return REF_TARGETS[f.ref or ""]
+
+
+# ---------------------------------------------------------------- devices specifics
+def _device_derive(values: dict[str, Any], refs: Mapping[str, Mapping[str, Any] | None]) -> None:
+    """Blank warranty end: the model's warranty months (default 12) from installation."""
+    if "warranty_end" not in values or values["warranty_end"] is not None:
+        return
+    install = values.get("install_date")
+    if install is None:
+        return
+    model = refs.get("model")
+    months = (model or {}).get("warranty_months") or WARRANTY_MONTHS_DEFAULT
+    values["warranty_end"] = default_warranty_end(install, int(months))
+
+
+def _device_computed(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    return {
+        "warranty_status": warranty_status(row.get("warranty_end"), today).value,
+        "contract_status": contract_status(row.get("contract_end"), today).value,
+    }
+
+
+def _warranty_clause(table: Table, wanted: str, today: dt.date) -> ColumnElement[bool]:
+    end = table.c.warranty_end
+    soon = today + dt.timedelta(days=EXPIRING_DAYS_DEFAULT)
+    match wanted:
+        case WarrantyStatus.UNKNOWN:
+            return end.is_(None)
+        case WarrantyStatus.EXPIRED:
+            return end < today
+        case WarrantyStatus.EXPIRING:
+            return and_(end >= today, end <= soon)
+        case WarrantyStatus.IN_WARRANTY:
+            return end > soon
+    return false()
+
+
+def _contract_clause(table: Table, wanted: str, today: dt.date) -> ColumnElement[bool]:
+    end = table.c.contract_end
+    match wanted:
+        case ContractStatus.NONE:
+            return end.is_(None)
+        case ContractStatus.EXPIRED:
+            return end < today
+        case ContractStatus.ACTIVE:
+            return end >= today
+    return false()
+
+
+ADAPTERS: dict[str, Adapter] = {
+    "customers": Adapter(CUSTOMERS, Customer, "code"),
+    "devices": Adapter(
+        DEVICES,
+        Device,
+        "serial_no",
+        derive=_device_derive,
+        computed=_device_computed,
+        computed_filters={
+            "warranty_status": _warranty_clause,
+            "contract_status": _contract_clause,
+        },
+    ),
+}
+
+
+def adapter(register: str) -> Adapter:
+    try:
+        return ADAPTERS[register]
+    except KeyError:
+        raise UnknownRegister(register) from None
+
+
+# ---------------------------------------------------------------- reading
+def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _display_select(ad: Adapter):
+    """SELECT of every stored field as display values (REF → referenced natural key)."""
+    table = ad.table
+    cols = [table.c.id, table.c.version]
+    joined = table
+    for f in ad.stored_fields():
+        if f.kind is Kind.REF:
+            target = ad.ref_target(f)
+            alias = target.table.alias(f"ref_{f.name}")
+            joined = joined.outerjoin(alias, alias.c.id == table.c[ad.column(f)])
+            cols.append(alias.c[target.keys[0]].label(f.name))
+        else:
+            cols.append(table.c[f.name].label(f.name))
+    return select(*cols).select_from(joined)
+
+
+def _filter_clauses(
+    ad: Adapter, filters: Mapping[str, Any] | None, search: str | None, today: dt.date
+) -> list[ColumnElement[bool]]:
+    table = ad.table
+    clauses: list[ColumnElement[bool]] = []
+    for name, wanted in (filters or {}).items():
+        values = list(wanted) if isinstance(wanted, list | tuple | set | frozenset) else [wanted]
+        f = ad.register.field(name)
+        if f.computed:
+            build = ad.computed_filters[name]
+            clauses.append(or_(false(), *(build(table, v, today) for v in values)))
+        elif f.kind is Kind.REF:
+            target = ad.ref_target(f)
+            ids = select(target.table.c.id).where(
+                or_(*(target.table.c[k].in_(values) for k in target.keys))
+            )
+            clauses.append(table.c[ad.column(f)].in_(ids))
+        else:
+            col = table.c[name]
+            clauses.append(col == values[0] if len(values) == 1 else col.in_(values))
+    if search:
+        texts = [
+            table.c[f.name].icontains(search, autoescape=True)
+            for f in ad.stored_fields()
+            if f.kind in (Kind.TEXT, Kind.LONGTEXT)
+        ]
+        clauses.append(or_(false(), *texts))
+    return clauses
+
+
+def _order(ad: Adapter, order_by: str | None, query):
+    table = ad.table
+    name, desc = (order_by or ad.register.key), False
+    if name.startswith("-"):
+        name, desc = name[1:], True
+    f = ad.register.field(name)
+    if f.computed:  # computed in Python: keep a stable order by the natural key
+        col = table.c[ad.key_column]
+    elif f.kind is Kind.REF:
+        col = query.selected_columns[name]
+    else:
+        col = table.c[name]
+    return query.order_by(col.desc() if desc else col.asc(), table.c.id)
+
+
+def _with_computed(ad: Adapter, row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    out = dict(row)
+    if ad.computed:
+        out.update(ad.computed(out, today))
+    return out
+
+
+def list_rows(
+    session: Session,
+    register: str,
+    *,
+    filters: dict | None = None,
+    search: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    order_by: str | None = None,
+    today: dt.date,
+) -> tuple[list[dict], int]:
+    """One page of display rows (plus ``id`` and ``version``) and the total count."""
+    ad = adapter(register)
+    clauses = _filter_clauses(ad, filters, search, today)
+    count = select(func.count()).select_from(ad.table).where(true(), *clauses)
+    total = session.execute(count).scalar_one()
+    query = _order(ad, order_by, _display_select(ad).where(true(), *clauses))
+    query = query.limit(page_size).offset(max(0, page - 1) * page_size)
+    rows = [_with_computed(ad, r, today) for r in session.execute(query).mappings()]
+    return rows, total
+
+
+def iter_rows(
+    session: Session,
+    register: str,
+    *,
+    filters: dict | None = None,
+    search: str | None = None,
+    order_by: str | None = None,
+    today: dt.date,
+    batch: int = 2000,
+) -> Iterable[dict]:
+    """Every matching display row, streamed (for export)."""
+    ad = adapter(register)
+    clauses = _filter_clauses(ad, filters, search, today)
+    query = _order(ad, order_by, _display_select(ad).where(true(), *clauses))
+    result = session.execute(query.execution_options(yield_per=batch))
+    for r in result.mappings():
+        yield _with_computed(ad, r, today)
+
+
+def count_rows(session: Session, register: str) -> int:
+    ad = adapter(register)
+    return session.execute(select(func.count()).select_from(ad.table)).scalar_one()
+
+
+# ---------------------------------------------------------------- references
+class RefResolver:
+    """Natural key → referenced row, one query per referenced register per call.
+
+    Keeps what it found, so a chunked import asks only for keys it has not seen.
+    """
+
+    def __init__(self, session: Session, ad: Adapter):
+        self.session = session
+        self.ad = ad
+        self.refs = [f for f in ad.stored_fields() if f.kind is Kind.REF]
+        # field name → text → row dict | "ambiguous" | None (unknown)
+        self.cache: dict[str, dict[str, Any]] = {f.name: {} for f in self.refs}
+
+    def load(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for f in self.refs:
+            cache = self.cache[f.name]
+            wanted = {r.get(f.name) for r in rows} - {None} - cache.keys()
+            if wanted:
+                self._fetch(f, sorted(wanted), cache)
+
+    def _fetch(self, f: Field, wanted: list[str], cache: dict[str, Any]) -> None:
+        target = self.ad.ref_target(f)
+        table = target.table
+        cols = [table.c.id, *(table.c[k] for k in target.keys), *(table.c[x] for x in target.extra)]
+        found: dict[str, dict[str, list[dict]]] = {k: {} for k in target.keys}
+        for part in _chunks(wanted):
+            query = select(*cols).where(or_(*(table.c[k].in_(part) for k in target.keys)))
+            for row in self.session.execute(query).mappings():
+                for k in target.keys:
+                    found[k].setdefault(row[k], []).append(dict(row))
+        for text in wanted:
+            cache[text] = None
+            for k in target.keys:  # natural key first; a fallback must be unique
+                hits = found[k].get(text, [])
+                if len(hits) == 1:
+                    cache[text] = hits[0]
+                    break
+                if len(hits) > 1:
+                    cache[text] = "ambiguous"
+                    break
+
+    def by_id(self, f: Field, ids: Iterable[int | None]) -> dict[int, Mapping[str, Any]]:
+        """Referenced rows by id (for rows whose reference is not being changed)."""
+        target = self.ad.ref_target(f)
+        table = target.table
+        wanted = sorted({i for i in ids if i is not None})
+        cols = [table.c.id, *(table.c[k] for k in target.keys), *(table.c[x] for x in target.extra)]
+        out: dict[int, Mapping[str, Any]] = {}
+        for part in _chunks(wanted):
+            for row in self.session.execute(select(*cols).where(table.c.id.in_(part))).mappings():
+                out[row["id"]] = dict(row)
+        return out
+
+    def resolve(self, f: Field, text: str | None) -> tuple[Mapping[str, Any] | None, str | None]:
+        """(row, problem code) for one value; both None when blank."""
+        if text is None:
+            return None, None
+        hit = self.cache[f.name].get(text)
+        if hit == "ambiguous":
+            return None, "imports.ref_ambiguous"
+        if hit is None:
+            return None, "err.unknown_ref"
+        return hit, None
+
+
+# ---------------------------------------------------------------- validation core
+@dataclass
+class Checked:
+    """One validated row: stored column values (``None`` when rejected) and its problems."""
+
+    values: dict[str, Any] | None
+    problems: list[Problem]
+    key: Any = None
+
+
+def stored_values(
+    ad: Adapter,
+    clean: dict[str, Any],
+    resolver: RefResolver,
+    *,
+    row: int | None,
+    sheet: str | None,
+    raw: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Mapping[str, Any] | None], list[Problem]]:
+    """Clean field values → column values (REF → id), the referenced rows, problems."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    refs: dict[str, Mapping[str, Any] | None] = {}
+    for name, value in clean.items():
+        f = ad.register.field(name)
+        if f.kind is Kind.REF:
+            hit, code = resolver.resolve(f, value)
+            if code:
+                problems.append(Problem(name, code, {"value": value}, row, raw.get(name), sheet))
+                continue
+            refs[name] = hit
+            values[ad.column(f)] = hit["id"] if hit else None
+        else:
+            values[name] = value
+    return values, refs, problems
+
+
+def run_checks(
+    register: Register,
+    merged: dict[str, Any],
+    *,
+    row: int | None,
+    sheet: str | None,
+    raw: Mapping[str, Any],
+) -> list[Problem]:
+    return [
+        Problem(p.field, p.code, p.params, row, raw.get(p.field or ""), sheet)
+        for check in register.checks
+        for p in check(merged)
+    ]
+
+
+def unchecked(register: Register) -> Register:
+    """The register without cross-field checks (run on the merged row instead)."""
+    return dataclasses.replace(register, checks=())
+
+
+def changed_columns(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Columns of ``after`` whose value differs from ``before``."""
+    return {k: v for k, v in after.items() if not _same(before.get(k), v)}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except ArithmeticError:
+            return False
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return a.replace(microsecond=0) == b.replace(microsecond=0)
+    return a == b
+
+
+def to_json(value: Any) -> Any:
+    """A column value as JSON (dates ISO, decimals as text)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def from_json(column, value: Any) -> Any:
+    """Undo :func:`to_json` for ``column``'s type."""
+    if value is None:
+        return None
+    python_type = column.type.python_type
+    if python_type is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if python_type is dt.date:
+        return dt.date.fromisoformat(value)
+    if python_type is Decimal:
+        return Decimal(value)
+    return value
+
+
+def referenced_ids(session: Session, table: Table, ids: Sequence[int]) -> set[int]:
+    """Ids of ``table`` still referred to by a foreign key that would block deleting them."""
+    blocked: set[int] = set()
+    if not ids:
+        return blocked
+    for other in Base.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table:
+                continue
+            if (fk.ondelete or "").upper() in ("CASCADE", "SET NULL"):
+                continue
+            col = fk.parent
+            for part in _chunks(list(ids)):
+                query = select(col).where(col.in_(part)).distinct()
+                blocked.update(session.execute(query).scalars())
+    return blocked
+
+
+def fetch_by_ids(session: Session, ad: Adapter, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    table = ad.table
+    out: dict[int, dict[str, Any]] = {}
+    for part in _chunks(list(ids)):
+        for row in session.execute(select(table).where(table.c.id.in_(part))).mappings():
+            out[row["id"]] = dict(row)
+    return out
+
+
+def fetch_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[Any, dict]:
+    table = ad.table
+    key = table.c[ad.key_column]
+    out: dict[Any, dict[str, Any]] = {}
+    for part in _chunks(list(keys)):
+        for row in session.execute(select(table).where(key.in_(part))).mappings():
+            out[row[ad.key_column]] = dict(row)
+    return out
+
+
+def _username(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return session.execute(select(User.username).where(User.id == user_id)).scalar()
+
+
+def audit(
+    session: Session,
+    rows: list[dict[str, Any]],
+    *,
+    entity: str,
+    user_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """Append audit rows (``entity_key``, ``action``, ``changes``) in one statement."""
+    if not rows:
+        return
+    username = _username(session, user_id)
+    params = [
+        {
+            "at": now,
+            "created_at": now,
+            "user_id": user_id,
+            "username": username,
+            "entity": entity,
+            "entity_key": None if r["key"] is None else str(r["key"])[:100],
+            "action": r["action"],
+            "changes": {k: to_json(v) for k, v in (r.get("changes") or {}).items()} or None,
+        }
+        for r in rows
+    ]
+    session.execute(insert(AuditLog.__table__), params)
+
+
+# ---------------------------------------------------------------- save_changes
+@dataclass(frozen=True)
+class SaveResult:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _p(kind: str, p: Problem, row: int) -> RowProblem:
+    return RowProblem(p.field, p.code, p.params, row, p.value, p.sheet, kind)
+
+
+def _current_rows(session: Session, ad: Adapter, items: list[dict]) -> dict[int, dict[str, Any]]:
+    """Rows for updates/deletes, raising :class:`ConflictError` on a stale version."""
+    current = fetch_by_ids(session, ad, [int(i["id"]) for i in items])
+    for item in items:
+        row = current.get(int(item["id"]))
+        if row is None or row["version"] != int(item["version"]):
+            raise ConflictError(str(row[ad.key_column]) if row else f"#{item['id']}")
+    return current
+
+
+def save_changes(
+    session: Session,
+    register: str,
+    *,
+    inserts: list[dict],
+    updates: list[dict],
+    deletes: list[dict],
+    user_id: int | None,
+    now: dt.datetime,
+) -> SaveResult:
+    """Validate every insert/update/delete, then write all of them or none.
+
+    Problems come back as :class:`RowProblem` (``row`` = index in its list, ``kind`` =
+    which list). A stale version raises :class:`ConflictError` before anything is
+    written. The caller owns the transaction.
+    """
+    ad = adapter(register)
+    current = _current_rows(session, ad, [*updates, *deletes])
+    checker = unchecked(ad.register)
+    resolver = RefResolver(session, ad)
+    ins = [validate_row(checker, raw, row=i) for i, raw in enumerate(inserts)]
+    upd = [
+        validate_row(checker, _fields_only(raw), row=i, partial=True)
+        for i, raw in enumerate(updates)
+    ]
+    resolver.load([c for c, _ in ins] + [c for c, _ in upd])
+    problems: list[Problem] = []
+    new_rows = []
+    for i, (clean, probs) in enumerate(ins):
+        values, probs = _complete_row(ad, resolver, clean, probs, None, i, inserts[i])
+        problems.extend(_p("insert", p, i) for p in probs)
+        new_rows.append(values)
+    befores = [current[int(u["id"])] for u in updates]
+    old_refs = _old_refs(ad, resolver, befores) if ad.derive else {}
+    changed_rows = []
+    for i, (clean, probs) in enumerate(upd):
+        before = befores[i]
+        refs = {
+            name: rows.get(before[ad.column(ad.register.field(name))])
+            for name, rows in old_refs.items()
+        }
+        values, probs = _complete_row(ad, resolver, clean, probs, (before, refs), i, updates[i])
+        problems.extend(_p("update", p, i) for p in probs)
+        changed_rows.append((before, values))
+    problems.extend(_duplicate_keys(session, ad, inserts, updates, deletes, current))
+    blocked = referenced_ids(session, ad.table, [int(d["id"]) for d in deletes])
+    for i, d in enumerate(deletes):
+        if int(d["id"]) in blocked:
+            key = current[int(d["id"])][ad.key_column]
+            problems.append(RowProblem(None, "err.in_use", {"value": key}, i, key, None, "delete"))
+    if problems:
+        return SaveResult(problems=problems)
+    return _write(session, ad, new_rows, changed_rows, deletes, current, user_id, now)
+
+
+def _fields_only(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k not in ("id", "version")}
+
+
+def _old_refs(
+    ad: Adapter, resolver: RefResolver, befores: list[dict[str, Any]]
+) -> dict[str, dict[int, Mapping[str, Any]]]:
+    """Rows the stored rows refer to now, one query per REF field."""
+    return {f.name: resolver.by_id(f, [b[ad.column(f)] for b in befores]) for f in resolver.refs}
+
+
+def complete_row(
+    ad: Adapter,
+    resolver: RefResolver,
+    clean: dict[str, Any],
+    problems: list[Problem],
+    base: tuple[Mapping[str, Any], Mapping[str, Any]] | None,
+    row: int | None,
+    raw: Mapping[str, Any],
+    sheet: str | None = None,
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Resolve references, apply derived defaults, run cross-field checks.
+
+    ``base`` is (stored row, its referenced rows) for an update: only the fields in
+    ``clean`` change, and checks see the merged row.
+    """
+    values, refs, ref_problems = stored_values(ad, clean, resolver, row=row, sheet=sheet, raw=raw)
+    problems = problems + ref_problems
+    if problems:
+        return values, problems
+    stored, old_refs = base if base else (dict.fromkeys(_column_names(ad)), {})
+    merged = {**{k: v for k, v in stored.items() if k in _column_names(ad)}, **values}
+    if ad.derive:
+        ad.derive(merged, {**old_refs, **refs})
+        # an insert takes every derived value; an update changes only what it was given
+        values = merged if base is None else {k: merged[k] for k in values}
+    view = _field_view(ad, merged, clean)
+    for name, hit in old_refs.items():
+        if name not in view and hit:
+            view[name] = hit[ad.ref_target(ad.register.field(name)).keys[0]]
+    return values, run_checks(ad.register, view, row=row, sheet=sheet, raw=raw)
+
+
+_complete_row = complete_row
+
+
+def _column_names(ad: Adapter) -> set[str]:
+    return {ad.column(f) for f in ad.stored_fields()}
+
+
+def _field_view(ad: Adapter, values: Mapping[str, Any], clean: Mapping[str, Any]) -> dict:
+    """Column values seen by field name (REF fields keep their natural key text)."""
+    out: dict[str, Any] = {}
+    for f in ad.stored_fields():
+        if f.kind is Kind.REF:
+            if f.name in clean:
+                out[f.name] = clean[f.name]
+        elif f.name in values:
+            out[f.name] = values[f.name]
+    return out
+
+
+def _duplicate_keys(
+    session: Session,
+    ad: Adapter,
+    inserts: list[dict],
+    updates: list[dict],
+    deletes: list[dict],
+    current: dict[int, dict[str, Any]],
+) -> list[Problem]:
+    key = ad.register.key
+    deleted = {int(d["id"]) for d in deletes}
+    # final key of every row touched by this batch: (kind, index, key, own id)
+    claims: list[tuple[str, int, Any, int | None]] = []
+    for i, raw in enumerate(inserts):
+        claims.append(("insert", i, _key_text(raw.get(key)), None))
+    for i, raw in enumerate(updates):
+        if key in raw:
+            claims.append(("update", i, _key_text(raw.get(key)), int(raw["id"])))
+    claims = [c for c in claims if c[2] is not None]
+    counts: dict[Any, int] = {}
+    for c in claims:
+        counts[c[2]] = counts.get(c[2], 0) + 1
+    # keys released by this batch: rows deleted, or updated to another key
+    released = {current[i][ad.key_column] for i in deleted if i in current}
+    for raw in updates:
+        if key in raw and _key_text(raw[key]) != current[int(raw["id"])][ad.key_column]:
+            released.add(current[int(raw["id"])][ad.key_column])
+    in_db = fetch_by_keys(session, ad, sorted({c[2] for c in claims}))
+    problems: list[Problem] = []
+    for kind, i, k, own in claims:
+        existing = in_db.get(k)
+        taken = existing is not None and existing["id"] != own and k not in released
+        if counts[k] > 1 or taken:
+            problems.append(RowProblem(key, "err.duplicate_key", {"value": k}, i, k, None, kind))
+    return problems
+
+
+def _key_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return None if value is None else str(value)
+
+
+def _write(
+    session: Session,
+    ad: Adapter,
+    new_rows: list[dict[str, Any]],
+    changed_rows: list[tuple[dict[str, Any], dict[str, Any]]],
+    deletes: list[dict],
+    current: dict[int, dict[str, Any]],
+    user_id: int | None,
+    now: dt.datetime,
+) -> SaveResult:
+    table = ad.table
+    log: list[dict[str, Any]] = []
+    if deletes:
+        stmt = delete(table).where(
+            table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
+        )
+        params = [{"b_id": int(d["id"]), "b_version": int(d["version"])} for d in deletes]
+        _checked_many(session, ad, stmt, params)
+        for d in deletes:
+            row = current[int(d["id"])]
+            log.append(
+                {"key": row[ad.key_column], "action": "delete", "changes": _row_json(ad, row)}
+            )
+    updated = 0
+    for before, values in changed_rows:
+        diff = changed_columns(before, values)
+        if not diff:
+            continue
+        stmt = (
+            update(table)
+            .where(table.c.id == before["id"], table.c.version == before["version"])
+            .values(**diff, version=before["version"] + 1, updated_at=now)
+        )
+        if session.execute(stmt).rowcount != 1:
+            raise ConflictError(str(before[ad.key_column]))
+        updated += 1
+        changes = {k: [to_json(before.get(k)), to_json(v)] for k, v in diff.items()}
+        log.append(
+            {
+                "key": values.get(ad.key_column, before[ad.key_column]),
+                "action": "update",
+                "changes": changes,
+            }
+        )
+    if new_rows:
+        session.execute(insert(table), complete_inserts(ad, new_rows, now))
+        for values in new_rows:
+            log.append({"key": values.get(ad.key_column), "action": "insert", "changes": values})
+    audit(session, log, entity=ad.name, user_id=user_id, now=now)
+    return SaveResult(inserted=len(new_rows), updated=updated, deleted=len(deletes))
+
+
+def _row_json(ad: Adapter, row: Mapping[str, Any]) -> dict[str, Any]:
+    names = {ad.column(f) for f in ad.stored_fields()}
+    return {k: v for k, v in row.items() if k in names}
+
+
+def _checked_many(session: Session, ad: Adapter, stmt, params: list[dict]) -> None:
+    """executemany that must hit every row (else someone changed one: conflict)."""
+    dialect = session.get_bind().dialect
+    if dialect.supports_sane_multi_rowcount:
+        if session.execute(stmt, params).rowcount != len(params):
+            raise ConflictError(ad.register.label("zh"))
+        return
+    for p in params:
+        if session.execute(stmt, p).rowcount != 1:
+            raise ConflictError(ad.register.label("zh"))
+
+
+def complete_inserts(ad: Adapter, rows: list[dict[str, Any]], now: dt.datetime) -> list[dict]:
+    """Insert parameters with the same keys for every row (executemany needs that)."""
+    table = ad.table
+    names = [ad.column(f) for f in ad.stored_fields()]
+    defaults = {}
+    for n in names:
+        default = table.c[n].default
+        defaults[n] = default.arg if default is not None and default.is_scalar else None
+    return [
+        {
+            **{n: r[n] if n in r else defaults[n] for n in names},
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- remembered settings
+def get_setting(session: Session, key: str) -> Any:
+    return session.execute(select(Setting.value).where(Setting.key == key)).scalar()
+
+
+def put_setting(session: Session, key: str, value: Any, now: dt.datetime) -> None:
+    table = Setting.__table__
+    found = session.execute(select(table.c.id).where(table.c.key == key)).scalar()
+    if found is None:
+        session.execute(
+            insert(table).values(key=key, value=value, version=1, created_at=now, updated_at=now)
+        )
+    else:
+        session.execute(
+            update(table)
+            .where(table.c.id == found)
+            .values(value=value, version=table.c.version + 1, updated_at=now)
+        )
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=to_json, ensure_ascii=False)
