@@ -1,0 +1,497 @@
+"""Service-level clocks: working calendars, business time, deadlines, escalation.
+
+Pure stdlib; every function takes the current time as an argument.
+
+Public API (quoted by the README):
+
+- :class:`WorkingCalendar` ``(weekly={0: [("09:00", "18:00")], ...}, holidays=set_of_dates,
+  extra_workdays=set_of_dates)`` — weekday Mon=0, several spans a day; a holiday has no
+  hours; a make-up working day (调休, a weekend day that is worked) has the hours of a
+  regular weekday (Monday's spans, or the first weekday that has spans).
+- :func:`business_seconds` ``(calendar, start, end) -> float`` — business time between two
+  naive local datetimes (0 when ``end <= start``). Whole weeks are counted arithmetically,
+  so a range of years costs no more than a few weeks.
+- :func:`add_business_time` ``(calendar, start, seconds) -> datetime`` — the deadline.
+  Starting outside hours, the clock begins at the next span; 0 seconds gives ``start``
+  itself when in hours, else the next span's start. A budget that runs out exactly at the
+  end of a span gives that end (18:00), not the next morning.
+- :func:`sla_clock` ``(received_at, policy, calendar, events, now) -> SlaClock`` — respond-by,
+  resolve-by, their states (met / running / breached / paused), business time left (or
+  overdue when negative) at ``now``, and the timeline of which statuses used the time.
+- :func:`due_escalation_level` ``(levels, elapsed_seconds) -> int`` — L1…L4.
+- :func:`policy_for` ``(policies, priority, grade) -> Policy`` — grade-specific wins over ``*``.
+
+How the domain's figures are read (domain.md §1, seed 000 §3.2 / §4.1.2)
+-------------------------------------------------------------------------
+All clocks run in *business time* on the working calendar (default: Mon–Sat 08:30–18:00,
+the support hours domain.md gives, i.e. a 9.5-hour working day).
+
+- **Response targets** (4 / 8 / 12 / 24 h) are working hours, as seed 000 states them
+  ("服务响应时间不超过 4 个工作小时").
+- **Resolution targets** (24 h / 48 h / 72 h / 7 days) and the escalation ladder
+  (4 h → 24 h → 3 working days) are read the way a service manager says them: "24 h" is
+  *one working day*, "72 h" three working days, "7 days" seven working days. Taken as
+  literal business hours, "72 h" would be 7.6 working days — longer than the low priority's
+  week — and "7 days" as 168 business hours almost four weeks; both would turn the table's
+  order upside down. The defaults therefore store resolve hours = working days × 9.5 h
+  (9.5 / 19 / 28.5 / 66.5) and the escalation hours 4 / 9.5 / 28.5. They are data in
+  ``sla_policies`` / ``escalation_levels``: a team that means wall-clock days edits them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+DAY_S = 86_400
+_US = 1_000_000
+
+
+# ---------------------------------------------------------------- calendar
+def _parse_hhmm(text: str) -> int:
+    """``"08:30"`` → seconds after midnight (``"24:00"`` allowed as an end)."""
+    hh, _, mm = str(text).strip().partition(":")
+    h, m = int(hh), int(mm or 0)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ValueError(f"not a time of day: {text!r}")
+    return h * 3600 + m * 60
+
+
+def _fmt_hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if end <= start:
+            raise ValueError(f"span ends before it starts: {_fmt_hhmm(start)}-{_fmt_hhmm(end)}")
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((a, b) for a, b in merged)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Working hours per weekday (Mon=0), public holidays and make-up working days."""
+
+    weekly: Mapping[int, Sequence[tuple[str, str]]]
+    holidays: frozenset[dt.date] = frozenset()
+    extra_workdays: frozenset[dt.date] = frozenset()
+    # derived, in seconds after midnight: regular spans per weekday, make-up spans
+    _spans: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False, compare=False)
+    _makeup: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
+    _special: tuple[dt.date, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        spans = []
+        for wd in range(7):
+            raw = self.weekly.get(wd) or self.weekly.get(str(wd)) or ()  # type: ignore[call-overload]
+            spans.append(_merge((_parse_hhmm(a), _parse_hhmm(b)) for a, b in raw))
+        weekly = {
+            wd: tuple((_fmt_hhmm(a), _fmt_hhmm(b)) for a, b in s) for wd, s in enumerate(spans)
+        }
+        makeup = next((s for s in spans[:5] if s), ())
+        holidays, extra = frozenset(self.holidays), frozenset(self.extra_workdays)
+        object.__setattr__(self, "weekly", {wd: s for wd, s in weekly.items() if s})
+        object.__setattr__(self, "holidays", holidays)
+        object.__setattr__(self, "extra_workdays", extra)
+        object.__setattr__(self, "_spans", tuple(spans))
+        object.__setattr__(self, "_makeup", makeup)
+        object.__setattr__(self, "_special", tuple(sorted(holidays | extra)))
+        if not any(spans):
+            raise ValueError("a working calendar needs at least one span of working hours")
+
+    def __hash__(self) -> int:
+        return hash((tuple(sorted(self.weekly.items())), self.holidays, self.extra_workdays))
+
+    def spans_on(self, day: dt.date) -> tuple[tuple[int, int], ...]:
+        """Working spans of ``day`` in seconds after midnight (a holiday wins over a make-up day)."""
+        if day in self.holidays:
+            return ()
+        if day in self.extra_workdays:
+            return self._makeup
+        return self._spans[day.weekday()]
+
+    def day_seconds(self, day: dt.date) -> int:
+        return sum(b - a for a, b in self.spans_on(day))
+
+    @property
+    def week_seconds(self) -> int:
+        """Business seconds of a regular week (no holidays, no make-up days)."""
+        return sum(b - a for spans in self._spans for a, b in spans)
+
+    @property
+    def working_day_hours(self) -> float:
+        """Length of a regular working day: Monday's hours, or the first weekday that has any."""
+        return sum(b - a for a, b in self._makeup) / 3600
+
+    def _adjustment(self, first: dt.date, last: dt.date) -> int:
+        """Special days in ``[first, last]``: their real seconds minus a regular day's."""
+        lo = bisect.bisect_left(self._special, first)
+        hi = bisect.bisect_right(self._special, last)
+        return sum(
+            self.day_seconds(d) - sum(b - a for a, b in self._spans[d.weekday()])
+            for d in self._special[lo:hi]
+        )
+
+    def full_days_seconds(self, first: dt.date, days: int) -> int:
+        """Business seconds of ``days`` whole days starting with ``first``."""
+        if days <= 0:
+            return 0
+        weeks, rest = divmod(days, 7)
+        total = weeks * self.week_seconds
+        for i in range(rest):
+            total += sum(b - a for a, b in self._spans[(first.weekday() + i) % 7])
+        return total + self._adjustment(first, first + dt.timedelta(days=days - 1))
+
+    def is_working(self, moment: dt.datetime) -> bool:
+        t = _tod_us(moment)
+        return any(a * _US <= t < b * _US for a, b in self.spans_on(moment.date()))
+
+
+def _tod_us(moment: dt.datetime) -> int:
+    """Microseconds after midnight."""
+    return (moment.hour * 3600 + moment.minute * 60 + moment.second) * _US + moment.microsecond
+
+
+def _day_us_between(cal: WorkingCalendar, day: dt.date, lo_us: int, hi_us: int) -> int:
+    """Business microseconds of ``day`` between two times of day."""
+    total = 0
+    for a, b in cal.spans_on(day):
+        lo, hi = max(a * _US, lo_us), min(b * _US, hi_us)
+        if hi > lo:
+            total += hi - lo
+    return total
+
+
+def business_seconds(calendar: WorkingCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """Business time between two naive local datetimes, in seconds (0 if ``end <= start``)."""
+    return _business_us(calendar, start, end) / _US
+
+
+def _business_us(cal: WorkingCalendar, start: dt.datetime, end: dt.datetime) -> int:
+    if end <= start:
+        return 0
+    d0, d1 = start.date(), end.date()
+    if d0 == d1:
+        return _day_us_between(cal, d0, _tod_us(start), _tod_us(end))
+    total = _day_us_between(cal, d0, _tod_us(start), DAY_S * _US)
+    total += _day_us_between(cal, d1, 0, _tod_us(end))
+    full = (d1 - d0).days - 1
+    return total + cal.full_days_seconds(d0 + dt.timedelta(days=1), full) * _US
+
+
+def add_business_time(calendar: WorkingCalendar, start: dt.datetime, seconds: float) -> dt.datetime:
+    """The moment ``seconds`` of business time after ``start`` (a deadline)."""
+    if seconds < 0:
+        raise ValueError("business time to add must not be negative")
+    left = round(seconds * _US)
+    day = start.date()
+    tod = _tod_us(start)
+    # the rest of the first day
+    for a, b in calendar.spans_on(day):
+        lo, hi = max(a * _US, tod), b * _US
+        if hi <= lo:
+            continue
+        if left <= hi - lo:
+            return _at(day, lo + left)
+        left -= hi - lo
+    day += dt.timedelta(days=1)
+    # whole weeks, then whole days, while the budget outlasts them
+    week_us = calendar.week_seconds * _US
+    while left > week_us:
+        week = calendar.full_days_seconds(day, 7) * _US
+        if left <= week:
+            break
+        left -= week
+        day += dt.timedelta(days=7)
+    while True:
+        for a, b in calendar.spans_on(day):
+            span = (b - a) * _US
+            if left <= span:
+                return _at(day, a * _US + left)
+            left -= span
+        day += dt.timedelta(days=1)
+
+
+def _at(day: dt.date, tod_us: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time()) + dt.timedelta(microseconds=tod_us)
+
+
+def next_working_moment(calendar: WorkingCalendar, moment: dt.datetime) -> dt.datetime:
+    """``moment`` when it is in hours, else the start of the next span."""
+    return add_business_time(calendar, moment, 0)
+
+
+# ---------------------------------------------------------------- defaults
+DEFAULT_WEEKLY: dict[int, list[tuple[str, str]]] = {
+    wd: [("08:30", "18:00")] for wd in range(6)
+}  # Mon–Sat 8:30–18:00 (domain.md: support hours for online/phone)
+DEFAULT_CALENDAR = WorkingCalendar(weekly=DEFAULT_WEEKLY)
+WORKING_DAY_HOURS = DEFAULT_CALENDAR.working_day_hours  # 9.5
+
+
+@dataclass(frozen=True)
+class Policy:
+    """SLA targets of one priority (and customer grade; ``*`` = every grade), in business hours."""
+
+    priority: str
+    respond_hours: float
+    resolve_hours: float
+    customer_grade: str = "*"
+    onsite_hours: float | None = None
+
+
+def _days(n: float) -> float:
+    return n * WORKING_DAY_HOURS
+
+
+# seed 000 §3.2; see the module docstring for how "24 h" and "7 days" are read
+DEFAULT_POLICIES: tuple[Policy, ...] = (
+    Policy("emergency", 4, _days(1), onsite_hours=4),
+    Policy("high", 8, _days(2), onsite_hours=8),
+    Policy("standard", 12, _days(3)),
+    Policy("low", 24, _days(7)),
+)
+
+
+class NoPolicy(LookupError):
+    """No SLA policy for this priority (neither for the grade nor for ``*``)."""
+
+
+def policy_for(policies: Iterable[Policy], priority: str, grade: str | None = None) -> Policy:
+    """The grade-specific policy of ``priority`` if there is one, else the ``*`` one."""
+    fallback = None
+    for p in policies:
+        if p.priority != priority:
+            continue
+        if grade and p.customer_grade == grade:
+            return p
+        if p.customer_grade == "*":
+            fallback = p
+    if fallback is None:
+        raise NoPolicy(priority)
+    return fallback
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """One rung of the ladder: business hours spent at it before moving up (None = top)."""
+
+    level: int
+    zh: str
+    en: str
+    hours: float | None
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+# seed 000 §4.1.2: L1 front line 4 h → L2 second line + R&D/production 24 h (one working
+# day) → L3 expert + R&D/production/sales 3 working days → L4 senior management
+DEFAULT_ESCALATION: tuple[EscalationLevel, ...] = (
+    EscalationLevel(1, "L1 售后一线", "L1 front line", 4),
+    EscalationLevel(2, "L2 售后二线 + 研发/生产", "L2 second line + R&D/production", _days(1)),
+    EscalationLevel(
+        3, "L3 售后专家 + 研发/生产/销售", "L3 expert + R&D/production/sales", _days(3)
+    ),
+    EscalationLevel(4, "L4 高级管理层", "L4 senior management", None),
+)
+
+
+def due_escalation_level(levels: Sequence[EscalationLevel], elapsed_seconds: float) -> int:
+    """The level a ticket should be at after ``elapsed_seconds`` of business time.
+
+    Hours are per level and add up: with the defaults a ticket reaches L2 after 4 h,
+    L3 after 4 + 9.5 h and L4 after 4 + 9.5 + 28.5 h of running resolution time.
+    """
+    ladder = sorted(levels, key=lambda lv: lv.level)
+    if not ladder:
+        return 1
+    threshold = 0.0
+    for rung in ladder[:-1]:
+        if rung.hours is None:
+            return rung.level
+        threshold += rung.hours * 3600
+        if elapsed_seconds < threshold:
+            return rung.level
+    return ladder[-1].level
+
+
+# ---------------------------------------------------------------- the clocks
+class ClockState(StrEnum):
+    MET = "met"
+    RUNNING = "running"
+    BREACHED = "breached"
+    PAUSED = "paused"
+
+
+class Phase(StrEnum):
+    """What a status does to the resolution clock."""
+
+    RUNNING = "running"
+    PAUSED = "paused"  # waiting for the customer or for parts: the deadline moves out
+    STOPPED = "stopped"  # resolved, accepted, closed, cancelled: not counted; reopen resumes
+
+
+RECEIVED = "received"
+PAUSING = frozenset({"waiting_customer", "waiting_parts"})
+STOPPING = frozenset({"repaired", "accepted", "closed", "cancelled"})
+
+
+def phase_of(status: str) -> Phase:
+    if status in PAUSING:
+        return Phase.PAUSED
+    if status in STOPPING:
+        return Phase.STOPPED
+    return Phase.RUNNING
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the history in one status; ``end`` is None for the current one."""
+
+    status: str
+    start: dt.datetime
+    end: dt.datetime | None
+    business_seconds: float
+    counted: bool  # consumed resolution time
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    respond_by: dt.datetime
+    respond_state: ClockState
+    responded_at: dt.datetime | None
+    # business seconds until respond_by (negative: overdue by that much); 0 once stopped
+    respond_left: float
+    # None while paused and not yet breached: the deadline moves with the pause
+    resolve_by: dt.datetime | None
+    resolve_state: ClockState
+    resolved_at: dt.datetime | None
+    resolve_left: float
+    consumed: float  # resolution business seconds used so far
+    budget: float
+    segments: tuple[Segment, ...]
+    by_status: dict[str, float]  # counted business seconds per status
+
+    @property
+    def overdue(self) -> bool:
+        return ClockState.BREACHED in (self.respond_state, self.resolve_state)
+
+
+def _timeline(
+    received_at: dt.datetime,
+    events: Iterable[tuple[dt.datetime, str]],
+    now: dt.datetime,
+) -> list[tuple[str, dt.datetime, dt.datetime | None]]:
+    spans: list[tuple[str, dt.datetime, dt.datetime | None]] = []
+    status, since = RECEIVED, received_at
+    for at, to_status in sorted(events, key=lambda e: e[0]):
+        at = max(at, received_at)
+        if to_status == status:
+            continue
+        spans.append((status, since, at))
+        status, since = to_status, at
+    spans.append((status, since, None))
+    return spans
+
+
+def sla_clock(
+    received_at: dt.datetime,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    events: Iterable[tuple[dt.datetime, str]],
+    now: dt.datetime,
+) -> SlaClock:
+    """Both clocks of one ticket from its status history ``(at, to_status)``.
+
+    The response clock runs from ``received_at`` until the first move out of
+    ``received``. The resolution clock runs in every working status, pauses (in
+    business time) while waiting for the customer or for parts, stops at repaired /
+    accepted / closed / cancelled, and a reopen resumes it where it stood.
+    """
+    events = list(events)
+    respond_by = add_business_time(calendar, received_at, policy.respond_hours * 3600)
+    budget = policy.resolve_hours * 3600
+    spans = _timeline(received_at, events, now)
+
+    responded_at = spans[1][1] if len(spans) > 1 else None
+    if responded_at is not None:
+        r_state = ClockState.MET if responded_at <= respond_by else ClockState.BREACHED
+        r_left = 0.0
+    else:
+        r_left = _signed_left(calendar, now, respond_by)
+        r_state = ClockState.BREACHED if now > respond_by else ClockState.RUNNING
+
+    segments: list[Segment] = []
+    by_status: dict[str, float] = {}
+    consumed = 0.0
+    deadline: dt.datetime | None = None
+    for status, start, end in spans:
+        stop = end if end is not None else max(now, start)
+        secs = business_seconds(calendar, start, stop)
+        counted = phase_of(status) is Phase.RUNNING
+        segments.append(Segment(status, start, end, secs, counted))
+        if not counted:
+            continue
+        if deadline is None and (consumed + secs >= budget or end is None):
+            deadline = add_business_time(calendar, start, max(budget - consumed, 0.0))
+        consumed += secs
+        by_status[status] = by_status.get(status, 0.0) + secs
+
+    current = spans[-1][0]
+    phase = phase_of(current)
+    resolved_at = spans[-1][1] if phase is Phase.STOPPED else None
+    if phase is Phase.STOPPED:
+        last_counted = next((s for s in reversed(segments) if s.counted), None)
+        if deadline is None and last_counted is not None:
+            deadline = add_business_time(
+                calendar, last_counted.start, budget - (consumed - last_counted.business_seconds)
+            )
+        breached = consumed > budget
+        state = ClockState.BREACHED if breached else ClockState.MET
+        left = budget - consumed
+    elif phase is Phase.PAUSED:
+        breached = consumed > budget
+        state = ClockState.BREACHED if breached else ClockState.PAUSED
+        left = budget - consumed
+        if not breached:
+            deadline = None
+    else:
+        assert deadline is not None
+        left = _signed_left(calendar, now, deadline)
+        state = ClockState.BREACHED if now > deadline else ClockState.RUNNING
+    return SlaClock(
+        respond_by=respond_by,
+        respond_state=r_state,
+        responded_at=responded_at,
+        respond_left=r_left,
+        resolve_by=deadline,
+        resolve_state=state,
+        resolved_at=resolved_at,
+        resolve_left=left,
+        consumed=consumed,
+        budget=budget,
+        segments=tuple(segments),
+        by_status=by_status,
+    )
+
+
+def _signed_left(calendar: WorkingCalendar, now: dt.datetime, due: dt.datetime) -> float:
+    if now <= due:
+        return business_seconds(calendar, now, due)
+    return -business_seconds(calendar, due, now)
+
+
+def format_duration(seconds: float, lang: str) -> str:
+    """Business time as ``3 h 05 min`` / ``3小时05分``; the sign is dropped."""
+    minutes = int(abs(seconds) // 60)
+    h, m = divmod(minutes, 60)
+    return f"{h}小时{m:02d}分" if lang == "zh" else f"{h} h {m:02d} min"
