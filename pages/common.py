@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -153,11 +152,3 @@ def show_problems(problems: list[Problem], labels: dict[str, str], language: str
         ],
         hide_index=True,
     )
-
-
-def pager(key: str, total: int, page_size: int) -> int:
-    """A page-number input; returns the 1-based page (paging itself is done in SQL)."""
-    pages = max(1, math.ceil(total / page_size))
-    page = st.number_input(tr("ui.page"), 1, pages, 1, key=key)
-    st.caption(tr("ui.page_of", page=page, pages=pages, total=total))
-    return int(page)

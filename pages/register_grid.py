@@ -1,0 +1,183 @@
+"""The register grid every domain page uses: one page of rows from SQL in an
+`st.data_editor` built from the field specs, and an explicit Save that sends every
+insert/update/delete through the register's one write path in a single transaction.
+
+Problems come back by grid row and column; a stale edit comes back as a conflict
+message, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from data_access import db
+from data_access.registers import ConflictError, RowProblem, list_rows, save_changes
+from pages.common import column_config, current_user, get_engine, now, show_problems, tr
+from rules.fields import Kind, Register
+
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+@dataclasses.dataclass(frozen=True)
+class Changes:
+    inserts: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
+    deletes: list[dict[str, Any]]
+    update_rows: list[int]  # grid row index of each update
+    delete_rows: list[int]  # grid row index of each delete
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.updates or self.deletes)
+
+
+def blank_to_none(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def editor_changes(register: Register, frame: pd.DataFrame, state: dict) -> Changes:
+    """Turn `st.data_editor`'s diff (edited/added/deleted rows) into register changes."""
+    fields = {f.name for f in register.input_fields}
+    updates, update_rows = [], []
+    for idx, edit in state.get("edited_rows", {}).items():
+        row = frame.iloc[int(idx)]
+        changed = {k: blank_to_none(v) for k, v in edit.items() if k in fields}
+        if changed:
+            updates.append({"id": int(row["id"]), "version": int(row["version"]), **changed})
+            update_rows.append(int(idx))
+    inserts = [
+        {k: blank_to_none(v) for k, v in added.items() if k in fields}
+        for added in state.get("added_rows", [])
+        if any(blank_to_none(v) is not None for v in added.values())
+    ]
+    delete_rows = [int(i) for i in state.get("deleted_rows", [])]
+    deletes = [
+        {"id": int(frame.iloc[i]["id"]), "version": int(frame.iloc[i]["version"])}
+        for i in delete_rows
+    ]
+    return Changes(inserts, updates, deletes, update_rows, delete_rows)
+
+
+def grid_rows(
+    problems: list[RowProblem], changes: Changes, offset: int, page_rows: int
+) -> list[RowProblem]:
+    """Problem rows as the user sees them: the row number in the grid, counted over all
+    pages (new rows follow the page's rows)."""
+    out = []
+    for p in problems:
+        if p.kind == "insert":
+            row = offset + page_rows + p.row + 1
+        elif p.kind == "update":
+            row = offset + changes.update_rows[p.row] + 1
+        else:
+            row = offset + changes.delete_rows[p.row] + 1
+        out.append(dataclasses.replace(p, row=row))
+    return out
+
+
+def register_grid(
+    prefix: str,
+    register: Register,
+    *,
+    filters: dict[str, Any],
+    search: str | None,
+    lang: str,
+    editable: bool,
+) -> None:
+    """Render one page of ``register`` with its pager and, when editable, Save/Discard."""
+    key_base = f"{prefix}.{register.name}"
+    page_key = f"{key_base}.page"
+    page_size = st.session_state.get(f"{key_base}.page_size", 50)
+    page = int(st.session_state.get(page_key, 1))
+    with db.read(get_engine()) as session:
+        rows, total = list_rows(
+            session,
+            register.name,
+            filters=filters,
+            search=search,
+            page=page,
+            page_size=page_size,
+            today=dt.date.today(),
+        )
+    frame = pd.DataFrame(rows, columns=["id", "version", *(f.name for f in register.fields)])
+    for f in register.fields:
+        if f.kind is Kind.DATE:
+            frame[f.name] = pd.to_datetime(frame[f.name]).dt.date
+    nonce = st.session_state.get(f"{key_base}.nonce", 0)
+    grid_key = f"{key_base}.grid.{nonce}"
+    if editable:
+        st.caption(tr("customers.editor_help"))
+    st.data_editor(
+        frame,
+        key=grid_key,
+        hide_index=True,
+        num_rows="dynamic" if editable else "fixed",
+        disabled=not editable,
+        column_config=column_config(register.fields, lang, editable),
+        column_order=[f.name for f in register.fields],
+    )
+    pages = max(1, math.ceil(total / page_size))
+    left, middle, right = st.columns([1, 1, 3])
+    left.number_input(tr("ui.page"), 1, pages, min(page, pages), key=page_key)
+    middle.selectbox(
+        tr("ui.page_size"),
+        PAGE_SIZES,
+        index=PAGE_SIZES.index(page_size),
+        key=f"{key_base}.page_size",
+    )
+    right.caption(tr("ui.page_of", page=min(page, pages), pages=pages, total=total))
+    if not editable:
+        return
+    save, discard, _ = st.columns([1, 1, 4])
+    if discard.button(tr("ui.discard"), key=f"{key_base}.discard"):
+        st.session_state[f"{key_base}.nonce"] = nonce + 1
+        st.rerun()
+    if save.button(tr("ui.save"), type="primary", key=f"{key_base}.save"):
+        changes = editor_changes(register, frame, st.session_state.get(grid_key, {}))
+        if save_edits(
+            register, changes, offset=(page - 1) * page_size, page_rows=len(frame), lang=lang
+        ):
+            st.session_state[f"{key_base}.nonce"] = nonce + 1
+            st.rerun()
+
+
+def save_edits(
+    register: Register, changes: Changes, *, offset: int, page_rows: int, lang: str
+) -> bool:
+    """Write the changes in one transaction; show problems or a conflict. True when saved."""
+    if not changes:
+        st.info(tr("ui.nothing_to_save"))
+        return False
+    try:
+        with db.write(get_engine()) as session:
+            result = save_changes(
+                session,
+                register.name,
+                inserts=changes.inserts,
+                updates=changes.updates,
+                deletes=changes.deletes,
+                user_id=current_user().id,
+                now=now(),
+            )
+            if result.problems:
+                session.rollback()  # nothing half-written
+    except ConflictError as exc:
+        st.error(tr("ui.conflict", what=exc.what))
+        return False
+    if result.problems:
+        labels = {f.name: f.label(lang) for f in register.fields}
+        show_problems(grid_rows(result.problems, changes, offset, page_rows), labels, lang)
+        return False
+    st.toast(
+        tr("ui.saved", inserted=result.inserted, updated=result.updated, deleted=result.deleted)
+    )
+    return True
