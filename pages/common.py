@@ -49,12 +49,6 @@ def tr(key: str, **params: Any) -> str:
     return t(key, lang(), **params)
 
 
-def tr_or(key: str, default: str) -> str:
-    """``tr(key)``, or ``default`` when the catalogue has no such key."""
-    text = tr(key)
-    return default if text == key else text
-
-
 def current_user() -> CurrentUser | None:
     return st.session_state.get(USER_KEY)
 

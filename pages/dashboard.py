@@ -10,10 +10,10 @@ import streamlit as st
 
 from data_access import db
 from data_access.dashboard import by_priority, kpis, status_counts, weekly_volume
-from pages.common import get_engine, guarded, now, require, tr, tr_or
+from pages.common import get_engine, guarded, now, require, tr
 from rules.access import Page
 from rules.dashboard import KPIS, REVIEW_SATISFACTION_BELOW, Direction, Kpi
-from rules.tickets import Priority, Status
+from rules.tickets import Priority, Status, priority_label, status_label
 
 
 def fmt(kpi: Kpi, value: float | None) -> str:
@@ -40,7 +40,7 @@ def target_text(kpi: Kpi, value: float | None) -> str | None:
 
 
 def main() -> None:
-    require(Page.DASHBOARD)
+    _, lang, _ = require(Page.DASHBOARD)
     today = now().date()
     period = st.date_input(
         tr("dashboard.period"), (today - dt.timedelta(days=90), today), key="dashboard.period"
@@ -69,15 +69,12 @@ def main() -> None:
         order = {p.value: i for i, p in enumerate(Priority)}
         frame = pd.DataFrame(sorted(priorities, key=lambda r: order.get(r["priority"], 99)))
         if not frame.empty:
-            frame["priority"] = [tr_or(f"tickets.priority.{p}", p) for p in frame["priority"]]
+            frame["priority"] = [priority_label(p, lang) for p in frame["priority"]]
             frame.columns = [tr(f"dashboard.col.{c}") for c in frame.columns]
         st.dataframe(frame, hide_index=True)
         st.subheader(tr("dashboard.status_counts"))
         status_frame = pd.DataFrame(
-            [
-                {"status": tr_or(f"tickets.status.{s}", s.value), "count": statuses.get(s.value, 0)}
-                for s in Status
-            ]
+            [{"status": status_label(s, lang), "count": statuses.get(s.value, 0)} for s in Status]
         )
         st.altair_chart(
             alt.Chart(status_frame)

@@ -51,13 +51,6 @@ REVIEW_SATISFACTION_BELOW = 85.0
 SATISFIED_AT = 4.0
 
 
-def satisfaction(quality: int | None, attitude: int | None, efficiency: int | None) -> float | None:
-    """Service satisfaction = (quality + attitude + efficiency) / 3 (seed 000 §2.2)."""
-    if quality is None or attitude is None or efficiency is None:
-        return None
-    return (quality + attitude + efficiency) / 3
-
-
 def share(part: int | float | None, whole: int | float | None) -> float | None:
     """A percentage, or None when there is nothing to divide by."""
     if not whole:
