@@ -519,7 +519,7 @@ def fetch_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[An
     return out
 
 
-def _username(session: Session, user_id: int | None) -> str | None:
+def username_of(session: Session, user_id: int | None) -> str | None:
     if user_id is None:
         return None
     return session.execute(select(User.username).where(User.id == user_id)).scalar()
@@ -536,7 +536,7 @@ def audit(
     """Append audit rows (``entity_key``, ``action``, ``changes``) in one statement."""
     if not rows:
         return
-    username = _username(session, user_id)
+    username = username_of(session, user_id)
     params = [
         {
             "at": now,
@@ -754,7 +754,7 @@ def _write(
             table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
         )
         params = [{"b_id": int(d["id"]), "b_version": int(d["version"])} for d in deletes]
-        _checked_many(session, ad, stmt, params)
+        checked_many(session, ad, stmt, params)
         for d in deletes:
             row = current[int(d["id"])]
             log.append(
@@ -794,7 +794,7 @@ def _row_json(ad: Adapter, row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k in names}
 
 
-def _checked_many(session: Session, ad: Adapter, stmt, params: list[dict]) -> None:
+def checked_many(session: Session, ad: Adapter, stmt, params: list[dict]) -> None:
     """executemany that must hit every row (else someone changed one: conflict)."""
     dialect = session.get_bind().dialect
     if dialect.supports_sane_multi_rowcount:

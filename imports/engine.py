@@ -1,0 +1,929 @@
+"""Import a register from a spreadsheet: read → map headers → validate → preview → write.
+
+Driven entirely by the register's field specs and its adapter in
+``data_access.registers``; a new register needs no code here. Rows stream through in
+chunks (validate, resolve references, look up existing keys, write with Core
+executemany) so a million-row sheet never exists as a million dicts at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from data_access.models import ImportBatch, ImportChange
+from data_access.registers import (
+    Adapter,
+    RefResolver,
+    adapter,
+    audit,
+    changed_columns,
+    checked_many,
+    complete_inserts,
+    complete_row,
+    fetch_by_ids,
+    fetch_by_keys,
+    from_json,
+    get_setting,
+    put_setting,
+    referenced_ids,
+    to_json,
+    username_of,
+)
+from imports.reader import EXCEL_ERRORS, Book, ReadError, open_book, unescape_text
+from rules.fields import (
+    Field,
+    Kind,
+    Problem,
+    ValueProblem,
+    clean_text,
+    normalize_label,
+    parse_date,
+    parse_value,
+)
+from rules.i18n import t
+
+CHUNK = 5000
+HEADER_SCAN_ROWS = 30
+SAMPLE_SIZE = 20
+MEMO_LIMIT = 50_000
+
+Progress = Callable[[int, int], None]
+
+
+class UndoError(Exception):
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def message(self, lang: str) -> str:
+        return t(self.code, lang, **self.params)
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One problem as the user sees it: sheet, Excel row, their column header, value."""
+
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: Any
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    field: str | None = None
+
+    def message(self, lang: str) -> str:
+        return t(self.code, lang, **self.params)
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": _jsonable(self.value),
+            "message": self.message(lang),
+            "code": self.code,
+            "field": self.field,
+        }
+
+
+@dataclass
+class RejectedRow:
+    row: int
+    cells: list[Any]
+    problems: list[ImportProblem]
+
+
+@dataclass
+class Header:
+    """The header row found in a sheet and how its columns map to fields."""
+
+    row: int  # Excel row number (1-based)
+    texts: list[str]  # the user's header text per column position
+    mapping: dict[int, str]  # column position → field name (input fields only)
+    unknown: list[str]
+    missing: list[str]  # required fields without a column (labels)
+    duplicates: list[str]
+
+    def column_of(self, field_name: str) -> str | None:
+        for i, name in self.mapping.items():
+            if name == field_name:
+                return self.texts[i]
+        return None
+
+
+@dataclass
+class ImportReport:
+    register: str
+    file_name: str
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    sha256: str = ""
+    header: Header | None = None
+    total: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    dry_run: bool = False
+    skip_bad_rows: bool = False
+    committed: bool = False
+    batch_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self, lang: str) -> str:
+        return t(
+            "imports.report",
+            lang,
+            inserted=self.inserted,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            rejected=self.rejected,
+        )
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        h = self.header
+        return {
+            "register": self.register,
+            "file": self.file_name,
+            "sheet": self.sheet,
+            "sha256": self.sha256,
+            "header_row": h.row if h else None,
+            "mapping": {h.texts[i]: n for i, n in h.mapping.items()} if h else {},
+            "unknown_columns": h.unknown if h else [],
+            "missing_columns": h.missing if h else [],
+            "rows": self.total,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "dry_run": self.dry_run,
+            "skip_bad_rows": self.skip_bad_rows,
+            "committed": self.committed,
+            "batch_id": self.batch_id,
+            "problems": [p.as_dict(lang) for p in self.problems],
+            "sample": [{k: _jsonable(v) for k, v in r.items()} for r in self.sample],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------- header mapping
+def mapping_key(register: str) -> str:
+    return f"import_mapping.{register}"
+
+
+def remembered_mapping(session: Session, register: str) -> dict[str, str]:
+    """Normalized header text → field name ("" = ignore), as last confirmed."""
+    value = get_setting(session, mapping_key(register))
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def remember_mapping(
+    session: Session, register: str, mapping: dict[str, str | None], now: dt.datetime
+) -> None:
+    stored = remembered_mapping(session, register)
+    stored.update({normalize_label(h): (f or "") for h, f in mapping.items() if normalize_label(h)})
+    put_setting(session, mapping_key(register), stored, now)
+
+
+def _header_index(ad: Adapter) -> dict[str, str]:
+    """Normalized header text → field name: labels first, then names, then aliases."""
+    index: dict[str, str] = {}
+    fields = ad.register.fields
+    for texts in (lambda f: (f.zh, f.en), lambda f: (f.name,), lambda f: f.aliases):
+        for f in fields:
+            for text in texts(f):
+                index.setdefault(normalize_label(text), f.name)
+    return index
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def find_header(
+    ad: Adapter, rows: list[list[Any]], first_row: int, known: dict[str, str]
+) -> tuple[int, int] | None:
+    """(position in ``rows``, score) of the row that best matches the register's headers."""
+    best: tuple[int, int] | None = None
+    for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
+        hits = {known[n] for c in cells if (n := normalize_label(_cell_text(c))) in known}
+        score = len(hits - {""})
+        if score and (best is None or score > best[1]):
+            best = (i, score)
+    needed = min(2, len(ad.register.input_fields))
+    return best if best and best[1] >= needed else None
+
+
+def map_header(
+    ad: Adapter,
+    cells: list[Any],
+    row: int,
+    *,
+    remembered: dict[str, str],
+    override: dict[str, str | None] | None,
+) -> Header:
+    auto = _header_index(ad)
+    override_n = {normalize_label(h): (f or "") for h, f in (override or {}).items()}
+    fields = {f.name: f for f in ad.register.fields}
+    texts = [_cell_text(c) for c in cells]
+    mapping: dict[int, str] = {}
+    unknown: list[str] = []
+    duplicates: list[str] = []
+    seen: set[str] = set()
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        n = normalize_label(text)
+        name = override_n.get(n, remembered.get(n, auto.get(n)))
+        if name is None or (name and name not in fields):
+            unknown.append(text)
+            continue
+        if not name or fields[name].computed:
+            continue  # ignored on purpose, or shown-only (computed) columns
+        if name in seen:
+            duplicates.append(fields[name].label("zh"))
+            continue
+        seen.add(name)
+        mapping[i] = name
+    missing = [f.name for f in ad.register.input_fields if f.required and f.name not in seen]
+    return Header(row, texts, mapping, unknown, missing, duplicates)
+
+
+# ---------------------------------------------------------------- cell coercion
+Coercer = Callable[[Any], Any]
+
+
+def make_coercer(f: Field, date1904: bool) -> Coercer:
+    """A fast path per field kind; anything unusual falls back to ``parse_value``."""
+    if f.kind in (Kind.TEXT, Kind.LONGTEXT, Kind.REF):
+        max_len = f.max_len
+
+        def text(v: Any) -> str | None:
+            if v.__class__ is str:
+                s = v.strip()
+                if not s:
+                    return None
+                if s[0] == "'":
+                    s = unescape_text(s)
+            else:
+                s = clean_text(v)
+                if s is None:
+                    return None
+            if max_len and len(s) > max_len:
+                raise ValueProblem("err.too_long", max=max_len)
+            return s
+
+        return text
+    memo: dict[Any, Any] = {}
+
+    def slow(v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip()
+            if v[:1] == "'":
+                v = unescape_text(v)
+        try:
+            return memo[v]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: never memoised
+            return parse_value(f, v, date1904)
+        value = parse_value(f, v, date1904) if f.kind is not Kind.DATE else parse_date(v, date1904)
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        memo[v] = value
+        return value
+
+    if f.kind is Kind.DATE:
+
+        def date(v: Any) -> dt.date | None:
+            cls = v.__class__
+            if cls is dt.date:
+                return v
+            if cls is dt.datetime:
+                return v.date()
+            if v is None or v == "":
+                return None
+            return slow(v)
+
+        return date
+    return lambda v: None if v is None or v == "" else slow(v)
+
+
+# ---------------------------------------------------------------- the import
+@dataclass
+class _Ctx:
+    session: Session
+    ad: Adapter
+    report: ImportReport
+    header: Header
+    book: Book
+    sheet: str
+    coercers: dict[int, tuple[str, Coercer]]
+    errors: dict[tuple[int, int], str]
+    first_col: int
+    duplicates: dict[Any, list[int]]
+    resolver: RefResolver
+    labels: dict[str, str]
+    write: bool
+    now: dt.datetime
+    user_id: int | None
+    batch_id: int | None = None
+
+
+def sha256_of(source: bytes | Path) -> str:
+    h = hashlib.sha256()
+    if isinstance(source, bytes):
+        h.update(source)
+    else:
+        with open(source, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def list_sheets(source: bytes | Path, name: str) -> list[str]:
+    book = open_book(source, name)
+    try:
+        return book.sheet_names
+    finally:
+        book.close()
+
+
+def read_header(
+    session: Session,
+    register: str,
+    source: bytes | Path,
+    *,
+    file_name: str,
+    sheet: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+) -> Header | None:
+    """The header row and its mapping (for the page's mapping editor)."""
+    ad = adapter(register)
+    book = open_book(source, file_name)
+    try:
+        sheet = sheet or book.sheet_names[0]
+        first, rows = book.rows(sheet)
+        head = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
+        return _header_of(session, ad, head, first, mapping)
+    finally:
+        book.close()
+
+
+def _header_of(
+    session: Session, ad: Adapter, head: list[list[Any]], first: int, mapping: dict | None
+) -> Header | None:
+    remembered = remembered_mapping(session, ad.name)
+    known = {**_header_index(ad), **remembered}
+    known.update({normalize_label(h): (f or "") for h, f in (mapping or {}).items()})
+    found = find_header(ad, head, first, known)
+    if found is None:
+        return None
+    pos = found[0]
+    return map_header(ad, head[pos], first + pos, remembered=remembered, override=mapping)
+
+
+def import_file(
+    session: Session,
+    register: str,
+    source: bytes | Path,
+    *,
+    file_name: str,
+    now: dt.datetime,
+    sheet: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    user_id: int | None = None,
+    on_progress: Progress | None = None,
+) -> ImportReport:
+    """Validate (and unless ``dry_run``, write) one sheet. Raises ReadError.
+
+    All-or-nothing unless ``skip_bad_rows``: with any problem nothing is written
+    (a savepoint is rolled back) and the report lists every problem. The caller owns
+    the transaction.
+    """
+    ad = adapter(register)
+    report = ImportReport(register, file_name, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+    report.sha256 = sha256_of(source)
+    book = open_book(source, file_name)
+    try:
+        report.sheets = list(book.sheet_names)
+        report.sheet = sheet = sheet or book.sheet_names[0]
+        _run(session, ad, book, sheet, report, mapping, user_id, now, on_progress)
+    finally:
+        book.close()
+    return report
+
+
+def _run(
+    session: Session,
+    ad: Adapter,
+    book: Book,
+    sheet: str,
+    report: ImportReport,
+    mapping: dict | None,
+    user_id: int | None,
+    now: dt.datetime,
+    on_progress: Progress | None,
+) -> None:
+    first, rows = book.rows(sheet)
+    head = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
+    header = _header_of(session, ad, head, first, mapping)
+    if header is None:
+        report.problems.append(
+            ImportProblem(sheet, None, None, None, "imports.no_header", {"rows": HEADER_SCAN_ROWS})
+        )
+        return
+    report.header = header
+    labels = {f.name: f.label("zh") for f in ad.register.fields}
+    if ad.register.key not in header.mapping.values():
+        key_label = labels[ad.register.key]
+        report.problems.append(
+            ImportProblem(
+                sheet, header.row, key_label, None, "imports.missing_column", {"value": key_label}
+            )
+        )
+        return
+    date1904 = book.date1904
+    coercers = {
+        i: (name, make_coercer(ad.register.field(name), date1904))
+        for i, name in header.mapping.items()
+    }
+    scan = book.scans.get(sheet)
+    ctx = _Ctx(
+        session,
+        ad,
+        report,
+        header,
+        book,
+        sheet,
+        coercers,
+        scan.errors if scan else {},
+        book.first_col(sheet),
+        {},
+        RefResolver(session, ad),
+        labels,
+        write=not report.dry_run,
+        now=now,
+        user_id=user_id,
+    )
+    header_pos = header.row - first
+    ctx.duplicates = _duplicate_keys(ctx, book, sheet, header_pos)
+    total = max(0, book.height(sheet) - header_pos - 1)
+    savepoint = session.begin_nested() if ctx.write else None
+    try:
+        data = _data_rows(head, rows, header_pos, header.row)
+        done = 0
+        for chunk in _chunked(data):
+            _process(ctx, chunk)
+            done += len(chunk)
+            if on_progress:
+                on_progress(min(done, total), total)
+        report.total = done
+        _finish(ctx, savepoint)
+    except BaseException:
+        if savepoint is not None and savepoint.is_active:
+            savepoint.rollback()
+        raise
+    if on_progress:
+        on_progress(total, total)
+
+
+def _data_rows(
+    head: list[list[Any]], rest: Iterator[list[Any]], header_pos: int, header_row: int
+) -> Iterator[tuple[int, list[Any]]]:
+    row = header_row
+    for cells in head[header_pos + 1 :]:
+        row += 1
+        yield row, cells
+    for cells in rest:
+        row += 1
+        yield row, cells
+
+
+def _chunked(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
+    chunk: list[tuple[int, list[Any]]] = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[Any, list[int]]:
+    """Keys that occur more than once in the file → every row they occur on."""
+    key_pos = next(i for i, n in ctx.header.mapping.items() if n == ctx.ad.register.key)
+    coerce = ctx.coercers[key_pos][1]
+    first, rows = book.rows(sheet)
+    seen: dict[Any, int] = {}
+    dups: dict[Any, list[int]] = {}
+    for i, cells in enumerate(rows):
+        if i <= header_pos or key_pos >= len(cells):
+            continue
+        try:
+            key = coerce(cells[key_pos])
+        except ValueProblem:
+            continue
+        if key is None:
+            continue
+        row = first + i
+        if key in seen:
+            dups.setdefault(key, [seen[key]]).append(row)
+        else:
+            seen[key] = row
+    return dups
+
+
+def _is_blank(cells: list[Any], positions) -> bool:
+    n = len(cells)
+    for i in positions:
+        if i < n:
+            v = cells[i]
+            if v is not None and v != "" and not (v.__class__ is str and not v.strip()):
+                return False
+    return True
+
+
+@dataclass
+class _Row:
+    row: int
+    cells: list[Any]
+    clean: dict[str, Any]
+    problems: list[ImportProblem]
+    raw: dict[str, Any]
+
+
+def _coerce(ctx: _Ctx, row: int, cells: list[Any]) -> _Row:
+    clean: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    problems: list[ImportProblem] = []
+    n = len(cells)
+    sheet = ctx.sheet
+    errors = ctx.errors
+    for i, (name, coerce) in ctx.coercers.items():
+        v = cells[i] if i < n else None
+        raw[name] = v
+        if errors and (row - 1, ctx.first_col + i) in errors:
+            err = errors[(row - 1, ctx.first_col + i)]
+            problems.append(_cell_problem(ctx, row, i, err, "imports.cell_error", {"value": err}))
+            continue
+        if v.__class__ is str and v in EXCEL_ERRORS:
+            problems.append(_cell_problem(ctx, row, i, v, "imports.cell_error", {"value": v}))
+            continue
+        try:
+            clean[name] = coerce(v)
+        except ValueProblem as exc:
+            problems.append(
+                ImportProblem(sheet, row, ctx.header.texts[i], v, exc.code, dict(exc.params), name)
+            )
+    return _Row(row, cells, clean, problems, raw)
+
+
+def _cell_problem(ctx: _Ctx, row: int, i: int, value: Any, code: str, params: dict):
+    name = ctx.header.mapping.get(i)
+    return ImportProblem(ctx.sheet, row, ctx.header.texts[i], value, code, params, name)
+
+
+def _field_problem(ctx: _Ctx, r: _Row, p: Problem) -> ImportProblem:
+    column = ctx.header.column_of(p.field) if p.field else None
+    label = column or (ctx.labels.get(p.field or "") if p.field else None)
+    value = r.raw.get(p.field or "") if p.value is None else p.value
+    return ImportProblem(ctx.sheet, r.row, label, value, p.code, dict(p.params), p.field)
+
+
+def _process(ctx: _Ctx, chunk: list[tuple[int, list[Any]]]) -> None:
+    ad = ctx.ad
+    key = ad.register.key
+    positions = list(ctx.coercers)
+    rows = [_coerce(ctx, n, cells) for n, cells in chunk if not _is_blank(cells, positions)]
+    for r in rows:
+        k = r.clean.get(key)
+        if k is None and not any(p.field == key for p in r.problems):
+            r.problems.append(_field_problem(ctx, r, Problem(key, "err.required")))
+        elif k in ctx.duplicates:
+            rows_text = ", ".join(str(x) for x in ctx.duplicates[k][:10])
+            p = Problem(key, "imports.duplicate_in_file", {"rows": rows_text}, value=k)
+            r.problems.append(_field_problem(ctx, r, p))
+    keyed = [r for r in rows if r.clean.get(key) is not None and r.clean[key] not in ctx.duplicates]
+    existing = fetch_by_keys(ctx.session, ad, [r.clean[key] for r in keyed])
+    for r in rows:
+        _required(ctx, r, existing.get(r.clean.get(key)) is None)
+    good = [r for r in rows if not r.problems]
+    ctx.resolver.load([r.clean for r in good])
+    old_refs = _old_refs(ctx, list(existing.values())) if ad.derive else {}
+    inserts: list[tuple[_Row, dict[str, Any]]] = []
+    updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = []
+    for r in good:
+        before = existing.get(r.clean[key])
+        base = None
+        if before is not None:
+            refs = {
+                n: rows_by_id.get(before[ad.column(ad.register.field(n))])
+                for n, rows_by_id in old_refs.items()
+            }
+            base = (before, refs)
+        values, probs = complete_row(ad, ctx.resolver, r.clean, [], base, r.row, r.raw, ctx.sheet)
+        if probs:
+            r.problems.extend(_field_problem(ctx, r, p) for p in probs)
+            continue
+        if before is None:
+            inserts.append((r, values))
+        elif changed_columns(before, values):
+            updates.append((r, before, values))
+        else:
+            ctx.report.unchanged += 1
+            _sample(ctx, r, "unchanged")
+    for r in rows:
+        if r.problems:
+            ctx.report.problems.extend(r.problems)
+            ctx.report.rejected += 1
+            ctx.report.rejected_rows.append(RejectedRow(r.row, list(r.cells), r.problems))
+    for r, _ in inserts:
+        _sample(ctx, r, "insert")
+    for r, _, _ in updates:
+        _sample(ctx, r, "update")
+    ctx.report.inserted += len(inserts)
+    ctx.report.updated += len(updates)
+    if ctx.report.problems and not ctx.report.skip_bad_rows:
+        ctx.write = False  # all-or-nothing: keep validating, stop writing
+    if ctx.write:
+        _write_chunk(ctx, [v for _, v in inserts], [(b, v) for _, b, v in updates])
+
+
+def _old_refs(ctx: _Ctx, befores: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
+    return {
+        f.name: ctx.resolver.by_id(f, [b[ctx.ad.column(f)] for b in befores])
+        for f in ctx.resolver.refs
+    }
+
+
+def _required(ctx: _Ctx, r: _Row, inserting: bool) -> None:
+    for f in ctx.ad.register.input_fields:
+        if not f.required:
+            continue
+        present = f.name in r.clean
+        if any(p.field == f.name for p in r.problems):
+            continue
+        if (present and r.clean[f.name] is None) or (not present and inserting):
+            r.problems.append(_field_problem(ctx, r, Problem(f.name, "err.required")))
+
+
+def _sample(ctx: _Ctx, r: _Row, action: str) -> None:
+    if len(ctx.report.sample) < SAMPLE_SIZE:
+        ctx.report.sample.append({"_row": r.row, "_action": action, **r.clean})
+
+
+# ---------------------------------------------------------------- writing
+def _start_batch(ctx: _Ctx) -> int:
+    table = ImportBatch.__table__
+    report = ctx.report
+    stmt = insert(table).values(
+        register=ctx.ad.name,
+        user_id=ctx.user_id,
+        username=username_of(ctx.session, ctx.user_id),
+        file_name=report.file_name[:300],
+        sha256=report.sha256,
+        sheet=(report.sheet or "")[:100],
+        created_at=ctx.now,
+    )
+    return ctx.session.execute(stmt.returning(table.c.id)).scalar_one()
+
+
+def _write_chunk(
+    ctx: _Ctx, inserts: list[dict[str, Any]], updates: list[tuple[dict, dict]]
+) -> None:
+    if not inserts and not updates:
+        return
+    session, ad = ctx.session, ctx.ad
+    if ctx.batch_id is None:
+        ctx.batch_id = _start_batch(ctx)
+    table = ad.table
+    changes: list[dict[str, Any]] = []
+    if inserts:
+        session.execute(insert(table), complete_inserts(ad, inserts, ctx.now))
+        keys = [v[ad.key_column] for v in inserts]
+        ids = fetch_by_keys(session, ad, keys)
+        changes += [_change(ctx, ids[k]["id"], "insert", None) for k in keys]
+    groups: dict[tuple[str, ...], list[tuple[dict, dict]]] = {}
+    for before, values in updates:
+        groups.setdefault(tuple(sorted(values)), []).append((before, values))
+    for cols, items in groups.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values(
+                {
+                    **{c: bindparam(f"v_{c}") for c in cols},
+                    "version": table.c.version + 1,
+                    "updated_at": ctx.now,
+                }
+            )
+        )
+        params = [
+            {"b_id": b["id"], "b_version": b["version"], **{f"v_{c}": v[c] for c in cols}}
+            for b, v in items
+        ]
+        checked_many(session, ad, stmt, params)
+        for b, _ in items:
+            image = {c: to_json(b[c]) for c in cols}
+            image["version"] = b["version"]
+            changes.append(_change(ctx, b["id"], "update", image))
+    session.execute(insert(ImportChange.__table__), changes)
+
+
+def _change(ctx: _Ctx, row_id: int, action: str, before: dict | None) -> dict[str, Any]:
+    return {
+        "batch_id": ctx.batch_id,
+        "table_name": ctx.ad.table.name,
+        "row_id": row_id,
+        "action": action,
+        "before": before,
+        "created_at": ctx.now,
+    }
+
+
+def _finish(ctx: _Ctx, savepoint) -> None:
+    report = ctx.report
+    failed = bool(report.problems) and not report.skip_bad_rows
+    if savepoint is None:
+        return
+    if failed:
+        savepoint.rollback()
+        return
+    if ctx.batch_id is None:
+        ctx.batch_id = _start_batch(ctx)
+    ctx.session.execute(
+        update(ImportBatch.__table__)
+        .where(ImportBatch.__table__.c.id == ctx.batch_id)
+        .values(
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=report.rejected,
+        )
+    )
+    audit(
+        ctx.session,
+        [
+            {
+                "key": report.file_name,
+                "action": "import",
+                "changes": {
+                    "batch_id": ctx.batch_id,
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                    "rejected": report.rejected,
+                },
+            }
+        ],
+        entity=ctx.ad.name,
+        user_id=ctx.user_id,
+        now=ctx.now,
+    )
+    if report.header:
+        mapping = {report.header.texts[i]: n for i, n in report.header.mapping.items()}
+        remember_mapping(ctx.session, ctx.ad.name, mapping, ctx.now)
+    savepoint.commit()
+    report.committed = True
+    report.batch_id = ctx.batch_id
+
+
+# ---------------------------------------------------------------- undo
+@dataclass(frozen=True)
+class UndoResult:
+    batch_id: int
+    file_name: str
+    deleted: int
+    restored: int
+
+
+def last_batch(session: Session, register: str) -> dict[str, Any] | None:
+    """The latest import of ``register`` that changed rows and is not undone."""
+    b = ImportBatch.__table__
+    query = (
+        select(b)
+        .where(
+            b.c.register == register,
+            b.c.undone_at.is_(None),
+            (b.c.inserted + b.c.updated) > 0,
+        )
+        .order_by(b.c.id.desc())
+        .limit(1)
+    )
+    row = session.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def undo_last_import(
+    session: Session, register: str, user_id: int | None, *, now: dt.datetime | None = None
+) -> UndoResult:
+    """Delete the rows the last import inserted and restore the ones it updated.
+
+    Refuses (:class:`UndoError`) if any of them was edited or deleted since (its
+    version moved), or if an inserted row is now referred to by other records.
+    """
+    now = now or dt.datetime.now().replace(microsecond=0)
+    ad = adapter(register)
+    batch = last_batch(session, register)
+    if batch is None:
+        raise UndoError("imports.err.nothing_to_undo")
+    c = ImportChange.__table__
+    changes = [
+        dict(r) for r in session.execute(select(c).where(c.c.batch_id == batch["id"])).mappings()
+    ]
+    current = fetch_by_ids(session, ad, [ch["row_id"] for ch in changes])
+    moved = []
+    for ch in changes:
+        row = current.get(ch["row_id"])
+        expected = 1 if ch["action"] == "insert" else ch["before"]["version"] + 1
+        if row is None or row["version"] != expected:
+            moved.append(row[ad.key_column] if row else f"#{ch['row_id']}")
+    if moved:
+        raise UndoError("imports.err.undo_edited", n=len(moved), value=moved[0])
+    inserted = [ch["row_id"] for ch in changes if ch["action"] == "insert"]
+    blocked = referenced_ids(session, ad.table, inserted)
+    if blocked:
+        raise UndoError("imports.err.undo_in_use", value=current[min(blocked)][ad.key_column])
+    table = ad.table
+    if inserted:
+        stmt = delete(table).where(
+            table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
+        )
+        checked_many(session, ad, stmt, [{"b_id": i, "b_version": 1} for i in inserted])
+    restored = 0
+    for ch in changes:
+        if ch["action"] != "update":
+            continue
+        before = {k: v for k, v in ch["before"].items() if k != "version"}
+        values = {k: from_json(table.c[k], v) for k, v in before.items()}
+        stmt = (
+            update(table)
+            .where(table.c.id == ch["row_id"], table.c.version == ch["before"]["version"] + 1)
+            .values(**values, version=table.c.version + 1, updated_at=now)
+        )
+        if session.execute(stmt).rowcount != 1:
+            raise UndoError("imports.err.undo_edited", n=1, value=ch["row_id"])
+        restored += 1
+    b = ImportBatch.__table__
+    session.execute(update(b).where(b.c.id == batch["id"]).values(undone_at=now))
+    audit(
+        session,
+        [
+            {
+                "key": batch["file_name"],
+                "action": "undo_import",
+                "changes": {"batch_id": batch["id"]},
+            }
+        ],
+        entity=ad.name,
+        user_id=user_id,
+        now=now,
+    )
+    return UndoResult(batch["id"], batch["file_name"], len(inserted), restored)
+
+
+__all__ = [
+    "ImportProblem",
+    "ImportReport",
+    "ReadError",
+    "UndoError",
+    "UndoResult",
+    "import_file",
+    "list_sheets",
+    "read_header",
+    "remember_mapping",
+    "remembered_mapping",
+    "undo_last_import",
+]

@@ -1,0 +1,252 @@
+"""Write registers to .xlsx in exactly the layout the importer reads.
+
+Exports stream rows in xlsxwriter ``constant_memory`` mode, writing each row
+ourselves (``DataFrame.to_excel`` drops cells in that mode) after the column formats
+are set. Text that a spreadsheet would evaluate is written as a guarded string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import xlsxwriter
+from sqlalchemy.orm import Session
+
+from data_access.registers import adapter, iter_rows
+from imports.engine import ImportReport
+from imports.reader import escape_text
+from rules.fields import Field, Kind, Register
+from rules.i18n import t
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+MONEY_FORMAT = "#,##0.00"
+ERROR_FILL = "#FFC7CE"
+Out = str | Path | BinaryIO
+
+
+def _width(f: Field, lang: str) -> float:
+    label = f.label(lang)
+    wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
+    by_kind = {
+        Kind.DATE: 12,
+        Kind.DATETIME: 17,
+        Kind.MONEY: 14,
+        Kind.DECIMAL: 12,
+        Kind.INT: 10,
+        Kind.BOOL: 8,
+        Kind.LONGTEXT: 40,
+    }.get(f.kind)
+    if by_kind is None:
+        by_kind = min(max(12, (f.max_len or 20) // 4), 40)
+    if f.kind is Kind.ENUM:
+        by_kind = max(sum(2 if ord(c) > 0x2E80 else 1 for c in o.label(lang)) for o in f.options)
+    return max(wide + 4, by_kind)
+
+
+class _Cells:
+    """Per-field cell writers (chosen once per column, not per cell)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, lang: str):
+        self.lang = lang
+        self.date = wb.add_format({"num_format": DATE_FORMAT})
+        self.datetime = wb.add_format({"num_format": DATETIME_FORMAT})
+        self.money = wb.add_format({"num_format": MONEY_FORMAT})
+        self.text = wb.add_format({"num_format": "@"})
+        self.header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.yes, self.no = t("ui.yes", lang), t("ui.no", lang)
+
+    def column_format(self, f: Field):
+        return {
+            Kind.DATE: self.date,
+            Kind.DATETIME: self.datetime,
+            Kind.MONEY: self.money,
+        }.get(f.kind, self.text if f.kind in (Kind.TEXT, Kind.REF) else None)
+
+    def writer(self, ws, f: Field) -> Callable[[int, int, Any], None]:
+        lang = self.lang
+        if f.kind is Kind.DATE:
+            fmt = self.date
+            return lambda r, c, v: ws.write_datetime(r, c, v, fmt)
+        if f.kind is Kind.DATETIME:
+            fmt = self.datetime
+            return lambda r, c, v: ws.write_datetime(r, c, v, fmt)
+        if f.kind in (Kind.MONEY, Kind.DECIMAL):
+            fmt = self.money if f.kind is Kind.MONEY else None
+            return lambda r, c, v: ws.write_number(r, c, float(v), fmt)
+        if f.kind is Kind.INT:
+            return lambda r, c, v: ws.write_number(r, c, v)
+        if f.kind is Kind.BOOL:
+            yes, no = self.yes, self.no
+            return lambda r, c, v: ws.write_string(r, c, yes if v else no)
+        if f.kind is Kind.ENUM:
+            labels = {o.value: o.label(lang) for o in f.options}
+            return lambda r, c, v: ws.write_string(r, c, labels.get(v, str(v)))
+        return lambda r, c, v: ws.write_string(r, c, escape_text(str(v)))
+
+
+def write_rows(out: Out, register: Register, rows: Iterable[dict[str, Any]], *, lang: str) -> int:
+    """Stream ``rows`` (display values by field name) into a styled sheet."""
+    fields = register.fields
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
+    try:
+        ws = wb.add_worksheet(register.label(lang)[:31])
+        cells = _Cells(wb, lang)
+        for c, f in enumerate(fields):  # formats before rows (constant_memory)
+            ws.set_column(c, c, _width(f, lang), cells.column_format(f))
+        ws.write_row(0, 0, [f.label(lang) for f in fields], cells.header)
+        ws.freeze_panes(1, 0)
+        writers = [(c, f.name, cells.writer(ws, f)) for c, f in enumerate(fields)]
+        r = 0
+        for r, row in enumerate(rows, start=1):
+            for c, name, write in writers:
+                v = row.get(name)
+                if v is not None and v != "":
+                    write(r, c, v)
+        ws.autofilter(0, 0, max(r, 1), len(fields) - 1)
+    finally:
+        wb.close()
+    return r
+
+
+def export_register(
+    session: Session,
+    register: str,
+    out: Out,
+    *,
+    lang: str,
+    today: dt.date,
+    filters: dict | None = None,
+    search: str | None = None,
+) -> int:
+    """Every (matching) row of ``register`` to ``out``; returns the row count."""
+    ad = adapter(register)
+    rows = iter_rows(session, register, filters=filters, search=search, today=today)
+    return write_rows(out, ad.register, rows, lang=lang)
+
+
+def export_bytes(session: Session, register: str, *, lang: str, today: dt.date, **kw) -> bytes:
+    buf = io.BytesIO()
+    export_register(session, register, buf, lang=lang, today=today, **kw)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- template
+def write_template(out: Out, register: str, *, lang: str) -> None:
+    """Blank register: header comments, dropdowns for enums, one example row."""
+    reg = adapter(register).register
+    fields = reg.input_fields
+    wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False})
+    try:
+        ws = wb.add_worksheet(reg.label(lang)[:31])
+        cells = _Cells(wb, lang)
+        required = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+        for c, f in enumerate(fields):
+            ws.set_column(c, c, _width(f, lang), cells.column_format(f))
+            ws.write_string(0, c, f.label(lang), required if f.required else cells.header)
+            ws.write_comment(0, c, _comment(f, lang), {"x_scale": 2, "y_scale": 1.5})
+            if f.kind is Kind.ENUM:
+                ws.data_validation(
+                    1,
+                    c,
+                    10000,
+                    c,
+                    {"validate": "list", "source": [o.label(lang) for o in f.options]},
+                )
+            if f.example is not None:
+                value = f.example
+                if f.kind is Kind.ENUM:
+                    value = f.option_label(value, lang)
+                cells.writer(ws, f)(1, c, value)
+        ws.write_comment(1, 0, t("imports.example_note", lang))
+        ws.freeze_panes(1, 0)
+    finally:
+        wb.close()
+
+
+def _comment(f: Field, lang: str) -> str:
+    parts = [f.label(lang)]
+    if f.required:
+        parts.append(f"({t('imports.required_note', lang)})")
+    text = " ".join(parts)
+    if f.help(lang):
+        text += "\n" + f.help(lang)
+    if f.kind is Kind.ENUM:
+        text += "\n" + " / ".join(o.label(lang) for o in f.options)
+    if f.kind is Kind.DATE:
+        text += "\nYYYY-MM-DD"
+    return text
+
+
+def template_bytes(register: str, *, lang: str) -> bytes:
+    buf = io.BytesIO()
+    write_template(buf, register, lang=lang)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- rejected rows
+def write_rejected(out: Out, report: ImportReport, *, lang: str) -> int:
+    """The rejected rows in the user's own columns, an error column, bad cells marked."""
+    header = report.header
+    texts = header.texts if header else []
+    wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False})
+    try:
+        ws = wb.add_worksheet((report.sheet or "rejected")[:31])
+        bold = wb.add_format({"bold": True})
+        bad = wb.add_format({"bg_color": ERROR_FILL})
+        bad_date = wb.add_format({"bg_color": ERROR_FILL, "num_format": DATE_FORMAT})
+        date = wb.add_format({"num_format": DATE_FORMAT})
+        width = max([len(texts), *(len(r.cells) for r in report.rejected_rows)])
+        error_col = width
+        for c in range(width):
+            ws.write_string(0, c, texts[c] if c < len(texts) else "", bold)
+        ws.write_string(0, error_col, t("imports.error_column", lang), bold)
+        ws.set_column(error_col, error_col, 60)
+        position = {text: i for i, text in reversed(list(enumerate(texts))) if text}
+        for r, rej in enumerate(report.rejected_rows, start=1):
+            marks: dict[int, list[str]] = {}
+            for p in rej.problems:
+                c = position.get(p.column or "")
+                if c is not None:
+                    marks.setdefault(c, []).append(p.message(lang))
+            for c in range(width):
+                v = rej.cells[c] if c < len(rej.cells) else None
+                fmt = bad if c in marks else None
+                _write_any(ws, r, c, v, fmt, bad_date if c in marks else date)
+                if c in marks:
+                    ws.write_comment(r, c, "\n".join(marks[c]))
+            messages = [
+                (f"{p.column}: " if p.column else "") + p.message(lang) for p in rej.problems
+            ]
+            ws.write_string(r, error_col, "; ".join(messages), bad)
+        ws.freeze_panes(1, 0)
+    finally:
+        wb.close()
+    return len(report.rejected_rows)
+
+
+def _write_any(ws, r: int, c: int, v: Any, fmt, date_fmt) -> None:
+    if v is None or v == "":
+        if fmt is not None:
+            ws.write_blank(r, c, None, fmt)
+        return
+    if isinstance(v, bool):
+        ws.write_boolean(r, c, v, fmt)
+    elif isinstance(v, int | float | Decimal):
+        ws.write_number(r, c, float(v), fmt)
+    elif isinstance(v, dt.datetime | dt.date):
+        ws.write_datetime(r, c, v, date_fmt)
+    else:
+        s = str(v)  # keep a quote the user already has; guard anything else
+        ws.write_string(r, c, s if s.startswith("'") else escape_text(s), fmt)
+
+
+def rejected_bytes(report: ImportReport, *, lang: str) -> bytes:
+    buf = io.BytesIO()
+    write_rejected(buf, report, lang=lang)
+    return buf.getvalue()
