@@ -1,0 +1,222 @@
+"""The Excel panel every register page embeds: import (with preview), export, template.
+
+UI only: reading, validation and writing live in ``imports/`` and
+``data_access/registers.py``. Nothing holding customer data is cached across users;
+the upload and the last report live in this session's state only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from data_access import db
+from data_access.registers import adapter
+from data_access.users import CurrentUser
+from imports.engine import (
+    ImportReport,
+    UndoError,
+    import_file,
+    last_batch,
+    list_sheets,
+    read_header,
+    undo_last_import,
+)
+from imports.reader import ReadError, max_upload_mb
+from imports.writer import export_bytes, rejected_bytes, template_bytes
+from rules.access import can_import
+from rules.i18n import t
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def render(register: str, engine: Engine, user: CurrentUser, lang: str) -> None:
+    """Upload → sheet → mapping → preview → import; export, template, undo."""
+    k = f"{register}.excel."
+    col_export, col_template = st.columns(2)
+    if col_export.button(t("imports.panel.export", lang), key=k + "export_build"):
+        with db.read(engine) as session:
+            st.session_state[k + "export"] = export_bytes(
+                session, register, lang=lang, today=dt.date.today()
+            )
+    if st.session_state.get(k + "export"):
+        col_export.download_button(
+            t("ui.download", lang),
+            st.session_state[k + "export"],
+            file_name=f"{register}-{dt.date.today():%Y%m%d}.xlsx",
+            mime=XLSX,
+            key=k + "export_download",
+        )
+    col_template.download_button(
+        t("imports.panel.template", lang),
+        template_bytes(register, lang=lang),
+        file_name=f"{register}-template.xlsx",
+        mime=XLSX,
+        key=k + "template",
+    )
+    if not can_import(user.role, register):
+        st.caption(t("imports.panel.no_import_right", lang))
+        return
+    _import_section(register, engine, user, lang, k)
+    _undo_section(register, engine, user, lang, k)
+
+
+def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str, k: str) -> None:
+    limit = max_upload_mb()
+    upload = st.file_uploader(
+        t("imports.panel.upload", lang),
+        type=["xlsx", "xlsm", "xls", "csv"],
+        help=t("imports.panel.limit", lang, limit=limit),
+        key=k + "upload",
+    )
+    if upload is None:
+        return
+    if upload.size > limit * 1024 * 1024:
+        st.error(t("imports.err.too_large", lang, size=round(upload.size / 2**20, 1), limit=limit))
+        return
+    data = upload.getvalue()
+    try:
+        sheets = list_sheets(data, upload.name)
+        sheet = st.selectbox(t("imports.panel.sheet", lang), sheets, key=k + "sheet")
+        mapping = _mapping_editor(register, engine, data, upload.name, sheet, lang, k)
+        skip = st.checkbox(t("imports.panel.skip_bad", lang), key=k + "skip")
+        preview = st.button(t("imports.panel.preview", lang), key=k + "preview")
+        commit = st.button(t("imports.panel.commit", lang), type="primary", key=k + "commit")
+        if preview or commit:
+            report = _run(engine, register, data, upload.name, sheet, mapping, skip, commit, user)
+            st.session_state[k + "report"] = report
+    except ReadError as exc:
+        st.error(exc.message(lang))
+        return
+    report = st.session_state.get(k + "report")
+    if report is not None and report.file_name == upload.name:
+        _show_report(report, lang, k)
+
+
+def _mapping_editor(register, engine, data, name, sheet, lang, k) -> dict[str, str | None]:
+    with db.read(engine) as session:
+        header = read_header(session, register, data, file_name=name, sheet=sheet)
+    if header is None:
+        st.warning(t("imports.no_header", lang, rows=30))
+        return {}
+    fields = adapter(register).register.input_fields
+    ignore = t("imports.panel.ignore", lang)
+    choices = [ignore, *(f.label(lang) for f in fields)]
+    by_label = {f.label(lang): f.name for f in fields}
+    label_of = {f.name: f.label(lang) for f in fields}
+    mapping: dict[str, str | None] = {}
+    with st.expander(t("imports.panel.mapping", lang), expanded=bool(header.unknown)):
+        st.caption(t("imports.panel.mapping_help", lang))
+        for i, text in enumerate(header.texts):
+            if not text:
+                continue
+            current = label_of.get(header.mapping.get(i, ""), ignore)
+            picked = st.selectbox(
+                text, choices, index=choices.index(current), key=f"{k}map.{sheet}.{i}"
+            )
+            mapping[text] = by_label.get(picked)
+    return mapping
+
+
+def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> ImportReport:
+    bar = st.progress(0.0)
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(1.0, done / total) if total else 1.0)
+
+    with db.write(engine) as session:
+        report = import_file(
+            session,
+            register,
+            data,
+            file_name=name,
+            sheet=sheet,
+            mapping=mapping,
+            dry_run=not commit,
+            skip_bad_rows=skip,
+            user_id=user.id,
+            now=_now(),
+            on_progress=progress,
+        )
+    bar.empty()
+    return report
+
+
+def _show_report(report: ImportReport, lang: str, k: str) -> None:
+    summary = report.summary(lang)
+    if report.committed:
+        st.success(t("imports.done", lang, summary=summary))
+    elif report.dry_run:
+        st.info(f"{t('imports.panel.preview', lang)}: {summary}")
+    else:
+        st.error(t("imports.not_written", lang, summary=summary))
+    if report.header and report.header.unknown:
+        st.caption(t("imports.unknown_column", lang, value="、".join(report.header.unknown)))
+    if report.sample:
+        st.caption(t("imports.panel.sample", lang))
+        st.dataframe(
+            [
+                {
+                    t("ui.row", lang): r["_row"],
+                    t("imports.action", lang): t(f"imports.action.{r['_action']}", lang),
+                    **{k2: v for k2, v in r.items() if not k2.startswith("_")},
+                }
+                for r in report.sample
+            ],
+            hide_index=True,
+        )
+    if report.problems:
+        st.caption(t("imports.panel.problems", lang))
+        st.dataframe(
+            [
+                {
+                    t("ui.sheet", lang): p.sheet,
+                    t("ui.row", lang): p.row,
+                    t("ui.column", lang): p.column,
+                    t("ui.value", lang): "" if p.value is None else str(p.value),
+                    t("ui.message", lang): p.message(lang),
+                }
+                for p in report.problems
+            ],
+            hide_index=True,
+        )
+    if report.rejected_rows:
+        st.download_button(
+            t("imports.panel.rejected", lang),
+            rejected_bytes(report, lang=lang),
+            file_name=f"rejected-{report.file_name.rsplit('.', 1)[0]}.xlsx",
+            mime=XLSX,
+            key=k + "rejected",
+        )
+
+
+def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k: str) -> None:
+    with db.read(engine) as session:
+        batch = last_batch(session, register)
+    if batch is None:
+        return
+    label = f"{t('imports.panel.undo', lang)}: {batch['file_name']} ({batch['created_at']:%Y-%m-%d %H:%M})"
+    if not st.button(label, key=k + "undo"):
+        return
+    try:
+        with db.write(engine) as session:
+            result = undo_last_import(session, register, user.id, now=_now())
+    except UndoError as exc:
+        st.error(exc.message(lang))
+        return
+    st.session_state.pop(k + "report", None)
+    st.success(
+        t(
+            "imports.undone",
+            lang,
+            file=result.file_name,
+            deleted=result.deleted,
+            restored=result.restored,
+        )
+    )
