@@ -108,6 +108,19 @@ class Adapter:
     computed: Computed | None = None
     # SQL filters for computed fields: field name → (table, wanted value, today) → clause
     computed_filters: Mapping[str, ComputedFilter] = field(default_factory=dict)
+    # derived once (row loops ask for them per cell)
+    _stored: tuple[Field, ...] = field(init=False, repr=False, compare=False)
+    _columns: dict[str, str] = field(init=False, repr=False, compare=False)
+    column_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    fields_by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        stored = self.register.input_fields
+        columns = {f.name: f"{f.name}_id" if f.kind is Kind.REF else f.name for f in stored}
+        object.__setattr__(self, "_stored", stored)
+        object.__setattr__(self, "_columns", columns)
+        object.__setattr__(self, "column_names", frozenset(columns.values()))
+        object.__setattr__(self, "fields_by_name", {f.name: f for f in self.register.fields})
 
     @property
     def table(self) -> Table:
@@ -119,10 +132,10 @@ class Adapter:
 
     def column(self, f: Field) -> str:
         """The table column that stores field ``f`` (REF → ``<name>_id``)."""
-        return f"{f.name}_id" if f.kind is Kind.REF else f.name
+        return self._columns.get(f.name) or (f"{f.name}_id" if f.kind is Kind.REF else f.name)
 
     def stored_fields(self) -> tuple[Field, ...]:
-        return self.register.input_fields
+        return self._stored
 
     def ref_target(self, f: Field) -> RefTarget:
         return REF_TARGETS[f.ref or ""]
@@ -407,8 +420,9 @@ def stored_values(
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     refs: dict[str, Mapping[str, Any] | None] = {}
+    fields = ad.fields_by_name
     for name, value in clean.items():
-        f = ad.register.field(name)
+        f = fields[name]
         if f.kind is Kind.REF:
             hit, code = resolver.resolve(f, value)
             if code:
@@ -661,8 +675,9 @@ def complete_row(
     problems = problems + ref_problems
     if problems:
         return values, problems
-    stored, old_refs = base if base else (dict.fromkeys(_column_names(ad)), {})
-    merged = {**{k: v for k, v in stored.items() if k in _column_names(ad)}, **values}
+    names = ad.column_names
+    stored, old_refs = base if base else (dict.fromkeys(names), {})
+    merged = {**{k: v for k, v in stored.items() if k in names}, **values}
     if ad.derive:
         ad.derive(merged, {**old_refs, **refs})
         # an insert takes every derived value; an update changes only what it was given
@@ -675,10 +690,6 @@ def complete_row(
 
 
 _complete_row = complete_row
-
-
-def _column_names(ad: Adapter) -> set[str]:
-    return {ad.column(f) for f in ad.stored_fields()}
 
 
 def _field_view(ad: Adapter, values: Mapping[str, Any], clean: Mapping[str, Any]) -> dict:

@@ -734,8 +734,8 @@ def _write_chunk(
     if inserts:
         session.execute(insert(table), complete_inserts(ad, inserts, ctx.now))
         keys = [v[ad.key_column] for v in inserts]
-        ids = fetch_by_keys(session, ad, keys)
-        changes += [_change(ctx, ids[k]["id"], "insert", None) for k in keys]
+        ids = _ids_by_keys(session, ad, keys)
+        changes += [_change(ctx, ids[k], "insert", None) for k in keys]
     groups: dict[tuple[str, ...], list[tuple[dict, dict]]] = {}
     for before, values in updates:
         groups.setdefault(tuple(sorted(values)), []).append((before, values))
@@ -761,6 +761,16 @@ def _write_chunk(
             image["version"] = b["version"]
             changes.append(_change(ctx, b["id"], "update", image))
     session.execute(insert(ImportChange.__table__), changes)
+
+
+def _ids_by_keys(session: Session, ad: Adapter, keys: list[Any]) -> dict[Any, int]:
+    table = ad.table
+    key = table.c[ad.key_column]
+    out: dict[Any, int] = {}
+    for i in range(0, len(keys), CHUNK):
+        query = select(key, table.c.id).where(key.in_(keys[i : i + CHUNK]))
+        out.update((k, i) for k, i in session.execute(query))
+    return out
 
 
 def _change(ctx: _Ctx, row_id: int, action: str, before: dict | None) -> dict[str, Any]:

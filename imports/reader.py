@@ -111,6 +111,7 @@ class Book:
     _calamine: Any = None
     _csv_text: str | None = None
     _csv_delimiter: str = ","
+    _loaded: tuple[str, Any] | None = None
 
     def rows(self, sheet: str) -> tuple[int, Iterator[list[Any]]]:
         """(Excel row number of the first row, iterator over rows as lists)."""
@@ -119,25 +120,33 @@ class Book:
         if self.kind == "csv":
             reader = csv.reader(io.StringIO(self._csv_text or ""), delimiter=self._csv_delimiter)
             return 1, iter(reader)
-        try:
-            ws = self._calamine.get_sheet_by_name(sheet)
-        except pc.CalamineError as exc:
-            raise _calamine_error(exc) from None
+        ws = self._sheet(sheet)
         start = ws.start
         return (start[0] + 1 if start else 1), ws.iter_rows()
+
+    def _sheet(self, sheet: str) -> Any:
+        """The loaded sheet (calamine parses a whole sheet per call: do it once)."""
+        if self._loaded is None or self._loaded[0] != sheet:
+            self._loaded = None  # free the previous sheet first
+            try:
+                self._loaded = (sheet, self._calamine.get_sheet_by_name(sheet))
+            except pc.CalamineError as exc:
+                raise _calamine_error(exc) from None
+        return self._loaded[1]
 
     def first_col(self, sheet: str) -> int:
         if self.kind == "csv":
             return 0
-        start = self._calamine.get_sheet_by_name(sheet).start
+        start = self._sheet(sheet).start
         return start[1] if start else 0
 
     def height(self, sheet: str) -> int:
         if self.kind == "csv":
             return (self._csv_text or "").count("\n") + 1
-        return self._calamine.get_sheet_by_name(sheet).height
+        return self._sheet(sheet).height
 
     def close(self) -> None:
+        self._loaded = None
         if self._calamine is not None:
             self._calamine.close()
             self._calamine = None
