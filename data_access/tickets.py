@@ -1154,3 +1154,39 @@ def list_calendar_days(session: Session) -> list[dict[str, Any]]:
             select(CalendarDay).where(CalendarDay.calendar_id == row.id).order_by(CalendarDay.day)
         )
     ]
+
+
+# ---------------------------------------------------------------- pickers for the page
+def customer_options(session: Session, text: str | None = None, limit: int = 500) -> list[dict]:
+    """Customers for the intake picker (code, name, grade, region), filtered by text."""
+    q = select(Customer.id, Customer.code, Customer.name, Customer.grade, Customer.region)
+    if text and text.strip():
+        like = f"%{_escape_like(text.strip())}%"
+        q = q.where(
+            or_(Customer.name.ilike(like, escape="\\"), Customer.code.ilike(like, escape="\\"))
+        )
+    rows = session.execute(q.order_by(Customer.code).limit(limit))
+    return [dict(r._mapping) for r in rows]
+
+
+def devices_of(session: Session, customer_id: int, day: dt.date) -> list[dict]:
+    """A customer's devices with their warranty and contract status on ``day``."""
+    out = []
+    for d in session.scalars(
+        select(Device).where(Device.customer_id == customer_id).order_by(Device.serial_no)
+    ):
+        warranty, contract = cover_status(d, day)
+        out.append(
+            {
+                "id": d.id,
+                "serial_no": d.serial_no,
+                "location": d.location,
+                "warranty_status": warranty,
+                "contract_status": contract,
+            }  # fmt: skip
+        )
+    return out
+
+
+def find_ticket_id(session: Session, ticket_no: str) -> int | None:
+    return session.scalar(select(Ticket.id).where(Ticket.ticket_no == ticket_no.strip()))

@@ -1,6 +1,604 @@
-"""Tickets page: the data model exists; the screens are not built yet."""
+"""Service tickets: intake, the urgency-sorted list, the detail with status changes,
+dispatch, escalation, the service report and the SLA explanation.
 
-from pages.common import not_built
-from rules.access import Page
+UI only: queries and commands come from data_access.tickets, rules from rules.tickets
+and rules.sla. Every write is one ``db.write`` transaction.
+"""
 
-not_built(Page.TICKETS)
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import streamlit as st
+
+from data_access import db
+from data_access import tickets as T
+from pages.common import get_engine, guarded, now, require, show_problems, tr
+from rules.access import Page, Role
+from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
+from rules.sla import ClockState, format_duration
+from rules.tickets import (
+    CHANNEL_OPTIONS,
+    PRIORITY_OPTIONS,
+    RESULT_OPTIONS,
+    STATUS_OPTIONS,
+    TICKETS,
+    IllegalTransition,
+    channel_label,
+    priority_label,
+    satisfaction,
+    status_label,
+)
+
+VIEW = "tickets.view"
+SELECTED = "tickets.selected"
+FLASH = "tickets.flash"
+GOTO = "tickets.goto"
+VIEWS = ("list", "new", "detail")
+PAGE_SIZE = 50
+
+
+def _opt_label(options, value: str | None, lang: str) -> str:
+    return next((o.label(lang) for o in options if o.value == value), value or "")
+
+
+def pager(key: str, total: int, page_size: int) -> int:
+    """A page-number input; the paging itself happens in SQL."""
+    pages = max(1, math.ceil(total / page_size))
+    page = st.number_input(tr("ui.page"), 1, pages, 1, key=key)
+    st.caption(tr("ui.page_of", page=page, pages=pages, total=total))
+    return int(page)
+
+
+def _open(ticket_id: int) -> None:
+    # the view radio is already drawn during this run: switch it at the start of the next
+    st.session_state[SELECTED] = ticket_id
+    st.session_state[GOTO] = "detail"
+
+
+def _flash(message: str) -> None:
+    st.session_state[FLASH] = message
+
+
+# ---------------------------------------------------------------- list
+def list_view(user, lang: str) -> None:
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
+    statuses = c1.multiselect(
+        tr("tickets.filter.status"),
+        [o.value for o in STATUS_OPTIONS],
+        format_func=lambda v: status_label(v, lang),
+        key="tickets.filter_status",
+    )
+    priorities = c2.multiselect(
+        tr("tickets.filter.priority"),
+        [o.value for o in PRIORITY_OPTIONS],
+        format_func=lambda v: priority_label(v, lang),
+        key="tickets.filter_priority",
+    )
+    sla_state = c3.selectbox(
+        tr("tickets.filter.sla"),
+        [None, *T.SLA_STATES],
+        format_func={None: tr("ui.all"), **{v: tr(f"tickets.sla.{v}") for v in T.SLA_STATES}}.get,
+        key="tickets.filter_sla",
+    )
+    text = c4.text_input(tr("tickets.filter.text"), key="tickets.filter_text")
+    c5, c6, c7, c8, c9 = st.columns([1, 1, 1, 1, 1])
+    region = c5.text_input(tr("tickets.filter.region"), key="tickets.filter_region")
+    day_from = c6.date_input(tr("tickets.filter.from"), value=None, key="tickets.filter_from")
+    day_to = c7.date_input(tr("tickets.filter.to"), value=None, key="tickets.filter_to")
+    open_only = c8.checkbox(tr("tickets.filter.open_only"), value=True, key="tickets.filter_open")
+    is_engineer = user.role == Role.ENGINEER
+    mine = c9.checkbox(tr("tickets.filter.mine"), value=False, key="tickets.filter_mine")
+    f = T.TicketFilter(
+        statuses=tuple(statuses),
+        priorities=tuple(priorities),
+        engineer_id=user.id if mine else None,
+        region=region.strip() or None,
+        sla_state=sla_state,
+        received_from=day_from,
+        received_to=day_to,
+        text=text.strip() or None,
+        open_only=open_only,
+    )
+    moment = now()
+    with db.read(get_engine()) as s:
+        total = T.count_tickets(s, f, moment)
+        page = pager("tickets.page", total, PAGE_SIZE)
+        rows = T.list_tickets(
+            s,
+            f,
+            now=moment,
+            page=page,
+            page_size=PAGE_SIZE,
+            my_user_id=user.id if is_engineer else None,
+        )
+    if not rows:
+        st.info(tr("ui.no_rows"))
+        return
+    st.dataframe(_table(rows, lang), hide_index=True, use_container_width=True)
+    picked = st.selectbox(
+        tr("tickets.detail.pick"),
+        [r["id"] for r in rows],
+        format_func={r["id"]: r["ticket_no"] for r in rows}.get,
+        key="tickets.list_pick",
+    )
+    st.button(tr("tickets.open_detail"), key="tickets.list_open", on_click=_open, args=(picked,))
+
+
+def _table(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    f = TICKETS.field
+    return [
+        {
+            tr("tickets.col.overdue"): "⚠" if r["overdue"] else "",
+            f("ticket_no").label(lang): r["ticket_no"],
+            f("priority").label(lang): priority_label(r["priority"], lang),
+            f("status").label(lang): status_label(r["status"], lang),
+            tr("tickets.col.customer"): r["customer"],
+            tr("tickets.col.region"): r["region"] or "",
+            f("serial_no").label(lang): r["serial_no"] or "",
+            tr("tickets.col.engineer"): r["engineer"] or "",
+            f("escalation_level").label(lang): f"L{r['escalation_level']}",
+            f("received_at").label(lang): _fmt(r["received_at"]),
+            f("respond_due").label(lang): _fmt(r["respond_due"]),
+            f("resolve_due").label(lang): _fmt(r["resolve_due"]),
+        }
+        for r in rows
+    ]
+
+
+def _fmt(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# ---------------------------------------------------------------- intake
+def new_view(user, lang: str) -> None:
+    engine = get_engine()
+    search = st.text_input(tr("ui.search"), key="tickets.new_search")
+    with db.read(engine) as s:
+        customers = T.customer_options(s, search)
+    if not customers:
+        st.info(tr("ui.no_rows"))
+        return
+    labels = {c["id"]: f"{c['code']} {c['name']}（{c['grade']}）" for c in customers}
+    customer_id = st.selectbox(
+        tr("tickets.new.customer"), list(labels), format_func=labels.get, key="tickets.new_customer"
+    )
+    today = now().date()
+    with db.read(engine) as s:
+        devices = T.devices_of(s, customer_id, today)
+    by_id = {d["id"]: d for d in devices}
+    device_id = st.selectbox(
+        tr("tickets.new.device"),
+        [None, *by_id],
+        format_func={
+            None: tr("tickets.new.no_device"),
+            **{i: d["serial_no"] for i, d in by_id.items()},
+        }.get,
+        key="tickets.new_device",
+    )
+    serial = None
+    if device_id is None:
+        serial = st.text_input(tr("tickets.new.unregistered"), key="tickets.new_serial")
+        warranty, contract = "unknown", "none"
+    else:
+        warranty = by_id[device_id]["warranty_status"]
+        contract = by_id[device_id]["contract_status"]
+    cover = tr(
+        "tickets.new.cover",
+        warranty=_opt_label(WARRANTY_OPTIONS, warranty, lang),
+        contract=_opt_label(CONTRACT_OPTIONS, contract, lang),
+    )
+    (st.success if warranty in ("in_warranty", "expiring") else st.warning)(cover)
+    with st.form("tickets.new_form", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        channel = c1.selectbox(
+            TICKETS.field("channel").label(lang),
+            [o.value for o in CHANNEL_OPTIONS],
+            format_func=lambda v: channel_label(v, lang),
+            key="tickets.new_channel",
+        )
+        priority = c2.selectbox(
+            TICKETS.field("priority").label(lang),
+            [o.value for o in PRIORITY_OPTIONS],
+            index=2,
+            format_func=lambda v: priority_label(v, lang),
+            key="tickets.new_priority",
+        )
+        contact = c1.text_input(
+            TICKETS.field("contact_name").label(lang), key="tickets.new_contact"
+        )
+        phone = c2.text_input(TICKETS.field("contact_phone").label(lang), key="tickets.new_phone")
+        description = st.text_area(
+            TICKETS.field("fault_description").label(lang), key="tickets.new_description"
+        )
+        submitted = st.form_submit_button(tr("tickets.new.submit"), type="primary")
+    if not submitted:
+        return
+    moment = now()
+    try:
+        with db.write(engine) as s:
+            ticket = T.create_ticket(
+                s,
+                customer_id=customer_id,
+                device_id=device_id,
+                serial_no=serial,
+                channel=channel,
+                priority=priority,
+                fault_description=description,
+                contact_name=contact.strip() or None,
+                contact_phone=phone.strip() or None,
+                received_at=moment,
+                user_id=user.id,
+                now=moment,
+            )
+            ticket_no, ticket_id = ticket.ticket_no, ticket.id
+    except T.InvalidInput as exc:
+        show_problems(exc.problems, _labels(lang), lang)
+        return
+    _flash(tr("tickets.new.created", value=ticket_no))
+    _open(ticket_id)
+    st.rerun()
+
+
+def _labels(lang: str) -> dict[str, str]:
+    labels = {f.name: f.label(lang) for f in TICKETS.fields}
+    labels.update({k: tr(f"tickets.report.{k}") for k in ("labour_hours", "travel_km")})
+    labels.update({"qty": "qty", "part_no": "part no."})
+    return labels
+
+
+# ---------------------------------------------------------------- detail
+def detail_view(user, lang: str, editable: bool) -> None:
+    engine = get_engine()
+    typed = st.text_input(tr("tickets.detail.pick"), key="tickets.detail_no")
+    if typed.strip():
+        with db.read(engine) as s:
+            found = T.find_ticket_id(s, typed)
+        if found is None:
+            st.warning(tr("tickets.err.not_found", value=typed.strip()))
+        else:
+            st.session_state[SELECTED] = found
+    ticket_id = st.session_state.get(SELECTED)
+    if ticket_id is None:
+        st.info(tr("ui.no_rows"))
+        return
+    moment = now()
+    with db.read(engine) as s:
+        try:
+            d = T.ticket_detail(s, ticket_id, moment)
+        except T.TicketNotFound:
+            st.warning(tr("tickets.err.not_found", value=ticket_id))
+            return
+        engineers = T.engineers(s, region=d["customer"].region) or T.engineers(s)
+    # the versions this user last saw: a change made meanwhile by someone else is a
+    # conflict, not silently overwritten (the button's own rerun re-reads the ticket)
+    seen_key = f"tickets.seen.{ticket_id}"
+    t, r = d["ticket"], d["report"]
+    d["seen"], d["seen_report"] = st.session_state.get(
+        seen_key, (t.version, r.version if r else None)
+    )
+    header(d, lang)
+    sla_panel(d, lang)
+    if editable:
+        actions(d, engineers, user, lang)
+        report_form(d, user, lang)
+    history(d, lang)
+    st.session_state[seen_key] = (t.version, r.version if r else None)
+
+
+def header(d: dict[str, Any], lang: str) -> None:
+    t = d["ticket"]
+    st.subheader(f"{t.ticket_no} · {status_label(t.status, lang)}")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(tr("tickets.col.customer"), d["customer"].name)
+    c2.metric(TICKETS.field("priority").label(lang), priority_label(t.priority, lang))
+    c3.metric(tr("tickets.col.engineer"), d["engineer"] or "—")
+    c4.metric(TICKETS.field("escalation_level").label(lang), f"L{t.escalation_level}")
+    st.caption(
+        " · ".join(
+            x
+            for x in (
+                t.serial_no or "",
+                channel_label(t.channel, lang),
+                tr(
+                    "tickets.new.cover",
+                    warranty=_opt_label(WARRANTY_OPTIONS, t.warranty_status, lang),
+                    contract=_opt_label(CONTRACT_OPTIONS, t.contract_status, lang),
+                ),
+                f"{TICKETS.field('received_at').label(lang)} {_fmt(t.received_at)}",
+            )
+            if x
+        )
+    )
+    st.write(t.fault_description)
+
+
+def _clock_text(state: str, left: float, lang: str) -> str:
+    duration = format_duration(left, lang)
+    if state == ClockState.PAUSED:
+        return tr("tickets.sla.paused_left", value=duration)
+    if left < 0:
+        return tr("tickets.sla.over", value=duration)
+    if state == ClockState.RUNNING:
+        return tr("tickets.sla.left", value=duration)
+    return tr(f"tickets.sla.state.{state}")
+
+
+def sla_panel(d: dict[str, Any], lang: str) -> None:
+    c = d["sla"]
+    c1, c2 = st.columns(2)
+    c1.metric(
+        tr("tickets.sla.respond_by"),
+        _fmt(c.respond_by),
+        _clock_text(c.respond_state, c.respond_left, lang),
+        delta_color="inverse" if c.respond_state == ClockState.BREACHED else "normal",
+    )
+    c2.metric(
+        tr("tickets.sla.resolve_by"),
+        _fmt(c.resolve_by) or "—",
+        _clock_text(c.resolve_state, c.resolve_left, lang),
+        delta_color="inverse" if c.resolve_state == ClockState.BREACHED else "normal",
+    )
+    if c.overdue:
+        st.error(tr("tickets.sla.overdue"))
+    with st.expander(tr("tickets.sla.timeline"), expanded=c.overdue):
+        st.dataframe(
+            [
+                {
+                    TICKETS.field("status").label(lang): status_label(seg.status, lang),
+                    tr("tickets.sla.from"): _fmt(seg.start),
+                    tr("tickets.sla.until"): _fmt(seg.end) or "…",
+                    tr("tickets.sla.hours"): round(seg.business_seconds / 3600, 2),
+                    tr("tickets.sla.counted"): tr("ui.yes") if seg.counted else tr("ui.no"),
+                }
+                for seg in c.segments
+            ],
+            hide_index=True,
+        )
+
+
+def _write(action, success: str) -> bool:
+    """Run one write; show the domain errors people can act on. True when it committed."""
+    lang = st.session_state.get("lang", "zh")
+    try:
+        with db.write(get_engine()) as s:
+            action(s)
+    except IllegalTransition as exc:
+        st.error(exc.message(lang))
+    except T.ConflictError as exc:
+        st.error(tr("tickets.conflict", value=exc.what))
+    except T.TicketFinished as exc:
+        st.error(tr("tickets.err.not_open", action=str(exc)))
+    except T.InvalidInput as exc:
+        show_problems(exc.problems, _labels(lang), lang)
+    else:
+        _flash(success)
+        for key in [k for k in st.session_state if str(k).startswith("tickets.seen.")]:
+            del st.session_state[key]
+        return True
+    return False
+
+
+def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
+    t = d["ticket"]
+    st.markdown(f"**{tr('tickets.detail.change_status')}**")
+    note = st.text_input(tr("tickets.detail.note"), key="tickets.detail_note")
+    allowed = d["allowed"]
+    if not allowed:
+        st.caption(tr("tickets.detail.no_actions"))
+    cols = st.columns(max(len(allowed), 1))
+    for col, target in zip(cols, allowed, strict=False):
+        if col.button(
+            tr("tickets.detail.to", value=status_label(target, lang)),
+            key=f"tickets.to_{target}",
+        ):
+            ok = _write(
+                lambda s, target=target: T.change_status(
+                    s,
+                    t.id,
+                    target,
+                    user_id=user.id,
+                    now=now(),
+                    expected_version=d["seen"],
+                    note=note.strip() or None,
+                ),
+                tr("tickets.detail.changed", value=status_label(target, lang)),
+            )
+            if ok:
+                st.rerun()
+    if t.status in T.OPEN:
+        c1, c2, c3 = st.columns([3, 1, 1])
+        by_id = {e["id"]: e for e in engineers}
+        choices = {
+            i: tr(
+                "tickets.detail.engineer_load",
+                name=e["display_name"],
+                region=e["region"] or "",
+                load=e["open_load"],
+            )
+            for i, e in by_id.items()
+        }
+        engineer_id = c1.selectbox(
+            tr("tickets.filter.engineer"),
+            list(by_id),
+            format_func=choices.get,
+            key="tickets.detail_engineer",
+        )
+        verb = "reassign" if t.engineer_id else "dispatch"
+        if c2.button(tr(f"tickets.detail.{verb}"), key="tickets.dispatch", disabled=not by_id):
+            fn = T.reassign if t.engineer_id else T.dispatch
+            name = by_id[engineer_id]["display_name"] if engineer_id else ""
+            if _write(
+                lambda s: fn(
+                    s, t.id, engineer_id, user_id=user.id, now=now(), expected_version=d["seen"]
+                ),
+                tr("tickets.detail.dispatched", value=name),
+            ):
+                st.rerun()
+        top = max(lv.level for lv in d["levels"])
+        escalate = c3.button(
+            tr("tickets.detail.escalate"),
+            key="tickets.escalate",
+            disabled=t.escalation_level >= top,
+        )
+        if escalate and _write(
+            lambda s: T.escalate(s, t.id, user_id=user.id, now=now(), expected_version=d["seen"]),
+            tr("tickets.detail.escalated", value=f"L{t.escalation_level + 1}"),
+        ):
+            st.rerun()
+
+
+def _parse_parts(text: str) -> list[dict[str, Any]]:
+    """Lines of ``part no., qty`` (comma, tab or space); the part no. stays text."""
+    lines = []
+    for raw in text.splitlines():
+        raw = raw.replace("，", ",").replace("\t", ",").strip()
+        if not raw:
+            continue
+        part_no, _, qty = raw.rpartition(",") if "," in raw else raw.rpartition(" ")
+        try:
+            n = int(qty.strip())
+        except ValueError:
+            part_no, n = raw, 0
+        lines.append({"part_no": part_no.strip(), "qty": n})
+    return lines
+
+
+def report_form(d: dict[str, Any], user, lang: str) -> None:
+    t, r = d["ticket"], d["report"]
+    parts_text = "\n".join(f"{p.part_no}, {p.qty}" for p in d["parts"])
+    with (
+        st.expander(tr("tickets.detail.report"), expanded=r is None),
+        st.form("tickets.report_form"),
+    ):
+        work_done = st.text_area(tr("tickets.report.work_done"), r.work_done if r else "")
+        diagnosis = st.text_area(tr("tickets.report.diagnosis"), r.diagnosis if r else "")
+        c1, c2, c3 = st.columns(3)
+        results = [o.value for o in RESULT_OPTIONS]
+        result = c1.selectbox(
+            tr("tickets.report.result"),
+            results,
+            index=results.index(r.result) if r and r.result in results else 0,
+            format_func=lambda v: _opt_label(RESULT_OPTIONS, v, lang),
+        )
+        labour = c2.number_input(
+            tr("tickets.report.labour_hours"),
+            min_value=0.0,
+            step=0.5,
+            value=float(r.labour_hours) if r and r.labour_hours is not None else 0.0,
+        )
+        travel = c3.number_input(
+            tr("tickets.report.travel_km"),
+            min_value=0.0,
+            step=1.0,
+            value=float(r.travel_km) if r and r.travel_km is not None else 0.0,
+        )
+        parts = st.text_area(tr("tickets.report.parts"), parts_text)
+        c4, c5 = st.columns(2)
+        accepted_by = c4.text_input(tr("tickets.report.accepted_by"), r.accepted_by if r else "")
+        feedback = c5.text_input(tr("tickets.report.feedback"), r.customer_feedback if r else "")
+        ratings = {}
+        rcols = st.columns(3)
+        for col, name in zip(
+            rcols, ("rating_quality", "rating_attitude", "rating_efficiency"), strict=True
+        ):
+            current = getattr(r, name) if r else None
+            ratings[name] = col.selectbox(
+                TICKETS.field(name).label(lang),
+                [None, 1, 2, 3, 4, 5],
+                index=[None, 1, 2, 3, 4, 5].index(current),
+                format_func=lambda v: "—" if v is None else "★" * v,
+            )
+        score = satisfaction(*ratings.values())
+        if score is not None:
+            st.caption(tr("tickets.report.satisfaction", value=f"{score:.2f}"))
+        saved = st.form_submit_button(tr("ui.save"), type="primary")
+    if not saved:
+        return
+    moment = now()
+    if _write(
+        lambda s: T.save_report(
+            s,
+            t.id,
+            user_id=user.id,
+            now=moment,
+            expected_version=d["seen_report"],
+            parts=_parse_parts(parts),
+            work_done=work_done.strip() or None,
+            diagnosis=diagnosis.strip() or None,
+            result=result,
+            labour_hours=labour,
+            travel_km=travel,
+            accepted_by=accepted_by.strip() or None,
+            accepted_at=moment if accepted_by.strip() else None,
+            customer_feedback=feedback.strip() or None,
+            **ratings,
+        ),
+        tr("tickets.detail.report_saved"),
+    ):
+        st.rerun()
+
+
+def history(d: dict[str, Any], lang: str) -> None:
+    st.markdown(f"**{tr('tickets.detail.history')}**")
+    rows = []
+    for e in d["events"]:
+        match e["kind"]:
+            case "status":
+                what = tr(
+                    "tickets.event.status",
+                    from_status=status_label(e["from_status"], lang) or "—",
+                    to_status=status_label(e["to_status"], lang),
+                )
+            case "assign":
+                what = tr("tickets.event.assign", value=e["to_user"] or "")
+            case "escalate":
+                what = tr("tickets.event.escalate", value=e["level"])
+                if e["note"] == "auto":
+                    what += tr("tickets.event.auto")
+            case _:
+                what = tr("tickets.event.note")
+        rows.append(
+            {
+                tr("tickets.sla.from"): _fmt(e["at"]),
+                tr("ui.message"): what,
+                tr("tickets.detail.note"): ""
+                if e["note"] in (None, "auto", "report")
+                else e["note"],
+                tr("login.username"): e["user"] or "",
+            }
+        )
+    st.dataframe(rows, hide_index=True, use_container_width=True)
+
+
+# ---------------------------------------------------------------- page
+def main() -> None:
+    user, lang, editable = require(Page.TICKETS)
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+    views = VIEWS if editable else ("list", "detail")
+    if GOTO in st.session_state:
+        st.session_state[VIEW] = st.session_state.pop(GOTO)
+    if st.session_state.get(VIEW) not in views:
+        st.session_state[VIEW] = "list"
+    labels = {v: tr(f"tickets.tab.{v}") for v in views}
+    view = st.radio(
+        "view",
+        views,
+        format_func=labels.get,
+        horizontal=True,
+        label_visibility="collapsed",
+        key=VIEW,
+    )
+    with guarded():
+        if view == "list":
+            list_view(user, lang)
+        elif view == "new":
+            new_view(user, lang)
+        else:
+            detail_view(user, lang, editable)
+
+
+main()

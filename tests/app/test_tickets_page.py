@@ -1,0 +1,186 @@
+"""Tickets page: intake → dispatch → report → close, list order, role rights."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from data_access import db
+from data_access import tickets as T
+from data_access.models import Customer, Device, FollowUp, ServiceReport, Ticket, TicketPart, User
+from tests.app.conftest import signed_in
+
+
+@pytest.fixture
+def tickets_db(app_db):
+    with db.write(app_db) as s:
+        c = Customer(code="007", name="恒达精密", grade="A", region="华东")
+        s.add(c)
+        s.flush()
+        s.add(
+            Device(
+                serial_no="0012345",
+                customer_id=c.id,
+                warranty_end=dt.date.today() + dt.timedelta(days=200),
+            )
+        )
+    return app_db
+
+
+def open_tickets(username: str, lang: str = "en") -> AppTest:
+    at = signed_in(username, lang)
+    at.switch_page("pages/tickets.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at: AppTest, key: str):
+    return next(b for b in at.button if b.key == key)
+
+
+def form_button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def by_key(widgets, key: str):
+    return next(w for w in widgets if w.key == key)
+
+
+def test_intake_dispatch_report_close(tickets_db):
+    at = open_tickets("agent")
+    at.radio(key="tickets.view").set_value("new").run()
+    # cover status shows as soon as the device is picked
+    device = by_key(at.selectbox, "tickets.new_device")
+    device.set_value(_device_ids(tickets_db)[0]).run()
+    assert any("In warranty" in s.value for s in at.success)
+    at.selectbox(key="tickets.new_priority").set_value("emergency")
+    at.text_input(key="tickets.new_contact").input("张伟")
+    at.text_input(key="tickets.new_phone").input("013800138000")
+    at.text_area(key="tickets.new_description").input("主轴异响")
+    form_button(at, "Create ticket").click().run()
+    assert not at.exception, at.exception
+    assert any("SR-" in s.value and "created" in s.value for s in at.success)
+    with db.read(tickets_db) as s:
+        t = s.scalars(select(Ticket)).one()
+        assert (t.priority, t.status, t.contact_phone) == ("emergency", "received", "013800138000")
+        assert t.warranty_status == "in_warranty" and t.respond_due is not None
+        engineer_id = s.scalar(select(User.id).where(User.username == "engineer"))
+
+    # the detail opened: dispatch to the engineer
+    assert at.radio(key="tickets.view").value == "detail"
+    at.selectbox(key="tickets.detail_engineer").set_value(engineer_id)
+    button(at, "tickets.dispatch").click().run()
+    assert not at.exception, at.exception
+    with db.read(tickets_db) as s:
+        t = s.get(Ticket, t.id)
+        assert (t.status, t.engineer_id) == ("dispatched", engineer_id)
+
+    # only allowed moves are offered
+    keys = {b.key for b in at.button if (b.key or "").startswith("tickets.to_")}
+    assert keys == {
+        "tickets.to_on_site",
+        "tickets.to_diagnosing",
+        "tickets.to_waiting_parts",
+        "tickets.to_waiting_customer",
+        "tickets.to_cancelled",
+    }
+    for status in ("on_site", "repaired"):
+        button(at, f"tickets.to_{status}").click().run()
+        assert not at.exception, at.exception
+
+    # service report with a part and ratings
+    text_areas = at.text_area
+    text_areas[0].input("更换主轴轴承")
+    next(a for a in text_areas if a.label.startswith("Parts used")).input("0042, 2")
+    next(i for i in at.text_input if i.label.startswith("Accepted by")).input("张伟")
+    for sb in at.selectbox:
+        if sb.label in ("Quality rating", "Attitude rating", "Efficiency rating"):
+            sb.set_value(5)
+    form_button(at, "Save").click().run()
+    assert not at.exception, at.exception
+    with db.read(tickets_db) as s:
+        r = s.scalars(select(ServiceReport)).one()
+        assert (r.work_done, r.accepted_by, r.rating_quality) == ("更换主轴轴承", "张伟", 5)
+        assert s.execute(select(TicketPart.part_no, TicketPart.qty)).all() == [("0042", 2)]
+
+    for status in ("accepted", "closed"):
+        button(at, f"tickets.to_{status}").click().run()
+        assert not at.exception, at.exception
+    with db.read(tickets_db) as s:
+        t = s.get(Ticket, t.id)
+        assert t.status == "closed" and t.closed_at is not None
+        assert s.scalars(select(FollowUp.status)).all() == ["planned"]
+    assert {b.key for b in at.button if (b.key or "").startswith("tickets.to_")} == {
+        "tickets.to_reopened"
+    }
+
+
+def _device_ids(engine) -> list[int]:
+    with db.read(engine) as s:
+        return list(s.scalars(select(Device.id)))
+
+
+def _make(engine, priority: str, received: dt.datetime) -> str:
+    with db.write(engine) as s:
+        cid = s.scalar(select(Customer.id))
+        return T.create_ticket(
+            s,
+            customer_id=cid,
+            channel="phone",
+            priority=priority,
+            fault_description="x",
+            received_at=received,
+            user_id=None,
+            now=received,
+        ).ticket_no
+
+
+def test_list_is_sorted_by_urgency_and_marks_overdue(tickets_db):
+    long_ago = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=30)
+    low = _make(tickets_db, "low", dt.datetime.now().replace(microsecond=0))
+    late = _make(tickets_db, "emergency", long_ago)
+    at = open_tickets("manager")
+    table = at.dataframe[0].value
+    assert list(table["Ticket no."]) == [late, low]
+    assert list(table["Overdue"]) == ["⚠", ""]
+    at.selectbox(key="tickets.filter_sla").set_value("overdue").run()
+    assert list(at.dataframe[0].value["Ticket no."]) == [late]
+
+
+def test_illegal_or_stale_change_shows_a_message(tickets_db):
+    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    at = open_tickets("agent")
+    at.radio(key="tickets.view").set_value("detail").run()
+    at.text_input(key="tickets.detail_no").input(no).run()
+    # someone else moves the ticket meanwhile
+    with db.write(tickets_db) as s:
+        tid = T.find_ticket_id(s, no)
+        T.change_status(
+            s, tid, "responded", user_id=None, now=dt.datetime.now(), expected_version=1
+        )
+    button(at, "tickets.to_diagnosing").click().run()
+    assert not at.exception
+    assert any("changed by someone else" in e.value for e in at.error)
+    with db.read(tickets_db) as s:
+        assert s.get(Ticket, tid).status == "responded"
+
+
+def test_read_only_roles_get_no_buttons(tickets_db):
+    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    at = open_tickets("quality")
+    assert [o for o in at.radio(key="tickets.view").options] == ["Tickets", "Ticket detail"]
+    at.radio(key="tickets.view").set_value("detail").run()
+    at.text_input(key="tickets.detail_no").input(no).run()
+    assert not at.exception
+    assert not [b for b in at.button if (b.key or "").startswith("tickets.")]
+
+
+def test_chinese_labels(tickets_db):
+    _make(tickets_db, "emergency", dt.datetime.now().replace(microsecond=0))
+    at = open_tickets("manager", lang="zh")
+    table = at.dataframe[0].value
+    assert list(table["优先级"]) == ["紧急"]
+    assert list(table["状态"]) == ["已受理"]
