@@ -32,7 +32,8 @@ from rules.tickets import (
     ticket_seq,
 )
 
-ALLOWED = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
+# sorted: frozenset order varies between processes, and xdist workers must collect alike
+ALLOWED = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]
 ILLEGAL = [(a, b) for a, b in itertools.product(Status, Status) if b not in TRANSITIONS[a]]
 
 
