@@ -117,7 +117,7 @@ def list_view(user, lang: str) -> None:
     if not rows:
         st.info(tr("ui.no_rows"))
         return
-    st.dataframe(_table(rows, lang), hide_index=True, use_container_width=True)
+    st.dataframe(_table(rows, lang), hide_index=True, width="stretch")
     picked = st.selectbox(
         tr("tickets.detail.pick"),
         [r["id"] for r in rows],
@@ -570,7 +570,7 @@ def history(d: dict[str, Any], lang: str) -> None:
                 tr("login.username"): e["user"] or "",
             }
         )
-    st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.dataframe(rows, hide_index=True, width="stretch")
 
 
 # ---------------------------------------------------------------- page
