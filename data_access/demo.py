@@ -15,14 +15,18 @@ SQLAlchemy Core ``insert()`` executemany, in one transaction; memory stays bound
 (per-ticket state is dropped after each chunk). 1,000,000 tickets is a benchmark size.
 
 Choices made here (documented because other code reads this data):
-- working calendar "默认日历": Mon–Sat 08:30–12:00 and 13:00–18:00 (domain.md's support
-  hours example), 2026 public holidays and make-up working days (调休) as published by
-  the State Council; event timestamps after intake fall inside working hours;
-- SLA policies (grade "*"): respond 4/8/12/24 h, resolve 24/48/72/168 h, on site
-  4/8/24/48 h; escalation L1 4 h, L2 24 h, L3 3 working days = 25.5 business hours
-  (3 × 8.5 h of this calendar), L4 top (None);
-- ``respond_due``/``resolve_due`` are received_at + policy hours in wall time (an
-  approximation; the tickets domain recomputes business-time deadlines);
+- working calendar "默认日历": the SLA rules' default hours (``rules.sla.DEFAULT_WEEKLY``,
+  Mon–Sat 08:30–18:00, domain.md's support hours), 2026 public holidays and make-up
+  working days (调休) as published by the State Council; event timestamps after intake
+  fall inside working hours;
+- SLA policies and escalation levels are ``rules.sla.DEFAULT_POLICIES`` /
+  ``DEFAULT_ESCALATION`` (respond 4/8/12/24 business hours; resolve 1/2/3/7 working days;
+  L1 4 h → L2 one working day → L3 three working days → L4), so the demo and an empty
+  database behave alike;
+- ``respond_due`` is exact (business time on that calendar). ``resolve_due`` is exact
+  (``rules.sla.sla_clock``) for open tickets; for finished ones it is the budget added
+  in business time plus the paused/stopped business time before the end — close to, not
+  always equal to, what ``sla_clock`` gives (a clock per ticket would cost ~0.4 ms);
 - ``closed_at`` is set for closed tickets only (cancelled ones keep it empty);
   ``resolved_at`` is the last ``repaired`` time unless reopened afterwards;
 - ticket ``service_type``: repair | consultation | maintenance | installation | upgrade;
@@ -42,6 +46,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import datetime as dt
+import operator
 import random
 import resource
 import sys
@@ -66,6 +71,7 @@ from sqlalchemy import (
 from data_access import db
 from data_access.models import Base
 from data_access.users import hash_password
+from rules import sla
 from rules.access import Role
 from rules.customers import (
     ContractStatus,
@@ -365,19 +371,8 @@ MAKEUP_2026 = [
     (dt.date(2026, 9, 20), "国庆节调休上班"),
     (dt.date(2026, 10, 10), "国庆节调休上班"),
 ]
-WEEKLY_SPANS = [("08:30", "12:00"), ("13:00", "18:00")]
-SLA = {  # priority → respond, resolve, on site (hours)
-    Priority.EMERGENCY: (4, 24, 4),
-    Priority.HIGH: (8, 48, 8),
-    Priority.STANDARD: (12, 72, 24),
-    Priority.LOW: (24, 168, 48),
-}
-ESCALATION = [
-    (1, "L1 一线服务", "L1 front line", "4"),
-    (2, "L2 二线技术支持 + 研发/生产", "L2 second line + R&D/production", "24"),
-    (3, "L3 专家组 + 研发/生产/销售", "L3 experts + R&D/production/sales", "25.5"),
-    (4, "L4 高层管理", "L4 senior management", None),
-]
+WEEKLY = {wd: [tuple(span) for span in spans] for wd, spans in sla.DEFAULT_WEEKLY.items()}
+POLICIES = {p.priority: p for p in sla.DEFAULT_POLICIES if p.customer_grade == "*"}
 
 # ---------------------------------------------------------------- ticket lifecycle
 S = Status
@@ -423,7 +418,6 @@ SV = {s: s.value for s in Status}
 ASSIGNING = (S.DIAGNOSING, S.DISPATCHED)
 BY_ENGINEER = (S.ON_SITE, S.REPAIRED, S.WAITING_PARTS, S.RETURNED_TO_FACTORY, S.ACCEPTED)
 # escalate to level after open hours (urgent, other), at received + lo..hi hours
-ESCALATE_AFTER = ((2, 24, 120, 4, 8), (3, 72, 240, 28, 40), (4, 240, 480, 60, 80))
 PRIORITY_FACTOR = {Priority.EMERGENCY: 0.35, Priority.HIGH: 0.6, Priority.STANDARD: 1.0,
                    Priority.LOW: 1.5}  # fmt: skip
 PRIORITIES = list(Priority)
@@ -435,6 +429,7 @@ SERVICE_TYPES = ["repair", "consultation", "maintenance", "installation", "upgra
 SERVICE_WEIGHTS = (78, 8, 6, 5, 3)
 RESOLVED = (S.REPAIRED, S.ACCEPTED, S.CLOSED)
 FINISHED = (*RESOLVED, S.CANCELLED)
+NOT_COUNTED = (S.WAITING_CUSTOMER, S.WAITING_PARTS, *FINISHED)
 NOTES = ["已电话联系客户，约定明早上门", "客户要求周末前处理完毕", "已远程查看报警记录",
          "已通知备件库备货", "客户已发送故障视频", "已与客户设备科确认停机窗口"]  # fmt: skip
 FEEDBACK = ["工程师很专业，处理及时", "响应速度快，满意", "希望备件能再快一些", "讲解很细致，谢谢",
@@ -475,11 +470,39 @@ class _WorkTime:
         self.ends: list[dt.datetime] = []
         day = first
         while day <= last:
-            if day in workdays or (day.weekday() < 6 and day not in holidays):
-                for a, b in WEEKLY_SPANS:
+            if day not in holidays and (day in workdays or day.weekday() in WEEKLY):
+                for a, b in WEEKLY.get(day.weekday()) or WEEKLY[0]:
                     self.starts.append(dt.datetime.combine(day, dt.time.fromisoformat(a)))
                     self.ends.append(dt.datetime.combine(day, dt.time.fromisoformat(b)))
             day += D
+        # business seconds before each span starts / when it ends: business time in O(log n)
+        self.cum: list[float] = []
+        self.cum_end: list[float] = []
+        total = 0.0
+        for a, b in zip(self.starts, self.ends, strict=True):
+            self.cum.append(total)
+            total += (b - a).total_seconds()
+            self.cum_end.append(total)
+
+    def position(self, t: dt.datetime) -> float:
+        """Business seconds from the first span to ``t``."""
+        i = bisect.bisect_right(self.starts, t) - 1
+        if i < 0:
+            return 0.0
+        return self.cum[i] + min(
+            (t - self.starts[i]).total_seconds(), self.cum_end[i] - self.cum[i]
+        )
+
+    def add(self, t: dt.datetime, seconds: float) -> dt.datetime:
+        """Same result as ``rules.sla.add_business_time`` on this calendar, in O(log n)."""
+        if seconds <= 0:  # in hours: now; else the next span's start
+            return t if self.inside(t) else self.starts[bisect.bisect_right(self.starts, t)]
+        p = self.position(t) + seconds
+        i = bisect.bisect_left(self.cum_end, p)  # a budget ending with a span gives its end
+        return self.starts[i] + dt.timedelta(seconds=p - self.cum[i])
+
+    def between(self, a: dt.datetime, b: dt.datetime) -> float:
+        return max(0.0, self.position(b) - self.position(a))
 
     def inside(self, t: dt.datetime) -> bool:
         i = bisect.bisect_right(self.starts, t) - 1
@@ -551,11 +574,14 @@ class _RawInsert:
         return cls(sql, columns, procs)
 
     def run(self, conn: Connection, rows: list[dict]) -> None:
-        cols = self.columns
+        get = operator.itemgetter(*self.columns)
         converted = [(k, p) for k, p in enumerate(self.procs) if p is not None]
+        if not converted:
+            conn.exec_driver_sql(self.sql, [get(row) for row in rows])
+            return
         params = []
         for row in rows:
-            values = [row[c] for c in cols]
+            values = list(get(row))
             for k, proc in converted:
                 v = values[k]
                 if v is not None:
@@ -599,13 +625,13 @@ class _Gen:
 
     def add(self, table: str, created: dt.datetime | None = None, **values) -> int:
         """Buffer one row (id assigned unless given); returns its id."""
-        row = self.templates[table].copy()
-        row.update(values)
-        if row.get("id") is None:
-            row["id"] = self.next_id(table)
-        if "created_at" in row and row["created_at"] is None:
+        row = self.templates[table] | values
+        if row["id"] is None:
+            self.ids[table] += 1
+            row["id"] = self.ids[table]
+        if row["created_at"] is None:
             row["created_at"] = created or self.now
-        if "updated_at" in row and row["updated_at"] is None:
+        if row.get("updated_at", 0) is None:
             row["updated_at"] = row["created_at"]
         self.buf[table].append(row)
         self.buffered += 1
@@ -632,9 +658,13 @@ class _Gen:
         else:
             writer.run(self.conn, rows)
 
-    def doc_no(self, prefix: str, at: dt.datetime | dt.date, fmt: str = "%Y%m") -> str:
+    def doc_no(self, prefix: str, at: dt.datetime | dt.date, per: str = "month") -> str:
         """Document number like PO-202611-0007, dense per prefix and period."""
-        period = at.strftime(fmt)
+        period = f"{at.year:04d}"
+        if per != "year":
+            period += f"{at.month:02d}"
+        if per == "day":
+            period += f"{at.day:02d}"
         return f"{prefix}-{period}-{self.number(prefix + period):04d}"
 
     def number(self, prefix: str) -> int:
@@ -683,7 +713,7 @@ class _Gen:
             for k in range(days):
                 holidays[first + k * D] = name
         workdays = dict(MAKEUP_2026)
-        weekly = {str(d): [list(s) for s in WEEKLY_SPANS] for d in range(6)}
+        weekly = {str(d): [list(s) for s in spans] for d, spans in WEEKLY.items()}
         cal = self.add("working_calendars", name="默认日历", weekly=weekly, is_default=True)
         for day, name in holidays.items():
             self.add("calendar_days", calendar_id=cal, day=day, kind="holiday", name=name)
@@ -691,6 +721,9 @@ class _Gen:
             self.add("calendar_days", calendar_id=cal, day=day, kind="workday", name=name)
         first = self.year_ago.date() - 60 * D
         self.work = _WorkTime(first, self.today + 400 * D, holidays, workdays)
+        self.cal = sla.WorkingCalendar(
+            weekly=WEEKLY, holidays=frozenset(holidays), extra_workdays=frozenset(workdays)
+        )
 
     def users(self) -> None:
         rng = self.rng
@@ -829,13 +862,22 @@ class _Gen:
             self.devices[cid] = rows
 
     def sla(self) -> None:
-        for p, (resp, res, onsite) in SLA.items():
-            self.add("sla_policies", priority=str(p), customer_grade="*",
-                     respond_hours=Decimal(resp), resolve_hours=Decimal(res),
-                     onsite_hours=Decimal(onsite))  # fmt: skip
-        for level, zh, en, hours in ESCALATION:
-            self.add("escalation_levels", level=level, name_zh=zh, name_en=en,
-                     hours=Decimal(hours) if hours else None)  # fmt: skip
+        def dec(hours):
+            return None if hours is None else Decimal(str(hours))
+
+        for p in sla.DEFAULT_POLICIES:
+            self.add("sla_policies", priority=p.priority, customer_grade=p.customer_grade,
+                     respond_hours=dec(p.respond_hours), resolve_hours=dec(p.resolve_hours),
+                     onsite_hours=dec(p.onsite_hours))  # fmt: skip
+        # escalate at the cumulative business hours of the ladder (4 h, 13.5 h, 42 h)
+        self.escalate_after: list[tuple[int, float]] = []
+        total = 0.0
+        for lv in sla.DEFAULT_ESCALATION:
+            self.add("escalation_levels", level=lv.level, name_zh=lv.zh, name_en=lv.en,
+                     hours=dec(lv.hours))  # fmt: skip
+            if lv.hours is not None:
+                total += lv.hours * 3600
+                self.escalate_after.append((lv.level + 1, total))
 
     def faults(self) -> None:
         rng = self.rng
@@ -950,8 +992,9 @@ class _Gen:
         day = at.date()
         if day != self._day:
             self._day, self._seq = day, 0
+            self._day_text = f"SR-{day:%Y%m%d}-"
         self._seq += 1
-        return f"SR-{day:%Y%m%d}-{self._seq:04d}"
+        return f"{self._day_text}{self._seq:04d}"
 
     def timeline(self, received, path, priority, forced_status):
         """Status times along ``path`` from ``received``, cut at now (or at the forced status)."""
@@ -1024,7 +1067,7 @@ class _Gen:
         if current in RESOLVED:
             resolved_at = max(t for s, t in zip(statuses, times, strict=True) if s == S.REPAIRED)
         reached_repair = current in RESOLVED
-        resp, res, _ = SLA[priority]
+        respond_due, resolve_due = self.deadlines(received, priority, statuses, times)
         self.add(
             "tickets",
             created=received,
@@ -1054,8 +1097,8 @@ class _Gen:
             escalation_level=level,
             warranty_status=str(w_status),
             contract_status=str(c_status),
-            respond_due=received + resp * H,
-            resolve_due=received + res * H,
+            respond_due=respond_due,
+            resolve_due=resolve_due,
             first_time_fix=(path_name in ("onsite", "remote", "customer") and rng.random() > 0.08)
             if reached_repair
             else None,
@@ -1082,6 +1125,24 @@ class _Gen:
         if rng.random() < self.complaint_p:
             self.complaint_seeds.append((tid, cid, dev, contact, times[-1]))
 
+    def deadlines(self, received, priority, statuses, times):
+        """respond_due / resolve_due as the tickets domain stores them (see module doc)."""
+        policy = POLICIES[priority]
+        if statuses[-1] not in FINISHED:
+            events = zip(times, statuses, strict=True)
+            clock = sla.sla_clock(received, policy, self.cal, events, self.now)
+            return clock.respond_by, clock.resolve_by
+        respond = self.work.add(received, policy.respond_hours * 3600)
+        # business time not counted before the last running stretch: waiting, or stopped
+        # before a reopen
+        last_running = max(k for k, st in enumerate(statuses) if st not in NOT_COUNTED)
+        idle = 0.0
+        for k in range(1, last_running):
+            if statuses[k] in NOT_COUNTED:
+                idle += self.work.between(times[k], times[k + 1])
+        resolve = self.work.add(received, policy.resolve_hours * 3600 + idle)
+        return respond, resolve
+
     def ticket_events(self, tid, statuses, times, agent, engs, priority):
         """The append-only history: status changes, assignments, escalations, notes."""
         rng = self.rng
@@ -1107,16 +1168,16 @@ class _Gen:
         # escalation runs until the first fix (or cancellation), else until now
         received = times[0]
         end = next((t for s, t in zip(statuses, times, strict=True) if s in FINISHED), self.now)
-        open_hours = (end - received).total_seconds() / 3600
-        urgent = priority in (Priority.EMERGENCY, Priority.HIGH)
-        for lvl, fast, slow, lo, hi in ESCALATE_AFTER:
-            if open_hours <= (fast if urgent else slow) or rng.random() < 0.5:
+        # not every late ticket is escalated formally; urgent ones more often
+        chance = 0.35 if priority in (Priority.EMERGENCY, Priority.HIGH) else 0.15
+        for lvl, after in self.escalate_after:
+            if rng.random() >= chance:
                 break
-            at = self.work.snap(
-                received + dt.timedelta(seconds=int(rng.uniform(lo, hi) * 3600)), rng
-            )
+            at = self.work.add(received, after)
+            at = self.work.snap(at + dt.timedelta(minutes=int(rng.random() * 20)), rng)
             if at > end:
                 break
+            chance = 0.6
             note = "超时自动升级" if rng.random() < 0.7 else "客户要求升级处理"
             ev(at, "escalate", self.manager, level=lvl, note=f"{note}至 L{lvl}")
         if len(times) > 2 and rng.random() < 0.12:
@@ -1300,7 +1361,7 @@ class _Gen:
                               issue_closed=rng.random() < 0.6)  # fmt: skip
         values.update(kw)
         return self.add("followups", created=created,
-                        followup_no=self.doc_no("HF", created, "%Y%m%d"), customer_id=cid,
+                        followup_no=self.doc_no("HF", created, "day"), customer_id=cid,
                         reason=reason, mode=mode, due_date=due, done_at=done, status=status,
                         updated_at=done or created, **values)  # fmt: skip
 
@@ -1600,7 +1661,7 @@ class _Gen:
         if rng.random() < 0.04:
             status = "cancelled"
         sid = self.add("training_sessions", created=starts - 10 * D,
-                       session_no=self.doc_no("PX", starts, "%Y"),
+                       session_no=self.doc_no("PX", starts, "year"),
                        course_id=course_id, customer_id=cid, phase=phase, starts_at=starts,
                        ends_at=starts + 4 * H, location="线上直播" if rng.random() < 0.5
                        else "客户现场" if cid else "公司培训中心", trainer_id=self.trainer,

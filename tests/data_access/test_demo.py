@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from data_access import db, demo
 from data_access.models import Base, Customer
 from data_access.users import authenticate
+from rules import sla
 from rules.customers import warranty_status
 from rules.tickets import Channel, Priority, Status
 
@@ -116,9 +117,10 @@ def test_stamps_and_versions_are_set(loaded):
     engine, _ = loaded
     with engine.connect() as conn:
         for table in T.values():
-            assert (
-                conn.execute(select(func.count()).where(table.c.created_at.is_(None))).scalar() == 0
-            )
+            for stamp in ("created_at", "updated_at"):
+                if stamp in table.c:
+                    missing = select(func.count()).where(table.c[stamp].is_(None))
+                    assert conn.execute(missing).scalar() == 0, table.name
             if "version" in table.c:
                 versions = conn.execute(select(table.c.version).distinct()).scalars().all()
                 assert versions in ([], [1]), table.name
@@ -164,7 +166,10 @@ def test_ticket_fields_follow_the_event_history(loaded):
         assert t.engineer_id == (assigned[-1] if assigned else None)
         levels = [e.level for e in history if e.kind == "escalate"]
         assert t.escalation_level == max(levels, default=1)
-        assert t.respond_due > t.received_at and t.resolve_due > t.respond_due
+        assert t.respond_due > t.received_at
+        # the resolution deadline is unknown while the clock is paused
+        if t.status not in ("waiting_parts", "waiting_customer"):
+            assert t.resolve_due > t.respond_due
 
 
 def test_every_status_priority_and_channel_occurs(loaded):
@@ -180,26 +185,52 @@ def test_every_status_priority_and_channel_occurs(loaded):
     assert seen["channel"] == {str(c) for c in Channel}
 
 
+def _calendar(conn) -> sla.WorkingCalendar:
+    """The stored default calendar as the SLA rules see it."""
+    cal, days = T["working_calendars"], T["calendar_days"]
+    weekly = conn.execute(select(cal.c.weekly).where(cal.c.is_default.is_(True))).scalar_one()
+    rows = conn.execute(select(days.c.day, days.c.kind)).all()
+    return sla.WorkingCalendar(
+        weekly=weekly,
+        holidays=frozenset(d for d, k in rows if k == "holiday"),
+        extra_workdays=frozenset(d for d, k in rows if k == "workday"),
+    )
+
+
 def test_status_events_happen_in_working_hours(loaded):
     engine, _ = loaded
     with engine.connect() as conn:
-        e, days = T["ticket_events"], T["calendar_days"]
+        e = T["ticket_events"]
         ats = conn.execute(
             select(e.c.at).where(e.c.kind == "status", e.c.from_status.is_not(None))
         ).scalars()
         ats = list(ats)
-        holidays = set(conn.execute(select(days.c.day).where(days.c.kind == "holiday")).scalars())
-
-    def inside(at: dt.datetime) -> bool:
-        hm = at.strftime("%H:%M")
-        return (
-            at.weekday() < 6
-            and at.date() not in holidays
-            and ("08:30" <= hm < "12:00" or "13:00" <= hm < "18:00")
-        ) or at.date() in (dt.date(2026, 1, 4), dt.date(2026, 9, 20))
-
+        cal = _calendar(conn)
     # a few forced demo tickets are squeezed into a short time and may fall outside
-    assert sum(map(inside, ats)) >= 0.97 * len(ats)
+    assert sum(map(cal.is_working, ats)) >= 0.97 * len(ats)
+
+
+def test_deadlines_follow_the_sla_rules(loaded):
+    engine, _ = loaded
+    policies = {p.priority: p for p in sla.DEFAULT_POLICIES}
+    with engine.connect() as conn:
+        cal = _calendar(conn)
+        events = _history(conn)
+        tickets = conn.execute(select(T["tickets"])).all()
+    open_seen = 0
+    for t in tickets:
+        policy = policies[t.priority]
+        respond_by = sla.add_business_time(cal, t.received_at, policy.respond_hours * 3600)
+        assert t.respond_due == respond_by
+        floor = sla.add_business_time(cal, t.received_at, policy.resolve_hours * 3600)
+        if t.status in ("repaired", "accepted", "closed", "cancelled"):
+            assert t.resolve_due >= floor, t.ticket_no
+            continue
+        open_seen += 1
+        history = [(e.at, e.to_status) for e in events[t.id] if e.kind == "status"]
+        clock = sla.sla_clock(t.received_at, policy, cal, history, NOW)
+        assert (t.respond_due, t.resolve_due) == (clock.respond_by, clock.resolve_by)
+    assert open_seen >= 10
 
 
 def test_warranty_reports_and_fees_are_consistent(loaded):
@@ -275,7 +306,7 @@ def test_reference_data(loaded):
         cal = conn.execute(text("SELECT id, is_default FROM working_calendars")).one()
         cd = T["calendar_days"]
         days = dict(conn.execute(select(cd.c.day, cd.c.kind)).all())
-        sla = conn.execute(
+        policies = conn.execute(
             text("SELECT priority, respond_hours, resolve_hours, customer_grade FROM sla_policies")
         ).all()
         levels = dict(conn.execute(text("SELECT level, hours FROM escalation_levels")).all())
@@ -283,13 +314,14 @@ def test_reference_data(loaded):
         regions = set(conn.execute(text("SELECT DISTINCT region FROM customers")).scalars())
     assert cal.is_default
     assert days[dt.date(2026, 10, 1)] == "holiday" and days[dt.date(2026, 10, 10)] == "workday"
-    assert {(p, int(a), int(b), g) for p, a, b, g in sla} == {
-        ("emergency", 4, 24, "*"),
-        ("high", 8, 48, "*"),
-        ("standard", 12, 72, "*"),
-        ("low", 24, 168, "*"),
+    # the same defaults as the SLA rules use on an empty database
+    assert {(p, float(a), float(b), g) for p, a, b, g in policies} == {
+        (p.priority, p.respond_hours, p.resolve_hours, p.customer_grade)
+        for p in sla.DEFAULT_POLICIES
     }
-    assert levels[1] == 4 and levels[2] == 24 and levels[4] is None
+    assert {k: v if v is None else float(v) for k, v in levels.items()} == {
+        lv.level: lv.hours for lv in sla.DEFAULT_ESCALATION
+    }
     assert setting.scalar() == 3
     assert regions <= {"华东", "华南", "华北", "华中", "西南", "西北", "东北"}
 
