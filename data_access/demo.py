@@ -575,14 +575,23 @@ class _RawInsert:
 
     def run(self, conn: Connection, rows: list[dict]) -> None:
         get = operator.itemgetter(*self.columns)
-        converted = [(k, p) for k, p in enumerate(self.procs) if p is not None]
-        if not converted:
+        stamps = [k for k, p in enumerate(self.procs) if p is _sqlite_datetime]
+        others = [(k, p) for k, p in enumerate(self.procs) if p and p is not _sqlite_datetime]
+        if not stamps and not others:
             conn.exec_driver_sql(self.sql, [get(row) for row in rows])
             return
+        texts: dict[dt.datetime, str] = {}  # rows share moments (created_at = at, …)
         params = []
         for row in rows:
             values = list(get(row))
-            for k, proc in converted:
+            for k in stamps:
+                v = values[k]
+                if v is not None:
+                    s = texts.get(v)
+                    if s is None:
+                        s = texts[v] = v.isoformat(" ", "microseconds")
+                    values[k] = s
+            for k, proc in others:
                 v = values[k]
                 if v is not None:
                     values[k] = proc(v)
@@ -608,7 +617,8 @@ class _Gen:
         self.year_ago = now - dt.timedelta(days=365)
         self.counters: dict[str, int] = {}
         self.writers: dict[str, _RawInsert | None] = {}
-        self.counts_returns = 0
+        self.returns = 0
+        self.rehandled = 0
 
     # ---- plumbing
     @staticmethod
@@ -650,9 +660,9 @@ class _Gen:
         self.buffered = 0
 
     def write(self, name: str, rows: list[dict]) -> None:
-        writer = self.writers.get(name)
-        if writer is None:
-            writer = self.writers[name] = _RawInsert.for_table(T[name], self.conn)
+        if name not in self.writers:
+            self.writers[name] = _RawInsert.for_table(T[name], self.conn)
+        writer = self.writers[name]
         if writer is None:  # JSON columns: let SQLAlchemy serialise them
             self.conn.execute(insert(T[name]), rows)
         else:
@@ -1089,7 +1099,7 @@ class _Gen:
             fault_description=f"{rng.choice(PREFIXES)}{rng.choice(fault[3])}{rng.choice(SUFFIXES)}",
             fault_code_id=fault[0] if len(statuses) > 2 or rng.random() < 0.3 else None,
             received_at=received,
-            responded_at=last.get(S.RESPONDED) if S.RESPONDED in last else None,
+            responded_at=last.get(S.RESPONDED),
             resolved_at=resolved_at,
             closed_at=times[-1] if current == S.CLOSED else None,
             engineer_id=engineer,
@@ -1206,8 +1216,8 @@ class _Gen:
             part = self.parts[idx]
             qty = rng.randint(1, 4) if part["point"] >= 20 else 1
             # one taken along and brought back (at least once, so every kind shows)
-            extra = 1 if rng.random() < 0.05 or not self.counts_returns else 0
-            self.counts_returns += extra
+            extra = 1 if rng.random() < 0.05 or not self.returns else 0
+            self.returns += extra
             take = qty + extra
             if part["on_hand"] < take:
                 self.move(part, at - rng.randint(2, 30) * H, "receipt", max(part["qty"], take),
@@ -1533,12 +1543,13 @@ class _Gen:
         rank = max(
             ("low", "medium", "high").index(severity), ("low", "medium", "high").index(urgency)
         )
+        rehandled = rehandled or not self.rehandled  # at least one, so the demo shows it
         rounds = 2 if rehandled and status in ("handling", "follow_up", "closed") else 1
-        closed = (
-            self.work.snap(received + rng.randint(72, 400) * H, rng) if status == "closed" else None
-        )
-        if closed and closed > self.now:
-            closed = self.now
+        self.rehandled += rounds == 2
+        actions, t = self.complaint_actions(received, status, rounds)
+        closed = None
+        if status == "closed":
+            closed = min(self.now, self.work.snap(t + rng.randint(1, 48) * H, rng))
         cpid = self.next_id("complaints")
         handler = rng.choice((self.quality, self.manager))
         self.add("complaints", created=received, id=cpid,
@@ -1554,40 +1565,52 @@ class _Gen:
                  result="已更换故障部件并对工程师进行再培训" if status in ("follow_up", "closed") else None,
                  satisfied=True if status == "closed" else (False if rounds == 2 else None),
                  rounds=rounds, closed_at=closed, updated_at=closed or received)  # fmt: skip
-        plan = [("investigation", "组织处理小组调查原因", "质量部")]
-        if status in ("handling", "follow_up", "closed"):
-            plan += [("measure", "制定处理方案并通知客户", "售后服务部"),
-                     ("corrective", "更换故障部件，复查同类设备", "售后服务部"),
-                     ("preventive", "修订维修作业指导书并组织培训", "技术部")]  # fmt: skip
-        if status in ("follow_up", "closed"):
-            plan.append(("verification", "回访验证整改效果", "质量部"))
-        t = received
-        for rnd in range(1, rounds + 1):
-            for kind, desc, dept in plan:
-                t = self.work.snap(t + rng.randint(4, 40) * H, rng)
-                open_ = status == "received" or (status == "handling" and kind == plan[-1][0])
-                done = t if t <= self.now and not open_ else None
-                effective = None
-                if kind == "verification" and done:
-                    effective = rnd == rounds and status == "closed"
-                self.add("complaint_actions", created=received, complaint_id=cpid, round=rnd,
-                         kind=kind, description=desc if rnd == 1 else f"第二轮：{desc}",
-                         department=dept, responsible=self.person(),
-                         deadline=(t + 24 * H).date(), done_at=done, effective=effective)  # fmt: skip
-            if rounds == 2 and rnd == 1:
-                # first round: the customer was not satisfied, so it is handled again
-                self.add("complaint_actions", created=received, complaint_id=cpid, round=1,
-                         kind="verification", description="回访：客户对处理结果不满意，重新处理",
-                         department="质量部", responsible=self.person(), deadline=t.date(),
-                         done_at=min(t, self.now), effective=False)  # fmt: skip
-                if t < self.now:
-                    self.followup(cid, "complaint", t.date(), "done", min(t, self.now),
-                                  created=received, complaint_id=cpid, user_id=self.quality,
-                                  opinions="不满意：问题未彻底解决", rated=False)  # fmt: skip
+        for action in actions:
+            self.add("complaint_actions", created=received, complaint_id=cpid, **action)
+            if action["effective"] is False:  # the follow-up that found the customer unhappy
+                self.followup(cid, "complaint", action["done_at"].date(), "done",
+                              action["done_at"], created=received, complaint_id=cpid,
+                              user_id=self.quality, opinions="不满意：问题未彻底解决",
+                              rated=False)  # fmt: skip
         if closed:
             self.followup(cid, "complaint", closed.date(), "done", closed, created=received,
                           complaint_id=cpid, user_id=self.quality, opinions="满意，问题已解决",
                           rated=False)  # fmt: skip
+
+    def complaint_actions(self, received, status, rounds) -> tuple[list[dict], dt.datetime]:
+        """Investigation → measures → CAPA → verification, once more when not satisfied."""
+        rng = self.rng
+        steps = [("investigation", "组织处理小组调查原因", "质量部")]
+        if status not in ("received", "investigating"):
+            steps += [("measure", "制定处理方案并通知客户", "售后服务部"),
+                      ("corrective", "更换故障部件，复查同类设备", "售后服务部"),
+                      ("preventive", "修订维修作业指导书并组织培训", "技术部")]  # fmt: skip
+        verify = ("verification", "回访验证整改效果", "质量部")
+        actions, t = [], received
+        for rnd in range(1, rounds + 1):
+            last_round = rnd == rounds
+            plan = (
+                steps + [verify] if status in ("follow_up", "closed") or not last_round else steps
+            )
+            for kind, desc, dept in plan:
+                t = self.work.snap(t + rng.randint(4, 40) * H, rng)
+                pending = status == "received" or (
+                    status in ("handling", "follow_up") and last_round and kind == plan[-1][0]
+                )
+                done = t if t <= self.now and not pending else None
+                effective = None
+                if kind == "verification" and done:
+                    # round 1 of a re-handled complaint: the customer was not satisfied
+                    effective = last_round and status == "closed"
+                    desc = (
+                        desc if effective or last_round else "回访：客户对处理结果不满意，重新处理"
+                    )
+                actions.append({"round": rnd, "kind": kind,
+                                "description": desc if rnd == 1 else f"第二轮：{desc}",
+                                "department": dept, "responsible": self.person(),
+                                "deadline": (t + 24 * H).date(), "done_at": done,
+                                "effective": effective})  # fmt: skip
+        return actions, min(t, self.now)
 
     # ---- follow-ups
     def periodic_followups(self) -> None:
