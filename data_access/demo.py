@@ -1038,19 +1038,19 @@ class _Gen:
         keep = bisect.bisect_right(times, self.now)
         return path[:keep], times[:keep]
 
-    def ticket(self, i: int) -> None:
+    def intake(self, i: int):
+        """Who calls about what: customer, device, fault, lifecycle path, priority, channel."""
         rng = self.rng
         received = self.received_at(i)
-        forced = self.forced.get(i)
         cust = self.cust[bisect.bisect(self.cust_cum, rng.random() * self.cust_cum[-1])]
-        cid, region, grade, contacts = cust
-        devices = self.devices[cid]
+        devices = self.devices[cust[0]]
         r = rng.random()
         dev = rng.choice(devices) if r < 0.92 else None
         unregistered = f"SN{rng.randrange(10**7):07d}" if 0.92 <= r < 0.96 else None
-        cat = self.models[dev[2]][2] if dev else self.models[rng.choice(devices)[2]][2]
+        cat = self.models[(dev or rng.choice(devices))[2]][2]
         fault = rng.choice(self.faults_by_cat[cat])
-        if forced:
+        forced = self.forced.get(i)
+        if forced:  # a ticket that must show this status (see FORCED)
             status, path_name, k = forced
             priority, channel = PRIORITIES[k % 4], CHANNELS[k % 5]
         else:
@@ -1060,6 +1060,14 @@ class _Gen:
             channel = _pick(rng, CHANNELS, CHANNEL_WEIGHTS)
         if not self.work.inside(received) and channel not in ("email", "online"):
             channel = "online" if rng.random() < 0.6 else "email"  # nobody answers the phone
+        return received, cust, dev, unregistered, cat, fault, status, path_name, priority, channel
+
+    def ticket(self, i: int) -> None:
+        rng = self.rng
+        received, cust, dev, unregistered, cat, fault, status, path_name, priority, channel = (
+            self.intake(i)
+        )
+        cid, region, _grade, contacts = cust
         statuses, times = self.timeline(received, PATHS[path_name], priority, status)
         contact = contacts[0] if rng.random() < 0.7 else rng.choice(contacts)
         tid = self.next_id("tickets")
