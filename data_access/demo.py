@@ -269,8 +269,8 @@ FAULTS = [
      ["排版软件提示授权到期", "测量软件无法打开，提示授权错误"],
      "授权文件过期", "更新授权文件，功能恢复"),
 ]  # fmt: skip
-PREFIXES = ["", "客户来电：", "客户邮件反映：", "操作工反映：", "设备运行约两小时后", "今天早班开机后",
-            "夜班生产时"]  # fmt: skip
+PREFIXES = ["", "操作工反映：", "设备运行约两小时后", "今天早班开机后", "夜班生产时"]
+CHANNEL_PREFIX = {"phone": "客户来电：", "email": "客户邮件反映：", "online": "在线报修："}
 SUFFIXES = [
     "，设备停机，影响生产。",
     "，目前降速运行。",
@@ -812,7 +812,7 @@ class _Gen:
                 region=region,
                 industry=industry,
                 address=f"{rng.choice(districts)}{rng.choice(['工业大道', '科技路', '创业路', '兴业路', '长江路'])}"
-                f"{rng.randint(1, 999)} 号",
+                f"{rng.randint(1, 999)}号",
                 contact_name=contact,
                 phone=phone,
                 email=f"{rng.choice(['sb', 'service', 'equipment', 'tech'])}@{brand_py}-{city_py}.com.cn",
@@ -1104,7 +1104,10 @@ class _Gen:
                 if path_name == "remote" and rng.random() < 0.3
                 else _pick(rng, SERVICE_TYPES, SERVICE_WEIGHTS)
             ),  # fmt: skip
-            fault_description=f"{rng.choice(PREFIXES)}{rng.choice(fault[3])}{rng.choice(SUFFIXES)}",
+            fault_description=(
+                f"{CHANNEL_PREFIX.get(channel, '') if rng.random() < 0.4 else rng.choice(PREFIXES)}"
+                f"{rng.choice(fault[3])}{rng.choice(SUFFIXES)}"
+            ),
             fault_code_id=fault[0] if len(statuses) > 2 or rng.random() < 0.3 else None,
             received_at=received,
             responded_at=last.get(S.RESPONDED),
@@ -1355,7 +1358,7 @@ class _Gen:
         due = closed.date() + FOLLOWUP_DAYS * D
         status, done = "planned", None
         if due < self.today:
-            status = _pick(rng, ("done", "unreachable", "planned"), (86, 5, 9))
+            status = _pick(rng, ("done", "unreachable", "planned"), (91, 5, 4))
             if status != "planned":
                 done = min(self.now, self.work.snap(
                     dt.datetime.combine(due, dt.time(9)) + rng.randint(0, 30) * H, rng))  # fmt: skip
@@ -1631,7 +1634,7 @@ class _Gen:
                 created = dt.datetime.combine(due - 14 * D, dt.time(9))
                 status, done = "planned", None
                 if due < self.today:
-                    status = _pick(rng, ("done", "unreachable", "planned"), (88, 4, 8))
+                    status = _pick(rng, ("done", "unreachable", "planned"), (92, 4, 4))
                     if status != "planned":
                         done = self.work.snap(dt.datetime.combine(due, dt.time(9))
                                               + rng.randint(-48, 48) * H, rng)  # fmt: skip
