@@ -13,26 +13,42 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from data_access.models import ImportBatch, ImportChange
 from data_access.registers import (
     Adapter,
+    ConflictError,
+    NewRows,
     RefResolver,
     adapter,
     audit,
     changed_columns,
     checked_many,
-    complete_inserts,
     complete_row,
     fetch_by_ids,
     fetch_by_keys,
     from_json,
     get_setting,
+    insert_rows,
     put_setting,
     referenced_ids,
     to_json,
@@ -282,18 +298,31 @@ def map_header(
 Coercer = Callable[[Any], Any]
 
 
+def _cell_error(value: Any) -> None:
+    raise ValueProblem("imports.cell_error", value=value)
+
+
 def make_coercer(f: Field, date1904: bool) -> Coercer:
-    """A fast path per field kind; anything unusual falls back to ``parse_value``."""
+    """A fast path per field kind; anything unusual falls back to ``parse_value``.
+
+    Blank cells (None, "", spaces) give None; a cell holding an Excel error text
+    (``#N/A`` …) raises ``imports.cell_error``.
+    """
     if f.kind in (Kind.TEXT, Kind.LONGTEXT, Kind.REF):
         max_len = f.max_len
 
         def text(v: Any) -> str | None:
             if v.__class__ is str:
+                if not v:
+                    return None
                 s = v.strip()
                 if not s:
                     return None
-                if s[0] == "'":
+                first = s[0]
+                if first == "'":
                     s = unescape_text(s)
+                elif first == "#" and v in EXCEL_ERRORS:
+                    _cell_error(v)
             else:
                 s = clean_text(v)
                 if s is None:
@@ -307,6 +336,8 @@ def make_coercer(f: Field, date1904: bool) -> Coercer:
 
     def slow(v: Any) -> Any:
         if isinstance(v, str):
+            if v in EXCEL_ERRORS:
+                _cell_error(v)
             v = v.strip()
             if v[:1] == "'":
                 v = unescape_text(v)
@@ -345,18 +376,30 @@ class _Ctx:
     ad: Adapter
     report: ImportReport
     header: Header
-    book: Book
     sheet: str
-    coercers: dict[int, tuple[str, Coercer]]
-    errors: dict[tuple[int, int], str]
-    first_col: int
+    cols: list[tuple[int, str, Coercer]]  # column position, field, coercer
+    width: int  # cells a row must have to reach every mapped column
+    error_cells: dict[int, dict[int, str]]  # Excel row → column position → error text
     duplicates: dict[Any, list[int]]
     resolver: RefResolver
-    labels: dict[str, str]
+    new_rows: NewRows
+    table_empty: bool  # nothing to update: skip looking up existing rows
     write: bool
     now: dt.datetime
     user_id: int | None
     batch_id: int | None = None
+    # derived from the header: field → position / user's column text / label
+    positions: dict[str, int] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    required: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        header, reg = self.header, self.ad.register
+        self.positions = {name: i for i, name in header.mapping.items()}
+        self.columns = {name: header.texts[i] for i, name in header.mapping.items()}
+        self.labels = {f.name: f.label("zh") for f in reg.fields}
+        self.required = [f.name for f in reg.input_fields if f.required]
 
 
 def sha256_of(source: bytes | Path) -> str:
@@ -465,9 +508,8 @@ def _run(
         )
         return
     report.header = header
-    labels = {f.name: f.label("zh") for f in ad.register.fields}
     if ad.register.key not in header.mapping.values():
-        key_label = labels[ad.register.key]
+        key_label = ad.register.field(ad.register.key).label("zh")
         report.problems.append(
             ImportProblem(
                 sheet, header.row, key_label, None, "imports.missing_column", {"value": key_label}
@@ -475,24 +517,24 @@ def _run(
         )
         return
     date1904 = book.date1904
-    coercers = {
-        i: (name, make_coercer(ad.register.field(name), date1904))
+    cols = [
+        (i, name, make_coercer(ad.register.field(name), date1904))
         for i, name in header.mapping.items()
-    }
-    scan = book.scans.get(sheet)
+    ]
+    resolver = RefResolver(session, ad)
     ctx = _Ctx(
         session,
         ad,
         report,
         header,
-        book,
         sheet,
-        coercers,
-        scan.errors if scan else {},
-        book.first_col(sheet),
+        cols,
+        max(header.mapping) + 1,
+        _error_cells(book, sheet),
         {},
-        RefResolver(session, ad),
-        labels,
+        resolver,
+        NewRows(ad, resolver, header.mapping.values()),
+        session.execute(select(ad.table.c.id).limit(1)).first() is None,
         write=not report.dry_run,
         now=now,
         user_id=user_id,
@@ -519,6 +561,18 @@ def _run(
         on_progress(total, total)
 
 
+def _error_cells(book: Book, sheet: str) -> dict[int, dict[int, str]]:
+    """Error cells the guard found (#N/A …) by Excel row, then column position."""
+    scan = book.scans.get(sheet)
+    if not scan or not scan.errors:
+        return {}
+    first_col = book.first_col(sheet)
+    out: dict[int, dict[int, str]] = {}
+    for (row0, col0), text in scan.errors.items():
+        out.setdefault(row0 + 1, {})[col0 - first_col] = text
+    return out
+
+
 def _data_rows(
     head: list[list[Any]], rest: Iterator[list[Any]], header_pos: int, header_row: int
 ) -> Iterator[tuple[int, list[Any]]]:
@@ -532,25 +586,26 @@ def _data_rows(
 
 
 def _chunked(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
-    chunk: list[tuple[int, list[Any]]] = []
-    for item in rows:
-        chunk.append(item)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
+    size = CHUNK
+    while chunk := list(islice(rows, size)):
         yield chunk
 
 
 def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[Any, list[int]]:
-    """Keys that occur more than once in the file → every row they occur on."""
-    key_pos = next(i for i, n in ctx.header.mapping.items() if n == ctx.ad.register.key)
-    coerce = ctx.coercers[key_pos][1]
+    """Keys that occur more than once in the file → every row they occur on.
+
+    A pass over the key column before any row is written, so every occurrence
+    (the first one too) is rejected, with or without ``skip_bad_rows``.
+    """
+    key_pos = ctx.positions[ctx.ad.register.key]
+    coerce = next(c for i, _, c in ctx.cols if i == key_pos)
     first, rows = book.rows(sheet)
     seen: dict[Any, int] = {}
     dups: dict[Any, list[int]] = {}
-    for i, cells in enumerate(rows):
-        if i <= header_pos or key_pos >= len(cells):
+    row = first + header_pos
+    for cells in islice(rows, header_pos + 1, None):
+        row += 1
+        if key_pos >= len(cells):
             continue
         try:
             key = coerce(cells[key_pos])
@@ -558,11 +613,9 @@ def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[
             continue
         if key is None:
             continue
-        row = first + i
-        if key in seen:
-            dups.setdefault(key, [seen[key]]).append(row)
-        else:
-            seen[key] = row
+        earlier = seen.setdefault(key, row)
+        if earlier != row:
+            dups.setdefault(key, [earlier]).append(row)
     return dups
 
 
@@ -576,110 +629,136 @@ def _is_blank(cells: list[Any], positions) -> bool:
     return True
 
 
-@dataclass
 class _Row:
-    row: int
-    cells: list[Any]
-    clean: dict[str, Any]
-    problems: list[ImportProblem]
-    raw: dict[str, Any]
+    __slots__ = ("cells", "clean", "problems", "row")
+
+    def __init__(self, row: int, cells: list[Any], clean: dict[str, Any], problems: list):
+        self.row = row
+        self.cells = cells
+        self.clean = clean
+        self.problems: list[ImportProblem] = problems
 
 
-def _coerce(ctx: _Ctx, row: int, cells: list[Any]) -> _Row:
-    clean: dict[str, Any] = {}
-    raw: dict[str, Any] = {}
-    problems: list[ImportProblem] = []
-    n = len(cells)
-    sheet = ctx.sheet
-    errors = ctx.errors
-    for i, (name, coerce) in ctx.coercers.items():
-        v = cells[i] if i < n else None
-        raw[name] = v
-        if errors and (row - 1, ctx.first_col + i) in errors:
-            err = errors[(row - 1, ctx.first_col + i)]
-            problems.append(_cell_problem(ctx, row, i, err, "imports.cell_error", {"value": err}))
+def _convert(ctx: _Ctx, chunk: list[tuple[int, list[Any]]]) -> list[_Row]:
+    """Every mapped cell of the chunk's non-blank rows coerced; problems as data."""
+    cols, width, sheet, texts = ctx.cols, ctx.width, ctx.sheet, ctx.header.texts
+    error_cells = ctx.error_cells
+    key = ctx.ad.register.key
+    out: list[_Row] = []
+    for row, cells in chunk:
+        full = cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))]
+        bad = error_cells.get(row) if error_cells else None
+        clean: dict[str, Any] = {}
+        problems: list[ImportProblem] = []
+        for i, name, coerce in cols:
+            v = full[i]
+            if bad and i in bad:
+                err = bad[i]
+                problems.append(
+                    ImportProblem(
+                        sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name
+                    )
+                )
+                continue
+            try:
+                clean[name] = coerce(v)
+            except ValueProblem as exc:
+                problems.append(
+                    ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name)
+                )
+        if clean.get(key, 0) is None and _is_blank(full, ctx.positions.values()):
             continue
-        if v.__class__ is str and v in EXCEL_ERRORS:
-            problems.append(_cell_problem(ctx, row, i, v, "imports.cell_error", {"value": v}))
-            continue
-        try:
-            clean[name] = coerce(v)
-        except ValueProblem as exc:
-            problems.append(
-                ImportProblem(sheet, row, ctx.header.texts[i], v, exc.code, dict(exc.params), name)
-            )
-    return _Row(row, cells, clean, problems, raw)
+        out.append(_Row(row, cells, clean, problems))
+    return out
 
 
-def _cell_problem(ctx: _Ctx, row: int, i: int, value: Any, code: str, params: dict):
-    name = ctx.header.mapping.get(i)
-    return ImportProblem(ctx.sheet, row, ctx.header.texts[i], value, code, params, name)
+def _cell_of(ctx: _Ctx, r: _Row, name: str | None) -> Any:
+    i = ctx.positions.get(name or "")
+    return r.cells[i] if i is not None and i < len(r.cells) else None
 
 
 def _field_problem(ctx: _Ctx, r: _Row, p: Problem) -> ImportProblem:
-    column = ctx.header.column_of(p.field) if p.field else None
-    label = column or (ctx.labels.get(p.field or "") if p.field else None)
-    value = r.raw.get(p.field or "") if p.value is None else p.value
-    return ImportProblem(ctx.sheet, r.row, label, value, p.code, dict(p.params), p.field)
+    name = p.field
+    label = (ctx.columns.get(name) or ctx.labels.get(name)) if name else None
+    value = _cell_of(ctx, r, name) if p.value is None else p.value
+    return ImportProblem(ctx.sheet, r.row, label, value, p.code, dict(p.params), name)
 
 
 def _process(ctx: _Ctx, chunk: list[tuple[int, list[Any]]]) -> None:
     ad = ctx.ad
     key = ad.register.key
-    positions = list(ctx.coercers)
-    rows = [_coerce(ctx, n, cells) for n, cells in chunk if not _is_blank(cells, positions)]
+    rows = _convert(ctx, chunk)
+    dups = ctx.duplicates
     for r in rows:
         k = r.clean.get(key)
-        if k is None and not any(p.field == key for p in r.problems):
-            r.problems.append(_field_problem(ctx, r, Problem(key, "err.required")))
-        elif k in ctx.duplicates:
-            rows_text = ", ".join(str(x) for x in ctx.duplicates[k][:10])
+        if k is None:
+            if not any(p.field == key for p in r.problems):
+                r.problems.append(_field_problem(ctx, r, Problem(key, "err.required")))
+        elif dups and k in dups:
+            rows_text = ", ".join(str(x) for x in dups[k][:10])
             p = Problem(key, "imports.duplicate_in_file", {"rows": rows_text}, value=k)
             r.problems.append(_field_problem(ctx, r, p))
-    keyed = [r for r in rows if r.clean.get(key) is not None and r.clean[key] not in ctx.duplicates]
-    existing = fetch_by_keys(ctx.session, ad, [r.clean[key] for r in keyed])
+    existing: dict[Any, dict[str, Any]] = {}
+    if not ctx.table_empty:
+        keyed = [r.clean[key] for r in rows if r.clean.get(key) is not None]
+        existing = fetch_by_keys(ctx.session, ad, [k for k in keyed if k not in dups])
     for r in rows:
         _required(ctx, r, existing.get(r.clean.get(key)) is None)
     good = [r for r in rows if not r.problems]
     ctx.resolver.load([r.clean for r in good])
-    old_refs = _old_refs(ctx, list(existing.values())) if ad.derive else {}
+    inserts, updates = _complete(ctx, good, existing)
+    report = ctx.report
+    for r in rows:
+        if r.problems:
+            report.problems.extend(r.problems)
+            report.rejected += 1
+            report.rejected_rows.append(RejectedRow(r.row, list(r.cells), r.problems))
+    if len(report.sample) < SAMPLE_SIZE:
+        for r, _ in inserts[:SAMPLE_SIZE]:
+            _sample(ctx, r, "insert")
+        for r, _, _ in updates[:SAMPLE_SIZE]:
+            _sample(ctx, r, "update")
+    report.inserted += len(inserts)
+    report.updated += len(updates)
+    if report.problems and not report.skip_bad_rows:
+        ctx.write = False  # all-or-nothing: keep validating, stop writing
+    if ctx.write:
+        _write_chunk(ctx, [v for _, v in inserts], [(b, v) for _, b, v in updates])
+
+
+def _complete(
+    ctx: _Ctx, good: list[_Row], existing: dict[Any, dict[str, Any]]
+) -> tuple[list[tuple[_Row, dict]], list[tuple[_Row, dict, dict]]]:
+    """References, derived values and cross-field checks: (inserts, updates)."""
+    ad = ctx.ad
+    key = ad.register.key
+    old_refs = _old_refs(ctx, list(existing.values())) if existing and ad.derive else {}
+    complete_new = ctx.new_rows.complete
     inserts: list[tuple[_Row, dict[str, Any]]] = []
     updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = []
     for r in good:
-        before = existing.get(r.clean[key])
-        base = None
-        if before is not None:
+        before = existing.get(r.clean[key]) if existing else None
+        if before is None:
+            values, probs = complete_new(r.clean)
+        else:
             refs = {
                 n: rows_by_id.get(before[ad.column(ad.register.field(n))])
                 for n, rows_by_id in old_refs.items()
             }
-            base = (before, refs)
-        values, probs = complete_row(ad, ctx.resolver, r.clean, [], base, r.row, r.raw, ctx.sheet)
+            raw = {name: _cell_of(ctx, r, name) for name in r.clean}
+            values, probs = complete_row(
+                ad, ctx.resolver, r.clean, [], (before, refs), r.row, raw, ctx.sheet
+            )
         if probs:
             r.problems.extend(_field_problem(ctx, r, p) for p in probs)
-            continue
-        if before is None:
+        elif before is None:
             inserts.append((r, values))
         elif changed_columns(before, values):
             updates.append((r, before, values))
         else:
             ctx.report.unchanged += 1
             _sample(ctx, r, "unchanged")
-    for r in rows:
-        if r.problems:
-            ctx.report.problems.extend(r.problems)
-            ctx.report.rejected += 1
-            ctx.report.rejected_rows.append(RejectedRow(r.row, list(r.cells), r.problems))
-    for r, _ in inserts:
-        _sample(ctx, r, "insert")
-    for r, _, _ in updates:
-        _sample(ctx, r, "update")
-    ctx.report.inserted += len(inserts)
-    ctx.report.updated += len(updates)
-    if ctx.report.problems and not ctx.report.skip_bad_rows:
-        ctx.write = False  # all-or-nothing: keep validating, stop writing
-    if ctx.write:
-        _write_chunk(ctx, [v for _, v in inserts], [(b, v) for _, b, v in updates])
+    return inserts, updates
 
 
 def _old_refs(ctx: _Ctx, befores: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
@@ -689,15 +768,17 @@ def _old_refs(ctx: _Ctx, befores: list[dict[str, Any]]) -> dict[str, dict[int, A
     }
 
 
+_ABSENT = object()
+
+
 def _required(ctx: _Ctx, r: _Row, inserting: bool) -> None:
-    for f in ctx.ad.register.input_fields:
-        if not f.required:
-            continue
-        present = f.name in r.clean
-        if any(p.field == f.name for p in r.problems):
-            continue
-        if (present and r.clean[f.name] is None) or (not present and inserting):
-            r.problems.append(_field_problem(ctx, r, Problem(f.name, "err.required")))
+    """Required fields that are blank (or, for a new row, have no column)."""
+    clean = r.clean
+    for name in ctx.required:
+        v = clean.get(name, _ABSENT)
+        blank = v is None or (v is _ABSENT and inserting)
+        if blank and not any(p.field == name for p in r.problems):
+            r.problems.append(_field_problem(ctx, r, Problem(name, "err.required")))
 
 
 def _sample(ctx: _Ctx, r: _Row, action: str) -> None:
@@ -730,12 +811,9 @@ def _write_chunk(
     if ctx.batch_id is None:
         ctx.batch_id = _start_batch(ctx)
     table = ad.table
-    changes: list[dict[str, Any]] = []
     if inserts:
-        session.execute(insert(table), complete_inserts(ad, inserts, ctx.now))
-        keys = [v[ad.key_column] for v in inserts]
-        ids = _ids_by_keys(session, ad, keys)
-        changes += [_change(ctx, ids[k], "insert", None) for k in keys]
+        _insert_new(ctx, inserts)
+    changes: list[dict[str, Any]] = []
     groups: dict[tuple[str, ...], list[tuple[dict, dict]]] = {}
     for before, values in updates:
         groups.setdefault(tuple(sorted(values)), []).append((before, values))
@@ -760,17 +838,46 @@ def _write_chunk(
             image = {c: to_json(b[c]) for c in cols}
             image["version"] = b["version"]
             changes.append(_change(ctx, b["id"], "update", image))
-    session.execute(insert(ImportChange.__table__), changes)
+    if changes:
+        session.execute(insert(ImportChange.__table__), changes)
 
 
-def _ids_by_keys(session: Session, ad: Adapter, keys: list[Any]) -> dict[Any, int]:
+def _insert_new(ctx: _Ctx, rows: list[dict[str, Any]]) -> None:
+    """Insert new rows and record each one (by id) for undo."""
+    session, ad, now = ctx.session, ctx.ad, ctx.now
     table = ad.table
+    stored = [ad.column(f) for f in ad.stored_fields()]
+    pick = itemgetter(*stored)
+    stamp = (1, now, now)
+    data = (
+        [pick(v) + stamp for v in rows]
+        if len(stored) > 1
+        else [(v[stored[0]], *stamp) for v in rows]
+    )
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # SQLite: we hold the write lock, so every id above the old maximum is ours
+    last = (session.execute(select(func.max(table.c.id))).scalar() or 0) if sqlite else 0
+    insert_rows(session, table, [*stored, "version", "created_at", "updated_at"], data)
+    c = ImportChange.__table__
+    src = select(
+        literal(ctx.batch_id, Integer()),
+        literal(table.name, String()),
+        table.c.id,
+        literal("insert", String()),
+        null(),
+        literal(now, DateTime()),
+    )
+    target = [c.c.batch_id, c.c.table_name, c.c.row_id, c.c.action, c.c.before, c.c.created_at]
+    if sqlite:
+        done = session.execute(insert(c).from_select(target, src.where(table.c.id > last)))
+        if done.rowcount != len(rows):
+            raise ConflictError(ad.register.label("zh"))
+        return
     key = table.c[ad.key_column]
-    out: dict[Any, int] = {}
+    keys = [v[ad.key_column] for v in rows]
     for i in range(0, len(keys), CHUNK):
-        query = select(key, table.c.id).where(key.in_(keys[i : i + CHUNK]))
-        out.update((k, i) for k, i in session.execute(query))
-    return out
+        part = keys[i : i + CHUNK]
+        session.execute(insert(c).from_select(target, src.where(key.in_(part))))
 
 
 def _change(ctx: _Ctx, row_id: int, action: str, before: dict | None) -> dict[str, Any]:

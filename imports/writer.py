@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,9 +17,9 @@ from typing import Any, BinaryIO
 import xlsxwriter
 from sqlalchemy.orm import Session
 
-from data_access.registers import adapter, iter_rows
+from data_access.registers import adapter, iter_display
 from imports.engine import ImportReport
-from imports.reader import escape_text
+from imports.reader import DANGEROUS, escape_text
 from rules.fields import Field, Kind, Register
 from rules.i18n import t
 
@@ -49,6 +49,18 @@ def _width(f: Field, lang: str) -> float:
     return max(wide + 4, by_kind)
 
 
+_EXCEL_EPOCH = dt.date(1899, 12, 31).toordinal()
+# first characters after which a text cell needs a look from escape_text()
+_GUARDED = frozenset(DANGEROUS | {"'"})
+MEMO_LIMIT = 50_000
+
+
+def excel_serial(day: dt.date) -> float:
+    """A date as Excel's 1900-system serial (what xlsxwriter's write_datetime stores)."""
+    days = day.toordinal() - _EXCEL_EPOCH
+    return float(days + 1 if days > 59 else days)  # Excel's phantom 1900-02-29
+
+
 class _Cells:
     """Per-field cell writers (chosen once per column, not per cell)."""
 
@@ -71,8 +83,7 @@ class _Cells:
     def writer(self, ws, f: Field) -> Callable[[int, int, Any], None]:
         lang = self.lang
         if f.kind is Kind.DATE:
-            fmt = self.date
-            return lambda r, c, v: ws.write_datetime(r, c, v, fmt)
+            return self._date_writer(ws)
         if f.kind is Kind.DATETIME:
             fmt = self.datetime
             return lambda r, c, v: ws.write_datetime(r, c, v, fmt)
@@ -87,11 +98,41 @@ class _Cells:
         if f.kind is Kind.ENUM:
             labels = {o.value: o.label(lang) for o in f.options}
             return lambda r, c, v: ws.write_string(r, c, labels.get(v, str(v)))
-        return lambda r, c, v: ws.write_string(r, c, escape_text(str(v)))
+        write_string = ws.write_string
+
+        def text(r: int, c: int, v: Any) -> None:
+            s = v if v.__class__ is str else str(v)
+            write_string(r, c, escape_text(s) if s[0] in _GUARDED else s)
+
+        return text
+
+    def _date_writer(self, ws) -> Callable[[int, int, Any], None]:
+        """Dates repeat: convert each distinct one once, write the serial with the format."""
+        fmt, write_number = self.date, ws.write_number
+        serials: dict[dt.date, float] = {}
+
+        def date(r: int, c: int, v: Any) -> None:
+            if v.__class__ is not dt.date:  # a datetime or anything odd: xlsxwriter's way
+                ws.write_datetime(r, c, v, fmt)
+                return
+            serial = serials.get(v)
+            if serial is None:
+                if len(serials) >= MEMO_LIMIT:
+                    serials.clear()
+                serial = serials[v] = excel_serial(v)
+            write_number(r, c, serial, fmt)
+
+        return date
 
 
 def write_rows(out: Out, register: Register, rows: Iterable[dict[str, Any]], *, lang: str) -> int:
     """Stream ``rows`` (display values by field name) into a styled sheet."""
+    names = [f.name for f in register.fields]
+    return write_tuples(out, register, (tuple(map(r.get, names)) for r in rows), lang=lang)
+
+
+def write_tuples(out: Out, register: Register, rows: Iterable[Sequence[Any]], *, lang: str) -> int:
+    """Stream ``rows`` (display values in ``register.fields`` order) into a styled sheet."""
     fields = register.fields
     wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
     try:
@@ -101,11 +142,10 @@ def write_rows(out: Out, register: Register, rows: Iterable[dict[str, Any]], *, 
             ws.set_column(c, c, _width(f, lang), cells.column_format(f))
         ws.write_row(0, 0, [f.label(lang) for f in fields], cells.header)
         ws.freeze_panes(1, 0)
-        writers = [(c, f.name, cells.writer(ws, f)) for c, f in enumerate(fields)]
+        writers = [(c, cells.writer(ws, f)) for c, f in enumerate(fields)]
         r = 0
         for r, row in enumerate(rows, start=1):
-            for c, name, write in writers:
-                v = row.get(name)
+            for (c, write), v in zip(writers, row, strict=True):
                 if v is not None and v != "":
                     write(r, c, v)
         ws.autofilter(0, 0, max(r, 1), len(fields) - 1)
@@ -126,8 +166,8 @@ def export_register(
 ) -> int:
     """Every (matching) row of ``register`` to ``out``; returns the row count."""
     ad = adapter(register)
-    rows = iter_rows(session, register, filters=filters, search=search, today=today)
-    return write_rows(out, ad.register, rows, lang=lang)
+    rows = iter_display(session, register, filters=filters, search=search, today=today)
+    return write_tuples(out, ad.register, rows, lang=lang)
 
 
 def export_bytes(session: Session, register: str, *, lang: str, today: dt.date, **kw) -> bytes:
