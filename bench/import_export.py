@@ -1,10 +1,15 @@
 """Import/export speed against bare baselines (run by hand, not a test).
 
-    python bench/import_export.py --rows 100000
+    python bench/import_export.py --rows 100000 [--repeat 3]
 
 Generates a devices register (the largest domain available) as .xlsx, then times:
 bare python-calamine parse, bare Core executemany into a fresh SQLite file, our full
 validated import, a bare xlsxwriter constant_memory write, and our styled export.
+
+Other work shares the machine, so each round times baseline and ours back to back
+(fresh database files every round) and the ratio reported is the median of the
+per-round ratios; CPU-time ratios are printed too (less sensitive to load). Peak
+memory of our import and export alone is measured in fresh processes.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -87,9 +94,10 @@ def generate(path: Path, n: int) -> None:
 
 
 def timed(fn):
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds, value)."""
+    start, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    return time.perf_counter() - start, value
+    return time.perf_counter() - start, time.process_time() - cpu, value
 
 
 def bare_parse(path: Path) -> list[list]:
@@ -125,47 +133,115 @@ def bare_write(path: Path, rows: list[list]) -> None:
     wb.close()
 
 
+def ours_import(engine, src: Path, n: int):
+    with db.write(engine) as s:
+        report = import_file(s, "devices", src, file_name=src.name, now=NOW)
+    assert report.ok and report.inserted == n, report.summary("en")
+    return report
+
+
+def ours_export(engine, out: Path, n: int) -> None:
+    with db.read(engine) as s:
+        written = export_register(s, "devices", out, lang="zh", today=NOW.date())
+    assert written == n
+
+
+def one_round(tmp: Path, src: Path, n: int, k: int, display: list | None):
+    """Times (wall, cpu) of each step in one round, and the display rows."""
+    t = {}
+    t["parse"] = timed(lambda: bare_parse(src))
+    rows = t["parse"][2]
+    bare_engine = fresh_db(tmp, f"bare{k}.db")
+    t["insert"] = timed(lambda: bare_insert(bare_engine, rows))
+    t["parse"] = t["parse"][:2]  # let the parsed sheet go before our import runs
+    rows = None
+    ours_engine = fresh_db(tmp, f"ours{k}.db")
+    t["import"] = timed(lambda: ours_import(ours_engine, src, n))
+    if display is None:
+        with db.read(ours_engine) as s:
+            display = [list(r.values()) for r in iter_rows(s, "devices", today=NOW.date())]
+    t["write"] = timed(lambda: bare_write(tmp / "bare.xlsx", display))
+    t["export"] = timed(lambda: ours_export(ours_engine, tmp / "ours.xlsx", n))
+    bare_engine.dispose()
+    ours_engine.dispose()
+    (tmp / f"bare{k}.db").unlink()
+    return {name: v[:2] for name, v in t.items()}, display
+
+
+def probe(what: str, src: Path, db_path: Path, n: int) -> None:
+    """Run only our import (or export of an imported file) and print this process's peak."""
+    if what == "import":
+        engine = fresh_db(db_path.parent, db_path.name)
+        ours_import(engine, src, n)
+    else:
+        engine = db.make_engine(f"sqlite:///{db_path}")
+        ours_export(engine, db_path.with_suffix(".xlsx"), n)
+    # VmHWM, not ru_maxrss: Linux children start from their parent's ru_maxrss
+    status = Path("/proc/self/status").read_text()
+    hwm = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    print(f"PEAK {int(hwm) / 1024:.0f}")
+
+
+def peak_of(what: str, src: Path, db_path: Path, n: int) -> str:
+    args = [sys.executable, __file__, "--rows", str(n), "--probe", what, str(src), str(db_path)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return out.split("PEAK ")[-1].strip()
+
+
+def report(n: int, rounds: list[dict], peaks: dict[str, str]) -> None:
+    def med(step: str, i: int) -> float:
+        return statistics.median(r[step][i] for r in rounds)
+
+    def ratio(ours: str, base: tuple[str, ...], i: int) -> float:
+        return statistics.median(r[ours][i] / sum(r[b][i] for b in base) for r in rounds)
+
+    for k, r in enumerate(rounds, start=1):
+        print(f"round {k}: " + " ".join(f"{s}={w:.2f}s/cpu{c:.2f}s" for s, (w, c) in r.items()))
+    print(
+        f"parse_s={med('parse', 0):.2f} insert_s={med('insert', 0):.2f} "
+        f"import_s={med('import', 0):.2f}"
+    )
+    for i, label in ((1, "cpu "), (0, "RESULT ")):
+        base_import = med("parse", i) + med("insert", i)
+        print(
+            f"{label}import rows={n} ours_s={med('import', i):.2f} baseline_s={base_import:.2f} "
+            f"ratio={ratio('import', ('parse', 'insert'), i):.2f}"
+        )
+        print(
+            f"{label}export rows={n} ours_s={med('export', i):.2f} "
+            f"baseline_s={med('write', i):.2f} ratio={ratio('export', ('write',), i):.2f}"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"RESULT peak_rss_mb={peak:.0f} (this process: holds the baselines' whole sheet)")
+    print(
+        f"RESULT import_peak_rss_mb={peaks['import']} export_peak_rss_mb={peaks['export']} "
+        "(ours alone, fresh processes)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
-    n = ap.parse_args().rows
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--probe", nargs=3, metavar=("WHAT", "SRC", "DB"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    n = args.rows
+    if args.probe:
+        what, src, db_path = args.probe
+        probe(what, Path(src), Path(db_path), n)
+        return
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         src = tmp / "devices.xlsx"
         generate(src, n)
-        t_parse, rows = timed(lambda: bare_parse(src))
-        bare_engine = fresh_db(tmp, "bare.db")
-        t_insert, _ = timed(lambda: bare_insert(bare_engine, rows))
-        ours_engine = fresh_db(tmp, "ours.db")
-
-        def ours_import():
-            with db.write(ours_engine) as s:
-                return import_file(s, "devices", src, file_name=src.name, now=NOW)
-
-        t_import, report = timed(ours_import)
-        assert report.ok and report.inserted == n, report.summary("en")
-        with db.read(ours_engine) as s:
-            display = [list(r.values()) for r in iter_rows(s, "devices", today=NOW.date())]
-        t_write, _ = timed(lambda: bare_write(tmp / "bare.xlsx", display))
-
-        def ours_export():
-            with db.read(ours_engine) as s:
-                return export_register(s, "devices", tmp / "ours.xlsx", lang="zh", today=NOW.date())
-
-        t_export, written = timed(ours_export)
-        assert written == n
-    base_import = t_parse + t_insert
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"parse_s={t_parse:.2f} insert_s={t_insert:.2f} import_s={t_import:.2f}")
-    print(
-        f"RESULT import rows={n} ours_s={t_import:.2f} baseline_s={base_import:.2f} "
-        f"ratio={t_import / base_import:.2f}"
-    )
-    print(
-        f"RESULT export rows={n} ours_s={t_export:.2f} baseline_s={t_write:.2f} "
-        f"ratio={t_export / t_write:.2f}"
-    )
-    print(f"RESULT peak_rss_mb={peak:.0f}")
+        rounds, display = [], None
+        for k in range(args.repeat):
+            times, display = one_round(tmp, src, n, k, display)
+            rounds.append(times)
+        del display
+        peaks = {"import": peak_of("import", src, tmp / "probe.db", n)}
+        peaks["export"] = peak_of("export", src, tmp / "probe.db", n)
+    report(n, rounds, peaks)
 
 
 if __name__ == "__main__":
