@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -641,35 +640,47 @@ class _Row:
 
 def _convert(ctx: _Ctx, chunk: list[tuple[int, list[Any]]]) -> list[_Row]:
     """Every mapped cell of the chunk's non-blank rows coerced; problems as data."""
-    cols, width, sheet, texts = ctx.cols, ctx.width, ctx.sheet, ctx.header.texts
-    error_cells = ctx.error_cells
+    cols, width, error_cells = ctx.cols, ctx.width, ctx.error_cells
     key = ctx.ad.register.key
     out: list[_Row] = []
     for row, cells in chunk:
         full = cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))]
-        bad = error_cells.get(row) if error_cells else None
-        clean: dict[str, Any] = {}
-        problems: list[ImportProblem] = []
-        for i, name, coerce in cols:
-            v = full[i]
-            if bad and i in bad:
-                err = bad[i]
-                problems.append(
-                    ImportProblem(
-                        sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name
-                    )
-                )
-                continue
-            try:
-                clean[name] = coerce(v)
-            except ValueProblem as exc:
-                problems.append(
-                    ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name)
-                )
+        try:  # the common case: every cell fine, no per-cell bookkeeping
+            if error_cells and row in error_cells:
+                raise ValueProblem("imports.cell_error")
+            clean = {name: coerce(full[i]) for i, name, coerce in cols}
+            problems: list[ImportProblem] = []
+        except ValueProblem:
+            clean, problems = _convert_slowly(ctx, row, full)
         if clean.get(key, 0) is None and _is_blank(full, ctx.positions.values()):
             continue
         out.append(_Row(row, cells, clean, problems))
     return out
+
+
+def _convert_slowly(
+    ctx: _Ctx, row: int, full: list[Any]
+) -> tuple[dict[str, Any], list[ImportProblem]]:
+    """Cell by cell, collecting every problem of the row."""
+    sheet, texts = ctx.sheet, ctx.header.texts
+    bad = ctx.error_cells.get(row) or {}
+    clean: dict[str, Any] = {}
+    problems: list[ImportProblem] = []
+    for i, name, coerce in ctx.cols:
+        v = full[i]
+        if i in bad:
+            err = bad[i]
+            problems.append(
+                ImportProblem(sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name)
+            )
+            continue
+        try:
+            clean[name] = coerce(v)
+        except ValueProblem as exc:
+            problems.append(
+                ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name)
+            )
+    return clean, problems
 
 
 def _cell_of(ctx: _Ctx, r: _Row, name: str | None) -> Any:
@@ -846,18 +857,15 @@ def _insert_new(ctx: _Ctx, rows: list[dict[str, Any]]) -> None:
     """Insert new rows and record each one (by id) for undo."""
     session, ad, now = ctx.session, ctx.ad, ctx.now
     table = ad.table
-    stored = [ad.column(f) for f in ad.stored_fields()]
-    pick = itemgetter(*stored)
-    stamp = (1, now, now)
-    data = (
-        [pick(v) + stamp for v in rows]
-        if len(stored) > 1
-        else [(v[stored[0]], *stamp) for v in rows]
-    )
+    n = len(rows)
+    columns: dict[str, list[Any]] = {
+        c: [v[c] for v in rows] for c in (ad.column(f) for f in ad.stored_fields())
+    }
+    columns.update(version=[1] * n, created_at=[now] * n, updated_at=[now] * n)
     sqlite = session.get_bind().dialect.name == "sqlite"
     # SQLite: we hold the write lock, so every id above the old maximum is ours
     last = (session.execute(select(func.max(table.c.id))).scalar() or 0) if sqlite else 0
-    insert_rows(session, table, [*stored, "version", "created_at", "updated_at"], data)
+    insert_rows(session, table, columns)
     c = ImportChange.__table__
     src = select(
         literal(ctx.batch_id, Integer()),
