@@ -37,10 +37,12 @@ Choices made here (documented because other code reads this data):
 - ``closed_at`` is set for closed tickets only (cancelled ones keep it empty);
   ``resolved_at`` is the last ``repaired`` time unless reopened afterwards;
 - ticket ``service_type``: repair | consultation | maintenance | installation | upgrade;
-  service report ``result``: resolved | temporary; maintenance visit ``result``: ok |
-  issues_found; complaint status: received | investigating | handling | follow_up |
-  closed, severity/urgency low | medium | high, channel hotline | email | online |
-  social_media; settlements draft | audited | billed | paid;
+  service report ``result``: the tickets rules' fixed | temporary | not_fixed | returned;
+  every closed ticket has its follow-up, numbered ``FU-<ticket no>-1`` like the tickets
+  domain's; maintenance visit ``result``: ok | issues_found; complaint status:
+  received | investigating | handling | follow_up | closed, severity/urgency low |
+  medium | high, channel hotline | email | online | social_media; settlements draft |
+  audited | billed | paid;
 - fee lines of in-warranty tickets (parts) are ``waived`` with amount 0; parts are
   charged at cost price, contract customers get the rate card's discount on
   diagnosis, labour, inspection and repair;
@@ -88,7 +90,7 @@ from rules.customers import (
     default_warranty_end,
     warranty_status,
 )
-from rules.tickets import Channel, Priority, Status
+from rules.tickets import Channel, Priority, Status, followup_due, followup_no
 
 DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0)
 DEMO_SEED = 20261123
@@ -1127,9 +1129,8 @@ class _Gen:
             contract_status=str(c_status),
             respond_due=respond_due,
             resolve_due=resolve_due,
-            first_time_fix=(path_name in ("onsite", "remote", "customer") and rng.random() > 0.08)
-            if reached_repair
-            else None,
+            # the tickets domain's rule: one visit at most, no parts wait, no reopen
+            first_time_fix=path_name not in ("parts", "reopen") if reached_repair else None,
             remote_resolved=path_name == "remote" and reached_repair,
             updated_at=events[-1]["at"],
         )
@@ -1271,7 +1272,9 @@ class _Gen:
             ticket_id=ctx["id"],
             work_done=("远程指导客户处理：" if remote else "") + fault[5],
             diagnosis=fault[4],
-            result="resolved" if rng.random() < 0.95 else "temporary",
+            result="returned"
+            if ctx["path"] == "factory"
+            else _pick(rng, ("fixed", "temporary", "not_fixed"), (94, 5, 1)),
             labour_hours=hours,
             travel_km=km,
             accepted_by=ctx["contact"][0] if accepted else None,
@@ -1359,10 +1362,8 @@ class _Gen:
 
     def ticket_followup(self, ctx) -> None:
         rng = self.rng
-        if rng.random() >= 0.8:
-            return
         closed = ctx["end"]
-        due = closed.date() + FOLLOWUP_DAYS * D
+        due = followup_due(closed, FOLLOWUP_DAYS)
         status, done = "planned", None
         if due < self.today:
             status = _pick(rng, ("done", "unreachable", "planned"), (91, 5, 4))
@@ -1370,11 +1371,13 @@ class _Gen:
                 done = min(self.now, self.work.snap(
                     dt.datetime.combine(due, dt.time(9)) + rng.randint(0, 30) * H, rng))  # fmt: skip
         self.followup(ctx["cid"], "ticket", due, status, done, created=closed,
-                      ticket_id=ctx["id"], user_id=ctx["agent"])  # fmt: skip
+                      ticket_id=ctx["id"], user_id=ctx["agent"],
+                      followup_no=followup_no(ctx["no"], 1))  # fmt: skip
 
     def followup(self, cid, reason, due, status, done, *, created, rated=True, **kw) -> int:
         rng = self.rng
         mode = kw.pop("mode", None) or _pick(rng, MODES, (70, 10, 12, 8))
+        number = kw.pop("followup_no", None) or self.doc_no("HF", created, "day")
         values = {}
         if status == "done":
             values = {"content": rng.choice(["设备运行正常，客户无其他问题", "回访维修效果，客户表示满意",
@@ -1389,7 +1392,7 @@ class _Gen:
                               issue_closed=rng.random() < 0.6)  # fmt: skip
         values.update(kw)
         return self.add("followups", created=created,
-                        followup_no=self.doc_no("HF", created, "day"), customer_id=cid,
+                        followup_no=number, customer_id=cid,
                         reason=reason, mode=mode, due_date=due, done_at=done, status=status,
                         updated_at=done or created, **values)  # fmt: skip
 

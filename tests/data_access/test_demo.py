@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from data_access import db, demo
+from data_access import db, demo, tickets
 from data_access.models import Base, Customer
 from data_access.users import authenticate
 from rules import sla
 from rules.customers import warranty_status
-from rules.tickets import Channel, Priority, Status
+from rules.tickets import RESULT_OPTIONS, Channel, Priority, Status, followup_no
 
 SIZES = {"customers": 12, "tickets": 160}
 NOW = demo.DEMO_NOW
@@ -378,3 +378,33 @@ def test_cli_loads_refuses_and_resets(sqlite_url, capsys):
     assert demo.main(args) == 2
     assert "--reset" in capsys.readouterr().err
     assert demo.main([*args, "--reset"]) == 0
+
+
+def test_follow_ups_and_reports_match_the_tickets_rules(loaded):
+    engine, _ = loaded
+    with engine.connect() as conn:
+        t, f, r = T["tickets"], T["followups"], T["service_reports"]
+        closed = dict(
+            conn.execute(select(t.c.id, t.c.ticket_no).where(t.c.status == "closed")).all()
+        )
+        numbers = dict(
+            conn.execute(select(f.c.ticket_id, f.c.followup_no).where(f.c.reason == "ticket")).all()
+        )
+        results = set(conn.execute(select(r.c.result).distinct()).scalars())
+    assert numbers == {tid: followup_no(no, 1) for tid, no in closed.items()}
+    assert results <= {o.value for o in RESULT_OPTIONS}
+
+
+def test_the_tickets_domain_works_on_the_demo_data(loaded):
+    engine, _ = loaded
+    with db.write(engine) as s:
+        rows = tickets.list_tickets(s, tickets.TicketFilter(open_only=True), now=NOW)
+        assert rows
+        for row in rows[:5]:
+            assert tickets.ticket_detail(s, row["id"], NOW)
+        accepted = s.scalar(text("SELECT id FROM tickets WHERE status = 'accepted' LIMIT 1"))
+        ticket = tickets.change_status(
+            s, accepted, "closed", user_id=None, now=NOW, expected_version=1
+        )
+        assert ticket.status == "closed"
+        tickets.auto_escalate(s, NOW)
