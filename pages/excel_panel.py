@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data_access import db
-from data_access.registers import adapter
+from data_access.registers import ConflictError, adapter
 from data_access.users import CurrentUser
 from imports.engine import (
     ImportReport,
@@ -84,24 +84,41 @@ def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str,
     try:
         sheets = list_sheets(data, upload.name)
         sheet = st.selectbox(t("imports.panel.sheet", lang), sheets, key=k + "sheet")
-        mapping = _mapping_editor(register, engine, data, upload.name, sheet, lang, k)
+        mapping = _mapping_editor(register, engine, data, upload, sheet, lang, k)
+        # a report is shown only for the file, sheet and mapping it was made from
+        inputs = (upload.file_id, sheet, tuple(sorted(mapping.items())))
         skip = st.checkbox(t("imports.panel.skip_bad", lang), key=k + "skip")
-        preview = st.button(t("imports.panel.preview", lang), key=k + "preview")
-        commit = st.button(t("imports.panel.commit", lang), type="primary", key=k + "commit")
-        if preview or commit:
-            report = _run(engine, register, data, upload.name, sheet, mapping, skip, commit, user)
-            st.session_state[k + "report"] = report
+        if st.button(t("imports.panel.preview", lang), key=k + "preview"):
+            report = _run(engine, register, data, upload.name, sheet, mapping, skip, False, user)
+            st.session_state[k + "report"] = (inputs, report)
+        shown = _report_for(k, inputs)
+        blocked = shown is not None and bool(shown.problems) and not skip
+        if st.button(
+            t("imports.panel.commit", lang), type="primary", disabled=blocked, key=k + "commit"
+        ):
+            report = _run(engine, register, data, upload.name, sheet, mapping, skip, True, user)
+            st.session_state[k + "report"] = (inputs, report)
+            if report.committed:
+                st.rerun()  # redraw the register grid above with the imported rows
     except ReadError as exc:
         st.error(exc.message(lang))
         return
-    report = st.session_state.get(k + "report")
-    if report is not None and report.file_name == upload.name:
+    except ConflictError as exc:  # a row changed under the import: all of it rolled back
+        st.error(t("ui.conflict", lang, what=exc.what))
+        return
+    report = _report_for(k, inputs)
+    if report is not None:
         _show_report(report, lang, k)
 
 
-def _mapping_editor(register, engine, data, name, sheet, lang, k) -> dict[str, str | None]:
+def _report_for(k: str, inputs: tuple) -> ImportReport | None:
+    stored = st.session_state.get(k + "report")
+    return stored[1] if stored is not None and stored[0] == inputs else None
+
+
+def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str, str | None]:
     with db.read(engine) as session:
-        header = read_header(session, register, data, file_name=name, sheet=sheet)
+        header = read_header(session, register, data, file_name=upload.name, sheet=sheet)
     if header is None:
         st.warning(t("imports.no_header", lang, rows=30))
         return {}
@@ -117,8 +134,12 @@ def _mapping_editor(register, engine, data, name, sheet, lang, k) -> dict[str, s
             if not text:
                 continue
             current = label_of.get(header.mapping.get(i, ""), ignore)
+            # keyed by upload: another file's choices must not carry over by position
             picked = st.selectbox(
-                text, choices, index=choices.index(current), key=f"{k}map.{sheet}.{i}"
+                text,
+                choices,
+                index=choices.index(current),
+                key=f"{k}map.{upload.file_id}.{sheet}.{i}",
             )
             mapping[text] = by_label.get(picked)
     return mapping
@@ -160,12 +181,13 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         st.caption(t("imports.unknown_column", lang, value="、".join(report.header.unknown)))
     if report.sample:
         st.caption(t("imports.panel.sample", lang))
+        label = {f.name: f.label(lang) for f in adapter(report.register).register.fields}
         st.dataframe(
             [
                 {
                     t("ui.row", lang): r["_row"],
                     t("imports.action", lang): t(f"imports.action.{r['_action']}", lang),
-                    **{k2: v for k2, v in r.items() if not k2.startswith("_")},
+                    **{label.get(k2, k2): v for k2, v in r.items() if not k2.startswith("_")},
                 }
                 for r in report.sample
             ],
@@ -197,6 +219,8 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
 
 
 def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k: str) -> None:
+    if done := st.session_state.pop(k + "undone", None):
+        st.success(done)
     with db.read(engine) as session:
         batch = last_batch(session, register)
     if batch is None:
@@ -210,13 +234,15 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
     except UndoError as exc:
         st.error(exc.message(lang))
         return
+    except ConflictError as exc:
+        st.error(t("ui.conflict", lang, what=exc.what))
+        return
     st.session_state.pop(k + "report", None)
-    st.success(
-        t(
-            "imports.undone",
-            lang,
-            file=result.file_name,
-            deleted=result.deleted,
-            restored=result.restored,
-        )
+    st.session_state[k + "undone"] = t(
+        "imports.undone",
+        lang,
+        file=result.file_name,
+        deleted=result.deleted,
+        restored=result.restored,
     )
+    st.rerun()  # redraw the register grid above without the undone rows
