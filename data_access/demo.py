@@ -14,8 +14,8 @@ Speed: rows are generated in chunks (about 50,000 rows) and written with execute
 tuples on the DBAPI cursor (values converted by the dialect's bind processors; tables
 with JSON columns go through Core ``insert()``), all in one transaction; memory stays
 bounded. Measured on a shared 2-core machine, SQLite file: default 2–3 s; 100,000
-tickets 53 s; 1,000,000 tickets (16.2 M rows, 2.7 GB) 6.8 min, peak RSS 260 MB either
-way (128 MB of it is the SQLite page cache set for the load).
+tickets 37–53 s; 1,000,000 tickets (16.4 M rows, 2.75 GB) 5.8 min; peak RSS about
+260 MB at both sizes (128 MB of it is the SQLite page cache set for the load).
 
 Every ticket status occurs whenever there are at least 13 tickets: a few recent tickets
 are generated to stop in a given status (``FORCED``); the others follow their
