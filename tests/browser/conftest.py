@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,95 @@ def assert_no_exception(page, where: str) -> None:
     body = page.locator('[data-testid="stApp"]').inner_text()
     for marker in ERROR_MARKERS:
         assert marker not in body, f"{marker!r} shown to the user on {where}"
+
+
+_ARM_RERUN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__stStateChanges = 0;
+  if (!window.__stObserver) {
+    window.__stObserver = new MutationObserver(r => { window.__stStateChanges += r.length; });
+    window.__stObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  }
+}"""
+_RERUN_DONE = """() => window.__stStateChanges > 0 && document.querySelector(
+  '[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
+
+
+@contextmanager
+def expect_rerun(page, timeout_ms: int = 30_000) -> Iterator[None]:
+    """Wait for the script run that the actions in the block trigger to finish.
+
+    `wait_idle` can return before a run even starts (Streamlit shows its status widget
+    only for slow runs); this watches the app's own run-state attribute instead, armed
+    before the action so a quick run is not missed."""
+    page.evaluate(_ARM_RERUN)
+    yield
+    page.wait_for_function(_RERUN_DONE, timeout=timeout_ms)
+
+
+def wait_rendered(page) -> None:
+    """Wait until the current run is finished and no element is still a loading skeleton
+    (Streamlit draws placeholders first; `wait_idle` alone can return before they fill)."""
+    wait_idle(page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=30_000,
+    )
+
+
+# ---------------------------------------------------------------- st.data_editor
+# glide-data-grid draws on a canvas; beside it is an accessibility table whose cells
+# have data-testid="glide-cell-{column}-{row}" (in an editable grid column 0 is the
+# row-marker column, so the first data column is 1; a read-only `st.dataframe` without
+# index starts at 0; rows count from 0 below the header). The table shows
+# what the grid holds and which cell is selected; clicks go to the canvas.
+GRID_HEADER_PX = 35  # Streamlit's default header and row height
+GRID_ROW_PX = 35
+GRID_MARKER_PX = 36  # row-marker (checkbox) column of an editable grid
+
+
+def grid_cell(grid, col: int, row: int):
+    return grid.locator(f'[data-testid="glide-cell-{col}-{row}"]')
+
+
+def grid_row_of(grid, text: str, col: int = 1) -> int:
+    """Row index of the (visible) row whose column ``col`` shows exactly ``text``."""
+    ids = grid.locator(f'td[id^="glide-cell-{col}-"]').evaluate_all(
+        "(cells, text) => cells.filter(c => c.textContent === text).map(c => c.id)", text
+    )
+    assert len(ids) == 1, f"expected one row showing {text!r} in column {col}, found {ids}"
+    return int(ids[0].rsplit("-", 1)[1])
+
+
+def select_grid_cell(page, grid, col: int, row: int) -> None:
+    """Click the row's first data cell on the canvas, then walk right with the arrow
+    keys (column widths depend on content; the column order does not)."""
+    from playwright.sync_api import expect
+
+    canvas = grid.locator('[data-testid="data-grid-canvas"]')
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    y = box["y"] + GRID_HEADER_PX + row * GRID_ROW_PX + GRID_ROW_PX / 2
+    page.mouse.click(box["x"] + GRID_MARKER_PX + 12, y)
+    expect(grid_cell(grid, 1, row)).to_have_attribute("aria-selected", "true")
+    for _ in range(col - 1):
+        page.keyboard.press("ArrowRight")
+    expect(grid_cell(grid, col, row)).to_have_attribute("aria-selected", "true")
+
+
+def edit_grid_cell(page, grid, col: int, row: int, text: str, *, check: bool = True) -> None:
+    """Select the cell, open its editor (Enter), replace the text, commit (Enter) and
+    wait for the rerun the edit triggers. ``check``: the grid then shows ``text``."""
+    from playwright.sync_api import expect
+
+    select_grid_cell(page, grid, col, row)
+    page.keyboard.press("Enter")
+    editor = page.locator("#portal textarea")
+    editor.wait_for()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(text)
+    with expect_rerun(page):
+        page.keyboard.press("Enter")
+    editor.wait_for(state="detached")
+    if check:
+        expect(grid_cell(grid, col, row)).to_have_text(text)
