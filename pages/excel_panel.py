@@ -8,6 +8,7 @@ the upload and the last report live in this session's state only.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -30,6 +31,18 @@ from rules.access import can_import
 from rules.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_ASCII_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _plain(text: object) -> str:
+    """Text from the file (names, headers, sheets) shown literally where Streamlit renders
+    Markdown: every ASCII punctuation mark escaped (CommonMark allows that for all of them)."""
+    return _ASCII_PUNCT.sub(r"\\\1", str(text))
+
+
+def _read_error(exc: ReadError, lang: str) -> str:
+    params = {k: _plain(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+    return t(exc.code, lang, **params)
 
 
 def _now() -> dt.datetime:
@@ -101,7 +114,7 @@ def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str,
             if report.committed:
                 st.rerun()  # redraw the register grid above with the imported rows
     except ReadError as exc:
-        st.error(exc.message(lang))
+        st.error(_read_error(exc, lang))
         return
     except ConflictError as exc:  # a row changed under the import: all of it rolled back
         st.error(t("ui.conflict", lang, what=exc.what))
@@ -136,7 +149,7 @@ def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str,
             current = label_of.get(header.mapping.get(i, ""), ignore)
             # keyed by upload: another file's choices must not carry over by position
             picked = st.selectbox(
-                text,
+                _plain(text),
                 choices,
                 index=choices.index(current),
                 key=f"{k}map.{upload.file_id}.{sheet}.{i}",
@@ -178,7 +191,9 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
     else:
         st.error(t("imports.not_written", lang, summary=summary))
     if report.header and report.header.unknown:
-        st.caption(t("imports.unknown_column", lang, value="、".join(report.header.unknown)))
+        st.caption(
+            t("imports.unknown_column", lang, value=_plain("、".join(report.header.unknown)))
+        )
     if report.sample:
         st.caption(t("imports.panel.sample", lang))
         label = {f.name: f.label(lang) for f in adapter(report.register).register.fields}
@@ -225,7 +240,7 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         batch = last_batch(session, register)
     if batch is None:
         return
-    label = f"{t('imports.panel.undo', lang)}: {batch['file_name']} ({batch['created_at']:%Y-%m-%d %H:%M})"
+    label = f"{t('imports.panel.undo', lang)}: {_plain(batch['file_name'])} ({batch['created_at']:%Y-%m-%d %H:%M})"
     if not st.button(label, key=k + "undo"):
         return
     try:
@@ -241,7 +256,7 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
     st.session_state[k + "undone"] = t(
         "imports.undone",
         lang,
-        file=result.file_name,
+        file=_plain(result.file_name),
         deleted=result.deleted,
         restored=result.restored,
     )

@@ -19,6 +19,7 @@ from tests.browser.conftest import assert_no_exception, login, wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE = "客户_[2026]_*终版*.xlsx"  # Markdown characters: shown literally, not formatted
 
 
 def workbook() -> bytes:
@@ -65,7 +66,7 @@ def test_agent_imports_a_spreadsheet(served_app, page, engine):
     )
     panel.locator("summary").first.click()
     panel.locator('input[type="file"]').set_input_files(
-        files=[{"name": "客户.xlsx", "mimeType": XLSX, "buffer": workbook()}]
+        files=[{"name": FILE, "mimeType": XLSX, "buffer": workbook()}]
     )
     preview = panel.get_by_role("button", name=t("imports.panel.preview", "zh"), exact=True)
     preview.wait_for()
@@ -95,12 +96,13 @@ def test_agent_imports_a_spreadsheet(served_app, page, engine):
     with db.read(engine) as s:
         batch = s.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
         phone = s.scalars(select(Customer.phone).where(Customer.code == "X001")).one()
-    assert (batch.file_name, batch.inserted, batch.rejected) == ("客户.xlsx", 2, 1)
+    assert (batch.file_name, batch.inserted, batch.rejected) == (FILE, 2, 1)
     assert phone == "02155550001"  # leading zero kept through the browser upload
 
     undo = panel.get_by_role("button", name=t("imports.panel.undo", "zh"))
+    expect(undo).to_contain_text(FILE)
     undo.click()
-    expect(page.get_by_text("已撤销导入“客户.xlsx”")).to_be_visible()
+    expect(page.get_by_text(f"已撤销导入“{FILE}”")).to_be_visible()
     wait_idle(page)
     assert_no_exception(page, "after undo")
     assert codes(engine) == []
