@@ -17,6 +17,7 @@ from data_access import db
 from data_access.registers import ConflictError, adapter
 from data_access.users import CurrentUser
 from imports.engine import (
+    HEADER_SCAN_ROWS,
     ImportReport,
     UndoError,
     import_file,
@@ -133,7 +134,7 @@ def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str,
     with db.read(engine) as session:
         header = read_header(session, register, data, file_name=upload.name, sheet=sheet)
     if header is None:
-        st.warning(t("imports.no_header", lang, rows=30))
+        st.warning(t("imports.no_header", lang, rows=HEADER_SCAN_ROWS))
         return {}
     fields = adapter(register).register.input_fields
     ignore = t("imports.panel.ignore", lang)
