@@ -760,7 +760,10 @@ def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
     if f.open_only or f.sla_state:
         statuses &= OPEN
     if statuses != set(Status):
-        c.append(Ticket.status.in_(sorted(statuses)))
+        if statuses <= OPEN:  # few rows: the status index finds them
+            c.append(Ticket.status.in_(sorted(statuses)))
+        else:  # most rows: wrapped so the planner walks received_at in order instead
+            c.append(func.coalesce(Ticket.status, "").in_(sorted(statuses)))
     if f.priorities:
         c.append(Ticket.priority.in_(f.priorities))
     if f.engineer_id is not None:
@@ -838,7 +841,9 @@ def _partitions(
     """The list's order as slices: (my open tickets), open tickets by urgency, then
     finished ones newest first. Each slice is sorted by its own index-friendly key."""
     open_ = Ticket.status.in_(sorted(OPEN))
-    finished = Ticket.status.in_(sorted(FINISHED))
+    # NOT IN cannot use the status index, so the planner walks ix_tickets_received_at
+    # in order instead of sorting every finished ticket (deep pages: 4.2 s → see bench)
+    finished = Ticket.status.not_in(sorted(OPEN))
     by_urgency = [_urgency(), Ticket.id]
     newest = [Ticket.received_at.desc(), Ticket.id.desc()]
     parts: list[tuple[list[ColumnElement[bool]], list[ColumnElement]]] = []
