@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import python_calamine as pc  # noqa: E402
 import xlsxwriter  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
 from data_access import db  # noqa: E402
 from data_access.migrate import upgrade  # noqa: E402
@@ -105,23 +105,31 @@ def bare_parse(path: Path) -> list[list]:
 
 
 def bare_insert(engine, rows: list[list]) -> None:
-    params = [
-        {
-            "serial_no": r[0],
-            "customer_id": 1,
-            "model_id": None,
-            "install_date": r[3],
-            "warranty_end": r[4],
-            "contract_end": r[5] or None,
-            "location": r[6],
-            "notes": r[7] or None,
-            "version": 1,
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
-        for r in rows[1:]
-    ]
+    """The same rows our import writes, with no checks: references by a dict lookup.
+
+    (An earlier version inserted customer 1 and no model on every row; with 1M rows
+    the index on a constant customer_id is appended to, not spread over 1000
+    customers, so the baseline did less database work than any real load.)
+    """
     with db.write(engine) as s:
+        customers = dict(s.execute(select(Customer.code, Customer.id)).all())
+        models = dict(s.execute(select(ProductModel.code, ProductModel.id)).all())
+        params = [
+            {
+                "serial_no": r[0],
+                "customer_id": customers[r[1]],
+                "model_id": models[r[2]],
+                "install_date": r[3],
+                "warranty_end": r[4],
+                "contract_end": r[5] or None,
+                "location": r[6],
+                "notes": r[7] or None,
+                "version": 1,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for r in rows[1:]
+        ]
         s.execute(insert(Device.__table__), params)
 
 

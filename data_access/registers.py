@@ -357,13 +357,12 @@ def iter_display(
     width = 2 + len(stored)
     slots = [2 + stored.index(n) if n in stored else width + names.index(n) for n in order]
     pick = None if slots == list(range(2, width + len(names))) else operator.itemgetter(*slots)
-    parts = (part for part in result.partitions())
     if not names:
-        for part in parts:
-            yield from (tuple(r[2:]) for r in part) if pick is None else map(pick, part)
+        for part in result.partitions():
+            yield from (r[2:] for r in part) if pick is None else map(pick, part)
         return
     compute = _computed_values(ad, stored, names, today)
-    for part in parts:
+    for part in result.partitions():
         if pick is None:
             yield from (r[2:] + compute(r) for r in part)
         else:

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -543,10 +543,9 @@ def _run(
     total = max(0, book.height(sheet) - header_pos - 1)
     savepoint = session.begin_nested() if ctx.write else None
     try:
-        data = _data_rows(head, rows, header_pos, header.row)
         done = 0
-        for chunk in _chunked(data):
-            _process(ctx, chunk)
+        for start, chunk in _chunks(head, rows, header_pos, header.row):
+            _process(ctx, start, chunk)
             done += len(chunk)
             if on_progress:
                 on_progress(min(done, total), total)
@@ -572,22 +571,15 @@ def _error_cells(book: Book, sheet: str) -> dict[int, dict[int, str]]:
     return out
 
 
-def _data_rows(
+def _chunks(
     head: list[list[Any]], rest: Iterator[list[Any]], header_pos: int, header_row: int
-) -> Iterator[tuple[int, list[Any]]]:
-    row = header_row
-    for cells in head[header_pos + 1 :]:
-        row += 1
-        yield row, cells
-    for cells in rest:
-        row += 1
-        yield row, cells
-
-
-def _chunked(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
-    size = CHUNK
-    while chunk := list(islice(rows, size)):
-        yield chunk
+) -> Iterator[tuple[int, list[list[Any]]]]:
+    """(Excel row number of the first, rows): the rows below the header, CHUNK at a time."""
+    data = chain(head[header_pos + 1 :], rest)
+    row, size = header_row + 1, CHUNK
+    while chunk := list(islice(data, size)):
+        yield row, chunk
+        row += len(chunk)
 
 
 def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[Any, list[int]]:
@@ -638,20 +630,21 @@ class _Row:
         self.problems: list[ImportProblem] = problems
 
 
-def _convert(ctx: _Ctx, chunk: list[tuple[int, list[Any]]]) -> list[_Row]:
+def _convert(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> list[_Row]:
     """Every mapped cell of the chunk's non-blank rows coerced; problems as data."""
     cols, width, error_cells = ctx.cols, ctx.width, ctx.error_cells
     key = ctx.ad.register.key
     out: list[_Row] = []
-    for row, cells in chunk:
+    for row, cells in enumerate(chunk, start):
         full = cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))]
-        try:  # the common case: every cell fine, no per-cell bookkeeping
-            if error_cells and row in error_cells:
-                raise ValueProblem("imports.cell_error")
-            clean = {name: coerce(full[i]) for i, name, coerce in cols}
-            problems: list[ImportProblem] = []
-        except ValueProblem:
+        if error_cells and row in error_cells:
             clean, problems = _convert_slowly(ctx, row, full)
+        else:
+            try:  # the common case: every cell fine, no per-cell bookkeeping
+                clean = {name: coerce(full[i]) for i, name, coerce in cols}
+                problems: list[ImportProblem] = []
+            except ValueProblem:
+                clean, problems = _convert_slowly(ctx, row, full)
         if clean.get(key, 0) is None and _is_blank(full, ctx.positions.values()):
             continue
         out.append(_Row(row, cells, clean, problems))
@@ -695,10 +688,10 @@ def _field_problem(ctx: _Ctx, r: _Row, p: Problem) -> ImportProblem:
     return ImportProblem(ctx.sheet, r.row, label, value, p.code, dict(p.params), name)
 
 
-def _process(ctx: _Ctx, chunk: list[tuple[int, list[Any]]]) -> None:
+def _process(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> None:
     ad = ctx.ad
     key = ad.register.key
-    rows = _convert(ctx, chunk)
+    rows = _convert(ctx, start, chunk)
     dups = ctx.duplicates
     for r in rows:
         k = r.clean.get(key)
