@@ -28,6 +28,7 @@ from imports.engine import (
 )
 from imports.reader import ReadError, max_upload_mb
 from imports.writer import export_bytes, rejected_bytes, template_bytes
+from pages.register_grid import refresh_grids
 from rules.access import can_import
 from rules.i18n import t
 
@@ -113,6 +114,7 @@ def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str,
             report = _run(engine, register, data, upload.name, sheet, mapping, skip, True, user)
             st.session_state[k + "report"] = (inputs, report)
             if report.committed:
+                refresh_grids()
                 st.rerun()  # redraw the register grid above with the imported rows
     except ReadError as exc:
         st.error(_read_error(exc, lang))
@@ -261,4 +263,5 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         deleted=result.deleted,
         restored=result.restored,
     )
+    refresh_grids()
     st.rerun()  # redraw the register grid above without the undone rows

@@ -98,21 +98,12 @@ def register_grid(
     page_key = f"{key_base}.page"
     page_size = st.session_state.get(f"{key_base}.page_size", 50)
     page = int(st.session_state.get(page_key, 1))
-    with db.read(get_engine()) as session:
-        rows, total = list_rows(
-            session,
-            register.name,
-            filters=filters,
-            search=search,
-            page=page,
-            page_size=page_size,
-            today=dt.date.today(),
-        )
+    nonce = st.session_state.get(f"{key_base}.nonce", 0)
+    rows, total = _page_rows(key_base, register, filters, search, page, page_size, nonce)
     frame = pd.DataFrame(rows, columns=["id", "version", *(f.name for f in register.fields)])
     for f in register.fields:
         if f.kind is Kind.DATE:
             frame[f.name] = pd.to_datetime(frame[f.name]).dt.date
-    nonce = st.session_state.get(f"{key_base}.nonce", 0)
     grid_key = f"{key_base}.grid.{nonce}"
     if editable:
         st.caption(tr("customers.editor_help"))
@@ -148,6 +139,56 @@ def register_grid(
         ):
             st.session_state[f"{key_base}.nonce"] = nonce + 1
             st.rerun()
+
+
+GENERATION_KEY = "grid.generation"
+
+
+def refresh_grids() -> None:
+    """Make every register grid read its rows again on the next run (after an import or
+    undo changed the data behind it)."""
+    st.session_state[GENERATION_KEY] = st.session_state.get(GENERATION_KEY, 0) + 1
+
+
+def _page_rows(
+    key_base: str,
+    register: Register,
+    filters: dict[str, Any],
+    search: str | None,
+    page: int,
+    page_size: int,
+    nonce: int,
+) -> tuple[list[dict], int]:
+    """The rows the grid is editing, read once per view.
+
+    The grid keeps its edits only while its data stays the same, so the rows are kept in
+    session state until the view changes (page, filters, save, discard, import). A row
+    someone else changed meanwhile keeps its old version here, and saving it becomes a
+    conflict message instead of silently losing the user's edits.
+    """
+    view = (
+        page,
+        page_size,
+        repr(sorted(filters.items())),
+        search,
+        nonce,
+        st.session_state.get(GENERATION_KEY, 0),
+    )
+    cached = st.session_state.get(f"{key_base}.snapshot")
+    if cached and cached[0] == view:
+        return cached[1], cached[2]
+    with db.read(get_engine()) as session:
+        rows, total = list_rows(
+            session,
+            register.name,
+            filters=filters,
+            search=search,
+            page=page,
+            page_size=page_size,
+            today=dt.date.today(),
+        )
+    st.session_state[f"{key_base}.snapshot"] = (view, rows, total)
+    return rows, total
 
 
 def save_edits(
