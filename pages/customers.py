@@ -63,14 +63,14 @@ def main() -> None:
         register_grid(
             "customers", CUSTOMERS, filters=filters, search=search, lang=lang, editable=editable
         )
-        with st.expander(tr("ui.export") + " / Excel"):
+        with st.expander(tr("imports.panel.title")):
             excel_panel.render("customers", get_engine(), user, lang)
     with tab_devices, guarded():
         filters, search = device_filters(lang)
         register_grid(
             "customers", DEVICES, filters=filters, search=search, lang=lang, editable=editable
         )
-        with st.expander(tr("ui.export") + " / Excel"):
+        with st.expander(tr("imports.panel.title")):
             excel_panel.render("devices", get_engine(), user, lang)
 
 

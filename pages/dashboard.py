@@ -71,7 +71,7 @@ def main() -> None:
         if not frame.empty:
             frame["priority"] = [priority_label(p, lang) for p in frame["priority"]]
             frame.columns = [tr(f"dashboard.col.{c}") for c in frame.columns]
-        st.dataframe(frame, hide_index=True)
+        st.dataframe(frame.round(1), hide_index=True)
         st.subheader(tr("dashboard.status_counts"))
         status_frame = pd.DataFrame(
             [{"status": status_label(s, lang), "count": statuses.get(s.value, 0)} for s in Status]

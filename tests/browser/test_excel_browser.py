@@ -62,7 +62,7 @@ def test_agent_imports_a_spreadsheet(served_app, page, engine):
     wait_idle(page)
 
     panel = page.locator('[data-testid="stExpander"]:visible').filter(
-        has_text=t("ui.export", "zh") + " / Excel"
+        has_text=t("imports.panel.title", "zh")
     )
     panel.locator("summary").first.click()
     panel.locator('input[type="file"]').set_input_files(
