@@ -2,8 +2,15 @@
 
 Driven entirely by the register's field specs and its adapter in
 ``data_access.registers``; a new register needs no code here. Rows stream through in
-chunks (validate, resolve references, look up existing keys, write with Core
-executemany) so a million-row sheet never exists as a million dicts at once.
+chunks (validate, resolve references, look up existing keys, write with one
+executemany) so a million-row sheet never exists as a million dicts at once; only
+calamine's parsed sheet and the set of keys (for duplicates) span the whole file.
+
+Where the time goes, per row: one coercer per column chosen from the field kind
+(typed cells pass straight through, text dates are parsed once per distinct value),
+no problem objects unless something is wrong, references resolved once per distinct
+value, no lookup of existing rows when the table starts empty, and on SQLite the
+insert goes to the driver as tuples with undo records made by one INSERT … SELECT.
 """
 
 from __future__ import annotations
