@@ -935,32 +935,51 @@ class NewRows:
         return values, problems
 
 
-def insert_rows(session: Session, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
-    """INSERT rows given column-wise (column name → one value per row), one executemany.
+class Inserter:
+    """INSERTs into ``table`` rows given column-wise (column name → one value per row).
 
     On SQLite the rows go to the driver's executemany as tuples through the session's
     connection: the SQL Core compiles and the column types' bind processing, without
     a parameter dict built and re-read per row (about half the time of
     ``execute(insert(table), dicts)`` for 100k rows). Elsewhere: Core executemany.
+    Made once per import: the statement is compiled once and processed date values
+    are remembered across chunks.
     """
-    names = list(columns)
-    if not names or not len(columns[names[0]]):
-        return
-    conn = session.connection()
-    dialect = conn.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=names)
-    binds = list(compiled.positiontup or ())
-    if dialect.name != "sqlite" or sorted(binds) != sorted(names):
-        rows = zip(*columns.values(), strict=True)
-        session.execute(insert(table), [dict(zip(names, r, strict=True)) for r in rows])
-        return
-    ordered = []
-    for name in binds:
-        values = columns[name]
-        type_ = table.c[name].type
-        proc = type_.dialect_impl(dialect).bind_processor(dialect)
-        ordered.append(values if proc is None else _processed(proc, values, _python_type(type_)))
-    conn.exec_driver_sql(compiled.string, list(zip(*ordered, strict=True)))
+
+    def __init__(self, session: Session, table: Table, names: Sequence[str]):
+        self.session, self.table, self.names = session, table, list(names)
+        dialect = session.get_bind().dialect
+        compiled = insert(table).compile(dialect=dialect, column_keys=self.names)
+        self.binds = list(compiled.positiontup or ())
+        self.sql = compiled.string
+        self.raw = dialect.name == "sqlite" and sorted(self.binds) == sorted(self.names)
+        self.procs: dict[str, Callable[[Sequence[Any]], Sequence[Any]]] = {}
+        for name in self.binds if self.raw else ():
+            type_ = table.c[name].type
+            proc = type_.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                self.procs[name] = _processor(proc, _python_type(type_))
+
+    def __call__(self, columns: Mapping[str, Sequence[Any]]) -> None:
+        names = self.names
+        if not len(columns[names[0]]):
+            return
+        if not self.raw:
+            rows = zip(*(columns[n] for n in names), strict=True)
+            self.session.execute(
+                insert(self.table), [dict(zip(names, r, strict=True)) for r in rows]
+            )
+            return
+        procs = self.procs
+        ordered = [procs[b](columns[b]) if b in procs else columns[b] for b in self.binds]
+        params = list(zip(*ordered, strict=True))
+        self.session.connection().exec_driver_sql(self.sql, params)
+
+
+def insert_rows(session: Session, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
+    """One executemany of rows given column-wise (see :class:`Inserter`)."""
+    if columns:
+        Inserter(session, table, list(columns))(columns)
 
 
 def _python_type(type_: Any) -> type | None:
@@ -970,11 +989,21 @@ def _python_type(type_: Any) -> type | None:
         return None
 
 
-def _processed(proc: Callable[[Any], Any], values: Sequence[Any], kind: type | None) -> list:
-    if kind in (dt.date, dt.datetime, dt.time):  # few distinct values, exact equality
-        memo = _Memo(proc)
+def _processor(
+    proc: Callable[[Any], Any], kind: type | None
+) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A column of values → bound values; dates (few distinct, exact equality) memoised."""
+    if kind not in (dt.date, dt.datetime, dt.time):
+        return lambda values: [None if v is None else proc(v) for v in values]
+    memo = _Memo(proc)
+
+    def remembered(values: Sequence[Any]) -> list:
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+            memo[None] = None
         return list(map(memo.__getitem__, values))
-    return [None if v is None else proc(v) for v in values]
+
+    return remembered
 
 
 class _Memo(dict):

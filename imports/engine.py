@@ -43,6 +43,7 @@ from data_access.models import ImportBatch, ImportChange
 from data_access.registers import (
     Adapter,
     ConflictError,
+    Inserter,
     NewRows,
     RefResolver,
     adapter,
@@ -54,7 +55,6 @@ from data_access.registers import (
     fetch_by_keys,
     from_json,
     get_setting,
-    insert_rows,
     put_setting,
     referenced_ids,
     to_json,
@@ -394,6 +394,7 @@ class _Ctx:
     now: dt.datetime
     user_id: int | None
     batch_id: int | None = None
+    inserter: Inserter | None = None
     # derived from the header: field → position / user's column text / label
     positions: dict[str, int] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
@@ -865,7 +866,9 @@ def _insert_new(ctx: _Ctx, rows: list[dict[str, Any]]) -> None:
     sqlite = session.get_bind().dialect.name == "sqlite"
     # SQLite: we hold the write lock, so every id above the old maximum is ours
     last = (session.execute(select(func.max(table.c.id))).scalar() or 0) if sqlite else 0
-    insert_rows(session, table, columns)
+    if ctx.inserter is None:
+        ctx.inserter = Inserter(session, table, list(columns))
+    ctx.inserter(columns)
     c = ImportChange.__table__
     src = select(
         literal(ctx.batch_id, Integer()),
