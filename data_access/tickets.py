@@ -412,6 +412,20 @@ def _schedule_followup(
 
 
 # ---------------------------------------------------------------- dispatch
+def _open_ticket_and_engineer(
+    session: Session, ticket_id: int, engineer_id: int, expected_version: int | None
+) -> tuple[Ticket, User]:
+    """The unfinished ticket at the expected version, and an active engineer."""
+    ticket = _get(session, ticket_id)
+    _check_version(ticket, expected_version)
+    if ticket.status in FINISHED:
+        raise TicketFinished(ticket.ticket_no)
+    engineer = session.get(User, engineer_id)
+    if engineer is None or not engineer.is_active:
+        raise InvalidInput([Problem("engineer", "tickets.err.engineer", {"value": engineer_id})])
+    return ticket, engineer
+
+
 def dispatch(
     session: Session,
     ticket_id: int,
@@ -423,13 +437,7 @@ def dispatch(
     note: str | None = None,
 ) -> Ticket:
     """Assign (or reassign) an engineer; an undispatched ticket also moves to dispatched."""
-    ticket = _get(session, ticket_id)
-    _check_version(ticket, expected_version)
-    if ticket.status in FINISHED:
-        raise TicketFinished(ticket.ticket_no)
-    engineer = session.get(User, engineer_id)
-    if engineer is None or not engineer.is_active:
-        raise InvalidInput([Problem("engineer", "tickets.err.engineer", {"value": engineer_id})])
+    ticket, engineer = _open_ticket_and_engineer(session, ticket_id, engineer_id, expected_version)
     previous = ticket.engineer_id
     _event(
         session,
@@ -470,13 +478,7 @@ def reassign(
     note: str | None = None,
 ) -> Ticket:
     """Hand the ticket to another engineer without changing its status."""
-    ticket = _get(session, ticket_id)
-    _check_version(ticket, expected_version)
-    if ticket.status in FINISHED:
-        raise TicketFinished(ticket.ticket_no)
-    engineer = session.get(User, engineer_id)
-    if engineer is None or not engineer.is_active:
-        raise InvalidInput([Problem("engineer", "tickets.err.engineer", {"value": engineer_id})])
+    ticket, engineer = _open_ticket_and_engineer(session, ticket_id, engineer_id, expected_version)
     _event(
         session,
         ticket,
