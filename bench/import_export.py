@@ -33,7 +33,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from data_access import db  # noqa: E402
 from data_access.migrate import upgrade  # noqa: E402
 from data_access.models import Customer, Device, ProductModel  # noqa: E402
-from data_access.registers import iter_rows  # noqa: E402
+from data_access.registers import iter_display  # noqa: E402
 from imports.engine import import_file  # noqa: E402
 from imports.writer import export_register  # noqa: E402
 
@@ -167,7 +167,7 @@ def one_round(tmp: Path, src: Path, n: int, k: int, display: list | None):
     t["import"] = timed(lambda: ours_import(ours_engine, src, n))
     if display is None:
         with db.read(ours_engine) as s:
-            display = [list(r.values()) for r in iter_rows(s, "devices", today=NOW.date())]
+            display = [list(r) for r in iter_display(s, "devices", today=NOW.date())]
     t["write"] = timed(lambda: bare_write(tmp / "bare.xlsx", display))
     t["export"] = timed(lambda: ours_export(ours_engine, tmp / "ours.xlsx", n))
     bare_engine.dispose()

@@ -312,25 +312,6 @@ def list_rows(
     return rows, total
 
 
-def iter_rows(
-    session: Session,
-    register: str,
-    *,
-    filters: dict | None = None,
-    search: str | None = None,
-    order_by: str | None = None,
-    today: dt.date,
-    batch: int = 2000,
-) -> Iterable[dict]:
-    """Every matching display row, streamed (for export)."""
-    ad = adapter(register)
-    clauses = _filter_clauses(ad, filters, search, today)
-    query = _order(ad, order_by, _display_select(ad).where(true(), *clauses))
-    result = session.execute(query.execution_options(yield_per=batch))
-    for r in result.mappings():
-        yield _with_computed(ad, r, today)
-
-
 def iter_display(
     session: Session,
     register: str,
@@ -341,7 +322,7 @@ def iter_display(
     today: dt.date,
     batch: int = 5000,
 ) -> Iterator[tuple]:
-    """Like :func:`iter_rows`, but each row a tuple in ``register.fields`` order.
+    """Every matching display row as a tuple in ``register.fields`` order, streamed.
 
     For export: no per-row dicts, and computed values are worked out once per
     distinct value of the fields they depend on (``Adapter.computed_from``).
@@ -395,11 +376,6 @@ def _computed_values(
         return hit
 
     return cached
-
-
-def count_rows(session: Session, register: str) -> int:
-    ad = adapter(register)
-    return session.execute(select(func.count()).select_from(ad.table)).scalar_one()
 
 
 # ---------------------------------------------------------------- references

@@ -125,12 +125,6 @@ class _Cells:
         return date
 
 
-def write_rows(out: Out, register: Register, rows: Iterable[dict[str, Any]], *, lang: str) -> int:
-    """Stream ``rows`` (display values by field name) into a styled sheet."""
-    names = [f.name for f in register.fields]
-    return write_tuples(out, register, (tuple(map(r.get, names)) for r in rows), lang=lang)
-
-
 def write_tuples(out: Out, register: Register, rows: Iterable[Sequence[Any]], *, lang: str) -> int:
     """Stream ``rows`` (display values in ``register.fields`` order) into a styled sheet."""
     fields = register.fields
