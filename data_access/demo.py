@@ -90,7 +90,14 @@ from rules.customers import (
     default_warranty_end,
     warranty_status,
 )
-from rules.tickets import Channel, Priority, Status, followup_due, followup_no
+from rules.tickets import (
+    FOLLOWUP_DELAY_SETTING,
+    Channel,
+    Priority,
+    Status,
+    followup_due,
+    followup_no,
+)
 
 DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0)
 DEMO_SEED = 20261123
@@ -970,7 +977,7 @@ class _Gen:
 
     def settings(self) -> None:
         for key, value in (
-            ("followup_days", FOLLOWUP_DAYS),
+            (FOLLOWUP_DELAY_SETTING, FOLLOWUP_DAYS),
             ("warranty_expiring_days", 30),
             ("company_name", "示例装备制造有限公司售后服务部"),
             ("demo.reference_now", self.now.isoformat(sep=" ")),

@@ -36,7 +36,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from data_access.models import AuditLog, Base, Customer, Device, ProductModel, Setting, User
+from data_access import ticket_register
+from data_access.models import (
+    AuditLog,
+    Base,
+    Customer,
+    Device,
+    FaultCode,
+    ProductModel,
+    ServiceReport,
+    Setting,
+    Ticket,
+    User,
+)
 from rules.customers import (
     CUSTOMERS,
     DEVICES,
@@ -49,6 +61,7 @@ from rules.customers import (
     warranty_status,
 )
 from rules.fields import Field, Kind, Problem, Register, validate_row
+from rules.tickets import RATINGS, TICKETS
 
 IN_CHUNK = 5000  # values per IN (...) list: well under SQLite's 32766 variables
 MEMO_LIMIT = 50_000  # distinct values remembered per column before starting over
@@ -89,12 +102,51 @@ class RefTarget:
 REF_TARGETS: dict[str, RefTarget] = {
     "customers": RefTarget(Customer, ("code", "name")),
     "product_models": RefTarget(ProductModel, ("code", "name"), ("warranty_months",)),
-    "devices": RefTarget(Device, ("serial_no",)),
+    "devices": RefTarget(Device, ("serial_no",), ("customer_id", "warranty_end", "contract_end")),
+    "users": RefTarget(User, ("username", "display_name")),
+    "fault_codes": RefTarget(FaultCode, ("code",)),
 }
 
 Derive = Callable[[dict[str, Any], Mapping[str, Mapping[str, Any] | None]], None]
+RefCheck = Callable[[Mapping[str, Any], Mapping[str, Mapping[str, Any] | None]], list[Problem]]
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]
 ComputedFilter = Callable[[Table, Any, dt.date], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Satellite:
+    """Fields kept in a one-to-one side table (a ticket's ratings in its service report).
+
+    They read and write like the register's own fields; the side row is made when a
+    value is first given and is deleted with its owner (``ondelete=CASCADE``).
+    """
+
+    model: type
+    fk: str  # the side table's column pointing at the register's row
+    fields: tuple[str, ...]
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one write did, for an adapter's ``after_write`` (history, derived data)."""
+
+    inserted: list[dict[str, Any]]  # column values, with "id"
+    updated: list[tuple[dict[str, Any], dict[str, Any]]]  # (row before, changed values)
+    now: dt.datetime
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What an undo did, for an adapter's ``after_undo``."""
+
+    restored: list[tuple[dict[str, Any], dict[str, Any]]]  # (row before undo, restored values)
+    now: dt.datetime
+    user_id: int | None
 
 
 @dataclass(frozen=True)
@@ -112,18 +164,47 @@ class Adapter:
     computed_filters: Mapping[str, ComputedFilter] = field(default_factory=dict)
     # the stored fields ``computed`` reads (lets exports compute once per distinct value)
     computed_from: tuple[str, ...] = ()
+    # REF field → its id column, where not ``<name>_id``
+    ref_columns: Mapping[str, str] = field(default_factory=dict)
+    # REF fields that also take text matching no row: field → the column keeping the text
+    loose_refs: Mapping[str, str] = field(default_factory=dict)
+    # columns that are no field, set by ``derive`` on insert (e.g. cover status at intake)
+    derived_columns: tuple[str, ...] = ()
+    # checks that need the referenced rows (after ``derive``)
+    ref_check: RefCheck | None = None
+    satellite: Satellite | None = None
+    # hooks in the writing transaction: after rows are written / an import is undone
+    after_write: Callable[[Session, Written], None] | None = None
+    after_undo: Callable[[Session, Restored], None] | None = None
     # derived once (row loops ask for them per cell)
     _stored: tuple[Field, ...] = field(init=False, repr=False, compare=False)
     _columns: dict[str, str] = field(init=False, repr=False, compare=False)
     column_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    insert_columns: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # display columns the SELECT gives after id and version, in order
+    selected: tuple[str, ...] = field(init=False, repr=False, compare=False)
     fields_by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        stored = self.register.input_fields
-        columns = {f.name: f"{f.name}_id" if f.kind is Kind.REF else f.name for f in stored}
+        side = set(self.satellite.fields) if self.satellite else set()
+        stored = tuple(f for f in self.register.input_fields if f.name not in side)
+        columns = {
+            f.name: self.ref_columns.get(f.name, f"{f.name}_id") if f.kind is Kind.REF else f.name
+            for f in stored
+        }
+        extra = (*self.loose_refs.values(), *self.derived_columns)
+        inserted = tuple(dict.fromkeys([*columns.values(), *extra]))
+        table_columns = set(self.model.__table__.c.keys())
+        shown = tuple(
+            f.name for f in self.register.fields if f.computed and f.name in table_columns
+        )
         object.__setattr__(self, "_stored", stored)
         object.__setattr__(self, "_columns", columns)
-        object.__setattr__(self, "column_names", frozenset(columns.values()))
+        object.__setattr__(self, "column_names", frozenset(inserted))
+        object.__setattr__(self, "insert_columns", inserted)
+        order = [f.name for f in self.register.fields]
+        side_in_order = tuple(n for n in order if n in side)
+        object.__setattr__(self, "selected", (*(f.name for f in stored), *side_in_order, *shown))
         object.__setattr__(self, "fields_by_name", {f.name: f for f in self.register.fields})
 
     @property
@@ -139,7 +220,11 @@ class Adapter:
         return self._columns.get(f.name) or (f"{f.name}_id" if f.kind is Kind.REF else f.name)
 
     def stored_fields(self) -> tuple[Field, ...]:
+        """Input fields stored in the register's own table."""
         return self._stored
+
+    def side_fields(self) -> tuple[str, ...]:
+        return self.satellite.fields if self.satellite else ()
 
     def ref_target(self, f: Field) -> RefTarget:
         return REF_TARGETS[f.ref or ""]
@@ -206,6 +291,21 @@ ADAPTERS: dict[str, Adapter] = {
             "contract_status": _contract_clause,
         },
     ),
+    "tickets": Adapter(
+        TICKETS,
+        Ticket,
+        "ticket_no",
+        derive=ticket_register.derive,
+        computed=ticket_register.computed,
+        computed_from=RATINGS,
+        ref_columns={"serial_no": "device_id"},
+        loose_refs={"serial_no": "serial_no"},
+        derived_columns=("warranty_status", "contract_status", "remote_resolved"),
+        ref_check=ticket_register.ref_check,
+        satellite=Satellite(ServiceReport, "ticket_id", RATINGS),
+        after_write=ticket_register.after_write,
+        after_undo=ticket_register.after_undo,
+    ),
 }
 
 
@@ -223,18 +323,27 @@ def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[An
 
 
 def _display_select(ad: Adapter):
-    """SELECT of every stored field as display values (REF → referenced natural key)."""
+    """SELECT of every stored field as display values (REF → referenced natural key),
+    in :attr:`Adapter.selected` order after ``id`` and ``version``."""
     table = ad.table
     cols = [table.c.id, table.c.version]
     joined = table
     for f in ad.stored_fields():
-        if f.kind is Kind.REF:
+        if f.name in ad.loose_refs:  # the text as typed (or the matched row's key)
+            cols.append(table.c[ad.loose_refs[f.name]].label(f.name))
+        elif f.kind is Kind.REF:
             target = ad.ref_target(f)
             alias = target.table.alias(f"ref_{f.name}")
             joined = joined.outerjoin(alias, alias.c.id == table.c[ad.column(f)])
             cols.append(alias.c[target.keys[0]].label(f.name))
         else:
             cols.append(table.c[f.name].label(f.name))
+    if ad.satellite:
+        side = ad.satellite.table.alias("side")
+        joined = joined.outerjoin(side, side.c[ad.satellite.fk] == table.c.id)
+        cols.extend(side.c[n].label(n) for n in ad.selected if n in ad.satellite.fields)
+    shown = ad.selected[len(cols) - 2 :]  # computed fields the table stores
+    cols.extend(table.c[n].label(n) for n in shown)
     return select(*cols).select_from(joined)
 
 
@@ -273,13 +382,9 @@ def _order(ad: Adapter, order_by: str | None, query):
     name, desc = (order_by or ad.register.key), False
     if name.startswith("-"):
         name, desc = name[1:], True
-    f = ad.register.field(name)
-    if f.computed:  # computed in Python: keep a stable order by the natural key
-        col = table.c[ad.key_column]
-    elif f.kind is Kind.REF:
-        col = query.selected_columns[name]
-    else:
-        col = table.c[name]
+    ad.register.field(name)  # an unknown field raises KeyError
+    # a field computed in Python keeps a stable order by the natural key
+    col = query.selected_columns[name] if name in ad.selected else table.c[ad.key_column]
     return query.order_by(col.desc() if desc else col.asc(), table.c.id)
 
 
@@ -331,7 +436,7 @@ def iter_display(
     clauses = _filter_clauses(ad, filters, search, today)
     query = _order(ad, order_by, _display_select(ad).where(true(), *clauses))
     result = session.execute(query.execution_options(yield_per=batch))
-    stored = [f.name for f in ad.stored_fields()]
+    stored = list(ad.selected)
     order = [f.name for f in ad.register.fields]
     names = [n for n in order if n not in stored]  # computed, in field order
     # a row is (id, version, *stored, *computed); pick the fields in order
@@ -472,11 +577,16 @@ def stored_values(
         f = fields[name]
         if f.kind is Kind.REF:
             hit, code = resolver.resolve(f, value)
+            loose = ad.loose_refs.get(name)
+            if code == "err.unknown_ref" and loose:
+                hit, code = None, None
             if code:
                 problems.append(Problem(name, code, {"value": value}, row, raw.get(name), sheet))
                 continue
             refs[name] = hit
             values[ad.column(f)] = hit["id"] if hit else None
+            if loose:
+                values[loose] = hit[ad.ref_target(f).keys[0]] if hit else value
         else:
             values[name] = value
     return values, refs, problems
@@ -561,11 +671,23 @@ def referenced_ids(session: Session, table: Table, ids: Sequence[int]) -> set[in
     return blocked
 
 
+def _row_select(ad: Adapter):
+    """Whole stored rows, with the side table's fields when there is one."""
+    table = ad.table
+    if ad.satellite is None:
+        return select(table)
+    side = ad.satellite.table
+    return select(table, *(side.c[n] for n in ad.satellite.fields)).select_from(
+        table.outerjoin(side, side.c[ad.satellite.fk] == table.c.id)
+    )
+
+
 def fetch_by_ids(session: Session, ad: Adapter, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     table = ad.table
     out: dict[int, dict[str, Any]] = {}
+    query = _row_select(ad)
     for part in _chunks(list(ids)):
-        for row in session.execute(select(table).where(table.c.id.in_(part))).mappings():
+        for row in session.execute(query.where(table.c.id.in_(part))).mappings():
             out[row["id"]] = dict(row)
     return out
 
@@ -574,10 +696,65 @@ def fetch_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[An
     table = ad.table
     key = table.c[ad.key_column]
     out: dict[Any, dict[str, Any]] = {}
+    query = _row_select(ad)
     for part in _chunks(list(keys)):
-        for row in session.execute(select(table).where(key.in_(part))).mappings():
+        for row in session.execute(query.where(key.in_(part))).mappings():
             out[row[ad.key_column]] = dict(row)
     return out
+
+
+def ids_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[Any, int]:
+    table = ad.table
+    key = table.c[ad.key_column]
+    out: dict[Any, int] = {}
+    for part in _chunks(list(keys)):
+        out.update(session.execute(select(key, table.c.id).where(key.in_(part))).all())
+    return out
+
+
+def write_side(
+    session: Session, ad: Adapter, items: Sequence[tuple[int, Mapping[str, Any]]], now: dt.datetime
+) -> None:
+    """Store the side-table fields of ``(row id, values)``: update the side rows that
+    exist, insert the ones that do not (only where a value is given)."""
+    sat = ad.satellite
+    if sat is None:
+        return
+    given = [(i, {n: v[n] for n in sat.fields if n in v}) for i, v in items]
+    given = [(i, vals) for i, vals in given if vals]
+    if not given:
+        return
+    table, fk = sat.table, sat.table.c[sat.fk]
+    have: set[int] = set()
+    for part in _chunks([i for i, _ in given]):
+        have.update(session.scalars(select(fk).where(fk.in_(part))))
+    new = [
+        {sat.fk: i, **dict.fromkeys(sat.fields), **vals, "version": 1}
+        | {"created_at": now, "updated_at": now}
+        for i, vals in given
+        if i not in have and any(v is not None for v in vals.values())
+    ]
+    if new:
+        session.execute(insert(table), new)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for i, vals in given:
+        if i in have:
+            groups.setdefault(tuple(sorted(vals)), []).append(
+                {"b_fk": i, **{f"v_{n}": v for n, v in vals.items()}}
+            )
+    for cols, params in groups.items():
+        stmt = (
+            update(table)
+            .where(fk == bindparam("b_fk"))
+            .values(
+                {
+                    **{c: bindparam(f"v_{c}") for c in cols},
+                    "version": table.c.version + 1,
+                    "updated_at": now,
+                }
+            )
+        )
+        session.execute(stmt, params)
 
 
 def username_of(session: Session, user_id: int | None) -> str | None:
@@ -725,15 +902,24 @@ def complete_row(
     names = ad.column_names
     stored, old_refs = base if base else (dict.fromkeys(names), {})
     merged = {**{k: v for k, v in stored.items() if k in names}, **values}
+    all_refs = {**old_refs, **refs}
     if ad.derive:
-        ad.derive(merged, {**old_refs, **refs})
+        ad.derive(merged, all_refs)
         # an insert takes every derived value; an update changes only what it was given
         values = merged if base is None else {k: merged[k] for k in values}
     view = _field_view(ad, merged, clean)
+    for name in ad.side_fields():
+        view[name] = merged[name] if name in merged else stored.get(name)
     for name, hit in old_refs.items():
         if name not in view and hit:
             view[name] = hit[ad.ref_target(ad.register.field(name)).keys[0]]
-    return values, run_checks(ad.register, view, row=row, sheet=sheet, raw=raw)
+    problems = run_checks(ad.register, view, row=row, sheet=sheet, raw=raw)
+    if ad.ref_check:
+        problems.extend(
+            Problem(p.field, p.code, p.params, row, raw.get(p.field or ""), sheet)
+            for p in ad.ref_check(merged, all_refs)
+        )
+    return values, problems
 
 
 _complete_row = complete_row
@@ -818,19 +1004,22 @@ def _write(
             log.append(
                 {"key": row[ad.key_column], "action": "delete", "changes": _row_json(ad, row)}
             )
-    updated = 0
+    updated: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    side = set(ad.side_fields())
     for before, values in changed_rows:
         diff = changed_columns(before, values)
         if not diff:
             continue
+        own = {k: v for k, v in diff.items() if k not in side}
         stmt = (
             update(table)
             .where(table.c.id == before["id"], table.c.version == before["version"])
-            .values(**diff, version=before["version"] + 1, updated_at=now)
+            .values(**own, version=before["version"] + 1, updated_at=now)
         )
         if session.execute(stmt).rowcount != 1:
             raise ConflictError(str(before[ad.key_column]))
-        updated += 1
+        write_side(session, ad, [(before["id"], diff)], now)
+        updated.append((before, diff))
         changes = {k: [to_json(before.get(k)), to_json(v)] for k, v in diff.items()}
         log.append(
             {
@@ -839,16 +1028,23 @@ def _write(
                 "changes": changes,
             }
         )
+    inserted: list[dict[str, Any]] = []
     if new_rows:
         session.execute(insert(table), complete_inserts(ad, new_rows, now))
         for values in new_rows:
             log.append({"key": values.get(ad.key_column), "action": "insert", "changes": values})
+        if ad.satellite or ad.after_write:
+            ids = ids_by_keys(session, ad, [v[ad.key_column] for v in new_rows])
+            inserted = [{**v, "id": ids[v[ad.key_column]]} for v in new_rows]
+            write_side(session, ad, [(v["id"], v) for v in inserted], now)
+    if ad.after_write and (inserted or updated):
+        ad.after_write(session, Written(inserted, updated, now, user_id))
     audit(session, log, entity=ad.name, user_id=user_id, now=now)
-    return SaveResult(inserted=len(new_rows), updated=updated, deleted=len(deletes))
+    return SaveResult(inserted=len(new_rows), updated=len(updated), deleted=len(deletes))
 
 
 def _row_json(ad: Adapter, row: Mapping[str, Any]) -> dict[str, Any]:
-    names = {ad.column(f) for f in ad.stored_fields()}
+    names = {*ad.insert_columns, *ad.side_fields()}
     return {k: v for k, v in row.items() if k in names}
 
 
@@ -878,28 +1074,32 @@ class NewRows:
         fields = ad.fields_by_name
         self.template: dict[str, Any] = dict.fromkeys(ad.column_names)
         self.refs = [
-            (n, ad.column(fields[n]), resolver.cache[n])
+            (n, ad.column(fields[n]), resolver.cache[n], ad.loose_refs.get(n))
             for n in names
             if fields[n].kind is Kind.REF
         ]
+        self.keys = {n: ad.ref_target(fields[n]).keys[0] for n, *_ in self.refs}
         self.derive = ad.derive
         self.checks = ad.register.checks
+        self.ref_check = ad.ref_check
 
     def complete(self, clean: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
         values = self.template.copy()
         values.update(clean)
         refs: dict[str, Mapping[str, Any] | None] = {}
         problems: list[Problem] = []
-        for name, column, cache in self.refs:
+        for name, column, cache, loose in self.refs:
             text = clean[name]
             hit = None if text is None else cache.get(text)
-            if hit is None and text is not None:
+            if hit is None and text is not None and not loose:
                 problems.append(Problem(name, "err.unknown_ref", {"value": text}))
             elif hit.__class__ is str:  # "ambiguous"
                 problems.append(Problem(name, "imports.ref_ambiguous", {"value": text}))
             else:
                 values[column] = hit["id"] if hit else None
                 refs[name] = hit
+                if loose:  # the typed text, or the matched row's own spelling
+                    values[loose] = hit[self.keys[name]] if hit else text
         if problems:
             return values, problems
         if self.derive:
@@ -908,6 +1108,8 @@ class NewRows:
             found = check(values)
             if found:
                 problems.extend(Problem(p.field, p.code, p.params) for p in found)
+        if self.ref_check:
+            problems.extend(self.ref_check(values, refs))
         return values, problems
 
 
@@ -995,7 +1197,7 @@ class _Memo(dict):
 def complete_inserts(ad: Adapter, rows: list[dict[str, Any]], now: dt.datetime) -> list[dict]:
     """Insert parameters with the same keys for every row (executemany needs that)."""
     table = ad.table
-    names = [ad.column(f) for f in ad.stored_fields()]
+    names = ad.insert_columns
     defaults = {}
     for n in names:
         default = table.c[n].default

@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -41,6 +52,7 @@ from rules.fields import Problem
 from rules.tickets import (
     FINISHED,
     FOLLOWUP_DELAY_DAYS_DEFAULT,
+    FOLLOWUP_DELAY_SETTING,
     OPEN,
     Channel,
     Priority,
@@ -56,7 +68,7 @@ from rules.tickets import (
 )
 
 # the settings key the demo data and the settings page use for the follow-up delay
-FOLLOWUP_DELAY_KEY = "followup_days"
+FOLLOWUP_DELAY_KEY = FOLLOWUP_DELAY_SETTING
 DUE_SOON = dt.timedelta(hours=4)
 BATCH = 500
 
@@ -627,6 +639,39 @@ def recompute_open_deadlines(session: Session, now: dt.datetime) -> int:
             _apply_deadlines(ticket, clock)
         session.flush()
     return len(ids)
+
+
+def refresh_deadlines(
+    session: Session, ids: Sequence[int], now: dt.datetime, config: SlaConfig | None = None
+) -> None:
+    """Store respond/resolve deadlines of ``ids`` from their histories (no version bump:
+    deadlines are derived data, not an edit)."""
+    if not ids:
+        return
+    config = config or load_sla_config(session)
+    t = Ticket.__table__
+    stmt = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values(respond_due=bindparam("v_respond"), resolve_due=bindparam("v_resolve"))
+    )
+    for chunk in _chunks(list(ids), BATCH):
+        rows = session.execute(
+            t.select()
+            .with_only_columns(t.c.id, t.c.priority, t.c.received_at, t.c.customer_id)
+            .where(t.c.id.in_(chunk))
+        ).all()
+        events = _status_events(session, chunk)
+        grades = _grades(session, {r.customer_id for r in rows})
+        params = []
+        for r in rows:
+            policy = config.policy(r.priority, grades.get(r.customer_id))
+            clock = sla.sla_clock(r.received_at, policy, config.calendar, events[r.id], now)
+            params.append(
+                {"b_id": r.id, "v_respond": clock.respond_by, "v_resolve": clock.resolve_by}
+            )
+        if params:
+            session.execute(stmt, params)
 
 
 # ---------------------------------------------------------------- service report

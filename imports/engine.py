@@ -46,6 +46,8 @@ from data_access.registers import (
     Inserter,
     NewRows,
     RefResolver,
+    Restored,
+    Written,
     adapter,
     audit,
     changed_columns,
@@ -55,10 +57,12 @@ from data_access.registers import (
     fetch_by_keys,
     from_json,
     get_setting,
+    ids_by_keys,
     put_setting,
     referenced_ids,
     to_json,
     username_of,
+    write_side,
 )
 from imports.reader import EXCEL_ERRORS, Book, ReadError, open_book, unescape_text
 from rules.fields import (
@@ -823,45 +827,52 @@ def _write_chunk(
     if ctx.batch_id is None:
         ctx.batch_id = _start_batch(ctx)
     table = ad.table
-    if inserts:
-        _insert_new(ctx, inserts)
+    inserted = _insert_new(ctx, inserts) if inserts else []
     changes: list[dict[str, Any]] = []
     groups: dict[tuple[str, ...], list[tuple[dict, dict]]] = {}
     for before, values in updates:
         groups.setdefault(tuple(sorted(values)), []).append((before, values))
+    side = set(ad.side_fields())
     for cols, items in groups.items():
+        own = [c for c in cols if c not in side]
         stmt = (
             update(table)
             .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
             .values(
                 {
-                    **{c: bindparam(f"v_{c}") for c in cols},
+                    **{c: bindparam(f"v_{c}") for c in own},
                     "version": table.c.version + 1,
                     "updated_at": ctx.now,
                 }
             )
         )
         params = [
-            {"b_id": b["id"], "b_version": b["version"], **{f"v_{c}": v[c] for c in cols}}
+            {"b_id": b["id"], "b_version": b["version"], **{f"v_{c}": v[c] for c in own}}
             for b, v in items
         ]
         checked_many(session, ad, stmt, params)
+        if side:
+            write_side(session, ad, [(b["id"], v) for b, v in items], ctx.now)
         for b, _ in items:
             image = {c: to_json(b[c]) for c in cols}
             image["version"] = b["version"]
             changes.append(_change(ctx, b["id"], "update", image))
     if changes:
         session.execute(insert(ImportChange.__table__), changes)
+    if ad.after_write:
+        ad.after_write(session, Written(inserted, updates, ctx.now, ctx.user_id))
 
 
-def _insert_new(ctx: _Ctx, rows: list[dict[str, Any]]) -> None:
-    """Insert new rows and record each one (by id) for undo."""
+def _insert_new(ctx: _Ctx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert new rows and record each one (by id) for undo.
+
+    Returns the rows with their ids when the adapter writes more than its own table
+    (side fields, ``after_write``); otherwise an empty list (no id lookup).
+    """
     session, ad, now = ctx.session, ctx.ad, ctx.now
     table = ad.table
     n = len(rows)
-    columns: dict[str, list[Any]] = {
-        c: [v[c] for v in rows] for c in (ad.column(f) for f in ad.stored_fields())
-    }
+    columns: dict[str, list[Any]] = {c: [v[c] for v in rows] for c in ad.insert_columns}
     columns.update(version=[1] * n, created_at=[now] * n, updated_at=[now] * n)
     sqlite = session.get_bind().dialect.name == "sqlite"
     # SQLite: we hold the write lock, so every id above the old maximum is ours
@@ -883,12 +894,18 @@ def _insert_new(ctx: _Ctx, rows: list[dict[str, Any]]) -> None:
         done = session.execute(insert(c).from_select(target, src.where(table.c.id > last)))
         if done.rowcount != len(rows):
             raise ConflictError(ad.register.label("zh"))
-        return
-    key = table.c[ad.key_column]
-    keys = [v[ad.key_column] for v in rows]
-    for i in range(0, len(keys), CHUNK):
-        part = keys[i : i + CHUNK]
-        session.execute(insert(c).from_select(target, src.where(key.in_(part))))
+    else:
+        key = table.c[ad.key_column]
+        keys = [v[ad.key_column] for v in rows]
+        for i in range(0, len(keys), CHUNK):
+            part = keys[i : i + CHUNK]
+            session.execute(insert(c).from_select(target, src.where(key.in_(part))))
+    if not (ad.satellite or ad.after_write):
+        return []
+    ids = ids_by_keys(session, ad, [v[ad.key_column] for v in rows])
+    written = [{**v, "id": ids[v[ad.key_column]]} for v in rows]
+    write_side(session, ad, [(v["id"], v) for v in written], now)
+    return written
 
 
 def _change(ctx: _Ctx, row_id: int, action: str, before: dict | None) -> dict[str, Any]:
@@ -1010,20 +1027,28 @@ def undo_last_import(
             table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
         )
         checked_many(session, ad, stmt, [{"b_id": i, "b_version": 1} for i in inserted])
-    restored = 0
+    restored: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    side = ad.satellite.table if ad.satellite else None
     for ch in changes:
         if ch["action"] != "update":
             continue
         before = {k: v for k, v in ch["before"].items() if k != "version"}
-        values = {k: from_json(table.c[k], v) for k, v in before.items()}
+        values = {
+            k: from_json(table.c[k] if k in table.c else side.c[k], v)  # type: ignore[union-attr]
+            for k, v in before.items()
+        }
+        own = {k: v for k, v in values.items() if k in table.c}
         stmt = (
             update(table)
             .where(table.c.id == ch["row_id"], table.c.version == ch["before"]["version"] + 1)
-            .values(**values, version=table.c.version + 1, updated_at=now)
+            .values(**own, version=table.c.version + 1, updated_at=now)
         )
         if session.execute(stmt).rowcount != 1:
             raise UndoError("imports.err.undo_edited", n=1, value=ch["row_id"])
-        restored += 1
+        write_side(session, ad, [(ch["row_id"], values)], now)
+        restored.append((current[ch["row_id"]], values))
+    if ad.after_undo and restored:
+        ad.after_undo(session, Restored(restored, now, user_id))
     b = ImportBatch.__table__
     session.execute(update(b).where(b.c.id == batch["id"]).values(undone_at=now))
     audit(
@@ -1039,7 +1064,7 @@ def undo_last_import(
         user_id=user_id,
         now=now,
     )
-    return UndoResult(batch["id"], batch["file_name"], len(inserted), restored)
+    return UndoResult(batch["id"], batch["file_name"], len(inserted), len(restored))
 
 
 __all__ = [

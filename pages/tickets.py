@@ -15,6 +15,7 @@ import streamlit as st
 
 from data_access import db
 from data_access import tickets as T
+from pages import excel_panel
 from pages.common import get_engine, guarded, now, require, show_problems, tr
 from rules.access import Page, Role
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
@@ -595,6 +596,8 @@ def main() -> None:
     with guarded():
         if view == "list":
             list_view(user, lang)
+            with st.expander(tr("imports.panel.title")):
+                excel_panel.render("tickets", get_engine(), user, lang)
         elif view == "new":
             new_view(user, lang)
         else:

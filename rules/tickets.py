@@ -274,20 +274,65 @@ def ticket_seq(ticket_no: str) -> int | None:
 
 
 # ---------------------------------------------------------------- register
+_DATE_ORDER = (
+    ("received_at", "受理时间"),
+    ("responded_at", "响应时间"),
+    ("resolved_at", "解决时间"),
+    ("closed_at", "关闭时间"),
+)
+
+
 def _check_ticket(row: dict[str, Any]) -> list[Problem]:
+    """Dates in lifecycle order (each after the last one given); ratings all or none."""
     problems = []
-    received = row.get("received_at")
-    order = (
-        ("responded_at", "响应时间"),
-        ("resolved_at", "解决时间"),
-        ("closed_at", "关闭时间"),
-    )
-    for name, zh in order:
+    earlier: tuple[dt.datetime, str] | None = None
+    for name, zh in _DATE_ORDER:
         value = row.get(name)
-        if received and value and value < received:
-            problems.append(Problem(name, "err.date_order", {"later": zh, "earlier": "受理时间"}))
+        if not value:
+            continue
+        if earlier and value < earlier[0]:
+            problems.append(Problem(name, "err.date_order", {"later": zh, "earlier": earlier[1]}))
+            continue
+        earlier = (value, zh)
     problems.extend(check_ratings(row))
     return problems
+
+
+# where each status sits in the lifecycle, for rebuilding an imported ticket's history
+_RANK = {S.RECEIVED: 0, S.RESPONDED: 1, S.REPAIRED: 3, S.ACCEPTED: 4, S.CLOSED: 5}
+_LAST_RANK = 6  # reopened: after every dated step
+
+
+def imported_history(
+    status: str,
+    received_at: dt.datetime,
+    responded_at: dt.datetime | None = None,
+    resolved_at: dt.datetime | None = None,
+    closed_at: dt.datetime | None = None,
+) -> list[tuple[dt.datetime, Status]]:
+    """The status history ``[(at, status)]`` of a ticket imported from a register.
+
+    A register row has only its milestone dates and its current status, so the
+    history is received → responded → repaired → closed, keeping each dated step
+    that comes before the current status, then the current status: at its own
+    milestone date when it is one (cancelled: at the closing date), otherwise at the
+    latest date given. The SLA clocks and reports derive from this like any other.
+    """
+    final = Status(status)
+    # working statuses and cancelled sit between responded and repaired
+    rank = _RANK.get(final, _LAST_RANK if final is S.REOPENED else 2)
+    steps: list[tuple[dt.datetime, Status]] = [(received_at, S.RECEIVED)]
+    own = {S.RESPONDED: responded_at, S.REPAIRED: resolved_at, S.CLOSED: closed_at}
+    for at, step in ((responded_at, S.RESPONDED), (resolved_at, S.REPAIRED), (closed_at, S.CLOSED)):
+        if at is not None and _RANK[step] < rank and at >= steps[-1][0]:
+            steps.append((at, step))
+    if final is S.RECEIVED:
+        return steps[:1]
+    at = own.get(final) or (closed_at if final is S.CANCELLED else None)
+    if at is None or at < steps[-1][0]:
+        at = steps[-1][0]
+    steps.append((at, final))
+    return steps
 
 
 TICKETS = Register(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -184,3 +186,41 @@ def test_chinese_labels(tickets_db):
     table = at.dataframe[0].value
     assert list(table["优先级"]) == ["紧急"]
     assert list(table["状态"]) == ["已受理"]
+
+
+def test_history_imports_from_excel_on_the_list(tickets_db):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["历史工单", None])  # a title row above the header, as registers have
+    ws.append(["工单号", "报修单位", "序列号", "渠道", "紧急程度", "工单状态", "故障现象", "报修时间",
+               "响应时间", "完成时间", "结案时间", "工程师"])  # fmt: skip
+    ws.append(["SR-2024-0001", "007", "0012345", "电话", "高", "已结案", "液压站漏油",
+               dt.datetime(2024, 5, 6, 9, 0), dt.datetime(2024, 5, 6, 10, 0),
+               dt.datetime(2024, 5, 7, 16, 0), dt.datetime(2024, 5, 8, 9, 0), "engineer"])  # fmt: skip
+    buf = io.BytesIO()
+    wb.save(buf)
+
+    at = open_tickets("manager", "zh")
+    at.file_uploader(key="tickets.excel.upload").set_value(
+        ("历史工单.xlsx", buf.getvalue(), "application/octet-stream")
+    )
+    at.run()
+    assert not at.exception
+    at.button(key="tickets.excel.preview").click().run()
+    assert not at.button(key="tickets.excel.commit").disabled
+    at.button(key="tickets.excel.commit").click().run()
+    assert not at.exception
+    with db.read(tickets_db) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.ticket_no == "SR-2024-0001")).one()
+        assert (ticket.status, ticket.priority, ticket.device_id is not None) == (
+            "closed",
+            "high",
+            True,
+        )
+        assert ticket.engineer_id is not None and ticket.respond_due is not None
+        assert [e.to_status for e in ticket.events if e.kind == "status"] == [
+            "received",
+            "responded",
+            "repaired",
+            "closed",
+        ]

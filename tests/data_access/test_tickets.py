@@ -182,7 +182,7 @@ def test_grade_policy_and_calendar_come_from_the_database(world):
 def test_lifecycle_sets_times_and_schedules_one_followup(world):
     engine, ids = world
     with db.write(engine) as s:
-        s.add(Setting(key="followup_days", value=5))
+        s.add(Setting(key="tickets.followup_delay_days", value=5))
     tid = new_ticket(engine, ids)
     assert move(engine, tid, "responded", at(0.5), ids) == "responded"
     move(engine, tid, "diagnosing", at(1), ids)

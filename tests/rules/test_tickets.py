@@ -26,6 +26,7 @@ from rules.tickets import (
     check_transition,
     followup_due,
     followup_no,
+    imported_history,
     make_ticket_no,
     satisfaction,
     status_label,
@@ -297,3 +298,63 @@ def test_register_key_and_computed_fields():
         "escalation_level",
         "closed_at",
     }
+
+
+# ---------------------------------------------------------------- imported history
+R0 = dt.datetime(2025, 3, 3, 9, 0)
+R1 = dt.datetime(2025, 3, 3, 9, 30)
+R2 = dt.datetime(2025, 3, 3, 15, 0)
+R3 = dt.datetime(2025, 3, 4, 10, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "dates", "expected"),
+    [
+        ("received", (R1, R2, R3), [(R0, "received")]),
+        ("responded", (R1, None, None), [(R0, "received"), (R1, "responded")]),
+        ("on_site", (R1, None, None), [(R0, "received"), (R1, "responded"), (R1, "on_site")]),
+        ("on_site", (None, None, None), [(R0, "received"), (R0, "on_site")]),
+        # an open ticket ignores later milestones its status has not reached
+        (
+            "waiting_parts",
+            (R1, R2, None),
+            [(R0, "received"), (R1, "responded"), (R1, "waiting_parts")],
+        ),
+        ("repaired", (R1, R2, None), [(R0, "received"), (R1, "responded"), (R2, "repaired")]),
+        ("accepted", (None, R2, None), [(R0, "received"), (R2, "repaired"), (R2, "accepted")]),
+        (
+            "closed",
+            (R1, R2, R3),
+            [(R0, "received"), (R1, "responded"), (R2, "repaired"), (R3, "closed")],
+        ),
+        ("closed", (None, None, None), [(R0, "received"), (R0, "closed")]),
+        ("cancelled", (R1, None, R3), [(R0, "received"), (R1, "responded"), (R3, "cancelled")]),
+        (
+            "reopened",
+            (R1, R2, R3),
+            [
+                (R0, "received"),
+                (R1, "responded"),
+                (R2, "repaired"),
+                (R3, "closed"),
+                (R3, "reopened"),
+            ],
+        ),
+    ],
+)
+def test_imported_history(status, dates, expected):
+    assert imported_history(status, R0, *dates) == expected
+
+
+@pytest.mark.parametrize(
+    ("dates", "bad"),
+    [
+        ({"responded_at": R1, "resolved_at": R2, "closed_at": R3}, []),
+        ({"responded_at": R2, "resolved_at": R1}, ["resolved_at"]),
+        ({"resolved_at": R3, "closed_at": R2}, ["closed_at"]),
+        ({"responded_at": dt.datetime(2025, 3, 2)}, ["responded_at"]),
+    ],
+)
+def test_ticket_dates_must_follow_the_lifecycle(dates, bad):
+    problems = TICKETS.checks[0]({"received_at": R0, **dates})
+    assert [p.field for p in problems if p.code == "err.date_order"] == bad

@@ -1,0 +1,153 @@
+"""The ticket register's part in the register machinery (``data_access.registers``).
+
+A ticket row of an Excel register is more than its columns: the device's cover
+status on the day it was received is stored with it, its ratings live in the
+service report, and the SLA clocks need a status history. These hooks supply that
+when tickets are imported (or undone), so an imported historic ticket reads like
+one worked in the app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from data_access.models import TicketEvent
+from data_access.tickets import refresh_deadlines
+from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
+from rules.fields import Problem
+from rules.tickets import RATINGS, imported_history, satisfaction
+
+if TYPE_CHECKING:
+    from data_access.registers import Restored, Written
+
+IMPORT_NOTE = "import"
+UNDO_NOTE = "undo import"
+
+
+def derive(values: dict[str, Any], refs: Mapping[str, Mapping[str, Any] | None]) -> None:
+    """Defaults of a new ticket row: level 1, cover status of the device when received."""
+    if values.get("escalation_level") is None:
+        values["escalation_level"] = 1
+    if values.get("remote_resolved") is None:
+        values["remote_resolved"] = False
+    received = values.get("received_at")
+    device = refs.get("serial_no")
+    if device is None or received is None:
+        values["warranty_status"] = WarrantyStatus.UNKNOWN.value
+        values["contract_status"] = ContractStatus.NONE.value
+        return
+    day = received.date()
+    values["warranty_status"] = warranty_status(device.get("warranty_end"), day).value
+    values["contract_status"] = contract_status(device.get("contract_end"), day).value
+
+
+def ref_check(
+    values: Mapping[str, Any], refs: Mapping[str, Mapping[str, Any] | None]
+) -> list[Problem]:
+    """A registered serial must be one of the ticket's customer's devices."""
+    device = refs.get("serial_no")
+    if device and values.get("customer_id") and device["customer_id"] != values["customer_id"]:
+        return [Problem("serial_no", "tickets.err.unknown_device", {"value": device["serial_no"]})]
+    return []
+
+
+def computed(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    score = satisfaction(*(row.get(n) for n in RATINGS))
+    return {"satisfaction": None if score is None else round(score, 2)}
+
+
+# ---------------------------------------------------------------- after writing
+def after_write(session: Session, written: Written) -> None:
+    """History and deadlines for imported tickets.
+
+    New rows get the history their dates tell (:func:`rules.tickets.imported_history`)
+    and their engineer's assignment; changed rows get an event for a changed status
+    or engineer, dated now. Deadlines are then worked out from the history. Rows keep
+    their version (the import's undo relies on it).
+    """
+    events: list[dict[str, Any]] = []
+    for row in written.inserted:
+        events.extend(_history(row, written.user_id, written.now))
+    for before, changed in written.updated:
+        events.extend(_changes(before, changed, written.user_id, written.now))
+    if events:
+        session.execute(insert(TicketEvent.__table__), events)
+    ids = [r["id"] for r in written.inserted] + [b["id"] for b, _ in written.updated]
+    refresh_deadlines(session, ids, written.now)
+
+
+def after_undo(session: Session, restored: Restored) -> None:
+    """An undone change of status or engineer is itself history: record it, then
+    work the deadlines out again."""
+    events: list[dict[str, Any]] = []
+    for current, values in restored.restored:
+        for e in _changes(current, values, restored.user_id, restored.now):
+            events.append({**e, "note": UNDO_NOTE})
+    if events:
+        session.execute(insert(TicketEvent.__table__), events)
+    refresh_deadlines(session, [c["id"] for c, _ in restored.restored], restored.now)
+
+
+def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw) -> dict:
+    base = dict.fromkeys(("from_status", "to_status", "from_user_id", "to_user_id", "level"))
+    return {
+        **base,
+        "ticket_id": ticket_id,
+        "at": at,
+        "user_id": user_id,
+        "kind": kind,
+        "note": IMPORT_NOTE,
+        "created_at": at,
+        **kw,
+    }
+
+
+def _history(row: Mapping[str, Any], user_id: int | None, now: dt.datetime) -> list[dict]:
+    steps = imported_history(
+        row["status"], row["received_at"], row["responded_at"], row["resolved_at"], row["closed_at"]
+    )
+    out = []
+    previous = None
+    for at, status in steps:
+        out.append(
+            _event(row["id"], at, user_id, "status", from_status=previous, to_status=str(status))
+        )
+        previous = str(status)
+    if row.get("engineer_id"):
+        at = row["responded_at"] or row["received_at"]
+        out.append(_event(row["id"], at, user_id, "assign", to_user_id=row["engineer_id"]))
+    return out
+
+
+def _changes(
+    before: Mapping[str, Any], changed: Mapping[str, Any], user_id: int | None, now: dt.datetime
+) -> list[dict]:
+    out = []
+    if "status" in changed and changed["status"] != before["status"]:
+        out.append(
+            _event(
+                before["id"],
+                now,
+                user_id,
+                "status",
+                from_status=before["status"],
+                to_status=changed["status"],
+            )
+        )
+    if "engineer_id" in changed and changed["engineer_id"] != before["engineer_id"]:
+        out.append(
+            _event(
+                before["id"],
+                now,
+                user_id,
+                "assign",
+                from_user_id=before["engineer_id"],
+                to_user_id=changed["engineer_id"],
+            )
+        )
+    return out
