@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -108,6 +109,7 @@ def column_config(fields: tuple[Field, ...], language: str, editable: bool) -> d
                 config[f.name] = st.column_config.SelectboxColumn(
                     options=[o.value for o in f.options],
                     format_func=_option_formatter(f, language),
+                    width=enum_width(f, language),
                     **common,
                 )
             case Kind.DATE:
@@ -131,18 +133,41 @@ def _option_formatter(f: Field, language: str) -> Callable[[Any], str]:
     return lambda value: f.option_label(value, language)
 
 
-def show_problems(problems: list[Problem], labels: dict[str, str], language: str) -> None:
-    """Every problem by row and column, in one table."""
+def text_width(text: str) -> int:
+    """Rough pixel width of ``text`` in the grid's font: CJK characters are twice as
+    wide as Latin ones."""
+    return sum(14 if unicodedata.east_asian_width(c) in "WF" else 8 for c in text)
+
+
+def enum_width(f: Field, language: str) -> int:
+    """A selectbox column wide enough for its header and its longest option label
+    (left to auto-sizing, the customer grade column cut its header off)."""
+    header = f.label(language) + (" *" if f.required else "")
+    texts = [header, *(o.label(language) for o in f.options)]
+    # padding, the help icon and the dropdown arrow
+    return min(320, max(text_width(t) for t in texts) + 56)
+
+
+def show_problems(
+    problems: list[Problem],
+    labels: dict[str, str],
+    language: str,
+    *,
+    keys: Sequence[Any] | None = None,
+    key_label: str = "",
+) -> None:
+    """Every problem by row and column, in one table.
+
+    ``keys`` (one per problem) adds the row's key under ``key_label``, so the user can
+    find a row the grid numbers differently after sorting or paging."""
     st.error(tr("ui.errors_title", n=len(problems)))
-    st.dataframe(
-        [
-            {
-                tr("ui.row"): "" if p.row is None else p.row,
-                tr("ui.column"): labels.get(p.field or "", p.field or ""),
-                tr("ui.value"): "" if p.value is None else str(p.value),
-                tr("ui.message"): p.message(language),
-            }
-            for p in problems
-        ],
-        hide_index=True,
-    )
+    rows = []
+    for i, p in enumerate(problems):
+        row: dict[str, Any] = {tr("ui.row"): "" if p.row is None else p.row}
+        if keys is not None:
+            row[key_label] = "" if keys[i] is None else str(keys[i])
+        row[tr("ui.column")] = labels.get(p.field or "", p.field or "")
+        row[tr("ui.value")] = "" if p.value is None else str(p.value)
+        row[tr("ui.message")] = p.message(language)
+        rows.append(row)
+    st.dataframe(rows, hide_index=True)

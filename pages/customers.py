@@ -16,6 +16,9 @@ from pages.register_grid import register_grid
 from rules.access import Page
 from rules.customers import CUSTOMERS, DEVICES, GRADE_OPTIONS, WARRANTY_OPTIONS
 
+# where a service agent looks first: which device, whose, and is it covered
+DEVICE_LEAD = ("serial_no", "customer", "model", "warranty_status", "contract_status")
+
 
 def customer_filters(lang: str) -> tuple[dict[str, Any], str | None]:
     c1, c2, c3 = st.columns([1, 1, 2])
@@ -23,6 +26,7 @@ def customer_filters(lang: str) -> tuple[dict[str, Any], str | None]:
         tr("customers.filter.grade"),
         [o.value for o in GRADE_OPTIONS],
         format_func=lambda v: CUSTOMERS.field("grade").option_label(v, lang),
+        placeholder=tr("ui.choose"),
         key="customers.customers.grade",
     )
     region = c2.text_input(tr("customers.filter.region"), key="customers.customers.region")
@@ -41,6 +45,7 @@ def device_filters(lang: str) -> tuple[dict[str, Any], str | None]:
         tr("customers.filter.warranty"),
         [o.value for o in WARRANTY_OPTIONS],
         format_func=lambda v: DEVICES.field("warranty_status").option_label(v, lang),
+        placeholder=tr("ui.choose"),
         key="customers.devices.warranty",
     )
     customer = c2.text_input(tr("customers.filter.customer"), key="customers.devices.customer")
@@ -68,7 +73,13 @@ def main() -> None:
     with tab_devices, guarded():
         filters, search = device_filters(lang)
         register_grid(
-            "customers", DEVICES, filters=filters, search=search, lang=lang, editable=editable
+            "customers",
+            DEVICES,
+            filters=filters,
+            search=search,
+            lang=lang,
+            editable=editable,
+            lead=DEVICE_LEAD,
         )
         with st.expander(tr("imports.panel.title")):
             excel_panel.render("devices", get_engine(), user, lang)

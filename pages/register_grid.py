@@ -31,6 +31,9 @@ class Changes:
     deletes: list[dict[str, Any]]
     update_rows: list[int]  # grid row index of each update
     delete_rows: list[int]  # grid row index of each delete
+    # the row's key as the grid showed it (for the problems table)
+    update_keys: list[Any] = dataclasses.field(default_factory=list)
+    delete_keys: list[Any] = dataclasses.field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.inserts or self.updates or self.deletes)
@@ -45,15 +48,19 @@ def blank_to_none(value: Any) -> Any:
 
 
 def editor_changes(register: Register, frame: pd.DataFrame, state: dict) -> Changes:
-    """Turn `st.data_editor`'s diff (edited/added/deleted rows) into register changes."""
+    """Turn `st.data_editor`'s diff (edited/added/deleted rows) into register changes.
+
+    Only cells the user changed are in the diff, so an untouched empty cell is never
+    sent; a cell cleared to "" is sent as None (NULL), never as text."""
     fields = {f.name for f in register.input_fields}
-    updates, update_rows = [], []
+    updates, update_rows, update_keys = [], [], []
     for idx, edit in state.get("edited_rows", {}).items():
         row = frame.iloc[int(idx)]
         changed = {k: blank_to_none(v) for k, v in edit.items() if k in fields}
         if changed:
             updates.append({"id": int(row["id"]), "version": int(row["version"]), **changed})
             update_rows.append(int(idx))
+            update_keys.append(blank_to_none(row[register.key]))
     inserts = [
         {k: blank_to_none(v) for k, v in added.items() if k in fields}
         for added in state.get("added_rows", [])
@@ -64,7 +71,8 @@ def editor_changes(register: Register, frame: pd.DataFrame, state: dict) -> Chan
         {"id": int(frame.iloc[i]["id"]), "version": int(frame.iloc[i]["version"])}
         for i in delete_rows
     ]
-    return Changes(inserts, updates, deletes, update_rows, delete_rows)
+    delete_keys = [blank_to_none(frame.iloc[i][register.key]) for i in delete_rows]
+    return Changes(inserts, updates, deletes, update_rows, delete_rows, update_keys, delete_keys)
 
 
 def grid_rows(
@@ -84,6 +92,25 @@ def grid_rows(
     return out
 
 
+def problem_keys(problems: list[RowProblem], changes: Changes, key: str) -> list[Any]:
+    """The key (customer code, serial no., …) of each problem's row, so the user can find
+    it: the key typed into the row when it was edited, else the one the grid showed."""
+
+    def one(p: RowProblem) -> Any:
+        if p.kind == "insert":
+            return changes.inserts[p.row].get(key)
+        if p.kind == "update":
+            typed = changes.updates[p.row].get(key)
+            return typed if typed is not None else _at(changes.update_keys, p.row)
+        return _at(changes.delete_keys, p.row)
+
+    return [one(p) for p in problems]
+
+
+def _at(values: list[Any], i: int) -> Any:
+    return values[i] if i < len(values) else None
+
+
 def register_grid(
     prefix: str,
     register: Register,
@@ -92,8 +119,12 @@ def register_grid(
     search: str | None,
     lang: str,
     editable: bool,
+    lead: tuple[str, ...] = (),
 ) -> None:
-    """Render one page of ``register`` with its pager and, when editable, Save/Discard."""
+    """Render one page of ``register`` with its pager and, when editable, Save/Discard.
+
+    ``lead`` names the columns shown first (the grid's order only: the register's field
+    order, and so the Excel layout, stays as it is)."""
     key_base = f"{prefix}.{register.name}"
     page_key = f"{key_base}.page"
     page_size = st.session_state.get(f"{key_base}.page_size", 50)
@@ -114,7 +145,8 @@ def register_grid(
         num_rows="dynamic" if editable else "fixed",
         disabled=not editable,
         column_config=column_config(register.fields, lang, editable),
-        column_order=[f.name for f in register.fields],
+        column_order=column_order(register, lead),
+        placeholder="",  # an empty cell shows empty, not "None"
     )
     pages = max(1, math.ceil(total / page_size))
     left, middle, right = st.columns([1, 1, 3])
@@ -139,6 +171,15 @@ def register_grid(
         ):
             st.session_state[f"{key_base}.nonce"] = nonce + 1
             st.rerun()
+
+
+def column_order(register: Register, lead: tuple[str, ...] = ()) -> list[str]:
+    """The lead columns, then every other field in the register's order."""
+    names = [f.name for f in register.fields]
+    missing = set(lead) - set(names)
+    if missing:
+        raise KeyError(sorted(missing))
+    return [*lead, *(n for n in names if n not in lead)]
 
 
 GENERATION_KEY = "grid.generation"
@@ -216,7 +257,13 @@ def save_edits(
         return False
     if result.problems:
         labels = {f.name: f.label(lang) for f in register.fields}
-        show_problems(grid_rows(result.problems, changes, offset, page_rows), labels, lang)
+        show_problems(
+            grid_rows(result.problems, changes, offset, page_rows),
+            labels,
+            lang,
+            keys=problem_keys(result.problems, changes, register.key),
+            key_label=register.field(register.key).label(lang),
+        )
         return False
     st.toast(
         tr("ui.saved", inserted=result.inserted, updated=result.updated, deleted=result.deleted)

@@ -74,6 +74,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "page.forbidden": ("您的角色无权访问此页面。", "Your role may not open this page."),
     # generic UI
     "ui.search": ("搜索", "Search"),
+    "ui.choose": ("请选择", "Choose options"),
     "ui.all": ("全部", "All"),
     "ui.save": ("保存", "Save"),
     "ui.saved": (

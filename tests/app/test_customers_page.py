@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -11,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 from data_access import db
 from data_access.models import Customer
 from data_access.registers import save_changes
-from pages.register_grid import Changes, editor_changes, grid_rows
-from rules.customers import CUSTOMERS
+from pages.common import text_width
+from pages.register_grid import Changes, editor_changes, grid_rows, problem_keys
+from rules.customers import CUSTOMERS, DEVICES
 from tests.app.conftest import signed_in
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
@@ -51,8 +53,8 @@ def customers_db(app_db):
     return app_db
 
 
-def open_customers(username: str) -> AppTest:
-    at = signed_in(username)
+def open_customers(username: str, lang: str = "zh") -> AppTest:
+    at = signed_in(username, lang)
     at.switch_page("pages/customers.py").run()
     assert not at.exception
     return at
@@ -96,6 +98,7 @@ def test_editor_changes_from_the_grid_diff():
     assert changes.inserts == [{"code": "C3", "name": None, "grade": "A"}]  # empty row dropped
     assert changes.deletes == [{"id": 5, "version": 3}]
     assert changes.update_rows == [1] and changes.delete_rows == [0]
+    assert changes.update_keys == ["C2"] and changes.delete_keys == ["007"]
 
 
 def _save_script():
@@ -157,12 +160,21 @@ def test_every_problem_shown_and_nothing_written(customers_db):
             deletes=[],
             update_rows=[0],
             delete_rows=[],
+            update_keys=["007"],
+            delete_keys=[],
         ),
     )
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 3
     assert set(table.iloc[:, 0]) == {1, 3, 4}  # grid rows: the edited row 1, new rows 3 and 4
+    # the row's key beside its number, so the user can find it
+    assert table.columns[1] == "客户编号"
+    assert dict(zip(table.iloc[:, 0], table.iloc[:, 1], strict=True)) == {
+        1: "007",
+        3: "C2",
+        4: "C9",
+    }
     assert set(_ids(customers_db)) == {"007", "C2"}
     assert _ids(customers_db)["007"][1] == version
 
@@ -176,3 +188,72 @@ def test_grid_rows_counts_across_pages():
         for kind in ("insert", "update", "delete")
     ]
     assert [p.row for p in grid_rows(problems, changes, offset=50, page_rows=50)] == [101, 55, 58]
+
+
+def test_problem_keys_name_the_row():
+    from data_access.registers import RowProblem
+
+    changes = Changes(
+        inserts=[{"code": "N1"}],
+        updates=[{"id": 1, "version": 1, "name": "x"}, {"id": 2, "version": 1, "code": "NEW"}],
+        deletes=[{"id": 3, "version": 1}],
+        update_rows=[0, 1],
+        delete_rows=[2],
+        update_keys=["007", "OLD"],
+        delete_keys=["C2"],
+    )
+    problems = [
+        RowProblem("name", "err.required", {}, row, None, None, kind)
+        for row, kind in ((0, "insert"), (0, "update"), (1, "update"), (0, "delete"))
+    ]
+    # an edited key is what the grid now shows
+    assert problem_keys(problems, changes, "code") == ["N1", "007", "NEW", "C2"]
+
+
+def test_empty_cells_show_empty_not_none(customers_db):
+    at = open_customers("agent")
+    assert pd.isna(at.data_editor[0].value.loc[0, "phone"])  # the cell really is empty
+    for editor in at.data_editor:
+        # without a placeholder the grid writes "None" into every empty cell
+        assert editor.proto.HasField("placeholder") and editor.proto.placeholder == ""
+
+
+def test_saving_an_edit_leaves_empty_cells_null(customers_db):
+    at = open_customers("agent")
+    at.session_state["customers.customers.grid.0"] = {
+        "edited_rows": {"1": {"name": "北方重工集团", "region": ""}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="customers.customers.save").click().run()
+    assert not at.exception and not at.error
+    with db.read(customers_db) as s:
+        c2 = s.query(Customer).filter_by(code="C2").one()
+        assert c2.name == "北方重工集团"
+        assert c2.region is None  # a cleared cell: NULL, not ""
+        # untouched empty cells: still NULL, not "None"
+        assert (c2.industry, c2.phone, c2.email, c2.notes) == (None, None, None, None)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_grade_column_fits_its_header_and_labels(customers_db, lang):
+    at = open_customers("agent", lang)
+    grade = json.loads(at.data_editor[0].proto.columns)["grade"]
+    texts = [grade["label"], *(o["label"] for o in grade["type_config"]["options"])]
+    assert grade["width"] > max(text_width(t) for t in texts)
+
+
+def test_device_statuses_follow_serial_customer_and_model(customers_db):
+    at = open_customers("agent")
+    order = list(at.data_editor[1].proto.column_order)
+    assert order[:5] == ["serial_no", "customer", "model", "warranty_status", "contract_status"]
+    assert sorted(order) == sorted(f.name for f in DEVICES.fields)  # every column still shown
+    # the register (and so the Excel layout) keeps the statuses last
+    assert [f.name for f in DEVICES.fields][-2:] == ["warranty_status", "contract_status"]
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "请选择"), ("en", "Choose options")])
+def test_filter_placeholders_in_the_ui_language(customers_db, lang, text):
+    at = open_customers("agent", lang)
+    for key in ("customers.customers.grade", "customers.devices.warranty"):
+        assert at.multiselect(key=key).proto.placeholder == text
