@@ -153,13 +153,16 @@ def status_counts(session: Session) -> dict[str, int]:
     )
 
 
-def weekly_volume(session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-    """Tickets received per day in the period (the chart bins by week)."""
+def daily_volume(session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """Tickets received per day of [start, end), a day without tickets included as 0
+    (a chart would otherwise draw straight across the gap)."""
     day = func.date(Ticket.received_at)
     rows = session.execute(
         select(day, func.count(Ticket.id))
         .where(Ticket.received_at >= start, Ticket.received_at < end)
         .group_by(day)
-        .order_by(day)
     ).all()
-    return [{"day": str(d), "count": n} for d, n in rows]
+    counts = {str(d): n for d, n in rows}  # SQLite gives 'YYYY-MM-DD', PostgreSQL a date
+    first, last = start.date(), (end - dt.timedelta(microseconds=1)).date()
+    days = (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    return [{"day": d.isoformat(), "count": counts.get(d.isoformat(), 0)} for d in days]

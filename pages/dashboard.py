@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access import db
-from data_access.dashboard import by_priority, kpis, status_counts, weekly_volume
+from data_access.dashboard import by_priority, daily_volume, kpis, status_counts
 from pages.common import get_engine, guarded, now, require, tr
 from rules.access import Page
 from rules.dashboard import KPIS, REVIEW_SATISFACTION_BELOW, Direction, Kpi
@@ -49,7 +49,7 @@ def load(url: str, start: dt.datetime, end: dt.datetime, at: dt.datetime) -> tup
             kpis(session, start, end, at),
             by_priority(session, start, end),
             status_counts(session),
-            weekly_volume(session, start, end),
+            daily_volume(session, start, end),
         )
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from data_access import db
-from data_access.dashboard import by_priority, kpis, status_counts
+from data_access.dashboard import by_priority, daily_volume, kpis, status_counts
 from data_access.models import Complaint, Customer, ServiceReport, Ticket
 
 T0 = dt.datetime(2026, 3, 2, 9, 0)
@@ -114,3 +114,16 @@ def test_by_priority_and_status_counts(seeded):
     assert rows["emergency"]["satisfaction"] == pytest.approx(3.0)
     assert rows["low"]["share"] == pytest.approx(100 / 3)
     assert counts == {"closed": 2, "dispatched": 1}
+
+
+def test_daily_volume_counts_days_without_tickets_as_zero(seeded):
+    # the page passes [first day 00:00, day after the last 00:00)
+    with db.read(seeded) as s:
+        rows = daily_volume(s, dt.datetime(2026, 2, 28), dt.datetime(2026, 3, 5))
+    assert [(r["day"], r["count"]) for r in rows] == [
+        ("2026-02-28", 0),
+        ("2026-03-01", 0),
+        ("2026-03-02", 3),  # the three tickets of the fixture
+        ("2026-03-03", 0),
+        ("2026-03-04", 0),
+    ]
