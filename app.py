@@ -25,7 +25,7 @@ SECTIONS: dict[str, tuple[Page, ...]] = {
     "nav.section.overview": (Page.DASHBOARD,),
     "nav.section.service": (Page.TICKETS, Page.MAINTENANCE, Page.COMPLAINTS, Page.FOLLOWUPS),
     "nav.section.resources": (Page.CUSTOMERS, Page.PARTS, Page.TRAINING, Page.FEES),
-    "nav.section.admin": (Page.SETTINGS,),
+    "nav.section.admin": (Page.SLA, Page.SETTINGS),
 }
 ICONS = {
     Page.DASHBOARD: ":material/monitoring:",
@@ -37,6 +37,7 @@ ICONS = {
     Page.FOLLOWUPS: ":material/call:",
     Page.TRAINING: ":material/school:",
     Page.FEES: ":material/payments:",
+    Page.SLA: ":material/schedule:",
     Page.SETTINGS: ":material/settings:",
 }
 # failed attempts in one browser session before it must wait (the account lock-out

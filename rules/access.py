@@ -29,6 +29,7 @@ class Page(StrEnum):
     FOLLOWUPS = "followups"
     TRAINING = "training"
     FEES = "fees"
+    SLA = "sla"
     SETTINGS = "settings"
 
 
@@ -46,6 +47,7 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
     Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
     Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    Page.SLA: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.SETTINGS: frozenset({R.ADMIN}),
 }
 
@@ -60,6 +62,7 @@ EDIT: dict[Page, frozenset[Role]] = {
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
     Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
     Page.FEES: frozenset({R.ADMIN, R.MANAGER}),
+    Page.SLA: frozenset({R.ADMIN, R.MANAGER}),
     Page.SETTINGS: frozenset({R.ADMIN}),
 }
 

@@ -1,0 +1,379 @@
+"""SLA & working calendar: policies per priority (and customer grade), the escalation
+ladder, weekly working hours, holidays and make-up working days.
+
+UI only: checks and writes come from data_access.sla_settings (each save one
+``db.write`` transaction that also recomputes the open tickets' deadlines). What the
+user started editing is kept per "generation" (bumped on save and on Reload), so a
+save made by someone else meanwhile shows as a conflict instead of being overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from data_access import db
+from data_access import sla_settings as S
+from data_access.tickets import ConflictError, InvalidInput, load_levels
+from pages.common import get_engine, guarded, now, require, show_problems, tr
+from rules.access import Page
+from rules.i18n import t
+from rules.sla import EscalationLevel
+from rules.tickets import Priority, priority_label
+
+FLASH = "sla.flash"
+NUM = ("respond_hours", "resolve_hours", "onsite_hours")
+
+
+# ---------------------------------------------------------------- shared helpers
+def _generation(section: str) -> int:
+    return st.session_state.get(f"sla.{section}.gen", 0)
+
+
+def _next_generation(section: str) -> None:
+    st.session_state[f"sla.{section}.gen"] = _generation(section) + 1
+
+
+def _seen(section: str, load: Callable[[Any], Any], editable: bool) -> Any:
+    """What the user edits: read once per generation (always fresh when read-only)."""
+    key = f"sla.{section}.seen"
+    gen = _generation(section)
+    kept = st.session_state.get(key)
+    if editable and kept is not None and kept[0] == gen:
+        return kept[1]
+    with db.read(get_engine()) as s:
+        value = load(s)
+    st.session_state[key] = (gen, value)
+    return value
+
+
+def _buttons(section: str, editable: bool) -> bool:
+    """Save and Reload; True when Save was clicked by a role that may save."""
+    left, right, _ = st.columns([1, 1, 4])
+    saved = left.button(
+        tr("ui.save"), key=f"sla.{section}.save", type="primary", disabled=not editable
+    )
+    if right.button(tr("sla.reload"), key=f"sla.{section}.reload"):
+        _next_generation(section)
+        st.rerun()
+    return saved and editable
+
+
+def _write(section: str, action: Callable[[Any], Any], labels: dict[str, str], lang: str) -> Any:
+    """Run one write transaction; show problems or a conflict. None when nothing was saved."""
+    try:
+        with db.write(get_engine()) as s:
+            return action(s)
+    except InvalidInput as exc:
+        show_problems(exc.problems, labels, lang)
+    except ConflictError:
+        st.error(tr("sla.conflict", what=tr(f"sla.what.{section}")))
+    return None
+
+
+def _done(section: str, message: str) -> None:
+    st.session_state[FLASH] = message
+    _next_generation(section)
+    st.rerun()
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value == ""
+
+
+def _editor_rows(seen: list[dict[str, Any]], state: dict[str, Any], columns) -> list[dict]:
+    """The table after the editor's diff, each row with ``seen_index`` (None when added)
+    and ``row``: its number as shown (the index column, new rows after the last)."""
+    deleted = {int(i) for i in state.get("deleted_rows", [])}
+    edits = {int(i): e for i, e in state.get("edited_rows", {}).items()}
+    rows = []
+    for i, old in enumerate(seen):
+        if i in deleted:
+            continue
+        row = {c: old.get(c) for c in columns} | {
+            c: v for c, v in edits.get(i, {}).items() if c in columns
+        }
+        rows.append({**row, "seen_index": i, "row": i + 1})
+    for j, added in enumerate(state.get("added_rows", [])):
+        row = {c: added.get(c) for c in columns}
+        if all(_blank(v) for v in row.values()):
+            continue  # an empty row the user opened and left
+        rows.append({**row, "seen_index": None, "row": len(seen) + j + 1})
+    return rows
+
+
+def _has_changes(state: dict[str, Any]) -> bool:
+    return any(state.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+
+
+# ---------------------------------------------------------------- policies
+def _policy_labels() -> dict[str, str]:
+    return {c: tr(f"sla.col.{c}") for c in ("priority", "customer_grade", *NUM)}
+
+
+def _grade_label(grade: str, lang: str) -> str:
+    # format functions take the language explicitly: they may run outside a script run
+    if grade == S.ALL_GRADES:
+        return t("sla.grade.all", lang)
+    return t("sla.grade.one", lang, grade=grade)
+
+
+def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
+    st.caption(tr("sla.policies.help"))
+    seen = _seen("policies", S.policy_table, editable)
+    frame = pd.DataFrame(seen, columns=["priority", "customer_grade", *NUM])
+    day = cal["day_hours"] or None  # a calendar with weekend hours only has no "working day"
+    frame["resolve_days"] = (frame["resolve_hours"] / day).round(1) if day else None
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    key = f"sla.policies.grid.{_generation('policies')}"
+    number = {"min_value": None, "step": 0.5, "format": "%.2f", "disabled": not editable}
+    st.data_editor(
+        frame,
+        key=key,
+        hide_index=False,  # the row numbers the problem messages refer to
+        num_rows="dynamic" if editable else "fixed",
+        disabled=not editable,
+        column_config={
+            "_index": st.column_config.NumberColumn("#", disabled=True),
+            "priority": st.column_config.SelectboxColumn(
+                tr("sla.col.priority"),
+                options=[p.value for p in Priority],
+                format_func=lambda v: priority_label(v, lang),
+                required=True,
+            ),
+            "customer_grade": st.column_config.SelectboxColumn(
+                tr("sla.col.customer_grade"),
+                options=list(S.GRADES),
+                format_func=lambda g: _grade_label(g, lang),
+                default=S.ALL_GRADES,
+            ),
+            **{c: st.column_config.NumberColumn(tr(f"sla.col.{c}"), **number) for c in NUM},
+            "resolve_days": st.column_config.NumberColumn(
+                tr("sla.col.resolve_days"), disabled=True, format="%.1f"
+            ),
+        },
+    )
+    if not _buttons("policies", editable):
+        return
+    state = st.session_state.get(key) or {}
+    if not _has_changes(state):
+        st.info(tr("ui.nothing_to_save"))
+        return
+    rows = _editor_rows(seen, state, ("priority", "customer_grade", *NUM))
+    moment = now()
+    n = _write(
+        "policies",
+        lambda s: S.save_policy_table(s, seen, rows, moment),
+        _policy_labels(),
+        lang,
+    )
+    if n is not None:
+        _done("policies", tr("sla.saved_recomputed", n=n))
+
+
+# ---------------------------------------------------------------- escalation
+LADDER = ("level", "name_zh", "name_en", "hours")
+
+
+def escalation_tab(lang: str, editable: bool) -> None:
+    st.caption(tr("sla.escalation.help"))
+    seen: tuple[EscalationLevel, ...] = _seen("escalation", load_levels, editable)
+    rows = [
+        {"level": lv.level, "name_zh": lv.zh, "name_en": lv.en, "hours": lv.hours} for lv in seen
+    ]
+    frame = pd.DataFrame(rows, columns=list(LADDER))
+    reached, total = [], 0.0
+    for lv in seen:
+        reached.append(total)
+        total += lv.hours or 0.0
+    frame["reached_after"] = reached
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    key = f"sla.escalation.grid.{_generation('escalation')}"
+    st.data_editor(
+        frame,
+        key=key,
+        hide_index=False,  # the row numbers the problem messages refer to
+        num_rows="dynamic" if editable else "fixed",
+        disabled=not editable,
+        column_config={
+            "_index": st.column_config.NumberColumn("#", disabled=True),
+            "level": st.column_config.NumberColumn(
+                tr("sla.col.level"), step=1, format="L%d", required=True
+            ),
+            "name_zh": st.column_config.TextColumn(tr("sla.col.name_zh"), max_chars=S.NAME_MAX),
+            "name_en": st.column_config.TextColumn(tr("sla.col.name_en"), max_chars=S.NAME_MAX),
+            "hours": st.column_config.NumberColumn(tr("sla.col.hours"), step=0.5, format="%.2f"),
+            "reached_after": st.column_config.NumberColumn(
+                tr("sla.col.reached_after"), disabled=True, format="%.2f"
+            ),
+        },
+    )
+    if not _buttons("escalation", editable):
+        return
+    state = st.session_state.get(key) or {}
+    if not _has_changes(state):
+        st.info(tr("ui.nothing_to_save"))
+        return
+    edited = _editor_rows(rows, state, LADDER)
+    labels = {c: tr(f"sla.col.{c}") for c in LADDER}
+    if _write("escalation", lambda s: S.save_ladder(s, seen, edited), labels, lang) is not None:
+        _done("escalation", tr("sla.saved"))
+
+
+# ---------------------------------------------------------------- calendar
+def _weekday_labels() -> dict[str, str]:
+    return {f"wd{wd}": tr(f"sla.weekday.{wd}") for wd in range(7)}
+
+
+def weekly_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
+    st.subheader(tr("sla.cal.weekly"))
+    st.caption(tr("sla.cal.weekly_help"))
+    gen = _generation("calendar")
+    texts = {}
+    cols = st.columns(4)
+    for wd in range(7):
+        texts[wd] = cols[wd % 4].text_input(
+            tr(f"sla.weekday.{wd}"),
+            value=S.spans_text(cal["weekly"][wd]),
+            key=f"sla.calendar.wd{wd}.{gen}",
+            placeholder="09:00-12:00, 13:00-18:00",
+            disabled=not editable,
+        )
+    if not _buttons("calendar", editable):
+        return
+    moment = now()
+    n = _write(
+        "calendar",
+        lambda s: S.save_weekly(s, texts, cal["version"], moment),
+        _weekday_labels(),
+        lang,
+    )
+    if n is not None:
+        _done("calendar", tr("sla.saved_recomputed", n=n))
+
+
+def _kind_label(kind: str, lang: str) -> str:
+    return t(f"sla.kind.{kind}", lang)
+
+
+def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
+    st.subheader(tr("sla.cal.days"))
+    st.caption(tr("sla.cal.days_help"))
+    days = cal["days"]
+    if days:
+        st.dataframe(
+            [
+                {
+                    tr("sla.cal.day"): d["day"].isoformat(),
+                    tr("sla.cal.kind"): _kind_label(d["kind"], lang),
+                    tr("sla.cal.name"): d["name"] or "",
+                }
+                for d in days
+            ],
+            hide_index=True,
+        )
+    else:
+        st.info(tr("sla.cal.no_days"))
+    labels = {"day": tr("sla.cal.day"), "kind": tr("sla.cal.kind"), "name": tr("sla.cal.name")}
+    c1, c2, c3, c4 = st.columns([2, 2, 3, 1], vertical_alignment="bottom")
+    day = c1.date_input(tr("sla.cal.day"), value=None, key="sla.days.day", disabled=not editable)
+    kind = c2.selectbox(
+        tr("sla.cal.kind"),
+        S.DAY_KINDS,
+        format_func=lambda k: _kind_label(k, lang),
+        key="sla.days.kind",
+        disabled=not editable,
+    )
+    name = c3.text_input(
+        tr("sla.cal.name"), key="sla.days.name", max_chars=S.NAME_MAX, disabled=not editable
+    )
+    if c4.button(tr("sla.cal.add"), key="sla.days.add", disabled=not editable) and editable:
+        if day is None:
+            st.error(f"{tr('sla.cal.day')}: {tr('err.required')}")
+        else:
+            _add_days([(day, kind, name.strip() or None)], labels, lang)
+
+    picked = st.multiselect(
+        tr("sla.cal.remove_pick"),
+        [d["day"] for d in days],
+        format_func=lambda d: d.isoformat(),
+        key="sla.days.pick",
+        disabled=not editable,
+    )
+    remove = st.button(tr("sla.cal.remove"), key="sla.days.remove", disabled=not editable)
+    if remove and editable and picked:
+        moment = now()
+        n = _write("calendar", lambda s: S.remove_calendar_days(s, picked, moment), labels, lang)
+        if n is not None:
+            st.session_state[FLASH] = tr("sla.cal.removed", count=len(picked), n=n)
+            st.session_state.pop("sla.days.pick", None)
+            st.rerun()
+
+    with st.expander(tr("sla.cal.bulk")):
+        st.caption(tr("sla.cal.bulk_help"))
+        text = st.text_area(
+            tr("sla.cal.bulk"),
+            key="sla.days.bulk",
+            placeholder="2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休",
+            disabled=not editable,
+            label_visibility="collapsed",
+        )
+        bulk = st.button(tr("sla.cal.bulk_add"), key="sla.days.bulk_add", disabled=not editable)
+        if bulk and editable:
+            entries, problems = S.parse_day_lines(text)
+            if problems:
+                show_problems(problems, labels, lang)
+            elif entries:
+                _add_days(entries, labels, lang)
+
+
+def _add_days(entries: list[tuple[dt.date, str, str | None]], labels, lang: str) -> None:
+    moment = now()
+    n = _write("calendar", lambda s: S.add_calendar_days(s, entries, moment), labels, lang)
+    if n is not None:
+        st.session_state[FLASH] = tr("sla.cal.added", count=len(entries), n=n)
+        for key in ("sla.days.day", "sla.days.name", "sla.days.bulk"):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+# ---------------------------------------------------------------- page
+def main() -> None:
+    _user, lang, editable = require(Page.SLA)
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+    if not editable:
+        st.info(tr("sla.read_only"))
+    with guarded():
+        with db.read(get_engine()) as s:
+            cal = S.calendar_state(s)
+        st.caption(
+            tr(
+                "sla.business_hours_note",
+                day=f"{cal['day_hours']:g}",
+                week=f"{cal['week_hours']:g}",
+            )
+        )
+        policies, escalation, calendar = st.tabs(
+            [tr("sla.tab.policies"), tr("sla.tab.escalation"), tr("sla.tab.calendar")]
+        )
+        with policies:
+            policies_tab(lang, editable, cal)
+        with escalation:
+            escalation_tab(lang, editable)
+        with calendar:
+            # the weekly hours as the user started editing them, with their version
+            weekly_section(lang, editable, _seen("calendar", _weekly, editable))
+            days_section(lang, editable, cal)
+
+
+def _weekly(session) -> dict[str, Any]:
+    state = S.calendar_state(session)
+    return {"version": state["version"], "weekly": state["weekly"]}
+
+
+main()

@@ -1,0 +1,275 @@
+"""SLA & working calendar page: policy save recomputes open tickets, problems and
+conflicts shown as messages, holidays, read-only role, both languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from data_access import db
+from data_access import sla_settings as S
+from data_access import tickets as T
+from data_access.models import Customer, SlaPolicy, Ticket
+from rules.sla import DEFAULT_CALENDAR, add_business_time
+from tests.app.conftest import ROOT, signed_in
+
+RECEIVED = dt.datetime(2026, 11, 16, 9, 0)  # a Monday; the deadline does not depend on now
+H = 3600
+POLICIES = "sla.policies.grid.0"  # the editor's key before the first save
+
+
+@pytest.fixture
+def sla_db(app_db):
+    """One open standard ticket of a grade-A customer."""
+    with db.write(app_db) as s:
+        c = Customer(code="007", name="恒达精密", grade="A", region="华东")
+        s.add(c)
+        s.flush()
+        T.create_ticket(
+            s,
+            customer_id=c.id,
+            channel="phone",
+            priority="standard",
+            fault_description="主轴异响",
+            received_at=RECEIVED,
+            user_id=None,
+            now=RECEIVED,
+        )
+    return app_db
+
+
+def open_sla(username: str, lang: str = "en") -> AppTest:
+    at = signed_in(username, lang)
+    at.switch_page("pages/sla.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def edit(at: AppTest, key: str, edited=None, added=(), deleted=()) -> None:
+    """What the grid sends after the user's edits (AppTest cannot type into a grid)."""
+    at.session_state[key] = {
+        "edited_rows": edited or {},
+        "added_rows": list(added),
+        "deleted_rows": list(deleted),
+    }
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def resolve_due(engine) -> dt.datetime:
+    with db.read(engine) as s:
+        return s.scalar(select(Ticket.resolve_due))
+
+
+def problems_table(at: AppTest):
+    """The table of problems shown under a refused save."""
+    return next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(e.value) for e in [*at.error, *at.success, *at.info, *at.warning])
+
+
+def test_edit_policy_saves_and_moves_open_deadlines(sla_db):
+    at = open_sla("manager")
+    grid = at.data_editor(key=POLICIES).value
+    assert list(grid["priority"]) == ["emergency", "high", "standard", "low"]
+    assert "business (working) hours" in "\n".join(c.value for c in at.caption)
+    # standard (row 3): 3 working days → 2; grade A customers get their own row
+    edit(
+        at,
+        POLICIES,
+        edited={"2": {"resolve_hours": 19}},
+        added=[
+            {
+                "priority": "standard",
+                "customer_grade": "A",
+                "respond_hours": 2,
+                "resolve_hours": 8,
+            }
+        ],
+    )
+    click(at, "sla.policies.save")
+    assert "Deadlines of 1 open tickets were recomputed" in texts(at)
+    with db.read(sla_db) as s:
+        rows = S.policy_table(s)
+    assert [(r["priority"], r["customer_grade"], r["resolve_hours"]) for r in rows][2:4] == [
+        ("standard", "*", 19.0),
+        ("standard", "A", 8.0),
+    ]
+    assert resolve_due(sla_db) == add_business_time(DEFAULT_CALENDAR, RECEIVED, 8 * H)
+    # the grid shows what was stored, with a fresh key
+    assert list(at.data_editor(key="sla.policies.grid.1").value["customer_grade"]) == [
+        "*",
+        "*",
+        "*",
+        "A",
+        "*",
+    ]
+
+
+def test_invalid_values_show_row_and_column_and_store_nothing(sla_db):
+    before = resolve_due(sla_db)
+    at = open_sla("manager")
+    edit(
+        at,
+        POLICIES,
+        edited={"0": {"respond_hours": 0}, "3": {"resolve_hours": -1}},
+        added=[{"priority": "high", "customer_grade": "*", "respond_hours": 1, "resolve_hours": 2}],
+    )
+    click(at, "sla.policies.save")
+    assert "3 problems; nothing was saved" in texts(at)
+    problems = problems_table(at)
+    assert list(zip(problems["Row"], problems["Column"], strict=True)) == [
+        (1, "Respond within (business h)"),
+        (4, "Resolve within (business h)"),
+        (5, "Customer grade"),
+    ]
+    assert "Must be greater than 0" in set(problems["Problem"])
+    with db.read(sla_db) as s:
+        assert s.scalar(select(func.count(SlaPolicy.id))) == 0
+    assert resolve_due(sla_db) == before
+
+
+def test_stale_edit_shows_a_conflict(sla_db):
+    at = open_sla("manager")
+    # someone else saves the table meanwhile
+    with db.write(sla_db) as s:
+        seen = S.policy_table(s)
+        rows = [
+            {**{c: r[c] for c in S.POLICY_COLUMNS}, "seen_index": i, "row": i + 1}
+            for i, r in enumerate(seen)
+        ]
+        rows[0]["respond_hours"] = 3
+        S.save_policy_table(s, seen, rows, RECEIVED)
+    edit(at, POLICIES, edited={"0": {"respond_hours": 1}})
+    click(at, "sla.policies.save")
+    assert "changed by someone else" in texts(at)
+    with db.read(sla_db) as s:
+        assert S.policy_table(s)[0]["respond_hours"] == 3.0
+    click(at, "sla.policies.reload")
+    assert at.data_editor(key="sla.policies.grid.1").value["respond_hours"].iloc[0] == 3.0
+
+
+def test_escalation_ladder_saved_and_top_level_checked(sla_db):
+    at = open_sla("admin")
+    edit(at, "sla.escalation.grid.0", edited={"3": {"hours": 10}})
+    click(at, "sla.escalation.save")
+    assert "The top level has no time limit" in "\n".join(problems_table(at)["Problem"].astype(str))
+    edit(at, "sla.escalation.grid.0", edited={"0": {"hours": 2, "name_en": "L1 hotline"}})
+    click(at, "sla.escalation.save")
+    assert "Saved." in texts(at)
+    with db.read(sla_db) as s:
+        first = T.load_levels(s)[0]
+    assert (first.en, first.hours) == ("L1 hotline", 2.0)
+
+
+def test_weekly_hours_validated_then_saved(sla_db):
+    at = open_sla("manager")
+    at.text_input(key="sla.calendar.wd1.0").input("09:00-12:00, 13:00-18:30x")
+    click(at, "sla.calendar.save")
+    assert "1 problems; nothing was saved" in texts(at)
+    problems = problems_table(at)
+    assert list(problems["Column"]) == ["Tuesday"]
+    assert "Not a span: '13:00-18:30x'" in problems["Problem"].iloc[0]
+    at.text_input(key="sla.calendar.wd1.0").input("09:00-12:00, 13:00-18:00")
+    click(at, "sla.calendar.save")
+    assert "Deadlines of 1 open tickets were recomputed" in texts(at)
+    with db.read(sla_db) as s:
+        weekly = S.calendar_state(s)["weekly"]
+    assert weekly[1] == [("09:00", "12:00"), ("13:00", "18:00")]
+    assert weekly[0] == [("08:30", "18:00")]
+
+
+def test_add_and_remove_a_holiday(sla_db):
+    before = resolve_due(sla_db)
+    at = open_sla("manager")
+    at.date_input(key="sla.days.day").set_value(dt.date(2026, 11, 17))
+    at.selectbox(key="sla.days.kind").set_value("holiday")
+    at.text_input(key="sla.days.name").input("停电")
+    click(at, "sla.days.add")
+    assert "1 days recorded. Deadlines of 1 open tickets were recomputed." in texts(at)
+    with db.read(sla_db) as s:
+        days = S.calendar_state(s)["days"]
+    assert [(d["day"], d["kind"], d["name"]) for d in days] == [
+        (dt.date(2026, 11, 17), "holiday", "停电")
+    ]
+    assert resolve_due(sla_db) > before
+    at.multiselect(key="sla.days.pick").set_value([dt.date(2026, 11, 17)])
+    click(at, "sla.days.remove")
+    with db.read(sla_db) as s:
+        assert S.calendar_state(s)["days"] == []
+    assert resolve_due(sla_db) == before
+
+
+def test_pasted_days_with_a_bad_line_store_nothing(sla_db):
+    at = open_sla("manager")
+    at.text_area(key="sla.days.bulk").input("2026-10-01, 休, 国庆节\n2026-10-10, sometimes")
+    click(at, "sla.days.bulk_add")
+    problems = problems_table(at)
+    assert list(zip(problems["Row"], problems["Column"], strict=True)) == [(2, "Kind")]
+    with db.read(sla_db) as s:
+        assert S.calendar_state(s)["days"] == []
+    at.text_area(key="sla.days.bulk").input("2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休")
+    click(at, "sla.days.bulk_add")
+    with db.read(sla_db) as s:
+        kinds = [d["kind"] for d in S.calendar_state(s)["days"]]
+    assert kinds == ["holiday", "workday"]
+
+
+def test_quality_sees_everything_but_cannot_save(sla_db):
+    at = open_sla("quality")
+    assert "may view these settings but not change them" in texts(at)
+    assert [e.editing_mode for e in at.data_editor] == ["fixed", "fixed"]
+    for key in (
+        "sla.policies.save",
+        "sla.escalation.save",
+        "sla.calendar.save",
+        "sla.days.add",
+        "sla.days.remove",
+        "sla.days.bulk_add",
+    ):
+        assert at.button(key=key).disabled, key
+    assert at.text_input(key="sla.calendar.wd0.0").disabled
+    # edits sent by a read-only grid are never written
+    edit(at, POLICIES, edited={"0": {"respond_hours": 1}})
+    at.run()
+    assert not at.exception
+    with db.read(sla_db) as s:
+        assert s.scalar(select(func.count(SlaPolicy.id))) == 0
+
+
+def test_roles_without_the_page_are_refused(sla_db):
+    """Not in the agent's menu, and the page itself refuses a typed URL."""
+    agent = signed_in("agent", "en")
+    registered = {Path(p["script_path"]).stem for p in agent._registered_pages.values()}
+    assert "sla" not in registered
+    page = AppTest.from_file(str(ROOT / "pages/sla.py"), default_timeout=30)
+    page.session_state["user"] = agent.session_state["user"]
+    page.session_state["lang"] = "en"
+    page.run()
+    assert not page.exception
+    assert "Your role may not open this page." in texts(page)
+    assert not page.button
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "tab"),
+    [
+        ("zh", "服务时限与工作日历", "升级阶梯"),
+        ("en", "SLA & working calendar", "Escalation ladder"),
+    ],
+)
+def test_page_runs_in_both_languages(sla_db, lang, title, tab):
+    at = open_sla("admin", lang)
+    assert at.title[0].value == title
+    assert tab in [t.label for t in at.tabs]
+    assert not at.exception
