@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from data_access import db
+from data_access import db, jobs
 from data_access.users import CurrentUser
 from rules.access import Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem
@@ -33,6 +33,7 @@ LANG_KEY = "lang"
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
     engine = db.make_engine(url)
+    jobs.start(engine)  # automatic escalation, once per process and database
     return engine
 
 

@@ -20,6 +20,10 @@ from data_access import db
 from data_access.migrate import upgrade
 from data_access.models import Base
 
+# no background escalation in tests: they fix the clock (tests/data_access/test_jobs.py
+# starts the ticker itself); the browser tests' app servers inherit this too
+os.environ["AFTERSALES_JOBS"] = "0"
+
 REQUIRE_ALL = os.environ.get("REQUIRE_ALL_TESTS") == "1"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 CHROMIUM = Path("/usr/bin/chromium")

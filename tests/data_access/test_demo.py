@@ -310,7 +310,9 @@ def test_reference_data(loaded):
             text("SELECT priority, respond_hours, resolve_hours, customer_grade FROM sla_policies")
         ).all()
         levels = dict(conn.execute(text("SELECT level, hours FROM escalation_levels")).all())
-        setting = conn.execute(text("SELECT value FROM settings WHERE key = 'tickets.followup_delay_days'"))
+        setting = conn.execute(
+            text("SELECT value FROM settings WHERE key = 'tickets.followup_delay_days'")
+        )
         regions = set(conn.execute(text("SELECT DISTINCT region FROM customers")).scalars())
     assert cal.is_default
     assert days[dt.date(2026, 10, 1)] == "holiday" and days[dt.date(2026, 10, 10)] == "workday"

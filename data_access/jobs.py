@@ -1,0 +1,107 @@
+"""Timed work the app does on its own: automatic escalation of tickets.
+
+Each app process runs :class:`Ticker` in a daemon thread (started with the engine,
+see ``pages/common.py``), so a ticket moves up the escalation ladder when its level's
+business time runs out even when nobody opens it. With several app instances on one
+PostgreSQL database, a transaction-scoped advisory lock lets one instance do a round
+while the others skip it. ``python -m data_access.jobs escalate`` runs one round
+(for cron, or a team that serves the app with ``AFTERSALES_JOBS=0``).
+
+Environment: ``AFTERSALES_JOBS=0`` turns the thread off (the tests do);
+``AFTERSALES_ESCALATE_SECONDS`` sets the interval (default 300).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import threading
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from data_access import db
+from data_access.tickets import ConflictError, auto_escalate
+
+log = logging.getLogger(__name__)
+
+INTERVAL_DEFAULT = 300.0
+LOCK_KEY = 7_316_001  # advisory lock id of the escalation round (any fixed bigint)
+
+
+def escalate_round(engine: Engine, now: dt.datetime | None = None) -> list[str] | None:
+    """One escalation round in one transaction: the ticket numbers moved up, or None
+    when another instance holds the round's lock."""
+    now = now or dt.datetime.now().replace(microsecond=0)
+    with db.write(engine) as session:
+        if engine.dialect.name == "postgresql":
+            got = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+            if not got.scalar():
+                return None
+        return auto_escalate(session, now)
+
+
+class Ticker(threading.Thread):
+    """Runs :func:`escalate_round` now and then every ``interval`` seconds until stopped.
+
+    A failed round (a concurrent edit, the database briefly away) is logged and the
+    next round tries again: the thread never dies of it.
+    """
+
+    def __init__(self, engine: Engine, interval: float = INTERVAL_DEFAULT):
+        super().__init__(name="aftersales-escalation", daemon=True)
+        self.engine, self.interval = engine, interval
+        self.stopped = threading.Event()
+        self.rounds = 0
+        self.escalated: list[str] = []
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                done = escalate_round(self.engine)
+                if done:
+                    self.escalated.extend(done)
+                    log.info("auto-escalated %d tickets", len(done))
+            except (ConflictError, DBAPIError) as exc:
+                log.warning("escalation round skipped: %s", exc)
+            self.rounds += 1
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def interval_from_env() -> float:
+    try:
+        return max(1.0, float(os.environ.get("AFTERSALES_ESCALATE_SECONDS", INTERVAL_DEFAULT)))
+    except ValueError:
+        return INTERVAL_DEFAULT
+
+
+def start(engine: Engine) -> Ticker | None:
+    """Start this process's ticker (None when ``AFTERSALES_JOBS=0``)."""
+    if os.environ.get("AFTERSALES_JOBS", "1") == "0":
+        return None
+    ticker = Ticker(engine, interval_from_env())
+    ticker.start()
+    return ticker
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data_access.jobs", description=__doc__)
+    parser.add_argument("job", choices=["escalate"])
+    parser.add_argument("--url", help="database URL (default: DATABASE_URL or data/aftersales.db)")
+    args = parser.parse_args(argv)
+    engine = db.make_engine(args.url or db.database_url())
+    done = escalate_round(engine)
+    if done is None:
+        print("another instance is running the escalation round")
+        return 0
+    print(f"escalated {len(done)} tickets" + (": " + ", ".join(done[:20]) if done else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""Automatic escalation in the background: one round, the ticker, the instance lock."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select, text
+
+from data_access import db, jobs
+from data_access.models import Ticket
+from tests.data_access.test_tickets import at, new_ticket, world  # noqa: F401  (fixture)
+
+
+def level(engine, tid: int) -> int:
+    with db.read(engine) as s:
+        return s.scalar(select(Ticket.escalation_level).where(Ticket.id == tid))
+
+
+def test_round_escalates_due_tickets(world):  # noqa: F811
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    assert jobs.escalate_round(engine, at(0.5, days=1)) == ["SR-20261123-0001"]
+    assert level(engine, tid) == 2
+    assert jobs.escalate_round(engine, at(0.5, days=1)) == []
+
+
+def test_another_instance_holding_the_round_skips_it(world):  # noqa: F811
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    if engine.dialect.name != "postgresql":  # SQLite serialises writers: no lock to take
+        assert jobs.escalate_round(engine, at(0.5, days=1)) == ["SR-20261123-0001"]
+        return
+    with engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": jobs.LOCK_KEY})
+        try:
+            assert jobs.escalate_round(engine, at(0.5, days=1)) is None
+            assert level(engine, tid) == 1
+        finally:
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": jobs.LOCK_KEY})
+    assert jobs.escalate_round(engine, at(0.5, days=1)) == ["SR-20261123-0001"]
+
+
+def test_ticker_runs_rounds_until_stopped(world, monkeypatch):  # noqa: F811
+    engine, ids = world
+    tid = new_ticket(engine, ids, received=at(days=-30))
+    monkeypatch.setenv("AFTERSALES_JOBS", "1")
+    monkeypatch.setenv("AFTERSALES_ESCALATE_SECONDS", "0.05")
+    ticker = jobs.start(engine)
+    assert ticker is not None
+    try:
+        deadline = time.monotonic() + 20
+        while ticker.rounds < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ticker.stop()
+        ticker.join(5)
+    assert ticker.rounds >= 2 and not ticker.is_alive()
+    assert level(engine, tid) == 4 and ticker.escalated == ["SR-20261024-0001"]
+
+
+def test_jobs_can_be_turned_off(world, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("AFTERSALES_JOBS", "0")
+    assert jobs.start(world[0]) is None
