@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -249,6 +250,29 @@ def next_ticket_no(session: Session, day: dt.date) -> str:
 
 
 # ---------------------------------------------------------------- intake
+NUMBER_ATTEMPTS = 5
+
+
+def _insert_numbered(session: Session, ticket: Ticket, day: dt.date) -> None:
+    """INSERT ``ticket`` under the next free number of ``day``.
+
+    Two intakes at once on PostgreSQL can pick the same number: the second INSERT
+    waits on the unique index until the first commits, then fails; it is retried
+    (in a savepoint) with the number after the one just taken.
+    """
+    for attempt in range(NUMBER_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+                session.flush()  # one INSERT: the new ticket is at version 1
+            return
+        except IntegrityError:
+            taken = session.scalar(select(Ticket.id).where(Ticket.ticket_no == ticket.ticket_no))
+            if taken is None or attempt == NUMBER_ATTEMPTS - 1:
+                raise
+            ticket.ticket_no = next_ticket_no(session, day)
+
+
 def create_ticket(
     session: Session,
     *,
@@ -323,8 +347,7 @@ def create_ticket(
     _apply_deadlines(
         ticket, clock_of(ticket, [], config, now, customer.grade if customer else None)
     )
-    session.add(ticket)
-    session.flush()  # one INSERT: the new ticket is at version 1
+    _insert_numbered(session, ticket, day)
     _event(session, ticket, "status", received_at, user_id, to_status=Status.RECEIVED)
     session.flush()
     return ticket
@@ -625,19 +648,19 @@ def _grades(session: Session, customer_ids: set[int]) -> dict[int, str]:
 
 def recompute_open_deadlines(session: Session, now: dt.datetime) -> int:
     """Recompute respond/resolve deadlines of every open ticket (after a policy or
-    calendar change). Returns how many tickets were recomputed."""
-    config = load_sla_config(session)
+    calendar change). Returns how many tickets were recomputed.
+
+    Deadlines are derived data: tickets keep their version, so someone editing a
+    ticket meanwhile does not get a conflict because a manager changed a policy.
+    """
+    session.flush()
     ids = session.scalars(
         select(Ticket.id).where(Ticket.status.in_(OPEN)).order_by(Ticket.id)
     ).all()
-    for chunk in _chunks(ids, BATCH):
-        tickets = session.scalars(select(Ticket).where(Ticket.id.in_(chunk))).all()
-        events = _status_events(session, chunk)
-        grades = _grades(session, {t.customer_id for t in tickets})
-        for ticket in tickets:
-            clock = clock_of(ticket, events[ticket.id], config, now, grades.get(ticket.customer_id))
-            _apply_deadlines(ticket, clock)
-        session.flush()
+    refresh_deadlines(session, ids, now)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Ticket):  # loaded rows would show the old deadlines
+            session.expire(obj, ["respond_due", "resolve_due"])
     return len(ids)
 
 

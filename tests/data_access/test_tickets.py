@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -139,6 +141,40 @@ def test_ticket_numbers_continue_past_9999(world):
     with db.read(engine) as s:
         assert s.get(Ticket, tid).ticket_no == "SR-20261123-10000"
         assert s.get(Ticket, tid2).ticket_no == "SR-20261123-10001"
+
+
+def test_concurrent_intakes_get_consecutive_numbers(world):
+    """The second intake picks the same number, waits for the first to commit, then
+    takes the next one (PostgreSQL: a retry; SQLite: the write lock orders them)."""
+    engine, ids = world
+    got: list = []
+
+    def second() -> None:
+        try:
+            got.append(new_ticket(engine, ids))
+        except Exception as exc:  # reported by the assertion below
+            got.append(exc)
+
+    with db.write(engine) as s:
+        first = T.create_ticket(
+            s,
+            customer_id=ids["a"],
+            channel="phone",
+            priority="standard",
+            fault_description="主轴异响",
+            received_at=MON,
+            user_id=ids["agent"],
+            now=MON,
+        )
+        assert first.ticket_no == "SR-20261123-0001"
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # the second intake is now waiting on the first
+    thread.join(20)
+    assert len(got) == 1 and isinstance(got[0], int), got
+    with db.read(engine) as s:
+        numbers = sorted(s.scalars(select(Ticket.ticket_no)))
+    assert numbers == ["SR-20261123-0001", "SR-20261123-0002"]
 
 
 def test_create_ticket_reports_every_problem(world):
@@ -403,12 +439,17 @@ def test_recompute_after_policy_change(world):
         move(engine, closed, status, at(1), ids)
     with db.read(engine) as s:
         before_closed = s.get(Ticket, closed).resolve_due
+        version = s.get(Ticket, tid).version
     with db.write(engine) as s:
+        loaded = s.get(Ticket, tid)
         T.save_policy(s, priority="standard", respond_hours=1, resolve_hours=2)
         assert T.recompute_open_deadlines(s, at(0.5)) == 1
+        assert loaded.resolve_due == at(2)  # a ticket loaded before sees the new deadline
     with db.read(engine) as s:
         assert (s.get(Ticket, tid).respond_due, s.get(Ticket, tid).resolve_due) == (at(1), at(2))
         assert s.get(Ticket, closed).resolve_due == before_closed
+        # derived data: an agent editing the ticket meanwhile gets no conflict
+        assert s.get(Ticket, tid).version == version
 
 
 def test_policy_validation_and_conflict(world):
