@@ -70,12 +70,14 @@ def list_view(user, lang: str) -> None:
         tr("tickets.filter.status"),
         [o.value for o in STATUS_OPTIONS],
         format_func=lambda v: status_label(v, lang),
+        placeholder=tr("ui.choose"),
         key="tickets.filter_status",
     )
     priorities = c2.multiselect(
         tr("tickets.filter.priority"),
         [o.value for o in PRIORITY_OPTIONS],
         format_func=lambda v: priority_label(v, lang),
+        placeholder=tr("ui.choose"),
         key="tickets.filter_priority",
     )
     sla_state = c3.selectbox(
