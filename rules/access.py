@@ -88,9 +88,19 @@ def can_edit(role: str | None, page: Page | str) -> bool:
     return role in EDIT.get(Page(page), ()) if role else False
 
 
+# registers whose import rewrites history: these roles only, on top of the page's edit
+# right (an agent logs tickets one by one; moving the ticket history in is a manager's)
+IMPORT_ROLES: dict[str, frozenset[Role]] = {
+    "tickets": frozenset({R.ADMIN, R.MANAGER}),
+}
+
+
 def can_import(role: str | None, register: str) -> bool:
     page = REGISTER_PAGE.get(register)
-    return page is not None and can_edit(role, page)
+    if page is None or not can_edit(role, page):
+        return False
+    allowed = IMPORT_ROLES.get(register)
+    return allowed is None or role in allowed
 
 
 def pages_for(role: str | None) -> list[Page]:

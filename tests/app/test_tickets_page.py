@@ -224,3 +224,9 @@ def test_history_imports_from_excel_on_the_list(tickets_db):
             "repaired",
             "closed",
         ]
+
+
+def test_agents_export_but_do_not_import_the_ticket_history(tickets_db):
+    at = open_tickets("agent", "zh")
+    assert not any(u.key == "tickets.excel.upload" for u in at.get("file_uploader"))
+    assert any(b.key == "tickets.excel.export_build" for b in at.button)
