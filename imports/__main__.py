@@ -17,7 +17,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from data_access import db
-from data_access.registers import ADAPTERS
+from data_access.registers import ADAPTERS, ConflictError
 from imports.engine import import_file
 from imports.reader import ReadError
 from imports.writer import export_register, write_template
@@ -101,6 +101,8 @@ def _import(engine, args) -> int:
             )
     except ReadError as exc:
         return _fail(exc.message(lang))
+    except ConflictError as exc:
+        return _fail(t("ui.conflict", lang, what=exc.what))
     if args.json:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))
     else:

@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data_access.models import ImportBatch, ImportChange
@@ -563,6 +564,12 @@ def _run(
                 on_progress(min(done, total), total)
         report.total = done
         _finish(ctx, savepoint)
+    except IntegrityError as exc:
+        # another import or editor wrote one of these keys after we looked (PostgreSQL
+        # makes us wait, then fails us): nothing of ours stays; the user tries again
+        if savepoint is not None and savepoint.is_active:
+            savepoint.rollback()
+        raise ConflictError(ad.register.label("zh")) from exc
     except BaseException:
         if savepoint is not None and savepoint.is_active:
             savepoint.rollback()
@@ -927,18 +934,17 @@ def _finish(ctx: _Ctx, savepoint) -> None:
     if failed:
         savepoint.rollback()
         return
-    if ctx.batch_id is None:
-        ctx.batch_id = _start_batch(ctx)
-    ctx.session.execute(
-        update(ImportBatch.__table__)
-        .where(ImportBatch.__table__.c.id == ctx.batch_id)
-        .values(
-            inserted=report.inserted,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            rejected=report.rejected,
+    if ctx.batch_id is not None:  # no batch when nothing changed: nothing to undo
+        ctx.session.execute(
+            update(ImportBatch.__table__)
+            .where(ImportBatch.__table__.c.id == ctx.batch_id)
+            .values(
+                inserted=report.inserted,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                rejected=report.rejected,
+            )
         )
-    )
     audit(
         ctx.session,
         [

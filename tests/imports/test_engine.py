@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 
 from data_access import db
 from data_access.models import Customer, Device, ImportBatch, ImportChange, ProductModel
-from data_access.registers import list_rows
+from data_access.registers import ConflictError, list_rows
 from imports.engine import UndoError, import_file, read_header, undo_last_import
 from imports.reader import ReadError, escape_text, unescape_text
 from imports.writer import export_bytes, rejected_bytes, template_bytes
@@ -398,3 +400,31 @@ def _seed_customer(engine, code: str = "C1") -> None:
         s.execute(
             insert(Customer.__table__).values(code=code, name=f"客户{code}", grade="A", version=1)
         )
+
+
+def test_concurrent_import_of_the_same_new_keys(db_engine):
+    """Two people import the same new rows at once. SQLite orders the writers, so the
+    second finds them unchanged; PostgreSQL lets both look, then fails the second on
+    the unique key: a conflict to retry, never an unexplained error, nothing half-kept."""
+    data = customers_file(3)
+    got: list = []
+
+    def second() -> None:
+        try:
+            got.append(run(db_engine, "customers", data))
+        except ConflictError as exc:
+            got.append(exc)
+
+    with db.write(db_engine) as s:
+        first = import_file(s, "customers", data, file_name="a.xlsx", now=NOW)
+        assert first.inserted == 3
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # the second import is now waiting on the first
+    thread.join(30)
+    [outcome] = got
+    if db_engine.dialect.name == "sqlite":
+        assert (outcome.unchanged, outcome.inserted) == (3, 0)
+    else:
+        assert isinstance(outcome, ConflictError)
+    assert count(db_engine, Customer) == 3 and count(db_engine, ImportBatch) == 1
