@@ -110,6 +110,9 @@ def _import(engine, args) -> int:
             where = f"{p.sheet or ''}!{p.row or ''}" + (f" [{p.column}]" if p.column else "")
             value = "" if p.value in (None, "") else f" «{p.value}»"
             print(f"{where}{value}: {p.message(lang)}")
+        if report.example_rows:
+            rows = ", ".join(str(r) for r in report.example_rows[:10])
+            print(t("imports.example_skipped", lang, rows=rows))
         key = "imports.done" if report.committed or report.ok else "imports.not_written"
         print(t(key, lang, summary=report.summary(lang)))
     return 0 if report.ok else 1

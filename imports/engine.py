@@ -168,6 +168,8 @@ class ImportReport:
     skip_bad_rows: bool = False
     committed: bool = False
     batch_id: int | None = None
+    # rows left as the template's example row: skipped, never imported
+    example_rows: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -203,6 +205,7 @@ class ImportReport:
             "skip_bad_rows": self.skip_bad_rows,
             "committed": self.committed,
             "batch_id": self.batch_id,
+            "example_rows": self.example_rows,
             "problems": [p.as_dict(lang) for p in self.problems],
             "sample": [{k: _jsonable(v) for k, v in r.items()} for r in self.sample],
         }
@@ -405,6 +408,7 @@ class _Ctx:
     columns: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     required: list[str] = field(default_factory=list)
+    example: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         header, reg = self.header, self.ad.register
@@ -412,6 +416,24 @@ class _Ctx:
         self.columns = {name: header.texts[i] for i, name in header.mapping.items()}
         self.labels = {f.name: f.label("zh") for f in reg.fields}
         self.required = [f.name for f in reg.input_fields if f.required]
+        self.example = _example(reg, self.positions)
+
+
+def _example(reg, mapped: dict[str, int]) -> dict[str, Any]:
+    """The template's example row as clean values of the mapped fields (empty when the
+    key column has no example: nothing to recognise it by)."""
+    key = reg.field(reg.key)
+    if key.example is None or reg.key not in mapped:
+        return {}
+    out: dict[str, Any] = {}
+    for f in reg.input_fields:
+        if f.example is None or f.name not in mapped:
+            continue
+        try:
+            out[f.name] = parse_value(f, f.example)
+        except ValueProblem:
+            continue
+    return out
 
 
 def sha256_of(source: bytes | Path) -> str:
@@ -653,6 +675,8 @@ def _convert(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> list[_Row]:
     """Every mapped cell of the chunk's non-blank rows coerced; problems as data."""
     cols, width, error_cells = ctx.cols, ctx.width, ctx.error_cells
     key = ctx.ad.register.key
+    example = ctx.example
+    example_key = example.get(key)
     out: list[_Row] = []
     for row, cells in enumerate(chunk, start):
         full = cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))]
@@ -666,8 +690,15 @@ def _convert(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> list[_Row]:
                 clean, problems = _convert_slowly(ctx, row, full)
         if clean.get(key, 0) is None and _is_blank(full, ctx.positions.values()):
             continue
+        if example and clean.get(key) == example_key and _is_example(clean, example):
+            ctx.report.example_rows.append(row)
+            continue
         out.append(_Row(row, cells, clean, problems))
     return out
+
+
+def _is_example(clean: dict[str, Any], example: dict[str, Any]) -> bool:
+    return all(clean.get(name) == value for name, value in example.items())
 
 
 def _convert_slowly(

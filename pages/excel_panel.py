@@ -193,6 +193,9 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         st.info(f"{t('imports.panel.preview', lang)}: {summary}")
     else:
         st.error(t("imports.not_written", lang, summary=summary))
+    if report.example_rows:
+        rows = ", ".join(str(r) for r in report.example_rows[:10])
+        st.info(t("imports.example_skipped", lang, rows=rows))
     if report.header and report.header.unknown:
         st.caption(
             t("imports.unknown_column", lang, value=_plain("、".join(report.header.unknown)))

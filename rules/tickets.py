@@ -401,7 +401,7 @@ TICKETS = Register(
             required=True,
             options=CHANNEL_OPTIONS,
             aliases=("报修渠道", "渠道", "来源", "source"),
-            example="电话",
+            example=Channel.PHONE,
         ),
         Field(
             "priority",
@@ -411,7 +411,7 @@ TICKETS = Register(
             required=True,
             options=PRIORITY_OPTIONS,
             aliases=("紧急程度", "级别", "故障等级"),
-            example="标准",
+            example=Priority.STANDARD,
         ),
         Field(
             "status",
@@ -421,7 +421,7 @@ TICKETS = Register(
             required=True,
             options=STATUS_OPTIONS,
             aliases=("工单状态", "处理状态", "进度"),
-            example="已受理",
+            example=Status.RECEIVED,
         ),
         Field(
             "fault_description",

@@ -76,6 +76,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{inserted} new, {updated} updated, {unchanged} unchanged, {rejected} rejected",
     ),
     "imports.done": ("导入完成：{summary}", "Import done: {summary}"),
+    "imports.example_skipped": (
+        "第 {rows} 行与模板的示例行相同，未导入",
+        "Row {rows} is the template's example row and was not imported",
+    ),
     "imports.not_written": (
         "存在问题，未写入任何数据：{summary}",
         "Problems found; nothing was written: {summary}",

@@ -285,6 +285,21 @@ def test_template_has_comments_dropdowns_and_example(sqlite_engine):
     assert any("A 重点客户" in f for f in lists)
 
 
+@pytest.mark.parametrize("register", ["customers", "devices", "tickets"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_template_example_row_left_in_is_not_imported(sqlite_engine, register, lang):
+    """People fill the template below its example row and forget to delete it."""
+    wb = openpyxl.load_workbook(io.BytesIO(template_bytes(register, lang=lang)))
+    ws = wb.active
+    example = [c.value for c in ws[2]]
+    ws.append(["X-1" if i == 0 else v for i, v in enumerate(example)])  # a real row
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = run(sqlite_engine, register, buf.getvalue(), dry_run=True)
+    assert report.example_rows == [2]
+    assert report.total == 2 and report.inserted + report.rejected == 1
+
+
 # ---------------------------------------------------------------- refusing files
 def _zip_bomb() -> bytes:
     buf = io.BytesIO()
