@@ -13,11 +13,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from data_access.models import TicketEvent
-from data_access.tickets import refresh_deadlines
+from data_access.tickets import History, load_sla_config, refresh_deadlines, store_deadlines
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
 from rules.tickets import RATINGS, imported_history, satisfaction
@@ -71,14 +70,29 @@ def after_write(session: Session, written: Written) -> None:
     their version (the import's undo relies on it).
     """
     events: list[dict[str, Any]] = []
+    histories: list[History] = []
     for row in written.inserted:
-        events.extend(_history(row, written.user_id, written.now))
+        made = _history(row, written.user_id, written.now)
+        events.extend(made)
+        steps = [(e["at"], e["to_status"]) for e in made if e["kind"] == "status"]
+        histories.append(
+            History(row["id"], row["priority"], row["received_at"], row["customer_id"], steps)
+        )
     for before, changed in written.updated:
         events.extend(_changes(before, changed, written.user_id, written.now))
+    _insert_events(session, events)
+    config = load_sla_config(session)
+    store_deadlines(session, histories, written.now, config)  # new rows: history in hand
+    refresh_deadlines(session, [b["id"] for b, _ in written.updated], written.now, config)
+
+
+def _insert_events(session: Session, events: list[dict[str, Any]]) -> None:
+    """One executemany, through the register writer's fast path (several events a row)."""
+    from data_access.registers import insert_rows  # registers imports this module
+
     if events:
-        session.execute(insert(TicketEvent.__table__), events)
-    ids = [r["id"] for r in written.inserted] + [b["id"] for b, _ in written.updated]
-    refresh_deadlines(session, ids, written.now)
+        names = list(events[0])
+        insert_rows(session, TicketEvent.__table__, {n: [e[n] for e in events] for n in names})
 
 
 def after_undo(session: Session, restored: Restored) -> None:
@@ -88,8 +102,7 @@ def after_undo(session: Session, restored: Restored) -> None:
     for current, values in restored.restored:
         for e in _changes(current, values, restored.user_id, restored.now):
             events.append({**e, "note": UNDO_NOTE})
-    if events:
-        session.execute(insert(TicketEvent.__table__), events)
+    _insert_events(session, events)
     refresh_deadlines(session, [c["id"] for c, _ in restored.restored], restored.now)
 
 

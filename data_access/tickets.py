@@ -664,12 +664,26 @@ def recompute_open_deadlines(session: Session, now: dt.datetime) -> int:
     return len(ids)
 
 
-def refresh_deadlines(
-    session: Session, ids: Sequence[int], now: dt.datetime, config: SlaConfig | None = None
+@dataclass(frozen=True)
+class History:
+    """What a ticket's deadlines derive from."""
+
+    ticket_id: int
+    priority: str
+    received_at: dt.datetime
+    customer_id: int
+    events: list  # [(at, to_status)] in order
+
+
+def store_deadlines(
+    session: Session,
+    histories: Sequence[History],
+    now: dt.datetime,
+    config: SlaConfig | None = None,
 ) -> None:
-    """Store respond/resolve deadlines of ``ids`` from their histories (no version bump:
-    deadlines are derived data, not an edit)."""
-    if not ids:
+    """Work out and store the deadlines of tickets whose history is known (no version
+    bump: deadlines are derived data, not an edit)."""
+    if not histories:
         return
     config = config or load_sla_config(session)
     t = Ticket.__table__
@@ -678,6 +692,26 @@ def refresh_deadlines(
         .where(t.c.id == bindparam("b_id"))
         .values(respond_due=bindparam("v_respond"), resolve_due=bindparam("v_resolve"))
     )
+    for chunk in _chunks(list(histories), BATCH * 10):
+        grades = _grades(session, {h.customer_id for h in chunk})
+        params = []
+        for h in chunk:
+            policy = config.policy(h.priority, grades.get(h.customer_id))
+            clock = sla.sla_clock(h.received_at, policy, config.calendar, h.events, now)
+            params.append(
+                {"b_id": h.ticket_id, "v_respond": clock.respond_by, "v_resolve": clock.resolve_by}
+            )
+        session.execute(stmt, params)
+
+
+def refresh_deadlines(
+    session: Session, ids: Sequence[int], now: dt.datetime, config: SlaConfig | None = None
+) -> None:
+    """:func:`store_deadlines` of ``ids``, their histories read from the database."""
+    if not ids:
+        return
+    config = config or load_sla_config(session)
+    t = Ticket.__table__
     for chunk in _chunks(list(ids), BATCH):
         rows = session.execute(
             t.select()
@@ -685,16 +719,10 @@ def refresh_deadlines(
             .where(t.c.id.in_(chunk))
         ).all()
         events = _status_events(session, chunk)
-        grades = _grades(session, {r.customer_id for r in rows})
-        params = []
-        for r in rows:
-            policy = config.policy(r.priority, grades.get(r.customer_id))
-            clock = sla.sla_clock(r.received_at, policy, config.calendar, events[r.id], now)
-            params.append(
-                {"b_id": r.id, "v_respond": clock.respond_by, "v_resolve": clock.resolve_by}
-            )
-        if params:
-            session.execute(stmt, params)
+        histories = [
+            History(r.id, r.priority, r.received_at, r.customer_id, events[r.id]) for r in rows
+        ]
+        store_deadlines(session, histories, now, config)
 
 
 # ---------------------------------------------------------------- service report
