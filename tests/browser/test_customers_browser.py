@@ -120,6 +120,7 @@ def test_bad_email_lists_the_problem_and_saves_nothing(app, page):
     problems = panel.locator('[data-testid="stDataFrame"]').nth(1)
     expected = [
         str(row + 1),  # rows as the user counts them
+        "K02",  # and the row's key, to find it by
         CUSTOMERS.field("email").label("zh"),
         "not-an-email",
         t("err.email", "zh", value="not-an-email"),
