@@ -174,6 +174,26 @@ def followup_delay_days(session: Session) -> int:
         return FOLLOWUP_DELAY_DAYS_DEFAULT
 
 
+FOLLOWUP_DELAY_MAX = 90
+
+
+def set_followup_delay_days(session: Session, days: int, now: dt.datetime) -> None:
+    """How many days after closing a ticket its follow-up call is due (0–90)."""
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise InvalidInput([Problem("followup_days", "err.integer", {"value": days})])
+    if not 0 <= days <= FOLLOWUP_DELAY_MAX:
+        code, bound = (
+            ("err.min", {"min": 0}) if days < 0 else ("err.max", {"max": FOLLOWUP_DELAY_MAX})
+        )
+        raise InvalidInput([Problem("followup_days", code, bound)])
+    row = session.scalars(select(Setting).where(Setting.key == FOLLOWUP_DELAY_KEY)).first()
+    if row is None:
+        session.add(Setting(key=FOLLOWUP_DELAY_KEY, value=days, created_at=now, updated_at=now))
+    else:
+        row.value, row.updated_at = days, now
+    _flush(session, FOLLOWUP_DELAY_KEY)
+
+
 # ---------------------------------------------------------------- helpers
 def _get(session: Session, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)

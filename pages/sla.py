@@ -18,7 +18,14 @@ import streamlit as st
 
 from data_access import db
 from data_access import sla_settings as S
-from data_access.tickets import ConflictError, InvalidInput, load_levels
+from data_access.tickets import (
+    FOLLOWUP_DELAY_MAX,
+    ConflictError,
+    InvalidInput,
+    followup_delay_days,
+    load_levels,
+    set_followup_delay_days,
+)
 from pages.common import get_engine, guarded, now, require, show_problems, tr
 from rules.access import Page
 from rules.i18n import t
@@ -341,6 +348,37 @@ def _add_days(entries: list[tuple[dt.date, str, str | None]], labels, lang: str)
         st.rerun()
 
 
+# ---------------------------------------------------------------- follow-up
+def followup_tab(lang: str, editable: bool) -> None:
+    with db.read(get_engine()) as s:
+        current = followup_delay_days(s)
+    days = st.number_input(
+        tr("sla.followup.days"),
+        min_value=0,
+        max_value=FOLLOWUP_DELAY_MAX,
+        value=current,
+        step=1,
+        help=tr("sla.followup.help"),
+        key="sla.followup.days",
+        disabled=not editable,
+    )
+    clicked = st.button(
+        tr("ui.save"), key="sla.followup.save", type="primary", disabled=not editable
+    )
+    if clicked and editable:
+        moment = now()
+        labels = {"followup_days": tr("sla.followup.days")}
+        saved = _write(
+            "followup",
+            lambda s: set_followup_delay_days(s, int(days), moment) or True,
+            labels,
+            lang,
+        )
+        if saved:
+            st.session_state[FLASH] = tr("sla.followup.saved", days=int(days))
+            st.rerun()
+
+
 # ---------------------------------------------------------------- page
 def main() -> None:
     _user, lang, editable = require(Page.SLA)
@@ -358,8 +396,13 @@ def main() -> None:
                 week=f"{cal['week_hours']:g}",
             )
         )
-        policies, escalation, calendar = st.tabs(
-            [tr("sla.tab.policies"), tr("sla.tab.escalation"), tr("sla.tab.calendar")]
+        policies, escalation, calendar, followup = st.tabs(
+            [
+                tr("sla.tab.policies"),
+                tr("sla.tab.escalation"),
+                tr("sla.tab.calendar"),
+                tr("sla.tab.followup"),
+            ]
         )
         with policies:
             policies_tab(lang, editable, cal)
@@ -369,6 +412,8 @@ def main() -> None:
             # the weekly hours as the user started editing them, with their version
             weekly_section(lang, editable, _seen("calendar", _weekly, editable))
             days_section(lang, editable, cal)
+        with followup:
+            followup_tab(lang, editable)
 
 
 def _weekly(session) -> dict[str, Any]:

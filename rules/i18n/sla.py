@@ -141,4 +141,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown kind '{value}': use holiday (休) or workday (班 / 调休)",
     ),
     "sla.err.duplicate_day": ("与第 {first} 行日期重复", "Same date as line {first}"),
+    "sla.tab.followup": ("回访", "Follow-up"),
+    "sla.followup.days": ("关闭后几天回访", "Follow-up call, days after closing"),
+    "sla.followup.help": (
+        "工单关闭时自动生成回访任务，到期日 = 关闭日期 + 天数（0 = 当天）",
+        "Closing a ticket schedules its follow-up call: due = closing date + days (0 = same day)",
+    ),
+    "sla.followup.saved": (
+        "已保存：关闭后 {days} 天回访",
+        "Saved: follow-up {days} days after closing",
+    ),
+    "sla.what.followup": ("回访设置", "the follow-up setting"),
 }

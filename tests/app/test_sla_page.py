@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from data_access import db
 from data_access import sla_settings as S
 from data_access import tickets as T
-from data_access.models import Customer, SlaPolicy, Ticket
+from data_access.models import Customer, FollowUp, SlaPolicy, Ticket
 from rules.sla import DEFAULT_CALENDAR, add_business_time
 from tests.app.conftest import ROOT, signed_in
 
@@ -273,3 +273,20 @@ def test_page_runs_in_both_languages(sla_db, lang, title, tab):
     assert at.title[0].value == title
     assert tab in [t.label for t in at.tabs]
     assert not at.exception
+
+
+def test_follow_up_delay_is_set_here_and_used_when_a_ticket_closes(sla_db):
+    at = open_sla("manager")
+    assert at.number_input(key="sla.followup.days").value == 3  # the default
+    at.number_input(key="sla.followup.days").set_value(7)
+    click(at, "sla.followup.save")
+    assert "7" in at.success[0].value
+    with db.write(sla_db) as s:
+        assert T.followup_delay_days(s) == 7
+        tid = s.scalar(select(Ticket.id))
+        for status in ("diagnosing", "repaired", "accepted", "closed"):
+            version = s.get(Ticket, tid).version
+            T.change_status(s, tid, status, user_id=None, now=RECEIVED, expected_version=version)
+    with db.read(sla_db) as s:
+        due = s.scalar(select(FollowUp.due_date))
+    assert due == RECEIVED.date() + dt.timedelta(days=7)

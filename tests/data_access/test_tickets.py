@@ -600,3 +600,16 @@ def test_finished_ticket_cannot_be_dispatched(world):
         T.dispatch(s, tid, ids["e1"], user_id=None, now=at(2), expected_version=None)
     with db.read(engine) as s:
         assert s.scalar(select(func.count(User.id))) == 4
+
+
+@pytest.mark.parametrize(("days", "code"), [(-1, "err.min"), (91, "err.max"), ("7", "err.integer")])
+def test_follow_up_delay_is_checked(world, days, code):
+    engine, _ = world
+    with pytest.raises(T.InvalidInput) as info, db.write(engine) as s:
+        T.set_followup_delay_days(s, days, MON)
+    assert [p.code for p in info.value.problems] == [code]
+    with db.write(engine) as s:
+        T.set_followup_delay_days(s, 0, MON)
+        T.set_followup_delay_days(s, 5, MON)
+    with db.read(engine) as s:
+        assert T.followup_delay_days(s) == 5
