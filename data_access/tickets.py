@@ -1292,6 +1292,20 @@ def customer_options(session: Session, text: str | None = None, limit: int = 500
     return [dict(r._mapping) for r in rows]
 
 
+def engineer_options(session: Session) -> list[dict]:
+    """Everyone who may hold tickets, for the list filter (inactive ones too: their
+    tickets stay in the history)."""
+    q = (
+        select(User.id, User.username, User.display_name, User.is_active)
+        .where(
+            (User.role == Role.ENGINEER)
+            | select(Ticket.id).where(Ticket.engineer_id == User.id).exists()
+        )
+        .order_by(User.is_active.desc(), User.display_name)
+    )
+    return [dict(r._mapping) for r in session.execute(q)]
+
+
 def devices_of(session: Session, customer_id: int, day: dt.date) -> list[dict]:
     """A customer's devices with their warranty and contract status on ``day``."""
     out = []

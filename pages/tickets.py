@@ -39,6 +39,7 @@ FLASH = "tickets.flash"
 GOTO = "tickets.goto"
 VIEWS = ("list", "new", "detail")
 PAGE_SIZE = 50
+CUSTOMER_PICK_LIMIT = 5000  # beyond this, the free-text filter finds a customer
 
 
 def _opt_label(options, value: str | None, lang: str) -> str:
@@ -94,10 +95,12 @@ def list_view(user, lang: str) -> None:
     open_only = c8.checkbox(tr("tickets.filter.open_only"), value=True, key="tickets.filter_open")
     is_engineer = user.role == Role.ENGINEER
     mine = c9.checkbox(tr("tickets.filter.mine"), value=False, key="tickets.filter_mine")
+    engineer_id, customer_id = _people_filters(mine)
     f = T.TicketFilter(
         statuses=tuple(statuses),
         priorities=tuple(priorities),
-        engineer_id=user.id if mine else None,
+        engineer_id=user.id if mine else engineer_id,
+        customer_id=customer_id,
         region=region.strip() or None,
         sla_state=sla_state,
         received_from=day_from,
@@ -128,6 +131,30 @@ def list_view(user, lang: str) -> None:
         key="tickets.list_pick",
     )
     st.button(tr("tickets.open_detail"), key="tickets.list_open", on_click=_open, args=(picked,))
+
+
+def _people_filters(mine: bool) -> tuple[int | None, int | None]:
+    """Engineer and customer pickers (type to search within them)."""
+    with db.read(get_engine()) as s:
+        people = T.engineer_options(s)
+        customers = T.customer_options(s, limit=CUSTOMER_PICK_LIMIT)
+    names = {p["id"]: p["display_name"] + ("" if p["is_active"] else " †") for p in people}
+    c1, c2 = st.columns(2)
+    engineer = c1.selectbox(
+        tr("tickets.filter.engineer"),
+        [None, *names],
+        format_func=lambda i: tr("ui.all") if i is None else names[i],
+        key="tickets.filter_engineer",
+        disabled=mine,
+    )
+    labels = {c["id"]: f"{c['code']} {c['name']}" for c in customers}
+    customer = c2.selectbox(
+        tr("tickets.filter.customer"),
+        [None, *labels],
+        format_func=lambda i: tr("ui.all") if i is None else labels[i],
+        key="tickets.filter_customer",
+    )
+    return engineer, customer
 
 
 def _table(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:

@@ -44,6 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.filter.status": ("状态", "Status"),
     "tickets.filter.priority": ("优先级", "Priority"),
     "tickets.filter.engineer": ("工程师", "Engineer"),
+    "tickets.filter.customer": ("客户", "Customer"),
     "tickets.filter.region": ("区域", "Region"),
     "tickets.filter.sla": ("SLA 状态", "SLA state"),
     "tickets.filter.text": (

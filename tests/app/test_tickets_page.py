@@ -230,3 +230,27 @@ def test_agents_export_but_do_not_import_the_ticket_history(tickets_db):
     at = open_tickets("agent", "zh")
     assert not any(u.key == "tickets.excel.upload" for u in at.get("file_uploader"))
     assert any(b.key == "tickets.excel.export_build" for b in at.button)
+
+
+def test_list_filters_by_engineer_and_customer(tickets_db):
+    moment = dt.datetime.now().replace(microsecond=0)
+    mine = _make(tickets_db, "high", moment)
+    theirs = _make(tickets_db, "low", moment)
+    with db.write(tickets_db) as s:
+        other = Customer(code="008", name="北方重工", grade="B", region="华北")
+        s.add(other)
+        s.flush()
+        elsewhere = T.create_ticket(
+            s, customer_id=other.id, channel="phone", priority="low", fault_description="y",
+            received_at=moment, user_id=None, now=moment,
+        ).ticket_no  # fmt: skip
+        engineer = s.scalar(select(User.id).where(User.username == "engineer"))
+        T.dispatch(s, T.find_ticket_id(s, mine), engineer, user_id=None, now=moment,
+                   expected_version=1)  # fmt: skip
+    at = open_tickets("manager")
+    assert sorted(at.dataframe[0].value["Ticket no."]) == sorted([mine, theirs, elsewhere])
+    at.selectbox(key="tickets.filter_engineer").set_value(engineer).run()
+    assert list(at.dataframe[0].value["Ticket no."]) == [mine]
+    at.selectbox(key="tickets.filter_engineer").set_value(None).run()
+    at.selectbox(key="tickets.filter_customer").set_value(other.id).run()
+    assert list(at.dataframe[0].value["Ticket no."]) == [elsewhere]
