@@ -852,6 +852,7 @@ class TicketFilter:
     priorities: tuple[str, ...] = ()
     engineer_id: int | None = None
     customer_id: int | None = None
+    customer_text: str | None = None  # part of the customer's code or name
     region: str | None = None
     sla_state: str | None = None  # overdue | due_soon | on_track | paused
     received_from: dt.date | None = None
@@ -888,6 +889,10 @@ def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
         c.append(Ticket.engineer_id == f.engineer_id)
     if f.customer_id is not None:
         c.append(Ticket.customer_id == f.customer_id)
+    if f.customer_text and f.customer_text.strip():
+        like = f"%{_escape_like(f.customer_text.strip())}%"
+        named = or_(Customer.name.ilike(like, escape="\\"), Customer.code.ilike(like, escape="\\"))
+        c.append(Ticket.customer_id.in_(select(Customer.id).where(named)))
     if f.region:
         c.append(Ticket.customer_id.in_(select(Customer.id).where(Customer.region == f.region)))
     if f.received_from:

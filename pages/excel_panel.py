@@ -51,6 +51,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _template(register: str, lang: str) -> bytes:
+    """A blank template (no data in it): made once per register and language."""
+    return template_bytes(register, lang=lang)
+
+
 def render(register: str, engine: Engine, user: CurrentUser, lang: str) -> None:
     """Upload → sheet → mapping → preview → import; export, template, undo."""
     k = f"{register}.excel."
@@ -70,7 +76,7 @@ def render(register: str, engine: Engine, user: CurrentUser, lang: str) -> None:
         )
     col_template.download_button(
         t("imports.panel.template", lang),
-        template_bytes(register, lang=lang),
+        _template(register, lang),
         file_name=f"{register}-template.xlsx",
         mime=XLSX,
         key=k + "template",
