@@ -426,14 +426,16 @@ def iter_display(
     order_by: str | None = None,
     today: dt.date,
     batch: int = 5000,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> Iterator[tuple]:
     """Every matching display row as a tuple in ``register.fields`` order, streamed.
 
     For export: no per-row dicts, and computed values are worked out once per
     distinct value of the fields they depend on (``Adapter.computed_from``).
+    ``where``: further conditions on the register's table (a page's own filters).
     """
     ad = adapter(register)
-    clauses = _filter_clauses(ad, filters, search, today)
+    clauses = [*_filter_clauses(ad, filters, search, today), *where]
     query = _order(ad, order_by, _display_select(ad).where(true(), *clauses))
     result = session.execute(query.execution_options(yield_per=batch))
     stored = list(ad.selected)

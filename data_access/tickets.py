@@ -940,6 +940,11 @@ def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
     return c
 
 
+def filter_clauses(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
+    """The list's conditions, for exporting what the list shows."""
+    return _conditions(f, now)
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

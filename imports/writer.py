@@ -157,10 +157,11 @@ def export_register(
     today: dt.date,
     filters: dict | None = None,
     search: str | None = None,
+    where: Sequence[Any] = (),
 ) -> int:
     """Every (matching) row of ``register`` to ``out``; returns the row count."""
     ad = adapter(register)
-    rows = iter_display(session, register, filters=filters, search=search, today=today)
+    rows = iter_display(session, register, filters=filters, search=search, today=today, where=where)
     return write_tuples(out, ad.register, rows, lang=lang)
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -51,25 +54,47 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+@dataclass(frozen=True)
+class Selection:
+    """A page's filter for the export: conditions (from data_access) and a signature
+    that changes when the filter does."""
+
+    where: Sequence[Any]
+    signature: str
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _template(register: str, lang: str) -> bytes:
     """A blank template (no data in it): made once per register and language."""
     return template_bytes(register, lang=lang)
 
 
-def render(register: str, engine: Engine, user: CurrentUser, lang: str) -> None:
-    """Upload → sheet → mapping → preview → import; export, template, undo."""
+def render(
+    register: str,
+    engine: Engine,
+    user: CurrentUser,
+    lang: str,
+    *,
+    selection: Selection | None = None,
+) -> None:
+    """Upload → sheet → mapping → preview → import; export, template, undo.
+
+    ``selection``: the page's current filter; the export then holds just those rows.
+    """
     k = f"{register}.excel."
     col_export, col_template = st.columns(2)
-    if col_export.button(t("imports.panel.export", lang), key=k + "export_build"):
+    label = "imports.panel.export_selection" if selection else "imports.panel.export"
+    signature = selection.signature if selection else ""
+    if col_export.button(t(label, lang), key=k + "export_build"):
+        where = selection.where if selection else ()
         with db.read(engine) as session:
-            st.session_state[k + "export"] = export_bytes(
-                session, register, lang=lang, today=dt.date.today()
-            )
-    if st.session_state.get(k + "export"):
+            data = export_bytes(session, register, lang=lang, today=dt.date.today(), where=where)
+        st.session_state[k + "export"] = (signature, data)
+    built = st.session_state.get(k + "export")
+    if built and built[0] == signature:  # an export made for another filter is not offered
         col_export.download_button(
             t("ui.download", lang),
-            st.session_state[k + "export"],
+            built[1],
             file_name=f"{register}-{dt.date.today():%Y%m%d}.xlsx",
             mime=XLSX,
             key=k + "export_download",

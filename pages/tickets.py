@@ -64,7 +64,7 @@ def _flash(message: str) -> None:
 
 
 # ---------------------------------------------------------------- list
-def list_view(user, lang: str) -> None:
+def list_view(user, lang: str) -> excel_panel.Selection:
     c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
     statuses = c1.multiselect(
         tr("tickets.filter.status"),
@@ -119,9 +119,10 @@ def list_view(user, lang: str) -> None:
             page_size=PAGE_SIZE,
             my_user_id=user.id if is_engineer else None,
         )
+    selection = excel_panel.Selection(T.filter_clauses(f, moment), repr(f))
     if not rows:
         st.info(tr("ui.no_rows"))
-        return
+        return selection
     st.dataframe(_table(rows, lang), hide_index=True, width="stretch")
     picked = st.selectbox(
         tr("tickets.detail.pick"),
@@ -130,6 +131,7 @@ def list_view(user, lang: str) -> None:
         key="tickets.list_pick",
     )
     st.button(tr("tickets.open_detail"), key="tickets.list_open", on_click=_open, args=(picked,))
+    return selection
 
 
 def _people_filters(mine: bool) -> tuple[int | None, str | None]:
@@ -621,9 +623,9 @@ def main() -> None:
     )
     with guarded():
         if view == "list":
-            list_view(user, lang)
+            selection = list_view(user, lang)
             with st.expander(tr("imports.panel.title")):
-                excel_panel.render("tickets", get_engine(), user, lang)
+                excel_panel.render("tickets", get_engine(), user, lang, selection=selection)
         elif view == "new":
             new_view(user, lang)
         else:

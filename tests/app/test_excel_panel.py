@@ -368,7 +368,7 @@ def test_export_reimports_as_all_unchanged(app_db, register):
     at = open_customers("agent")
     click(at, register, "export_build")
     assert at.download_button(key=key(register, "export_download"))
-    data = at.session_state[key(register, "export")]  # the bytes the download button serves
+    data = at.session_state[key(register, "export")][1]  # the bytes the download serves
     upload(at, register, "export.xlsx", data)
     click(at, register, "preview")
     box = panel(at, register)

@@ -254,3 +254,20 @@ def test_list_filters_by_engineer_and_customer(tickets_db):
     at.selectbox(key="tickets.filter_engineer").set_value(None).run()
     at.text_input(key="tickets.filter_customer").input("北方").run()
     assert list(at.dataframe[0].value["Ticket no."]) == [elsewhere]
+
+
+def test_export_holds_the_filtered_list(tickets_db):
+    moment = dt.datetime.now().replace(microsecond=0)
+    urgent = _make(tickets_db, "emergency", moment)
+    _make(tickets_db, "low", moment)
+    at = open_tickets("manager")
+    at.multiselect(key="tickets.filter_priority").set_value(["emergency"]).run()
+    at.button(key="tickets.excel.export_build").click().run()
+    assert not at.exception
+    _, data = at.session_state["tickets.excel.export"]
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == [urgent]
+    assert at.download_button(key="tickets.excel.export_download")
+    # another filter: the export made for the first one is no longer offered
+    at.multiselect(key="tickets.filter_priority").set_value([]).run()
+    assert not any(b.key == "tickets.excel.export_download" for b in at.get("download_button"))
