@@ -15,6 +15,7 @@ import streamlit as st
 
 from data_access import db
 from data_access import tickets as T
+from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
 from pages.common import get_engine, guarded, now, require, show_problems, tr
 from rules.access import Page, Role
@@ -570,6 +571,22 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
         st.rerun()
 
 
+# notes the app writes itself: shown in the page's language (or not at all)
+SYSTEM_NOTES = {
+    "auto": None,
+    "report": None,
+    IMPORT_NOTE: "tickets.note.imported",
+    UNDO_NOTE: "tickets.note.import_undone",
+}
+
+
+def _note(note: str | None) -> str:
+    if note is None or (note in SYSTEM_NOTES and SYSTEM_NOTES[note] is None):
+        return ""
+    key = SYSTEM_NOTES.get(note)
+    return tr(key) if key else note
+
+
 def history(d: dict[str, Any], lang: str) -> None:
     st.markdown(f"**{tr('tickets.detail.history')}**")
     rows = []
@@ -593,9 +610,7 @@ def history(d: dict[str, Any], lang: str) -> None:
             {
                 tr("tickets.sla.from"): _fmt(e["at"]),
                 tr("ui.message"): what,
-                tr("tickets.detail.note"): ""
-                if e["note"] in (None, "auto", "report")
-                else e["note"],
+                tr("tickets.detail.note"): _note(e["note"]),
                 tr("login.username"): e["user"] or "",
             }
         )

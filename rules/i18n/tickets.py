@@ -45,6 +45,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.filter.priority": ("优先级", "Priority"),
     "tickets.filter.engineer": ("工程师", "Engineer"),
     "tickets.filter.customer": ("客户", "Customer"),
+    "tickets.note.imported": ("由台账导入", "Imported from a register"),
+    "tickets.note.import_undone": ("撤销导入", "Import undone"),
     "tickets.filter.customer_hint": ("客户编号或名称的一部分", "Part of the code or name"),
     "tickets.filter.region": ("区域", "Region"),
     "tickets.filter.sla": ("SLA 状态", "SLA state"),

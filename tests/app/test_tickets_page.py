@@ -224,6 +224,11 @@ def test_history_imports_from_excel_on_the_list(tickets_db):
             "repaired",
             "closed",
         ]
+    at.radio(key="tickets.view").set_value("detail").run()
+    at.text_input(key="tickets.detail_no").input("SR-2024-0001").run()
+    assert not at.exception
+    notes = [v for d in at.dataframe if "备注" in d.value.columns for v in d.value["备注"]]
+    assert notes and set(notes) == {"由台账导入"}
 
 
 def test_agents_export_but_do_not_import_the_ticket_history(tickets_db):
