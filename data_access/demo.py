@@ -1109,7 +1109,7 @@ class _Gen:
             ticket_no=tno,
             customer_id=cid,
             device_id=dev[0] if dev else None,
-            serial_no=unregistered,
+            serial_no=dev[1] if dev else unregistered,  # as typed at intake
             contact_name=contact[0],
             contact_phone=contact[1],
             channel=str(channel),

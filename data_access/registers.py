@@ -329,8 +329,12 @@ def _display_select(ad: Adapter):
     cols = [table.c.id, table.c.version]
     joined = table
     for f in ad.stored_fields():
-        if f.name in ad.loose_refs:  # the text as typed (or the matched row's key)
-            cols.append(table.c[ad.loose_refs[f.name]].label(f.name))
+        if f.name in ad.loose_refs:  # the matched row's key, else the text as typed
+            target = ad.ref_target(f)
+            alias = target.table.alias(f"ref_{f.name}")
+            joined = joined.outerjoin(alias, alias.c.id == table.c[ad.column(f)])
+            text = table.c[ad.loose_refs[f.name]]
+            cols.append(func.coalesce(alias.c[target.keys[0]], text).label(f.name))
         elif f.kind is Kind.REF:
             target = ad.ref_target(f)
             alias = target.table.alias(f"ref_{f.name}")

@@ -33,6 +33,7 @@ from imports.reader import ReadError, max_upload_mb
 from imports.writer import export_bytes, rejected_bytes, template_bytes
 from pages.register_grid import refresh_grids
 from rules.access import can_import
+from rules.fields import Field, Kind
 from rules.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -216,6 +217,15 @@ def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> Im
     return report
 
 
+def _shown(f: Field, value: Any, lang: str) -> Any:
+    """A sample cell as the sheet had it: option labels, blank for nothing."""
+    if value is None:
+        return ""
+    if f.kind is Kind.ENUM:
+        return f.option_label(value, lang)
+    return value
+
+
 def _show_report(report: ImportReport, lang: str, k: str) -> None:
     summary = report.summary(lang)
     if report.committed:
@@ -233,13 +243,17 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         )
     if report.sample:
         st.caption(t("imports.panel.sample", lang))
-        label = {f.name: f.label(lang) for f in adapter(report.register).register.fields}
+        fields = adapter(report.register).fields_by_name
         st.dataframe(
             [
                 {
                     t("ui.row", lang): r["_row"],
                     t("imports.action", lang): t(f"imports.action.{r['_action']}", lang),
-                    **{label.get(k2, k2): v for k2, v in r.items() if not k2.startswith("_")},
+                    **{
+                        fields[k2].label(lang): _shown(fields[k2], v, lang)
+                        for k2, v in r.items()
+                        if not k2.startswith("_")
+                    },
                 }
                 for r in report.sample
             ],

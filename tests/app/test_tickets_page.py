@@ -208,6 +208,13 @@ def test_history_imports_from_excel_on_the_list(tickets_db):
     assert not at.exception
     at.button(key="tickets.excel.preview").click().run()
     assert not at.button(key="tickets.excel.commit").disabled
+    [sample] = [d.value for d in at.dataframe if "操作" in d.value.columns]
+    # as the sheet said it, not the stored codes
+    assert (sample["状态"][0], sample["优先级"][0], sample["受理渠道"][0]) == (
+        "已关闭",
+        "高",
+        "电话",
+    )
     at.button(key="tickets.excel.commit").click().run()
     assert not at.exception
     with db.read(tickets_db) as s:
