@@ -866,11 +866,21 @@ _PAUSING = tuple(sla.PAUSING)
 _FAR = dt.datetime(9999, 12, 31)
 
 
-def _overdue(now: dt.datetime) -> ColumnElement[bool]:
+def _before(limit: dt.datetime) -> ColumnElement[bool]:
+    """A deadline falls before ``limit``. Never NULL (a paused ticket has no resolve-by),
+    so ``~`` of it keeps the paused rows: NOT NULL would drop them."""
     return or_(
-        Ticket.resolve_due < now,
-        and_(Ticket.responded_at.is_(None), Ticket.respond_due < now),
+        and_(Ticket.resolve_due.is_not(None), Ticket.resolve_due < limit),
+        and_(
+            Ticket.responded_at.is_(None),
+            Ticket.respond_due.is_not(None),
+            Ticket.respond_due < limit,
+        ),
     )
+
+
+def _overdue(now: dt.datetime) -> ColumnElement[bool]:
+    return _before(now)
 
 
 def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
@@ -893,8 +903,10 @@ def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
         like = f"%{_escape_like(f.customer_text.strip())}%"
         named = or_(Customer.name.ilike(like, escape="\\"), Customer.code.ilike(like, escape="\\"))
         c.append(Ticket.customer_id.in_(select(Customer.id).where(named)))
-    if f.region:
-        c.append(Ticket.customer_id.in_(select(Customer.id).where(Customer.region == f.region)))
+    if f.region and f.region.strip():
+        like = f"%{_escape_like(f.region.strip())}%"
+        regional = select(Customer.id).where(Customer.region.ilike(like, escape="\\"))
+        c.append(Ticket.customer_id.in_(regional))
     if f.received_from:
         c.append(Ticket.received_at >= dt.datetime.combine(f.received_from, dt.time()))
     if f.received_to:
@@ -925,18 +937,13 @@ def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
             c.append(_overdue(now))
         case "due_soon":
             c.append(~_overdue(now))
-            c.append(
-                or_(
-                    Ticket.resolve_due < now + DUE_SOON,
-                    and_(Ticket.responded_at.is_(None), Ticket.respond_due < now + DUE_SOON),
-                )
-            )
+            c.append(_before(now + DUE_SOON))
         case "paused":
             c.append(Ticket.status.in_(_PAUSING))
             c.append(~_overdue(now))
         case "on_track":
             c.append(Ticket.status.not_in(_PAUSING))
-            c.append(~_overdue(now))
+            c.append(~_before(now + DUE_SOON))
     return c
 
 

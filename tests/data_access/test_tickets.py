@@ -613,3 +613,30 @@ def test_follow_up_delay_is_checked(world, days, code):
         T.set_followup_delay_days(s, 5, MON)
     with db.read(engine) as s:
         assert T.followup_delay_days(s) == 5
+
+
+def test_every_open_ticket_is_in_exactly_one_sla_state(world):
+    """Paused tickets have no resolve-by stored: they must still be found (a NULL
+    deadline once made the paused filter always empty)."""
+    engine, ids = world
+    paused = new_ticket(engine, ids, priority="low")
+    move(engine, paused, "responded", at(0.5), ids)
+    move(engine, paused, "waiting_customer", at(1), ids)
+    soon = new_ticket(engine, ids, priority="emergency")  # not responded; due by 13:00
+    calm = new_ticket(engine, ids, priority="low", customer="b")
+    late = new_ticket(engine, ids, priority="emergency", received=at(days=-7))
+    now = at(0.75, days=0)  # Mon 09:45
+    found = {}
+    with db.read(engine) as s:
+        for state in T.SLA_STATES:
+            rows = T.list_tickets(s, T.TicketFilter(sla_state=state), now=now, page_size=50)
+            found[state] = {r["id"] for r in rows}
+    assert found == {
+        "overdue": {late},
+        "due_soon": {soon},
+        "on_track": {calm},
+        "paused": {paused},
+    }
+    with db.read(engine) as s:
+        regional = T.list_tickets(s, T.TicketFilter(region="南"), now=now, page_size=50)
+    assert {r["id"] for r in regional} == {calm}  # 华南: part of the region's name
