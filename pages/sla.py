@@ -382,8 +382,11 @@ def followup_tab(lang: str, editable: bool) -> None:
 # ---------------------------------------------------------------- page
 def main() -> None:
     _user, lang, editable = require(Page.SLA)
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    # the message lives in a block that is always there: an element appearing above
+    # the tabs would redraw them and send the user back to the first tab
+    with st.container():
+        if FLASH in st.session_state:
+            st.success(st.session_state.pop(FLASH))
     if not editable:
         st.info(tr("sla.read_only"))
     with guarded():
