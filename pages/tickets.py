@@ -407,6 +407,7 @@ def _write(action, success: str) -> bool:
         _flash(success)
         for key in [k for k in st.session_state if str(k).startswith("tickets.seen.")]:
             del st.session_state[key]
+        st.session_state.pop("tickets.detail_note", None)  # a note belongs to one change
         return True
     return False
 
@@ -450,11 +451,14 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
             )
             for i, e in by_id.items()
         }
+        options = list(by_id)
         engineer_id = c1.selectbox(
             tr("tickets.filter.engineer"),
-            list(by_id),
+            options,
+            # the ticket's own engineer first: one click must not reassign by accident
+            index=options.index(t.engineer_id) if t.engineer_id in by_id else 0,
             format_func=choices.get,
-            key="tickets.detail_engineer",
+            key=f"tickets.detail_engineer.{t.id}",
         )
         verb = "reassign" if t.engineer_id else "dispatch"
         if c2.button(tr(f"tickets.detail.{verb}"), key="tickets.dispatch", disabled=not by_id):
@@ -608,10 +612,10 @@ def history(d: dict[str, Any], lang: str) -> None:
                 what = tr("tickets.event.note")
         rows.append(
             {
-                tr("tickets.sla.from"): _fmt(e["at"]),
-                tr("ui.message"): what,
+                tr("tickets.history.at"): _fmt(e["at"]),
+                tr("tickets.history.event"): what,
                 tr("tickets.detail.note"): _note(e["note"]),
-                tr("login.username"): e["user"] or "",
+                tr("tickets.history.by"): e["user"] or "",
             }
         )
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -45,6 +45,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.filter.priority": ("优先级", "Priority"),
     "tickets.filter.engineer": ("工程师", "Engineer"),
     "tickets.filter.customer": ("客户", "Customer"),
+    "tickets.history.at": ("时间", "Time"),
+    "tickets.history.event": ("事件", "Event"),
+    "tickets.history.by": ("操作人", "By"),
     "tickets.note.imported": ("由台账导入", "Imported from a register"),
     "tickets.note.import_undone": ("撤销导入", "Import undone"),
     "tickets.filter.customer_hint": ("客户编号或名称的一部分", "Part of the code or name"),
@@ -135,6 +138,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "tickets.event.assign": ("派工：{value}", "Assigned: {value}"),
     "tickets.event.escalate": ("升级到 L{value}", "Escalated to L{value}"),
-    "tickets.event.auto": ("（自动）", "(automatic)"),
+    "tickets.event.auto": ("（自动）", " (automatic)"),
     "tickets.event.note": ("备注", "Note"),
 }

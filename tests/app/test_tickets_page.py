@@ -73,12 +73,15 @@ def test_intake_dispatch_report_close(tickets_db):
 
     # the detail opened: dispatch to the engineer
     assert at.radio(key="tickets.view").value == "detail"
-    at.selectbox(key="tickets.detail_engineer").set_value(engineer_id)
+    at.selectbox(key=f"tickets.detail_engineer.{t.id}").set_value(engineer_id)
     button(at, "tickets.dispatch").click().run()
     assert not at.exception, at.exception
     with db.read(tickets_db) as s:
         t = s.get(Ticket, t.id)
         assert (t.status, t.engineer_id) == ("dispatched", engineer_id)
+    # the picker now shows the ticket's engineer: reassigning takes a choice
+    assert at.selectbox(key=f"tickets.detail_engineer.{t.id}").value == engineer_id
+    at.text_input(key="tickets.detail_note").input("工程师已到场")
 
     # only allowed moves are offered
     keys = {b.key for b in at.button if (b.key or "").startswith("tickets.to_")}
@@ -92,6 +95,7 @@ def test_intake_dispatch_report_close(tickets_db):
     for status in ("on_site", "repaired"):
         button(at, f"tickets.to_{status}").click().run()
         assert not at.exception, at.exception
+        assert at.text_input(key="tickets.detail_note").value == ""  # one note, one change
 
     # service report with a part and ratings
     text_areas = at.text_area
