@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data_access.models import TicketEvent
@@ -65,8 +66,9 @@ def after_write(session: Session, written: Written) -> None:
     """History and deadlines for imported tickets.
 
     New rows get the history their dates tell (:func:`rules.tickets.imported_history`)
-    and their engineer's assignment; changed rows get an event for a changed status
-    or engineer, dated now. Deadlines are then worked out from the history. Rows keep
+    and their engineer's assignment; a changed status gets the steps the row's dates
+    tell after the ticket's last event (dated now where the row gives no later date),
+    a changed engineer an assignment dated now. Deadlines are then worked out from the history. Rows keep
     their version (the import's undo relies on it).
     """
     events: list[dict[str, Any]] = []
@@ -78,12 +80,56 @@ def after_write(session: Session, written: Written) -> None:
         histories.append(
             History(row["id"], row["priority"], row["received_at"], row["customer_id"], steps)
         )
+    last = _last_status_at(session, [b["id"] for b, _ in written.updated])
     for before, changed in written.updated:
-        events.extend(_changes(before, changed, written.user_id, written.now))
+        made = _changes(before, changed, written.user_id, written.now)
+        events.extend(_dated(made, {**before, **changed}, last.get(before["id"]), written.now))
     _insert_events(session, events)
     config = load_sla_config(session)
     store_deadlines(session, histories, written.now, config)  # new rows: history in hand
     refresh_deadlines(session, [b["id"] for b, _ in written.updated], written.now, config)
+
+
+def _last_status_at(session: Session, ids: list[int]) -> dict[int, dt.datetime]:
+    if not ids:
+        return {}
+    e = TicketEvent.__table__
+    out: dict[int, dt.datetime] = {}
+    for i in range(0, len(ids), 5000):
+        query = (
+            select(e.c.ticket_id, func.max(e.c.at))
+            .where(e.c.ticket_id.in_(ids[i : i + 5000]), e.c.kind == "status")
+            .group_by(e.c.ticket_id)
+        )
+        out.update(dict(session.execute(query).all()))
+    return out
+
+
+def _dated(
+    made: list[dict], row: Mapping[str, Any], last: dt.datetime | None, now: dt.datetime
+) -> list[dict]:
+    """Replace a status event dated now by the steps the row's own dates give after
+    the ticket's last event: closing by import on the 21st closes on the 21st."""
+    out = []
+    for event in made:
+        if event["kind"] != "status":
+            out.append(event)
+            continue
+        steps = imported_history(
+            row["status"], row["received_at"], row["responded_at"], row["resolved_at"],
+            row["closed_at"],
+        )[1:]  # fmt: skip
+        tail = [(at, str(st)) for at, st in steps if last is None or at > last]
+        if not tail or tail[-1][1] != event["to_status"]:
+            tail.append((now, event["to_status"]))
+        previous = event["from_status"]
+        for at, status in tail:
+            if status == previous:
+                continue
+            out.append({**event, "at": at, "created_at": now, "from_status": previous,
+                        "to_status": status})  # fmt: skip
+            previous = status
+    return out
 
 
 def _insert_events(session: Session, events: list[dict[str, Any]]) -> None:

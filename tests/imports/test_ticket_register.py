@@ -199,7 +199,7 @@ def test_reimport_changes_status_and_ratings_then_undo_restores(seeded):
     assert report.problems == [] and (report.updated, report.unchanged) == (2, 1)
     found = tickets(seeded)
     assert found["SR-2"].status == "repaired" and found["SR-2"].version == 2
-    assert history(seeded, "SR-2")[-1] == (NOW, "on_site", "repaired")
+    assert history(seeded, "SR-2")[-1] == (D(2025, 6, 1, 16, 0), "on_site", "repaired")
     with db.read(seeded) as s:
         rated_row = s.scalars(
             select(ServiceReport).where(ServiceReport.ticket_id == found["SR-3"].id)
@@ -238,3 +238,24 @@ def test_template_lists_the_importable_fields(seeded):
     assert header[:3] == ["Ticket no.", "Customer", "Serial no."]
     assert "Quality rating" in header and "Satisfaction" not in header
     assert "Respond by" not in header
+
+
+def test_closing_by_import_uses_the_dates_in_the_file(seeded):
+    run(seeded, xlsx([HEAD, ON_SITE]))
+    closed = [*ON_SITE[:5], "已关闭", *ON_SITE[6:10], D(2025, 5, 31, 15, 0), D(2025, 6, 1, 10, 0)]
+    report = run(seeded, xlsx([HEAD, closed]))
+    assert report.problems == [] and report.updated == 1
+    assert history(seeded, "SR-2")[-2:] == [
+        (D(2025, 5, 31, 15, 0), "on_site", "repaired"),
+        (D(2025, 6, 1, 10, 0), "repaired", "closed"),
+    ]
+    # without dates in the row, the change is dated when it was imported
+    reopened = [
+        *ON_SITE[:5],
+        "重新打开",
+        *ON_SITE[6:10],
+        D(2025, 5, 31, 15, 0),
+        D(2025, 6, 1, 10, 0),
+    ]
+    run(seeded, xlsx([HEAD, reopened]))
+    assert history(seeded, "SR-2")[-1] == (NOW, "closed", "reopened")
