@@ -759,19 +759,23 @@ class _Gen:
         self.user_names: dict[int, str] = {}
         demo = [
             ("admin", Role.ADMIN, "系统管理员", None),
-            ("manager", Role.MANAGER, "王建华（服务经理）", "华东"),
-            ("agent", Role.AGENT, "李娜（客服）", "华东"),
-            ("engineer", Role.ENGINEER, "张伟（工程师）", "华东"),
-            ("parts", Role.PARTS_KEEPER, "刘洋（备件管理）", "华东"),
-            ("trainer", Role.TRAINER, "陈静（培训师）", "华东"),
-            ("quality", Role.QUALITY, "赵敏（质量）", "华东"),
+            ("manager", Role.MANAGER, "王建华", "华东"),
+            ("agent", Role.AGENT, "李娜", "华东"),
+            ("engineer", Role.ENGINEER, "张伟", "华东"),
+            ("parts", Role.PARTS_KEEPER, "刘洋", "华东"),
+            ("trainer", Role.TRAINER, "陈静", "华东"),
+            ("quality", Role.QUALITY, "赵敏", "华东"),
         ]
         regions = list(REGIONS)
         demo += [(f"eng{k:02d}", Role.ENGINEER, None, regions[(k - 1) % len(regions)])
                  for k in range(1, 13)]  # fmt: skip
         demo += [(f"agent{k:02d}", Role.AGENT, None, None) for k in range(2, 5)]
+        taken = {name for _, _, name, _ in demo if name}
         for username, role, name, region in demo:
-            name = name or self.person()
+            while name is None:  # display names unique: people pick engineers by name
+                candidate = self.person()
+                name = None if candidate in taken else candidate
+            taken.add(name)
             skills = None
             if role == Role.ENGINEER:
                 skills = ",".join(rng.sample([m[3] for m in MODELS[::3]], 2))

@@ -140,7 +140,13 @@ def _people_filters(mine: bool) -> tuple[int | None, str | None]:
     cost each rerun more than the list itself)."""
     with db.read(get_engine()) as s:
         people = T.engineer_options(s)
-    names = {p["id"]: p["display_name"] + ("" if p["is_active"] else " †") for p in people}
+    seen = [p["display_name"] for p in people]
+    names = {
+        p["id"]: p["display_name"]
+        + (f" ({p['username']})" if seen.count(p["display_name"]) > 1 else "")
+        + ("" if p["is_active"] else " †")
+        for p in people
+    }
     c1, c2 = st.columns(2)
     engineer = c1.selectbox(
         tr("tickets.filter.engineer"),

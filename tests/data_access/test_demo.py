@@ -428,3 +428,10 @@ def test_demo_registers_round_trip_through_excel(loaded, register):
         )
     assert report.problems == []
     assert (report.inserted, report.updated) == (0, 0) and report.unchanged > 0
+
+
+def test_demo_people_have_distinct_display_names(loaded):
+    engine, _ = loaded
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT display_name FROM users")).scalars().all()
+    assert len(names) == len(set(names)) and not any("（" in n for n in names)
