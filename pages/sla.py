@@ -247,7 +247,7 @@ def weekly_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
             tr(f"sla.weekday.{wd}"),
             value=S.spans_text(cal["weekly"][wd]),
             key=f"sla.calendar.wd{wd}.{gen}",
-            placeholder="09:00-12:00, 13:00-18:00",
+            placeholder=tr("sla.cal.rest_day"),  # empty = not worked
             disabled=not editable,
         )
     if not _buttons("calendar", editable):
@@ -308,6 +308,7 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
         tr("sla.cal.remove_pick"),
         [d["day"] for d in days],
         format_func=lambda d: d.isoformat(),
+        placeholder=tr("ui.choose"),
         key="sla.days.pick",
         disabled=not editable,
     )

@@ -92,6 +92,8 @@ def list_view(user, lang: str) -> excel_panel.Selection:
     region = c5.text_input(tr("tickets.filter.region"), key="tickets.filter_region")
     day_from = c6.date_input(tr("tickets.filter.from"), value=None, key="tickets.filter_from")
     day_to = c7.date_input(tr("tickets.filter.to"), value=None, key="tickets.filter_to")
+    if day_from and day_to and day_from > day_to:
+        st.warning(tr("tickets.filter.dates_reversed"))
     open_only = c8.checkbox(tr("tickets.filter.open_only"), value=True, key="tickets.filter_open")
     is_engineer = user.role == Role.ENGINEER
     mine = c9.checkbox(tr("tickets.filter.mine"), value=False, key="tickets.filter_mine")
@@ -379,7 +381,8 @@ def sla_panel(d: dict[str, Any], lang: str) -> None:
     )
     if c.overdue:
         st.error(tr("tickets.sla.overdue"))
-    with st.expander(tr("tickets.sla.timeline"), expanded=c.overdue):
+    title = "tickets.sla.timeline" if c.overdue else "tickets.sla.timeline_on_time"
+    with st.expander(tr(title), expanded=c.overdue):
         st.dataframe(
             [
                 {

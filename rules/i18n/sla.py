@@ -152,4 +152,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Saved: follow-up {days} days after closing",
     ),
     "sla.what.followup": ("回访设置", "the follow-up setting"),
+    "sla.cal.rest_day": ("休息（不计时）", "Rest day (clock stopped)"),
 }

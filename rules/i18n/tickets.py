@@ -104,6 +104,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.sla.state.breached": ("已超时", "Breached"),
     "tickets.sla.state.paused": ("已暂停", "Paused"),
     "tickets.sla.timeline": ("时间消耗（为何超时）", "Where the time went (why breached)"),
+    "tickets.sla.timeline_on_time": ("时间消耗", "Where the time went"),
+    "tickets.filter.dates_reversed": (
+        "受理日期“自”晚于“至”，没有工单能同时满足",
+        "“Received from” is after “Received to”: no ticket can match",
+    ),
     "tickets.sla.counted": ("计入解决时限", "Counts for resolution"),
     "tickets.sla.hours": ("工作小时", "Business hours"),
     "tickets.sla.from": ("开始", "From"),
