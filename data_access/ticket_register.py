@@ -115,20 +115,34 @@ def _dated(
         if event["kind"] != "status":
             out.append(event)
             continue
-        steps = imported_history(
-            row["status"], row["received_at"], row["responded_at"], row["resolved_at"],
-            row["closed_at"],
-        )[1:]  # fmt: skip
-        tail = [(at, str(st)) for at, st in steps if last is None or at > last]
+        tail = [(at, status) for at, status in _milestones(row)[1:] if last is None or at > last]
         if not tail or tail[-1][1] != event["to_status"]:
             tail.append((now, event["to_status"]))
-        previous = event["from_status"]
-        for at, status in tail:
-            if status == previous:
-                continue
-            out.append({**event, "at": at, "created_at": now, "from_status": previous,
-                        "to_status": status})  # fmt: skip
-            previous = status
+        out.extend(
+            _chain(event["ticket_id"], tail, event["from_status"], event["user_id"], created_at=now)
+        )
+    return out
+
+
+def _milestones(row: Mapping[str, Any]) -> list[tuple[dt.datetime, str]]:
+    return imported_history(
+        row["status"], row["received_at"], row["responded_at"], row["resolved_at"], row["closed_at"]
+    )
+
+
+def _chain(
+    ticket_id: int, steps: list, previous: str | None, user_id: int | None, **kw: Any
+) -> list[dict]:
+    """Status events for ``steps`` ``[(at, status)]``, each from the one before."""
+    out = []
+    for at, step in steps:
+        status = str(step)
+        if status == previous:
+            continue
+        out.append(
+            _event(ticket_id, at, user_id, "status", from_status=previous, to_status=status, **kw)
+        )
+        previous = status
     return out
 
 
@@ -167,16 +181,7 @@ def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw
 
 
 def _history(row: Mapping[str, Any], user_id: int | None, now: dt.datetime) -> list[dict]:
-    steps = imported_history(
-        row["status"], row["received_at"], row["responded_at"], row["resolved_at"], row["closed_at"]
-    )
-    out = []
-    previous = None
-    for at, status in steps:
-        out.append(
-            _event(row["id"], at, user_id, "status", from_status=previous, to_status=str(status))
-        )
-        previous = str(status)
+    out = _chain(row["id"], _milestones(row), None, user_id)
     if row.get("engineer_id"):
         at = row["responded_at"] or row["received_at"]
         out.append(_event(row["id"], at, user_id, "assign", to_user_id=row["engineer_id"]))

@@ -177,8 +177,8 @@ def followup_delay_days(session: Session) -> int:
 FOLLOWUP_DELAY_MAX = 90
 
 
-def set_followup_delay_days(session: Session, days: int, now: dt.datetime) -> None:
-    """How many days after closing a ticket its follow-up call is due (0–90)."""
+def set_followup_delay_days(session: Session, days: int, now: dt.datetime) -> int:
+    """How many days after closing a ticket its follow-up call is due (0–90); returns it."""
     if isinstance(days, bool) or not isinstance(days, int):
         raise InvalidInput([Problem("followup_days", "err.integer", {"value": days})])
     if not 0 <= days <= FOLLOWUP_DELAY_MAX:
@@ -192,6 +192,7 @@ def set_followup_delay_days(session: Session, days: int, now: dt.datetime) -> No
     else:
         row.value, row.updated_at = days, now
     _flush(session, FOLLOWUP_DELAY_KEY)
+    return days
 
 
 # ---------------------------------------------------------------- helpers

@@ -117,6 +117,17 @@ def _has_changes(state: dict[str, Any]) -> bool:
     return any(state.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
 
 
+def _submitted(section: str, key: str, editable: bool) -> dict[str, Any] | None:
+    """The grid's edits when Save was clicked with something to save, else None."""
+    if not _buttons(section, editable):
+        return None
+    state = st.session_state.get(key) or {}
+    if not _has_changes(state):
+        st.info(tr("ui.nothing_to_save"))
+        return None
+    return state
+
+
 # ---------------------------------------------------------------- policies
 def _policy_labels() -> dict[str, str]:
     return {c: tr(f"sla.col.{c}") for c in ("priority", "customer_grade", *NUM)}
@@ -164,11 +175,8 @@ def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
             ),
         },
     )
-    if not _buttons("policies", editable):
-        return
-    state = st.session_state.get(key) or {}
-    if not _has_changes(state):
-        st.info(tr("ui.nothing_to_save"))
+    state = _submitted("policies", key, editable)
+    if state is None:
         return
     rows = _editor_rows(seen, state, ("priority", "customer_grade", *NUM))
     moment = now()
@@ -219,11 +227,8 @@ def escalation_tab(lang: str, editable: bool) -> None:
             ),
         },
     )
-    if not _buttons("escalation", editable):
-        return
-    state = st.session_state.get(key) or {}
-    if not _has_changes(state):
-        st.info(tr("ui.nothing_to_save"))
+    state = _submitted("escalation", key, editable)
+    if state is None:
         return
     edited = _editor_rows(rows, state, LADDER)
     labels = {c: tr(f"sla.col.{c}") for c in LADDER}
@@ -371,11 +376,11 @@ def followup_tab(lang: str, editable: bool) -> None:
         labels = {"followup_days": tr("sla.followup.days")}
         saved = _write(
             "followup",
-            lambda s: set_followup_delay_days(s, int(days), moment) or True,
+            lambda s: set_followup_delay_days(s, int(days), moment),
             labels,
             lang,
         )
-        if saved:
+        if saved is not None:  # 0 days is a valid setting
             st.session_state[FLASH] = tr("sla.followup.saved", days=int(days))
             st.rerun()
 
