@@ -1258,7 +1258,8 @@ class _Gen:
                 self.move(part, ctx["repaired"] + rng.randint(2, 48) * H, "return", extra,
                           ticket_id=ctx["id"], reference=ctx["no"], to_bin=part["bin"],
                           note="未使用退库")  # fmt: skip
-            self.add("ticket_parts", created=at, ticket_id=ctx["id"], part_id=part["id"],
+            self.add("ticket_parts", created=at, ticket_id=ctx["id"], line_no=len(used) + 1,
+                     part_id=part["id"],
                      part_no=part["no"], description=part["name"], qty=qty,
                      unit_price=part["price"], movement_id=mid)  # fmt: skip
             used.append((part, qty))

@@ -300,7 +300,9 @@ class TicketPart(Stamped, Base):
     """Parts used on a ticket (the parts domain turns them into stock movements)."""
 
     __tablename__ = "ticket_parts"
+    __table_args__ = (UniqueConstraint("ticket_id", "line_no"),)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
     part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"))
     part_no: Mapped[str] = mapped_column(String(60))
     description: Mapped[str | None] = mapped_column(String(200))

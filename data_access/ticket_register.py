@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data_access.adapters import Hooks, Refs
+from data_access.bulk import insert_rows
 from data_access.models import TicketEvent
 from data_access.tickets import History, load_sla_config, refresh_deadlines, store_deadlines
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
@@ -23,7 +25,7 @@ from rules.fields import Problem
 from rules.tickets import RATINGS, imported_history, satisfaction
 
 if TYPE_CHECKING:
-    from data_access.registers import Restored, Written
+    from data_access.adapters import Restored, Written
 
 IMPORT_NOTE = "import"
 UNDO_NOTE = "undo import"
@@ -148,8 +150,6 @@ def _chain(
 
 def _insert_events(session: Session, events: list[dict[str, Any]]) -> None:
     """One executemany, through the register writer's fast path (several events a row)."""
-    from data_access.registers import insert_rows  # registers imports this module
-
     if events:
         names = list(events[0])
         insert_rows(session, TicketEvent.__table__, {n: [e[n] for e in events] for n in names})
@@ -215,3 +215,19 @@ def _changes(
             )
         )
     return out
+
+
+class TicketHooks(Hooks):
+    """The ticket register's hooks (see the module docstring)."""
+
+    columns = ("warranty_status", "contract_status", "remote_resolved")
+
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        derive(values, refs)
+        return ref_check(values, refs)
+
+    def after_write(self, session: Session, written: Written) -> None:
+        after_write(session, written)
+
+    def after_undo(self, session: Session, restored: Restored) -> None:
+        after_undo(session, restored)

@@ -831,12 +831,16 @@ def _replace_parts(session: Session, ticket: Ticket, lines: list[dict[str, Any]]
         if numbers
         else {}
     )
-    for line in lines:
+    issued = session.scalar(
+        select(func.max(TicketPart.line_no)).where(TicketPart.ticket_id == ticket.id)
+    )
+    for line_no, line in enumerate(lines, start=(issued or 0) + 1):
         part_no = str(line["part_no"]).strip()
         part = known.get(part_no)
         session.add(
             TicketPart(
                 ticket_id=ticket.id,
+                line_no=line_no,
                 part_id=part.id if part else None,
                 part_no=part_no,
                 description=line.get("description") or (part.name if part else None),

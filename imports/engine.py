@@ -25,15 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    DateTime,
-    Integer,
-    String,
-    bindparam,
-    delete,
-    func,
     insert,
-    literal,
-    null,
     select,
     update,
 )
@@ -44,27 +36,21 @@ from data_access.models import ImportBatch, ImportChange
 from data_access.registers import (
     Adapter,
     ConflictError,
-    Inserter,
     NewRows,
     RefResolver,
-    Restored,
-    Written,
     adapter,
     audit,
     changed_columns,
-    checked_many,
     complete_row,
     fetch_by_ids,
     fetch_by_keys,
     from_json,
     get_setting,
-    ids_by_keys,
     put_setting,
     referenced_ids,
-    to_json,
     username_of,
-    write_side,
 )
+from data_access.writes import Writer
 from imports.reader import EXCEL_ERRORS, Book, ReadError, open_book, unescape_text
 from rules.fields import (
     Field,
@@ -402,7 +388,7 @@ class _Ctx:
     now: dt.datetime
     user_id: int | None
     batch_id: int | None = None
-    inserter: Inserter | None = None
+    writer: Writer | None = None
     # derived from the header: field → position / user's column text / label
     positions: dict[str, int] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
@@ -786,7 +772,7 @@ def _complete(
     """References, derived values and cross-field checks: (inserts, updates)."""
     ad = ctx.ad
     key = ad.register.key
-    old_refs = _old_refs(ctx, list(existing.values())) if existing and ad.derive else {}
+    old_refs = _old_refs(ctx, list(existing.values())) if existing and ad.derives else {}
     complete_new = ctx.new_rows.complete
     inserts: list[tuple[_Row, dict[str, Any]]] = []
     updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = []
@@ -859,102 +845,21 @@ def _start_batch(ctx: _Ctx) -> int:
 def _write_chunk(
     ctx: _Ctx, inserts: list[dict[str, Any]], updates: list[tuple[dict, dict]]
 ) -> None:
+    """Write one chunk through the register's one write path, journalled for undo."""
     if not inserts and not updates:
         return
-    session, ad = ctx.session, ctx.ad
     if ctx.batch_id is None:
         ctx.batch_id = _start_batch(ctx)
-    table = ad.table
-    inserted = _insert_new(ctx, inserts) if inserts else []
-    changes: list[dict[str, Any]] = []
-    groups: dict[tuple[str, ...], list[tuple[dict, dict]]] = {}
-    for before, values in updates:
-        groups.setdefault(tuple(sorted(values)), []).append((before, values))
-    side = set(ad.side_fields())
-    for cols, items in groups.items():
-        own = [c for c in cols if c not in side]
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-            .values(
-                {
-                    **{c: bindparam(f"v_{c}") for c in own},
-                    "version": table.c.version + 1,
-                    "updated_at": ctx.now,
-                }
-            )
+    if ctx.writer is None:
+        ctx.writer = Writer(
+            ctx.session,
+            ctx.ad,
+            now=ctx.now,
+            user_id=ctx.user_id,
+            journal=ctx.batch_id,
+            audit_rows=False,  # the batch is audited as one import
         )
-        params = [
-            {"b_id": b["id"], "b_version": b["version"], **{f"v_{c}": v[c] for c in own}}
-            for b, v in items
-        ]
-        checked_many(session, ad, stmt, params)
-        if side:
-            write_side(session, ad, [(b["id"], v) for b, v in items], ctx.now)
-        for b, _ in items:
-            image = {c: to_json(b[c]) for c in cols}
-            image["version"] = b["version"]
-            changes.append(_change(ctx, b["id"], "update", image))
-    if changes:
-        session.execute(insert(ImportChange.__table__), changes)
-    if ad.after_write:
-        ad.after_write(session, Written(inserted, updates, ctx.now, ctx.user_id))
-
-
-def _insert_new(ctx: _Ctx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert new rows and record each one (by id) for undo.
-
-    Returns the rows with their ids when the adapter writes more than its own table
-    (side fields, ``after_write``); otherwise an empty list (no id lookup).
-    """
-    session, ad, now = ctx.session, ctx.ad, ctx.now
-    table = ad.table
-    n = len(rows)
-    columns: dict[str, list[Any]] = {c: [v[c] for v in rows] for c in ad.insert_columns}
-    columns.update(version=[1] * n, created_at=[now] * n, updated_at=[now] * n)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    # SQLite: we hold the write lock, so every id above the old maximum is ours
-    last = (session.execute(select(func.max(table.c.id))).scalar() or 0) if sqlite else 0
-    if ctx.inserter is None:
-        ctx.inserter = Inserter(session, table, list(columns))
-    ctx.inserter(columns)
-    c = ImportChange.__table__
-    src = select(
-        literal(ctx.batch_id, Integer()),
-        literal(table.name, String()),
-        table.c.id,
-        literal("insert", String()),
-        null(),
-        literal(now, DateTime()),
-    )
-    target = [c.c.batch_id, c.c.table_name, c.c.row_id, c.c.action, c.c.before, c.c.created_at]
-    if sqlite:
-        done = session.execute(insert(c).from_select(target, src.where(table.c.id > last)))
-        if done.rowcount != len(rows):
-            raise ConflictError(ad.register.label("zh"))
-    else:
-        key = table.c[ad.key_column]
-        keys = [v[ad.key_column] for v in rows]
-        for i in range(0, len(keys), CHUNK):
-            part = keys[i : i + CHUNK]
-            session.execute(insert(c).from_select(target, src.where(key.in_(part))))
-    if not (ad.satellite or ad.after_write):
-        return []
-    ids = ids_by_keys(session, ad, [v[ad.key_column] for v in rows])
-    written = [{**v, "id": ids[v[ad.key_column]]} for v in rows]
-    write_side(session, ad, [(v["id"], v) for v in written], now)
-    return written
-
-
-def _change(ctx: _Ctx, row_id: int, action: str, before: dict | None) -> dict[str, Any]:
-    return {
-        "batch_id": ctx.batch_id,
-        "table_name": ctx.ad.table.name,
-        "row_id": row_id,
-        "action": action,
-        "before": before,
-        "created_at": ctx.now,
-    }
+    ctx.writer.apply(inserts, updates)
 
 
 def _finish(ctx: _Ctx, savepoint) -> None:
@@ -1059,13 +964,8 @@ def undo_last_import(
     if blocked:
         raise UndoError("imports.err.undo_in_use", value=current[min(blocked)][ad.key_column])
     table = ad.table
-    if inserted:
-        stmt = delete(table).where(
-            table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
-        )
-        checked_many(session, ad, stmt, [{"b_id": i, "b_version": 1} for i in inserted])
-    restored: list[tuple[dict[str, Any], dict[str, Any]]] = []
     side = ad.satellite.table if ad.satellite else None
+    restored: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for ch in changes:
         if ch["action"] != "update":
             continue
@@ -1074,18 +974,12 @@ def undo_last_import(
             k: from_json(table.c[k] if k in table.c else side.c[k], v)  # type: ignore[union-attr]
             for k, v in before.items()
         }
-        own = {k: v for k, v in values.items() if k in table.c}
-        stmt = (
-            update(table)
-            .where(table.c.id == ch["row_id"], table.c.version == ch["before"]["version"] + 1)
-            .values(**own, version=table.c.version + 1, updated_at=now)
-        )
-        if session.execute(stmt).rowcount != 1:
-            raise UndoError("imports.err.undo_edited", n=1, value=ch["row_id"])
-        write_side(session, ad, [(ch["row_id"], values)], now)
         restored.append((current[ch["row_id"]], values))
-    if ad.after_undo and restored:
-        ad.after_undo(session, Restored(restored, now, user_id))
+    writer = Writer(session, ad, now=now, user_id=user_id, audit_rows=False, undo=True)
+    try:
+        writer.apply(updates=restored, deletes=[current[i] for i in inserted])
+    except ConflictError:
+        raise UndoError("imports.err.undo_edited", n=1, value=batch["file_name"]) from None
     b = ImportBatch.__table__
     session.execute(update(b).where(b.c.id == batch["id"]).values(undone_at=now))
     audit(

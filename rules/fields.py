@@ -63,6 +63,10 @@ class Field:
     example: Any = None
     # computed fields are shown and exported but never imported or edited
     computed: bool = False
+    # the table column storing the field, where not its name (a REF: ``<name>_id``)
+    column: str | None = None
+    # a REF that also takes text matching no row: the column keeping the text as typed
+    loose: str | None = None
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -117,6 +121,11 @@ class Register:
     fields: tuple[Field, ...]
     key: str
     checks: tuple[Check, ...] = ()
+    # a lines register: the REF field naming the parent document; the natural key is
+    # then (parent, key), e.g. (ticket no., line no.)
+    parent: str | None = None
+    # a ledger takes new rows only; a correction is a reversing row
+    ledger: bool = False
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en

@@ -371,6 +371,8 @@ TICKETS = Register(
             "Serial no.",
             Kind.REF,
             ref="devices",
+            column="device_id",
+            loose="serial_no",
             max_len=80,
             aliases=("序列号", "出厂编号", "机身号", "sn", "serial", "serial number"),
             example="SN0012345",

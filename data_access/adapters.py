@@ -1,0 +1,223 @@
+"""How a register binds to its table: :class:`Adapter`, reference targets, side tables,
+and the hooks a domain plugs in (derive, after_write, after_undo).
+
+No domain module is imported here: each domain builds its adapter from these parts
+and :mod:`data_access.catalog` lists them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+)
+from sqlalchemy.orm import Session
+
+from data_access.models import (
+    Customer,
+    Device,
+    FaultCode,
+    Part,
+    ProductModel,
+    Ticket,
+    User,
+)
+from rules.fields import Field, Kind, Problem, Register
+
+
+@dataclass(frozen=True)
+class RowProblem(Problem):
+    """A :class:`Problem` that also says which list its ``row`` indexes."""
+
+    kind: str = ""  # insert | update | delete
+
+
+@dataclass(frozen=True)
+class RefTarget:
+    """How a REF field finds its row: the natural key first, then unique fallbacks."""
+
+    model: type
+    keys: tuple[str, ...]
+    extra: tuple[str, ...] = ()  # further columns callers need (e.g. warranty months)
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__
+
+
+def _column_of(f: Field) -> str:
+    if f.column:
+        return f.column
+    return f"{f.name}_id" if f.kind is Kind.REF else f.name
+
+
+REF_TARGETS: dict[str, RefTarget] = {
+    "customers": RefTarget(Customer, ("code", "name")),
+    "product_models": RefTarget(ProductModel, ("code", "name"), ("warranty_months",)),
+    "devices": RefTarget(Device, ("serial_no",), ("customer_id", "warranty_end", "contract_end")),
+    "users": RefTarget(User, ("username", "display_name")),
+    "fault_codes": RefTarget(FaultCode, ("code",)),
+    "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
+    "parts": RefTarget(Part, ("part_no",), ("name", "price")),
+}
+
+Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]
+ComputedFilter = Callable[[Table, Any, dt.date], ColumnElement[bool]]
+Refs = Mapping[str, Mapping[str, Any] | None]
+
+
+class Hooks:
+    """What a domain adds to the generic write path: three methods, each optional.
+
+    ``derive`` fills values that need the referenced rows (defaults, the device's
+    cover status on the day received) and returns the problems only those rows can
+    show; ``after_write`` and ``after_undo`` run in the writing transaction (history,
+    deadlines). ``columns`` names the table columns ``derive`` sets that are no field.
+    Subclass per domain, in ``data_access/<domain>.py``.
+    """
+
+    columns: tuple[str, ...] = ()
+
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        return []
+
+    def after_write(self, session: Session, written: Written) -> None:
+        return None
+
+    def after_undo(self, session: Session, restored: Restored) -> None:
+        return None
+
+
+NO_HOOKS = Hooks()
+
+
+@dataclass(frozen=True)
+class Satellite:
+    """Fields kept in a one-to-one side table (a ticket's ratings in its service report).
+
+    They read and write like the register's own fields; the side row is made when a
+    value is first given and is deleted with its owner (``ondelete=CASCADE``).
+    """
+
+    model: type
+    fk: str  # the side table's column pointing at the register's row
+    fields: tuple[str, ...]
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one write did, for an adapter's ``after_write`` (history, derived data)."""
+
+    inserted: list[dict[str, Any]]  # column values, with "id"
+    updated: list[tuple[dict[str, Any], dict[str, Any]]]  # (row before, changed values)
+    now: dt.datetime
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What an undo did, for an adapter's ``after_undo``."""
+
+    restored: list[tuple[dict[str, Any], dict[str, Any]]]  # (row before undo, restored values)
+    now: dt.datetime
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """Binds a register spec to its table."""
+
+    register: Register
+    model: type
+    hooks: Hooks = NO_HOOKS
+    # display-only values computed from the stored row and today's date
+    computed: Computed | None = None
+    # SQL filters for computed fields: field name → (table, wanted value, today) → clause
+    computed_filters: Mapping[str, ComputedFilter] = field(default_factory=dict)
+    # the stored fields ``computed`` reads (lets exports compute once per distinct value)
+    computed_from: tuple[str, ...] = ()
+    satellite: Satellite | None = None
+    # derived once (row loops ask for them per cell)
+    _stored: tuple[Field, ...] = field(init=False, repr=False, compare=False)
+    _columns: dict[str, str] = field(init=False, repr=False, compare=False)
+    column_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    insert_columns: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # display columns the SELECT gives after id and version, in order
+    selected: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    fields_by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+    # REF fields that also keep text matching no row: field → the column keeping it
+    loose_refs: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        side = set(self.satellite.fields) if self.satellite else set()
+        stored = tuple(f for f in self.register.input_fields if f.name not in side)
+        columns = {f.name: _column_of(f) for f in stored}
+        loose = {f.name: f.loose for f in stored if f.loose}
+        object.__setattr__(self, "loose_refs", loose)
+        extra = (*loose.values(), *self.hooks.columns)
+        inserted = tuple(dict.fromkeys([*columns.values(), *extra]))
+        table_columns = set(self.model.__table__.c.keys())
+        shown = tuple(
+            f.name for f in self.register.fields if f.computed and f.name in table_columns
+        )
+        object.__setattr__(self, "_stored", stored)
+        object.__setattr__(self, "_columns", columns)
+        object.__setattr__(self, "column_names", frozenset(inserted))
+        object.__setattr__(self, "insert_columns", inserted)
+        order = [f.name for f in self.register.fields]
+        side_in_order = tuple(n for n in order if n in side)
+        object.__setattr__(self, "selected", (*(f.name for f in stored), *side_in_order, *shown))
+        object.__setattr__(self, "fields_by_name", {f.name: f for f in self.register.fields})
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__
+
+    @property
+    def name(self) -> str:
+        return self.register.name
+
+    @property
+    def key_column(self) -> str:
+        return self.column(self.register.field(self.register.key))
+
+    @property
+    def derives(self) -> bool:
+        """Whether the hooks derive anything (else referenced rows need not be read)."""
+        return type(self.hooks).derive is not Hooks.derive
+
+    @property
+    def parent(self) -> Field | None:
+        """The parent document's REF field of a lines register."""
+        return self.register.field(self.register.parent) if self.register.parent else None
+
+    def column(self, f: Field) -> str:
+        """The table column that stores field ``f`` (REF → ``<name>_id``)."""
+        return self._columns.get(f.name) or _column_of(f)
+
+    def natural_key(self, values: Mapping[str, Any]) -> Any:
+        """A row's natural key from field values: the key, or (parent key, line key)."""
+        key = values.get(self.register.key)
+        if self.register.parent is None:
+            return key
+        parent = values.get(self.register.parent)
+        return None if key is None or parent is None else (parent, key)
+
+    def stored_fields(self) -> tuple[Field, ...]:
+        """Input fields stored in the register's own table."""
+        return self._stored
+
+    def side_fields(self) -> tuple[str, ...]:
+        return self.satellite.fields if self.satellite else ()
+
+    def ref_target(self, f: Field) -> RefTarget:
+        return REF_TARGETS[f.ref or ""]

@@ -1,0 +1,105 @@
+"""The one bulk-insert path: rows given column-wise, one executemany.
+
+Imports, the demo generator and history writers all insert through here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Table,
+    insert,
+)
+from sqlalchemy.orm import Session
+
+IN_CHUNK = 5000  # values per IN (...) list: well under SQLite's 32766 variables
+MEMO_LIMIT = 50_000  # distinct values remembered per column before starting over
+
+
+def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+class Inserter:
+    """INSERTs into ``table`` rows given column-wise (column name → one value per row).
+
+    On SQLite the rows go to the driver's executemany as tuples through the session's
+    connection: the SQL Core compiles and the column types' bind processing, without
+    a parameter dict built and re-read per row (about half the time of
+    ``execute(insert(table), dicts)`` for 100k rows). Elsewhere: Core executemany.
+    Made once per import: the statement is compiled once and processed date values
+    are remembered across chunks.
+    """
+
+    def __init__(self, session: Session, table: Table, names: Sequence[str]):
+        self.session, self.table, self.names = session, table, list(names)
+        dialect = session.get_bind().dialect
+        compiled = insert(table).compile(dialect=dialect, column_keys=self.names)
+        self.binds = list(compiled.positiontup or ())
+        self.sql = compiled.string
+        self.raw = dialect.name == "sqlite" and sorted(self.binds) == sorted(self.names)
+        self.procs: dict[str, Callable[[Sequence[Any]], Sequence[Any]]] = {}
+        for name in self.binds if self.raw else ():
+            type_ = table.c[name].type
+            proc = type_.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                self.procs[name] = _processor(proc, _python_type(type_))
+
+    def __call__(self, columns: Mapping[str, Sequence[Any]]) -> None:
+        names = self.names
+        if not len(columns[names[0]]):
+            return
+        if not self.raw:
+            rows = zip(*(columns[n] for n in names), strict=True)
+            self.session.execute(
+                insert(self.table), [dict(zip(names, r, strict=True)) for r in rows]
+            )
+            return
+        procs = self.procs
+        ordered = [procs[b](columns[b]) if b in procs else columns[b] for b in self.binds]
+        params = list(zip(*ordered, strict=True))
+        self.session.connection().exec_driver_sql(self.sql, params)
+
+
+def insert_rows(session: Session, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
+    """One executemany of rows given column-wise (see :class:`Inserter`)."""
+    if columns:
+        Inserter(session, table, list(columns))(columns)
+
+
+def _python_type(type_: Any) -> type | None:
+    try:
+        return type_.python_type
+    except NotImplementedError:
+        return None
+
+
+def _processor(
+    proc: Callable[[Any], Any], kind: type | None
+) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A column of values → bound values; dates (few distinct, exact equality) memoised."""
+    if kind not in (dt.date, dt.datetime, dt.time):
+        return lambda values: [None if v is None else proc(v) for v in values]
+    memo = _Memo(proc)
+
+    def remembered(values: Sequence[Any]) -> list:
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+            memo[None] = None
+        return list(map(memo.__getitem__, values))
+
+    return remembered
+
+
+class _Memo(dict):
+    def __init__(self, proc: Callable[[Any], Any]):
+        super().__init__({None: None})
+        self.proc = proc
+
+    def __missing__(self, value: Any) -> Any:
+        out = self[value] = self.proc(value)
+        return out

@@ -1,0 +1,31 @@
+"""Errors the data layer raises for the pages to word in the reader's language.
+
+One :class:`ConflictError` for every stale edit, whatever the register.
+"""
+
+from __future__ import annotations
+
+
+class ConflictError(Exception):
+    """A row was changed by someone else since it was read (stale ``version``).
+
+    ``what`` names the row (its natural key) or the register; pages say it in the
+    reader's language.
+    """
+
+    def __init__(self, what: str, register: str | None = None):
+        super().__init__(what)
+        self.what = what
+        self.register = register
+
+
+class UnknownRegister(KeyError):
+    """No adapter for this register (not built yet)."""
+
+
+class LedgerError(ValueError):
+    """A ledger register takes new rows only: a correction is a reversing row."""
+
+    def __init__(self, register: str):
+        super().__init__(register)
+        self.register = register

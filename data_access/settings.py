@@ -1,0 +1,43 @@
+"""Remembered settings (key → JSON value)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import (
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from data_access.models import (
+    Setting,
+)
+from data_access.writes import to_json
+
+
+# ---------------------------------------------------------------- remembered settings
+def get_setting(session: Session, key: str) -> Any:
+    return session.execute(select(Setting.value).where(Setting.key == key)).scalar()
+
+
+def put_setting(session: Session, key: str, value: Any, now: dt.datetime) -> None:
+    table = Setting.__table__
+    found = session.execute(select(table.c.id).where(table.c.key == key)).scalar()
+    if found is None:
+        session.execute(
+            insert(table).values(key=key, value=value, version=1, created_at=now, updated_at=now)
+        )
+    else:
+        session.execute(
+            update(table)
+            .where(table.c.id == found)
+            .values(value=value, version=table.c.version + 1, updated_at=now)
+        )
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=to_json, ensure_ascii=False)

@@ -1,0 +1,407 @@
+"""The one write path: :func:`apply` writes validated inserts, updates and deletes of
+one register (grid save, import, undo and app commands alike), with the side table,
+the domain's after-write hook, the audit trail and, for imports, the undo journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from data_access.adapters import Adapter, Hooks, Restored, Written
+from data_access.bulk import Inserter, _chunks
+from data_access.errors import ConflictError, LedgerError
+from data_access.models import AuditLog, Base, ImportChange, User
+from data_access.reads import ids_by_keys
+from data_access.validation import changed_columns
+
+
+def to_json(value: Any) -> Any:
+    """A column value as JSON (dates ISO, decimals as text)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def from_json(column, value: Any) -> Any:
+    """Undo :func:`to_json` for ``column``'s type."""
+    if value is None:
+        return None
+    python_type = column.type.python_type
+    if python_type is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if python_type is dt.date:
+        return dt.date.fromisoformat(value)
+    if python_type is Decimal:
+        return Decimal(value)
+    return value
+
+
+def referenced_ids(session: Session, table: Table, ids: Sequence[int]) -> set[int]:
+    """Ids of ``table`` still referred to by a foreign key that would block deleting them."""
+    blocked: set[int] = set()
+    if not ids:
+        return blocked
+    for other in Base.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table:
+                continue
+            if (fk.ondelete or "").upper() in ("CASCADE", "SET NULL"):
+                continue
+            col = fk.parent
+            for part in _chunks(list(ids)):
+                query = select(col).where(col.in_(part)).distinct()
+                blocked.update(session.execute(query).scalars())
+    return blocked
+
+
+def write_side(
+    session: Session, ad: Adapter, items: Sequence[tuple[int, Mapping[str, Any]]], now: dt.datetime
+) -> None:
+    """Store the side-table fields of ``(row id, values)``: update the side rows that
+    exist, insert the ones that do not (only where a value is given)."""
+    sat = ad.satellite
+    if sat is None:
+        return
+    given = [(i, {n: v[n] for n in sat.fields if n in v}) for i, v in items]
+    given = [(i, vals) for i, vals in given if vals]
+    if not given:
+        return
+    table, fk = sat.table, sat.table.c[sat.fk]
+    have: set[int] = set()
+    for part in _chunks([i for i, _ in given]):
+        have.update(session.scalars(select(fk).where(fk.in_(part))))
+    new = [
+        {sat.fk: i, **dict.fromkeys(sat.fields), **vals, "version": 1}
+        | {"created_at": now, "updated_at": now}
+        for i, vals in given
+        if i not in have and any(v is not None for v in vals.values())
+    ]
+    if new:
+        session.execute(insert(table), new)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for i, vals in given:
+        if i in have:
+            groups.setdefault(tuple(sorted(vals)), []).append(
+                {"b_fk": i, **{f"v_{n}": v for n, v in vals.items()}}
+            )
+    for cols, params in groups.items():
+        stmt = (
+            update(table)
+            .where(fk == bindparam("b_fk"))
+            .values(
+                {
+                    **{c: bindparam(f"v_{c}") for c in cols},
+                    "version": table.c.version + 1,
+                    "updated_at": now,
+                }
+            )
+        )
+        session.execute(stmt, params)
+
+
+def username_of(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return session.execute(select(User.username).where(User.id == user_id)).scalar()
+
+
+def audit(
+    session: Session,
+    rows: list[dict[str, Any]],
+    *,
+    entity: str,
+    user_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """Append audit rows (``entity_key``, ``action``, ``changes``) in one statement."""
+    if not rows:
+        return
+    username = username_of(session, user_id)
+    params = [
+        {
+            "at": now,
+            "created_at": now,
+            "user_id": user_id,
+            "username": username,
+            "entity": entity,
+            "entity_key": None if r["key"] is None else str(r["key"])[:100],
+            "action": r["action"],
+            "changes": {k: to_json(v) for k, v in (r.get("changes") or {}).items()} or None,
+        }
+        for r in rows
+    ]
+    session.execute(insert(AuditLog.__table__), params)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What :func:`apply` wrote."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+class Writer:
+    """Writes validated rows of one register: the one write path.
+
+    ``inserts`` are complete column values (as validation gives them), ``updates``
+    ``(stored row, new values)`` pairs (only changed columns are written, each guarded
+    by the row's version), ``deletes`` stored rows (guarded likewise). A stale row
+    raises :class:`ConflictError` and the caller's transaction rolls back.
+
+    - ``journal``: an import batch id; every written row is recorded for its undo.
+    - ``audit_rows``: one audit row per written row (grid edits, commands); an import
+      audits its batch instead.
+    - ``undo``: the write restores an import: the hooks' ``after_undo`` runs instead
+      of ``after_write``, and a ledger accepts it (the undo reverses its own batch).
+
+    Kept across the chunks of one import: the insert statement is compiled once.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        ad: Adapter,
+        *,
+        now: dt.datetime,
+        user_id: int | None,
+        journal: int | None = None,
+        audit_rows: bool = True,
+        undo: bool = False,
+    ):
+        self.session, self.ad, self.now, self.user_id = session, ad, now, user_id
+        self.journal, self.audit_rows, self.undo = journal, audit_rows, undo
+        self.inserter: Inserter | None = None
+        hooks = type(ad.hooks)
+        self.after = (
+            (hooks.after_undo is not Hooks.after_undo)
+            if undo
+            else (hooks.after_write is not Hooks.after_write)
+        )
+
+    def apply(
+        self,
+        inserts: Sequence[dict[str, Any]] = (),
+        updates: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
+        deletes: Sequence[Mapping[str, Any]] = (),
+    ) -> Applied:
+        ad = self.ad
+        if ad.register.ledger and (updates or deletes) and not self.undo:
+            raise LedgerError(ad.name)
+        log: list[dict[str, Any]] = []
+        if deletes:
+            self._delete(deletes, log)
+        updated = self._update(updates, log) if updates else []
+        inserted = self._insert(inserts, log) if inserts else []
+        if self.after and (inserted or updated):
+            if self.undo:
+                ad.hooks.after_undo(self.session, Restored(updated, self.now, self.user_id))
+            else:
+                ad.hooks.after_write(
+                    self.session, Written(inserted, updated, self.now, self.user_id)
+                )
+        if self.audit_rows:
+            audit(self.session, log, entity=ad.name, user_id=self.user_id, now=self.now)
+        return Applied(len(inserts), len(updated), len(deletes))
+
+    def _delete(self, rows: Sequence[Mapping[str, Any]], log: list[dict[str, Any]]) -> None:
+        ad, table = self.ad, self.ad.table
+        stmt = delete(table).where(
+            table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
+        )
+        params = [{"b_id": int(r["id"]), "b_version": int(r["version"])} for r in rows]
+        checked_many(self.session, ad, stmt, params)
+        for r in rows:
+            log.append({"key": row_key(ad, r), "action": "delete", "changes": _row_json(ad, r)})
+
+    def _update(
+        self, rows: Sequence[tuple[dict[str, Any], dict[str, Any]]], log: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        ad, table, now = self.ad, self.ad.table, self.now
+        changed = [(b, d) for b, v in rows if (d := changed_columns(b, v))]
+        groups: dict[tuple[str, ...], list[tuple[dict, dict]]] = {}
+        for before, diff in changed:
+            groups.setdefault(tuple(sorted(diff)), []).append((before, diff))
+        side = set(ad.side_fields())
+        journal: list[dict[str, Any]] = []
+        for cols, items in groups.items():
+            own = [c for c in cols if c not in side]
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+                .values(
+                    {
+                        **{c: bindparam(f"v_{c}") for c in own},
+                        "version": table.c.version + 1,
+                        "updated_at": now,
+                    }
+                )
+            )
+            params = [
+                {"b_id": b["id"], "b_version": b["version"], **{f"v_{c}": d[c] for c in own}}
+                for b, d in items
+            ]
+            checked_many(self.session, ad, stmt, params)
+            if side:
+                write_side(self.session, ad, [(b["id"], d) for b, d in items], now)
+            if self.journal is not None:
+                for b, _ in items:
+                    image = {c: to_json(b[c]) for c in cols}
+                    image["version"] = b["version"]
+                    journal.append(self._change(b["id"], "update", image))
+        if journal:
+            self.session.execute(insert(ImportChange.__table__), journal)
+        if self.audit_rows:
+            for b, d in changed:
+                log.append(
+                    {
+                        "key": row_key(ad, {**b, **d}),
+                        "action": "update",
+                        "changes": {k: [to_json(b.get(k)), to_json(v)] for k, v in d.items()},
+                    }
+                )
+        return changed
+
+    def _insert(
+        self, rows: Sequence[dict[str, Any]], log: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Insert rows column-wise; returns them with their ids when a side table or a
+        hook needs them (else an empty list: no id lookup)."""
+        session, ad, now, table = self.session, self.ad, self.now, self.ad.table
+        n = len(rows)
+        defaults = _defaults(ad)
+        columns: dict[str, list[Any]] = {
+            c: [v.get(c, defaults[c]) for v in rows] for c in ad.insert_columns
+        }
+        columns.update(version=[1] * n, created_at=[now] * n, updated_at=[now] * n)
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        # SQLite: we hold the write lock, so every id above the old maximum is ours
+        last = (session.execute(select(func.max(table.c.id))).scalar() or 0) if sqlite else 0
+        if self.inserter is None:
+            self.inserter = Inserter(session, table, list(columns))
+        self.inserter(columns)
+        if self.journal is not None:
+            self._journal_inserts(rows, last if sqlite else None)
+        if self.audit_rows:
+            log.extend({"key": row_key(ad, v), "action": "insert", "changes": v} for v in rows)
+        if not (ad.satellite or self.after):
+            return []
+        ids = ids_by_keys(session, ad, [column_key(ad, v) for v in rows])
+        written = [{**v, "id": ids[column_key(ad, v)]} for v in rows]
+        write_side(session, ad, [(v["id"], v) for v in written], now)
+        return written
+
+    def _journal_inserts(self, rows: Sequence[dict[str, Any]], last: int | None) -> None:
+        ad, table, session = self.ad, self.ad.table, self.session
+        c = ImportChange.__table__
+        src = select(
+            literal(self.journal, Integer()),
+            literal(table.name, String()),
+            table.c.id,
+            literal("insert", String()),
+            null(),
+            literal(self.now, DateTime()),
+        )
+        target = [c.c.batch_id, c.c.table_name, c.c.row_id, c.c.action, c.c.before, c.c.created_at]
+        if last is not None:
+            done = session.execute(insert(c).from_select(target, src.where(table.c.id > last)))
+            if done.rowcount != len(rows):
+                raise ConflictError(ad.name, ad.name)
+            return
+        ids = ids_by_keys(session, ad, [column_key(ad, v) for v in rows])
+        values = list(ids.values())
+        for part in _chunks(values):
+            session.execute(insert(c).from_select(target, src.where(table.c.id.in_(part))))
+
+    def _change(self, row_id: int, action: str, before: dict | None) -> dict[str, Any]:
+        return {
+            "batch_id": self.journal,
+            "table_name": self.ad.table.name,
+            "row_id": row_id,
+            "action": action,
+            "before": before,
+            "created_at": self.now,
+        }
+
+
+def apply(
+    session: Session,
+    ad: Adapter,
+    *,
+    inserts: Sequence[dict[str, Any]] = (),
+    updates: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
+    deletes: Sequence[Mapping[str, Any]] = (),
+    now: dt.datetime,
+    user_id: int | None,
+    audit_rows: bool = True,
+) -> Applied:
+    """One write of validated rows (see :class:`Writer`); the caller owns the transaction."""
+    writer = Writer(session, ad, now=now, user_id=user_id, audit_rows=audit_rows)
+    return writer.apply(inserts, updates, deletes)
+
+
+def _defaults(ad: Adapter) -> dict[str, Any]:
+    table = ad.table
+    out = {}
+    for n in ad.insert_columns:
+        default = table.c[n].default
+        out[n] = default.arg if default is not None and default.is_scalar else None
+    return out
+
+
+def row_key(ad: Adapter, row: Mapping[str, Any]) -> Any:
+    """A stored row's key for audit and messages: the key column, with the parent's id
+    for a line (``"12/3"``)."""
+    key = row.get(ad.key_column)
+    parent = ad.parent
+    if parent is None:
+        return key
+    return f"{row.get(ad.column(parent))}/{key}"
+
+
+def column_key(ad: Adapter, row: Mapping[str, Any]) -> Any:
+    """A row's key in column values: the key column, or (parent id, line key)."""
+    parent = ad.parent
+    if parent is None:
+        return row[ad.key_column]
+    return (row[ad.column(parent)], row[ad.key_column])
+
+
+def _row_json(ad: Adapter, row: Mapping[str, Any]) -> dict[str, Any]:
+    names = {*ad.insert_columns, *ad.side_fields()}
+    return {k: v for k, v in row.items() if k in names}
+
+
+def checked_many(session: Session, ad: Adapter, stmt, params: list[dict]) -> None:
+    """executemany that must hit every row (else someone changed one: conflict)."""
+    dialect = session.get_bind().dialect
+    if dialect.supports_sane_multi_rowcount:
+        if session.execute(stmt, params).rowcount != len(params):
+            raise ConflictError(ad.name, ad.name)
+        return
+    for p in params:
+        if session.execute(stmt, p).rowcount != 1:
+            raise ConflictError(ad.name, ad.name)

@@ -1,0 +1,24 @@
+"""Messages of the register machinery itself: lines, ledgers, conflicts."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "err.ledger": (
+        "台账只能追加：更正请录入冲销行，不能修改或删除",
+        "A ledger only takes new rows: post a reversing row instead of editing or deleting",
+    ),
+    "lines.err.parent_closed": (
+        "单据 {value} 已关闭，明细不能再修改（请先重新打开）",
+        "Document {value} is closed: its lines cannot change (reopen it first)",
+    ),
+    "lines.add": ("添加行", "Add line"),
+    "lines.save": ("保存明细", "Save lines"),
+    "lines.saved": (
+        "已保存：新增 {inserted}，修改 {updated}，删除 {deleted}",
+        "Saved: {inserted} added, {updated} changed, {deleted} removed",
+    ),
+    "lines.nothing": ("明细没有修改", "The lines have not changed"),
+    "lines.problems": ("明细有问题，未保存：", "The lines were not saved:"),
+    "lines.conflict": (
+        "明细已被他人修改（{value}），请刷新后重试",
+        "Someone else changed these lines ({value}): reload and try again",
+    ),
+}
