@@ -8,6 +8,7 @@ any register grid. Lines without a number get the next free ones.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,7 +48,9 @@ def save_lines(
 ) -> SaveResult:
     """Make the document's lines what ``rows`` say: new rows inserted, changed rows
     updated (guarded by their version), stored lines missing from ``rows`` deleted.
-    Every problem comes back by row; nothing is written unless all rows are valid."""
+    Every problem comes back with ``row`` = its index in ``rows`` (a removed line's
+    problem keeps kind ``delete`` and its index among the removed lines); nothing is
+    written unless all rows are valid."""
     ad = adapter(register)
     parent, key = ad.register.parent, ad.register.key
     stored = {r["id"]: r for r in list_lines(session, register, parent_key)}
@@ -55,13 +58,15 @@ def save_lines(
     taken = [r.get(key) for r in rows if r.get(key) not in (None, "")]
     free = _numbers(taken)
     inserts, updates, kept = [], [], set()
-    for row in rows:
+    insert_at, update_at = [], []  # index in ``rows`` of each insert / update
+    for i, row in enumerate(rows):
         values = {n: row.get(n) for n in fields}
         values[parent] = parent_key
         if values.get(key) in (None, ""):
             values[key] = next(free)
         if row.get("id") is None:
             inserts.append(values)
+            insert_at.append(i)
             continue
         kept.add(int(row["id"]))
         before = stored.get(int(row["id"]))
@@ -69,8 +74,9 @@ def save_lines(
         diff = changed_columns(shown, {n: values[n] for n in fields})
         if before is None or diff:
             updates.append({"id": row["id"], "version": row["version"], **diff})
+            update_at.append(i)
     deletes = [{"id": i, "version": r["version"]} for i, r in stored.items() if i not in kept]
-    return save_changes(
+    result = save_changes(
         session,
         register,
         inserts=inserts,
@@ -79,6 +85,14 @@ def save_lines(
         user_id=user_id,
         now=now,
     )
+    if not result.problems:
+        return result
+    where = {"insert": insert_at, "update": update_at}
+    problems = [
+        dataclasses.replace(p, row=where[p.kind][p.row]) if p.kind in where else p
+        for p in result.problems
+    ]
+    return dataclasses.replace(result, problems=problems)
 
 
 def _numbers(taken: Sequence[Any]):

@@ -140,6 +140,9 @@ def save_changes(
     written. The caller owns the transaction.
     """
     ad = adapter(register)
+    if ad.register.ledger and (updates or deletes):  # a correction is a reversing row
+        kind = "update" if updates else "delete"
+        return SaveResult(problems=[RowProblem(None, "err.ledger", {}, 0, None, None, kind)])
     current = _current_rows(session, ad, [*updates, *deletes])
     checker = unchecked(ad.register)
     resolver = RefResolver(session, ad)
@@ -176,8 +179,6 @@ def save_changes(
         if int(d["id"]) in blocked:
             key = current[int(d["id"])][ad.key_column]
             problems.append(RowProblem(None, "err.in_use", {"value": key}, i, key, None, "delete"))
-    if ad.register.ledger and (updates or deletes):
-        problems.append(RowProblem(None, "err.ledger", {}, 0, None, None, "update"))
     if problems:
         return SaveResult(problems=problems)
     rows = [current[int(d["id"])] for d in deletes]

@@ -296,7 +296,8 @@ class Writer:
         columns: dict[str, list[Any]] = {
             c: [v.get(c, defaults[c]) for v in rows] for c in ad.insert_columns
         }
-        columns.update(version=[1] * n, created_at=[now] * n, updated_at=[now] * n)
+        stamps = {"version": 1, "created_at": now, "updated_at": now}
+        columns.update({c: [v] * n for c, v in stamps.items() if c in table.c})
         sqlite = session.get_bind().dialect.name == "sqlite"
         # SQLite: we hold the write lock, so every id above the old maximum is ours
         last = (session.execute(select(func.max(table.c.id))).scalar() or 0) if sqlite else 0
