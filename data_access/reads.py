@@ -92,7 +92,10 @@ def _order(ad: Adapter, order_by: str | None, query):
     ad.register.field(name)  # an unknown field raises KeyError
     # a field computed in Python keeps a stable order by the natural key
     col = query.selected_columns[name] if name in ad.selected else table.c[ad.key_column]
-    return query.order_by(col.desc() if desc else col.asc(), table.c.id)
+    order = [col.desc() if desc else col.asc(), table.c.id]
+    if ad.parent is not None and not order_by:  # a document's lines together, in order
+        order.insert(0, query.selected_columns[ad.parent.name])
+    return query.order_by(*order)
 
 
 def _with_computed(ad: Adapter, row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
@@ -214,6 +217,9 @@ def fetch_by_ids(session: Session, ad: Adapter, ids: Sequence[int]) -> dict[int,
 
 
 def fetch_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[Any, dict]:
+    """Stored rows by natural key; for a lines register by (parent key, line key)."""
+    if ad.parent is not None:
+        return _lines_by_keys(session, ad, keys)
     table = ad.table
     key = table.c[ad.key_column]
     out: dict[Any, dict[str, Any]] = {}
@@ -221,6 +227,26 @@ def fetch_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[An
     for part in _chunks(list(keys)):
         for row in session.execute(query.where(key.in_(part))).mappings():
             out[row[ad.key_column]] = dict(row)
+    return out
+
+
+def _lines_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[Any, dict]:
+    table = ad.table
+    target = ad.ref_target(ad.parent)  # type: ignore[arg-type]
+    parents = target.table.alias("parent")
+    parent_key = parents.c[target.keys[0]]
+    query = (
+        _row_select(ad)
+        .add_columns(parent_key.label("_parent_key"))
+        .join(parents, parents.c.id == table.c[ad.column(ad.parent)])  # type: ignore[arg-type]
+    )
+    wanted = set(keys)
+    out: dict[Any, dict[str, Any]] = {}
+    for part in _chunks(sorted({k[0] for k in wanted})):
+        for row in session.execute(query.where(parent_key.in_(part))).mappings():
+            k = (row["_parent_key"], row[ad.key_column])
+            if k in wanted:
+                out[k] = {n: v for n, v in row.items() if n != "_parent_key"}
     return out
 
 

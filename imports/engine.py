@@ -528,6 +528,19 @@ def _run(
         )
         return
     report.header = header
+    if ad.register.parent and ad.register.parent not in header.mapping.values():
+        parent_label = ad.register.field(ad.register.parent).label("zh")
+        report.problems.append(
+            ImportProblem(
+                sheet,
+                header.row,
+                parent_label,
+                None,
+                "imports.missing_column",
+                {"value": parent_label},
+            )
+        )
+        return
     if ad.register.key not in header.mapping.values():
         key_label = ad.register.field(ad.register.key).label("zh")
         report.problems.append(
@@ -615,22 +628,26 @@ def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[
     A pass over the key column before any row is written, so every occurrence
     (the first one too) is rejected, with or without ``skip_bad_rows``.
     """
-    key_pos = ctx.positions[ctx.ad.register.key]
-    coerce = next(c for i, _, c in ctx.cols if i == key_pos)
+    reg = ctx.ad.register
+    names = [reg.key] if reg.parent is None else [reg.parent, reg.key]
+    wanted = [
+        (ctx.positions[n], next(c for i, _, c in ctx.cols if i == ctx.positions[n])) for n in names
+    ]
     first, rows = book.rows(sheet)
     seen: dict[Any, int] = {}
     dups: dict[Any, list[int]] = {}
     row = first + header_pos
     for cells in islice(rows, header_pos + 1, None):
         row += 1
-        if key_pos >= len(cells):
+        if any(pos >= len(cells) for pos, _ in wanted):
             continue
         try:
-            key = coerce(cells[key_pos])
+            parts = [coerce(cells[pos]) for pos, coerce in wanted]
         except ValueProblem:
             continue
-        if key is None:
+        if None in parts:
             continue
+        key = parts[0] if len(parts) == 1 else tuple(parts)
         earlier = seen.setdefault(key, row)
         if earlier != row:
             dups.setdefault(key, [earlier]).append(row)
@@ -729,21 +746,27 @@ def _process(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> None:
     key = ad.register.key
     rows = _convert(ctx, start, chunk)
     dups = ctx.duplicates
+    natural = ad.natural_key
     for r in rows:
-        k = r.clean.get(key)
+        k = natural(r.clean)
         if k is None:
-            if not any(p.field == key for p in r.problems):
-                r.problems.append(_field_problem(ctx, r, Problem(key, "err.required")))
+            for name in (ad.register.parent, key):
+                if (
+                    name
+                    and r.clean.get(name) is None
+                    and not any(p.field == name for p in r.problems)
+                ):
+                    r.problems.append(_field_problem(ctx, r, Problem(name, "err.required")))
         elif dups and k in dups:
             rows_text = ", ".join(str(x) for x in dups[k][:10])
             p = Problem(key, "imports.duplicate_in_file", {"rows": rows_text}, value=k)
             r.problems.append(_field_problem(ctx, r, p))
     existing: dict[Any, dict[str, Any]] = {}
     if not ctx.table_empty:
-        keyed = [r.clean[key] for r in rows if r.clean.get(key) is not None]
+        keyed = [k for r in rows if (k := natural(r.clean)) is not None]
         existing = fetch_by_keys(ctx.session, ad, [k for k in keyed if k not in dups])
     for r in rows:
-        _required(ctx, r, existing.get(r.clean.get(key)) is None)
+        _required(ctx, r, existing.get(natural(r.clean)) is None)
     good = [r for r in rows if not r.problems]
     ctx.resolver.load([r.clean for r in good])
     inserts, updates = _complete(ctx, good, existing)
@@ -777,7 +800,7 @@ def _complete(
     inserts: list[tuple[_Row, dict[str, Any]]] = []
     updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = []
     for r in good:
-        before = existing.get(r.clean[key]) if existing else None
+        before = existing.get(ad.natural_key(r.clean)) if existing else None
         if before is None:
             values, probs = complete_new(r.clean)
         else:
@@ -794,7 +817,10 @@ def _complete(
         elif before is None:
             inserts.append((r, values))
         elif changed_columns(before, values):
-            updates.append((r, before, values))
+            if ad.register.ledger:  # a posted row stays: a correction is a reversing row
+                r.problems.append(_field_problem(ctx, r, Problem(key, "err.ledger")))
+            else:
+                updates.append((r, before, values))
         else:
             ctx.report.unchanged += 1
             _sample(ctx, r, "unchanged")
