@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install dev migrate demo lint format bench clean
+.PHONY: run test test-fast install dev migrate demo lint format bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: migrate
 
 test: dev
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# SQLite only, no browser: the quick loop while editing (`make test` before pushing)
+test-fast: dev
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not browser and not postgres" $(PYTEST_ARGS)
 
 demo: install
 	$(PY) -m data_access.demo $(DEMO_ARGS)
