@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install dev migrate demo lint format bench clean
+.PHONY: run test test-fast install dev migrate setup demo lint format bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,19 @@ dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) -m data_access.migrate
 
-run: migrate
+# migrate, then the demo data if the database is empty
+setup: install
+	$(PY) -m data_access.setup
+
+run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 test: dev
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# SQLite only, no browser: the quick loop while editing (`make test` before pushing)
+test-fast: dev
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not browser and not postgres" $(PYTEST_ARGS)
 
 demo: install
 	$(PY) -m data_access.demo $(DEMO_ARGS)

@@ -1,24 +1,45 @@
-"""Bring a database to the current schema and, when it is empty, load demo data.
+"""Bring a database to the current schema (``python -m data_access.migrate``).
 
-``python -m data_access.migrate`` (what ``make run`` calls):
-- ``alembic upgrade head`` on ``DATABASE_URL`` or the SQLite default;
-- demo data when the database has no customers and no users, unless ``--no-demo``.
+``alembic upgrade head`` on ``DATABASE_URL`` or the SQLite default, then one line saying
+what happened: created, migrated from a revision, or already up to date. Demo data is
+not this module's business: ``python -m data_access.setup`` (what ``make run`` calls)
+migrates and then loads the demo into an empty database.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, func, select
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine
 
 from data_access import db
-from data_access.models import Customer, User
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    """Schema revision before and after an upgrade (``None``: no schema yet)."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def describe(self) -> str:
+        if not self.changed:
+            return f"database already up to date (revision {self.after})"
+        if self.before is None:
+            return f"database created and migrated to head (revision {self.after})"
+        return f"database migrated from revision {self.before} to head (revision {self.after})"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -29,34 +50,30 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
+def _revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> Upgraded:
     """Run every pending migration on ``engine``'s database."""
     cfg = alembic_config()
     cfg.attributes["configure_logger"] = False
     with engine.connect() as conn:
+        before = _revision(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
-
-
-def is_empty(engine: Engine) -> bool:
-    with db.read(engine) as s:
-        return not s.scalar(select(func.count(Customer.id))) and not s.scalar(
-            select(func.count(User.id))
-        )
+        after = _revision(conn)
+    return Upgraded(before, after)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--no-demo", action="store_true", help="never load demo data")
-    args = parser.parse_args(argv)
+    # kept so existing scripts still run: migrating never loads demo data
+    parser.add_argument("--no-demo", action="store_true", help=argparse.SUPPRESS)
+    parser.parse_args(argv)
     engine = db.make_engine()
-    upgrade(engine)
-    print(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
-    if not args.no_demo and is_empty(engine):
-        from data_access import demo
-
-        counts = demo.load(engine)
-        print("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    done = upgrade(engine)
+    print(f"{done.describe()}: {engine.url.render_as_string(hide_password=True)}")
     engine.dispose()
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -14,7 +15,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from data_access.models import User
 from rules.access import LOCK_MINUTES, MAX_FAILED_LOGINS, Role
 
-_hasher = PasswordHasher()
+
+def hasher_parameters() -> dict[str, int]:
+    """argon2 cost: the library's defaults; cheap when ``AFTERSALES_TEST_CHEAP_HASH=1`` (tests)."""
+    if os.environ.get("AFTERSALES_TEST_CHEAP_HASH") == "1":
+        return {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+    return {}
+
+
+_hasher = PasswordHasher(**hasher_parameters())
 
 
 class LoginLocked(Exception):

@@ -16,13 +16,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from data_access import db
-from data_access.migrate import upgrade
-from data_access.models import Base
-
 # no background escalation in tests: they fix the clock (tests/data_access/test_jobs.py
 # starts the ticker itself); the browser tests' app servers inherit this too
 os.environ["AFTERSALES_JOBS"] = "0"
+# cheap argon2 parameters (read when data_access.users is first imported, so set before
+# any import of the app): hashing costs microseconds instead of ~0.1 s per password
+os.environ["AFTERSALES_TEST_CHEAP_HASH"] = "1"
+
+from data_access import db  # noqa: E402
+from data_access.migrate import upgrade  # noqa: E402
+from data_access.models import Base  # noqa: E402
+from tests.helpers import copy_sqlite  # noqa: E402
 
 REQUIRE_ALL = os.environ.get("REQUIRE_ALL_TESTS") == "1"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -80,13 +84,12 @@ def _truncate_pg(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# the postgres case carries the ``postgres`` marker: ``-m "not postgres"`` deselects it
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_engine(request, tmp_path, sqlite_template) -> Iterator[Engine]:
     """A migrated, empty database on each back-end."""
     if request.param == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copy(sqlite_template, path)
-        engine = db.make_engine(f"sqlite:///{path}")
+        engine = copy_sqlite(sqlite_template, tmp_path / "test.db")
         yield engine
         engine.dispose()
         return
@@ -100,9 +103,7 @@ def db_engine(request, tmp_path, sqlite_template) -> Iterator[Engine]:
 @pytest.fixture
 def sqlite_engine(tmp_path, sqlite_template) -> Iterator[Engine]:
     """A migrated SQLite database only (for tests that do not depend on the back-end)."""
-    path = tmp_path / "test.db"
-    shutil.copy(sqlite_template, path)
-    engine = db.make_engine(f"sqlite:///{path}")
+    engine = copy_sqlite(sqlite_template, tmp_path / "test.db")
     yield engine
     engine.dispose()
 

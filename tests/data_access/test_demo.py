@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections import defaultdict
 from decimal import Decimal
 
@@ -18,6 +17,7 @@ from imports.writer import export_bytes
 from rules import sla
 from rules.customers import warranty_status
 from rules.tickets import RESULT_OPTIONS, Channel, Priority, Status, followup_no
+from tests.helpers import copy_sqlite
 
 SIZES = {"customers": 12, "tickets": 160}
 NOW = demo.DEMO_NOW
@@ -37,9 +37,7 @@ def _rows(engine, table: str, skip=()):
 
 
 def _fresh_sqlite(tmp_path, sqlite_template, name="other.db"):
-    path = tmp_path / name
-    shutil.copy(sqlite_template, path)
-    return db.make_engine(f"sqlite:///{path}")
+    return copy_sqlite(sqlite_template, tmp_path / name)
 
 
 @pytest.fixture(scope="module")

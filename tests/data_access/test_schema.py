@@ -6,6 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from data_access import db, migrate, setup
+from data_access.migrate import upgrade
 from data_access.models import Base
 
 
@@ -26,3 +28,25 @@ def test_sqlite_pragmas(sqlite_engine):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+
+
+def test_upgrade_says_what_it_did(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    first = upgrade(engine)
+    assert first.before is None and first.after and first.changed
+    assert "created and migrated to head" in first.describe()
+    again = upgrade(engine)
+    assert (again.before, again.changed) == (first.after, False)
+    assert "already up to date" in again.describe()
+    engine.dispose()
+
+
+def test_migrate_does_not_load_the_demo(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    assert migrate.main([]) == 0
+    assert "created and migrated to head" in capsys.readouterr().out
+    assert setup.main(["--no-demo"]) == 0
+    assert "already up to date" in capsys.readouterr().out
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    assert setup.is_empty(engine)
+    engine.dispose()

@@ -25,6 +25,7 @@ from data_access.registers import ConflictError, list_rows
 from imports.engine import UndoError, import_file, read_header, undo_last_import
 from imports.reader import ReadError, escape_text, unescape_text
 from imports.writer import export_bytes, rejected_bytes, template_bytes
+from tests.helpers import count
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2025, 6, 1, 9, 0)
@@ -53,11 +54,6 @@ def xlsx(rows: list[list], *, title_rows: int = 0, date1904: bool = False, sheet
 def run(engine, register: str, data, name="f.xlsx", **kw):
     with db.write(engine) as s:
         return import_file(s, register, data, file_name=name, now=NOW, **kw)
-
-
-def count(engine, model) -> int:
-    with db.read(engine) as s:
-        return s.scalar(select(func.count()).select_from(model))
 
 
 def listed(engine, register: str) -> list[dict]:

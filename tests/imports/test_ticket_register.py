@@ -10,7 +10,7 @@ import io
 
 import openpyxl
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from data_access import db
 from data_access.models import (
@@ -25,6 +25,7 @@ from data_access.models import (
 from data_access.registers import list_rows
 from imports.engine import import_file, undo_last_import
 from imports.writer import export_bytes, template_bytes
+from tests.helpers import count
 from tests.imports.test_engine import xlsx
 
 NOW = dt.datetime(2025, 6, 2, 9, 0)
@@ -101,11 +102,6 @@ def history(engine, ticket_no: str, kind: str = "status") -> list[tuple]:
             .order_by(TicketEvent.at, TicketEvent.id)
         )
         return [tuple(r) for r in s.execute(query)]
-
-
-def count(engine, model) -> int:
-    with db.read(engine) as s:
-        return s.scalar(select(func.count()).select_from(model))
 
 
 def test_historic_tickets_import_with_history_cover_and_ratings(seeded):
