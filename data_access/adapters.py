@@ -82,6 +82,9 @@ class Hooks:
     """
 
     columns: tuple[str, ...] = ()
+    # problem codes of ``derive`` that forbid a change now (a closed document's lines):
+    # an import row that changes nothing passes them
+    locks: frozenset[str] = frozenset()
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
         return []

@@ -812,11 +812,13 @@ def _complete(
             values, probs = complete_row(
                 ad, ctx.resolver, r.clean, [], (before, refs), r.row, raw, ctx.sheet
             )
-        if probs:
+        changed = before is None or bool(changed_columns(before, values))
+        # a row left as it is may stay where only a lock forbids a change (closed document)
+        if probs and (changed or any(p.code not in ad.hooks.locks for p in probs)):
             r.problems.extend(_field_problem(ctx, r, p) for p in probs)
         elif before is None:
             inserts.append((r, values))
-        elif changed_columns(before, values):
+        elif changed:
             if ad.register.ledger:  # a posted row stays: a correction is a reversing row
                 r.problems.append(_field_problem(ctx, r, Problem(key, "err.ledger")))
             else:

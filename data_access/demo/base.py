@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
-from data_access.models import Base
 from data_access.bulk import Inserter
+from data_access.models import Base
 from rules import sla
 
 DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0)

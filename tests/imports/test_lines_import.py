@@ -122,3 +122,14 @@ def test_lines_template_names_the_document(tickets):
     data = template_bytes("ticket_parts", lang="en")
     head = [c.value for c in openpyxl.load_workbook(io.BytesIO(data)).active[1]]
     assert head == ["Ticket no.", "Line", "Part no.", "Description", "Qty", "Unit price"]
+
+
+def test_a_closed_documents_lines_reimport_unchanged_but_do_not_change(tickets):
+    run(tickets, xlsx(ROWS))
+    with db.write(tickets) as s:
+        s.query(Ticket).filter(Ticket.ticket_no == "SR1").update({"status": "closed"})
+    again = run(tickets, xlsx(ROWS))
+    assert (again.unchanged, again.problems) == (3, [])
+    changed = run(tickets, xlsx([*ROWS[:2], ["SR1", 2, "X-9", "密封圈", 5, 8.5]]))
+    assert [(p.row, p.code) for p in changed.problems] == [(3, "lines.err.parent_closed")]
+    assert lines(tickets, "SR1")[1] == (2, "X-9", 1)
