@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Table,
-    and_,
     bindparam,
     delete,
     false,
@@ -37,6 +36,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from data_access import ticket_register
+from data_access.customers import (
+    contract_clause,
+    device_computed,
+    device_derive,
+    warranty_clause,
+)
 from data_access.models import (
     AuditLog,
     Base,
@@ -49,17 +54,7 @@ from data_access.models import (
     Ticket,
     User,
 )
-from rules.customers import (
-    CUSTOMERS,
-    DEVICES,
-    EXPIRING_DAYS_DEFAULT,
-    WARRANTY_MONTHS_DEFAULT,
-    ContractStatus,
-    WarrantyStatus,
-    contract_status,
-    default_warranty_end,
-    warranty_status,
-)
+from rules.customers import CUSTOMERS, DEVICES
 from rules.fields import Field, Kind, Problem, Register, validate_row
 from rules.tickets import RATINGS, TICKETS
 
@@ -230,65 +225,18 @@ class Adapter:
         return REF_TARGETS[f.ref or ""]
 
 
-# ---------------------------------------------------------------- devices specifics
-def _device_derive(values: dict[str, Any], refs: Mapping[str, Mapping[str, Any] | None]) -> None:
-    """Blank warranty end: the model's warranty months (default 12) from installation."""
-    if "warranty_end" not in values or values["warranty_end"] is not None:
-        return
-    install = values.get("install_date")
-    if install is None:
-        return
-    model = refs.get("model")
-    months = (model or {}).get("warranty_months") or WARRANTY_MONTHS_DEFAULT
-    values["warranty_end"] = default_warranty_end(install, int(months))
-
-
-def _device_computed(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
-    return {
-        "warranty_status": warranty_status(row.get("warranty_end"), today).value,
-        "contract_status": contract_status(row.get("contract_end"), today).value,
-    }
-
-
-def _warranty_clause(table: Table, wanted: str, today: dt.date) -> ColumnElement[bool]:
-    end = table.c.warranty_end
-    soon = today + dt.timedelta(days=EXPIRING_DAYS_DEFAULT)
-    match wanted:
-        case WarrantyStatus.UNKNOWN:
-            return end.is_(None)
-        case WarrantyStatus.EXPIRED:
-            return end < today
-        case WarrantyStatus.EXPIRING:
-            return and_(end >= today, end <= soon)
-        case WarrantyStatus.IN_WARRANTY:
-            return end > soon
-    return false()
-
-
-def _contract_clause(table: Table, wanted: str, today: dt.date) -> ColumnElement[bool]:
-    end = table.c.contract_end
-    match wanted:
-        case ContractStatus.NONE:
-            return end.is_(None)
-        case ContractStatus.EXPIRED:
-            return end < today
-        case ContractStatus.ACTIVE:
-            return end >= today
-    return false()
-
-
 ADAPTERS: dict[str, Adapter] = {
     "customers": Adapter(CUSTOMERS, Customer, "code"),
     "devices": Adapter(
         DEVICES,
         Device,
         "serial_no",
-        derive=_device_derive,
-        computed=_device_computed,
+        derive=device_derive,
+        computed=device_computed,
         computed_from=("warranty_end", "contract_end"),
         computed_filters={
-            "warranty_status": _warranty_clause,
-            "contract_status": _contract_clause,
+            "warranty_status": warranty_clause,
+            "contract_status": contract_clause,
         },
     ),
     "tickets": Adapter(
