@@ -51,12 +51,14 @@ from rules.access import Role
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
 from rules.tickets import (
+    DUE_SOON,
     FINISHED,
     FOLLOWUP_DELAY_DAYS_DEFAULT,
     FOLLOWUP_DELAY_SETTING,
     OPEN,
     Channel,
     Priority,
+    SlaState,
     Status,
     allowed_next,
     check_ratings,
@@ -64,13 +66,13 @@ from rules.tickets import (
     followup_due,
     followup_no,
     make_ticket_no,
+    sla_state,
     ticket_no_prefix,
     ticket_seq,
 )
 
 # the settings key the demo data and the settings page use for the follow-up delay
 FOLLOWUP_DELAY_KEY = FOLLOWUP_DELAY_SETTING
-DUE_SOON = dt.timedelta(hours=4)
 BATCH = 500
 
 
@@ -855,21 +857,22 @@ class TicketFilter:
     customer_id: int | None = None
     customer_text: str | None = None  # part of the customer's code or name
     region: str | None = None
-    sla_state: str | None = None  # overdue | due_soon | on_track | paused
+    sla_state: str | None = None  # a rules.tickets.SlaState
     received_from: dt.date | None = None
     received_to: dt.date | None = None  # inclusive
     text: str | None = None
     open_only: bool = False
 
 
-SLA_STATES = ("overdue", "due_soon", "on_track", "paused")
-_PAUSING = tuple(sla.PAUSING)
+# the list filter's choices: the states of open tickets
+SLA_STATES = (SlaState.OVERDUE, SlaState.DUE_SOON, SlaState.ON_TRACK, SlaState.PAUSED)
+_PAUSING = tuple(sorted(sla.PAUSING))
 _FAR = dt.datetime(9999, 12, 31)
 
 
 def _before(limit: dt.datetime) -> ColumnElement[bool]:
-    """A deadline falls before ``limit``. Never NULL (a paused ticket has no resolve-by),
-    so ``~`` of it keeps the paused rows: NOT NULL would drop them."""
+    """A running deadline falls before ``limit``. Never NULL (a paused ticket has no
+    resolve-by), so ``~`` of it keeps the paused rows: NOT NULL would drop them."""
     return or_(
         and_(Ticket.resolve_due.is_not(None), Ticket.resolve_due < limit),
         and_(
@@ -880,14 +883,31 @@ def _before(limit: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _overdue(now: dt.datetime) -> ColumnElement[bool]:
-    return _before(now)
+def sla_state_is(
+    state: str, now: dt.datetime, due_soon: dt.timedelta = DUE_SOON
+) -> ColumnElement[bool]:
+    """``rules.tickets.sla_state(...) == state`` in SQL, over the stored columns: the
+    one expression the list filter, its count and the dashboard use."""
+    open_ = Ticket.status.in_(sorted(OPEN))
+    paused = Ticket.status.in_(_PAUSING)
+    overdue = _before(now)
+    match SlaState(state):
+        case SlaState.DONE:
+            return Ticket.status.in_(sorted(FINISHED))
+        case SlaState.OVERDUE:
+            return and_(open_, overdue)
+        case SlaState.PAUSED:
+            return and_(paused, ~overdue)
+        case SlaState.DUE_SOON:
+            return and_(open_, ~paused, ~overdue, _before(now + due_soon))
+        case SlaState.ON_TRACK:
+            return and_(open_, ~paused, ~_before(now + due_soon))
 
 
 def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
     c: list[ColumnElement[bool]] = []
     statuses = set(f.statuses) or set(Status)
-    if f.open_only or f.sla_state:
+    if f.open_only or _open_state(f):
         statuses &= OPEN
     if statuses != set(Status):
         if statuses <= OPEN:  # few rows: the status index finds them
@@ -933,19 +953,14 @@ def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
                 ),
             )
         )
-    match f.sla_state:
-        case "overdue":
-            c.append(_overdue(now))
-        case "due_soon":
-            c.append(~_overdue(now))
-            c.append(_before(now + DUE_SOON))
-        case "paused":
-            c.append(Ticket.status.in_(_PAUSING))
-            c.append(~_overdue(now))
-        case "on_track":
-            c.append(Ticket.status.not_in(_PAUSING))
-            c.append(~_before(now + DUE_SOON))
+    if f.sla_state:
+        c.append(sla_state_is(f.sla_state, now))
     return c
+
+
+def _open_state(f: TicketFilter) -> bool:
+    """The filter asks for an SLA state only open tickets have."""
+    return f.sla_state is not None and f.sla_state != SlaState.DONE
 
 
 def filter_clauses(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
@@ -989,7 +1004,7 @@ def _partitions(
         parts.append(([open_, mine_not], by_urgency))
     else:
         parts.append(([open_], by_urgency))
-    if not (f.open_only or f.sla_state) and not (f.statuses and set(f.statuses) <= OPEN):
+    if not (f.open_only or _open_state(f)) and not (f.statuses and set(f.statuses) <= OPEN):
         parts.append(([finished], newest))
     return parts
 
@@ -1045,9 +1060,7 @@ def _rows(session: Session, ids: list[int], now: dt.datetime) -> list[dict[str, 
     )
     by_id = {}
     for t, customer, region, engineer in session.execute(q):
-        open_ = t.status in OPEN
-        respond_late = t.responded_at is None and t.respond_due is not None and t.respond_due < now
-        resolve_late = t.resolve_due is not None and t.resolve_due < now
+        state = sla_state(t.status, t.responded_at, t.respond_due, t.resolve_due, now)
         by_id[t.id] = {
             "id": t.id,
             "version": t.version,
@@ -1063,7 +1076,8 @@ def _rows(session: Session, ids: list[int], now: dt.datetime) -> list[dict[str, 
             "received_at": t.received_at,
             "respond_due": t.respond_due,
             "resolve_due": t.resolve_due,
-            "overdue": open_ and (respond_late or resolve_late),
+            "sla_state": state,
+            "overdue": state is SlaState.OVERDUE,
             "fault_description": t.fault_description,
         }
     return [by_id[i] for i in ids if i in by_id]

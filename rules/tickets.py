@@ -13,6 +13,7 @@ from typing import Any
 
 from rules.fields import Field, Kind, Option, Problem, Register
 from rules.i18n import t
+from rules.sla import PAUSING
 
 
 class Status(StrEnum):
@@ -140,6 +141,48 @@ def check_transition(from_status: str, to_status: str) -> Status:
     if target not in TRANSITIONS[source]:
         raise IllegalTransition(from_status, to_status)
     return target
+
+
+# ---------------------------------------------------------------- SLA state
+class SlaState(StrEnum):
+    """Where a ticket stands against its stored deadlines (list filter, ⚠, dashboard)."""
+
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    DONE = "done"
+
+
+DUE_SOON = dt.timedelta(hours=4)
+
+
+def sla_state(
+    status: str,
+    responded_at: dt.datetime | None,
+    respond_due: dt.datetime | None,
+    resolve_due: dt.datetime | None,
+    now: dt.datetime,
+    due_soon: dt.timedelta = DUE_SOON,
+) -> SlaState:
+    """The SLA state of a ticket from its stored columns; the one definition (the SQL
+    of ``data_access.tickets.sla_state_is`` says the same, and a test proves it).
+
+    Finished: done. Open: overdue when a running deadline has passed (respond-by
+    counts until responded; a paused ticket keeps a resolve-by only once breached),
+    else paused while waiting, else due soon when a deadline falls within
+    ``due_soon``, else on track.
+    """
+    if Status(status) in FINISHED:
+        return SlaState.DONE
+    deadlines = [d for d in (resolve_due, None if responded_at else respond_due) if d]
+    if any(d < now for d in deadlines):
+        return SlaState.OVERDUE
+    if status in PAUSING:
+        return SlaState.PAUSED
+    if any(d < now + due_soon for d in deadlines):
+        return SlaState.DUE_SOON
+    return SlaState.ON_TRACK
 
 
 # ---------------------------------------------------------------- labels
