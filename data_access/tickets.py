@@ -9,7 +9,7 @@ transaction owned by the caller (``with db.write(engine) as s: ...``). Business 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     or_,
     select,
     update,
@@ -63,7 +64,7 @@ from rules.tickets import (
     allowed_next,
     check_ratings,
     check_transition,
-    followup_due,
+    closing_facts,
     followup_no,
     make_ticket_no,
     sla_state,
@@ -217,7 +218,7 @@ def _flush(session: Session, what: str) -> None:
         raise ConflictError(what) from None
 
 
-def _status_events(session: Session, ticket_ids: Sequence[int]) -> dict[int, list]:
+def status_events(session: Session, ticket_ids: Sequence[int]) -> dict[int, list]:
     out: dict[int, list] = {i: [] for i in ticket_ids}
     if not ticket_ids:
         return out
@@ -249,7 +250,7 @@ def _apply_deadlines(ticket: Ticket, clock: sla.SlaClock) -> None:
 
 
 def _refresh(session: Session, ticket: Ticket, config: SlaConfig, now: dt.datetime) -> None:
-    events = _status_events(session, [ticket.id])[ticket.id]
+    events = status_events(session, [ticket.id])[ticket.id]
     _apply_deadlines(
         ticket, clock_of(ticket, events, config, now, _grade(session, ticket.customer_id))
     )
@@ -412,61 +413,98 @@ def change_status(
     if ticket.responded_at is None and target is not Status.RECEIVED:
         ticket.responded_at = now
     if target is Status.REPAIRED:
-        _mark_resolved(session, ticket, now)
+        ticket.resolved_at = now
     elif target is Status.REOPENED:
         ticket.resolved_at = None
         ticket.closed_at = None
-        ticket.first_time_fix = False
     elif target is Status.CLOSED:
         ticket.closed_at = now
-        _schedule_followup(session, ticket, now, user_id)
     session.flush()
+    events = status_events(session, [ticket.id])[ticket.id]
+    facts = closing_facts(events, followup_delay_days(session))
+    ticket.remote_resolved, ticket.first_time_fix = facts.remote_resolved, facts.first_time_fix
+    if target is Status.CLOSED:
+        _plan_followups(session, [(ticket.id, facts.followups[-1])], user_id)
     _refresh(session, ticket, load_sla_config(session), now)
     _flush(session, ticket.ticket_no)
     return ticket
 
 
-def _mark_resolved(session: Session, ticket: Ticket, now: dt.datetime) -> None:
-    ticket.resolved_at = now
-    visited = set(
-        session.scalars(
-            select(TicketEvent.to_status).where(
-                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status"
-            )
+def store_closing_facts(
+    session: Session,
+    histories: Mapping[int, Sequence[tuple[dt.datetime, str]]],
+    new_closings: Mapping[int, int],
+    user_id: int | None,
+) -> None:
+    """Store what each ticket's status history ``{id: [(at, to_status)]}`` says on
+    closing (:func:`rules.tickets.closing_facts`) and plan the follow-ups of its newest
+    ``new_closings[id]`` closings, as :func:`change_status` does. No version bump:
+    derived data, not an edit."""
+    if not histories:
+        return
+    delay = followup_delay_days(session)
+    t = Ticket.__table__
+    stmt = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values(remote_resolved=bindparam("v_remote"), first_time_fix=bindparam("v_ftf"))
+    )
+    params, owed = [], []
+    for ticket_id, events in histories.items():
+        facts = closing_facts(events, delay)
+        params.append(
+            {"b_id": ticket_id, "v_remote": facts.remote_resolved, "v_ftf": facts.first_time_fix}
         )
-    )
-    ticket.remote_resolved = Status.ON_SITE not in visited
-    visits = session.scalar(
-        select(func.count(TicketEvent.id)).where(
-            TicketEvent.ticket_id == ticket.id,
-            TicketEvent.kind == "status",
-            TicketEvent.to_status.in_((Status.ON_SITE, Status.WAITING_PARTS)),
-        )
-    )
-    # first-time fix: solved at the first visit (or remotely), no parts wait, no reopen
-    ticket.first_time_fix = (
-        Status.REOPENED not in visited
-        and (visits or 0) <= 1
-        and (Status.WAITING_PARTS not in visited)
-    )
+        n = min(new_closings.get(ticket_id, 0), len(facts.followups))
+        owed.extend((ticket_id, due) for due in facts.followups[len(facts.followups) - n :])
+    session.execute(stmt, params)
+    _plan_followups(session, owed, user_id)
 
 
-def _schedule_followup(
-    session: Session, ticket: Ticket, now: dt.datetime, user_id: int | None
-) -> FollowUp:
-    n = session.scalar(select(func.count(FollowUp.id)).where(FollowUp.ticket_id == ticket.id)) or 0
-    followup = FollowUp(
-        followup_no=followup_no(ticket.ticket_no, n + 1),
-        customer_id=ticket.customer_id,
-        ticket_id=ticket.id,
-        reason="ticket",
-        mode="phone",
-        due_date=followup_due(now, followup_delay_days(session)),
-        status="planned",
-        user_id=user_id,
-    )
-    session.add(followup)
-    return followup
+def _plan_followups(session: Session, owed: list[tuple[int, dt.date]], user_id: int | None) -> None:
+    """Insert the planned follow-ups ``[(ticket id, due)]``, numbered after the ticket's
+    existing ones, in one executemany."""
+    ids = sorted({i for i, _ in owed})
+    tickets, counts = {}, {}
+    for chunk in _chunks(ids, BATCH):
+        tickets.update(
+            {
+                r.id: r
+                for r in session.execute(
+                    select(Ticket.id, Ticket.ticket_no, Ticket.customer_id).where(
+                        Ticket.id.in_(chunk)
+                    )
+                )
+            }
+        )
+        counts.update(
+            session.execute(
+                select(FollowUp.ticket_id, func.count(FollowUp.id))
+                .where(FollowUp.ticket_id.in_(chunk))
+                .group_by(FollowUp.ticket_id)
+            ).all()
+        )
+    rows = []
+    for ticket_id, due in owed:
+        ticket = tickets[ticket_id]
+        counts[ticket_id] = n = counts.get(ticket_id, 0) + 1
+        rows.append(_followup_row(ticket, n, due, user_id))
+    if rows:
+        session.execute(insert(FollowUp.__table__), rows)
+
+
+def _followup_row(ticket: Any, n: int, due: dt.date, user_id: int | None) -> dict[str, Any]:
+    """The ``n``-th follow-up call (回访) of a closed ticket, planned for ``due``."""
+    return {
+        "followup_no": followup_no(ticket.ticket_no, n),
+        "customer_id": ticket.customer_id,
+        "ticket_id": ticket.id,
+        "reason": "ticket",
+        "mode": "phone",
+        "due_date": due,
+        "status": "planned",
+        "user_id": user_id,
+    }
 
 
 # ---------------------------------------------------------------- dispatch
@@ -641,7 +679,7 @@ def auto_escalate(session: Session, now: dt.datetime) -> list[str]:
             .order_by(Ticket.id)
         ).all()
         for chunk in _chunks(candidates, BATCH):
-            events = _status_events(session, [t.id for t in chunk])
+            events = status_events(session, [t.id for t in chunk])
             grades = _grades(session, {t.customer_id for t in chunk})
             for ticket in chunk:
                 clock = clock_of(
@@ -741,7 +779,7 @@ def refresh_deadlines(
             .with_only_columns(t.c.id, t.c.priority, t.c.received_at, t.c.customer_id)
             .where(t.c.id.in_(chunk))
         ).all()
-        events = _status_events(session, chunk)
+        events = status_events(session, chunk)
         histories = [
             History(r.id, r.priority, r.received_at, r.customer_id, events[r.id]) for r in rows
         ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -288,6 +290,38 @@ def followup_due(closed_at: dt.datetime, delay_days: int = FOLLOWUP_DELAY_DAYS_D
     if delay_days < 0:
         raise ValueError("follow-up delay must not be negative")
     return closed_at.date() + dt.timedelta(days=delay_days)
+
+
+@dataclass(frozen=True)
+class ClosingFacts:
+    """What a ticket's history says once it is resolved or closed."""
+
+    remote_resolved: bool  # the last repair came without an on-site visit
+    first_time_fix: bool | None  # None until repaired (and never reopened)
+    followups: tuple[dt.date, ...]  # the follow-up call due after each closing
+
+
+def closing_facts(
+    events: Sequence[tuple[dt.datetime, str]],
+    followup_delay_days: int = FOLLOWUP_DELAY_DAYS_DEFAULT,
+) -> ClosingFacts:
+    """The facts derived from a ticket's status history ``[(at, to_status)]`` in order,
+    alike for a ticket worked in the app and one imported from a register.
+
+    First-time fix: repaired at the first visit (or remotely), no wait for parts,
+    never reopened (a reopen makes it False for good).
+    """
+    statuses = [Status(status) for _, status in events]
+    reopened = S.REOPENED in statuses
+    repairs = [i for i, status in enumerate(statuses) if status is S.REPAIRED]
+    followups = tuple(
+        followup_due(at, followup_delay_days) for at, status in events if status == S.CLOSED
+    )
+    if not repairs:
+        return ClosingFacts(False, False if reopened else None, followups)
+    before = statuses[: repairs[-1]]
+    first_time = not reopened and before.count(S.ON_SITE) <= 1 and S.WAITING_PARTS not in statuses
+    return ClosingFacts(S.ON_SITE not in before, first_time, followups)
 
 
 def followup_no(ticket_no: str, n: int) -> str:
