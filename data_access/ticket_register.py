@@ -27,7 +27,7 @@ from data_access.tickets import (
 )
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
-from rules.tickets import RATINGS, Status, imported_history, satisfaction
+from rules.tickets import RATINGS, Status, deadlines_frozen, imported_history, satisfaction
 
 if TYPE_CHECKING:
     from data_access.registers import Restored, Written
@@ -94,8 +94,17 @@ def after_write(session: Session, written: Written) -> None:
     _insert_events(session, events)
     config = load_sla_config(session)
     store_deadlines(session, histories, written.now, config)  # new rows: history in hand
-    refresh_deadlines(session, [b["id"] for b, _ in written.updated], written.now, config)
+    refresh_deadlines(session, _unfrozen(written.updated), written.now, config)
     _store_closing_facts(session, histories, events, written.user_id)
+
+
+def _unfrozen(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
+    """Ids of changed tickets whose deadlines may move: not finished before and after."""
+    return [
+        before["id"]
+        for before, after in changes
+        if not deadlines_frozen(before["status"], after.get("status", before["status"]))
+    ]
 
 
 def _store_closing_facts(
@@ -186,7 +195,7 @@ def after_undo(session: Session, restored: Restored) -> None:
         for e in _changes(current, values, restored.user_id, restored.now):
             events.append({**e, "note": UNDO_NOTE})
     _insert_events(session, events)
-    refresh_deadlines(session, [c["id"] for c, _ in restored.restored], restored.now)
+    refresh_deadlines(session, _unfrozen(restored.restored), restored.now)
     _store_closing_facts(session, [], events, restored.user_id)
 
 

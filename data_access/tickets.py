@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +65,7 @@ from rules.tickets import (
     check_ratings,
     check_transition,
     closing_facts,
+    deadlines_frozen,
     followup_no,
     make_ticket_no,
     sla_state,
@@ -425,7 +426,8 @@ def change_status(
     ticket.remote_resolved, ticket.first_time_fix = facts.remote_resolved, facts.first_time_fix
     if target is Status.CLOSED:
         _plan_followups(session, [(ticket.id, facts.followups[-1])], user_id)
-    _refresh(session, ticket, load_sla_config(session), now)
+    if not deadlines_frozen(source, target):
+        _refresh(session, ticket, load_sla_config(session), now)
     _flush(session, ticket.ticket_no)
     return ticket
 
@@ -1135,6 +1137,8 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
     status_events = [(e.at, e.to_status) for e in events if e.kind == "status"]
     config = load_sla_config(session)
     clock = clock_of(ticket, status_events, config, now, customer.grade if customer else None)
+    if ticket.status in FINISHED:  # history: the deadlines stored when it finished
+        clock = _stored_deadlines(clock, ticket)
     report = session.scalars(
         select(ServiceReport).where(ServiceReport.ticket_id == ticket.id)
     ).first()
@@ -1171,6 +1175,25 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
         "levels": config.levels,
         "allowed": allowed_next(ticket.status),
     }
+
+
+def _stored_deadlines(clock: sla.SlaClock, ticket: Ticket) -> sla.SlaClock:
+    """``clock`` with the ticket's stored deadlines, met or breached against them."""
+
+    def state(done: dt.datetime | None, due: dt.datetime | None) -> sla.ClockState:
+        late = done is not None and due is not None and done > due
+        return sla.ClockState.BREACHED if late else sla.ClockState.MET
+
+    resolve_state = clock.resolve_state
+    if ticket.resolve_due is not None:
+        resolve_state = state(clock.resolved_at, ticket.resolve_due)
+    return replace(
+        clock,
+        respond_by=ticket.respond_due or clock.respond_by,
+        respond_state=state(clock.responded_at, ticket.respond_due or clock.respond_by),
+        resolve_by=ticket.resolve_due,
+        resolve_state=resolve_state,
+    )
 
 
 # ---------------------------------------------------------------- SLA settings

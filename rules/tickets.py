@@ -187,6 +187,12 @@ def sla_state(
     return SlaState.ON_TRACK
 
 
+def deadlines_frozen(from_status: str, to_status: str) -> bool:
+    """A finished ticket's deadlines are history: a later SLA or calendar edit, or a
+    move between finished statuses (repaired → accepted → closed), keeps them."""
+    return from_status in FINISHED and to_status in FINISHED
+
+
 # ---------------------------------------------------------------- labels
 STATUS_OPTIONS = (
     Option(S.RECEIVED, "已受理", "Received", ("受理", "新建", "待响应", "报修")),

@@ -640,3 +640,34 @@ def test_every_open_ticket_is_in_exactly_one_sla_state(world):
     with db.read(engine) as s:
         regional = T.list_tickets(s, T.TicketFilter(region="南"), now=now, page_size=50)
     assert {r["id"] for r in regional} == {calm}  # 华南: part of the region's name
+
+
+# ---------------------------------------------------------------- finished deadlines
+def test_finished_tickets_keep_their_deadlines_after_sla_and_calendar_edits(world):
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    move(engine, tid, "diagnosing", at(1), ids)
+    move(engine, tid, "repaired", at(5), ids)
+    with db.read(engine) as s:
+        t = s.get(Ticket, tid)
+        stored = (t.respond_due, t.resolve_due)
+    with db.write(engine) as s:  # tighter targets and a holiday on the day it was received
+        T.save_policy(
+            s, priority="standard", customer_grade="A", respond_hours=0.5, resolve_hours=2
+        )
+        T.set_calendar_day(s, MON.date(), "holiday", "test")
+        T.recompute_open_deadlines(s, at(6))
+    move(engine, tid, "accepted", at(7), ids)  # finished to finished: still history
+    move(engine, tid, "closed", at(8), ids)
+    with db.read(engine) as s:
+        t = s.get(Ticket, tid)
+        clock = T.ticket_detail(s, tid, at(9))["sla"]
+        (row,) = T.list_tickets(s, T.TicketFilter(), now=at(9))
+    assert (t.respond_due, t.resolve_due) == stored
+    assert (clock.respond_by, clock.resolve_by) == stored
+    assert (row["respond_due"], row["resolve_due"]) == stored
+    assert (clock.respond_state, clock.resolve_state) == ("met", "met") and not clock.overdue
+    # reopened, it is open again: today's rules apply
+    move(engine, tid, "reopened", at(10), ids)
+    with db.read(engine) as s:
+        assert s.get(Ticket, tid).resolve_due != stored[1]

@@ -341,3 +341,16 @@ def test_an_imported_closed_ticket_equals_one_closed_in_the_app(seeded, visits, 
     assert imported == app
     assert (app["remote_resolved"], app["first_time_fix"]) == (remote, True)
     assert app["followups"] == [(dt.date(2025, 3, 7), "planned", "phone", "ticket")]
+
+
+def test_reimporting_a_finished_ticket_keeps_its_deadlines(seeded):
+    from data_access import tickets as T
+
+    run(seeded, xlsx([HEAD, CLOSED]))
+    before = tickets(seeded)["SR-1"]
+    with db.write(seeded) as s:
+        T.save_policy(s, priority="emergency", respond_hours=1, resolve_hours=2)
+    report = run(seeded, xlsx([HEAD, [*CLOSED[:-3], 3, 3, 3]]))  # new ratings only
+    assert report.problems == [] and report.updated == 1
+    after = tickets(seeded)["SR-1"]
+    assert (after.respond_due, after.resolve_due) == (before.respond_due, before.resolve_due)
