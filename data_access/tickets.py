@@ -57,6 +57,7 @@ from rules.tickets import (
     FOLLOWUP_DELAY_DAYS_DEFAULT,
     FOLLOWUP_DELAY_SETTING,
     OPEN,
+    REPORT_LOCKED,
     Channel,
     Priority,
     SlaState,
@@ -93,6 +94,10 @@ class TicketNotFound(LookupError):
 
 class TicketFinished(ValueError):
     """Dispatch or escalation of a ticket that is repaired, closed or cancelled."""
+
+
+class ReportLocked(ValueError):
+    """The service report of a closed ticket: locked until the ticket is reopened."""
 
 
 class InvalidInput(ValueError):
@@ -824,6 +829,8 @@ def save_report(
     if unknown:
         raise TypeError(f"unknown report fields: {sorted(unknown)}")
     ticket = _get(session, ticket_id)
+    if ticket.status in REPORT_LOCKED:
+        raise ReportLocked(ticket.ticket_no)
     problems = check_ratings(values)
     lines = list(parts or [])
     problems.extend(_check_parts(lines))
@@ -845,7 +852,6 @@ def save_report(
     report.updated_at = now  # the parts lines are part of the report: bump its version too
     if parts is not None:
         _replace_parts(session, ticket, lines)
-    _event(session, ticket, "note", now, user_id, note="report")
     _flush(session, ticket.ticket_no)
     return report
 
@@ -1174,6 +1180,7 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
         "policy": config.policy(ticket.priority, customer.grade if customer else None),
         "levels": config.levels,
         "allowed": allowed_next(ticket.status),
+        "report_locked": ticket.status in REPORT_LOCKED,
     }
 
 

@@ -410,6 +410,8 @@ def _write(action, success: str) -> bool:
         st.error(tr("tickets.conflict", value=exc.what))
     except T.TicketFinished as exc:
         st.error(tr("tickets.err.not_open", action=str(exc)))
+    except T.ReportLocked:
+        st.error(tr("tickets.report.locked"))
     except T.InvalidInput as exc:
         show_problems(exc.problems, _labels(lang), lang)
     else:
@@ -512,12 +514,19 @@ def _parse_parts(text: str) -> list[dict[str, Any]]:
 def report_form(d: dict[str, Any], user, lang: str) -> None:
     t, r = d["ticket"], d["report"]
     parts_text = "\n".join(f"{p.part_no}, {p.qty}" for p in d["parts"])
+    locked = d["report_locked"]  # closed: shown, not editable until reopened
     with (
         st.expander(tr("tickets.detail.report"), expanded=r is None),
         st.form("tickets.report_form"),
     ):
-        work_done = st.text_area(tr("tickets.report.work_done"), r.work_done if r else "")
-        diagnosis = st.text_area(tr("tickets.report.diagnosis"), r.diagnosis if r else "")
+        if locked:
+            st.info(tr("tickets.report.locked"))
+        work_done = st.text_area(
+            tr("tickets.report.work_done"), r.work_done if r else "", disabled=locked
+        )
+        diagnosis = st.text_area(
+            tr("tickets.report.diagnosis"), r.diagnosis if r else "", disabled=locked
+        )
         c1, c2, c3 = st.columns(3)
         results = [o.value for o in RESULT_OPTIONS]
         result = c1.selectbox(
@@ -525,23 +534,30 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
             results,
             index=results.index(r.result) if r and r.result in results else 0,
             format_func=lambda v: _opt_label(RESULT_OPTIONS, v, lang),
+            disabled=locked,
         )
         labour = c2.number_input(
             tr("tickets.report.labour_hours"),
             min_value=0.0,
             step=0.5,
             value=float(r.labour_hours) if r and r.labour_hours is not None else 0.0,
+            disabled=locked,
         )
         travel = c3.number_input(
             tr("tickets.report.travel_km"),
             min_value=0.0,
             step=1.0,
             value=float(r.travel_km) if r and r.travel_km is not None else 0.0,
+            disabled=locked,
         )
-        parts = st.text_area(tr("tickets.report.parts"), parts_text)
+        parts = st.text_area(tr("tickets.report.parts"), parts_text, disabled=locked)
         c4, c5 = st.columns(2)
-        accepted_by = c4.text_input(tr("tickets.report.accepted_by"), r.accepted_by if r else "")
-        feedback = c5.text_input(tr("tickets.report.feedback"), r.customer_feedback if r else "")
+        accepted_by = c4.text_input(
+            tr("tickets.report.accepted_by"), r.accepted_by if r else "", disabled=locked
+        )
+        feedback = c5.text_input(
+            tr("tickets.report.feedback"), r.customer_feedback if r else "", disabled=locked
+        )
         ratings = {}
         rcols = st.columns(3)
         for col, name in zip(
@@ -553,11 +569,12 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
                 [None, 1, 2, 3, 4, 5],
                 index=[None, 1, 2, 3, 4, 5].index(current),
                 format_func=lambda v: "—" if v is None else "★" * v,
+                disabled=locked,
             )
         score = satisfaction(*ratings.values())
         if score is not None:
             st.caption(tr("tickets.report.satisfaction", value=f"{score:.2f}"))
-        saved = st.form_submit_button(tr("ui.save"), type="primary")
+        saved = st.form_submit_button(tr("ui.save"), type="primary", disabled=locked)
     if not saved:
         return
     moment = now()

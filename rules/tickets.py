@@ -187,6 +187,10 @@ def sla_state(
     return SlaState.ON_TRACK
 
 
+# a closed ticket's service report is the signed record: edited only after a reopen
+REPORT_LOCKED = frozenset({S.CLOSED})
+
+
 def deadlines_frozen(from_status: str, to_status: str) -> bool:
     """A finished ticket's deadlines are history: a later SLA or calendar edit, or a
     move between finished statuses (repaired → accepted → closed), keeps them."""

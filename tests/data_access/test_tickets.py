@@ -671,3 +671,34 @@ def test_finished_tickets_keep_their_deadlines_after_sla_and_calendar_edits(worl
     move(engine, tid, "reopened", at(10), ids)
     with db.read(engine) as s:
         assert s.get(Ticket, tid).resolve_due != stored[1]
+
+
+# ---------------------------------------------------------------- report lock, no note
+def _report(engine, tid, now, **values):
+    with db.write(engine) as s:
+        return T.save_report(s, tid, user_id=None, now=now, **values).version
+
+
+def test_saving_a_report_writes_no_history_event(world):
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    _report(engine, tid, at(1), work_done="换轴承")
+    with db.read(engine) as s:
+        kinds = s.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == tid)).all()
+    assert kinds == ["status"]
+
+
+def test_a_closed_tickets_report_is_locked_until_reopened(world):
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    _report(engine, tid, at(1), work_done="换轴承")
+    for i, status in enumerate(("diagnosing", "repaired", "accepted", "closed"), start=2):
+        move(engine, tid, status, at(i), ids)
+    with pytest.raises(T.ReportLocked):
+        _report(engine, tid, at(7), work_done="改写")
+    with db.read(engine) as s:
+        assert T.ticket_detail(s, tid, at(7))["report_locked"] is True
+    move(engine, tid, "reopened", at(8), ids)
+    _report(engine, tid, at(9), work_done="重新处理")
+    with db.read(engine) as s:
+        assert T.ticket_detail(s, tid, at(9))["report"].work_done == "重新处理"
