@@ -1,5 +1,8 @@
-"""Customers and devices in the register machinery: device defaults and the status
-filters as SQL (the Python rules are in :mod:`rules.customers`).
+"""Devices' cover status in SQL, beside the register hooks that derive it.
+
+The definition is :func:`rules.customers.warranty_status` / :func:`contract_status`;
+the clauses here say the same thing over a date column so a list can filter on a
+status it does not store. ``tests/data_access/test_customers.py`` proves they agree.
 """
 
 from __future__ import annotations
@@ -8,12 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Table,
-    and_,
-    false,
-)
+from sqlalchemy import ColumnElement, Table, and_, false
 
 from data_access.adapters import Hooks, Refs
 from rules.customers import (
@@ -28,7 +26,37 @@ from rules.customers import (
 from rules.fields import Problem
 
 
-# ---------------------------------------------------------------- devices specifics
+# ---------------------------------------------------------------- cover status in SQL
+def warranty_is(
+    end: Any, wanted: str, today: dt.date, expiring_days: int = EXPIRING_DAYS_DEFAULT
+) -> ColumnElement[bool]:
+    """``warranty_status(end, today) == wanted`` over the warranty-end column ``end``."""
+    soon = today + dt.timedelta(days=expiring_days)
+    match wanted:
+        case WarrantyStatus.UNKNOWN:
+            return end.is_(None)
+        case WarrantyStatus.EXPIRED:
+            return end < today
+        case WarrantyStatus.EXPIRING:
+            return and_(end >= today, end <= soon)
+        case WarrantyStatus.IN_WARRANTY:
+            return end > soon
+    return false()
+
+
+def contract_is(end: Any, wanted: str, today: dt.date) -> ColumnElement[bool]:
+    """``contract_status(end, today) == wanted`` over the contract-end column ``end``."""
+    match wanted:
+        case ContractStatus.NONE:
+            return end.is_(None)
+        case ContractStatus.EXPIRED:
+            return end < today
+        case ContractStatus.ACTIVE:
+            return end >= today
+    return false()
+
+
+# ---------------------------------------------------------------- device register hooks
 def device_derive(values: dict[str, Any], refs: Mapping[str, Mapping[str, Any] | None]) -> None:
     """Blank warranty end: the model's warranty months (default 12) from installation."""
     if "warranty_end" not in values or values["warranty_end"] is not None:
@@ -49,30 +77,11 @@ def device_computed(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
 
 
 def warranty_clause(table: Table, wanted: str, today: dt.date) -> ColumnElement[bool]:
-    end = table.c.warranty_end
-    soon = today + dt.timedelta(days=EXPIRING_DAYS_DEFAULT)
-    match wanted:
-        case WarrantyStatus.UNKNOWN:
-            return end.is_(None)
-        case WarrantyStatus.EXPIRED:
-            return end < today
-        case WarrantyStatus.EXPIRING:
-            return and_(end >= today, end <= soon)
-        case WarrantyStatus.IN_WARRANTY:
-            return end > soon
-    return false()
+    return warranty_is(table.c.warranty_end, wanted, today)
 
 
 def contract_clause(table: Table, wanted: str, today: dt.date) -> ColumnElement[bool]:
-    end = table.c.contract_end
-    match wanted:
-        case ContractStatus.NONE:
-            return end.is_(None)
-        case ContractStatus.EXPIRED:
-            return end < today
-        case ContractStatus.ACTIVE:
-            return end >= today
-    return false()
+    return contract_is(table.c.contract_end, wanted, today)
 
 
 class DeviceHooks(Hooks):

@@ -17,10 +17,11 @@ from data_access.models import (
     Ticket,
     TrainingAttendance,
 )
+from data_access.tickets import sla_state_is
 from rules.dashboard import SATISFIED_AT, share
-from rules.tickets import Status
+from rules.tickets import FINISHED, SlaState
 
-DONE = (Status.REPAIRED, Status.ACCEPTED, Status.CLOSED, Status.CANCELLED)
+DONE = tuple(sorted(FINISHED))
 
 
 def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
@@ -60,7 +61,7 @@ def kpis(
     received, resp_s, res_s, responded, resp_ok, resolved, res_ok, ftf = t
     open_now = session.scalar(select(func.count(Ticket.id)).where(Ticket.status.not_in(DONE)))
     overdue = session.scalar(
-        select(func.count(Ticket.id)).where(Ticket.status.not_in(DONE), Ticket.resolve_due < now)
+        select(func.count(Ticket.id)).where(sla_state_is(SlaState.OVERDUE, now))
     )
     mean = _mean_rating()
     r = session.execute(

@@ -19,10 +19,17 @@ from sqlalchemy.orm import Session
 from data_access.adapters import Hooks, Refs
 from data_access.bulk import insert_rows
 from data_access.models import TicketEvent
-from data_access.tickets import History, load_sla_config, refresh_deadlines, store_deadlines
+from data_access.tickets import (
+    History,
+    load_sla_config,
+    refresh_deadlines,
+    status_events,
+    store_closing_facts,
+    store_deadlines,
+)
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
-from rules.tickets import RATINGS, imported_history, satisfaction
+from rules.tickets import RATINGS, Status, deadlines_frozen, imported_history, satisfaction
 
 if TYPE_CHECKING:
     from data_access.adapters import Restored, Written
@@ -89,7 +96,32 @@ def after_write(session: Session, written: Written) -> None:
     _insert_events(session, events)
     config = load_sla_config(session)
     store_deadlines(session, histories, written.now, config)  # new rows: history in hand
-    refresh_deadlines(session, [b["id"] for b, _ in written.updated], written.now, config)
+    refresh_deadlines(session, _unfrozen(written.updated), written.now, config)
+    _store_closing_facts(session, histories, events, written.user_id)
+
+
+def _unfrozen(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
+    """Ids of changed tickets whose deadlines may move: not finished before and after."""
+    return [
+        before["id"]
+        for before, after in changes
+        if not deadlines_frozen(before["status"], after.get("status", before["status"]))
+    ]
+
+
+def _store_closing_facts(
+    session: Session, new: list[History], events: list[dict[str, Any]], user_id: int | None
+) -> None:
+    """Closing facts and follow-ups as the app's close path gives them (one rule:
+    :func:`rules.tickets.closing_facts`), for every ticket whose history grew."""
+    closings: dict[int, int] = {}
+    for e in events:
+        if e["kind"] == "status":
+            closings.setdefault(e["ticket_id"], 0)
+            closings[e["ticket_id"]] += e["to_status"] == Status.CLOSED
+    histories = {h.ticket_id: h.events for h in new}
+    histories.update(status_events(session, [i for i in closings if i not in histories]))
+    store_closing_facts(session, histories, closings, user_id)
 
 
 def _last_status_at(session: Session, ids: list[int]) -> dict[int, dt.datetime]:
@@ -163,7 +195,8 @@ def after_undo(session: Session, restored: Restored) -> None:
         for e in _changes(current, values, restored.user_id, restored.now):
             events.append({**e, "note": UNDO_NOTE})
     _insert_events(session, events)
-    refresh_deadlines(session, [c["id"] for c, _ in restored.restored], restored.now)
+    refresh_deadlines(session, _unfrozen(restored.restored), restored.now)
+    _store_closing_facts(session, [], events, restored.user_id)
 
 
 def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw) -> dict:

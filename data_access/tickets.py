@@ -9,8 +9,8 @@ transaction owned by the caller (``with db.write(engine) as s: ...``). Business 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     or_,
     select,
     update,
@@ -51,26 +52,30 @@ from rules.access import Role
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
 from rules.tickets import (
+    DUE_SOON,
     FINISHED,
     FOLLOWUP_DELAY_DAYS_DEFAULT,
     FOLLOWUP_DELAY_SETTING,
     OPEN,
+    REPORT_LOCKED,
     Channel,
     Priority,
+    SlaState,
     Status,
     allowed_next,
     check_ratings,
     check_transition,
-    followup_due,
+    closing_facts,
+    deadlines_frozen,
     followup_no,
     make_ticket_no,
+    sla_state,
     ticket_no_prefix,
     ticket_seq,
 )
 
 # the settings key the demo data and the settings page use for the follow-up delay
 FOLLOWUP_DELAY_KEY = FOLLOWUP_DELAY_SETTING
-DUE_SOON = dt.timedelta(hours=4)
 BATCH = 500
 
 
@@ -89,6 +94,10 @@ class TicketNotFound(LookupError):
 
 class TicketFinished(ValueError):
     """Dispatch or escalation of a ticket that is repaired, closed or cancelled."""
+
+
+class ReportLocked(ValueError):
+    """The service report of a closed ticket: locked until the ticket is reopened."""
 
 
 class InvalidInput(ValueError):
@@ -215,7 +224,7 @@ def _flush(session: Session, what: str) -> None:
         raise ConflictError(what) from None
 
 
-def _status_events(session: Session, ticket_ids: Sequence[int]) -> dict[int, list]:
+def status_events(session: Session, ticket_ids: Sequence[int]) -> dict[int, list]:
     out: dict[int, list] = {i: [] for i in ticket_ids}
     if not ticket_ids:
         return out
@@ -247,7 +256,7 @@ def _apply_deadlines(ticket: Ticket, clock: sla.SlaClock) -> None:
 
 
 def _refresh(session: Session, ticket: Ticket, config: SlaConfig, now: dt.datetime) -> None:
-    events = _status_events(session, [ticket.id])[ticket.id]
+    events = status_events(session, [ticket.id])[ticket.id]
     _apply_deadlines(
         ticket, clock_of(ticket, events, config, now, _grade(session, ticket.customer_id))
     )
@@ -410,61 +419,99 @@ def change_status(
     if ticket.responded_at is None and target is not Status.RECEIVED:
         ticket.responded_at = now
     if target is Status.REPAIRED:
-        _mark_resolved(session, ticket, now)
+        ticket.resolved_at = now
     elif target is Status.REOPENED:
         ticket.resolved_at = None
         ticket.closed_at = None
-        ticket.first_time_fix = False
     elif target is Status.CLOSED:
         ticket.closed_at = now
-        _schedule_followup(session, ticket, now, user_id)
     session.flush()
-    _refresh(session, ticket, load_sla_config(session), now)
+    events = status_events(session, [ticket.id])[ticket.id]
+    facts = closing_facts(events, followup_delay_days(session))
+    ticket.remote_resolved, ticket.first_time_fix = facts.remote_resolved, facts.first_time_fix
+    if target is Status.CLOSED:
+        _plan_followups(session, [(ticket.id, facts.followups[-1])], user_id)
+    if not deadlines_frozen(source, target):
+        _refresh(session, ticket, load_sla_config(session), now)
     _flush(session, ticket.ticket_no)
     return ticket
 
 
-def _mark_resolved(session: Session, ticket: Ticket, now: dt.datetime) -> None:
-    ticket.resolved_at = now
-    visited = set(
-        session.scalars(
-            select(TicketEvent.to_status).where(
-                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status"
-            )
+def store_closing_facts(
+    session: Session,
+    histories: Mapping[int, Sequence[tuple[dt.datetime, str]]],
+    new_closings: Mapping[int, int],
+    user_id: int | None,
+) -> None:
+    """Store what each ticket's status history ``{id: [(at, to_status)]}`` says on
+    closing (:func:`rules.tickets.closing_facts`) and plan the follow-ups of its newest
+    ``new_closings[id]`` closings, as :func:`change_status` does. No version bump:
+    derived data, not an edit."""
+    if not histories:
+        return
+    delay = followup_delay_days(session)
+    t = Ticket.__table__
+    stmt = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values(remote_resolved=bindparam("v_remote"), first_time_fix=bindparam("v_ftf"))
+    )
+    params, owed = [], []
+    for ticket_id, events in histories.items():
+        facts = closing_facts(events, delay)
+        params.append(
+            {"b_id": ticket_id, "v_remote": facts.remote_resolved, "v_ftf": facts.first_time_fix}
         )
-    )
-    ticket.remote_resolved = Status.ON_SITE not in visited
-    visits = session.scalar(
-        select(func.count(TicketEvent.id)).where(
-            TicketEvent.ticket_id == ticket.id,
-            TicketEvent.kind == "status",
-            TicketEvent.to_status.in_((Status.ON_SITE, Status.WAITING_PARTS)),
-        )
-    )
-    # first-time fix: solved at the first visit (or remotely), no parts wait, no reopen
-    ticket.first_time_fix = (
-        Status.REOPENED not in visited
-        and (visits or 0) <= 1
-        and (Status.WAITING_PARTS not in visited)
-    )
+        n = min(new_closings.get(ticket_id, 0), len(facts.followups))
+        owed.extend((ticket_id, due) for due in facts.followups[len(facts.followups) - n :])
+    session.execute(stmt, params)
+    _plan_followups(session, owed, user_id)
 
 
-def _schedule_followup(
-    session: Session, ticket: Ticket, now: dt.datetime, user_id: int | None
-) -> FollowUp:
-    n = session.scalar(select(func.count(FollowUp.id)).where(FollowUp.ticket_id == ticket.id)) or 0
-    followup = FollowUp(
-        followup_no=followup_no(ticket.ticket_no, n + 1),
-        customer_id=ticket.customer_id,
-        ticket_id=ticket.id,
-        reason="ticket",
-        mode="phone",
-        due_date=followup_due(now, followup_delay_days(session)),
-        status="planned",
-        user_id=user_id,
-    )
-    session.add(followup)
-    return followup
+def _plan_followups(session: Session, owed: list[tuple[int, dt.date]], user_id: int | None) -> None:
+    """Insert the planned follow-ups ``[(ticket id, due)]``, numbered after the ticket's
+    existing ones, in one executemany."""
+    ids = sorted({i for i, _ in owed})
+    tickets, counts = {}, {}
+    for chunk in _chunks(ids, BATCH):
+        tickets.update(
+            {
+                r.id: r
+                for r in session.execute(
+                    select(Ticket.id, Ticket.ticket_no, Ticket.customer_id).where(
+                        Ticket.id.in_(chunk)
+                    )
+                )
+            }
+        )
+        counts.update(
+            session.execute(
+                select(FollowUp.ticket_id, func.count(FollowUp.id))
+                .where(FollowUp.ticket_id.in_(chunk))
+                .group_by(FollowUp.ticket_id)
+            ).all()
+        )
+    rows = []
+    for ticket_id, due in owed:
+        ticket = tickets[ticket_id]
+        counts[ticket_id] = n = counts.get(ticket_id, 0) + 1
+        rows.append(_followup_row(ticket, n, due, user_id))
+    if rows:
+        session.execute(insert(FollowUp.__table__), rows)
+
+
+def _followup_row(ticket: Any, n: int, due: dt.date, user_id: int | None) -> dict[str, Any]:
+    """The ``n``-th follow-up call (回访) of a closed ticket, planned for ``due``."""
+    return {
+        "followup_no": followup_no(ticket.ticket_no, n),
+        "customer_id": ticket.customer_id,
+        "ticket_id": ticket.id,
+        "reason": "ticket",
+        "mode": "phone",
+        "due_date": due,
+        "status": "planned",
+        "user_id": user_id,
+    }
 
 
 # ---------------------------------------------------------------- dispatch
@@ -639,7 +686,7 @@ def auto_escalate(session: Session, now: dt.datetime) -> list[str]:
             .order_by(Ticket.id)
         ).all()
         for chunk in _chunks(candidates, BATCH):
-            events = _status_events(session, [t.id for t in chunk])
+            events = status_events(session, [t.id for t in chunk])
             grades = _grades(session, {t.customer_id for t in chunk})
             for ticket in chunk:
                 clock = clock_of(
@@ -739,7 +786,7 @@ def refresh_deadlines(
             .with_only_columns(t.c.id, t.c.priority, t.c.received_at, t.c.customer_id)
             .where(t.c.id.in_(chunk))
         ).all()
-        events = _status_events(session, chunk)
+        events = status_events(session, chunk)
         histories = [
             History(r.id, r.priority, r.received_at, r.customer_id, events[r.id]) for r in rows
         ]
@@ -782,6 +829,8 @@ def save_report(
     if unknown:
         raise TypeError(f"unknown report fields: {sorted(unknown)}")
     ticket = _get(session, ticket_id)
+    if ticket.status in REPORT_LOCKED:
+        raise ReportLocked(ticket.ticket_no)
     problems = check_ratings(values)
     lines = list(parts or [])
     problems.extend(_check_parts(lines))
@@ -803,7 +852,6 @@ def save_report(
     report.updated_at = now  # the parts lines are part of the report: bump its version too
     if parts is not None:
         _replace_parts(session, ticket, lines)
-    _event(session, ticket, "note", now, user_id, note="report")
     _flush(session, ticket.ticket_no)
     return report
 
@@ -859,21 +907,22 @@ class TicketFilter:
     customer_id: int | None = None
     customer_text: str | None = None  # part of the customer's code or name
     region: str | None = None
-    sla_state: str | None = None  # overdue | due_soon | on_track | paused
+    sla_state: str | None = None  # a rules.tickets.SlaState
     received_from: dt.date | None = None
     received_to: dt.date | None = None  # inclusive
     text: str | None = None
     open_only: bool = False
 
 
-SLA_STATES = ("overdue", "due_soon", "on_track", "paused")
-_PAUSING = tuple(sla.PAUSING)
+# the list filter's choices: the states of open tickets
+SLA_STATES = (SlaState.OVERDUE, SlaState.DUE_SOON, SlaState.ON_TRACK, SlaState.PAUSED)
+_PAUSING = tuple(sorted(sla.PAUSING))
 _FAR = dt.datetime(9999, 12, 31)
 
 
 def _before(limit: dt.datetime) -> ColumnElement[bool]:
-    """A deadline falls before ``limit``. Never NULL (a paused ticket has no resolve-by),
-    so ``~`` of it keeps the paused rows: NOT NULL would drop them."""
+    """A running deadline falls before ``limit``. Never NULL (a paused ticket has no
+    resolve-by), so ``~`` of it keeps the paused rows: NOT NULL would drop them."""
     return or_(
         and_(Ticket.resolve_due.is_not(None), Ticket.resolve_due < limit),
         and_(
@@ -884,14 +933,31 @@ def _before(limit: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _overdue(now: dt.datetime) -> ColumnElement[bool]:
-    return _before(now)
+def sla_state_is(
+    state: str, now: dt.datetime, due_soon: dt.timedelta = DUE_SOON
+) -> ColumnElement[bool]:
+    """``rules.tickets.sla_state(...) == state`` in SQL, over the stored columns: the
+    one expression the list filter, its count and the dashboard use."""
+    open_ = Ticket.status.in_(sorted(OPEN))
+    paused = Ticket.status.in_(_PAUSING)
+    overdue = _before(now)
+    match SlaState(state):
+        case SlaState.DONE:
+            return Ticket.status.in_(sorted(FINISHED))
+        case SlaState.OVERDUE:
+            return and_(open_, overdue)
+        case SlaState.PAUSED:
+            return and_(paused, ~overdue)
+        case SlaState.DUE_SOON:
+            return and_(open_, ~paused, ~overdue, _before(now + due_soon))
+        case SlaState.ON_TRACK:
+            return and_(open_, ~paused, ~_before(now + due_soon))
 
 
 def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
     c: list[ColumnElement[bool]] = []
     statuses = set(f.statuses) or set(Status)
-    if f.open_only or f.sla_state:
+    if f.open_only or _open_state(f):
         statuses &= OPEN
     if statuses != set(Status):
         if statuses <= OPEN:  # few rows: the status index finds them
@@ -937,19 +1003,14 @@ def _conditions(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
                 ),
             )
         )
-    match f.sla_state:
-        case "overdue":
-            c.append(_overdue(now))
-        case "due_soon":
-            c.append(~_overdue(now))
-            c.append(_before(now + DUE_SOON))
-        case "paused":
-            c.append(Ticket.status.in_(_PAUSING))
-            c.append(~_overdue(now))
-        case "on_track":
-            c.append(Ticket.status.not_in(_PAUSING))
-            c.append(~_before(now + DUE_SOON))
+    if f.sla_state:
+        c.append(sla_state_is(f.sla_state, now))
     return c
+
+
+def _open_state(f: TicketFilter) -> bool:
+    """The filter asks for an SLA state only open tickets have."""
+    return f.sla_state is not None and f.sla_state != SlaState.DONE
 
 
 def filter_clauses(f: TicketFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
@@ -993,7 +1054,7 @@ def _partitions(
         parts.append(([open_, mine_not], by_urgency))
     else:
         parts.append(([open_], by_urgency))
-    if not (f.open_only or f.sla_state) and not (f.statuses and set(f.statuses) <= OPEN):
+    if not (f.open_only or _open_state(f)) and not (f.statuses and set(f.statuses) <= OPEN):
         parts.append(([finished], newest))
     return parts
 
@@ -1049,9 +1110,7 @@ def _rows(session: Session, ids: list[int], now: dt.datetime) -> list[dict[str, 
     )
     by_id = {}
     for t, customer, region, engineer in session.execute(q):
-        open_ = t.status in OPEN
-        respond_late = t.responded_at is None and t.respond_due is not None and t.respond_due < now
-        resolve_late = t.resolve_due is not None and t.resolve_due < now
+        state = sla_state(t.status, t.responded_at, t.respond_due, t.resolve_due, now)
         by_id[t.id] = {
             "id": t.id,
             "version": t.version,
@@ -1067,7 +1126,8 @@ def _rows(session: Session, ids: list[int], now: dt.datetime) -> list[dict[str, 
             "received_at": t.received_at,
             "respond_due": t.respond_due,
             "resolve_due": t.resolve_due,
-            "overdue": open_ and (respond_late or resolve_late),
+            "sla_state": state,
+            "overdue": state is SlaState.OVERDUE,
             "fault_description": t.fault_description,
         }
     return [by_id[i] for i in ids if i in by_id]
@@ -1087,6 +1147,8 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
     status_events = [(e.at, e.to_status) for e in events if e.kind == "status"]
     config = load_sla_config(session)
     clock = clock_of(ticket, status_events, config, now, customer.grade if customer else None)
+    if ticket.status in FINISHED:  # history: the deadlines stored when it finished
+        clock = _stored_deadlines(clock, ticket)
     report = session.scalars(
         select(ServiceReport).where(ServiceReport.ticket_id == ticket.id)
     ).first()
@@ -1122,7 +1184,27 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
         "policy": config.policy(ticket.priority, customer.grade if customer else None),
         "levels": config.levels,
         "allowed": allowed_next(ticket.status),
+        "report_locked": ticket.status in REPORT_LOCKED,
     }
+
+
+def _stored_deadlines(clock: sla.SlaClock, ticket: Ticket) -> sla.SlaClock:
+    """``clock`` with the ticket's stored deadlines, met or breached against them."""
+
+    def state(done: dt.datetime | None, due: dt.datetime | None) -> sla.ClockState:
+        late = done is not None and due is not None and done > due
+        return sla.ClockState.BREACHED if late else sla.ClockState.MET
+
+    resolve_state = clock.resolve_state
+    if ticket.resolve_due is not None:
+        resolve_state = state(clock.resolved_at, ticket.resolve_due)
+    return replace(
+        clock,
+        respond_by=ticket.respond_due or clock.respond_by,
+        respond_state=state(clock.responded_at, ticket.respond_due or clock.respond_by),
+        resolve_by=ticket.resolve_due,
+        resolve_state=resolve_state,
+    )
 
 
 # ---------------------------------------------------------------- SLA settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import streamlit as st
@@ -20,6 +21,7 @@ from pages import excel_panel
 from pages.common import get_engine, guarded, now, require, show_problems, tr
 from rules.access import Page, Role
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
+from rules.i18n import LANGS
 from rules.sla import ClockState, format_duration
 from rules.tickets import (
     CHANNEL_OPTIONS,
@@ -38,6 +40,7 @@ VIEW = "tickets.view"
 SELECTED = "tickets.selected"
 FLASH = "tickets.flash"
 GOTO = "tickets.goto"
+NOTE = "tickets.detail_note"
 VIEWS = ("list", "new", "detail")
 PAGE_SIZE = 50
 
@@ -64,6 +67,20 @@ def _flash(message: str) -> None:
     st.session_state[FLASH] = message
 
 
+def in_lang(key: str, lang: str) -> str:
+    """The key of a widget whose options are labelled in ``lang``. A keyed widget's
+    identity is its key, so the browser would keep the old language's labels after a
+    switch: each language gets its own widget, and the choice (language-free option
+    values) carries over to it."""
+    own = f"{key}.{lang}"
+    if own not in st.session_state:
+        for other in LANGS:
+            if f"{key}.{other}" in st.session_state:
+                st.session_state[own] = st.session_state[f"{key}.{other}"]
+                break
+    return own
+
+
 # ---------------------------------------------------------------- list
 def list_view(user, lang: str) -> excel_panel.Selection:
     c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
@@ -72,20 +89,20 @@ def list_view(user, lang: str) -> excel_panel.Selection:
         [o.value for o in STATUS_OPTIONS],
         format_func=lambda v: status_label(v, lang),
         placeholder=tr("ui.choose"),
-        key="tickets.filter_status",
+        key=in_lang("tickets.filter_status", lang),
     )
     priorities = c2.multiselect(
         tr("tickets.filter.priority"),
         [o.value for o in PRIORITY_OPTIONS],
         format_func=lambda v: priority_label(v, lang),
         placeholder=tr("ui.choose"),
-        key="tickets.filter_priority",
+        key=in_lang("tickets.filter_priority", lang),
     )
     sla_state = c3.selectbox(
         tr("tickets.filter.sla"),
         [None, *T.SLA_STATES],
         format_func={None: tr("ui.all"), **{v: tr(f"tickets.sla.{v}") for v in T.SLA_STATES}}.get,
-        key="tickets.filter_sla",
+        key=in_lang("tickets.filter_sla", lang),
     )
     text = c4.text_input(tr("tickets.filter.text"), key="tickets.filter_text")
     c5, c6, c7, c8, c9 = st.columns([1, 1, 1, 1, 1])
@@ -97,7 +114,7 @@ def list_view(user, lang: str) -> excel_panel.Selection:
     open_only = c8.checkbox(tr("tickets.filter.open_only"), value=True, key="tickets.filter_open")
     is_engineer = user.role == Role.ENGINEER
     mine = c9.checkbox(tr("tickets.filter.mine"), value=False, key="tickets.filter_mine")
-    engineer_id, customer_text = _people_filters(mine)
+    engineer_id, customer_text = _people_filters(mine, lang)
     f = T.TicketFilter(
         statuses=tuple(statuses),
         priorities=tuple(priorities),
@@ -137,7 +154,7 @@ def list_view(user, lang: str) -> excel_panel.Selection:
     return selection
 
 
-def _people_filters(mine: bool) -> tuple[int | None, str | None]:
+def _people_filters(mine: bool, lang: str) -> tuple[int | None, str | None]:
     """Engineer picker and customer code/name text (a picker of every customer would
     cost each rerun more than the list itself)."""
     with db.read(get_engine()) as s:
@@ -154,7 +171,7 @@ def _people_filters(mine: bool) -> tuple[int | None, str | None]:
         tr("tickets.filter.engineer"),
         [None, *names],
         format_func=lambda i: tr("ui.all") if i is None else names[i],
-        key="tickets.filter_engineer",
+        key=in_lang("tickets.filter_engineer", lang),
         disabled=mine,
     )
     customer = c2.text_input(
@@ -235,14 +252,14 @@ def new_view(user, lang: str) -> None:
             TICKETS.field("channel").label(lang),
             [o.value for o in CHANNEL_OPTIONS],
             format_func=lambda v: channel_label(v, lang),
-            key="tickets.new_channel",
+            key=in_lang("tickets.new_channel", lang),
         )
         priority = c2.selectbox(
             TICKETS.field("priority").label(lang),
             [o.value for o in PRIORITY_OPTIONS],
             index=2,
             format_func=lambda v: priority_label(v, lang),
-            key="tickets.new_priority",
+            key=in_lang("tickets.new_priority", lang),
         )
         contact = c1.text_input(
             TICKETS.field("contact_name").label(lang), key="tickets.new_contact"
@@ -330,7 +347,9 @@ def header(d: dict[str, Any], lang: str) -> None:
     t = d["ticket"]
     st.subheader(f"{t.ticket_no} · {status_label(t.status, lang)}")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric(tr("tickets.col.customer"), d["customer"].name)
+    # a metric would cut a long name short: label and name as text that wraps
+    c1.caption(tr("tickets.col.customer"))
+    c1.markdown(f"**{_md_escape(d['customer'].name)}**")
     c2.metric(TICKETS.field("priority").label(lang), priority_label(t.priority, lang))
     c3.metric(tr("tickets.col.engineer"), d["engineer"] or "—")
     c4.metric(TICKETS.field("escalation_level").label(lang), f"L{t.escalation_level}")
@@ -351,6 +370,10 @@ def header(d: dict[str, Any], lang: str) -> None:
         )
     )
     st.write(t.fault_description)
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$])", r"\\\1", text)
 
 
 def _clock_text(state: str, left: float, lang: str) -> str:
@@ -410,13 +433,14 @@ def _write(action, success: str) -> bool:
         st.error(tr("tickets.conflict", value=exc.what))
     except T.TicketFinished as exc:
         st.error(tr("tickets.err.not_open", action=str(exc)))
+    except T.ReportLocked:
+        st.error(tr("tickets.report.locked"))
     except T.InvalidInput as exc:
         show_problems(exc.problems, _labels(lang), lang)
     else:
         _flash(success)
         for key in [k for k in st.session_state if str(k).startswith("tickets.seen.")]:
             del st.session_state[key]
-        st.session_state.pop("tickets.detail_note", None)  # a note belongs to one change
         return True
     return False
 
@@ -424,7 +448,9 @@ def _write(action, success: str) -> bool:
 def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
     t = d["ticket"]
     st.markdown(f"**{tr('tickets.detail.change_status')}**")
-    note = st.text_input(tr("tickets.detail.note"), key="tickets.detail_note")
+    # a new box for each version of the ticket: the note typed for one change is gone
+    # after it (the browser keeps a widget's text as long as its key stays the same)
+    note = st.text_input(tr("tickets.detail.note"), key=f"{NOTE}.{t.id}.{t.version}")
     allowed = d["allowed"]
     if not allowed:
         st.caption(tr("tickets.detail.no_actions"))
@@ -512,12 +538,19 @@ def _parse_parts(text: str) -> list[dict[str, Any]]:
 def report_form(d: dict[str, Any], user, lang: str) -> None:
     t, r = d["ticket"], d["report"]
     parts_text = "\n".join(f"{p.part_no}, {p.qty}" for p in d["parts"])
+    locked = d["report_locked"]  # closed: shown, not editable until reopened
     with (
         st.expander(tr("tickets.detail.report"), expanded=r is None),
         st.form("tickets.report_form"),
     ):
-        work_done = st.text_area(tr("tickets.report.work_done"), r.work_done if r else "")
-        diagnosis = st.text_area(tr("tickets.report.diagnosis"), r.diagnosis if r else "")
+        if locked:
+            st.info(tr("tickets.report.locked"))
+        work_done = st.text_area(
+            tr("tickets.report.work_done"), r.work_done if r else "", disabled=locked
+        )
+        diagnosis = st.text_area(
+            tr("tickets.report.diagnosis"), r.diagnosis if r else "", disabled=locked
+        )
         c1, c2, c3 = st.columns(3)
         results = [o.value for o in RESULT_OPTIONS]
         result = c1.selectbox(
@@ -525,23 +558,30 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
             results,
             index=results.index(r.result) if r and r.result in results else 0,
             format_func=lambda v: _opt_label(RESULT_OPTIONS, v, lang),
+            disabled=locked,
         )
         labour = c2.number_input(
             tr("tickets.report.labour_hours"),
             min_value=0.0,
             step=0.5,
             value=float(r.labour_hours) if r and r.labour_hours is not None else 0.0,
+            disabled=locked,
         )
         travel = c3.number_input(
             tr("tickets.report.travel_km"),
             min_value=0.0,
             step=1.0,
             value=float(r.travel_km) if r and r.travel_km is not None else 0.0,
+            disabled=locked,
         )
-        parts = st.text_area(tr("tickets.report.parts"), parts_text)
+        parts = st.text_area(tr("tickets.report.parts"), parts_text, disabled=locked)
         c4, c5 = st.columns(2)
-        accepted_by = c4.text_input(tr("tickets.report.accepted_by"), r.accepted_by if r else "")
-        feedback = c5.text_input(tr("tickets.report.feedback"), r.customer_feedback if r else "")
+        accepted_by = c4.text_input(
+            tr("tickets.report.accepted_by"), r.accepted_by if r else "", disabled=locked
+        )
+        feedback = c5.text_input(
+            tr("tickets.report.feedback"), r.customer_feedback if r else "", disabled=locked
+        )
         ratings = {}
         rcols = st.columns(3)
         for col, name in zip(
@@ -553,11 +593,12 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
                 [None, 1, 2, 3, 4, 5],
                 index=[None, 1, 2, 3, 4, 5].index(current),
                 format_func=lambda v: "—" if v is None else "★" * v,
+                disabled=locked,
             )
         score = satisfaction(*ratings.values())
         if score is not None:
             st.caption(tr("tickets.report.satisfaction", value=f"{score:.2f}"))
-        saved = st.form_submit_button(tr("ui.save"), type="primary")
+        saved = st.form_submit_button(tr("ui.save"), type="primary", disabled=locked)
     if not saved:
         return
     moment = now()
@@ -636,10 +677,11 @@ def main() -> None:
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
     views = VIEWS if editable else ("list", "detail")
+    view_key = in_lang(VIEW, lang)
     if GOTO in st.session_state:
-        st.session_state[VIEW] = st.session_state.pop(GOTO)
-    if st.session_state.get(VIEW) not in views:
-        st.session_state[VIEW] = "list"
+        st.session_state[view_key] = st.session_state.pop(GOTO)
+    if st.session_state.get(view_key) not in views:
+        st.session_state[view_key] = "list"
     labels = {v: tr(f"tickets.tab.{v}") for v in views}
     view = st.radio(
         "view",
@@ -647,7 +689,7 @@ def main() -> None:
         format_func=labels.get,
         horizontal=True,
         label_visibility="collapsed",
-        key=VIEW,
+        key=view_key,
     )
     with guarded():
         if view == "list":

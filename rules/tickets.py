@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from rules.fields import Field, Kind, Option, Problem, Register
 from rules.i18n import t
+from rules.sla import PAUSING
 
 
 class Status(StrEnum):
@@ -142,6 +145,58 @@ def check_transition(from_status: str, to_status: str) -> Status:
     return target
 
 
+# ---------------------------------------------------------------- SLA state
+class SlaState(StrEnum):
+    """Where a ticket stands against its stored deadlines (list filter, ⚠, dashboard)."""
+
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    DONE = "done"
+
+
+DUE_SOON = dt.timedelta(hours=4)
+
+
+def sla_state(
+    status: str,
+    responded_at: dt.datetime | None,
+    respond_due: dt.datetime | None,
+    resolve_due: dt.datetime | None,
+    now: dt.datetime,
+    due_soon: dt.timedelta = DUE_SOON,
+) -> SlaState:
+    """The SLA state of a ticket from its stored columns; the one definition (the SQL
+    of ``data_access.tickets.sla_state_is`` says the same, and a test proves it).
+
+    Finished: done. Open: overdue when a running deadline has passed (respond-by
+    counts until responded; a paused ticket keeps a resolve-by only once breached),
+    else paused while waiting, else due soon when a deadline falls within
+    ``due_soon``, else on track.
+    """
+    if Status(status) in FINISHED:
+        return SlaState.DONE
+    deadlines = [d for d in (resolve_due, None if responded_at else respond_due) if d]
+    if any(d < now for d in deadlines):
+        return SlaState.OVERDUE
+    if status in PAUSING:
+        return SlaState.PAUSED
+    if any(d < now + due_soon for d in deadlines):
+        return SlaState.DUE_SOON
+    return SlaState.ON_TRACK
+
+
+# a closed ticket's service report is the signed record: edited only after a reopen
+REPORT_LOCKED = frozenset({S.CLOSED})
+
+
+def deadlines_frozen(from_status: str, to_status: str) -> bool:
+    """A finished ticket's deadlines are history: a later SLA or calendar edit, or a
+    move between finished statuses (repaired → accepted → closed), keeps them."""
+    return from_status in FINISHED and to_status in FINISHED
+
+
 # ---------------------------------------------------------------- labels
 STATUS_OPTIONS = (
     Option(S.RECEIVED, "已受理", "Received", ("受理", "新建", "待响应", "报修")),
@@ -245,6 +300,38 @@ def followup_due(closed_at: dt.datetime, delay_days: int = FOLLOWUP_DELAY_DAYS_D
     if delay_days < 0:
         raise ValueError("follow-up delay must not be negative")
     return closed_at.date() + dt.timedelta(days=delay_days)
+
+
+@dataclass(frozen=True)
+class ClosingFacts:
+    """What a ticket's history says once it is resolved or closed."""
+
+    remote_resolved: bool  # the last repair came without an on-site visit
+    first_time_fix: bool | None  # None until repaired (and never reopened)
+    followups: tuple[dt.date, ...]  # the follow-up call due after each closing
+
+
+def closing_facts(
+    events: Sequence[tuple[dt.datetime, str]],
+    followup_delay_days: int = FOLLOWUP_DELAY_DAYS_DEFAULT,
+) -> ClosingFacts:
+    """The facts derived from a ticket's status history ``[(at, to_status)]`` in order,
+    alike for a ticket worked in the app and one imported from a register.
+
+    First-time fix: repaired at the first visit (or remotely), no wait for parts,
+    never reopened (a reopen makes it False for good).
+    """
+    statuses = [Status(status) for _, status in events]
+    reopened = S.REOPENED in statuses
+    repairs = [i for i, status in enumerate(statuses) if status is S.REPAIRED]
+    followups = tuple(
+        followup_due(at, followup_delay_days) for at, status in events if status == S.CLOSED
+    )
+    if not repairs:
+        return ClosingFacts(False, False if reopened else None, followups)
+    before = statuses[: repairs[-1]]
+    first_time = not reopened and before.count(S.ON_SITE) <= 1 and S.WAITING_PARTS not in statuses
+    return ClosingFacts(S.ON_SITE not in before, first_time, followups)
 
 
 def followup_no(ticket_no: str, n: int) -> str:

@@ -136,6 +136,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.report.feedback": ("客户意见", "Customer feedback"),
     "tickets.report.parts": ("使用备件（备件号, 数量）", "Parts used (part no., qty)"),
     "tickets.report.satisfaction": ("满意度 {value}", "Satisfaction {value}"),
+    "tickets.report.locked": (
+        "工单已关闭，服务报告不能再修改；如需修改请先重新打开工单。",
+        "The ticket is closed: its service report is locked. Reopen the ticket to edit it.",
+    ),
     # events
     "tickets.event.status": (
         "状态：{from_status} → {to_status}",

@@ -12,7 +12,16 @@ from streamlit.testing.v1 import AppTest
 
 from data_access import db
 from data_access import tickets as T
-from data_access.models import Customer, Device, FollowUp, ServiceReport, Ticket, TicketPart, User
+from data_access.models import (
+    Customer,
+    Device,
+    FollowUp,
+    ServiceReport,
+    Ticket,
+    TicketEvent,
+    TicketPart,
+    User,
+)
 from tests.app.conftest import signed_in
 
 
@@ -51,14 +60,18 @@ def by_key(widgets, key: str):
     return next(w for w in widgets if w.key == key)
 
 
+def note_box(at: AppTest):
+    return next(w for w in at.text_input if (w.key or "").startswith("tickets.detail_note."))
+
+
 def test_intake_dispatch_report_close(tickets_db):
     at = open_tickets("agent")
-    at.radio(key="tickets.view").set_value("new").run()
+    at.radio(key="tickets.view.en").set_value("new").run()
     # cover status shows as soon as the device is picked
     device = by_key(at.selectbox, "tickets.new_device")
     device.set_value(_device_ids(tickets_db)[0]).run()
     assert any("In warranty" in s.value for s in at.success)
-    at.selectbox(key="tickets.new_priority").set_value("emergency")
+    at.selectbox(key="tickets.new_priority.en").set_value("emergency")
     at.text_input(key="tickets.new_contact").input("张伟")
     at.text_input(key="tickets.new_phone").input("013800138000")
     at.text_area(key="tickets.new_description").input("主轴异响")
@@ -72,7 +85,7 @@ def test_intake_dispatch_report_close(tickets_db):
         engineer_id = s.scalar(select(User.id).where(User.username == "engineer"))
 
     # the detail opened: dispatch to the engineer
-    assert at.radio(key="tickets.view").value == "detail"
+    assert at.radio(key="tickets.view.en").value == "detail"
     at.selectbox(key=f"tickets.detail_engineer.{t.id}").set_value(engineer_id)
     button(at, "tickets.dispatch").click().run()
     assert not at.exception, at.exception
@@ -81,7 +94,7 @@ def test_intake_dispatch_report_close(tickets_db):
         assert (t.status, t.engineer_id) == ("dispatched", engineer_id)
     # the picker now shows the ticket's engineer: reassigning takes a choice
     assert at.selectbox(key=f"tickets.detail_engineer.{t.id}").value == engineer_id
-    at.text_input(key="tickets.detail_note").input("工程师已到场")
+    note_box(at).input("工程师已到场")
 
     # only allowed moves are offered
     keys = {b.key for b in at.button if (b.key or "").startswith("tickets.to_")}
@@ -95,7 +108,7 @@ def test_intake_dispatch_report_close(tickets_db):
     for status in ("on_site", "repaired"):
         button(at, f"tickets.to_{status}").click().run()
         assert not at.exception, at.exception
-        assert at.text_input(key="tickets.detail_note").value == ""  # one note, one change
+        assert note_box(at).value == ""  # one note, one change
 
     # service report with a part and ratings
     text_areas = at.text_area
@@ -152,14 +165,14 @@ def test_list_is_sorted_by_urgency_and_marks_overdue(tickets_db):
     table = at.dataframe[0].value
     assert list(table["Ticket no."]) == [late, low]
     assert list(table["Overdue"]) == ["⚠", ""]
-    at.selectbox(key="tickets.filter_sla").set_value("overdue").run()
+    at.selectbox(key="tickets.filter_sla.en").set_value("overdue").run()
     assert list(at.dataframe[0].value["Ticket no."]) == [late]
 
 
 def test_illegal_or_stale_change_shows_a_message(tickets_db):
     no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
     at = open_tickets("agent")
-    at.radio(key="tickets.view").set_value("detail").run()
+    at.radio(key="tickets.view.en").set_value("detail").run()
     at.text_input(key="tickets.detail_no").input(no).run()
     # someone else moves the ticket meanwhile
     with db.write(tickets_db) as s:
@@ -177,8 +190,8 @@ def test_illegal_or_stale_change_shows_a_message(tickets_db):
 def test_read_only_roles_get_no_buttons(tickets_db):
     no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
     at = open_tickets("quality")
-    assert [o for o in at.radio(key="tickets.view").options] == ["Tickets", "Ticket detail"]
-    at.radio(key="tickets.view").set_value("detail").run()
+    assert [o for o in at.radio(key="tickets.view.en").options] == ["Tickets", "Ticket detail"]
+    at.radio(key="tickets.view.en").set_value("detail").run()
     at.text_input(key="tickets.detail_no").input(no).run()
     assert not at.exception
     assert not [b for b in at.button if (b.key or "").startswith("tickets.")]
@@ -235,7 +248,7 @@ def test_history_imports_from_excel_on_the_list(tickets_db):
             "repaired",
             "closed",
         ]
-    at.radio(key="tickets.view").set_value("detail").run()
+    at.radio(key="tickets.view.zh").set_value("detail").run()
     at.text_input(key="tickets.detail_no").input("SR-2024-0001").run()
     assert not at.exception
     notes = [v for d in at.dataframe if "备注" in d.value.columns for v in d.value["备注"]]
@@ -265,9 +278,9 @@ def test_list_filters_by_engineer_and_customer(tickets_db):
                    expected_version=1)  # fmt: skip
     at = open_tickets("manager")
     assert sorted(at.dataframe[0].value["Ticket no."]) == sorted([mine, theirs, elsewhere])
-    at.selectbox(key="tickets.filter_engineer").set_value(engineer).run()
+    at.selectbox(key="tickets.filter_engineer.en").set_value(engineer).run()
     assert list(at.dataframe[0].value["Ticket no."]) == [mine]
-    at.selectbox(key="tickets.filter_engineer").set_value(None).run()
+    at.selectbox(key="tickets.filter_engineer.en").set_value(None).run()
     at.text_input(key="tickets.filter_customer").input("北方").run()
     assert list(at.dataframe[0].value["Ticket no."]) == [elsewhere]
 
@@ -277,7 +290,7 @@ def test_export_holds_the_filtered_list(tickets_db):
     urgent = _make(tickets_db, "emergency", moment)
     _make(tickets_db, "low", moment)
     at = open_tickets("manager")
-    at.multiselect(key="tickets.filter_priority").set_value(["emergency"]).run()
+    at.multiselect(key="tickets.filter_priority.en").set_value(["emergency"]).run()
     at.button(key="tickets.excel.export_build").click().run()
     assert not at.exception
     _, data = at.session_state["tickets.excel.export"]
@@ -285,5 +298,85 @@ def test_export_holds_the_filtered_list(tickets_db):
     assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == [urgent]
     assert at.download_button(key="tickets.excel.export_download")
     # another filter: the export made for the first one is no longer offered
-    at.multiselect(key="tickets.filter_priority").set_value([]).run()
+    at.multiselect(key="tickets.filter_priority.en").set_value([]).run()
     assert not any(b.key == "tickets.excel.export_download" for b in at.get("download_button"))
+
+
+# ---------------------------------------------------------------- detail fixes
+def _detail(at: AppTest, ticket_no: str) -> AppTest:
+    next(r for r in at.radio if r.key.startswith("tickets.view")).set_value("detail").run()
+    at.text_input(key="tickets.detail_no").input(ticket_no).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_note_is_recorded_with_its_own_change_only(tickets_db):
+    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    at = _detail(open_tickets("agent"), no)
+    box = note_box(at)
+    box.input("客户来电催促")
+    button(at, "tickets.to_diagnosing").click().run()
+    # a browser keeps the text of a widget whose identity did not change
+    for w in at.text_input:
+        if w.id == box.id:
+            w.set_value("客户来电催促")
+    button(at, "tickets.to_dispatched").click().run()
+    assert not at.exception, at.exception
+    with db.read(tickets_db) as s:
+        notes = s.execute(
+            select(TicketEvent.to_status, TicketEvent.note)
+            .where(TicketEvent.kind == "status")
+            .order_by(TicketEvent.id)
+        ).all()
+    assert [tuple(n) for n in notes][1:] == [("diagnosing", "客户来电催促"), ("dispatched", None)]
+
+
+def test_a_closed_tickets_report_is_shown_locked(tickets_db):
+    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    with db.write(tickets_db) as s:
+        tid = T.find_ticket_id(s, no)
+        for status in ("diagnosing", "repaired", "accepted", "closed"):
+            T.change_status(
+                s, tid, status, user_id=None, now=dt.datetime.now(), expected_version=None
+            )
+    at = _detail(open_tickets("agent"), no)
+    assert any("report is locked" in i.value for i in at.info)
+    assert form_button(at, "Save").disabled
+    assert all(a.disabled for a in at.text_area)
+
+
+def test_the_header_shows_a_long_customer_name_whole(tickets_db):
+    name = "上海市浦东新区张江高科技园区恒达精密机械制造股份有限公司第二分公司（设备维修中心）"
+    with db.write(tickets_db) as s:
+        s.scalars(select(Customer)).one().name = name
+    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    at = _detail(open_tickets("agent"), no)
+    assert any(name in m.value for m in at.markdown)
+    assert not [m for m in at.metric if m.label == "Customer"]
+
+
+def test_list_filters_and_view_switch_follow_a_language_switch(tickets_db):
+    _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    at = open_tickets("agent", lang="zh")
+    at.multiselect(key="tickets.filter_priority.zh").set_value(["high"]).run()
+    before = _labelled_widgets(at)
+    at.session_state["lang"] = "en"  # the sidebar switch, as a person clicks it
+    at.run()
+    assert not at.exception, at.exception
+    # new widgets (the browser draws their options afresh), in English, choices kept
+    view = at.radio(key="tickets.view.en")
+    assert view.options == ["Tickets", "New ticket", "Ticket detail"]
+    priority = at.multiselect(key="tickets.filter_priority.en")
+    assert priority.value == ["high"] and "High" in priority.options
+    assert "Overdue" in at.selectbox(key="tickets.filter_sla.en").options
+    after = _labelled_widgets(at)
+    assert len(after) == len(before) == 5 and not after & before
+
+
+def _labelled_widgets(at: AppTest) -> set[str]:
+    """Ids of the list's widgets whose options are labelled in the page's language."""
+    return {
+        w.id
+        for w in (*at.multiselect, *at.selectbox, *at.radio)
+        if (w.key or "").startswith(("tickets.filter_", "tickets.view"))
+    }

@@ -640,3 +640,65 @@ def test_every_open_ticket_is_in_exactly_one_sla_state(world):
     with db.read(engine) as s:
         regional = T.list_tickets(s, T.TicketFilter(region="南"), now=now, page_size=50)
     assert {r["id"] for r in regional} == {calm}  # 华南: part of the region's name
+
+
+# ---------------------------------------------------------------- finished deadlines
+def test_finished_tickets_keep_their_deadlines_after_sla_and_calendar_edits(world):
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    move(engine, tid, "diagnosing", at(1), ids)
+    move(engine, tid, "repaired", at(5), ids)
+    with db.read(engine) as s:
+        t = s.get(Ticket, tid)
+        stored = (t.respond_due, t.resolve_due)
+    with db.write(engine) as s:  # tighter targets and a holiday on the day it was received
+        T.save_policy(
+            s, priority="standard", customer_grade="A", respond_hours=0.5, resolve_hours=2
+        )
+        T.set_calendar_day(s, MON.date(), "holiday", "test")
+        T.recompute_open_deadlines(s, at(6))
+    move(engine, tid, "accepted", at(7), ids)  # finished to finished: still history
+    move(engine, tid, "closed", at(8), ids)
+    with db.read(engine) as s:
+        t = s.get(Ticket, tid)
+        clock = T.ticket_detail(s, tid, at(9))["sla"]
+        (row,) = T.list_tickets(s, T.TicketFilter(), now=at(9))
+    assert (t.respond_due, t.resolve_due) == stored
+    assert (clock.respond_by, clock.resolve_by) == stored
+    assert (row["respond_due"], row["resolve_due"]) == stored
+    assert (clock.respond_state, clock.resolve_state) == ("met", "met") and not clock.overdue
+    # reopened, it is open again: today's rules apply
+    move(engine, tid, "reopened", at(10), ids)
+    with db.read(engine) as s:
+        assert s.get(Ticket, tid).resolve_due != stored[1]
+
+
+# ---------------------------------------------------------------- report lock, no note
+def _report(engine, tid, now, **values):
+    with db.write(engine) as s:
+        return T.save_report(s, tid, user_id=None, now=now, **values).version
+
+
+def test_saving_a_report_writes_no_history_event(world):
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    _report(engine, tid, at(1), work_done="换轴承")
+    with db.read(engine) as s:
+        kinds = s.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == tid)).all()
+    assert kinds == ["status"]
+
+
+def test_a_closed_tickets_report_is_locked_until_reopened(world):
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    _report(engine, tid, at(1), work_done="换轴承")
+    for i, status in enumerate(("diagnosing", "repaired", "accepted", "closed"), start=2):
+        move(engine, tid, status, at(i), ids)
+    with pytest.raises(T.ReportLocked):
+        _report(engine, tid, at(7), work_done="改写")
+    with db.read(engine) as s:
+        assert T.ticket_detail(s, tid, at(7))["report_locked"] is True
+    move(engine, tid, "reopened", at(8), ids)
+    _report(engine, tid, at(9), work_done="重新处理")
+    with db.read(engine) as s:
+        assert T.ticket_detail(s, tid, at(9))["report"].work_done == "重新处理"

@@ -255,3 +255,98 @@ def test_closing_by_import_uses_the_dates_in_the_file(seeded):
     ]
     run(seeded, xlsx([HEAD, reopened]))
     assert history(seeded, "SR-2")[-1] == (NOW, "closed", "reopened")
+
+
+def _derived(engine, ticket_no: str, now: dt.datetime) -> dict:
+    """Every column and figure closing a ticket derives, and its follow-ups."""
+    from data_access import tickets as T
+    from data_access.models import FollowUp
+
+    with db.read(engine) as s:
+        t = s.scalars(select(Ticket).where(Ticket.ticket_no == ticket_no)).one()
+        clock = T.ticket_detail(s, t.id, now)["sla"]
+        (row,) = T.list_tickets(s, T.TicketFilter(text=ticket_no), now=now)
+        followups = s.execute(
+            select(FollowUp.due_date, FollowUp.status, FollowUp.mode, FollowUp.reason).where(
+                FollowUp.ticket_id == t.id
+            )
+        ).all()
+        names = (
+            "status", "responded_at", "resolved_at", "closed_at", "respond_due", "resolve_due",
+            "first_time_fix", "remote_resolved", "warranty_status", "contract_status",
+            "escalation_level",
+        )  # fmt: skip
+        return {
+            **{n: getattr(t, n) for n in names},
+            "clock": (clock.respond_state, clock.resolve_state, clock.overdue),
+            "sla_state": row["sla_state"],
+            "followups": [tuple(f) for f in followups],
+        }
+
+
+def _close_in_app(engine, steps: list[tuple[dt.datetime, str]]) -> str:
+    from data_access import tickets as T
+
+    with db.write(engine) as s:
+        customer = s.scalar(select(Customer.id).where(Customer.code == "C1"))
+        t = T.create_ticket(
+            s,
+            customer_id=customer,
+            serial_no="SN1",
+            channel="phone",
+            priority="emergency",
+            fault_description="主轴异响",
+            received_at=D(2025, 3, 3, 9, 0),
+            user_id=None,
+            now=D(2025, 3, 3, 9, 0),
+        )
+        for at, status in steps:
+            T.change_status(s, t.id, status, user_id=None, now=at, expected_version=None)
+        return t.ticket_no
+
+
+@pytest.mark.parametrize(
+    ("visits", "remote"),
+    [
+        ([], True),
+        ([(D(2025, 3, 3, 11, 0), "dispatched"), (D(2025, 3, 3, 13, 0), "on_site")], False),
+    ],
+)
+def test_an_imported_closed_ticket_equals_one_closed_in_the_app(seeded, visits, remote):
+    in_app = _close_in_app(
+        seeded,
+        [
+            (D(2025, 3, 3, 9, 30), "responded"),
+            *visits,
+            (D(2025, 3, 3, 15, 0), "repaired"),
+            (D(2025, 3, 4, 10, 0), "accepted"),
+            (D(2025, 3, 4, 10, 0), "closed"),
+        ],
+    )
+    if visits:  # imported on site first, then closed by a re-import with its dates
+        run(seeded, xlsx([HEAD, [*CLOSED[:5], "现场处理中", *CLOSED[6:10]]]))
+        with db.write(seeded) as s:  # the on-site step dated as in the app
+            s.execute(
+                TicketEvent.__table__.update()
+                .where(TicketEvent.to_status.in_(("on_site",)), TicketEvent.note == "import")
+                .values(at=D(2025, 3, 3, 13, 0))
+            )
+    report = run(seeded, xlsx([HEAD, CLOSED]))
+    assert report.problems == [] and report.committed
+    imported, app = _derived(seeded, "SR-1", NOW), _derived(seeded, in_app, NOW)
+    assert imported == app
+    assert (app["remote_resolved"], app["first_time_fix"]) == (remote, True)
+    assert app["followups"] == [(dt.date(2025, 3, 7), "planned", "phone", "ticket")]
+
+
+def test_reimporting_a_finished_ticket_keeps_its_deadlines(seeded):
+    from data_access import tickets as T
+
+    run(seeded, xlsx([HEAD, CLOSED]))
+    before = tickets(seeded)["SR-1"]
+    with db.write(seeded) as s:
+        T.save_policy(s, priority="emergency", respond_hours=1, resolve_hours=2)
+    report = run(seeded, xlsx([HEAD, [*CLOSED[:-3], 3, 3, 3]]))  # new ratings only
+    assert report.problems == [] and report.updated == 1
+    after = tickets(seeded)["SR-1"]
+    assert (after.respond_due, after.resolve_due) == (before.respond_due, before.resolve_due)

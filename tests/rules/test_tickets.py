@@ -24,6 +24,7 @@ from rules.tickets import (
     allowed_next,
     check_ratings,
     check_transition,
+    closing_facts,
     followup_due,
     followup_no,
     imported_history,
@@ -358,3 +359,36 @@ def test_imported_history(status, dates, expected):
 def test_ticket_dates_must_follow_the_lifecycle(dates, bad):
     problems = TICKETS.checks[0]({"received_at": R0, **dates})
     assert [p.field for p in problems if p.code == "err.date_order"] == bad
+
+
+# ---------------------------------------------------------------- closing facts
+_T0 = dt.datetime(2026, 11, 23, 9, 0)
+
+
+def _history(*statuses: str) -> list[tuple[dt.datetime, str]]:
+    return [(_T0 + dt.timedelta(hours=i), s) for i, s in enumerate(statuses)]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "remote", "first_time", "followups"),
+    [
+        (("received", "diagnosing"), False, None, 0),
+        (("received", "diagnosing", "repaired"), True, True, 0),
+        (("received", "dispatched", "on_site", "repaired", "accepted", "closed"), False, True, 1),
+        (("received", "on_site", "waiting_parts", "on_site", "repaired"), False, False, 0),
+        (("received", "on_site", "dispatched", "on_site", "repaired"), False, False, 0),
+        (("received", "repaired", "accepted", "closed", "reopened"), True, False, 1),
+        (
+            ("received", "repaired", "closed", "reopened", "on_site", "repaired", "closed"),
+            False,
+            False,
+            2,
+        ),
+    ],
+)
+def test_closing_facts_come_from_the_history(statuses, remote, first_time, followups):
+    facts = closing_facts(_history(*statuses), followup_delay_days=3)
+    assert (facts.remote_resolved, facts.first_time_fix) == (remote, first_time)
+    assert len(facts.followups) == followups
+    if followups:
+        assert facts.followups[-1] == (_T0 + dt.timedelta(hours=len(statuses) - 1, days=3)).date()
