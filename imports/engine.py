@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from data_access.models import ImportBatch, ImportChange
 from data_access.registers import (
+    ADAPTERS,
     Adapter,
     ConflictError,
     Inserter,
@@ -70,6 +71,7 @@ from rules.fields import (
     Field,
     Kind,
     Problem,
+    Register,
     ValueProblem,
     clean_text,
     normalize_label,
@@ -107,15 +109,25 @@ class ImportProblem:
     code: str
     params: dict[str, Any] = field(default_factory=dict)
     field: str | None = None
+    # which register's field specs label ``field`` and field-naming params at the edge
+    register: str | None = None
 
     def message(self, lang: str) -> str:
-        return t(self.code, lang, **self.params)
+        return t(
+            self.code, lang, **labelled(self.register, self.field, self.code, self.params, lang)
+        )
+
+    def column_label(self, lang: str) -> str | None:
+        """The user's own header text, or the field's label when it had no column."""
+        if self.column:
+            return self.column
+        return field_label(self.register, self.field, lang) if self.field else None
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {
             "sheet": self.sheet,
             "row": self.row,
-            "column": self.column,
+            "column": self.column_label(lang),
             "value": _jsonable(self.value),
             "message": self.message(lang),
             "code": self.code,
@@ -209,6 +221,53 @@ class ImportReport:
             "problems": [p.as_dict(lang) for p in self.problems],
             "sample": [{k: _jsonable(v) for k, v in r.items()} for r in self.sample],
         }
+
+
+# params that hold a field (by name; older checks give its Chinese label)
+_FIELD_PARAMS = ("field", "later", "earlier")
+
+
+def _register_of(register: str | None) -> Register | None:
+    ad = ADAPTERS.get(register or "")
+    return ad.register if ad else None
+
+
+def field_label(register: str | None, name: str, lang: str) -> str:
+    """``name`` (a field name or label) as the field's label in ``lang``."""
+    reg = _register_of(register)
+    for f in reg.fields if reg else ():
+        if name in (f.name, f.zh, f.en):
+            return f.label(lang)
+    return name
+
+
+def register_label(register: str, lang: str) -> str:
+    reg = _register_of(register)
+    return reg.label(lang) if reg else register
+
+
+def labelled(
+    register: str | None, name: str | None, code: str, params: dict[str, Any], lang: str
+) -> dict[str, Any]:
+    """A problem's params with field names (and option lists) in the reader's language."""
+    out = dict(params)
+    for k in _FIELD_PARAMS:
+        if isinstance(out.get(k), str):
+            out[k] = field_label(register, out[k], lang)
+    reg = _register_of(register)
+    if code == "err.enum" and reg and name:
+        try:
+            options = reg.field(name).options
+        except KeyError:
+            options = ()
+        if options:
+            out["allowed"] = " / ".join(o.label(lang) for o in options)
+    return out
+
+
+def conflict_what(what: str, lang: str) -> str:
+    """A :class:`ConflictError`'s subject: a register name labelled, other text as given."""
+    return register_label(what, lang)
 
 
 def _jsonable(value: Any) -> Any:
@@ -406,7 +465,6 @@ class _Ctx:
     # derived from the header: field → position / user's column text / label
     positions: dict[str, int] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
     required: list[str] = field(default_factory=list)
     example: dict[str, Any] = field(default_factory=dict)
 
@@ -414,7 +472,6 @@ class _Ctx:
         header, reg = self.header, self.ad.register
         self.positions = {name: i for i, name in header.mapping.items()}
         self.columns = {name: header.texts[i] for i, name in header.mapping.items()}
-        self.labels = {f.name: f.label("zh") for f in reg.fields}
         self.required = [f.name for f in reg.input_fields if f.required]
         self.example = _example(reg, self.positions)
 
@@ -542,11 +599,18 @@ def _run(
         )
         return
     report.header = header
-    if ad.register.key not in header.mapping.values():
-        key_label = ad.register.field(ad.register.key).label("zh")
+    key = ad.register.key
+    if key not in header.mapping.values():
         report.problems.append(
             ImportProblem(
-                sheet, header.row, key_label, None, "imports.missing_column", {"value": key_label}
+                sheet,
+                header.row,
+                None,
+                None,
+                "imports.missing_column",
+                {"field": key},
+                key,
+                ad.name,
             )
         )
         return
@@ -591,7 +655,7 @@ def _run(
         # makes us wait, then fails us): nothing of ours stays; the user tries again
         if savepoint is not None and savepoint.is_active:
             savepoint.rollback()
-        raise ConflictError(ad.register.label("zh")) from exc
+        raise ConflictError(ad.name) from exc  # labelled at the edge: conflict_what()
     except BaseException:
         if savepoint is not None and savepoint.is_active:
             savepoint.rollback()
@@ -705,7 +769,7 @@ def _convert_slowly(
     ctx: _Ctx, row: int, full: list[Any]
 ) -> tuple[dict[str, Any], list[ImportProblem]]:
     """Cell by cell, collecting every problem of the row."""
-    sheet, texts = ctx.sheet, ctx.header.texts
+    sheet, texts, register = ctx.sheet, ctx.header.texts, ctx.ad.name
     bad = ctx.error_cells.get(row) or {}
     clean: dict[str, Any] = {}
     problems: list[ImportProblem] = []
@@ -714,14 +778,16 @@ def _convert_slowly(
         if i in bad:
             err = bad[i]
             problems.append(
-                ImportProblem(sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name)
+                ImportProblem(
+                    sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name, register
+                )
             )
             continue
         try:
             clean[name] = coerce(v)
         except ValueProblem as exc:
             problems.append(
-                ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name)
+                ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name, register)
             )
     return clean, problems
 
@@ -733,9 +799,9 @@ def _cell_of(ctx: _Ctx, r: _Row, name: str | None) -> Any:
 
 def _field_problem(ctx: _Ctx, r: _Row, p: Problem) -> ImportProblem:
     name = p.field
-    label = (ctx.columns.get(name) or ctx.labels.get(name)) if name else None
+    column = ctx.columns.get(name) if name else None  # no column: the edge labels the field
     value = _cell_of(ctx, r, name) if p.value is None else p.value
-    return ImportProblem(ctx.sheet, r.row, label, value, p.code, dict(p.params), name)
+    return ImportProblem(ctx.sheet, r.row, column, value, p.code, dict(p.params), name, ctx.ad.name)
 
 
 def _process(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> None:

@@ -23,6 +23,7 @@ from imports.engine import (
     HEADER_SCAN_ROWS,
     ImportReport,
     UndoError,
+    conflict_what,
     import_file,
     last_batch,
     list_sheets,
@@ -152,7 +153,7 @@ def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str,
         st.error(_read_error(exc, lang))
         return
     except ConflictError as exc:  # a row changed under the import: all of it rolled back
-        st.error(t("ui.conflict", lang, what=exc.what))
+        st.error(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
         return
     report = _report_for(k, inputs)
     if report is not None:
@@ -266,7 +267,7 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
                 {
                     t("ui.sheet", lang): p.sheet,
                     t("ui.row", lang): p.row,
-                    t("ui.column", lang): p.column,
+                    t("ui.column", lang): p.column_label(lang),
                     t("ui.value", lang): "" if p.value is None else str(p.value),
                     t("ui.message", lang): p.message(lang),
                 }
@@ -301,7 +302,7 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         st.error(exc.message(lang))
         return
     except ConflictError as exc:
-        st.error(t("ui.conflict", lang, what=exc.what))
+        st.error(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
         return
     st.session_state.pop(k + "report", None)
     st.session_state[k + "undone"] = t(

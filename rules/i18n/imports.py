@@ -11,7 +11,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "编号在文件中重复（第 {rows} 行）",
         "Key appears more than once in the file (rows {rows})",
     ),
-    "imports.missing_column": ("缺少必填列：{value}", "Required column missing: {value}"),
+    "imports.missing_column": ("缺少必填列：{field}", "Required column missing: {field}"),
     "imports.unknown_column": ("无法识别的列，已忽略：{value}", "Unknown column, ignored: {value}"),
     "imports.duplicate_column": (
         "多个列对应同一字段“{value}”，只使用第一列",

@@ -400,7 +400,7 @@ def test_mapping_is_edited_shown_fresh_and_remembered(app_db):
     picks = [s for s in panel(at, "customers").selectbox if ".map." in s.key]
     assert [s.value for s in picks] == ["（忽略）", "客户名称", "客户等级"]
     click(at, "customers", "preview")
-    missing = t("imports.missing_column", "zh", value="客户编号")
+    missing = t("imports.missing_column", "zh", field="客户编号")
     assert list(problems_table(at, "customers")["问题"]) == [missing]
 
     first = next(s for s in panel(at, "customers").selectbox if s.label == "客户号码")

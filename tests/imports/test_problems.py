@@ -1,0 +1,95 @@
+"""How an import reports problems: in the reader's language, with every column named."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import openpyxl
+from sqlalchemy import text
+
+from data_access.models import Customer
+from imports.engine import ImportReport
+from imports.writer import rejected_bytes
+from tests.imports.test_engine import _seed_customer, cli, count, run, xlsx
+
+CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+EN_HEAD = ["Customer code", "Grade", "Phone", "E-mail"]  # no name column at all
+BAD_EN = [
+    EN_HEAD,
+    ["K1", "Z", "021-1", "a@example.com"],  # bad option, name missing
+    ["K2", "A", "021-2", "b@example.com"],
+    ["K2", "B", "021-3", "b@example.com"],  # duplicate key
+]
+
+
+def cli_url(engine) -> str:
+    """The database of ``engine`` for a subprocess (PostgreSQL: with its test schema)."""
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def english_texts(report: ImportReport) -> list[str]:
+    return [x for p in report.problems for x in (p.message("en"), p.column_label("en") or "")]
+
+
+def test_problems_are_labelled_in_the_readers_language(db_engine):
+    report = run(db_engine, "customers", xlsx(BAD_EN, sheet="Sheet1"), dry_run=True)
+    codes = sorted({p.code for p in report.problems})
+    assert codes == ["err.enum", "err.required", "imports.duplicate_in_file"]
+    shown = english_texts(report)
+    assert not [s for s in shown if CJK.search(s)], shown
+    assert "Customer name" in shown  # a required field without a column, by its label
+    enum = next(p for p in report.problems if p.code == "err.enum")
+    assert enum.field == "grade" and "A key customer" in enum.message("en")
+    assert "重点客户" in enum.message("zh")
+    book = openpyxl.load_workbook(io.BytesIO(rejected_bytes(report, lang="en")))
+    errors = [row[-1].value for row in book.active.iter_rows(min_row=2)]
+    assert errors and not [e for e in errors if CJK.search(e)], errors
+
+
+def test_missing_key_column_names_the_field(db_engine):
+    report = run(db_engine, "customers", xlsx([["Customer name", "Grade"], ["Acme", "A"]]))
+    [p] = report.problems
+    assert (p.code, p.field, p.params) == ("imports.missing_column", "code", {"field": "code"})
+    assert p.message("en") == "Required column missing: Customer code"
+    assert p.message("zh") == "缺少必填列：客户编号"
+
+
+def test_device_checks_are_labelled_in_english(db_engine):
+    _seed_customer(db_engine)
+    head = ["Serial no.", "Customer", "Install date", "Warranty end"]
+    rows = [head, ["SN1", "C1", "2025-05-01", "2025-01-01"]]
+    report = run(db_engine, "devices", xlsx(rows, sheet="Sheet1"), dry_run=True)
+    [p] = report.problems
+    assert p.code == "err.date_order"
+    assert p.message("en") == "Warranty end cannot be before Install date"
+
+
+def test_cli_reports_in_english(db_engine, tmp_path):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(xlsx(BAD_EN, sheet="Sheet1"))
+    url = cli_url(db_engine)
+    plain = cli(url, "import", "customers", str(path), "--lang", "en")
+    assert plain.returncode == 1, plain.stderr
+    assert "Customer name" in plain.stdout and not CJK.search(plain.stdout), plain.stdout
+    as_json = cli(url, "import", "customers", str(path), "--lang", "en", "--json")
+    problems = json.loads(as_json.stdout)["problems"]
+    assert len(problems) == 6  # K1: grade, name; K2 twice: duplicate, name
+    shown = [f"{p['column']} {p['message']}" for p in problems]
+    assert not [s for s in shown if CJK.search(s)], shown
+    assert count(db_engine, Customer) == 0
+
+
+def test_conflict_names_the_register_in_the_readers_language():
+    from data_access.registers import ConflictError
+    from imports.engine import conflict_what
+
+    assert conflict_what(ConflictError("customers").what, "en") == "Customer register"
+    assert conflict_what("customers", "zh") == "客户台账"
+    assert conflict_what("客户台账", "en") == "客户台账"  # older callers' text as given
