@@ -106,7 +106,7 @@ def _import(engine, args) -> int:
     if args.json:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))
     else:
-        for p in report.problems:
+        for p in [*report.warnings, *report.problems]:
             column = p.column_label(lang)
             where = f"{p.sheet or ''}!{p.row or ''}" + (f" [{column}]" if column else "")
             value = "" if p.value in (None, "") else f" «{p.value}»"

@@ -66,7 +66,14 @@ from data_access.registers import (
     username_of,
     write_side,
 )
-from imports.reader import EXCEL_ERRORS, Book, ReadError, open_book, unescape_text
+from imports.reader import (
+    EXCEL_ERRORS,
+    Book,
+    ReadError,
+    col_letters,
+    open_book,
+    unescape_text,
+)
 from rules.fields import (
     Field,
     Kind,
@@ -150,14 +157,40 @@ class Header:
     texts: list[str]  # the user's header text per column position
     mapping: dict[int, str]  # column position → field name (input fields only)
     unknown: list[str]
-    missing: list[str]  # required fields without a column (labels)
-    duplicates: list[str]
+    missing: list[str]  # required fields without a column (names)
+    # field name → every column position mapped to it; the first one is imported
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    first_col: int = 0  # the sheet's first column (0 = A): positions → Excel letters
 
     def column_of(self, field_name: str) -> str | None:
         for i, name in self.mapping.items():
             if name == field_name:
                 return self.texts[i]
         return None
+
+    def letter(self, i: int) -> str:
+        return col_letters(self.first_col + i + 1)
+
+    def duplicate_problems(self, sheet: str, register: str) -> list[ImportProblem]:
+        """One warning per field that several columns map to: the first is imported."""
+        out = []
+        for name, positions in self.duplicates.items():
+            used, *ignored = (f"{self.letter(i)} ({self.texts[i]})" for i in positions)
+            params = {"field": name, "sheet": sheet, "used": used, "ignored": ", ".join(ignored)}
+            column = self.texts[positions[0]]
+            out.append(
+                ImportProblem(
+                    sheet,
+                    self.row,
+                    column,
+                    None,
+                    "imports.duplicate_column",
+                    params,
+                    name,
+                    register,
+                )
+            )
+        return out
 
 
 @dataclass
@@ -176,6 +209,8 @@ class ImportReport:
     problems: list[ImportProblem] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
+    # told to the user but not blocking (several columns for one field)
+    warnings: list[ImportProblem] = field(default_factory=list)
     dry_run: bool = False
     skip_bad_rows: bool = False
     committed: bool = False
@@ -219,6 +254,7 @@ class ImportReport:
             "batch_id": self.batch_id,
             "example_rows": self.example_rows,
             "problems": [p.as_dict(lang) for p in self.problems],
+            "warnings": [p.as_dict(lang) for p in self.warnings],
             "sample": [{k: _jsonable(v) for k, v in r.items()} for r in self.sample],
         }
 
@@ -339,6 +375,7 @@ def map_header(
     *,
     remembered: dict[str, str],
     override: dict[str, str | None] | None,
+    first_col: int = 0,
 ) -> Header:
     auto = _header_index(ad)
     override_n = {normalize_label(h): (f or "") for h, f in (override or {}).items()}
@@ -346,8 +383,8 @@ def map_header(
     texts = [_cell_text(c) for c in cells]
     mapping: dict[int, str] = {}
     unknown: list[str] = []
-    duplicates: list[str] = []
-    seen: set[str] = set()
+    duplicates: dict[str, list[int]] = {}
+    seen: dict[str, int] = {}
     for i, text in enumerate(texts):
         if not text:
             continue
@@ -359,12 +396,12 @@ def map_header(
         if not name or fields[name].computed:
             continue  # ignored on purpose, or shown-only (computed) columns
         if name in seen:
-            duplicates.append(fields[name].label("zh"))
+            duplicates.setdefault(name, [seen[name]]).append(i)
             continue
-        seen.add(name)
+        seen[name] = i
         mapping[i] = name
     missing = [f.name for f in ad.register.input_fields if f.required and f.name not in seen]
-    return Header(row, texts, mapping, unknown, missing, duplicates)
+    return Header(row, texts, mapping, unknown, missing, duplicates, first_col)
 
 
 # ---------------------------------------------------------------- cell coercion
@@ -528,13 +565,18 @@ def read_header(
         sheet = sheet or book.sheet_names[0]
         first, rows = book.rows(sheet)
         head = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
-        return _header_of(session, ad, head, first, mapping)
+        return _header_of(session, ad, head, first, mapping, book.first_col(sheet))
     finally:
         book.close()
 
 
 def _header_of(
-    session: Session, ad: Adapter, head: list[list[Any]], first: int, mapping: dict | None
+    session: Session,
+    ad: Adapter,
+    head: list[list[Any]],
+    first: int,
+    mapping: dict | None,
+    first_col: int = 0,
 ) -> Header | None:
     remembered = remembered_mapping(session, ad.name)
     known = {**_header_index(ad), **remembered}
@@ -543,7 +585,9 @@ def _header_of(
     if found is None:
         return None
     pos = found[0]
-    return map_header(ad, head[pos], first + pos, remembered=remembered, override=mapping)
+    return map_header(
+        ad, head[pos], first + pos, remembered=remembered, override=mapping, first_col=first_col
+    )
 
 
 def import_file(
@@ -592,13 +636,14 @@ def _run(
 ) -> None:
     first, rows = book.rows(sheet)
     head = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
-    header = _header_of(session, ad, head, first, mapping)
+    header = _header_of(session, ad, head, first, mapping, book.first_col(sheet))
     if header is None:
         report.problems.append(
             ImportProblem(sheet, None, None, None, "imports.no_header", {"rows": HEADER_SCAN_ROWS})
         )
         return
     report.header = header
+    report.warnings.extend(header.duplicate_problems(sheet, ad.name))
     key = ad.register.key
     if key not in header.mapping.values():
         report.problems.append(

@@ -177,7 +177,10 @@ def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str,
     by_label = {f.label(lang): f.name for f in fields}
     label_of = {f.name: f.label(lang) for f in fields}
     mapping: dict[str, str | None] = {}
-    with st.expander(t("imports.panel.mapping", lang), expanded=bool(header.unknown)):
+    picks: dict[int, str | None] = {}
+    with st.expander(
+        t("imports.panel.mapping", lang), expanded=bool(header.unknown or header.duplicates)
+    ):
         st.caption(t("imports.panel.mapping_help", lang))
         for i, text in enumerate(header.texts):
             if not text:
@@ -190,8 +193,18 @@ def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str,
                 index=choices.index(current),
                 key=f"{k}map.{upload.file_id}.{sheet}.{i}",
             )
-            mapping[text] = by_label.get(picked)
+            picks[i] = mapping[text] = by_label.get(picked)
+        _duplicate_warnings(header, picks, sheet, register, lang)
     return mapping
+
+
+def _duplicate_warnings(header, picks: dict[int, str | None], sheet, register, lang) -> None:
+    """Several columns for one field, while the picks still import the first and ignore
+    the rest (once the person picks otherwise, the report says what happens)."""
+    for w in header.duplicate_problems(sheet, register):
+        first, *others = header.duplicates[w.field]
+        if picks.get(first) == w.field and not any(picks.get(i) for i in others):
+            st.warning(_plain(w.message(lang)))
 
 
 def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> ImportReport:
@@ -235,6 +248,8 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         st.info(f"{t('imports.panel.preview', lang)}: {summary}")
     else:
         st.error(t("imports.not_written", lang, summary=summary))
+    for w in report.warnings:
+        st.warning(_plain(w.message(lang)))
     if report.example_rows:
         rows = ", ".join(str(r) for r in report.example_rows[:10])
         st.info(t("imports.example_skipped", lang, rows=rows))

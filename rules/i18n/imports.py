@@ -14,8 +14,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imports.missing_column": ("缺少必填列：{field}", "Required column missing: {field}"),
     "imports.unknown_column": ("无法识别的列，已忽略：{value}", "Unknown column, ignored: {value}"),
     "imports.duplicate_column": (
-        "多个列对应同一字段“{value}”，只使用第一列",
-        "Several columns map to '{value}'; only the first is used",
+        "工作表“{sheet}”中有多列对应字段“{field}”：导入 {used} 列，忽略 {ignored} 列。"
+        "如需导入其他列，请在列对应关系中修改",
+        "Sheet '{sheet}': several columns map to {field}; column {used} is imported, "
+        "{ignored} ignored. Change the column mapping to import another one",
     ),
     "imports.no_header": (
         "在前 {rows} 行中找不到表头，请检查工作表",

@@ -454,3 +454,39 @@ def test_sheet_pick(app_db):
     assert keys_in(app_db, "customers") == ["S1"]
     [batch] = batches(app_db)
     assert batch.sheet == "客户"
+
+
+def test_duplicate_columns_are_shown_until_the_mapping_settles_them(app_db):
+    header = ["客户编号", "客户名称", "客户等级", "联系电话", "手机"]  # both are the phone
+    data = xlsx(header, [["C1", "甲", "A", "021-1", "139"]])
+    at = upload(open_customers("agent"), "customers", "c.xlsx", data)
+    [shown] = texts(panel(at, "customers").warning)
+    expected = t(
+        "imports.duplicate_column",
+        "zh",
+        sheet="Sheet1",
+        field="联系电话",
+        used="D (联系电话)",
+        ignored="E (手机)",
+    )
+    assert shown.replace("\\", "") == expected
+    mobile = next(s for s in panel(at, "customers").selectbox if s.label == "手机")
+    mobile.set_value("（忽略）").run()  # the same as before: still worth saying
+    assert len(panel(at, "customers").warning) == 1
+    first = next(s for s in panel(at, "customers").selectbox if s.label == "联系电话")
+    first.set_value("（忽略）").run()
+    mobile.set_value("联系电话").run()
+    assert texts(panel(at, "customers").warning) == []
+    click(at, "customers", "commit")
+    with db.read(app_db) as s:
+        assert s.scalars(select(Customer.phone)).one() == "139"
+
+
+def test_duplicate_columns_with_the_same_header_are_reported(app_db):
+    header = ["客户编号", "客户名称", "客户等级", "联系电话", "联系电话"]
+    data = xlsx(header, [["C1", "甲", "A", "021-1", "139"]])
+    at = upload(open_customers("agent"), "customers", "c.xlsx", data)
+    click(at, "customers", "preview")
+    warned = [w.replace("\\", "") for w in texts(panel(at, "customers").warning)]
+    assert any("D (联系电话)" in w and "E (联系电话)" in w for w in warned), warned
+    assert not at.button(key=key("customers", "commit")).disabled  # a warning, not a block

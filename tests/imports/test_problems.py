@@ -7,12 +7,14 @@ import json
 import re
 
 import openpyxl
+import pytest
+import xlsxwriter
 from sqlalchemy import text
 
 from data_access.models import Customer
 from imports.engine import ImportReport
 from imports.writer import rejected_bytes
-from tests.imports.test_engine import _seed_customer, cli, count, run, xlsx
+from tests.imports.test_engine import _seed_customer, cli, count, listed, run, xlsx
 
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 EN_HEAD = ["Customer code", "Grade", "Phone", "E-mail"]  # no name column at all
@@ -93,3 +95,46 @@ def test_conflict_names_the_register_in_the_readers_language():
     assert conflict_what(ConflictError("customers").what, "en") == "Customer register"
     assert conflict_what("customers", "zh") == "客户台账"
     assert conflict_what("客户台账", "en") == "客户台账"  # older callers' text as given
+
+
+# ---------------------------------------------------------------- duplicate header columns
+def offset_xlsx(rows: list[list], first_col: int) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf)
+    ws = wb.add_worksheet("Sheet1")
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            ws.write_string(r, c + first_col, v)
+    wb.close()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("first_col", [0, 1])
+def test_duplicate_header_columns_warn_and_import_the_first(db_engine, first_col):
+    head = ["客户编号", "客户名称", "联系电话", "客户等级", "手机"]  # phone and its alias
+    data = offset_xlsx([head, ["C1", "甲", "021-1", "A", "139"]], first_col)
+    report = run(db_engine, "customers", data)
+    assert report.ok and report.committed
+    assert listed(db_engine, "customers")[0]["phone"] == "021-1"
+    [w] = report.warnings
+    used, ignored = ("C", "E") if first_col == 0 else ("D", "F")
+    assert (w.code, w.field, w.params["used"], w.params["ignored"]) == (
+        "imports.duplicate_column",
+        "phone",
+        f"{used} (联系电话)",
+        f"{ignored} (手机)",
+    )
+    assert w.message("en") == (
+        f"Sheet 'Sheet1': several columns map to Phone; column {used} (联系电话) is imported, "
+        f"{ignored} (手机) ignored. Change the column mapping to import another one"
+    )
+    assert report.as_dict("en")["warnings"][0]["field"] == "phone"
+
+
+def test_cli_shows_duplicate_columns(sqlite_url, tmp_path):
+    path = tmp_path / "dup.xlsx"
+    head = ["Customer code", "Customer name", "Grade", "Phone", "Phone"]
+    path.write_bytes(xlsx([head, ["C1", "Acme", "A", "1", "2"]], sheet="Sheet1"))
+    out = cli(sqlite_url, "import", "customers", str(path), "--lang", "en")
+    assert out.returncode == 0, out.stderr
+    assert "column D (Phone) is imported, E (Phone) ignored" in out.stdout
