@@ -114,6 +114,9 @@ def _import(engine, args) -> int:
         if report.example_rows:
             rows = ", ".join(str(r) for r in report.example_rows[:10])
             print(t("imports.example_skipped", lang, rows=rows))
+        if report.totals_rows:
+            rows = ", ".join(str(r) for r in report.totals_rows[:10])
+            print(t("imports.totals_skipped", lang, rows=rows))
         key = "imports.done" if report.committed or report.ok else "imports.not_written"
         print(t(key, lang, summary=report.summary(lang)))
     return 0 if report.ok else 1

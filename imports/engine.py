@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -217,6 +219,8 @@ class ImportReport:
     batch_id: int | None = None
     # rows left as the template's example row: skipped, never imported
     example_rows: list[int] = field(default_factory=list)
+    # a totals row (合计 / Total …) below the last data row: skipped, never imported
+    totals_rows: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -253,6 +257,7 @@ class ImportReport:
             "committed": self.committed,
             "batch_id": self.batch_id,
             "example_rows": self.example_rows,
+            "totals_rows": self.totals_rows,
             "problems": [p.as_dict(lang) for p in self.problems],
             "warnings": [p.as_dict(lang) for p in self.warnings],
             "sample": [{k: _jsonable(v) for k, v in r.items()} for r in self.sample],
@@ -504,6 +509,8 @@ class _Ctx:
     columns: dict[str, str] = field(default_factory=dict)
     required: list[str] = field(default_factory=list)
     example: dict[str, Any] = field(default_factory=dict)
+    # totals-looking rows not yet followed by data: skipped if nothing follows them
+    totals: list[_Row] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         header, reg = self.header, self.ad.register
@@ -694,6 +701,7 @@ def _run(
             if on_progress:
                 on_progress(min(done, total), total)
         report.total = done
+        report.totals_rows = [r.row for r in ctx.totals]
         _finish(ctx, savepoint)
     except IntegrityError as exc:
         # another import or editor wrote one of these keys after we looked (PostgreSQL
@@ -802,8 +810,44 @@ def _convert(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> list[_Row]:
         if example and clean.get(key) == example_key and _is_example(clean, example):
             ctx.report.example_rows.append(row)
             continue
+        if _is_totals(full):
+            ctx.totals.append(_Row(row, cells, clean, problems))
+            continue
+        if ctx.totals:  # data below it: not a trailing totals row, checked like any row
+            out.extend(ctx.totals)
+            ctx.totals = []
         out.append(_Row(row, cells, clean, problems))
     return out
+
+
+TOTAL_WORDS = frozenset(
+    {"合计", "总计", "小计", "total", "totals", "grandtotal", "subtotal", "sum"}
+)
+# cheap first look before normalising: first characters of the words, any case and width
+_TOTAL_FIRST = frozenset(
+    ch for w in TOTAL_WORDS for c in (w[0], w[0].upper()) for ch in (c, chr(ord(c) + 0xFEE0))
+)
+# a count or amount, maybe with a currency sign or a short unit: "4 台", "¥1,200.00"
+_AMOUNT = re.compile(r"^[¥￥$€]?\s*[-+]?[\d,]*\.?\d+\s*[^\d\s]{0,3}$")
+
+
+def _is_totals(cells: list[Any]) -> bool:
+    """A row whose first filled cell is 合计 / 总计 / 小计 / Total(s) / Sum and whose
+    other cells are mostly empty or amounts (a person's totals under the data)."""
+    filled = [c for c in cells if c is not None and (c.__class__ is not str or c.strip())]
+    if not filled or filled[0].__class__ is not str:
+        return False
+    first = filled[0].strip()
+    if first[:1] not in _TOTAL_FIRST or normalize_label(first) not in TOTAL_WORDS:
+        return False
+    wordy = sum(1 for c in filled[1:] if not _amount(c))
+    return 2 * wordy < max(len(cells) - 1, 1)
+
+
+def _amount(value: Any) -> bool:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str) and bool(_AMOUNT.match(unicodedata.normalize("NFKC", value)))
 
 
 def _is_example(clean: dict[str, Any], example: dict[str, Any]) -> bool:

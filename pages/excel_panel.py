@@ -253,6 +253,9 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
     if report.example_rows:
         rows = ", ".join(str(r) for r in report.example_rows[:10])
         st.info(t("imports.example_skipped", lang, rows=rows))
+    if report.totals_rows:
+        rows = ", ".join(str(r) for r in report.totals_rows[:10])
+        st.info(t("imports.totals_skipped", lang, rows=rows))
     if report.header and report.header.unknown:
         st.caption(
             t("imports.unknown_column", lang, value=_plain("、".join(report.header.unknown)))

@@ -82,6 +82,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "第 {rows} 行与模板的示例行相同，未导入",
         "Row {rows} is the template's example row and was not imported",
     ),
+    "imports.totals_skipped": (
+        "第 {rows} 行是表末的合计行，未导入",
+        "Row {rows} is a totals row below the data and was not imported",
+    ),
     "imports.not_written": (
         "存在问题，未写入任何数据：{summary}",
         "Problems found; nothing was written: {summary}",

@@ -490,3 +490,14 @@ def test_duplicate_columns_with_the_same_header_are_reported(app_db):
     warned = [w.replace("\\", "") for w in texts(panel(at, "customers").warning)]
     assert any("D (联系电话)" in w and "E (联系电话)" in w for w in warned), warned
     assert not at.button(key=key("customers", "commit")).disabled  # a warning, not a block
+
+
+def test_trailing_totals_row_is_noted_and_does_not_block(app_db):
+    header = ["客户编号", "客户名称", "客户等级"]
+    data = xlsx(header, [["C1", "甲", "A"], ["C2", "乙", "B"], ["合计", None, "2 家"]])
+    at = upload(open_customers("agent"), "customers", "c.xlsx", data)
+    click(at, "customers", "preview")
+    assert t("imports.totals_skipped", "zh", rows=4) in texts(panel(at, "customers").info)
+    assert not at.button(key=key("customers", "commit")).disabled
+    click(at, "customers", "commit")
+    assert keys_in(app_db, "customers") == ["C1", "C2"]

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from data_access.models import Customer
 from imports.engine import ImportReport
 from imports.writer import rejected_bytes
-from tests.imports.test_engine import _seed_customer, cli, count, listed, run, xlsx
+from tests.imports.test_engine import HEAD, _seed_customer, cli, count, listed, run, xlsx
 
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 EN_HEAD = ["Customer code", "Grade", "Phone", "E-mail"]  # no name column at all
@@ -138,3 +138,49 @@ def test_cli_shows_duplicate_columns(sqlite_url, tmp_path):
     out = cli(sqlite_url, "import", "customers", str(path), "--lang", "en")
     assert out.returncode == 0, out.stderr
     assert "column D (Phone) is imported, E (Phone) ignored" in out.stdout
+
+
+# ---------------------------------------------------------------- a totals row at the end
+CUSTOMER_ROWS = [HEAD, ["C1", "甲", "A", "021-1", "华东"], ["C2", "乙", "B", "021-2", "华北"]]
+
+
+@pytest.mark.parametrize(
+    "totals",
+    [
+        ["合计", None, None, None, "2 家"],
+        ["合计"],
+        ["总计：", "", "", 2],
+        ["小计", None, None, None, None],
+        ["Total", 2],
+        ["TOTALS", "¥1,200.00", None, "4 pcs"],
+        ["Sum"],
+    ],
+)
+def test_trailing_totals_row_is_skipped_with_a_note(db_engine, totals):
+    rows = [*CUSTOMER_ROWS, [], totals, []]
+    report = run(db_engine, "customers", xlsx(rows))
+    assert report.ok and report.committed and report.inserted == 2
+    assert report.totals_rows == [5]
+    assert report.as_dict("en")["totals_rows"] == [5]
+    assert count(db_engine, Customer) == 2
+
+
+def test_totals_row_with_data_below_is_an_ordinary_row(db_engine):
+    rows = [*CUSTOMER_ROWS, ["合计"], ["C3", "丙", "C", "021-3", "华南"]]
+    report = run(db_engine, "customers", xlsx(rows))
+    assert report.totals_rows == [] and not report.committed
+    assert {(p.row, p.code) for p in report.problems} == {(4, "err.required")}
+
+
+def test_a_customer_called_total_is_imported(db_engine):
+    rows = [*CUSTOMER_ROWS, ["Total", "Total Logistics", "A", "021-9", "华东"]]
+    report = run(db_engine, "customers", xlsx(rows))
+    assert report.ok and report.inserted == 3 and report.totals_rows == []
+
+
+def test_cli_notes_the_totals_row(sqlite_url, tmp_path):
+    path = tmp_path / "totals.xlsx"
+    path.write_bytes(xlsx([*CUSTOMER_ROWS, ["合计", None, None, None, "2 家"]]))
+    out = cli(sqlite_url, "import", "customers", str(path), "--lang", "en")
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "Row 4 is a totals row below the data and was not imported" in out.stdout
