@@ -14,6 +14,8 @@ from sqlalchemy import text
 from data_access.models import Customer
 from imports.engine import ImportReport
 from imports.writer import rejected_bytes
+from rules.customers import CUSTOMERS
+from rules.fields import Field, Kind, Option, ValueProblem, parse_enum
 from tests.imports.test_engine import HEAD, _seed_customer, cli, count, listed, run, xlsx
 
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -184,3 +186,53 @@ def test_cli_notes_the_totals_row(sqlite_url, tmp_path):
     out = cli(sqlite_url, "import", "customers", str(path), "--lang", "en")
     assert out.returncode == 0, out.stderr + out.stdout
     assert "Row 4 is a totals row below the data and was not imported" in out.stdout
+
+
+# ---------------------------------------------------------------- options by label alone
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("重点客户", "A"),
+        ("普通客户", "B"),
+        ("一般客户", "C"),
+        ("key customer", "A"),
+        ("Regular Customer", "B"),
+        (" 一般客户 ", "C"),
+        # spellings accepted before stay accepted
+        ("A", "A"),
+        ("A 重点客户", "A"),
+        ("B regular customer", "B"),
+        ("重点", "A"),
+        ("VIP", "A"),
+        ("一般", "C"),
+    ],
+)
+def test_grade_option_by_label_without_its_code(typed, value):
+    assert parse_enum(CUSTOMERS.field("grade"), typed) == value
+
+
+@pytest.mark.parametrize("typed", ["客户", "customer", "重点客户 A", "D 重点客户"])
+def test_other_spellings_are_still_refused(typed):
+    with pytest.raises(ValueProblem) as exc:
+        parse_enum(CUSTOMERS.field("grade"), typed)
+    assert exc.value.code == "err.enum"
+
+
+def test_a_label_without_code_shared_by_two_options_is_refused():
+    f = Field(
+        "x",
+        "X",
+        "X",
+        Kind.ENUM,
+        options=(Option("1", "1 客户", "1 customer"), Option("2", "2 客户", "2 customer")),
+    )
+    with pytest.raises(ValueProblem):
+        parse_enum(f, "客户")
+    assert parse_enum(f, "2 客户") == "2"
+
+
+def test_import_accepts_grade_labels_without_codes(db_engine):
+    rows = [HEAD, ["C1", "甲", "重点客户"], ["C2", "乙", "regular customer"]]
+    report = run(db_engine, "customers", xlsx(rows))
+    assert report.ok and report.committed, [p.message("en") for p in report.problems]
+    assert [r["grade"] for r in listed(db_engine, "customers")] == ["A", "B"]
