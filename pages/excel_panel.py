@@ -231,13 +231,21 @@ def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> Im
     return report
 
 
-def _shown(f: Field, value: Any, lang: str) -> Any:
-    """A sample cell as the sheet had it: option labels, blank for nothing."""
+def _shown(f: Field, value: Any, lang: str) -> str:
+    """A sample cell as text, so a column holds one type whatever the rows hold (blanks
+    beside dates would make Arrow refuse the column): option labels, yes/no, ISO dates,
+    blank for nothing."""
     if value is None:
         return ""
     if f.kind is Kind.ENUM:
         return f.option_label(value, lang)
-    return value
+    if f.kind is Kind.BOOL:
+        return t("ui.yes" if value else "ui.no", lang)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _show_report(report: ImportReport, lang: str, k: str) -> None:
@@ -283,9 +291,9 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         st.dataframe(
             [
                 {
-                    t("ui.sheet", lang): p.sheet,
+                    t("ui.sheet", lang): p.sheet or "",
                     t("ui.row", lang): p.row,
-                    t("ui.column", lang): p.column_label(lang),
+                    t("ui.column", lang): p.column_label(lang) or "",
                     t("ui.value", lang): "" if p.value is None else str(p.value),
                     t("ui.message", lang): p.message(lang),
                 }

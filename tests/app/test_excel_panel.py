@@ -501,3 +501,32 @@ def test_trailing_totals_row_is_noted_and_does_not_block(app_db):
     assert not at.button(key=key("customers", "commit")).disabled
     click(at, "customers", "commit")
     assert keys_in(app_db, "customers") == ["C1", "C2"]
+
+
+def test_preview_with_mixed_cells_shows_text_without_arrow_fixes(app_db, monkeypatch):
+    """Blank dates beside dates, numbers beside blanks: the sample is text, so Streamlit
+    never has to repair a column (it logs a traceback for each one it repairs)."""
+    from streamlit import dataframe_util
+
+    repaired: list = []
+    monkeypatch.setattr(dataframe_util._LOGGER, "info", lambda *a, **kw: repaired.append(a))
+    seed_customers(app_db, [{"code": "K01", "name": "恒达精密", "grade": "A"}])
+    header = ["序列号", "客户", "安装日期", "保修到期日", "安装地点"]
+    rows = [
+        ["SN1", "K01", dt.date(2025, 5, 6), None, "一号车间"],
+        ["SN2", "K01", None, "2026-01-31", None],
+        ["SN3", "K01", "2025-03-01", dt.date(2026, 3, 1), 42],
+        ["SN4", "K01", "not a date", None, None],
+    ]
+    at = signed_in("agent")
+    at.switch_page("pages/customers.py").run()
+    upload(at, "devices", "d.xlsx", xlsx(header, rows))
+    click(at, "devices", "preview")
+    sample = table(panel(at, "devices"), t("ui.row", "zh"))
+    assert list(sample["安装日期"]) == ["2025-05-06", "", "2025-03-01"]
+    assert list(sample["安装地点"]) == ["一号车间", "", "42"]
+    cells = [v for column in sample.columns[1:] for v in sample[column]]
+    assert all(isinstance(v, str) and v != "None" for v in cells), cells
+    problems = table(panel(at, "devices"), t("ui.sheet", "zh"))
+    assert list(problems["值"]) == ["not a date"]
+    assert not [a for a in repaired if "Arrow" in str(a[0])], repaired
