@@ -834,14 +834,24 @@ _AMOUNT = re.compile(r"^[¥￥$€]?\s*[-+]?[\d,]*\.?\d+\s*[^\d\s]{0,3}$")
 def _is_totals(cells: list[Any]) -> bool:
     """A row whose first filled cell is 合计 / 总计 / 小计 / Total(s) / Sum and whose
     other cells are mostly empty or amounts (a person's totals under the data)."""
-    filled = [c for c in cells if c is not None and (c.__class__ is not str or c.strip())]
-    if not filled or filled[0].__class__ is not str:
-        return False
-    first = filled[0].strip()
-    if first[:1] not in _TOTAL_FIRST or normalize_label(first) not in TOTAL_WORDS:
-        return False
-    wordy = sum(1 for c in filled[1:] if not _amount(c))
-    return 2 * wordy < max(len(cells) - 1, 1)
+    for i, c in enumerate(cells):  # runs on every row: the first filled cell decides fast
+        if c is None:
+            continue
+        if c.__class__ is not str:
+            return False
+        first = c.strip()
+        if not first:
+            continue
+        if first[0] not in _TOTAL_FIRST or normalize_label(first) not in TOTAL_WORDS:
+            return False
+        rest = cells[i + 1 :]
+        wordy = sum(1 for v in rest if _filled(v) and not _amount(v))
+        return 2 * wordy < max(len(cells) - 1, 1)
+    return False
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and (value.__class__ is not str or bool(value.strip()))
 
 
 def _amount(value: Any) -> bool:
