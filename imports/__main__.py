@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from data_access import db
 from data_access.registers import ADAPTERS, ConflictError
-from imports.engine import import_file
+from imports.engine import conflict_what, import_file
 from imports.reader import ReadError
 from imports.writer import export_register, write_template
 from rules.access import REGISTER_PAGE
@@ -102,17 +102,21 @@ def _import(engine, args) -> int:
     except ReadError as exc:
         return _fail(exc.message(lang))
     except ConflictError as exc:
-        return _fail(t("ui.conflict", lang, what=exc.what))
+        return _fail(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
     if args.json:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))
     else:
-        for p in report.problems:
-            where = f"{p.sheet or ''}!{p.row or ''}" + (f" [{p.column}]" if p.column else "")
+        for p in [*report.warnings, *report.problems]:
+            column = p.column_label(lang)
+            where = f"{p.sheet or ''}!{p.row or ''}" + (f" [{column}]" if column else "")
             value = "" if p.value in (None, "") else f" «{p.value}»"
             print(f"{where}{value}: {p.message(lang)}")
         if report.example_rows:
             rows = ", ".join(str(r) for r in report.example_rows[:10])
             print(t("imports.example_skipped", lang, rows=rows))
+        if report.totals_rows:
+            rows = ", ".join(str(r) for r in report.totals_rows[:10])
+            print(t("imports.totals_skipped", lang, rows=rows))
         key = "imports.done" if report.committed or report.ok else "imports.not_written"
         print(t(key, lang, summary=report.summary(lang)))
     return 0 if report.ok else 1

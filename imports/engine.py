@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from data_access.models import ImportBatch, ImportChange
 from data_access.registers import (
+    ADAPTERS,
     Adapter,
     ConflictError,
     NewRows,
@@ -51,11 +54,19 @@ from data_access.registers import (
     username_of,
 )
 from data_access.writes import Writer
-from imports.reader import EXCEL_ERRORS, Book, ReadError, open_book, unescape_text
+from imports.reader import (
+    EXCEL_ERRORS,
+    Book,
+    ReadError,
+    col_letters,
+    open_book,
+    unescape_text,
+)
 from rules.fields import (
     Field,
     Kind,
     Problem,
+    Register,
     ValueProblem,
     clean_text,
     normalize_label,
@@ -93,15 +104,25 @@ class ImportProblem:
     code: str
     params: dict[str, Any] = field(default_factory=dict)
     field: str | None = None
+    # which register's field specs label ``field`` and field-naming params at the edge
+    register: str | None = None
 
     def message(self, lang: str) -> str:
-        return t(self.code, lang, **self.params)
+        return t(
+            self.code, lang, **labelled(self.register, self.field, self.code, self.params, lang)
+        )
+
+    def column_label(self, lang: str) -> str | None:
+        """The user's own header text, or the field's label when it had no column."""
+        if self.column:
+            return self.column
+        return field_label(self.register, self.field, lang) if self.field else None
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {
             "sheet": self.sheet,
             "row": self.row,
-            "column": self.column,
+            "column": self.column_label(lang),
             "value": _jsonable(self.value),
             "message": self.message(lang),
             "code": self.code,
@@ -124,14 +145,40 @@ class Header:
     texts: list[str]  # the user's header text per column position
     mapping: dict[int, str]  # column position → field name (input fields only)
     unknown: list[str]
-    missing: list[str]  # required fields without a column (labels)
-    duplicates: list[str]
+    missing: list[str]  # required fields without a column (names)
+    # field name → every column position mapped to it; the first one is imported
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    first_col: int = 0  # the sheet's first column (0 = A): positions → Excel letters
 
     def column_of(self, field_name: str) -> str | None:
         for i, name in self.mapping.items():
             if name == field_name:
                 return self.texts[i]
         return None
+
+    def letter(self, i: int) -> str:
+        return col_letters(self.first_col + i + 1)
+
+    def duplicate_problems(self, sheet: str, register: str) -> list[ImportProblem]:
+        """One warning per field that several columns map to: the first is imported."""
+        out = []
+        for name, positions in self.duplicates.items():
+            used, *ignored = (f"{self.letter(i)} ({self.texts[i]})" for i in positions)
+            params = {"field": name, "sheet": sheet, "used": used, "ignored": ", ".join(ignored)}
+            column = self.texts[positions[0]]
+            out.append(
+                ImportProblem(
+                    sheet,
+                    self.row,
+                    column,
+                    None,
+                    "imports.duplicate_column",
+                    params,
+                    name,
+                    register,
+                )
+            )
+        return out
 
 
 @dataclass
@@ -150,12 +197,16 @@ class ImportReport:
     problems: list[ImportProblem] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
+    # told to the user but not blocking (several columns for one field)
+    warnings: list[ImportProblem] = field(default_factory=list)
     dry_run: bool = False
     skip_bad_rows: bool = False
     committed: bool = False
     batch_id: int | None = None
     # rows left as the template's example row: skipped, never imported
     example_rows: list[int] = field(default_factory=list)
+    # a totals row (合计 / Total …) below the last data row: skipped, never imported
+    totals_rows: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -192,9 +243,58 @@ class ImportReport:
             "committed": self.committed,
             "batch_id": self.batch_id,
             "example_rows": self.example_rows,
+            "totals_rows": self.totals_rows,
             "problems": [p.as_dict(lang) for p in self.problems],
+            "warnings": [p.as_dict(lang) for p in self.warnings],
             "sample": [{k: _jsonable(v) for k, v in r.items()} for r in self.sample],
         }
+
+
+# params that hold a field (by name; older checks give its Chinese label)
+_FIELD_PARAMS = ("field", "later", "earlier")
+
+
+def _register_of(register: str | None) -> Register | None:
+    ad = ADAPTERS.get(register or "")
+    return ad.register if ad else None
+
+
+def field_label(register: str | None, name: str, lang: str) -> str:
+    """``name`` (a field name or label) as the field's label in ``lang``."""
+    reg = _register_of(register)
+    for f in reg.fields if reg else ():
+        if name in (f.name, f.zh, f.en):
+            return f.label(lang)
+    return name
+
+
+def register_label(register: str, lang: str) -> str:
+    reg = _register_of(register)
+    return reg.label(lang) if reg else register
+
+
+def labelled(
+    register: str | None, name: str | None, code: str, params: dict[str, Any], lang: str
+) -> dict[str, Any]:
+    """A problem's params with field names (and option lists) in the reader's language."""
+    out = dict(params)
+    for k in _FIELD_PARAMS:
+        if isinstance(out.get(k), str):
+            out[k] = field_label(register, out[k], lang)
+    reg = _register_of(register)
+    if code == "err.enum" and reg and name:
+        try:
+            options = reg.field(name).options
+        except KeyError:
+            options = ()
+        if options:
+            out["allowed"] = " / ".join(o.label(lang) for o in options)
+    return out
+
+
+def conflict_what(what: str, lang: str) -> str:
+    """A :class:`ConflictError`'s subject: a register name labelled, other text as given."""
+    return register_label(what, lang)
 
 
 def _jsonable(value: Any) -> Any:
@@ -266,6 +366,7 @@ def map_header(
     *,
     remembered: dict[str, str],
     override: dict[str, str | None] | None,
+    first_col: int = 0,
 ) -> Header:
     auto = _header_index(ad)
     override_n = {normalize_label(h): (f or "") for h, f in (override or {}).items()}
@@ -273,8 +374,8 @@ def map_header(
     texts = [_cell_text(c) for c in cells]
     mapping: dict[int, str] = {}
     unknown: list[str] = []
-    duplicates: list[str] = []
-    seen: set[str] = set()
+    duplicates: dict[str, list[int]] = {}
+    seen: dict[str, int] = {}
     for i, text in enumerate(texts):
         if not text:
             continue
@@ -286,12 +387,12 @@ def map_header(
         if not name or fields[name].computed:
             continue  # ignored on purpose, or shown-only (computed) columns
         if name in seen:
-            duplicates.append(fields[name].label("zh"))
+            duplicates.setdefault(name, [seen[name]]).append(i)
             continue
-        seen.add(name)
+        seen[name] = i
         mapping[i] = name
     missing = [f.name for f in ad.register.input_fields if f.required and f.name not in seen]
-    return Header(row, texts, mapping, unknown, missing, duplicates)
+    return Header(row, texts, mapping, unknown, missing, duplicates, first_col)
 
 
 # ---------------------------------------------------------------- cell coercion
@@ -392,15 +493,15 @@ class _Ctx:
     # derived from the header: field → position / user's column text / label
     positions: dict[str, int] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
     required: list[str] = field(default_factory=list)
     example: dict[str, Any] = field(default_factory=dict)
+    # totals-looking rows not yet followed by data: skipped if nothing follows them
+    totals: list[_Row] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         header, reg = self.header, self.ad.register
         self.positions = {name: i for i, name in header.mapping.items()}
         self.columns = {name: header.texts[i] for i, name in header.mapping.items()}
-        self.labels = {f.name: f.label("zh") for f in reg.fields}
         self.required = [f.name for f in reg.input_fields if f.required]
         self.example = _example(reg, self.positions)
 
@@ -457,13 +558,18 @@ def read_header(
         sheet = sheet or book.sheet_names[0]
         first, rows = book.rows(sheet)
         head = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
-        return _header_of(session, ad, head, first, mapping)
+        return _header_of(session, ad, head, first, mapping, book.first_col(sheet))
     finally:
         book.close()
 
 
 def _header_of(
-    session: Session, ad: Adapter, head: list[list[Any]], first: int, mapping: dict | None
+    session: Session,
+    ad: Adapter,
+    head: list[list[Any]],
+    first: int,
+    mapping: dict | None,
+    first_col: int = 0,
 ) -> Header | None:
     remembered = remembered_mapping(session, ad.name)
     known = {**_header_index(ad), **remembered}
@@ -472,7 +578,9 @@ def _header_of(
     if found is None:
         return None
     pos = found[0]
-    return map_header(ad, head[pos], first + pos, remembered=remembered, override=mapping)
+    return map_header(
+        ad, head[pos], first + pos, remembered=remembered, override=mapping, first_col=first_col
+    )
 
 
 def import_file(
@@ -521,31 +629,28 @@ def _run(
 ) -> None:
     first, rows = book.rows(sheet)
     head = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
-    header = _header_of(session, ad, head, first, mapping)
+    header = _header_of(session, ad, head, first, mapping, book.first_col(sheet))
     if header is None:
         report.problems.append(
             ImportProblem(sheet, None, None, None, "imports.no_header", {"rows": HEADER_SCAN_ROWS})
         )
         return
     report.header = header
-    if ad.register.parent and ad.register.parent not in header.mapping.values():
-        parent_label = ad.register.field(ad.register.parent).label("zh")
+    report.warnings.extend(header.duplicate_problems(sheet, ad.name))
+    # a line names its document: both columns make its key
+    for key in (ad.register.parent, ad.register.key):
+        if key is None or key in header.mapping.values():
+            continue
         report.problems.append(
             ImportProblem(
                 sheet,
                 header.row,
-                parent_label,
+                None,
                 None,
                 "imports.missing_column",
-                {"value": parent_label},
-            )
-        )
-        return
-    if ad.register.key not in header.mapping.values():
-        key_label = ad.register.field(ad.register.key).label("zh")
-        report.problems.append(
-            ImportProblem(
-                sheet, header.row, key_label, None, "imports.missing_column", {"value": key_label}
+                {"field": key},
+                key,
+                ad.name,
             )
         )
         return
@@ -584,13 +689,14 @@ def _run(
             if on_progress:
                 on_progress(min(done, total), total)
         report.total = done
+        report.totals_rows = [r.row for r in ctx.totals]
         _finish(ctx, savepoint)
     except IntegrityError as exc:
         # another import or editor wrote one of these keys after we looked (PostgreSQL
         # makes us wait, then fails us): nothing of ours stays; the user tries again
         if savepoint is not None and savepoint.is_active:
             savepoint.rollback()
-        raise ConflictError(ad.register.label("zh")) from exc
+        raise ConflictError(ad.name) from exc  # labelled at the edge: conflict_what()
     except BaseException:
         if savepoint is not None and savepoint.is_active:
             savepoint.rollback()
@@ -696,8 +802,54 @@ def _convert(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> list[_Row]:
         if example and clean.get(key) == example_key and _is_example(clean, example):
             ctx.report.example_rows.append(row)
             continue
+        if _is_totals(full):
+            ctx.totals.append(_Row(row, cells, clean, problems))
+            continue
+        if ctx.totals:  # data below it: not a trailing totals row, checked like any row
+            out.extend(ctx.totals)
+            ctx.totals = []
         out.append(_Row(row, cells, clean, problems))
     return out
+
+
+TOTAL_WORDS = frozenset(
+    {"合计", "总计", "小计", "total", "totals", "grandtotal", "subtotal", "sum"}
+)
+# cheap first look before normalising: first characters of the words, any case and width
+_TOTAL_FIRST = frozenset(
+    ch for w in TOTAL_WORDS for c in (w[0], w[0].upper()) for ch in (c, chr(ord(c) + 0xFEE0))
+)
+# a count or amount, maybe with a currency sign or a short unit: "4 台", "¥1,200.00"
+_AMOUNT = re.compile(r"^[¥￥$€]?\s*[-+]?[\d,]*\.?\d+\s*[^\d\s]{0,3}$")
+
+
+def _is_totals(cells: list[Any]) -> bool:
+    """A row whose first filled cell is 合计 / 总计 / 小计 / Total(s) / Sum and whose
+    other cells are mostly empty or amounts (a person's totals under the data)."""
+    for i, c in enumerate(cells):  # runs on every row: the first filled cell decides fast
+        if c is None:
+            continue
+        if c.__class__ is not str:
+            return False
+        first = c.strip()
+        if not first:
+            continue
+        if first[0] not in _TOTAL_FIRST or normalize_label(first) not in TOTAL_WORDS:
+            return False
+        rest = cells[i + 1 :]
+        wordy = sum(1 for v in rest if _filled(v) and not _amount(v))
+        return 2 * wordy < max(len(cells) - 1, 1)
+    return False
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and (value.__class__ is not str or bool(value.strip()))
+
+
+def _amount(value: Any) -> bool:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str) and bool(_AMOUNT.match(unicodedata.normalize("NFKC", value)))
 
 
 def _is_example(clean: dict[str, Any], example: dict[str, Any]) -> bool:
@@ -708,7 +860,7 @@ def _convert_slowly(
     ctx: _Ctx, row: int, full: list[Any]
 ) -> tuple[dict[str, Any], list[ImportProblem]]:
     """Cell by cell, collecting every problem of the row."""
-    sheet, texts = ctx.sheet, ctx.header.texts
+    sheet, texts, register = ctx.sheet, ctx.header.texts, ctx.ad.name
     bad = ctx.error_cells.get(row) or {}
     clean: dict[str, Any] = {}
     problems: list[ImportProblem] = []
@@ -717,14 +869,16 @@ def _convert_slowly(
         if i in bad:
             err = bad[i]
             problems.append(
-                ImportProblem(sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name)
+                ImportProblem(
+                    sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name, register
+                )
             )
             continue
         try:
             clean[name] = coerce(v)
         except ValueProblem as exc:
             problems.append(
-                ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name)
+                ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name, register)
             )
     return clean, problems
 
@@ -736,9 +890,9 @@ def _cell_of(ctx: _Ctx, r: _Row, name: str | None) -> Any:
 
 def _field_problem(ctx: _Ctx, r: _Row, p: Problem) -> ImportProblem:
     name = p.field
-    label = (ctx.columns.get(name) or ctx.labels.get(name)) if name else None
+    column = ctx.columns.get(name) if name else None  # no column: the edge labels the field
     value = _cell_of(ctx, r, name) if p.value is None else p.value
-    return ImportProblem(ctx.sheet, r.row, label, value, p.code, dict(p.params), name)
+    return ImportProblem(ctx.sheet, r.row, column, value, p.code, dict(p.params), name, ctx.ad.name)
 
 
 def _process(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> None:

@@ -256,7 +256,8 @@ def write_rejected(out: Out, report: ImportReport, *, lang: str) -> int:
                 if c in marks:
                     ws.write_comment(r, c, "\n".join(marks[c]))
             messages = [
-                (f"{p.column}: " if p.column else "") + p.message(lang) for p in rej.problems
+                (f"{c}: " if (c := p.column_label(lang)) else "") + p.message(lang)
+                for p in rej.problems
             ]
             ws.write_string(r, error_col, "; ".join(messages), bad)
         ws.freeze_panes(1, 0)

@@ -23,6 +23,7 @@ from imports.engine import (
     HEADER_SCAN_ROWS,
     ImportReport,
     UndoError,
+    conflict_what,
     import_file,
     last_batch,
     list_sheets,
@@ -152,7 +153,7 @@ def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str,
         st.error(_read_error(exc, lang))
         return
     except ConflictError as exc:  # a row changed under the import: all of it rolled back
-        st.error(t("ui.conflict", lang, what=exc.what))
+        st.error(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
         return
     report = _report_for(k, inputs)
     if report is not None:
@@ -176,7 +177,10 @@ def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str,
     by_label = {f.label(lang): f.name for f in fields}
     label_of = {f.name: f.label(lang) for f in fields}
     mapping: dict[str, str | None] = {}
-    with st.expander(t("imports.panel.mapping", lang), expanded=bool(header.unknown)):
+    picks: dict[int, str | None] = {}
+    with st.expander(
+        t("imports.panel.mapping", lang), expanded=bool(header.unknown or header.duplicates)
+    ):
         st.caption(t("imports.panel.mapping_help", lang))
         for i, text in enumerate(header.texts):
             if not text:
@@ -189,8 +193,18 @@ def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str,
                 index=choices.index(current),
                 key=f"{k}map.{upload.file_id}.{sheet}.{i}",
             )
-            mapping[text] = by_label.get(picked)
+            picks[i] = mapping[text] = by_label.get(picked)
+        _duplicate_warnings(header, picks, sheet, register, lang)
     return mapping
+
+
+def _duplicate_warnings(header, picks: dict[int, str | None], sheet, register, lang) -> None:
+    """Several columns for one field, while the picks still import the first and ignore
+    the rest (once the person picks otherwise, the report says what happens)."""
+    for w in header.duplicate_problems(sheet, register):
+        first, *others = header.duplicates[w.field]
+        if picks.get(first) == w.field and not any(picks.get(i) for i in others):
+            st.warning(_plain(w.message(lang)))
 
 
 def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> ImportReport:
@@ -217,13 +231,21 @@ def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> Im
     return report
 
 
-def _shown(f: Field, value: Any, lang: str) -> Any:
-    """A sample cell as the sheet had it: option labels, blank for nothing."""
+def _shown(f: Field, value: Any, lang: str) -> str:
+    """A sample cell as text, so a column holds one type whatever the rows hold (blanks
+    beside dates would make Arrow refuse the column): option labels, yes/no, ISO dates,
+    blank for nothing."""
     if value is None:
         return ""
     if f.kind is Kind.ENUM:
         return f.option_label(value, lang)
-    return value
+    if f.kind is Kind.BOOL:
+        return t("ui.yes" if value else "ui.no", lang)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _show_report(report: ImportReport, lang: str, k: str) -> None:
@@ -234,9 +256,14 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         st.info(f"{t('imports.panel.preview', lang)}: {summary}")
     else:
         st.error(t("imports.not_written", lang, summary=summary))
+    for w in report.warnings:
+        st.warning(_plain(w.message(lang)))
     if report.example_rows:
         rows = ", ".join(str(r) for r in report.example_rows[:10])
         st.info(t("imports.example_skipped", lang, rows=rows))
+    if report.totals_rows:
+        rows = ", ".join(str(r) for r in report.totals_rows[:10])
+        st.info(t("imports.totals_skipped", lang, rows=rows))
     if report.header and report.header.unknown:
         st.caption(
             t("imports.unknown_column", lang, value=_plain("、".join(report.header.unknown)))
@@ -264,9 +291,9 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         st.dataframe(
             [
                 {
-                    t("ui.sheet", lang): p.sheet,
+                    t("ui.sheet", lang): p.sheet or "",
                     t("ui.row", lang): p.row,
-                    t("ui.column", lang): p.column,
+                    t("ui.column", lang): p.column_label(lang) or "",
                     t("ui.value", lang): "" if p.value is None else str(p.value),
                     t("ui.message", lang): p.message(lang),
                 }
@@ -301,7 +328,7 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         st.error(exc.message(lang))
         return
     except ConflictError as exc:
-        st.error(t("ui.conflict", lang, what=exc.what))
+        st.error(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
         return
     st.session_state.pop(k + "report", None)
     st.session_state[k + "undone"] = t(

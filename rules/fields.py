@@ -291,8 +291,22 @@ def parse_enum(f: Field, raw: Any) -> str | None:
     for opt in f.options:
         if wanted in {normalize_label(x) for x in (opt.value, opt.zh, opt.en, *opt.aliases)}:
             return opt.value
+    # a label typed without its leading code ("重点客户" for "A 重点客户"), if only one reads so
+    found = {opt.value for opt in f.options if wanted in _labels_without_code(opt)}
+    if len(found) == 1:
+        return found.pop()
     allowed = " / ".join(o.zh for o in f.options)
     raise ValueProblem("err.enum", value=s, allowed=allowed)
+
+
+def _labels_without_code(opt: Option) -> set[str]:
+    """The option's labels minus a leading word that is its value: "A 重点客户" → 重点客户."""
+    out = set()
+    for label in (opt.zh, opt.en):
+        code, _, rest = label.strip().partition(" ")
+        if rest.strip() and normalize_label(code) == normalize_label(opt.value):
+            out.add(normalize_label(rest))
+    return out
 
 
 def parse_value(f: Field, raw: Any, date1904: bool = False) -> Any:

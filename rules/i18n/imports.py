@@ -11,11 +11,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "编号在文件中重复（第 {rows} 行）",
         "Key appears more than once in the file (rows {rows})",
     ),
-    "imports.missing_column": ("缺少必填列：{value}", "Required column missing: {value}"),
+    "imports.missing_column": ("缺少必填列：{field}", "Required column missing: {field}"),
     "imports.unknown_column": ("无法识别的列，已忽略：{value}", "Unknown column, ignored: {value}"),
     "imports.duplicate_column": (
-        "多个列对应同一字段“{value}”，只使用第一列",
-        "Several columns map to '{value}'; only the first is used",
+        "工作表“{sheet}”中有多列对应字段“{field}”：导入 {used} 列，忽略 {ignored} 列。"
+        "如需导入其他列，请在列对应关系中修改",
+        "Sheet '{sheet}': several columns map to {field}; column {used} is imported, "
+        "{ignored} ignored. Change the column mapping to import another one",
     ),
     "imports.no_header": (
         "在前 {rows} 行中找不到表头，请检查工作表",
@@ -79,6 +81,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imports.example_skipped": (
         "第 {rows} 行与模板的示例行相同，未导入",
         "Row {rows} is the template's example row and was not imported",
+    ),
+    "imports.totals_skipped": (
+        "第 {rows} 行是表末的合计行，未导入",
+        "Row {rows} is a totals row below the data and was not imported",
     ),
     "imports.not_written": (
         "存在问题，未写入任何数据：{summary}",

@@ -400,7 +400,7 @@ def test_mapping_is_edited_shown_fresh_and_remembered(app_db):
     picks = [s for s in panel(at, "customers").selectbox if ".map." in s.key]
     assert [s.value for s in picks] == ["（忽略）", "客户名称", "客户等级"]
     click(at, "customers", "preview")
-    missing = t("imports.missing_column", "zh", value="客户编号")
+    missing = t("imports.missing_column", "zh", field="客户编号")
     assert list(problems_table(at, "customers")["问题"]) == [missing]
 
     first = next(s for s in panel(at, "customers").selectbox if s.label == "客户号码")
@@ -454,3 +454,79 @@ def test_sheet_pick(app_db):
     assert keys_in(app_db, "customers") == ["S1"]
     [batch] = batches(app_db)
     assert batch.sheet == "客户"
+
+
+def test_duplicate_columns_are_shown_until_the_mapping_settles_them(app_db):
+    header = ["客户编号", "客户名称", "客户等级", "联系电话", "手机"]  # both are the phone
+    data = xlsx(header, [["C1", "甲", "A", "021-1", "139"]])
+    at = upload(open_customers("agent"), "customers", "c.xlsx", data)
+    [shown] = texts(panel(at, "customers").warning)
+    expected = t(
+        "imports.duplicate_column",
+        "zh",
+        sheet="Sheet1",
+        field="联系电话",
+        used="D (联系电话)",
+        ignored="E (手机)",
+    )
+    assert shown.replace("\\", "") == expected
+    mobile = next(s for s in panel(at, "customers").selectbox if s.label == "手机")
+    mobile.set_value("（忽略）").run()  # the same as before: still worth saying
+    assert len(panel(at, "customers").warning) == 1
+    first = next(s for s in panel(at, "customers").selectbox if s.label == "联系电话")
+    first.set_value("（忽略）").run()
+    mobile.set_value("联系电话").run()
+    assert texts(panel(at, "customers").warning) == []
+    click(at, "customers", "commit")
+    with db.read(app_db) as s:
+        assert s.scalars(select(Customer.phone)).one() == "139"
+
+
+def test_duplicate_columns_with_the_same_header_are_reported(app_db):
+    header = ["客户编号", "客户名称", "客户等级", "联系电话", "联系电话"]
+    data = xlsx(header, [["C1", "甲", "A", "021-1", "139"]])
+    at = upload(open_customers("agent"), "customers", "c.xlsx", data)
+    click(at, "customers", "preview")
+    warned = [w.replace("\\", "") for w in texts(panel(at, "customers").warning)]
+    assert any("D (联系电话)" in w and "E (联系电话)" in w for w in warned), warned
+    assert not at.button(key=key("customers", "commit")).disabled  # a warning, not a block
+
+
+def test_trailing_totals_row_is_noted_and_does_not_block(app_db):
+    header = ["客户编号", "客户名称", "客户等级"]
+    data = xlsx(header, [["C1", "甲", "A"], ["C2", "乙", "B"], ["合计", None, "2 家"]])
+    at = upload(open_customers("agent"), "customers", "c.xlsx", data)
+    click(at, "customers", "preview")
+    assert t("imports.totals_skipped", "zh", rows=4) in texts(panel(at, "customers").info)
+    assert not at.button(key=key("customers", "commit")).disabled
+    click(at, "customers", "commit")
+    assert keys_in(app_db, "customers") == ["C1", "C2"]
+
+
+def test_preview_with_mixed_cells_shows_text_without_arrow_fixes(app_db, monkeypatch):
+    """Blank dates beside dates, numbers beside blanks: the sample is text, so Streamlit
+    never has to repair a column (it logs a traceback for each one it repairs)."""
+    from streamlit import dataframe_util
+
+    repaired: list = []
+    monkeypatch.setattr(dataframe_util._LOGGER, "info", lambda *a, **kw: repaired.append(a))
+    seed_customers(app_db, [{"code": "K01", "name": "恒达精密", "grade": "A"}])
+    header = ["序列号", "客户", "安装日期", "保修到期日", "安装地点"]
+    rows = [
+        ["SN1", "K01", dt.date(2025, 5, 6), None, "一号车间"],
+        ["SN2", "K01", None, "2026-01-31", None],
+        ["SN3", "K01", "2025-03-01", dt.date(2026, 3, 1), 42],
+        ["SN4", "K01", "not a date", None, None],
+    ]
+    at = signed_in("agent")
+    at.switch_page("pages/customers.py").run()
+    upload(at, "devices", "d.xlsx", xlsx(header, rows))
+    click(at, "devices", "preview")
+    sample = table(panel(at, "devices"), t("ui.row", "zh"))
+    assert list(sample["安装日期"]) == ["2025-05-06", "", "2025-03-01"]
+    assert list(sample["安装地点"]) == ["一号车间", "", "42"]
+    cells = [v for column in sample.columns[1:] for v in sample[column]]
+    assert all(isinstance(v, str) and v != "None" for v in cells), cells
+    problems = table(panel(at, "devices"), t("ui.sheet", "zh"))
+    assert list(problems["值"]) == ["not a date"]
+    assert not [a for a in repaired if "Arrow" in str(a[0])], repaired
