@@ -103,7 +103,8 @@ def column_config(fields: tuple[Field, ...], language: str, editable: bool) -> d
             "label": f.label(language) + (" *" if f.required else ""),
             "help": f.help(language) or None,
             "disabled": (not editable) or f.computed,
-            "required": f.required and not f.computed,
+            # no `required=`: the grid would then keep a new row with an empty required
+            # cell to itself (never sent, so never reported); the save path reports it
         }
         match f.kind:
             case Kind.ENUM:
