@@ -23,6 +23,7 @@ def users_tab() -> None:
         frame,
         key=key,
         hide_index=True,
+        placeholder="",  # no region, never logged in: an empty cell, not "None"
         column_order=[
             "username",
             "display_name",
