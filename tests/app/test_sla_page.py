@@ -4,6 +4,7 @@ conflicts shown as messages, holidays, read-only role, both languages."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from data_access import sla_settings as S
 from data_access import tickets as T
 from data_access.models import Customer, FollowUp, SlaPolicy, Ticket
 from rules.sla import DEFAULT_CALENDAR, add_business_time
+from rules.sla_settings import POLICY_COLUMNS
 from tests.app.conftest import ROOT, signed_in
 
 RECEIVED = dt.datetime(2026, 11, 16, 9, 0)  # a Monday; the deadline does not depend on now
@@ -145,7 +147,7 @@ def test_stale_edit_shows_a_conflict(sla_db):
     with db.write(sla_db) as s:
         seen = S.policy_table(s)
         rows = [
-            {**{c: r[c] for c in S.POLICY_COLUMNS}, "seen_index": i, "row": i + 1}
+            {**{c: r[c] for c in POLICY_COLUMNS}, "seen_index": i, "row": i + 1}
             for i, r in enumerate(seen)
         ]
         rows[0]["respond_hours"] = 3
@@ -290,3 +292,37 @@ def test_follow_up_delay_is_set_here_and_used_when_a_ticket_closes(sla_db):
     with db.read(sla_db) as s:
         due = s.scalar(select(FollowUp.due_date))
     assert due == RECEIVED.date() + dt.timedelta(days=7)
+
+
+def test_resolve_limit_edited_below_respond_names_the_resolve_cell(sla_db):
+    at = open_sla("manager")
+    edit(at, POLICIES, edited={"1": {"resolve_hours": 1}})  # high: respond 8 h
+    click(at, "sla.policies.save")
+    problems = problems_table(at)
+    assert list(zip(problems["Row"], problems["Column"], strict=True)) == [
+        (2, "Resolve within (business h)")
+    ]
+    assert float(problems["Value"].iloc[0]) == 1  # the value typed, not an empty cell
+
+
+def test_grids_show_empty_cells_and_leave_required_cells_to_the_save(sla_db):
+    at = open_sla("manager")
+    for key in (POLICIES, "sla.escalation.grid.0"):
+        editor = at.data_editor(key=key)
+        # no on-site limit, no top-level hours: empty, not "None"
+        assert editor.proto.HasField("placeholder") and editor.proto.placeholder == ""
+        columns = json.loads(editor.proto.columns)
+        # a required column keeps an incomplete new row in the browser, never reported
+        assert not any(c.get("required") for c in columns.values() if isinstance(c, dict))
+
+
+def test_new_policy_row_without_priority_is_reported(sla_db):
+    at = open_sla("manager")
+    edit(at, POLICIES, added=[{"customer_grade": "*"}])
+    click(at, "sla.policies.save")
+    problems = problems_table(at)
+    assert set(zip(problems["Row"], problems["Column"], strict=True)) == {
+        (5, "Priority"),
+        (5, "Respond within (business h)"),
+        (5, "Resolve within (business h)"),
+    }
