@@ -35,6 +35,7 @@ from rules.sla import EscalationLevel
 from rules.tickets import Priority, priority_label
 
 FLASH = "sla.flash"
+DAYS_FORM = "sla.days.form"  # bumped after an add: the entry widgets start empty
 NUM = ("respond_hours", "resolve_hours", "onsite_hours")
 
 
@@ -288,17 +289,29 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     else:
         st.info(tr("sla.cal.no_days"))
     labels = {"day": tr("sla.cal.day"), "kind": tr("sla.cal.kind"), "name": tr("sla.cal.name")}
+    # the entry widgets get fresh keys after an add: the browser then shows them empty
+    # (deleting a widget's state left its old value on screen)
+    form = st.session_state.get(DAYS_FORM, 0)
     c1, c2, c3, c4 = st.columns([2, 2, 3, 1], vertical_alignment="bottom")
-    day = c1.date_input(tr("sla.cal.day"), value=None, key="sla.days.day", disabled=not editable)
+    day = c1.date_input(
+        tr("sla.cal.day"),
+        value=None,
+        format="YYYY-MM-DD",
+        key=f"sla.days.day.{form}",
+        disabled=not editable,
+    )
     kind = c2.selectbox(
         tr("sla.cal.kind"),
         R.DAY_KINDS,
         format_func=lambda k: _kind_label(k, lang),
-        key="sla.days.kind",
+        key=f"sla.days.kind.{form}",
         disabled=not editable,
     )
     name = c3.text_input(
-        tr("sla.cal.name"), key="sla.days.name", max_chars=R.NAME_MAX, disabled=not editable
+        tr("sla.cal.name"),
+        key=f"sla.days.name.{form}",
+        max_chars=R.NAME_MAX,
+        disabled=not editable,
     )
     if c4.button(tr("sla.cal.add"), key="sla.days.add", disabled=not editable) and editable:
         if day is None:
@@ -327,7 +340,7 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
         st.caption(tr("sla.cal.bulk_help"))
         text = st.text_area(
             tr("sla.cal.bulk"),
-            key="sla.days.bulk",
+            key=f"sla.days.bulk.{form}",
             placeholder="2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休",
             disabled=not editable,
             label_visibility="collapsed",
@@ -346,8 +359,7 @@ def _add_days(entries: list[tuple[dt.date, str, str | None]], labels, lang: str)
     n = _write("calendar", lambda s: S.add_calendar_days(s, entries, moment), labels, lang)
     if n is not None:
         st.session_state[FLASH] = tr("sla.cal.added", count=len(entries), n=n)
-        for key in ("sla.days.day", "sla.days.name", "sla.days.bulk"):
-            st.session_state.pop(key, None)
+        st.session_state[DAYS_FORM] = st.session_state.get(DAYS_FORM, 0) + 1
         st.rerun()
 
 

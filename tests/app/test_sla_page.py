@@ -194,17 +194,22 @@ def test_weekly_hours_validated_then_saved(sla_db):
 def test_add_and_remove_a_holiday(sla_db):
     before = resolve_due(sla_db)
     at = open_sla("manager")
-    at.date_input(key="sla.days.day").set_value(dt.date(2026, 11, 17))
-    at.selectbox(key="sla.days.kind").set_value("holiday")
-    at.text_input(key="sla.days.name").input("停电")
+    at.date_input(key="sla.days.day.0").set_value(dt.date(2026, 11, 17))
+    at.selectbox(key="sla.days.kind.0").set_value("workday")
+    at.text_input(key="sla.days.name.0").input("停电")
     click(at, "sla.days.add")
     assert "1 days recorded. Deadlines of 1 open tickets were recomputed." in texts(at)
     with db.read(sla_db) as s:
         days = S.calendar_state(s)["days"]
     assert [(d["day"], d["kind"], d["name"]) for d in days] == [
-        (dt.date(2026, 11, 17), "holiday", "停电")
+        (dt.date(2026, 11, 17), "workday", "停电")
     ]
-    assert resolve_due(sla_db) > before
+    # the entry starts empty again for the next day
+    (day,) = [d for d in at.date_input if d.label == "Date"]
+    (kind,) = [k for k in at.selectbox if k.label == "Kind"]
+    (name,) = [n for n in at.text_input if n.label == "Name"]
+    assert (day.value, kind.value, name.value) == (None, "holiday", "")
+    assert day.proto.format == "YYYY-MM-DD"  # not the US-looking YYYY/MM/DD
     at.multiselect(key="sla.days.pick").set_value([dt.date(2026, 11, 17)])
     click(at, "sla.days.remove")
     with db.read(sla_db) as s:
@@ -214,13 +219,13 @@ def test_add_and_remove_a_holiday(sla_db):
 
 def test_pasted_days_with_a_bad_line_store_nothing(sla_db):
     at = open_sla("manager")
-    at.text_area(key="sla.days.bulk").input("2026-10-01, 休, 国庆节\n2026-10-10, sometimes")
+    at.text_area(key="sla.days.bulk.0").input("2026-10-01, 休, 国庆节\n2026-10-10, sometimes")
     click(at, "sla.days.bulk_add")
     problems = problems_table(at)
     assert list(zip(problems["Row"], problems["Column"], strict=True)) == [(2, "Kind")]
     with db.read(sla_db) as s:
         assert S.calendar_state(s)["days"] == []
-    at.text_area(key="sla.days.bulk").input("2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休")
+    at.text_area(key="sla.days.bulk.0").input("2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休")
     click(at, "sla.days.bulk_add")
     with db.read(sla_db) as s:
         kinds = [d["kind"] for d in S.calendar_state(s)["days"]]
