@@ -58,7 +58,7 @@ def language_switch() -> None:
 def first_start_form() -> None:
     st.title(tr("setup.title"))
     st.info(tr("setup.intro"))
-    with st.form("app.setup"):
+    with st.form("app.setup", enter_to_submit=False):
         username = st.text_input(tr("login.username"), value="admin")
         name = st.text_input(tr("setup.display_name"))
         password = st.text_input(tr("login.password"), type="password")
@@ -81,7 +81,7 @@ def first_start_form() -> None:
 def login_form() -> None:
     st.title(tr("app.title"))
     st.caption(tr("app.tagline"))
-    with st.form("app.login"):
+    with st.form("app.login", enter_to_submit=False):
         username = st.text_input(tr("login.username"))
         password = st.text_input(tr("login.password"), type="password")
         submitted = st.form_submit_button(tr("login.submit"), type="primary")
@@ -118,7 +118,7 @@ def account_box() -> None:
     if user.demo_password:
         st.sidebar.warning(tr("login.demo_warning"))
     with st.sidebar.expander(tr("password.change")):
-        with st.form("app.password"):
+        with st.form("app.password", enter_to_submit=False):
             current = st.text_input(tr("password.current"), type="password")
             new = st.text_input(tr("password.new"), type="password")
             new2 = st.text_input(tr("setup.password2"), type="password")

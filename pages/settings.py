@@ -76,7 +76,7 @@ def users_tab() -> None:
                 st.rerun()
 
     left, right = st.columns(2)
-    with left, st.form("settings.add_user", clear_on_submit=True):
+    with left, st.form("settings.add_user", clear_on_submit=True, enter_to_submit=False):
         st.subheader(tr("settings.add_user"))
         username = st.text_input(tr("login.username"))
         name = st.text_input(tr("settings.display_name"))
@@ -85,7 +85,7 @@ def users_tab() -> None:
         password = st.text_input(tr("login.password"), type="password")
         if st.form_submit_button(tr("settings.add_user")):
             add_user(username.strip(), name, role, region, password)
-    with right, st.form("settings.reset", clear_on_submit=True):
+    with right, st.form("settings.reset", clear_on_submit=True, enter_to_submit=False):
         st.subheader(tr("settings.reset_password"))
         by_name = {u["username"]: u["id"] for u in users}
         who = st.selectbox(tr("settings.pick_user"), list(by_name))

@@ -149,4 +149,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings.reset_password": ("重置密码", "Reset password"),
     "settings.password_reset": ("已重置 {value} 的密码。", "Password of {value} reset."),
     "settings.pick_user": ("选择用户", "User"),
+    # chart axes: strftime-style (d3) formats
+    "chart.day_format": ("%m-%d", "%b %d"),
+}
+
+# Vega's time locale for charts in Chinese (month and weekday names in axes and
+# tooltips); English is Vega's default
+CHART_TIME_LOCALES: dict[str, dict[str, object]] = {
+    "zh": {
+        "dateTime": "%Y-%m-%d %H:%M:%S",
+        "date": "%Y-%m-%d",
+        "time": "%H:%M:%S",
+        "periods": ["上午", "下午"],
+        "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+        "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+        "months": [f"{m}月" for m in range(1, 13)],
+        "shortMonths": [f"{m}月" for m in range(1, 13)],
+    }
 }

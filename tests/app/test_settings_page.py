@@ -22,3 +22,11 @@ def test_users_grid_shows_empty_cells_not_none(app_db):
     # never logged in: the cell really is empty
     assert pd.isna(users.loc["engineer", "last_login_at"])
     assert grid.proto.HasField("placeholder") and grid.proto.placeholder == ""
+
+
+def test_forms_show_no_english_enter_hint(app_db):
+    at = open_settings()
+    forms = at.get("form")
+    assert {f.proto.form.form_id for f in forms} >= {"settings.add_user", "settings.reset"}
+    # with Enter-to-submit on, Streamlit writes "Press Enter to submit form" under inputs
+    assert not any(f.proto.form.enter_to_submit for f in forms)
