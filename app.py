@@ -9,16 +9,28 @@ import streamlit as st
 
 from data_access import db
 from data_access.users import (
+    CurrentUser,
     LoginInactive,
     LoginLocked,
+    WeakPassword,
     authenticate,
     change_password,
     count_users,
     create_user,
     demo_password_in_use,
 )
-from pages.common import LANG_KEY, USER_KEY, current_user, get_engine, guarded, lang, now, tr
-from rules.access import MIN_PASSWORD_LENGTH, Page, Role, pages_for
+from pages.common import (
+    LANG_KEY,
+    USER_KEY,
+    current_user,
+    get_engine,
+    guarded,
+    lang,
+    now,
+    password_refused,
+    tr,
+)
+from rules.access import Page, Role, pages_for
 from rules.i18n import LANGS
 
 SECTIONS: dict[str, tuple[Page, ...]] = {
@@ -66,16 +78,18 @@ def first_start_form() -> None:
         submitted = st.form_submit_button(tr("setup.submit"), type="primary")
     if not submitted:
         return
-    if len(password) < MIN_PASSWORD_LENGTH:
-        st.error(tr("setup.weak"))
-    elif password != password2:
+    if password != password2:
         st.error(tr("setup.mismatch"))
-    else:
+        return
+    try:
         with db.write(get_engine()) as session:
             if count_users(session) == 0:  # a second browser may have been quicker
                 create_user(session, username, password, Role.ADMIN, name or username)
-        st.success(tr("setup.done"))
-        st.rerun()
+    except WeakPassword as exc:
+        password_refused(exc)
+        return
+    st.success(tr("setup.done"))
+    st.rerun()
 
 
 def login_form() -> None:
@@ -124,19 +138,25 @@ def account_box() -> None:
             new2 = st.text_input(tr("setup.password2"), type="password")
             ok = st.form_submit_button(tr("ui.save"))
         if ok:
-            if len(new) < MIN_PASSWORD_LENGTH:
-                st.error(tr("setup.weak"))
-            elif new != new2:
-                st.error(tr("setup.mismatch"))
-            else:
-                with db.write(get_engine()) as session:
-                    changed = change_password(session, user.id, current, new)
-                if changed:
-                    st.session_state[USER_KEY] = replace(user, demo_password=False)
-                    st.success(tr("password.changed"))
-                else:
-                    st.error(tr("password.wrong_current"))
+            change_own_password(user, current, new, new2)
     st.sidebar.button(tr("login.logout"), key="app.logout", on_click=logout)
+
+
+def change_own_password(user: CurrentUser, current: str, new: str, new2: str) -> None:
+    if new != new2:
+        st.error(tr("setup.mismatch"))
+        return
+    try:
+        with db.write(get_engine()) as session:
+            changed = change_password(session, user.id, current, new)
+    except WeakPassword as exc:
+        password_refused(exc)
+        return
+    if changed:
+        st.session_state[USER_KEY] = replace(user, demo_password=False)
+        st.success(tr("password.changed"))
+    else:
+        st.error(tr("password.wrong_current"))
 
 
 def logout() -> None:

@@ -19,8 +19,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data_access import db, jobs
-from data_access.users import CurrentUser
-from rules.access import Page, can_edit, can_view
+from data_access.users import CurrentUser, WeakPassword
+from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem
 from rules.i18n import DEFAULT_LANG, t
 
@@ -71,6 +71,12 @@ def require(page: Page) -> tuple[CurrentUser, str, bool]:
         st.stop()
     st.title(tr(f"page.{page}"))
     return user, lang(), can_edit(user.role, page)
+
+
+def password_refused(exc: WeakPassword) -> None:
+    """Every reason the password policy refused a password, in the page's language."""
+    limits = {"min": MIN_PASSWORD_LENGTH, "max": MAX_PASSWORD_LENGTH}
+    st.error(" ".join(tr(f"password.err.{p}", **limits) for p in exc.problems))
 
 
 @contextmanager

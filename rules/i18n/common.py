@@ -37,7 +37,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "setup.password2": ("确认密码", "Confirm password"),
     "setup.submit": ("创建管理员", "Create admin"),
     "setup.mismatch": ("两次输入的密码不一致。", "The passwords do not match."),
-    "setup.weak": ("密码至少 10 个字符。", "The password needs at least 10 characters."),
+    # password policy (rules.access.PasswordProblem)
+    "password.err.too_short": (
+        "密码至少 {min} 个字符。",
+        "The password needs at least {min} characters.",
+    ),
+    "password.err.too_long": (
+        "密码最多 {max} 个字符。",
+        "The password may have at most {max} characters.",
+    ),
+    "password.err.same_as_username": (
+        "密码不能与用户名相同。",
+        "The password cannot be the user name.",
+    ),
+    "password.err.one_character": (
+        "密码不能只由同一个字符组成。",
+        "The password cannot be one character repeated.",
+    ),
     "setup.done": ("管理员已创建，请登录。", "Admin created. Please log in."),
     "password.change": ("修改密码", "Change password"),
     "password.current": ("当前密码", "Current password"),
