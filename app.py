@@ -9,16 +9,28 @@ import streamlit as st
 
 from data_access import db
 from data_access.users import (
+    CurrentUser,
     LoginInactive,
     LoginLocked,
+    WeakPassword,
     authenticate,
     change_password,
     count_users,
     create_user,
     demo_password_in_use,
 )
-from pages.common import LANG_KEY, USER_KEY, current_user, get_engine, guarded, lang, now, tr
-from rules.access import MIN_PASSWORD_LENGTH, Page, Role, pages_for
+from pages.common import (
+    LANG_KEY,
+    USER_KEY,
+    current_user,
+    get_engine,
+    guarded,
+    lang,
+    now,
+    password_refused,
+    tr,
+)
+from rules.access import Page, Role, pages_for
 from rules.i18n import LANGS
 
 SECTIONS: dict[str, tuple[Page, ...]] = {
@@ -58,7 +70,7 @@ def language_switch() -> None:
 def first_start_form() -> None:
     st.title(tr("setup.title"))
     st.info(tr("setup.intro"))
-    with st.form("app.setup"):
+    with st.form("app.setup", enter_to_submit=False):
         username = st.text_input(tr("login.username"), value="admin")
         name = st.text_input(tr("setup.display_name"))
         password = st.text_input(tr("login.password"), type="password")
@@ -66,22 +78,24 @@ def first_start_form() -> None:
         submitted = st.form_submit_button(tr("setup.submit"), type="primary")
     if not submitted:
         return
-    if len(password) < MIN_PASSWORD_LENGTH:
-        st.error(tr("setup.weak"))
-    elif password != password2:
+    if password != password2:
         st.error(tr("setup.mismatch"))
-    else:
+        return
+    try:
         with db.write(get_engine()) as session:
             if count_users(session) == 0:  # a second browser may have been quicker
                 create_user(session, username, password, Role.ADMIN, name or username)
-        st.success(tr("setup.done"))
-        st.rerun()
+    except WeakPassword as exc:
+        password_refused(exc)
+        return
+    st.success(tr("setup.done"))
+    st.rerun()
 
 
 def login_form() -> None:
     st.title(tr("app.title"))
     st.caption(tr("app.tagline"))
-    with st.form("app.login"):
+    with st.form("app.login", enter_to_submit=False):
         username = st.text_input(tr("login.username"))
         password = st.text_input(tr("login.password"), type="password")
         submitted = st.form_submit_button(tr("login.submit"), type="primary")
@@ -118,25 +132,31 @@ def account_box() -> None:
     if user.demo_password:
         st.sidebar.warning(tr("login.demo_warning"))
     with st.sidebar.expander(tr("password.change")):
-        with st.form("app.password"):
+        with st.form("app.password", enter_to_submit=False):
             current = st.text_input(tr("password.current"), type="password")
             new = st.text_input(tr("password.new"), type="password")
             new2 = st.text_input(tr("setup.password2"), type="password")
             ok = st.form_submit_button(tr("ui.save"))
         if ok:
-            if len(new) < MIN_PASSWORD_LENGTH:
-                st.error(tr("setup.weak"))
-            elif new != new2:
-                st.error(tr("setup.mismatch"))
-            else:
-                with db.write(get_engine()) as session:
-                    changed = change_password(session, user.id, current, new)
-                if changed:
-                    st.session_state[USER_KEY] = replace(user, demo_password=False)
-                    st.success(tr("password.changed"))
-                else:
-                    st.error(tr("password.wrong_current"))
+            change_own_password(user, current, new, new2)
     st.sidebar.button(tr("login.logout"), key="app.logout", on_click=logout)
+
+
+def change_own_password(user: CurrentUser, current: str, new: str, new2: str) -> None:
+    if new != new2:
+        st.error(tr("setup.mismatch"))
+        return
+    try:
+        with db.write(get_engine()) as session:
+            changed = change_password(session, user.id, current, new)
+    except WeakPassword as exc:
+        password_refused(exc)
+        return
+    if changed:
+        st.session_state[USER_KEY] = replace(user, demo_password=False)
+        st.success(tr("password.changed"))
+    else:
+        st.error(tr("password.wrong_current"))
 
 
 def logout() -> None:

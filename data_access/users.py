@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from data_access.models import User
-from rules.access import LOCK_MINUTES, MAX_FAILED_LOGINS, Role
+from rules.access import (
+    LOCK_MINUTES,
+    MAX_FAILED_LOGINS,
+    PasswordProblem,
+    Role,
+    password_problems,
+)
 
 
 def hasher_parameters() -> dict[str, int]:
@@ -34,6 +40,21 @@ class LoginLocked(Exception):
 
 class LoginInactive(Exception):
     pass
+
+
+class WeakPassword(ValueError):
+    """The password breaks the policy in :mod:`rules.access`; ``problems`` says how."""
+
+    def __init__(self, problems: list[PasswordProblem]):
+        super().__init__(", ".join(problems))
+        self.problems = problems
+
+
+def check_password(password: str, username: str | None) -> None:
+    """Raise :class:`WeakPassword` unless ``password`` may be set for ``username``."""
+    problems = password_problems(password, username)
+    if problems:
+        raise WeakPassword(problems)
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,8 @@ def create_user(
     region: str | None = None,
     demo_password: bool = False,
 ) -> User:
+    """Add a user; raises :class:`WeakPassword` for a password the policy refuses."""
+    check_password(password, username)
     user = User(
         username=username.strip(),
         display_name=(display_name or username).strip(),
@@ -122,9 +145,11 @@ def authenticate(
 
 
 def change_password(session: Session, user_id: int, current: str, new: str) -> bool:
+    """False when ``current`` is wrong; raises :class:`WeakPassword` for a refused ``new``."""
     user = session.get(User, user_id)
     if user is None or not verify_password(user.password_hash, current):
         return False
+    check_password(new, user.username)
     user.password_hash = hash_password(new)
     user.demo_password = False
     return True
@@ -179,9 +204,11 @@ def update_user(
 
 
 def reset_password(session: Session, user_id: int, new_password: str) -> None:
+    """Set a user's password (admin); raises :class:`WeakPassword` for a refused one."""
     user = session.get(User, user_id)
     if user is None:
         raise LookupError(user_id)
+    check_password(new_password, user.username)
     user.password_hash = hash_password(new_password)
     user.demo_password = False
     user.failed_logins = 0

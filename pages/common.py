@@ -19,8 +19,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data_access import db, jobs
-from data_access.users import CurrentUser
-from rules.access import Page, can_edit, can_view
+from data_access.users import CurrentUser, WeakPassword
+from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem
 from rules.i18n import DEFAULT_LANG, t
 
@@ -73,6 +73,12 @@ def require(page: Page) -> tuple[CurrentUser, str, bool]:
     return user, lang(), can_edit(user.role, page)
 
 
+def password_refused(exc: WeakPassword) -> None:
+    """Every reason the password policy refused a password, in the page's language."""
+    limits = {"min": MIN_PASSWORD_LENGTH, "max": MAX_PASSWORD_LENGTH}
+    st.error(" ".join(tr(f"password.err.{p}", **limits) for p in exc.problems))
+
+
 @contextmanager
 def guarded() -> Iterator[None]:
     """Show an unexpected error as a short message with a reference, never a traceback.
@@ -103,7 +109,8 @@ def column_config(fields: tuple[Field, ...], language: str, editable: bool) -> d
             "label": f.label(language) + (" *" if f.required else ""),
             "help": f.help(language) or None,
             "disabled": (not editable) or f.computed,
-            "required": f.required and not f.computed,
+            # no `required=`: the grid would then keep a new row with an empty required
+            # cell to itself (never sent, so never reported); the save path reports it
         }
         match f.kind:
             case Kind.ENUM:

@@ -13,6 +13,7 @@ from data_access.dashboard import by_priority, daily_volume, kpis, status_counts
 from pages.common import get_engine, guarded, now, require, tr
 from rules.access import Page
 from rules.dashboard import KPIS, REVIEW_SATISFACTION_BELOW, Direction, Kpi
+from rules.i18n.common import CHART_TIME_LOCALES
 from rules.tickets import Priority, Status, priority_label, status_label
 
 
@@ -39,6 +40,13 @@ def target_text(kpi: Kpi, value: float | None) -> str | None:
     return tr("dashboard.target", op=op, target=kpi.target) + verdict
 
 
+def localized(chart: alt.Chart, lang: str) -> alt.Chart:
+    """The chart with Vega's month and weekday names in ``lang`` (Vega defaults to
+    English; Streamlit passes a chart's config through, not vega-embed options)."""
+    time_locale = CHART_TIME_LOCALES.get(lang)
+    return chart.configure(locale={"time": time_locale}) if time_locale else chart
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def load(url: str, start: dt.datetime, end: dt.datetime, at: dt.datetime) -> tuple:
     """The period's aggregates (no customer rows), shared by every viewer for a minute:
@@ -57,7 +65,10 @@ def main() -> None:
     _, lang, _ = require(Page.DASHBOARD)
     today = now().date()
     period = st.date_input(
-        tr("dashboard.period"), (today - dt.timedelta(days=90), today), key="dashboard.period"
+        tr("dashboard.period"),
+        (today - dt.timedelta(days=90), today),
+        format="YYYY-MM-DD",
+        key="dashboard.period",
     )
     if not isinstance(period, tuple) or len(period) != 2:
         st.stop()
@@ -93,22 +104,32 @@ def main() -> None:
             [{"status": status_label(s, lang), "count": statuses.get(s.value, 0)} for s in Status]
         )
         st.altair_chart(
-            alt.Chart(status_frame)
-            .mark_bar()
-            .encode(
-                x=alt.X("count:Q", title=tr("dashboard.col.count")),
-                y=alt.Y("status:N", sort=None, title=tr("dashboard.col.status")),
+            localized(
+                alt.Chart(status_frame)
+                .mark_bar()
+                .encode(
+                    x=alt.X("count:Q", title=tr("dashboard.col.count")),
+                    y=alt.Y("status:N", sort=None, title=tr("dashboard.col.status")),
+                ),
+                lang,
             ),
         )
     with right:
         st.subheader(tr("dashboard.volume"))
         if volume:
             st.altair_chart(
-                alt.Chart(pd.DataFrame(volume))
-                .mark_area(opacity=0.6)
-                .encode(
-                    x=alt.X("day:T", title=tr("dashboard.col.day")),
-                    y=alt.Y("count:Q", title=tr("dashboard.col.count")),
+                localized(
+                    alt.Chart(pd.DataFrame(volume))
+                    .mark_area(opacity=0.6)
+                    .encode(
+                        x=alt.X(
+                            "day:T",
+                            title=tr("dashboard.col.day"),
+                            axis=alt.Axis(format=tr("chart.day_format")),
+                        ),
+                        y=alt.Y("count:Q", title=tr("dashboard.col.count")),
+                    ),
+                    lang,
                 ),
             )
 

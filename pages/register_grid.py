@@ -51,7 +51,8 @@ def editor_changes(register: Register, frame: pd.DataFrame, state: dict) -> Chan
     """Turn `st.data_editor`'s diff (edited/added/deleted rows) into register changes.
 
     Only cells the user changed are in the diff, so an untouched empty cell is never
-    sent; a cell cleared to "" is sent as None (NULL), never as text."""
+    sent; a cell cleared to "" is sent as None (NULL), never as text. A new row is sent
+    even when blank, so its missing required cells come back as problems."""
     fields = {f.name for f in register.input_fields}
     updates, update_rows, update_keys = [], [], []
     for idx, edit in state.get("edited_rows", {}).items():
@@ -61,10 +62,11 @@ def editor_changes(register: Register, frame: pd.DataFrame, state: dict) -> Chan
             updates.append({"id": int(row["id"]), "version": int(row["version"]), **changed})
             update_rows.append(int(idx))
             update_keys.append(blank_to_none(row[register.key]))
+    # every added row goes to validation, a blank one too: dropping it would say
+    # "nothing to save" while the row stays in the grid
     inserts = [
         {k: blank_to_none(v) for k, v in added.items() if k in fields}
         for added in state.get("added_rows", [])
-        if any(blank_to_none(v) is not None for v in added.values())
     ]
     delete_rows = [int(i) for i in state.get("deleted_rows", [])]
     deletes = [

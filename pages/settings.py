@@ -7,12 +7,24 @@ import streamlit as st
 from sqlalchemy.orm.exc import StaleDataError
 
 from data_access import db
-from data_access.users import create_user, list_users, reset_password, update_user, username_taken
-from pages.common import get_engine, guarded, require, tr
-from rules.access import MIN_PASSWORD_LENGTH, Page, Role
+from data_access.users import (
+    WeakPassword,
+    create_user,
+    list_users,
+    reset_password,
+    update_user,
+    username_taken,
+)
+from pages.common import get_engine, guarded, password_refused, require, tr
+from rules.access import Page, Role
+from rules.i18n import t
 
 
-def users_tab() -> None:
+def users_tab(lang: str) -> None:
+    # format functions take the language explicitly: they may run outside a script run
+    def role_label(role: str) -> str:
+        return t(f"role.{role}", lang)
+
     with db.read(get_engine()) as session:
         users = list_users(session)
     frame = pd.DataFrame(users)
@@ -23,6 +35,7 @@ def users_tab() -> None:
         frame,
         key=key,
         hide_index=True,
+        placeholder="",  # no region, never logged in: an empty cell, not "None"
         column_order=[
             "username",
             "display_name",
@@ -38,7 +51,7 @@ def users_tab() -> None:
             "role": st.column_config.SelectboxColumn(
                 tr("settings.role"),
                 options=roles,
-                format_func=lambda r: tr(f"role.{r}"),
+                format_func=role_label,
                 required=True,
             ),
             "region": st.column_config.TextColumn(tr("settings.region")),
@@ -75,26 +88,27 @@ def users_tab() -> None:
                 st.rerun()
 
     left, right = st.columns(2)
-    with left, st.form("settings.add_user", clear_on_submit=True):
+    with left, st.form("settings.add_user", clear_on_submit=True, enter_to_submit=False):
         st.subheader(tr("settings.add_user"))
         username = st.text_input(tr("login.username"))
         name = st.text_input(tr("settings.display_name"))
-        role = st.selectbox(tr("settings.role"), roles, format_func=lambda r: tr(f"role.{r}"))
+        role = st.selectbox(tr("settings.role"), roles, format_func=role_label)
         region = st.text_input(tr("settings.region"))
         password = st.text_input(tr("login.password"), type="password")
         if st.form_submit_button(tr("settings.add_user")):
             add_user(username.strip(), name, role, region, password)
-    with right, st.form("settings.reset", clear_on_submit=True):
+    with right, st.form("settings.reset", clear_on_submit=True, enter_to_submit=False):
         st.subheader(tr("settings.reset_password"))
         by_name = {u["username"]: u["id"] for u in users}
         who = st.selectbox(tr("settings.pick_user"), list(by_name))
         password = st.text_input(tr("password.new"), type="password")
         if st.form_submit_button(tr("settings.reset_password")) and who:
-            if len(password) < MIN_PASSWORD_LENGTH:
-                st.error(tr("setup.weak"))
-            else:
+            try:
                 with db.write(get_engine()) as session:
                     reset_password(session, by_name[who], password)
+            except WeakPassword as exc:
+                password_refused(exc)
+            else:
                 st.success(tr("settings.password_reset", value=who))
 
 
@@ -102,23 +116,24 @@ def add_user(username: str, name: str, role: str, region: str, password: str) ->
     if not username:
         st.error(tr("err.required") + f": {tr('login.username')}")
         return
-    if len(password) < MIN_PASSWORD_LENGTH:
-        st.error(tr("setup.weak"))
+    try:
+        with db.write(get_engine()) as session:
+            if username_taken(session, username):
+                st.error(tr("settings.username_taken", value=username))
+                return
+            create_user(session, username, password, role, name or username, region or None)
+    except WeakPassword as exc:
+        password_refused(exc)
         return
-    with db.write(get_engine()) as session:
-        if username_taken(session, username):
-            st.error(tr("settings.username_taken", value=username))
-            return
-        create_user(session, username, password, role, name or username, region or None)
     st.success(tr("settings.user_added", value=username))
     st.session_state["settings.users.nonce"] = st.session_state.get("settings.users.nonce", 0) + 1
 
 
 def main() -> None:
-    require(Page.SETTINGS)
+    _user, lang, _editable = require(Page.SETTINGS)
     (users,) = st.tabs([tr("settings.tab.users")])
     with users, guarded():
-        users_tab()
+        users_tab(lang)
 
 
 main()

@@ -1,10 +1,11 @@
 """SLA & working calendar: policies per priority (and customer grade), the escalation
 ladder, weekly working hours, holidays and make-up working days.
 
-UI only: checks and writes come from data_access.sla_settings (each save one
-``db.write`` transaction that also recomputes the open tickets' deadlines). What the
-user started editing is kept per "generation" (bumped on save and on Reload), so a
-save made by someone else meanwhile shows as a conflict instead of being overwritten.
+UI only: checks come from rules.sla_settings, writes from data_access.sla_settings
+(each save one ``db.write`` transaction that also recomputes the open tickets'
+deadlines). What the user started editing is kept per "generation" (bumped on save and
+on Reload), so a save made by someone else meanwhile shows as a conflict instead of
+being overwritten.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from data_access.tickets import (
     set_followup_delay_days,
 )
 from pages.common import get_engine, guarded, now, require, show_problems, tr
+from rules import sla_settings as R
 from rules.access import Page
 from rules.i18n import t
 from rules.sla import EscalationLevel
 from rules.tickets import Priority, priority_label
 
 FLASH = "sla.flash"
+DAYS_FORM = "sla.days.form"  # bumped after an add: the entry widgets start empty
 NUM = ("respond_hours", "resolve_hours", "onsite_hours")
 
 
@@ -88,28 +91,24 @@ def _done(section: str, message: str) -> None:
     st.rerun()
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or value == ""
-
-
 def _editor_rows(seen: list[dict[str, Any]], state: dict[str, Any], columns) -> list[dict]:
-    """The table after the editor's diff, each row with ``seen_index`` (None when added)
-    and ``row``: its number as shown (the index column, new rows after the last)."""
+    """The table after the editor's diff, each row with ``seen_index`` (None when added),
+    ``row``: its number as shown (the index column, new rows after the last) and
+    ``changed``: the columns edited (a problem then names the cell the user touched).
+
+    A new row is kept even when blank: its missing cells are reported, never skipped."""
     deleted = {int(i) for i in state.get("deleted_rows", [])}
     edits = {int(i): e for i, e in state.get("edited_rows", {}).items()}
     rows = []
     for i, old in enumerate(seen):
         if i in deleted:
             continue
-        row = {c: old.get(c) for c in columns} | {
-            c: v for c, v in edits.get(i, {}).items() if c in columns
-        }
-        rows.append({**row, "seen_index": i, "row": i + 1})
+        changed = {c: v for c, v in edits.get(i, {}).items() if c in columns}
+        row = {c: old.get(c) for c in columns} | changed
+        rows.append({**row, "seen_index": i, "row": i + 1, "changed": set(changed)})
     for j, added in enumerate(state.get("added_rows", [])):
         row = {c: added.get(c) for c in columns}
-        if all(_blank(v) for v in row.values()):
-            continue  # an empty row the user opened and left
-        rows.append({**row, "seen_index": None, "row": len(seen) + j + 1})
+        rows.append({**row, "seen_index": None, "row": len(seen) + j + 1, "changed": set(row)})
     return rows
 
 
@@ -135,7 +134,7 @@ def _policy_labels() -> dict[str, str]:
 
 def _grade_label(grade: str, lang: str) -> str:
     # format functions take the language explicitly: they may run outside a script run
-    if grade == S.ALL_GRADES:
+    if grade == R.ALL_GRADES:
         return t("sla.grade.all", lang)
     return t("sla.grade.one", lang, grade=grade)
 
@@ -155,19 +154,19 @@ def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
         hide_index=False,  # the row numbers the problem messages refer to
         num_rows="dynamic" if editable else "fixed",
         disabled=not editable,
+        placeholder="",  # an empty cell (no on-site limit, top level) shows empty
         column_config={
             "_index": st.column_config.NumberColumn("#", disabled=True),
             "priority": st.column_config.SelectboxColumn(
                 tr("sla.col.priority"),
                 options=[p.value for p in Priority],
                 format_func=lambda v: priority_label(v, lang),
-                required=True,
             ),
             "customer_grade": st.column_config.SelectboxColumn(
                 tr("sla.col.customer_grade"),
-                options=list(S.GRADES),
+                options=list(R.GRADES),
                 format_func=lambda g: _grade_label(g, lang),
-                default=S.ALL_GRADES,
+                default=R.ALL_GRADES,
             ),
             **{c: st.column_config.NumberColumn(tr(f"sla.col.{c}"), **number) for c in NUM},
             "resolve_days": st.column_config.NumberColumn(
@@ -214,13 +213,12 @@ def escalation_tab(lang: str, editable: bool) -> None:
         hide_index=False,  # the row numbers the problem messages refer to
         num_rows="dynamic" if editable else "fixed",
         disabled=not editable,
+        placeholder="",  # an empty cell (no on-site limit, top level) shows empty
         column_config={
             "_index": st.column_config.NumberColumn("#", disabled=True),
-            "level": st.column_config.NumberColumn(
-                tr("sla.col.level"), step=1, format="L%d", required=True
-            ),
-            "name_zh": st.column_config.TextColumn(tr("sla.col.name_zh"), max_chars=S.NAME_MAX),
-            "name_en": st.column_config.TextColumn(tr("sla.col.name_en"), max_chars=S.NAME_MAX),
+            "level": st.column_config.NumberColumn(tr("sla.col.level"), step=1, format="L%d"),
+            "name_zh": st.column_config.TextColumn(tr("sla.col.name_zh"), max_chars=R.NAME_MAX),
+            "name_en": st.column_config.TextColumn(tr("sla.col.name_en"), max_chars=R.NAME_MAX),
             "hours": st.column_config.NumberColumn(tr("sla.col.hours"), step=0.5, format="%.2f"),
             "reached_after": st.column_config.NumberColumn(
                 tr("sla.col.reached_after"), disabled=True, format="%.2f"
@@ -250,7 +248,7 @@ def weekly_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     for wd in range(7):
         texts[wd] = cols[wd % 4].text_input(
             tr(f"sla.weekday.{wd}"),
-            value=S.spans_text(cal["weekly"][wd]),
+            value=R.spans_text(cal["weekly"][wd]),
             key=f"sla.calendar.wd{wd}.{gen}",
             placeholder=tr("sla.cal.rest_day"),  # empty = not worked
             disabled=not editable,
@@ -291,17 +289,29 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     else:
         st.info(tr("sla.cal.no_days"))
     labels = {"day": tr("sla.cal.day"), "kind": tr("sla.cal.kind"), "name": tr("sla.cal.name")}
+    # the entry widgets get fresh keys after an add: the browser then shows them empty
+    # (deleting a widget's state left its old value on screen)
+    form = st.session_state.get(DAYS_FORM, 0)
     c1, c2, c3, c4 = st.columns([2, 2, 3, 1], vertical_alignment="bottom")
-    day = c1.date_input(tr("sla.cal.day"), value=None, key="sla.days.day", disabled=not editable)
+    day = c1.date_input(
+        tr("sla.cal.day"),
+        value=None,
+        format="YYYY-MM-DD",
+        key=f"sla.days.day.{form}",
+        disabled=not editable,
+    )
     kind = c2.selectbox(
         tr("sla.cal.kind"),
-        S.DAY_KINDS,
+        R.DAY_KINDS,
         format_func=lambda k: _kind_label(k, lang),
-        key="sla.days.kind",
+        key=f"sla.days.kind.{form}",
         disabled=not editable,
     )
     name = c3.text_input(
-        tr("sla.cal.name"), key="sla.days.name", max_chars=S.NAME_MAX, disabled=not editable
+        tr("sla.cal.name"),
+        key=f"sla.days.name.{form}",
+        max_chars=R.NAME_MAX,
+        disabled=not editable,
     )
     if c4.button(tr("sla.cal.add"), key="sla.days.add", disabled=not editable) and editable:
         if day is None:
@@ -330,14 +340,14 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
         st.caption(tr("sla.cal.bulk_help"))
         text = st.text_area(
             tr("sla.cal.bulk"),
-            key="sla.days.bulk",
+            key=f"sla.days.bulk.{form}",
             placeholder="2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休",
             disabled=not editable,
             label_visibility="collapsed",
         )
         bulk = st.button(tr("sla.cal.bulk_add"), key="sla.days.bulk_add", disabled=not editable)
         if bulk and editable:
-            entries, problems = S.parse_day_lines(text)
+            entries, problems = R.parse_day_lines(text)
             if problems:
                 show_problems(problems, labels, lang)
             elif entries:
@@ -349,8 +359,7 @@ def _add_days(entries: list[tuple[dt.date, str, str | None]], labels, lang: str)
     n = _write("calendar", lambda s: S.add_calendar_days(s, entries, moment), labels, lang)
     if n is not None:
         st.session_state[FLASH] = tr("sla.cal.added", count=len(entries), n=n)
-        for key in ("sla.days.day", "sla.days.name", "sla.days.bulk"):
-            st.session_state.pop(key, None)
+        st.session_state[DAYS_FORM] = st.session_state.get(DAYS_FORM, 0) + 1
         st.rerun()
 
 

@@ -110,4 +110,28 @@ def pages_for(role: str | None) -> list[Page]:
 # log-in throttling
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+
+# password policy (NIST SP 800-63B: length over composition rules)
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256  # argon2 takes any length; a cap keeps a log-in cheap
+
+
+class PasswordProblem(StrEnum):
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    SAME_AS_USERNAME = "same_as_username"
+    ONE_CHARACTER = "one_character"
+
+
+def password_problems(password: str, username: str | None = None) -> list[PasswordProblem]:
+    """Every way ``password`` breaks the policy (empty when it may be used)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(PasswordProblem.TOO_SHORT)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(PasswordProblem.TOO_LONG)
+    if username and password.strip().casefold() == username.strip().casefold():
+        problems.append(PasswordProblem.SAME_AS_USERNAME)
+    if password and len(set(password)) == 1:
+        problems.append(PasswordProblem.ONE_CHARACTER)
+    return problems

@@ -37,7 +37,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "setup.password2": ("确认密码", "Confirm password"),
     "setup.submit": ("创建管理员", "Create admin"),
     "setup.mismatch": ("两次输入的密码不一致。", "The passwords do not match."),
-    "setup.weak": ("密码至少 10 个字符。", "The password needs at least 10 characters."),
+    # password policy (rules.access.PasswordProblem)
+    "password.err.too_short": (
+        "密码至少 {min} 个字符。",
+        "The password needs at least {min} characters.",
+    ),
+    "password.err.too_long": (
+        "密码最多 {max} 个字符。",
+        "The password may have at most {max} characters.",
+    ),
+    "password.err.same_as_username": (
+        "密码不能与用户名相同。",
+        "The password cannot be the user name.",
+    ),
+    "password.err.one_character": (
+        "密码不能只由同一个字符组成。",
+        "The password cannot be one character repeated.",
+    ),
     "setup.done": ("管理员已创建，请登录。", "Admin created. Please log in."),
     "password.change": ("修改密码", "Change password"),
     "password.current": ("当前密码", "Current password"),
@@ -149,4 +165,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings.reset_password": ("重置密码", "Reset password"),
     "settings.password_reset": ("已重置 {value} 的密码。", "Password of {value} reset."),
     "settings.pick_user": ("选择用户", "User"),
+    # chart axes: strftime-style (d3) formats
+    "chart.day_format": ("%m-%d", "%b %d"),
+}
+
+# Vega's time locale for charts in Chinese (month and weekday names in axes and
+# tooltips); English is Vega's default
+CHART_TIME_LOCALES: dict[str, dict[str, object]] = {
+    "zh": {
+        "dateTime": "%Y-%m-%d %H:%M:%S",
+        "date": "%Y-%m-%d",
+        "time": "%H:%M:%S",
+        "periods": ["上午", "下午"],
+        "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+        "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+        "months": [f"{m}月" for m in range(1, 13)],
+        "shortMonths": [f"{m}月" for m in range(1, 13)],
+    }
 }

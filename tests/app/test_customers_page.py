@@ -90,12 +90,13 @@ def test_editor_changes_from_the_grid_diff():
     )
     state = {
         "edited_rows": {"1": {"name": "B2", "warranty_status": "x"}},
-        "added_rows": [{"code": "C3", "name": "", "grade": "A"}, {"code": None}],
+        "added_rows": [{"code": "C3", "name": "", "grade": "A"}, {"code": None}, {}],
         "deleted_rows": [0],
     }
     changes = editor_changes(CUSTOMERS, frame, state)
     assert changes.updates == [{"id": 6, "version": 1, "name": "B2"}]
-    assert changes.inserts == [{"code": "C3", "name": None, "grade": "A"}]  # empty row dropped
+    # a new row left blank is still sent: its required cells are reported, not skipped
+    assert changes.inserts == [{"code": "C3", "name": None, "grade": "A"}, {"code": None}, {}]
     assert changes.deletes == [{"id": 5, "version": 3}]
     assert changes.update_rows == [1] and changes.delete_rows == [0]
     assert changes.update_keys == ["C2"] and changes.delete_keys == ["007"]
@@ -257,3 +258,40 @@ def test_filter_placeholders_in_the_ui_language(customers_db, lang, text):
     at = open_customers("agent", lang)
     for key in ("customers.customers.grade", "customers.devices.warranty"):
         assert at.multiselect(key=key).proto.placeholder == text
+
+
+def test_required_columns_are_checked_on_save_not_held_back_by_the_grid(customers_db):
+    at = open_customers("agent")
+    for editor in at.data_editor:
+        columns = json.loads(editor.proto.columns)
+        # a required column makes the grid keep an incomplete new row to itself: never
+        # sent, so "nothing to save" while the row stays on screen
+        assert not any(c.get("required") for c in columns.values() if isinstance(c, dict))
+    assert json.loads(at.data_editor[0].proto.columns)["code"]["label"].endswith(" *")
+
+
+@pytest.mark.parametrize(
+    "lang, code_label, required", [("zh", "客户编号", "必填"), ("en", "Customer code", "Required")]
+)
+def test_new_row_missing_required_cells_listed_with_the_duplicate(
+    customers_db, lang, code_label, required
+):
+    at = open_customers("agent", lang)
+    at.session_state["customers.customers.grid.0"] = {
+        "edited_rows": {},
+        "added_rows": [{}, {"name": "只有名称"}, {"code": "C2", "name": "重复", "grade": "A"}],
+        "deleted_rows": [],
+    }
+    at.button(key="customers.customers.save").click().run()
+    assert not at.exception
+    assert not at.info  # not "nothing to save"
+    (table,) = [d.value for d in at.dataframe if d.value.columns[0] in ("行", "Row")]
+    by_row = {}
+    for _, r in table.iterrows():
+        by_row.setdefault(r.iloc[0], []).append((r.iloc[2], r.iloc[4]))
+    assert set(by_row) == {3, 4, 5}  # new rows follow the page's two rows
+    assert {c for c, _ in by_row[3]} >= {code_label} and len(by_row[3]) >= 2
+    assert code_label in {c for c, _ in by_row[4]}
+    assert all(required in m for _, m in by_row[3] + by_row[4])
+    assert [c for c, _ in by_row[5]] == [code_label]  # the duplicate key
+    assert set(_ids(customers_db)) == {"007", "C2"}  # nothing saved

@@ -114,3 +114,20 @@ def test_logout_forgets_the_user(app_db):
     assert at.session_state["user"].username == "manager"
     at.button(key="app.logout").click().run()
     assert "user" not in at.session_state
+
+
+def test_forms_show_no_english_enter_hint(sqlite_url, monkeypatch):
+    # with Enter-to-submit on, Streamlit writes "Press Enter to submit form" under inputs
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    seen = [(f.proto.form.form_id, f.proto.form.enter_to_submit) for f in at.get("form")]
+    assert seen == [("app.setup", False)]
+
+
+def test_login_and_password_forms_show_no_english_enter_hint(app_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    seen = [(f.proto.form.form_id, f.proto.form.enter_to_submit) for f in at.get("form")]
+    assert seen == [("app.login", False)]
+    login(at, "admin")
+    seen = [(f.proto.form.form_id, f.proto.form.enter_to_submit) for f in at.get("form")]
+    assert seen == [("app.password", False)]

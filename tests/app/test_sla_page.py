@@ -4,6 +4,7 @@ conflicts shown as messages, holidays, read-only role, both languages."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from data_access import sla_settings as S
 from data_access import tickets as T
 from data_access.models import Customer, FollowUp, SlaPolicy, Ticket
 from rules.sla import DEFAULT_CALENDAR, add_business_time
+from rules.sla_settings import POLICY_COLUMNS
 from tests.app.conftest import ROOT, signed_in
 
 RECEIVED = dt.datetime(2026, 11, 16, 9, 0)  # a Monday; the deadline does not depend on now
@@ -145,7 +147,7 @@ def test_stale_edit_shows_a_conflict(sla_db):
     with db.write(sla_db) as s:
         seen = S.policy_table(s)
         rows = [
-            {**{c: r[c] for c in S.POLICY_COLUMNS}, "seen_index": i, "row": i + 1}
+            {**{c: r[c] for c in POLICY_COLUMNS}, "seen_index": i, "row": i + 1}
             for i, r in enumerate(seen)
         ]
         rows[0]["respond_hours"] = 3
@@ -192,17 +194,22 @@ def test_weekly_hours_validated_then_saved(sla_db):
 def test_add_and_remove_a_holiday(sla_db):
     before = resolve_due(sla_db)
     at = open_sla("manager")
-    at.date_input(key="sla.days.day").set_value(dt.date(2026, 11, 17))
-    at.selectbox(key="sla.days.kind").set_value("holiday")
-    at.text_input(key="sla.days.name").input("停电")
+    at.date_input(key="sla.days.day.0").set_value(dt.date(2026, 11, 17))
+    at.selectbox(key="sla.days.kind.0").set_value("workday")
+    at.text_input(key="sla.days.name.0").input("停电")
     click(at, "sla.days.add")
     assert "1 days recorded. Deadlines of 1 open tickets were recomputed." in texts(at)
     with db.read(sla_db) as s:
         days = S.calendar_state(s)["days"]
     assert [(d["day"], d["kind"], d["name"]) for d in days] == [
-        (dt.date(2026, 11, 17), "holiday", "停电")
+        (dt.date(2026, 11, 17), "workday", "停电")
     ]
-    assert resolve_due(sla_db) > before
+    # the entry starts empty again for the next day
+    (day,) = [d for d in at.date_input if d.label == "Date"]
+    (kind,) = [k for k in at.selectbox if k.label == "Kind"]
+    (name,) = [n for n in at.text_input if n.label == "Name"]
+    assert (day.value, kind.value, name.value) == (None, "holiday", "")
+    assert day.proto.format == "YYYY-MM-DD"  # not the US-looking YYYY/MM/DD
     at.multiselect(key="sla.days.pick").set_value([dt.date(2026, 11, 17)])
     click(at, "sla.days.remove")
     with db.read(sla_db) as s:
@@ -212,13 +219,13 @@ def test_add_and_remove_a_holiday(sla_db):
 
 def test_pasted_days_with_a_bad_line_store_nothing(sla_db):
     at = open_sla("manager")
-    at.text_area(key="sla.days.bulk").input("2026-10-01, 休, 国庆节\n2026-10-10, sometimes")
+    at.text_area(key="sla.days.bulk.0").input("2026-10-01, 休, 国庆节\n2026-10-10, sometimes")
     click(at, "sla.days.bulk_add")
     problems = problems_table(at)
     assert list(zip(problems["Row"], problems["Column"], strict=True)) == [(2, "Kind")]
     with db.read(sla_db) as s:
         assert S.calendar_state(s)["days"] == []
-    at.text_area(key="sla.days.bulk").input("2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休")
+    at.text_area(key="sla.days.bulk.0").input("2026-10-01, 休, 国庆节\n2026-10-10, 班, 国庆调休")
     click(at, "sla.days.bulk_add")
     with db.read(sla_db) as s:
         kinds = [d["kind"] for d in S.calendar_state(s)["days"]]
@@ -290,3 +297,37 @@ def test_follow_up_delay_is_set_here_and_used_when_a_ticket_closes(sla_db):
     with db.read(sla_db) as s:
         due = s.scalar(select(FollowUp.due_date))
     assert due == RECEIVED.date() + dt.timedelta(days=7)
+
+
+def test_resolve_limit_edited_below_respond_names_the_resolve_cell(sla_db):
+    at = open_sla("manager")
+    edit(at, POLICIES, edited={"1": {"resolve_hours": 1}})  # high: respond 8 h
+    click(at, "sla.policies.save")
+    problems = problems_table(at)
+    assert list(zip(problems["Row"], problems["Column"], strict=True)) == [
+        (2, "Resolve within (business h)")
+    ]
+    assert float(problems["Value"].iloc[0]) == 1  # the value typed, not an empty cell
+
+
+def test_grids_show_empty_cells_and_leave_required_cells_to_the_save(sla_db):
+    at = open_sla("manager")
+    for key in (POLICIES, "sla.escalation.grid.0"):
+        editor = at.data_editor(key=key)
+        # no on-site limit, no top-level hours: empty, not "None"
+        assert editor.proto.HasField("placeholder") and editor.proto.placeholder == ""
+        columns = json.loads(editor.proto.columns)
+        # a required column keeps an incomplete new row in the browser, never reported
+        assert not any(c.get("required") for c in columns.values() if isinstance(c, dict))
+
+
+def test_new_policy_row_without_priority_is_reported(sla_db):
+    at = open_sla("manager")
+    edit(at, POLICIES, added=[{"customer_grade": "*"}])
+    click(at, "sla.policies.save")
+    problems = problems_table(at)
+    assert set(zip(problems["Row"], problems["Column"], strict=True)) == {
+        (5, "Priority"),
+        (5, "Respond within (business h)"),
+        (5, "Resolve within (business h)"),
+    }

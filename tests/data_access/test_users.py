@@ -11,12 +11,15 @@ from data_access.models import User
 from data_access.users import (
     LoginInactive,
     LoginLocked,
+    WeakPassword,
     authenticate,
     change_password,
     create_user,
     demo_password_in_use,
+    reset_password,
+    verify_password,
 )
-from rules.access import LOCK_MINUTES, MAX_FAILED_LOGINS
+from rules.access import LOCK_MINUTES, MAX_FAILED_LOGINS, PasswordProblem
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -25,7 +28,7 @@ NOW = dt.datetime(2026, 11, 23, 9, 0)
 def users(db_engine):
     with db.write(db_engine) as s:
         create_user(s, "li", "first-password", "engineer", "李工", region="华南")
-        create_user(s, "demo", "demo123", "agent", demo_password=True)
+        create_user(s, "demo", "demo-password", "agent", demo_password=True)
     return db_engine
 
 
@@ -68,7 +71,7 @@ def test_changing_the_demo_password_clears_the_warning(users):
         demo_id = s.query(User).filter_by(username="demo").one().id
     with db.write(users) as s:
         assert not change_password(s, demo_id, "wrong", "new-password-1")
-        assert change_password(s, demo_id, "demo123", "new-password-1")
+        assert change_password(s, demo_id, "demo-password", "new-password-1")
     with db.write(users) as s:
         assert not demo_password_in_use(s)
         assert authenticate(s, "demo", "new-password-1", NOW) is not None
@@ -78,4 +81,40 @@ def test_usernames_are_unique(users):
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError), db.write(users) as s:
-        create_user(s, "li", "x" * 12, "agent")
+        create_user(s, "li", "another-password", "agent")
+
+
+def _user(engine, username: str) -> User:
+    with db.read(engine) as s:
+        return s.query(User).filter_by(username=username).one()
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [("short", PasswordProblem.TOO_SHORT), ("Newcomer01", PasswordProblem.SAME_AS_USERNAME)],
+)
+def test_new_user_with_a_refused_password_is_not_created(users, password, problem):
+    with pytest.raises(WeakPassword) as info, db.write(users) as s:
+        create_user(s, "newcomer01", password, "agent")
+    assert info.value.problems == [problem]
+    with db.read(users) as s:
+        assert s.query(User).filter_by(username="newcomer01").count() == 0
+
+
+def test_change_and_reset_refuse_a_weak_password(users):
+    li = _user(users, "li")
+    with pytest.raises(WeakPassword) as info, db.write(users) as s:
+        change_password(s, li.id, "first-password", "LI")
+    assert info.value.problems == [PasswordProblem.TOO_SHORT, PasswordProblem.SAME_AS_USERNAME]
+    with pytest.raises(WeakPassword) as info, db.write(users) as s:
+        reset_password(s, li.id, "x" * 12)
+    assert info.value.problems == [PasswordProblem.ONE_CHARACTER]
+    assert verify_password(_user(users, "li").password_hash, "first-password")  # unchanged
+    with db.write(users) as s:
+        reset_password(s, li.id, "a-good-new-password")
+    assert verify_password(_user(users, "li").password_hash, "a-good-new-password")
+
+
+def test_a_wrong_current_password_is_reported_before_the_policy(users):
+    with db.write(users) as s:
+        assert change_password(s, _user(users, "li").id, "wrong", "short") is False

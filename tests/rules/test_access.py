@@ -1,10 +1,23 @@
-"""Who may see, change and import what."""
+"""Who may see, change and import what; the password policy."""
 
 from __future__ import annotations
 
 import pytest
 
-from rules.access import EDIT, VIEW, Page, Role, can_edit, can_import, can_view, pages_for
+from rules.access import (
+    EDIT,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    VIEW,
+    Page,
+    PasswordProblem,
+    Role,
+    can_edit,
+    can_import,
+    can_view,
+    pages_for,
+    password_problems,
+)
 
 
 def test_edit_rights_are_a_subset_of_view_rights():
@@ -35,3 +48,27 @@ def test_sla_settings_are_seen_by_quality_and_changed_by_managers():
     assert can_view(Role.QUALITY, Page.SLA) and not can_edit(Role.QUALITY, Page.SLA)
     assert can_edit(Role.MANAGER, Page.SLA) and not can_view(Role.AGENT, Page.SLA)
     assert Page.SETTINGS in pages_for(Role.ADMIN) and Page.SETTINGS not in pages_for(Role.MANAGER)
+
+
+@pytest.mark.parametrize(
+    ("password", "username", "expected"),
+    [
+        ("correct-horse-1", "li", []),
+        ("长城长城长城长城长城", "li", []),  # ten characters, not ten bytes
+        ("123456789", "li", [PasswordProblem.TOO_SHORT]),
+        ("", "li", [PasswordProblem.TOO_SHORT]),
+        (
+            "x" * (MAX_PASSWORD_LENGTH + 1),
+            None,
+            [PasswordProblem.TOO_LONG, PasswordProblem.ONE_CHARACTER],
+        ),
+        ("Engineer01", "engineer01", [PasswordProblem.SAME_AS_USERNAME]),
+        (" engineer01 ", "engineer01", [PasswordProblem.SAME_AS_USERNAME]),
+        ("engineer01!", "engineer01", []),
+        ("aaaaaaaaaaaa", "li", [PasswordProblem.ONE_CHARACTER]),
+        ("admin", "admin", [PasswordProblem.TOO_SHORT, PasswordProblem.SAME_AS_USERNAME]),
+    ],
+)
+def test_password_policy(password, username, expected):
+    assert password_problems(password, username) == expected
+    assert len(password) >= MIN_PASSWORD_LENGTH or expected
