@@ -95,7 +95,7 @@ def first_start_form() -> None:
 def login_form() -> None:
     st.title(tr("app.title"))
     st.caption(tr("app.tagline"))
-    with st.form("app.login", enter_to_submit=False):
+    with st.form("app.login"):  # Enter logs in, as everywhere else
         username = st.text_input(tr("login.username"))
         password = st.text_input(tr("login.password"), type="password")
         submitted = st.form_submit_button(tr("login.submit"), type="primary")
