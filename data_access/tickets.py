@@ -36,7 +36,6 @@ from data_access.models import (
     Customer,
     Device,
     FollowUp,
-    Part,
     ServiceReport,
     Setting,
     SlaPolicy,
@@ -63,7 +62,6 @@ from rules.tickets import (
     SlaState,
     Status,
     allowed_next,
-    check_ratings,
     check_transition,
     closing_facts,
     deadlines_frozen,
@@ -807,95 +805,6 @@ REPORT_FIELDS = (
     "rating_efficiency",
     "customer_feedback",
 )
-
-
-def save_report(
-    session: Session,
-    ticket_id: int,
-    *,
-    user_id: int | None,
-    now: dt.datetime,
-    expected_version: int | None = None,
-    parts: Iterable[dict[str, Any]] | None = None,
-    **values: Any,
-) -> ServiceReport:
-    """Create or update the service report (服务报告) and its parts lines.
-
-    ``values`` are :data:`REPORT_FIELDS`; ``expected_version`` is the report's version
-    (None for a new report). ``parts`` replaces the lines not yet issued from stock:
-    ``{"part_no", "qty", "description"?, "unit_price"?}``.
-    """
-    unknown = set(values) - set(REPORT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown report fields: {sorted(unknown)}")
-    ticket = _get(session, ticket_id)
-    if ticket.status in REPORT_LOCKED:
-        raise ReportLocked(ticket.ticket_no)
-    problems = check_ratings(values)
-    lines = list(parts or [])
-    problems.extend(_check_parts(lines))
-    for name in ("labour_hours", "travel_km"):
-        if values.get(name) is not None and Decimal(str(values[name])) < 0:
-            problems.append(Problem(name, "err.min", {"min": 0}))
-    if problems:
-        raise InvalidInput(problems)
-    report = session.scalars(
-        select(ServiceReport).where(ServiceReport.ticket_id == ticket.id)
-    ).first()
-    if report is None:
-        report = ServiceReport(ticket_id=ticket.id, engineer_id=ticket.engineer_id or user_id)
-        session.add(report)
-    elif expected_version is not None and report.version != expected_version:
-        raise ConflictError(ticket.ticket_no)
-    for name, value in values.items():
-        setattr(report, name, value)
-    report.updated_at = now  # the parts lines are part of the report: bump its version too
-    if parts is not None:
-        _replace_parts(session, ticket, lines)
-    _flush(session, ticket.ticket_no)
-    return report
-
-
-def _check_parts(lines: list[dict[str, Any]]) -> list[Problem]:
-    problems = []
-    for i, line in enumerate(lines, start=1):
-        if not str(line.get("part_no") or "").strip():
-            problems.append(Problem("part_no", "err.required", row=i))
-        qty = line.get("qty")
-        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
-            problems.append(Problem("qty", "err.min", {"min": 1}, row=i, value=qty))
-    return problems
-
-
-def _replace_parts(session: Session, ticket: Ticket, lines: list[dict[str, Any]]) -> None:
-    session.execute(
-        delete(TicketPart).where(
-            TicketPart.ticket_id == ticket.id, TicketPart.movement_id.is_(None)
-        )
-    )
-    numbers = {str(line["part_no"]).strip() for line in lines}
-    known = (
-        {p.part_no: p for p in session.scalars(select(Part).where(Part.part_no.in_(numbers)))}
-        if numbers
-        else {}
-    )
-    issued = session.scalar(
-        select(func.max(TicketPart.line_no)).where(TicketPart.ticket_id == ticket.id)
-    )
-    for line_no, line in enumerate(lines, start=(issued or 0) + 1):
-        part_no = str(line["part_no"]).strip()
-        part = known.get(part_no)
-        session.add(
-            TicketPart(
-                ticket_id=ticket.id,
-                line_no=line_no,
-                part_id=part.id if part else None,
-                part_no=part_no,
-                description=line.get("description") or (part.name if part else None),
-                qty=line["qty"],
-                unit_price=line.get("unit_price", part.price if part else None),
-            )
-        )
 
 
 # ---------------------------------------------------------------- list and detail

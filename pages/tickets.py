@@ -15,10 +15,12 @@ from typing import Any
 import streamlit as st
 
 from data_access import db
+from data_access import reports as R
 from data_access import tickets as T
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
 from pages.common import get_engine, guarded, now, require, show_problems, tr
+from pages.lines_grid import lines_grid
 from rules.access import Page, Role
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
 from rules.i18n import LANGS
@@ -339,6 +341,7 @@ def detail_view(user, lang: str, editable: bool) -> None:
     if editable:
         actions(d, engineers, user, lang)
         report_form(d, user, lang)
+    parts_lines(d, lang, editable)
     history(d, lang)
     st.session_state[seen_key] = (t.version, r.version if r else None)
 
@@ -519,25 +522,16 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
             st.rerun()
 
 
-def _parse_parts(text: str) -> list[dict[str, Any]]:
-    """Lines of ``part no., qty`` (comma, tab or space); the part no. stays text."""
-    lines = []
-    for raw in text.splitlines():
-        raw = raw.replace("，", ",").replace("\t", ",").strip()
-        if not raw:
-            continue
-        part_no, _, qty = raw.rpartition(",") if "," in raw else raw.rpartition(" ")
-        try:
-            n = int(qty.strip())
-        except ValueError:
-            part_no, n = raw, 0
-        lines.append({"part_no": part_no.strip(), "qty": n})
-    return lines
+def parts_lines(d: dict[str, Any], lang: str, editable: bool) -> None:
+    """The report's parts, one grid row a line (the lines register ``ticket_parts``);
+    a closed ticket's lines are shown, not editable, until it is reopened."""
+    st.markdown(f"**{tr('tickets.report.parts')}**")
+    editable = editable and not d["report_locked"]
+    lines_grid("tickets.parts", "ticket_parts", d["ticket"].ticket_no, lang=lang, editable=editable)
 
 
 def report_form(d: dict[str, Any], user, lang: str) -> None:
     t, r = d["ticket"], d["report"]
-    parts_text = "\n".join(f"{p.part_no}, {p.qty}" for p in d["parts"])
     locked = d["report_locked"]  # closed: shown, not editable until reopened
     with (
         st.expander(tr("tickets.detail.report"), expanded=r is None),
@@ -574,7 +568,6 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
             value=float(r.travel_km) if r and r.travel_km is not None else 0.0,
             disabled=locked,
         )
-        parts = st.text_area(tr("tickets.report.parts"), parts_text, disabled=locked)
         c4, c5 = st.columns(2)
         accepted_by = c4.text_input(
             tr("tickets.report.accepted_by"), r.accepted_by if r else "", disabled=locked
@@ -603,13 +596,12 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
         return
     moment = now()
     if _write(
-        lambda s: T.save_report(
+        lambda s: R.save_report(
             s,
             t.id,
             user_id=user.id,
             now=moment,
             expected_version=d["seen_report"],
-            parts=_parse_parts(parts),
             work_done=work_done.strip() or None,
             diagnosis=diagnosis.strip() or None,
             result=result,

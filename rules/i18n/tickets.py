@@ -134,7 +134,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.report.accepted_by": ("验收人（客户签字）", "Accepted by (customer signature)"),
     "tickets.report.accepted_at": ("验收时间", "Accepted at"),
     "tickets.report.feedback": ("客户意见", "Customer feedback"),
-    "tickets.report.parts": ("使用备件（备件号, 数量）", "Parts used (part no., qty)"),
+    "tickets.report.parts": ("使用备件", "Parts used"),
     "tickets.report.satisfaction": ("满意度 {value}", "Satisfaction {value}"),
     "tickets.report.locked": (
         "工单已关闭，服务报告不能再修改；如需修改请先重新打开工单。",

@@ -113,12 +113,20 @@ def test_intake_dispatch_report_close(tickets_db):
     # service report with a part and ratings
     text_areas = at.text_area
     text_areas[0].input("更换主轴轴承")
-    next(a for a in text_areas if a.label.startswith("Parts used")).input("0042, 2")
     next(i for i in at.text_input if i.label.startswith("Accepted by")).input("张伟")
     for sb in at.selectbox:
         if sb.label in ("Quality rating", "Attitude rating", "Efficiency rating"):
             sb.set_value(5)
     form_button(at, "Save").click().run()
+    assert not at.exception, at.exception
+    # the parts used, as lines of the report
+    grid = next(e for e in at.data_editor if e.key.startswith("tickets.parts.ticket_parts."))
+    at.session_state[grid.key] = {
+        "edited_rows": {},
+        "deleted_rows": [],
+        "added_rows": [{"part_no": "0042", "qty": 2}],
+    }
+    button(at, grid.key.replace(".grid.0", ".save")).click().run()
     assert not at.exception, at.exception
     with db.read(tickets_db) as s:
         r = s.scalars(select(ServiceReport)).one()

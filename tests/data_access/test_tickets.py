@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data_access import db
+from data_access import reports as R
 from data_access import tickets as T
 from data_access.models import (
     Customer,
@@ -360,7 +361,7 @@ def test_save_report_with_parts_and_ratings(world):
     engine, ids = world
     tid = new_ticket(engine, ids)
     with db.write(engine) as s:
-        r = T.save_report(
+        r = R.save_report(
             s,
             tid,
             user_id=ids["e1"],
@@ -390,7 +391,7 @@ def test_save_report_with_parts_and_ratings(world):
         ).all()
         assert lines == [("0042", 2, True, Decimal("120.00")), ("X-9", 1, False, None)]
     with db.write(engine) as s:
-        T.save_report(
+        R.save_report(
             s,
             tid,
             user_id=None,
@@ -403,14 +404,14 @@ def test_save_report_with_parts_and_ratings(world):
         detail = T.ticket_detail(s, tid, at(4))
         assert detail["report"].accepted_by == "张伟"
     with pytest.raises(T.ConflictError), db.write(engine) as s:
-        T.save_report(s, tid, user_id=None, now=at(5), expected_version=version, diagnosis="x")
+        R.save_report(s, tid, user_id=None, now=at(5), expected_version=version, diagnosis="x")
 
 
 def test_save_report_returns_every_problem(world):
     engine, ids = world
     tid = new_ticket(engine, ids)
     with pytest.raises(T.InvalidInput) as info, db.write(engine) as s:
-        T.save_report(
+        R.save_report(
             s,
             tid,
             user_id=None,
@@ -676,7 +677,7 @@ def test_finished_tickets_keep_their_deadlines_after_sla_and_calendar_edits(worl
 # ---------------------------------------------------------------- report lock, no note
 def _report(engine, tid, now, **values):
     with db.write(engine) as s:
-        return T.save_report(s, tid, user_id=None, now=now, **values).version
+        return R.save_report(s, tid, user_id=None, now=now, **values).version
 
 
 def test_saving_a_report_writes_no_history_event(world):

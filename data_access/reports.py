@@ -1,0 +1,101 @@
+"""The service report (服务报告): its header fields and its parts lines.
+
+The header is one row of ``service_reports``; the parts are the lines register
+``ticket_parts`` and are written through :func:`data_access.lines.save_lines`, the same
+validation and write path as the lines grid and the Excel import. Lines already issued
+from stock stay as they are (the parts ledger owns them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data_access.lines import list_lines, save_lines
+from data_access.models import ServiceReport, TicketPart
+from data_access.tickets import (
+    REPORT_FIELDS,
+    ConflictError,
+    InvalidInput,
+    ReportLocked,
+    _flush,
+    _get,
+)
+from rules.fields import Problem
+from rules.tickets import REPORT_LOCKED, check_ratings
+
+
+def save_report(
+    session: Session,
+    ticket_id: int,
+    *,
+    user_id: int | None,
+    now: dt.datetime,
+    expected_version: int | None = None,
+    parts: Iterable[dict[str, Any]] | None = None,
+    **values: Any,
+) -> ServiceReport:
+    """Create or update the service report and, when ``parts`` is given, its lines.
+
+    ``values`` are :data:`~data_access.tickets.REPORT_FIELDS`; ``expected_version`` is
+    the report's version (None for a new report). ``parts`` replaces the lines not yet
+    issued from stock: ``{"part_no", "qty", "description"?, "unit_price"?}``. Every
+    problem of the header and of every line is raised together (:class:`InvalidInput`,
+    a line's problems with ``row`` = its position, from 1).
+    """
+    unknown = set(values) - set(REPORT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown report fields: {sorted(unknown)}")
+    ticket = _get(session, ticket_id)
+    if ticket.status in REPORT_LOCKED:
+        raise ReportLocked(ticket.ticket_no)
+    problems = check_ratings(values)
+    for name in ("labour_hours", "travel_km"):
+        if values.get(name) is not None and Decimal(str(values[name])) < 0:
+            problems.append(Problem(name, "err.min", {"min": 0}))
+    if parts is not None:
+        problems.extend(_save_parts(session, ticket, list(parts), user_id, now))
+    if problems:
+        raise InvalidInput(problems)  # the caller's transaction rolls back any lines
+    report = session.scalars(
+        select(ServiceReport).where(ServiceReport.ticket_id == ticket.id)
+    ).first()
+    if report is None:
+        report = ServiceReport(ticket_id=ticket.id, engineer_id=ticket.engineer_id or user_id)
+        session.add(report)
+    elif expected_version is not None and report.version != expected_version:
+        raise ConflictError(ticket.ticket_no)
+    for name, value in values.items():
+        setattr(report, name, value)
+    report.updated_at = now  # the parts lines are part of the report: bump its version too
+    _flush(session, ticket.ticket_no)
+    return report
+
+
+def _save_parts(
+    session: Session, ticket, given: list[dict[str, Any]], user_id: int | None, now: dt.datetime
+) -> list[Problem]:
+    """The ticket's lines become its lines issued from stock (as they are) plus ``given``;
+    a given line's problems come back with ``row`` = its position, from 1."""
+    session.flush()
+    issued = set(
+        session.scalars(
+            select(TicketPart.id).where(
+                TicketPart.ticket_id == ticket.id, TicketPart.movement_id.is_not(None)
+            )
+        )
+    )
+    kept = [r for r in list_lines(session, "ticket_parts", ticket.ticket_no) if r["id"] in issued]
+    rows = [*kept, *({**line, "line_no": None} for line in given)]
+    no = ticket.ticket_no
+    result = save_lines(session, "ticket_parts", no, rows, user_id=user_id, now=now)
+    first = len(kept)
+    return [
+        Problem(p.field, p.code, p.params, None if p.row is None else p.row - first + 1, p.value)
+        for p in result.problems
+    ]
