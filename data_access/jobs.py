@@ -23,7 +23,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from data_access import db
-from data_access.tickets import ConflictError, auto_escalate
+from data_access.errors import ConflictError
+from data_access.tickets import auto_escalate
 
 log = logging.getLogger(__name__)
 

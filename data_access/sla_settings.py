@@ -5,7 +5,7 @@ the open tickets' deadlines.
 The single-row commands (``save_policy``, ``save_calendar``, ``set_calendar_day`` …)
 live in :mod:`data_access.tickets`; this module composes them.
 
-Stale edits raise :class:`~data_access.tickets.ConflictError`: each save compares
+Stale edits raise :class:`~data_access.errors.ConflictError`: each save compares
 what the user started from (ids + versions, or the ladder / calendar version) with
 what is stored now.
 """
@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from data_access.errors import ConflictError
 from data_access.models import SlaPolicy
 from data_access.tickets import (
-    ConflictError,
     InvalidInput,
     _default_calendar_row,
     list_calendar_days,

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from data_access.errors import ConflictError
 from data_access.models import (
     CalendarDay,
     Customer,
@@ -78,14 +79,6 @@ BATCH = 500
 
 
 # ---------------------------------------------------------------- errors
-class ConflictError(Exception):
-    """The ticket (or report) changed since it was read: stale ``expected_version``."""
-
-    def __init__(self, what: str):
-        super().__init__(what)
-        self.what = what
-
-
 class TicketNotFound(LookupError):
     pass
 

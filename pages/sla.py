@@ -19,9 +19,9 @@ import streamlit as st
 
 from data_access import db
 from data_access import sla_settings as S
+from data_access.errors import ConflictError
 from data_access.tickets import (
     FOLLOWUP_DELAY_MAX,
-    ConflictError,
     InvalidInput,
     followup_delay_days,
     load_levels,
