@@ -55,8 +55,18 @@ def current_user() -> CurrentUser | None:
     return st.session_state.get(USER_KEY)
 
 
+CLOCK_KEY = "clock"  # a fixed moment for the whole session (tests set it)
+
+
 def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    """The time every page works with: the wall clock to the second, or the fixed
+    moment in ``st.session_state["clock"]`` (so no test depends on today's date)."""
+    fixed = st.session_state.get(CLOCK_KEY)
+    return fixed if fixed is not None else dt.datetime.now().replace(microsecond=0)
+
+
+def today() -> dt.date:
+    return now().date()
 
 
 def require(page: Page) -> tuple[CurrentUser, str, bool]:

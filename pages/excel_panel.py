@@ -32,6 +32,7 @@ from imports.engine import (
 )
 from imports.reader import ReadError, max_upload_mb
 from imports.writer import export_bytes, rejected_bytes, template_bytes
+from pages.common import now, today
 from pages.register_grid import refresh_grids
 from rules.access import can_import
 from rules.fields import Field, Kind
@@ -50,10 +51,6 @@ def _plain(text: object) -> str:
 def _read_error(exc: ReadError, lang: str) -> str:
     params = {k: _plain(v) if isinstance(v, str) else v for k, v in exc.params.items()}
     return t(exc.code, lang, **params)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -90,14 +87,14 @@ def render(
     if col_export.button(t(label, lang), key=k + "export_build"):
         where = selection.where if selection else ()
         with db.read(engine) as session:
-            data = export_bytes(session, register, lang=lang, today=dt.date.today(), where=where)
+            data = export_bytes(session, register, lang=lang, today=today(), where=where)
         st.session_state[k + "export"] = (signature, data)
     built = st.session_state.get(k + "export")
     if built and built[0] == signature:  # an export made for another filter is not offered
         col_export.download_button(
             t("ui.download", lang),
             built[1],
-            file_name=f"{register}-{dt.date.today():%Y%m%d}.xlsx",
+            file_name=f"{register}-{today():%Y%m%d}.xlsx",
             mime=XLSX,
             key=k + "export_download",
         )
@@ -224,7 +221,7 @@ def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> Im
             dry_run=not commit,
             skip_bad_rows=skip,
             user_id=user.id,
-            now=_now(),
+            now=now(),
             on_progress=progress,
         )
     bar.empty()
@@ -323,7 +320,7 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         return
     try:
         with db.write(engine) as session:
-            result = undo_last_import(session, register, user.id, now=_now())
+            result = undo_last_import(session, register, user.id, now=now())
     except UndoError as exc:
         st.error(exc.message(lang))
         return

@@ -9,7 +9,6 @@ message, never a silent overwrite.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 from typing import Any
 
@@ -18,7 +17,7 @@ import streamlit as st
 
 from data_access import db
 from data_access.registers import ConflictError, RowProblem, list_rows, save_changes
-from pages.common import column_config, current_user, get_engine, now, show_problems, tr
+from pages.common import column_config, current_user, get_engine, now, show_problems, today, tr
 from rules.fields import Kind, Register
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -228,7 +227,7 @@ def _page_rows(
             search=search,
             page=page,
             page_size=page_size,
-            today=dt.date.today(),
+            today=today(),
         )
     st.session_state[f"{key_base}.snapshot"] = (view, rows, total)
     return rows, total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from rules.access import Role
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PASSWORD = "correct-horse-1"
+# every page works at this moment (pages.common.now): no test depends on today's date
+CLOCK = dt.datetime(2026, 11, 23, 10, 0)  # a Monday, inside working hours
 
 
 @pytest.fixture
@@ -38,5 +41,6 @@ def login(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
 def signed_in(username: str, lang: str = "zh") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.session_state["lang"] = lang
+    at.session_state["clock"] = CLOCK
     at.run()
     return login(at, username)

@@ -15,7 +15,7 @@ from data_access.registers import save_changes
 from pages.common import text_width
 from pages.register_grid import Changes, editor_changes, grid_rows, problem_keys
 from rules.customers import CUSTOMERS, DEVICES
-from tests.app.conftest import signed_in
+from tests.app.conftest import CLOCK, signed_in
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -42,7 +42,7 @@ def customers_db(app_db):
                 {
                     "serial_no": "SN-0001",
                     "customer": "007",
-                    "install_date": dt.date.today().isoformat(),
+                    "install_date": CLOCK.date().isoformat(),
                 }
             ],
             updates=[],

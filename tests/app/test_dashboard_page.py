@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -10,12 +9,12 @@ import pytest
 from data_access import db
 from data_access import tickets as T
 from data_access.models import Customer
-from tests.app.conftest import signed_in
+from tests.app.conftest import CLOCK, signed_in
 
 
 @pytest.fixture
 def one_ticket(app_db):
-    today = dt.datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    today = CLOCK.replace(hour=9)
     with db.write(app_db) as s:
         c = Customer(code="007", name="恒达精密", grade="A", region="华东")
         s.add(c)

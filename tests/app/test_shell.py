@@ -124,10 +124,11 @@ def test_forms_show_no_english_enter_hint(sqlite_url, monkeypatch):
     assert seen == [("app.setup", False)]
 
 
-def test_login_and_password_forms_show_no_english_enter_hint(app_db):
+def test_password_form_shows_no_english_enter_hint_but_enter_logs_in(app_db):
+    # log-in keeps Enter (people type the password and press it): the hint is the price
     at = AppTest.from_file(APP, default_timeout=30).run()
     seen = [(f.proto.form.form_id, f.proto.form.enter_to_submit) for f in at.get("form")]
-    assert seen == [("app.login", False)]
+    assert seen == [("app.login", True)]
     login(at, "admin")
     seen = [(f.proto.form.form_id, f.proto.form.enter_to_submit) for f in at.get("form")]
     assert seen == [("app.password", False)]

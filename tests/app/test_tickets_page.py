@@ -22,7 +22,7 @@ from data_access.models import (
     TicketPart,
     User,
 )
-from tests.app.conftest import signed_in
+from tests.app.conftest import CLOCK, signed_in
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def tickets_db(app_db):
             Device(
                 serial_no="0012345",
                 customer_id=c.id,
-                warranty_end=dt.date.today() + dt.timedelta(days=200),
+                warranty_end=CLOCK.date() + dt.timedelta(days=200),
             )
         )
     return app_db
@@ -166,8 +166,8 @@ def _make(engine, priority: str, received: dt.datetime) -> str:
 
 
 def test_list_is_sorted_by_urgency_and_marks_overdue(tickets_db):
-    long_ago = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=30)
-    low = _make(tickets_db, "low", dt.datetime.now().replace(microsecond=0))
+    long_ago = CLOCK - dt.timedelta(days=30)
+    low = _make(tickets_db, "low", CLOCK)
     late = _make(tickets_db, "emergency", long_ago)
     at = open_tickets("manager")
     table = at.dataframe[0].value
@@ -178,16 +178,14 @@ def test_list_is_sorted_by_urgency_and_marks_overdue(tickets_db):
 
 
 def test_illegal_or_stale_change_shows_a_message(tickets_db):
-    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    no = _make(tickets_db, "high", CLOCK)
     at = open_tickets("agent")
     at.radio(key="tickets.view.en").set_value("detail").run()
     at.text_input(key="tickets.detail_no").input(no).run()
     # someone else moves the ticket meanwhile
     with db.write(tickets_db) as s:
         tid = T.find_ticket_id(s, no)
-        T.change_status(
-            s, tid, "responded", user_id=None, now=dt.datetime.now(), expected_version=1
-        )
+        T.change_status(s, tid, "responded", user_id=None, now=CLOCK, expected_version=1)
     button(at, "tickets.to_diagnosing").click().run()
     assert not at.exception
     assert any("changed by someone else" in e.value for e in at.error)
@@ -196,7 +194,7 @@ def test_illegal_or_stale_change_shows_a_message(tickets_db):
 
 
 def test_read_only_roles_get_no_buttons(tickets_db):
-    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    no = _make(tickets_db, "high", CLOCK)
     at = open_tickets("quality")
     assert [o for o in at.radio(key="tickets.view.en").options] == ["Tickets", "Ticket detail"]
     at.radio(key="tickets.view.en").set_value("detail").run()
@@ -206,7 +204,7 @@ def test_read_only_roles_get_no_buttons(tickets_db):
 
 
 def test_chinese_labels(tickets_db):
-    _make(tickets_db, "emergency", dt.datetime.now().replace(microsecond=0))
+    _make(tickets_db, "emergency", CLOCK)
     at = open_tickets("manager", lang="zh")
     table = at.dataframe[0].value
     assert list(table["优先级"]) == ["紧急"]
@@ -270,7 +268,7 @@ def test_agents_export_but_do_not_import_the_ticket_history(tickets_db):
 
 
 def test_list_filters_by_engineer_and_customer(tickets_db):
-    moment = dt.datetime.now().replace(microsecond=0)
+    moment = CLOCK
     mine = _make(tickets_db, "high", moment)
     theirs = _make(tickets_db, "low", moment)
     with db.write(tickets_db) as s:
@@ -294,7 +292,7 @@ def test_list_filters_by_engineer_and_customer(tickets_db):
 
 
 def test_export_holds_the_filtered_list(tickets_db):
-    moment = dt.datetime.now().replace(microsecond=0)
+    moment = CLOCK
     urgent = _make(tickets_db, "emergency", moment)
     _make(tickets_db, "low", moment)
     at = open_tickets("manager")
@@ -319,7 +317,7 @@ def _detail(at: AppTest, ticket_no: str) -> AppTest:
 
 
 def test_a_note_is_recorded_with_its_own_change_only(tickets_db):
-    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    no = _make(tickets_db, "high", CLOCK)
     at = _detail(open_tickets("agent"), no)
     box = note_box(at)
     box.input("客户来电催促")
@@ -340,13 +338,11 @@ def test_a_note_is_recorded_with_its_own_change_only(tickets_db):
 
 
 def test_a_closed_tickets_report_is_shown_locked(tickets_db):
-    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    no = _make(tickets_db, "high", CLOCK)
     with db.write(tickets_db) as s:
         tid = T.find_ticket_id(s, no)
         for status in ("diagnosing", "repaired", "accepted", "closed"):
-            T.change_status(
-                s, tid, status, user_id=None, now=dt.datetime.now(), expected_version=None
-            )
+            T.change_status(s, tid, status, user_id=None, now=CLOCK, expected_version=None)
     at = _detail(open_tickets("agent"), no)
     assert any("report is locked" in i.value for i in at.info)
     assert form_button(at, "Save").disabled
@@ -357,14 +353,14 @@ def test_the_header_shows_a_long_customer_name_whole(tickets_db):
     name = "上海市浦东新区张江高科技园区恒达精密机械制造股份有限公司第二分公司（设备维修中心）"
     with db.write(tickets_db) as s:
         s.scalars(select(Customer)).one().name = name
-    no = _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    no = _make(tickets_db, "high", CLOCK)
     at = _detail(open_tickets("agent"), no)
     assert any(name in m.value for m in at.markdown)
     assert not [m for m in at.metric if m.label == "Customer"]
 
 
 def test_list_filters_and_view_switch_follow_a_language_switch(tickets_db):
-    _make(tickets_db, "high", dt.datetime.now().replace(microsecond=0))
+    _make(tickets_db, "high", CLOCK)
     at = open_tickets("agent", lang="zh")
     at.multiselect(key="tickets.filter_priority.zh").set_value(["high"]).run()
     before = _labelled_widgets(at)
