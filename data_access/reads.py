@@ -71,6 +71,9 @@ def _filter_clauses(
                 or_(*(target.table.c[k].in_(values) for k in target.keys))
             )
             clauses.append(table.c[ad.column(f)].in_(ids))
+        elif f.kind in (Kind.TEXT, Kind.LONGTEXT) and isinstance(wanted, str):
+            # one typed text: part of the value ("华东" finds "华东一区")
+            clauses.append(table.c[name].icontains(wanted, autoescape=True))
         else:
             col = table.c[name]
             clauses.append(col == values[0] if len(values) == 1 else col.in_(values))

@@ -22,7 +22,7 @@ from data_access import db, jobs
 from data_access.users import CurrentUser, WeakPassword
 from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem
-from rules.i18n import DEFAULT_LANG, t
+from rules.i18n import DEFAULT_LANG, LANGS, t
 
 log = logging.getLogger("aftersales")
 
@@ -189,3 +189,17 @@ def show_problems(
         row[tr("ui.message")] = p.message(language)
         rows.append(row)
     st.dataframe(rows, hide_index=True)
+
+
+def in_lang(key: str, lang: str) -> str:
+    """The key of a widget whose options are labelled in ``lang``. A keyed widget's
+    identity is its key, so the browser would keep the old language's labels after a
+    switch: each language gets its own widget, and the choice (language-free option
+    values) carries over to it."""
+    own = f"{key}.{lang}"
+    if own not in st.session_state:
+        for other in LANGS:
+            if f"{key}.{other}" in st.session_state:
+                st.session_state[own] = st.session_state[f"{key}.{other}"]
+                break
+    return own

@@ -19,11 +19,10 @@ from data_access import reports as R
 from data_access import tickets as T
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
-from pages.common import get_engine, guarded, now, require, show_problems, tr
+from pages.common import get_engine, guarded, in_lang, now, require, show_problems, tr
 from pages.lines_grid import lines_grid
 from rules.access import Page, Role
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
-from rules.i18n import LANGS
 from rules.sla import ClockState, format_duration
 from rules.tickets import (
     CHANNEL_OPTIONS,
@@ -67,20 +66,6 @@ def _open(ticket_id: int) -> None:
 
 def _flash(message: str) -> None:
     st.session_state[FLASH] = message
-
-
-def in_lang(key: str, lang: str) -> str:
-    """The key of a widget whose options are labelled in ``lang``. A keyed widget's
-    identity is its key, so the browser would keep the old language's labels after a
-    switch: each language gets its own widget, and the choice (language-free option
-    values) carries over to it."""
-    own = f"{key}.{lang}"
-    if own not in st.session_state:
-        for other in LANGS:
-            if f"{key}.{other}" in st.session_state:
-                st.session_state[own] = st.session_state[f"{key}.{other}"]
-                break
-    return own
 
 
 # ---------------------------------------------------------------- list

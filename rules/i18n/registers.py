@@ -1,6 +1,7 @@
 """Messages of the register machinery itself: lines, ledgers, conflicts."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "ui.any": ("全部", "Any"),
     "err.ledger": (
         "台账只能追加：更正请录入冲销行，不能修改或删除",
         "A ledger only takes new rows: post a reversing row instead of editing or deleting",

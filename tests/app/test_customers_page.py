@@ -256,8 +256,8 @@ def test_device_statuses_follow_serial_customer_and_model(customers_db):
 @pytest.mark.parametrize("lang, text", [("zh", "请选择"), ("en", "Choose options")])
 def test_filter_placeholders_in_the_ui_language(customers_db, lang, text):
     at = open_customers("agent", lang)
-    for key in ("customers.customers.grade", "customers.devices.warranty"):
-        assert at.multiselect(key=key).proto.placeholder == text
+    for key in ("customers.customers.grade", "customers.devices.warranty_status"):
+        assert at.multiselect(key=f"{key}.{lang}").proto.placeholder == text
 
 
 def test_required_columns_are_checked_on_save_not_held_back_by_the_grid(customers_db):
@@ -295,3 +295,20 @@ def test_new_row_missing_required_cells_listed_with_the_duplicate(
     assert all(required in m for _, m in by_row[3] + by_row[4])
     assert [c for c, _ in by_row[5]] == [code_label]  # the duplicate key
     assert set(_ids(customers_db)) == {"007", "C2"}  # nothing saved
+
+
+def test_filter_bar_from_the_field_specs(customers_db):
+    """Option fields are choices in the page's language, text fields match a part."""
+    at = open_customers("agent", "en")
+    grade = at.multiselect(key="customers.customers.grade.en")
+    assert grade.label == CUSTOMERS.field("grade").label("en")
+    assert grade.options == [
+        CUSTOMERS.field("grade").option_label(o.value, "en")
+        for o in CUSTOMERS.field("grade").options
+    ]
+    region = at.text_input(key="customers.customers.region")
+    region.input(region_part := "北").run()
+    codes = list(at.data_editor[0].value["code"])
+    with db.read(customers_db) as s:
+        expected = sorted(c.code for c in s.query(Customer) if region_part in (c.region or ""))
+    assert sorted(codes) == expected == ["C2"]
