@@ -7,10 +7,11 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_register
+from data_access import customers, service_reports, ticket_register, users
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
-from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart
+from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
+from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
@@ -37,6 +38,7 @@ ADAPTERS: dict[str, Adapter] = {
         satellite=Satellite(ServiceReport, "ticket_id", RATINGS),
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
+    "users": Adapter(USERS, User, hooks=users.UserHooks()),
 }
 
 

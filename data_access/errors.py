@@ -29,3 +29,14 @@ class LedgerError(ValueError):
     def __init__(self, register: str):
         super().__init__(register)
         self.register = register
+
+
+class Refused(Exception):
+    """A write a domain rule refuses, found inside the writing transaction (e.g. it would
+    leave no active administrator). ``code`` and ``params`` are a message for the
+    reader's language; the transaction rolls back."""
+
+    def __init__(self, code: str, **params: object):
+        super().__init__(code)
+        self.code = code
+        self.params = params

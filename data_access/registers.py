@@ -143,6 +143,10 @@ def save_changes(
     if ad.register.ledger and (updates or deletes):  # a correction is a reversing row
         kind = "update" if updates else "delete"
         return SaveResult(problems=[RowProblem(None, "err.ledger", {}, 0, None, None, kind)])
+    if deletes and not ad.register.deletable:  # deactivate instead (history names them)
+        return SaveResult(
+            problems=[RowProblem(None, "err.not_deletable", {}, 0, None, None, "delete")]
+        )
     current = _current_rows(session, ad, [*updates, *deletes])
     checker = unchecked(ad.register)
     resolver = RefResolver(session, ad)

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from data_access.adapters import Hooks, Refs, Written
+from data_access.errors import Refused
 from data_access.models import User
 from rules.access import (
     LOCK_MINUTES,
@@ -217,3 +219,30 @@ def reset_password(session: Session, user_id: int, new_password: str) -> None:
 
 def username_taken(session: Session, username: str) -> bool:
     return session.scalar(select(func.count(User.id)).where(User.username == username.strip())) > 0
+
+
+# ---------------------------------------------------------------- the users register
+NO_PASSWORD = "!"  # matches no password: an imported or grid-added user waits for a reset
+
+
+class UserHooks(Hooks):
+    """Users through the register grid and Excel: a new user has no password until an
+    admin resets one; no write may leave the installation without an active admin."""
+
+    columns = ("password_hash",)
+
+    def derive(self, values: dict, refs: Refs) -> list:
+        if values.get("password_hash", NO_PASSWORD) is None:
+            values["password_hash"] = NO_PASSWORD
+        if values.get("is_active") is None and "is_active" in values:
+            values["is_active"] = True
+        return []
+
+    def after_write(self, session: Session, written: Written) -> None:
+        if active_admins(session) == 0:
+            raise Refused("users.err.last_admin")
+
+
+def active_admins(session: Session) -> int:
+    query = select(func.count()).where(User.role == Role.ADMIN, User.is_active.is_(true()))
+    return session.execute(query).scalar_one()

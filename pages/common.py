@@ -19,6 +19,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data_access import db, jobs
+from data_access.errors import Refused
 from data_access.users import CurrentUser, WeakPassword
 from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem
@@ -98,6 +99,8 @@ def guarded() -> Iterator[None]:
     """
     try:
         yield
+    except Refused as exc:  # a rule said no: the reader's words, nothing written
+        st.error(tr(exc.code, **exc.params))
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("unexpected error ref=%s", ref)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from rules.fields import Field, Kind, Option, Register
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -71,6 +73,8 @@ REGISTER_PAGE: dict[str, Page] = {
     "customers": Page.CUSTOMERS,
     "devices": Page.CUSTOMERS,
     "tickets": Page.TICKETS,
+    "ticket_parts": Page.TICKETS,
+    "users": Page.SETTINGS,
     "plans": Page.MAINTENANCE,
     "parts": Page.PARTS,
     "complaints": Page.COMPLAINTS,
@@ -92,6 +96,7 @@ def can_edit(role: str | None, page: Page | str) -> bool:
 # right (an agent logs tickets one by one; moving the ticket history in is a manager's)
 IMPORT_ROLES: dict[str, frozenset[Role]] = {
     "tickets": frozenset({R.ADMIN, R.MANAGER}),
+    "users": frozenset({R.ADMIN}),
 }
 
 
@@ -135,3 +140,38 @@ def password_problems(password: str, username: str | None = None) -> list[Passwo
     if password and len(set(password)) == 1:
         problems.append(PasswordProblem.ONE_CHARACTER)
     return problems
+
+
+# ---------------------------------------------------------------- the users register
+_ROLE_LABELS = {
+    Role.ADMIN: ("系统管理员", "Administrator"),
+    Role.MANAGER: ("服务经理", "Service manager"),
+    Role.AGENT: ("客服专员", "Customer service agent"),
+    Role.ENGINEER: ("现场服务工程师", "Field service engineer"),
+    Role.PARTS_KEEPER: ("备件管理员", "Parts keeper"),
+    Role.TRAINER: ("培训师", "Trainer"),
+    Role.QUALITY: ("质量专员", "Quality officer"),
+}
+ROLE_OPTIONS = tuple(Option(r.value, zh, en) for r, (zh, en) in _ROLE_LABELS.items())
+# a user is never deleted (tickets, audit and history name them): deactivate instead
+USERS = Register(
+    name="users",
+    zh="用户",
+    en="Users",
+    key="username",
+    deletable=False,
+    fields=(
+        Field("username", "用户名", "Username", required=True, key=True, max_len=64,
+              aliases=("登录名", "账号", "user name", "login"), example="wang.wei"),
+        Field("display_name", "姓名", "Name", required=True, max_len=100,
+              aliases=("显示名称", "display name"), example="王伟"),
+        Field("role", "角色", "Role", Kind.ENUM, required=True, options=ROLE_OPTIONS,
+              aliases=("岗位",), example="engineer"),
+        Field("region", "区域", "Region", max_len=50, aliases=("负责区域",), example="华东"),
+        Field("phone", "电话", "Phone", max_len=40, aliases=("手机", "联系电话", "mobile")),
+        Field("skills", "技能", "Skills", max_len=200, aliases=("擅长", "专长")),
+        Field("is_active", "启用", "Active", Kind.BOOL, aliases=("在职", "active")),
+        Field("demo_password", "演示密码", "Demo password", Kind.BOOL, computed=True),
+        Field("last_login_at", "最近登录", "Last log-in", Kind.DATETIME, computed=True),
+    ),
+)  # fmt: skip

@@ -126,6 +126,8 @@ class Register:
     parent: str | None = None
     # a ledger takes new rows only; a correction is a reversing row
     ledger: bool = False
+    # rows others refer to for history (users) are deactivated, never deleted
+    deletable: bool = True
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en

@@ -2,6 +2,19 @@
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "ui.any": ("全部", "Any"),
+    "err.not_deletable": (
+        "此类记录不能删除（历史记录引用它们）：请改为停用",
+        "These rows cannot be deleted (history refers to them): deactivate them instead",
+    ),
+    "settings.users_help": (
+        "用户不能删除，请改为停用；表格或 Excel 新增的用户没有密码，需由管理员重置后才能登录。",
+        "Users are deactivated, never deleted. A user added in the grid or from Excel has "
+        "no password until an administrator resets one.",
+    ),
+    "users.err.last_admin": (
+        "至少需要保留一名启用的系统管理员",
+        "At least one active administrator must remain",
+    ),
     "err.ledger": (
         "台账只能追加：更正请录入冲销行，不能修改或删除",
         "A ledger only takes new rows: post a reversing row instead of editing or deleting",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from data_access import db
@@ -61,3 +62,28 @@ def test_new_user_with_a_refused_password_is_not_added(app_db):
     assert [e.value for e in at.error] == ["密码至少 10 个字符。 密码不能与用户名相同。"]
     with db.read(app_db) as s:
         assert not username_taken(s, "wang01")
+
+
+def test_users_grid_saves_through_the_register_and_keeps_an_admin(app_db):
+    at = open_settings("en")
+    grid = at.data_editor(key="settings.users.grid.0")
+    users = list(grid.value["username"])
+    at.session_state["settings.users.grid.0"] = {
+        "edited_rows": {str(users.index("admin")): {"role": "manager"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="settings.users.save").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("users.err.last_admin", "en")]
+    at.session_state["settings.users.grid.0"] = {
+        "edited_rows": {str(users.index("engineer")): {"region": "华南"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="settings.users.save").click().run()
+    assert not at.exception and not at.error
+    with db.read(app_db) as s:
+        assert (
+            s.execute(text("SELECT region FROM users WHERE username='engineer'")).scalar() == "华南"
+        )
