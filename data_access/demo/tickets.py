@@ -11,7 +11,7 @@ from data_access.demo.customers import ALL_CATS
 from data_access.demo.sla_settings import POLICIES
 from rules import sla
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
-from rules.tickets import Channel, Priority, Status
+from rules.tickets import Channel, Priority, Status, closing_facts
 
 FAULTS = [
     ("E101", "电气", "主轴驱动器过载报警", "Spindle drive overload alarm", ("CNC",),
@@ -332,6 +332,7 @@ class TicketsDemo(Plumbing):
             resolved_at = max(t for s, t in zip(statuses, times, strict=True) if s == S.REPAIRED)
         reached_repair = current in RESOLVED
         respond_due, resolve_due = self.deadlines(received, priority, statuses, times)
+        facts = closing_facts(list(zip(times, statuses, strict=True)))
         self.add(
             "tickets",
             created=received,
@@ -366,9 +367,9 @@ class TicketsDemo(Plumbing):
             contract_status=str(c_status),
             respond_due=respond_due,
             resolve_due=resolve_due,
-            # the tickets domain's rule: one visit at most, no parts wait, no reopen
-            first_time_fix=path_name not in ("parts", "reopen") if reached_repair else None,
-            remote_resolved=path_name == "remote" and reached_repair,
+            # the tickets domain's one rule, as the app and the import apply it
+            first_time_fix=facts.first_time_fix,
+            remote_resolved=facts.remote_resolved,
             updated_at=events[-1]["at"],
         )
         for e in events:

@@ -434,3 +434,26 @@ def test_demo_people_have_distinct_display_names(loaded):
     with engine.connect() as conn:
         names = conn.execute(text("SELECT display_name FROM users")).scalars().all()
     assert len(names) == len(set(names)) and not any("（" in n for n in names)
+
+
+def test_demo_closing_facts_follow_the_one_rule(users_db):
+    """The demo's first-time-fix and remote flags are what the app would derive."""
+    from rules.tickets import closing_facts
+
+    with users_db.connect() as conn:
+        events: dict[int, list] = {}
+        e = T["ticket_events"]
+        query = (
+            select(e.c.ticket_id, e.c.at, e.c.to_status)
+            .where(e.c.kind == "status")
+            .order_by(e.c.ticket_id, e.c.at, e.c.id)
+        )
+        for tid, at, status in conn.execute(query):
+            events.setdefault(tid, []).append((at, status))
+        rows = conn.execute(text("SELECT id, first_time_fix, remote_resolved FROM tickets")).all()
+    assert rows
+    for tid, first_time, remote in rows:
+        facts = closing_facts(events[tid])
+        expected = facts.first_time_fix
+        assert (None if first_time is None else bool(first_time)) == expected, tid
+        assert bool(remote) == facts.remote_resolved, tid
