@@ -47,6 +47,7 @@ from data_access.models import (
 )
 from data_access.models import EscalationLevel as EscalationRow
 from data_access.models import WorkingCalendar as CalendarRow
+from data_access.views import plain
 from rules import sla
 from rules.access import Role
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
@@ -1036,7 +1037,8 @@ def _rows(session: Session, ids: list[int], now: dt.datetime) -> list[dict[str, 
 
 
 def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[str, Any]:
-    """Ticket, customer, device, events, report, parts, follow-ups and the SLA explanation."""
+    """Ticket, customer, device, events, report, parts, follow-ups and the SLA explanation,
+    as plain values (frozen dataclasses and dicts: no ORM object reaches a page)."""
     ticket = _get(session, ticket_id)
     customer = session.get(Customer, ticket.customer_id)
     device = session.get(Device, ticket.device_id) if ticket.device_id else None
@@ -1061,9 +1063,9 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
         select(FollowUp).where(FollowUp.ticket_id == ticket.id).order_by(FollowUp.id)
     ).all()
     return {
-        "ticket": ticket,
-        "customer": customer,
-        "device": device,
+        "ticket": plain(ticket),
+        "customer": plain(customer),
+        "device": plain(device),
         "engineer": users.get(ticket.engineer_id) if ticket.engineer_id else None,
         "events": [
             {
@@ -1079,9 +1081,9 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
             }
             for e in events
         ],
-        "report": report,
-        "parts": parts,
-        "followups": followups,
+        "report": plain(report),
+        "parts": [plain(p) for p in parts],
+        "followups": [plain(f) for f in followups],
         "sla": clock,
         "policy": config.policy(ticket.priority, customer.grade if customer else None),
         "levels": config.levels,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -703,3 +704,32 @@ def test_a_closed_tickets_report_is_locked_until_reopened(world):
     _report(engine, tid, at(9), work_done="重新处理")
     with db.read(engine) as s:
         assert T.ticket_detail(s, tid, at(9))["report"].work_done == "重新处理"
+
+
+def test_ticket_detail_hands_pages_plain_values_only(world):
+    """No ORM object reaches a page: nothing in the detail is bound to a session."""
+    from data_access.models import Base
+
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    with db.write(engine) as s:
+        R.save_report(
+            s, tid, user_id=None, now=at(1), work_done="x", parts=[{"part_no": "0042", "qty": 1}]
+        )
+    with db.read(engine) as s:
+        detail = T.ticket_detail(s, tid, at(2))
+
+    def walk(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        else:
+            assert not isinstance(value, Base), type(value)
+
+    walk(detail)
+    assert detail["ticket"].ticket_no and detail["parts"][0].part_no == "0042"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        detail["ticket"].status = "closed"
