@@ -8,7 +8,7 @@ and :mod:`data_access.catalog` lists them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +149,9 @@ class Adapter:
     # the stored fields ``computed`` reads (lets exports compute once per distinct value)
     computed_from: tuple[str, ...] = ()
     satellite: Satellite | None = None
+    # a page's filter (a plain dataclass) and the moment → conditions on the table: the
+    # export of what a list shows, without SQL in the page
+    where_of: Callable[[Any, dt.datetime], Sequence[ColumnElement[bool]]] | None = None
     # derived once (row loops ask for them per cell)
     _stored: tuple[Field, ...] = field(init=False, repr=False, compare=False)
     _columns: dict[str, str] = field(init=False, repr=False, compare=False)

@@ -158,9 +158,17 @@ def export_register(
     filters: dict | None = None,
     search: str | None = None,
     where: Sequence[Any] = (),
+    selection: Any = None,
+    now: dt.datetime | None = None,
 ) -> int:
-    """Every (matching) row of ``register`` to ``out``; returns the row count."""
+    """Every (matching) row of ``register`` to ``out``; returns the row count.
+
+    ``selection``: a page's filter (a plain dataclass) that the register's adapter turns
+    into conditions at ``now``, so the export holds what the page's list shows."""
     ad = adapter(register)
+    if selection is not None and ad.where_of is not None:
+        moment = now or dt.datetime.combine(today, dt.time())
+        where = [*where, *ad.where_of(selection, moment)]
     rows = iter_display(session, register, filters=filters, search=search, today=today, where=where)
     return write_tuples(out, ad.register, rows, lang=lang)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +54,15 @@ def _read_error(exc: ReadError, lang: str) -> str:
 
 @dataclass(frozen=True)
 class Selection:
-    """A page's filter for the export: conditions (from data_access) and a signature
-    that changes when the filter does."""
+    """A page's filter for the export (a plain dataclass the register's adapter turns
+    into conditions) and the moment the list was read at."""
 
-    where: Sequence[Any]
-    signature: str
+    filter: Any
+    now: dt.datetime
+
+    @property
+    def signature(self) -> str:  # changes when the filter does
+        return repr(self.filter)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -85,9 +88,9 @@ def render(
     label = "imports.panel.export_selection" if selection else "imports.panel.export"
     signature = selection.signature if selection else ""
     if col_export.button(t(label, lang), key=k + "export_build"):
-        where = selection.where if selection else ()
+        chosen = {"selection": selection.filter, "now": selection.now} if selection else {}
         with db.read(engine) as session:
-            data = export_bytes(session, register, lang=lang, today=today(), where=where)
+            data = export_bytes(session, register, lang=lang, today=today(), **chosen)
         st.session_state[k + "export"] = (signature, data)
     built = st.session_state.get(k + "export")
     if built and built[0] == signature:  # an export made for another filter is not offered

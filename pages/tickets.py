@@ -126,7 +126,7 @@ def list_view(user, lang: str) -> excel_panel.Selection:
             page_size=PAGE_SIZE,
             my_user_id=user.id if is_engineer else None,
         )
-    selection = excel_panel.Selection(T.filter_clauses(f, moment), repr(f))
+    selection = excel_panel.Selection(f, moment)
     if not rows:
         st.info(tr("ui.no_rows"))
         return selection

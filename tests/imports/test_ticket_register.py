@@ -350,3 +350,21 @@ def test_reimporting_a_finished_ticket_keeps_its_deadlines(seeded):
     assert report.problems == [] and report.updated == 1
     after = tickets(seeded)["SR-1"]
     assert (after.respond_due, after.resolve_due) == (before.respond_due, before.resolve_due)
+
+
+def test_export_of_a_page_filter_holds_what_the_list_shows(seeded):
+    """The page hands the export its filter (a plain dataclass), not SQL."""
+    from data_access.tickets import TicketFilter
+
+    run(seeded, xlsx([HEAD, CLOSED, ON_SITE, RECEIVED]))
+    with db.read(seeded) as s:
+        data = export_bytes(
+            s,
+            "tickets",
+            lang="en",
+            today=NOW.date(),
+            selection=TicketFilter(statuses=("on_site",)),
+            now=NOW,
+        )
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [r[0] for r in ws.iter_rows(min_row=2, values_only=True)] == ["SR-2"]
