@@ -20,6 +20,7 @@ import xlsxwriter
 from sqlalchemy import func, insert, select, update
 
 from data_access import db
+from data_access.catalog import ADAPTERS
 from data_access.models import Customer, Device, ImportBatch, ImportChange, ProductModel
 from data_access.registers import ConflictError, list_rows
 from imports.engine import UndoError, import_file, read_header, undo_last_import
@@ -281,7 +282,7 @@ def test_template_has_comments_dropdowns_and_example(sqlite_engine):
     assert any("A 重点客户" in f for f in lists)
 
 
-@pytest.mark.parametrize("register", ["customers", "devices", "tickets"])
+@pytest.mark.parametrize("register", sorted(ADAPTERS))
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_template_example_row_left_in_is_not_imported(sqlite_engine, register, lang):
     """People fill the template below its example row and forget to delete it."""
