@@ -72,6 +72,7 @@ from rules.fields import (
     normalize_label,
     parse_date,
     parse_value,
+    worded,
 )
 from rules.i18n import t
 
@@ -250,10 +251,6 @@ class ImportReport:
         }
 
 
-# params that hold a field (by name; older checks give its Chinese label)
-_FIELD_PARAMS = ("field", "later", "earlier")
-
-
 def _register_of(register: str | None) -> Register | None:
     ad = ADAPTERS.get(register or "")
     return ad.register if ad else None
@@ -277,19 +274,7 @@ def labelled(
     register: str | None, name: str | None, code: str, params: dict[str, Any], lang: str
 ) -> dict[str, Any]:
     """A problem's params with field names (and option lists) in the reader's language."""
-    out = dict(params)
-    for k in _FIELD_PARAMS:
-        if isinstance(out.get(k), str):
-            out[k] = field_label(register, out[k], lang)
-    reg = _register_of(register)
-    if code == "err.enum" and reg and name:
-        try:
-            options = reg.field(name).options
-        except KeyError:
-            options = ()
-        if options:
-            out["allowed"] = " / ".join(o.label(lang) for o in options)
-    return out
+    return worded(Problem(name, code, params), lang, _register_of(register))
 
 
 def conflict_what(what: str, lang: str) -> str:

@@ -22,7 +22,7 @@ from data_access import db, jobs
 from data_access.errors import Refused
 from data_access.users import CurrentUser, WeakPassword
 from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
-from rules.fields import Field, Kind, Problem
+from rules.fields import Field, Kind, Problem, Register
 from rules.i18n import DEFAULT_LANG, LANGS, t
 
 log = logging.getLogger("aftersales")
@@ -176,6 +176,7 @@ def show_problems(
     *,
     keys: Sequence[Any] | None = None,
     key_label: str = "",
+    register: Register | None = None,
 ) -> None:
     """Every problem by row and column, in one table.
 
@@ -189,7 +190,7 @@ def show_problems(
             row[key_label] = "" if keys[i] is None else str(keys[i])
         row[tr("ui.column")] = labels.get(p.field or "", p.field or "")
         row[tr("ui.value")] = "" if p.value is None else str(p.value)
-        row[tr("ui.message")] = p.message(language)
+        row[tr("ui.message")] = p.message(language, register)
         rows.append(row)
     st.dataframe(rows, hide_index=True)
 

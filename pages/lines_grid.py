@@ -99,7 +99,7 @@ def _save(spec: Register, parent_key: str, rows: list[dict[str, Any]], lang: str
     if result.problems:
         labels = {f.name: f.label(lang) for f in spec.fields}
         shown = [dataclasses.replace(p, row=(p.row or 0) + 1) for p in result.problems]
-        show_problems(shown, labels, lang)
+        show_problems(shown, labels, lang, register=spec)
         return False
     if not (result.inserted or result.updated or result.deleted):
         st.info(tr("lines.nothing"))

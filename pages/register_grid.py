@@ -264,6 +264,7 @@ def save_edits(
             lang,
             keys=problem_keys(result.problems, changes, register.key),
             key_label=register.field(register.key).label(lang),
+            register=register,
         )
         return False
     st.toast(

@@ -107,14 +107,18 @@ def _check_device(row: dict[str, Any]) -> list[Problem]:
     if install and warranty and warranty < install:
         problems.append(
             Problem(
-                "warranty_end", "err.date_order", {"later": "保修到期日", "earlier": "安装日期"}
+                "warranty_end",
+                "err.date_order",
+                {"later": "warranty_end", "earlier": "install_date"},
             )
         )
     contract = row.get("contract_end")
     if install and contract and contract < install:
         problems.append(
             Problem(
-                "contract_end", "err.date_order", {"later": "合同到期日", "earlier": "安装日期"}
+                "contract_end",
+                "err.date_order",
+                {"later": "contract_end", "earlier": "install_date"},
             )
         )
     return problems

@@ -97,8 +97,31 @@ class Problem:
     value: Any = None
     sheet: str | None = None
 
-    def message(self, lang: str) -> str:
-        return t(self.code, lang, **self.params)
+    def message(self, lang: str, register: Register | None = None) -> str:
+        """The problem in ``lang``; with its ``register``, the fields it names (and an
+        option field's allowed values) are worded in ``lang`` too."""
+        return t(self.code, lang, **worded(self, lang, register))
+
+
+# params that name a field (its name; older data may give a label)
+FIELD_PARAMS = ("field", "later", "earlier")
+
+
+def worded(p: Problem, lang: str, register: Register | None) -> dict[str, Any]:
+    """``p``'s params for a reader of ``lang``: field names as labels, allowed options
+    as option labels. Rules and the data layer keep names and codes; this is the edge."""
+    params = dict(p.params)
+    if register is None:
+        return params
+    by_name = {n: f for f in register.fields for n in (f.name, f.zh, f.en)}
+    for k in FIELD_PARAMS:
+        f = by_name.get(params.get(k)) if isinstance(params.get(k), str) else None
+        if f is not None:
+            params[k] = f.label(lang)
+    f = by_name.get(p.field or "")
+    if p.code == "err.enum" and f is not None and f.options:
+        params["allowed"] = " / ".join(o.label(lang) for o in f.options)
+    return params
 
 
 class ValueProblem(ValueError):
@@ -297,7 +320,7 @@ def parse_enum(f: Field, raw: Any) -> str | None:
     found = {opt.value for opt in f.options if wanted in _labels_without_code(opt)}
     if len(found) == 1:
         return found.pop()
-    allowed = " / ".join(o.zh for o in f.options)
+    allowed = " / ".join(o.zh for o in f.options)  # the default; worded at the edge
     raise ValueProblem("err.enum", value=s, allowed=allowed)
 
 

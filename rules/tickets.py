@@ -362,10 +362,10 @@ def ticket_seq(ticket_no: str) -> int | None:
 
 # ---------------------------------------------------------------- register
 _DATE_ORDER = (
-    ("received_at", "受理时间"),
-    ("responded_at", "响应时间"),
-    ("resolved_at", "解决时间"),
-    ("closed_at", "关闭时间"),
+    "received_at",
+    "responded_at",
+    "resolved_at",
+    "closed_at",
 )
 
 
@@ -373,14 +373,14 @@ def _check_ticket(row: dict[str, Any]) -> list[Problem]:
     """Dates in lifecycle order (each after the last one given); ratings all or none."""
     problems = []
     earlier: tuple[dt.datetime, str] | None = None
-    for name, zh in _DATE_ORDER:
+    for name in _DATE_ORDER:
         value = row.get(name)
         if not value:
             continue
         if earlier and value < earlier[0]:
-            problems.append(Problem(name, "err.date_order", {"later": zh, "earlier": earlier[1]}))
+            problems.append(Problem(name, "err.date_order", {"later": name, "earlier": earlier[1]}))
             continue
-        earlier = (value, zh)
+        earlier = (value, name)
     problems.extend(check_ratings(row))
     return problems
 

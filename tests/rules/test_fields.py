@@ -186,3 +186,26 @@ def test_every_problem_code_used_by_rules_is_in_the_catalogue():
 def test_catalogue_has_both_languages():
     for key, (zh, en) in CATALOGUE.items():
         assert zh.strip() and en.strip(), key
+
+
+def test_problems_are_worded_at_the_edge_in_the_readers_language():
+    """Rules give field names; the reader's labels come only when shown."""
+    from rules.customers import DEVICES, _check_device
+    from rules.fields import Problem
+
+    row = {
+        "install_date": dt.date(2025, 5, 1),
+        "warranty_end": dt.date(2025, 1, 1),
+        "contract_end": None,
+    }
+    (p,) = _check_device(row)
+    assert p.params == {"later": "warranty_end", "earlier": "install_date"}
+    english = p.message("en", DEVICES)
+    assert "Warranty" in english and not any("\u4e00" <= c <= "\u9fff" for c in english)
+    assert "保修" in p.message("zh", DEVICES)
+    grade = Problem("grade", "err.enum", {"value": "Z", "allowed": "x"})
+    from rules.customers import CUSTOMERS
+
+    assert grade.message("en", CUSTOMERS).endswith(
+        "A key customer / B regular customer / C occasional customer"
+    )
