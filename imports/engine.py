@@ -223,6 +223,7 @@ def remember_mapping(
 ) -> None:
     stored = remembered_mapping(session, register)
     stored.update({normalize_label(h): (f or "") for h, f in mapping.items() if normalize_label(h)})
+    stored = {h: f for h, f in stored.items() if "\0" not in h}  # PostgreSQL JSON refuses NUL
     put_setting(session, mapping_key(register), stored, now)
 
 
@@ -318,6 +319,8 @@ def make_coercer(f: Field, date1904: bool) -> Coercer:
                 s = v.strip()
                 if not s:
                     return None
+                if "\0" in s:  # PostgreSQL refuses it, SQLite would keep it
+                    raise ValueProblem("imports.err.nul")
                 first = s[0]
                 if first == "'":
                     s = unescape_text(s)
