@@ -636,7 +636,7 @@ def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[
     wanted = [
         (ctx.positions[n], next(c for i, _, c in ctx.cols if i == ctx.positions[n])) for n in names
     ]
-    first, rows = book.rows(sheet)
+    first, rows = book.rows(sheet, columns=[pos for pos, _ in wanted])
     seen: dict[Any, int] = {}
     dups: dict[Any, list[int]] = {}
     row = first + header_pos

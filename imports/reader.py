@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import html
 import io
 import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,15 +138,20 @@ class Book:
     _csv_delimiter: str = ","
     _loaded: tuple[str, Any] | None = None
 
-    def rows(self, sheet: str) -> tuple[int, Iterator[list[Any]]]:
-        """(Excel row number of the first row, iterator over rows as lists)."""
+    def rows(
+        self, sheet: str, columns: Sequence[int] | None = None
+    ) -> tuple[int, Iterator[list[Any]]]:
+        """(Excel row number of the first row, iterator over rows as lists).
+
+        ``columns``: the only positions the caller reads; others may come as None (rows
+        from the sandbox then cross the pipe with just those cells)."""
         if sheet not in self.sheet_names:
             raise ReadError("imports.err.no_sheet", sheet=sheet)
         if self.kind == "csv":
             reader = csv.reader(io.StringIO(self._csv_text or ""), delimiter=self._csv_delimiter)
             return 1, iter(reader)
         if self._remote is not None:
-            return self._remote.rows(sheet)
+            return self._remote.rows(sheet, columns)
         ws = self._sheet(sheet)
         start = ws.start
         return (start[0] + 1 if start else 1), ws.iter_rows()
@@ -258,9 +264,8 @@ _WIDE_HINT = re.compile(rb' r="[A-Z][A-Z]')
 # the fast path reads canonical references only (` r="AB12"` on <c>, ` r="12"` on <row>);
 # anything else in the chunk sends it through the slow, general path
 _ODD_REF = re.compile(rb' r="(?![A-Z]{0,3}[1-9][0-9]{0,6}")')
-_ODD = (b"r='", b"r =", b"r\t=", b"r\n=", b"r\r=", b"r= ", b"r=\t", b"r=\n", b"r=\r")
-_ODD += (b":row", b":c ", b":c>", b":c/", b"<c\t", b"<c\n", b"<c\r", b"<row\t", b"<row\n")
-_ODD += (b"<row\r", b"&#")
+_ODD = (b"r =", b":row", b":c")  # spaced attributes, prefixed tags
+_ODD_WS = (b"r\t=", b"r\n=", b"r\r=", b"<c\t", b"<c\n", b"<c\r", b"<row\t", b"<row\n", b"<row\r")
 _CELL_TAGS = (b"<c ", b"<c>", b"<c/>")
 _ROW_TAGS = (b"<row ", b"<row>", b"<row/>")
 # slow path: every <row>/<c> start tag (any prefix, any quoting) with its attributes
@@ -403,11 +408,15 @@ def _check_extent(sheet: str, scan: SheetScan) -> None:
 def _scan_body(body: bytes, scan: SheetScan, whole_rows: bool = True) -> None:
     cells = sum(body.count(t) for t in _CELL_TAGS)
     tags = cells + sum(body.count(t) for t in _ROW_TAGS)
+    refs = body.count(b' r="')
     if (
-        tags != body.count(b' r="')
+        tags != refs
+        # r='…', x:r="…" (or merely an attribute like operator=)
+        or body.count(b"r=") != refs + body.count(b"xmlns:r=")
         or not whole_rows
         or scan.col
         or any(odd in body for odd in _ODD)
+        or (_has_ws(body) and any(odd in body for odd in _ODD_WS))
         or _ODD_REF.search(body)
     ):
         _scan_tags(body, scan, whole_rows)
@@ -422,16 +431,30 @@ def _scan_body(body: bytes, scan: SheetScan, whole_rows: bool = True) -> None:
                 scan.errors[(row0, col0)] = m[2].decode(errors="replace")
 
 
+def _has_ws(body: bytes) -> bool:
+    return b"\n" in body or b"\t" in body or b"\r" in body
+
+
+@functools.lru_cache(maxsize=64)
+def _at_least(n: int) -> re.Pattern[bytes]:
+    """Cell references whose row number may exceed ``n`` (same first two digits or more)."""
+    d = str(n)
+    if len(d) < 2:
+        return re.compile(rb' r="[A-Z]+([0-9]+)"')
+    parts = [f"[0-9]{{{len(d) + 1},}}", f"{d[0]}[{d[1]}-9][0-9]{{{len(d) - 2}}}"]
+    if d[0] != "9":
+        parts.append(f"[{int(d[0]) + 1}-9][0-9]{{{len(d) - 1}}}")
+    return re.compile(rb' r="[A-Z]+(' + "|".join(parts).encode() + rb')"')
+
+
 def _scan_refs(body: bytes, scan: SheetScan, any_cell: bool) -> None:
     """Fast path: every tag carries a canonical reference (what Excel and our exports write)."""
     rows = _ROW_R.findall(body)
     if rows:
         scan.rows = max(scan.rows, max(map(int, rows)))
         scan.row = int(rows[-1])
-    # a cell may name a row below every <row r>: only references as long as the
-    # longest row number so far can
-    digits = len(str(scan.rows)) if scan.rows else 1
-    longer = re.findall(rb' r="[A-Z]+([0-9]{%d,})"' % digits, body)
+    # a cell may name a row below every <row r>: look only at references that may
+    longer = _at_least(scan.rows).findall(body)
     if longer:
         scan.rows = max(scan.rows, max(map(int, longer)))
     if any_cell:

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,8 @@ class Child:
         self._in = Connection(os.dup(self._proc.stdout.fileno()), writable=False)
         self._proc.stdin.close()
         self._proc.stdout.close()
+        self._pending: list[int | None] = []  # requests sent, answers not yet read
+        self._ready: dict[int | None, tuple] = {}
         src = source if isinstance(source, bytes) else str(Path(source).resolve())
         try:
             self.meta = self.call("open", src, name)
@@ -84,37 +86,57 @@ class Child:
     # ------------------------------------------------------------ protocol
     def call(self, *msg: Any) -> Any:
         """Send one request, wait (within the time limit) for its answer."""
+        self._send(msg, None)
+        return self._answer(None)
+
+    def _send(self, msg: tuple, tag: int | None) -> None:
         try:
             self._out.send(msg)
-            if not self._in.poll(time_limit_s()):
-                self._kill()
-                raise ReadError("imports.err.refused_time", seconds=time_limit_s())
-            status, *value = self._in.recv()
-        except (EOFError, OSError):
+        except OSError:
             raise self._died() from None
+        self._pending.append(tag)
+
+    def _answer(self, tag: int | None) -> Any:
+        """The answer to the request ``tag`` (None: the last plain call). The child answers
+        in order; answers read ahead for another iterator are kept for it."""
+        while tag not in self._ready:
+            try:
+                if not self._in.poll(time_limit_s()):
+                    self._kill()
+                    raise ReadError("imports.err.refused_time", seconds=time_limit_s())
+                answer = self._in.recv()
+            except (EOFError, OSError):
+                raise self._died() from None
+            self._ready[self._pending.pop(0)] = answer
+        status, *value = self._ready.pop(tag)
         if status == "err":
             code, params = value
             raise ReadError(code, **params)
         return value[0] if len(value) == 1 else tuple(value)
 
-    def rows(self, sheet: str) -> tuple[int, Iterator[list[Any]]]:
-        start, _height, it = self.call("iter", sheet)
+    def rows(self, sheet: str, columns: Sequence[int] | None) -> tuple[int, Iterator[list[Any]]]:
+        start, _height, it = self.call("iter", sheet, columns)
         return start, self._pull(it)
 
     def _pull(self, it: int) -> Iterator[list[Any]]:
-        n = FIRST_CHUNK
+        """Rows in chunks; past the first (the header probe) the child prepares the next
+        chunk while the caller works through this one."""
+        self._send(("next", it, FIRST_CHUNK), it)
         while True:
-            rows, more = self.call("next", it, n)
+            rows, more = self._answer(it)
+            if more:
+                self._send(("next", it, CHUNK), it)
             yield from rows
             if not more:
                 return
-            n = CHUNK
 
     def info(self, sheet: str) -> tuple[int, int, int]:
         """(first row, first column, height) of ``sheet``, parsing it if need be."""
         return self.call("info", sheet)
 
     def close(self) -> None:
+        if any(tag is not None for tag in self._pending):  # rows read ahead, never wanted
+            self._kill()
         if self._proc.poll() is None:
             try:
                 self._out.send(("close",))
@@ -172,8 +194,10 @@ class _Server:
             (sheet,) = args
             return ("ok", (*self._start(sheet), self.book.height(sheet)))
         if op == "iter":
-            (sheet,) = args
+            sheet, columns = args
             first, rows = self.book.rows(sheet)
+            if columns is not None:
+                rows = _only(rows, columns)
             self.opened += 1
             it = self.opened
             self.iters[it] = rows
@@ -194,6 +218,16 @@ class _Server:
         ws = self.book._sheet(sheet)
         start = ws.start
         return (start[0] + 1, start[1]) if start else (1, 0)
+
+
+def _only(rows: Iterator[list[Any]], columns: Sequence[int]) -> Iterator[list[Any]]:
+    """Rows of the same length holding only ``columns`` (None pickles in one byte)."""
+    for row in rows:
+        out = [None] * len(row)
+        for c in columns:
+            if c < len(row):
+                out[c] = row[c]
+        yield out
 
 
 def main() -> None:
