@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from data_access import db
 from data_access.models import Customer
 from imports import engine as import_engine
+from imports import reader
 from imports.engine import import_file
 from imports.reader import ReadError, escape_text, open_book, sheet_title, unescape_text
 from imports.writer import export_bytes, rejected_bytes
@@ -220,3 +222,31 @@ def test_panel_parses_an_upload_once(app_db, monkeypatch):  # noqa: F811
     at = upload(at, "customers", "w.xlsx", refused)
     at.run()
     assert opened[first:] == ["w.xlsx"]  # a refusal is remembered too
+
+
+# ---------------------------------------------------------------- the extent, reference by reference
+def _scan(rows: list[str]):
+    sys.path.insert(0, str(HOSTILE))
+    try:
+        import make
+    finally:
+        sys.path.remove(str(HOSTILE))
+    with zipfile.ZipFile(io.BytesIO(make.xlsx(rows))) as zf:
+        return reader._scan_sheet(zf, "xl/worksheets/sheet1.xml", "台账")
+
+
+@pytest.mark.parametrize(
+    ("rows", "extent"),
+    [
+        (['<row r="2"><c r="B2"/></row>', '<row r="1"><c r="A1"/></row>'], (2, 26)),
+        (['<row r="2"><c r="A5000"/></row>'], (5000, 26)),  # the cell, not its row
+        (['<row r="3"><c r="AB3"/><c r="ZZ3"/><c r="C3"/></row>'], (3, 702)),
+        (['<x:row r="7"><x:c r="AB7"/></x:row>'], (7, 28)),  # prefixed tags
+        (['<row r="900"/>', "<row><c/><c/><c/></row>"], (901, 3)),  # by position
+        (['<row r="4"><c r="zz4"/></row>'], (4, 702)),  # lower case
+        (['<row r="1"><c r="B1"/><c/><c/></row>'], (1, 4)),
+    ],
+)
+def test_extent_from_every_reference(rows, extent):
+    scan = _scan(rows)
+    assert (scan.rows, scan.cols) == extent
