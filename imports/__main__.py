@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from xlsxwriter.exceptions import FileCreateError
 
 from data_access import db
 from data_access.registers import ADAPTERS, ConflictError
@@ -61,6 +62,18 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(
             t("imports.cli.unknown_register", lang, register=args.register, available=available)
         )
+    if args.command == "import":
+        return _command(args, lang)
+    if not args.out.parent.is_dir():
+        return _fail(t("imports.cli.no_folder", lang, folder=args.out.parent))
+    try:
+        return _command(args, lang)
+    except (OSError, FileCreateError) as exc:  # a folder we may not write in, a full disk
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return _fail(t("imports.cli.cannot_write", lang, path=args.out, reason=reason))
+
+
+def _command(args, lang: str) -> int:
     if args.command == "template":
         write_template(args.out, args.register, lang=lang)
         print(t("imports.cli.written", lang, path=args.out, rows=0))

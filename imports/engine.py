@@ -308,6 +308,7 @@ def remember_mapping(
 ) -> None:
     stored = remembered_mapping(session, register)
     stored.update({normalize_label(h): (f or "") for h, f in mapping.items() if normalize_label(h)})
+    stored = {h: f for h, f in stored.items() if "\0" not in h}  # PostgreSQL JSON refuses NUL
     put_setting(session, mapping_key(register), stored, now)
 
 
@@ -404,6 +405,8 @@ def make_coercer(f: Field, date1904: bool) -> Coercer:
                 s = v.strip()
                 if not s:
                     return None
+                if "\0" in s:  # PostgreSQL refuses it, SQLite would keep it
+                    raise ValueProblem("imports.err.nul")
                 first = s[0]
                 if first == "'":
                     s = unescape_text(s)
@@ -724,7 +727,7 @@ def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[
     wanted = [
         (ctx.positions[n], next(c for i, _, c in ctx.cols if i == ctx.positions[n])) for n in names
     ]
-    first, rows = book.rows(sheet)
+    first, rows = book.rows(sheet, columns=[pos for pos, _ in wanted])
     seen: dict[Any, int] = {}
     dups: dict[Any, list[int]] = {}
     row = first + header_pos

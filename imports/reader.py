@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
+import html
 import io
 import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import charset_normalizer
 import python_calamine as pc
 
 from rules.i18n import t
 
 MB = 1024 * 1024
-DANGEROUS = frozenset("=+-@\t\r\0")
+# a leading line feed too: "\n=cmd()" is a formula once a spreadsheet trims the cell
+DANGEROUS = frozenset("=+-@\t\r\n\0")
 EXCEL_ERRORS = frozenset(
     {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 )
@@ -51,6 +55,11 @@ def max_unzipped_mb() -> int:
 
 def max_cells() -> int:
     return _env_int("AFTERSALES_MAX_CELLS", 50_000_000)
+
+
+def sparse_ratio() -> int:
+    """A sheet whose extent exceeds this many times its cells is refused (0: never)."""
+    return _env_int("AFTERSALES_SPARSE_RATIO", 1000)
 
 
 MAX_RATIO = 200  # uncompressed / compressed, for members above 1 MB
@@ -92,11 +101,26 @@ def unescape_text(s: str) -> str:
     return s
 
 
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def sheet_title(name: str | None, default: str = "rejected") -> str:
+    """A name Excel accepts for a sheet (a CSV's file stem may hold ``[1]``)."""
+    title = _SHEET_BAD.sub("_", name or "").strip("'")[:31].strip("'")
+    if title.lower() == "history":  # reserved by Excel
+        title = title[:30] + "_"
+    return title or default
+
+
 # ---------------------------------------------------------------- the guard
 @dataclass
 class SheetScan:
     rows: int = 0
     cols: int = 0
+    cells: int = 0  # <c> tags present (a huge extent holding a few cells is refused)
+    row: int = 0  # the last row seen, for rows without ``r`` in the next chunk
+    col: int = 0  # the last cell's column, when a chunk ends inside a row
+    wide_ref: str = ""
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row0, col0) → #N/A
 
 
@@ -109,17 +133,25 @@ class Book:
     date1904: bool = False
     scans: dict[str, SheetScan] = field(default_factory=dict)
     _calamine: Any = None
+    _remote: Any = None  # imports.sandbox.Child: the parser runs in a child process
     _csv_text: str | None = None
     _csv_delimiter: str = ","
     _loaded: tuple[str, Any] | None = None
 
-    def rows(self, sheet: str) -> tuple[int, Iterator[list[Any]]]:
-        """(Excel row number of the first row, iterator over rows as lists)."""
+    def rows(
+        self, sheet: str, columns: Sequence[int] | None = None
+    ) -> tuple[int, Iterator[list[Any]]]:
+        """(Excel row number of the first row, iterator over rows as lists).
+
+        ``columns``: the only positions the caller reads; others may come as None (rows
+        from the sandbox then cross the pipe with just those cells)."""
         if sheet not in self.sheet_names:
             raise ReadError("imports.err.no_sheet", sheet=sheet)
         if self.kind == "csv":
             reader = csv.reader(io.StringIO(self._csv_text or ""), delimiter=self._csv_delimiter)
             return 1, iter(reader)
+        if self._remote is not None:
+            return self._remote.rows(sheet, columns)
         ws = self._sheet(sheet)
         start = ws.start
         return (start[0] + 1 if start else 1), ws.iter_rows()
@@ -137,15 +169,22 @@ class Book:
     def first_col(self, sheet: str) -> int:
         if self.kind == "csv":
             return 0
+        if self._remote is not None:
+            return self._remote.info(sheet)[1]
         start = self._sheet(sheet).start
         return start[1] if start else 0
 
     def height(self, sheet: str) -> int:
         if self.kind == "csv":
             return (self._csv_text or "").count("\n") + 1
+        if self._remote is not None:
+            return self._remote.info(sheet)[2]
         return self._sheet(sheet).height
 
     def close(self) -> None:
+        if self._remote is not None:
+            self._remote.close()
+            self._remote = None
         self._loaded = None
         if self._calamine is not None:
             self._calamine.close()
@@ -171,16 +210,25 @@ def open_book(source: bytes | Path, name: str) -> Book:
         raise ReadError("imports.err.too_large", size=round(size / MB, 1), limit=limit)
     head = _head(source)
     suffix = Path(name).suffix.lower()
-    if head.startswith(ZIP_MAGIC):
-        return _open_zip(source)
-    if head.startswith(OLE_MAGIC):
-        if ENCRYPTED_STREAM in _head(source, 1 << 20):
+    if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC):
+        if head.startswith(OLE_MAGIC) and ENCRYPTED_STREAM in _head(source, 1 << 20):
             raise ReadError("imports.err.password")
-        return _open_calamine(source, "xls", False, {})
+        from imports.sandbox import Child  # the guard and the native parser run there
+
+        child = Child(source, name)
+        kind, sheet_names, date1904, scans = child.meta
+        return Book(kind, sheet_names, date1904, scans, _remote=child)
     if suffix in (".xlsx", ".xlsm", ".xls") or b"\0" in head[:4096]:
         raise ReadError("imports.err.not_excel")
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     return _open_csv(data, Path(name).stem or "csv")
+
+
+def open_local(source: bytes | Path, name: str) -> Book:
+    """Check and open a workbook in this process: only ever called in the sandbox child."""
+    if _head(source).startswith(ZIP_MAGIC):
+        return _open_zip(source)
+    return _open_calamine(source, "xls", False, {})
 
 
 def _calamine_error(exc: Exception) -> ReadError:
@@ -210,10 +258,26 @@ _REL_TAG = re.compile(rb"<Relationship\b[^>]*>")
 _ATTR = re.compile(rb'\b(Id|Target)="([^"]*)"')
 _DATE1904 = re.compile(rb'\bdate1904="(1|true)"')
 _ROW_R = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
-_WIDE_REF = re.compile(rb'\br="([A-Z]{2,3})\d+"')
-# literal prefix: the regex engine skims a 30 MB sheet for it in ~30 ms, where the
-# \b pattern above takes ~0.5 s; most sheets (≤ 26 columns) never need the slow one
-_WIDE_HINT = re.compile(rb'r="[A-Z][A-Z]')
+_WIDE_REF = re.compile(rb' r="([A-Z]{2,3})\d')
+# literal prefix: the regex engine skims a 30 MB sheet for it in ~30 ms
+_WIDE_HINT = re.compile(rb' r="[A-Z][A-Z]')
+# the fast path reads canonical references only (` r="AB12"` on <c>, ` r="12"` on <row>);
+# anything else in the chunk sends it through the slow, general path
+_ODD_REF = re.compile(rb' r="(?![A-Z]{0,3}[1-9][0-9]{0,6}")')
+_ODD = (b"r =", b":row", b":c")  # spaced attributes, prefixed tags
+_ODD_WS = (b"r\t=", b"r\n=", b"r\r=", b"<c\t", b"<c\n", b"<c\r", b"<row\t", b"<row\n", b"<row\r")
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/>")
+_ROW_TAGS = (b"<row ", b"<row>", b"<row/>")
+# slow path: every <row>/<c> start tag (any prefix, any quoting) with its attributes
+_TAG = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>"
+)
+_TAG_ATTR = re.compile(rb"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_TAG_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)[\s/>]")
+_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]{1,9})")
+_ROW_NUMBER = re.compile(r"[0-9]{1,9}")
+MAX_COL = 16384  # XFD
+SPARSE_MIN = 5_000_000  # extent (cells) from which a nearly empty sheet is refused
 _ERR_CELL = re.compile(
     rb'<c\b([^>]*\bt="e"[^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>([^<]*)</v>'
 )
@@ -303,44 +367,62 @@ def _unxml(s: str) -> str:
 
 
 def _scan_sheet(zf: zipfile.ZipFile, part: str, sheet: str) -> SheetScan:
-    """Real extent (last row, widest column) and error cells of one worksheet, streamed."""
+    """Real extent (every row and cell reference) and error cells of a worksheet, streamed."""
     scan = SheetScan()
     carry = b""
-    limit = max_cells()
     with zf.open(part) as fh:
         while True:
             chunk = fh.read(4 * MB)
             data = carry + chunk
+            # cut after a whole row; without one in sight, after a whole cell
             cut = data.rfind(b"</row>") + 6 if chunk else len(data)
-            if cut < 6:
-                cut = 0 if chunk else len(data)
+            whole_rows = cut >= 6 or not chunk
+            if not whole_rows:
+                cut = max(data.rfind(b"</c>") + 4, data.rfind(b"/>") + 2, 0)
             body, carry = data[:cut], data[cut:]
             if body:
-                _scan_body(body, scan)
-                if scan.rows * max(scan.cols, 1) > limit:
-                    raise _too_big(sheet, scan)
+                _scan_body(body, scan, whole_rows)
+                _check_extent(sheet, scan)
             if not chunk:
                 break
-    if scan.rows * max(scan.cols, 1) > limit:
-        raise _too_big(sheet, scan)
+    _check_extent(sheet, scan)
+    extent, ratio = scan.rows * scan.cols, sparse_ratio()
+    if ratio and extent > SPARSE_MIN and extent > ratio * max(scan.cells, 1):
+        raise ReadError("imports.err.sparse", sheet=sheet, ref=_ref(scan), cells=scan.cells)
     return scan
 
 
-def _too_big(sheet: str, scan: SheetScan) -> ReadError:
-    ref = f"A1:{col_letters(max(scan.cols, 1))}{scan.rows}"
-    return ReadError("imports.err.dimension", sheet=sheet, ref=ref, cells=scan.rows * scan.cols)
+def _ref(scan: SheetScan) -> str:
+    return f"A1:{col_letters(max(min(scan.cols, MAX_COL), 1))}{scan.rows}"
 
 
-def _scan_body(body: bytes, scan: SheetScan) -> None:
-    last = body.rfind(b"<row ")
-    if last >= 0:
-        m = _ROW_R.match(body, last)
-        if m:
-            scan.rows = max(scan.rows, int(m[1]))
-    scan.cols = max(scan.cols, 26 if b"<c " in body else 0)
-    if _WIDE_HINT.search(body):
-        for m in _WIDE_REF.finditer(body):
-            scan.cols = max(scan.cols, col_index(m[1]))
+def _check_extent(sheet: str, scan: SheetScan) -> None:
+    if scan.cols > MAX_COL:
+        raise ReadError("imports.err.wide", sheet=sheet, ref=scan.wide_ref)
+    if scan.rows * max(scan.cols, 1) > max_cells():
+        raise ReadError(
+            "imports.err.dimension", sheet=sheet, ref=_ref(scan), cells=scan.rows * scan.cols
+        )
+
+
+def _scan_body(body: bytes, scan: SheetScan, whole_rows: bool = True) -> None:
+    cells = sum(body.count(t) for t in _CELL_TAGS)
+    tags = cells + sum(body.count(t) for t in _ROW_TAGS)
+    refs = body.count(b' r="')
+    if (
+        tags != refs
+        # r='…', x:r="…" (or merely an attribute like operator=)
+        or body.count(b"r=") != refs + body.count(b"xmlns:r=")
+        or not whole_rows
+        or scan.col
+        or any(odd in body for odd in _ODD)
+        or (_has_ws(body) and any(odd in body for odd in _ODD_WS))
+        or _ODD_REF.search(body)
+    ):
+        _scan_tags(body, scan, whole_rows)
+    else:
+        scan.cells += cells
+        _scan_refs(body, scan, bool(cells))
     if b't="e"' in body:
         for m in _ERR_CELL.finditer(body):
             ref = _REF.search(m[1])
@@ -349,18 +431,112 @@ def _scan_body(body: bytes, scan: SheetScan) -> None:
                 scan.errors[(row0, col0)] = m[2].decode(errors="replace")
 
 
+def _has_ws(body: bytes) -> bool:
+    return b"\n" in body or b"\t" in body or b"\r" in body
+
+
+@functools.lru_cache(maxsize=64)
+def _at_least(n: int) -> re.Pattern[bytes]:
+    """Cell references whose row number may exceed ``n`` (same first two digits or more)."""
+    d = str(n)
+    if len(d) < 2:
+        return re.compile(rb' r="[A-Z]+([0-9]+)"')
+    parts = [f"[0-9]{{{len(d) + 1},}}", f"{d[0]}[{d[1]}-9][0-9]{{{len(d) - 2}}}"]
+    if d[0] != "9":
+        parts.append(f"[{int(d[0]) + 1}-9][0-9]{{{len(d) - 1}}}")
+    return re.compile(rb' r="[A-Z]+(' + "|".join(parts).encode() + rb')"')
+
+
+def _scan_refs(body: bytes, scan: SheetScan, any_cell: bool) -> None:
+    """Fast path: every tag carries a canonical reference (what Excel and our exports write)."""
+    rows = _ROW_R.findall(body)
+    if rows:
+        scan.rows = max(scan.rows, max(map(int, rows)))
+        scan.row = int(rows[-1])
+    # a cell may name a row below every <row r>: look only at references that may
+    longer = _at_least(scan.rows).findall(body)
+    if longer:
+        scan.rows = max(scan.rows, max(map(int, longer)))
+    if any_cell:
+        scan.cols = max(scan.cols, 26)  # one letter: at most Z
+    if _WIDE_HINT.search(body):
+        widest = max(set(_WIDE_REF.findall(body)), key=lambda c: (len(c), c))
+        scan.cols = max(scan.cols, col_index(widest))
+
+
+def _scan_tags(body: bytes, scan: SheetScan, whole_rows: bool) -> None:
+    """Slow path: every <row>/<c> tag in order; without ``r`` one counts by position
+    (a row is the previous row + 1, a cell the previous cell of its row + 1), as Excel does."""
+    row, col = scan.row, scan.col
+    found = 0
+    for m in _TAG.finditer(body):
+        found += 1
+        ref = None
+        for key, dq, sq in _TAG_ATTR.findall(m[2]):
+            if key.rsplit(b":", 1)[-1] == b"r":
+                ref = html.unescape((dq or sq).decode("utf-8", "replace")).strip()
+        if m[1] == b"row":
+            if ref is None:
+                row += 1
+            elif _ROW_NUMBER.fullmatch(ref):
+                row = int(ref)
+            else:
+                raise ReadError("imports.err.corrupt")
+            col = 0
+            scan.rows = max(scan.rows, row)
+            continue
+        scan.cells += 1
+        if ref is None:
+            col += 1
+            scan.rows = max(scan.rows, row, 1)
+        else:
+            cell = _CELL_REF.fullmatch(ref)
+            if cell is None:
+                raise ReadError("imports.err.corrupt")
+            letters = cell[1].upper()
+            if len(letters) > 3:
+                scan.wide_ref = ref[:20]
+                col = MAX_COL + 1
+            else:
+                col = col_index(letters)
+            scan.rows = max(scan.rows, int(cell[2]))
+        if col > scan.cols:
+            scan.cols = col
+            if col > MAX_COL:
+                scan.wide_ref = scan.wide_ref or ref or col_letters(col)
+    scan.row, scan.col = row, 0 if whole_rows else col
+    if found != len(_TAG_START.findall(body)):  # a tag the pattern could not read
+        raise ReadError("imports.err.corrupt")
+
+
 # ---------------------------------------------------------------- csv
+GB_FAMILY = frozenset({"gb18030", "gbk", "gb2312", "cp936", "hz"})
+# how much more chaos than the detector's favourite GB18030 may show and still win: short
+# Chinese files are often scored cp949 or cp932 by a hair, Shift-JIS ones by far
+GB_MARGIN = 0.1
+_NAMES = {"cp932": "Shift-JIS (cp932)", "shift_jis": "Shift-JIS", "cp949": "EUC-KR (cp949)"}
+
+
 def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030; anything else is refused by name."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ReadError("imports.err.encoding") from None
+    results = list(charset_normalizer.from_bytes(data[:65536]))
+    best = results[0] if results else None
+    gb = next((r for r in results if r.encoding in GB_FAMILY), None)
+    if gb is not None and gb.chaos <= best.chaos + GB_MARGIN:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    if best is None:
+        raise ReadError("imports.err.encoding")
+    name = _NAMES.get(best.encoding, best.encoding.replace("_", "-").upper())
+    raise ReadError("imports.err.encoding_guess", encoding=name)
 
 
 def sniff_delimiter(text: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from data_access.registers import adapter, iter_display
 from imports.engine import ImportReport
-from imports.reader import DANGEROUS, escape_text
+from imports.reader import DANGEROUS, escape_text, sheet_title
 from rules.fields import Field, Kind, Register
 from rules.i18n import t
 
@@ -239,7 +239,7 @@ def write_rejected(out: Out, report: ImportReport, *, lang: str) -> int:
     texts = header.texts if header else []
     wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False})
     try:
-        ws = wb.add_worksheet((report.sheet or "rejected")[:31])
+        ws = wb.add_worksheet(sheet_title(report.sheet))
         bold = wb.add_format({"bold": True})
         bad = wb.add_format({"bg_color": ERROR_FILL})
         bad_date = wb.add_format({"bg_color": ERROR_FILL, "num_format": DATE_FORMAT})

@@ -8,7 +8,9 @@ the upload and the last report live in this session's state only.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +132,7 @@ def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str,
         return
     data = upload.getvalue()
     try:
-        sheets = list_sheets(data, upload.name)
+        sheets = _once(k, data, ("sheets",), lambda: list_sheets(data, upload.name))
         sheet = st.selectbox(t("imports.panel.sheet", lang), sheets, key=k + "sheet")
         mapping = _mapping_editor(register, engine, data, upload, sheet, lang, k)
         # a report is shown only for the file, sheet and mapping it was made from
@@ -165,9 +167,29 @@ def _report_for(k: str, inputs: tuple) -> ImportReport | None:
     return stored[1] if stored is not None and stored[0] == inputs else None
 
 
+def _once(k: str, data: bytes, what: tuple, read: Callable[[], Any]) -> Any:
+    """``read()`` once per upload (keyed by its sha256), not on every rerun; a refusal is
+    kept too, so a hostile file is parsed once. In this session's state only."""
+    digest = hashlib.sha256(data).hexdigest()
+    store = st.session_state.get(k + "parsed")
+    if store is None or store[0] != digest:
+        store = st.session_state[k + "parsed"] = (digest, {})
+    if what not in store[1]:
+        try:
+            store[1][what] = read()
+        except ReadError as exc:
+            store[1][what] = exc
+    if isinstance(store[1][what], ReadError):
+        raise store[1][what]
+    return store[1][what]
+
+
 def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str, str | None]:
-    with db.read(engine) as session:
-        header = read_header(session, register, data, file_name=upload.name, sheet=sheet)
+    def read() -> Any:
+        with db.read(engine) as session:
+            return read_header(session, register, data, file_name=upload.name, sheet=sheet)
+
+    header = _once(k, data, ("header", sheet), read)
     if header is None:
         st.warning(t("imports.no_header", lang, rows=HEADER_SCAN_ROWS))
         return {}

@@ -142,4 +142,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown register: {register} (available: {available})",
     ),
     "imports.cli.written": ("已写入 {path}（{rows} 行）", "Wrote {path} ({rows} rows)"),
+    # hostile files
+    "imports.err.refused": (
+        "文件被拒绝：解析进程异常终止（{detail}），文件可能已损坏或被刻意构造",
+        "File refused: the parser stopped ({detail}); the file is damaged or crafted",
+    ),
+    "imports.err.refused_memory": (
+        "文件被拒绝：读取它需要超过 {limit} MB 内存",
+        "File refused: reading it needs more than {limit} MB of memory",
+    ),
+    "imports.err.refused_time": (
+        "文件被拒绝：读取超过 {seconds} 秒",
+        "File refused: reading it takes longer than {seconds} s",
+    ),
+    "imports.err.wide": (
+        "文件被拒绝：工作表“{sheet}”引用了超出 XFD 的列（{ref}）",
+        "File refused: sheet '{sheet}' refers to a column beyond XFD ({ref})",
+    ),
+    "imports.err.sparse": (
+        "文件被拒绝：工作表“{sheet}”的范围 {ref} 中只有 {cells} 个单元格，请删除远处的零散单元格",
+        "File refused: sheet '{sheet}' spans {ref} but holds only {cells} cells; "
+        "delete the stray cells far away",
+    ),
+    "imports.err.encoding_guess": (
+        "文件被拒绝：文件编码似乎是 {encoding}，请另存为 UTF-8 或 GB18030 编码的 CSV",
+        "File refused: the file seems to be encoded as {encoding}; "
+        "save it as CSV in UTF-8 or GB18030",
+    ),
+    "imports.err.nul": (
+        "单元格含有空字符（NUL），请删除后重新导入",
+        "The cell holds a NUL character; remove it and import again",
+    ),
+    "imports.cli.cannot_write": ("无法写入 {path}：{reason}", "Cannot write {path}: {reason}"),
+    "imports.cli.no_folder": ("文件夹不存在：{folder}", "No such folder: {folder}"),
 }

@@ -1,0 +1,257 @@
+"""Parse untrusted workbooks in a child process with memory and time limits.
+
+python-calamine allocates a sheet's whole extent up front and aborts the process
+(SIGABRT, no Python exception) when it cannot; in the app server that would end
+every user's session. So the guard scan and calamine run in a child started with
+``python -m imports.sandbox`` under ``RLIMIT_AS`` / ``RLIMIT_CPU``; the parent pulls
+rows from it in chunks over a pipe. A child that dies, overruns or runs out of
+memory becomes one :class:`~imports.reader.ReadError` ("file refused: …").
+
+The child lives as long as the :class:`~imports.reader.Book`: a sheet is parsed once
+and can be iterated several times (the engine reads the key column first), while
+the parent only ever holds one chunk of rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from imports import reader
+from imports.reader import ReadError
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+FIRST_CHUNK = 64  # enough for the header scan, so a preview does not pull a whole chunk
+CHUNK = 4096
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+def memory_limit_mb() -> int:
+    return _env_int("AFTERSALES_PARSE_MEMORY_MB", 2048)
+
+
+def time_limit_s() -> int:
+    return _env_int("AFTERSALES_PARSE_SECONDS", 60)
+
+
+class Child:
+    """The parent's handle on one sandboxed workbook."""
+
+    def __init__(self, source: bytes | Path, name: str):
+        # the child's stderr, read only when it fails; open as long as the child lives
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path}
+        env["AFTERSALES_PARSE_MEMORY_MB"] = str(memory_limit_mb())
+        env["AFTERSALES_PARSE_SECONDS"] = str(time_limit_s())
+        env["RUST_BACKTRACE"] = "0"  # one line for the log, not a page
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "imports.sandbox"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            cwd=ROOT,
+            env=env,
+        )
+        # the pipes' file objects stay open with the Popen object; Connection owns dups
+        self._out = Connection(os.dup(self._proc.stdin.fileno()), readable=False)
+        self._in = Connection(os.dup(self._proc.stdout.fileno()), writable=False)
+        self._proc.stdin.close()
+        self._proc.stdout.close()
+        self._pending: list[int | None] = []  # requests sent, answers not yet read
+        self._ready: dict[int | None, tuple] = {}
+        src = source if isinstance(source, bytes) else str(Path(source).resolve())
+        try:
+            self.meta = self.call("open", src, name)
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------ protocol
+    def call(self, *msg: Any) -> Any:
+        """Send one request, wait (within the time limit) for its answer."""
+        self._send(msg, None)
+        return self._answer(None)
+
+    def _send(self, msg: tuple, tag: int | None) -> None:
+        try:
+            self._out.send(msg)
+        except OSError:
+            raise self._died() from None
+        self._pending.append(tag)
+
+    def _answer(self, tag: int | None) -> Any:
+        """The answer to the request ``tag`` (None: the last plain call). The child answers
+        in order; answers read ahead for another iterator are kept for it."""
+        while tag not in self._ready:
+            try:
+                if not self._in.poll(time_limit_s()):
+                    self._kill()
+                    raise ReadError("imports.err.refused_time", seconds=time_limit_s())
+                answer = self._in.recv()
+            except (EOFError, OSError):
+                raise self._died() from None
+            self._ready[self._pending.pop(0)] = answer
+        status, *value = self._ready.pop(tag)
+        if status == "err":
+            code, params = value
+            raise ReadError(code, **params)
+        return value[0] if len(value) == 1 else tuple(value)
+
+    def rows(self, sheet: str, columns: Sequence[int] | None) -> tuple[int, Iterator[list[Any]]]:
+        start, _height, it = self.call("iter", sheet, columns)
+        return start, self._pull(it)
+
+    def _pull(self, it: int) -> Iterator[list[Any]]:
+        """Rows in chunks; past the first (the header probe) the child prepares the next
+        chunk while the caller works through this one."""
+        self._send(("next", it, FIRST_CHUNK), it)
+        while True:
+            rows, more = self._answer(it)
+            if more:
+                self._send(("next", it, CHUNK), it)
+            yield from rows
+            if not more:
+                return
+
+    def info(self, sheet: str) -> tuple[int, int, int]:
+        """(first row, first column, height) of ``sheet``, parsing it if need be."""
+        return self.call("info", sheet)
+
+    def close(self) -> None:
+        if any(tag is not None for tag in self._pending):  # rows read ahead, never wanted
+            self._kill()
+        if self._proc.poll() is None:
+            try:
+                self._out.send(("close",))
+                self._proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self._kill()
+        for conn in (self._out, self._in):
+            conn.close()
+        self._stderr.close()
+
+    def peak_mb(self) -> float:
+        """Peak resident memory of the child (after it has been asked for it)."""
+        return self.call("peak")
+
+    # ------------------------------------------------------------ failures
+    def _kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()  # our own child, by its handle
+        self._proc.wait()
+
+    def _died(self) -> Exception:
+        self._kill()
+        rc = self._proc.returncode
+        self._stderr.seek(0)
+        tail = self._stderr.read(4000).decode("utf-8", "replace")
+        log.info("sandboxed parser ended with %s: %s", rc, tail.strip())
+        if "memory allocation" in tail or "MemoryError" in tail:
+            return ReadError("imports.err.refused_memory", limit=memory_limit_mb())
+        if rc in (-signal.SIGXCPU, -signal.SIGKILL):
+            return ReadError("imports.err.refused_time", seconds=time_limit_s())
+        detail = signal.Signals(-rc).name if rc and rc < 0 else f"exit {rc}"
+        return ReadError("imports.err.refused", detail=detail)
+
+
+# ---------------------------------------------------------------- the child
+def _limit() -> None:
+    mem = memory_limit_mb() * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    cpu = time_limit_s()
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.book: Any = None
+        self.iters: dict[int, Iterator[list[Any]]] = {}
+        self.opened = 0
+
+    def handle(self, op: str, *args: Any) -> tuple:
+        if op == "open":
+            self.book = reader.open_local(*args)
+            b = self.book
+            return ("ok", (b.kind, b.sheet_names, b.date1904, b.scans))
+        if op == "info":
+            (sheet,) = args
+            return ("ok", (*self._start(sheet), self.book.height(sheet)))
+        if op == "iter":
+            sheet, columns = args
+            first, rows = self.book.rows(sheet)
+            if columns is not None:
+                rows = _only(rows, columns)
+            self.opened += 1
+            it = self.opened
+            self.iters[it] = rows
+            return ("ok", first, self.book.height(sheet), it)
+        if op == "next":
+            it, n = args
+            rows = self.iters[it]
+            chunk = [r for _, r in zip(range(n), rows, strict=False)]
+            more = len(chunk) == n
+            if not more:
+                del self.iters[it]
+            return ("ok", chunk, more)
+        if op == "peak":
+            return ("ok", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        raise ValueError(op)
+
+    def _start(self, sheet: str) -> tuple[int, int]:
+        ws = self.book._sheet(sheet)
+        start = ws.start
+        return (start[0] + 1, start[1]) if start else (1, 0)
+
+
+def _only(rows: Iterator[list[Any]], columns: Sequence[int]) -> Iterator[list[Any]]:
+    """Rows of the same length holding only ``columns`` (None pickles in one byte)."""
+    for row in rows:
+        out = [None] * len(row)
+        for c in columns:
+            if c < len(row):
+                out[c] = row[c]
+        yield out
+
+
+def main() -> None:
+    _limit()
+    fd_in, fd_out = os.dup(0), os.dup(1)
+    os.dup2(2, 1)  # nothing but answers on the pipe
+    conn_in = Connection(fd_in, writable=False)
+    conn_out = Connection(fd_out, readable=False)
+    server = _Server()
+    while True:
+        try:
+            msg = conn_in.recv()
+        except EOFError:  # the parent went away
+            return
+        if msg[0] == "close":
+            return
+        try:
+            answer = server.handle(*msg)
+        except ReadError as exc:
+            answer = ("err", exc.code, exc.params)
+        except MemoryError:
+            answer = ("err", "imports.err.refused_memory", {"limit": memory_limit_mb()})
+        conn_out.send(answer)
+
+
+if __name__ == "__main__":
+    main()
