@@ -27,16 +27,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    insert,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data_access.models import ImportBatch, ImportChange
+from data_access.batches import (
+    UndoError,
+    UndoResult,
+    close_batch,
+    last_batch,
+    start_batch,
+    undo_last_import,
+)
 from data_access.registers import (
-    ADAPTERS,
     Adapter,
     ConflictError,
     NewRows,
@@ -45,340 +49,51 @@ from data_access.registers import (
     audit,
     changed_columns,
     complete_row,
-    fetch_by_ids,
     fetch_by_keys,
-    from_json,
-    get_setting,
-    put_setting,
-    referenced_ids,
-    username_of,
 )
 from data_access.writes import Writer
+from imports.books import open_book
+from imports.mapping import (
+    HEADER_SCAN_ROWS,
+    Header,
+    find_header,
+    header_index,
+    map_header,
+    mapping_key,
+    remember_mapping,
+    remembered_mapping,
+)
 from imports.reader import (
     EXCEL_ERRORS,
     Book,
     ReadError,
-    col_letters,
-    open_book,
     unescape_text,
+)
+from imports.report import (
+    ImportProblem,
+    ImportReport,
+    RejectedRow,
+    conflict_what,
+    field_label,
+    labelled,
+    register_label,
 )
 from rules.fields import (
     Field,
     Kind,
     Problem,
-    Register,
     ValueProblem,
     clean_text,
     normalize_label,
     parse_date,
     parse_value,
-    worded,
 )
-from rules.i18n import t
 
 CHUNK = 5000
-HEADER_SCAN_ROWS = 30
 SAMPLE_SIZE = 20
 MEMO_LIMIT = 50_000
 
 Progress = Callable[[int, int], None]
-
-
-class UndoError(Exception):
-    def __init__(self, code: str, **params: Any):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-    def message(self, lang: str) -> str:
-        return t(self.code, lang, **self.params)
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """One problem as the user sees it: sheet, Excel row, their column header, value."""
-
-    sheet: str | None
-    row: int | None
-    column: str | None
-    value: Any
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
-    field: str | None = None
-    # which register's field specs label ``field`` and field-naming params at the edge
-    register: str | None = None
-
-    def message(self, lang: str) -> str:
-        return t(
-            self.code, lang, **labelled(self.register, self.field, self.code, self.params, lang)
-        )
-
-    def column_label(self, lang: str) -> str | None:
-        """The user's own header text, or the field's label when it had no column."""
-        if self.column:
-            return self.column
-        return field_label(self.register, self.field, lang) if self.field else None
-
-    def as_dict(self, lang: str) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "row": self.row,
-            "column": self.column_label(lang),
-            "value": _jsonable(self.value),
-            "message": self.message(lang),
-            "code": self.code,
-            "field": self.field,
-        }
-
-
-@dataclass
-class RejectedRow:
-    row: int
-    cells: list[Any]
-    problems: list[ImportProblem]
-
-
-@dataclass
-class Header:
-    """The header row found in a sheet and how its columns map to fields."""
-
-    row: int  # Excel row number (1-based)
-    texts: list[str]  # the user's header text per column position
-    mapping: dict[int, str]  # column position → field name (input fields only)
-    unknown: list[str]
-    missing: list[str]  # required fields without a column (names)
-    # field name → every column position mapped to it; the first one is imported
-    duplicates: dict[str, list[int]] = field(default_factory=dict)
-    first_col: int = 0  # the sheet's first column (0 = A): positions → Excel letters
-
-    def column_of(self, field_name: str) -> str | None:
-        for i, name in self.mapping.items():
-            if name == field_name:
-                return self.texts[i]
-        return None
-
-    def letter(self, i: int) -> str:
-        return col_letters(self.first_col + i + 1)
-
-    def duplicate_problems(self, sheet: str, register: str) -> list[ImportProblem]:
-        """One warning per field that several columns map to: the first is imported."""
-        out = []
-        for name, positions in self.duplicates.items():
-            used, *ignored = (f"{self.letter(i)} ({self.texts[i]})" for i in positions)
-            params = {"field": name, "sheet": sheet, "used": used, "ignored": ", ".join(ignored)}
-            column = self.texts[positions[0]]
-            out.append(
-                ImportProblem(
-                    sheet,
-                    self.row,
-                    column,
-                    None,
-                    "imports.duplicate_column",
-                    params,
-                    name,
-                    register,
-                )
-            )
-        return out
-
-
-@dataclass
-class ImportReport:
-    register: str
-    file_name: str
-    sheet: str | None = None
-    sheets: list[str] = field(default_factory=list)
-    sha256: str = ""
-    header: Header | None = None
-    total: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    problems: list[ImportProblem] = field(default_factory=list)
-    sample: list[dict[str, Any]] = field(default_factory=list)
-    rejected_rows: list[RejectedRow] = field(default_factory=list)
-    # told to the user but not blocking (several columns for one field)
-    warnings: list[ImportProblem] = field(default_factory=list)
-    dry_run: bool = False
-    skip_bad_rows: bool = False
-    committed: bool = False
-    batch_id: int | None = None
-    # rows left as the template's example row: skipped, never imported
-    example_rows: list[int] = field(default_factory=list)
-    # a totals row (合计 / Total …) below the last data row: skipped, never imported
-    totals_rows: list[int] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def summary(self, lang: str) -> str:
-        return t(
-            "imports.report",
-            lang,
-            inserted=self.inserted,
-            updated=self.updated,
-            unchanged=self.unchanged,
-            rejected=self.rejected,
-        )
-
-    def as_dict(self, lang: str) -> dict[str, Any]:
-        h = self.header
-        return {
-            "register": self.register,
-            "file": self.file_name,
-            "sheet": self.sheet,
-            "sha256": self.sha256,
-            "header_row": h.row if h else None,
-            "mapping": {h.texts[i]: n for i, n in h.mapping.items()} if h else {},
-            "unknown_columns": h.unknown if h else [],
-            "missing_columns": h.missing if h else [],
-            "rows": self.total,
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "dry_run": self.dry_run,
-            "skip_bad_rows": self.skip_bad_rows,
-            "committed": self.committed,
-            "batch_id": self.batch_id,
-            "example_rows": self.example_rows,
-            "totals_rows": self.totals_rows,
-            "problems": [p.as_dict(lang) for p in self.problems],
-            "warnings": [p.as_dict(lang) for p in self.warnings],
-            "sample": [{k: _jsonable(v) for k, v in r.items()} for r in self.sample],
-        }
-
-
-def _register_of(register: str | None) -> Register | None:
-    ad = ADAPTERS.get(register or "")
-    return ad.register if ad else None
-
-
-def field_label(register: str | None, name: str, lang: str) -> str:
-    """``name`` (a field name or label) as the field's label in ``lang``."""
-    reg = _register_of(register)
-    for f in reg.fields if reg else ():
-        if name in (f.name, f.zh, f.en):
-            return f.label(lang)
-    return name
-
-
-def register_label(register: str, lang: str) -> str:
-    reg = _register_of(register)
-    return reg.label(lang) if reg else register
-
-
-def labelled(
-    register: str | None, name: str | None, code: str, params: dict[str, Any], lang: str
-) -> dict[str, Any]:
-    """A problem's params with field names (and option lists) in the reader's language."""
-    return worded(Problem(name, code, params), lang, _register_of(register))
-
-
-def conflict_what(what: str, lang: str) -> str:
-    """A :class:`ConflictError`'s subject: a register name labelled, other text as given."""
-    return register_label(what, lang)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-# ---------------------------------------------------------------- header mapping
-def mapping_key(register: str) -> str:
-    return f"import_mapping.{register}"
-
-
-def remembered_mapping(session: Session, register: str) -> dict[str, str]:
-    """Normalized header text → field name ("" = ignore), as last confirmed."""
-    value = get_setting(session, mapping_key(register))
-    return dict(value) if isinstance(value, dict) else {}
-
-
-def remember_mapping(
-    session: Session, register: str, mapping: dict[str, str | None], now: dt.datetime
-) -> None:
-    stored = remembered_mapping(session, register)
-    stored.update({normalize_label(h): (f or "") for h, f in mapping.items() if normalize_label(h)})
-    stored = {h: f for h, f in stored.items() if "\0" not in h}  # PostgreSQL JSON refuses NUL
-    put_setting(session, mapping_key(register), stored, now)
-
-
-def _header_index(ad: Adapter) -> dict[str, str]:
-    """Normalized header text → field name: labels first, then names, then aliases."""
-    index: dict[str, str] = {}
-    fields = ad.register.fields
-    for texts in (lambda f: (f.zh, f.en), lambda f: (f.name,), lambda f: f.aliases):
-        for f in fields:
-            for text in texts(f):
-                index.setdefault(normalize_label(text), f.name)
-    return index
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def find_header(
-    ad: Adapter, rows: list[list[Any]], first_row: int, known: dict[str, str]
-) -> tuple[int, int] | None:
-    """(position in ``rows``, score) of the row that best matches the register's headers."""
-    best: tuple[int, int] | None = None
-    for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
-        hits = {known[n] for c in cells if (n := normalize_label(_cell_text(c))) in known}
-        score = len(hits - {""})
-        if score and (best is None or score > best[1]):
-            best = (i, score)
-    needed = min(2, len(ad.register.input_fields))
-    return best if best and best[1] >= needed else None
-
-
-def map_header(
-    ad: Adapter,
-    cells: list[Any],
-    row: int,
-    *,
-    remembered: dict[str, str],
-    override: dict[str, str | None] | None,
-    first_col: int = 0,
-) -> Header:
-    auto = _header_index(ad)
-    override_n = {normalize_label(h): (f or "") for h, f in (override or {}).items()}
-    fields = {f.name: f for f in ad.register.fields}
-    texts = [_cell_text(c) for c in cells]
-    mapping: dict[int, str] = {}
-    unknown: list[str] = []
-    duplicates: dict[str, list[int]] = {}
-    seen: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        if not text:
-            continue
-        n = normalize_label(text)
-        name = override_n.get(n, remembered.get(n, auto.get(n)))
-        if name is None or (name and name not in fields):
-            unknown.append(text)
-            continue
-        if not name or fields[name].computed:
-            continue  # ignored on purpose, or shown-only (computed) columns
-        if name in seen:
-            duplicates.setdefault(name, [seen[name]]).append(i)
-            continue
-        seen[name] = i
-        mapping[i] = name
-    missing = [f.name for f in ad.register.input_fields if f.required and f.name not in seen]
-    return Header(row, texts, mapping, unknown, missing, duplicates, first_col)
 
 
 # ---------------------------------------------------------------- cell coercion
@@ -560,7 +275,7 @@ def _header_of(
     first_col: int = 0,
 ) -> Header | None:
     remembered = remembered_mapping(session, ad.name)
-    known = {**_header_index(ad), **remembered}
+    known = {**header_index(ad), **remembered}
     known.update({normalize_label(h): (f or "") for h, f in (mapping or {}).items()})
     found = find_header(ad, head, first, known)
     if found is None:
@@ -997,21 +712,6 @@ def _sample(ctx: _Ctx, r: _Row, action: str) -> None:
 
 
 # ---------------------------------------------------------------- writing
-def _start_batch(ctx: _Ctx) -> int:
-    table = ImportBatch.__table__
-    report = ctx.report
-    stmt = insert(table).values(
-        register=ctx.ad.name,
-        user_id=ctx.user_id,
-        username=username_of(ctx.session, ctx.user_id),
-        file_name=report.file_name[:300],
-        sha256=report.sha256,
-        sheet=(report.sheet or "")[:100],
-        created_at=ctx.now,
-    )
-    return ctx.session.execute(stmt.returning(table.c.id)).scalar_one()
-
-
 def _write_chunk(
     ctx: _Ctx, inserts: list[dict[str, Any]], updates: list[tuple[dict, dict]]
 ) -> None:
@@ -1019,7 +719,16 @@ def _write_chunk(
     if not inserts and not updates:
         return
     if ctx.batch_id is None:
-        ctx.batch_id = _start_batch(ctx)
+        report = ctx.report
+        ctx.batch_id = start_batch(
+            ctx.session,
+            ctx.ad.name,
+            user_id=ctx.user_id,
+            file_name=report.file_name,
+            sha256=report.sha256,
+            sheet=report.sheet,
+            now=ctx.now,
+        )
     if ctx.writer is None:
         ctx.writer = Writer(
             ctx.session,
@@ -1041,15 +750,13 @@ def _finish(ctx: _Ctx, savepoint) -> None:
         savepoint.rollback()
         return
     if ctx.batch_id is not None:  # no batch when nothing changed: nothing to undo
-        ctx.session.execute(
-            update(ImportBatch.__table__)
-            .where(ImportBatch.__table__.c.id == ctx.batch_id)
-            .values(
-                inserted=report.inserted,
-                updated=report.updated,
-                unchanged=report.unchanged,
-                rejected=report.rejected,
-            )
+        close_batch(
+            ctx.session,
+            ctx.batch_id,
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=report.rejected,
         )
     audit(
         ctx.session,
@@ -1077,99 +784,20 @@ def _finish(ctx: _Ctx, savepoint) -> None:
     report.batch_id = ctx.batch_id
 
 
-# ---------------------------------------------------------------- undo
-@dataclass(frozen=True)
-class UndoResult:
-    batch_id: int
-    file_name: str
-    deleted: int
-    restored: int
-
-
-def last_batch(session: Session, register: str) -> dict[str, Any] | None:
-    """The latest import of ``register`` that changed rows and is not undone."""
-    b = ImportBatch.__table__
-    query = (
-        select(b)
-        .where(
-            b.c.register == register,
-            b.c.undone_at.is_(None),
-            (b.c.inserted + b.c.updated) > 0,
-        )
-        .order_by(b.c.id.desc())
-        .limit(1)
-    )
-    row = session.execute(query).mappings().first()
-    return dict(row) if row else None
-
-
-def undo_last_import(
-    session: Session, register: str, user_id: int | None, *, now: dt.datetime | None = None
-) -> UndoResult:
-    """Delete the rows the last import inserted and restore the ones it updated.
-
-    Refuses (:class:`UndoError`) if any of them was edited or deleted since (its
-    version moved), or if an inserted row is now referred to by other records.
-    """
-    now = now or dt.datetime.now().replace(microsecond=0)
-    ad = adapter(register)
-    batch = last_batch(session, register)
-    if batch is None:
-        raise UndoError("imports.err.nothing_to_undo")
-    c = ImportChange.__table__
-    changes = [
-        dict(r) for r in session.execute(select(c).where(c.c.batch_id == batch["id"])).mappings()
-    ]
-    current = fetch_by_ids(session, ad, [ch["row_id"] for ch in changes])
-    moved = []
-    for ch in changes:
-        row = current.get(ch["row_id"])
-        expected = 1 if ch["action"] == "insert" else ch["before"]["version"] + 1
-        if row is None or row["version"] != expected:
-            moved.append(row[ad.key_column] if row else f"#{ch['row_id']}")
-    if moved:
-        raise UndoError("imports.err.undo_edited", n=len(moved), value=moved[0])
-    inserted = [ch["row_id"] for ch in changes if ch["action"] == "insert"]
-    blocked = referenced_ids(session, ad.table, inserted)
-    if blocked:
-        raise UndoError("imports.err.undo_in_use", value=current[min(blocked)][ad.key_column])
-    table = ad.table
-    side = ad.satellite.table if ad.satellite else None
-    restored: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for ch in changes:
-        if ch["action"] != "update":
-            continue
-        before = {k: v for k, v in ch["before"].items() if k != "version"}
-        values = {
-            k: from_json(table.c[k] if k in table.c else side.c[k], v)  # type: ignore[union-attr]
-            for k, v in before.items()
-        }
-        restored.append((current[ch["row_id"]], values))
-    writer = Writer(session, ad, now=now, user_id=user_id, audit_rows=False, undo=True)
-    try:
-        writer.apply(updates=restored, deletes=[current[i] for i in inserted])
-    except ConflictError:
-        raise UndoError("imports.err.undo_edited", n=1, value=batch["file_name"]) from None
-    b = ImportBatch.__table__
-    session.execute(update(b).where(b.c.id == batch["id"]).values(undone_at=now))
-    audit(
-        session,
-        [
-            {
-                "key": batch["file_name"],
-                "action": "undo_import",
-                "changes": {"batch_id": batch["id"]},
-            }
-        ],
-        entity=ad.name,
-        user_id=user_id,
-        now=now,
-    )
-    return UndoResult(batch["id"], batch["file_name"], len(inserted), len(restored))
-
-
 __all__ = [
+    "HEADER_SCAN_ROWS",
+    "Header",
     "ImportProblem",
+    "RejectedRow",
+    "close_batch",
+    "conflict_what",
+    "field_label",
+    "find_header",
+    "labelled",
+    "last_batch",
+    "map_header",
+    "mapping_key",
+    "register_label",
     "ImportReport",
     "ReadError",
     "UndoError",

@@ -202,28 +202,6 @@ def _head(source: bytes | Path, n: int = 65536) -> bytes:
         return fh.read(n)
 
 
-def open_book(source: bytes | Path, name: str) -> Book:
-    """Check then open ``source`` (bytes of an upload, or a path). Raises ReadError."""
-    size = _size(source)
-    limit = max_upload_mb()
-    if size > limit * MB:
-        raise ReadError("imports.err.too_large", size=round(size / MB, 1), limit=limit)
-    head = _head(source)
-    suffix = Path(name).suffix.lower()
-    if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC):
-        if head.startswith(OLE_MAGIC) and ENCRYPTED_STREAM in _head(source, 1 << 20):
-            raise ReadError("imports.err.password")
-        from imports.sandbox import Child  # the guard and the native parser run there
-
-        child = Child(source, name)
-        kind, sheet_names, date1904, scans = child.meta
-        return Book(kind, sheet_names, date1904, scans, _remote=child)
-    if suffix in (".xlsx", ".xlsm", ".xls") or b"\0" in head[:4096]:
-        raise ReadError("imports.err.not_excel")
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    return _open_csv(data, Path(name).stem or "csv")
-
-
 def open_local(source: bytes | Path, name: str) -> Book:
     """Check and open a workbook in this process: only ever called in the sandbox child."""
     if _head(source).startswith(ZIP_MAGIC):

@@ -21,8 +21,9 @@ from data_access import db
 from data_access.models import Customer
 from imports import engine as import_engine
 from imports import reader
+from imports.books import open_book
 from imports.engine import import_file
-from imports.reader import ReadError, escape_text, open_book, sheet_title, unescape_text
+from imports.reader import ReadError, escape_text, sheet_title, unescape_text
 from imports.writer import export_bytes, rejected_bytes
 from rules.i18n import t
 from tests.app.test_excel_panel import (  # noqa: F401  (fixtures)
