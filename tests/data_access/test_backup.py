@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, null, select, text
 
-from data_access import backup, db, demo
+from data_access import backup, db, demo, jobs
 from data_access.backup import BadBackup, NotAllowed, NotEmpty
 from data_access.models import AuditLog, Base, Customer, Part, Setting, User
 from tests.conftest import _truncate_pg, missing
@@ -311,3 +311,20 @@ def test_cli_exit_codes(sqlite_template, tmp_path, capsys):
 def test_every_table_is_in_a_backup():
     names = [t.name for t in Base.metadata.sorted_tables]
     assert names == [t.name for t in backup._tables()]
+
+
+def test_the_jobs_ticker_takes_the_scheduled_backup(sqlite_engine, tmp_path):
+    plan = backup.Schedule(enabled=True, folder=str(tmp_path / "auto"), every_hours=1, keep=3)
+    with db.write(sqlite_engine) as s:
+        backup.save_schedule(s, plan, role=ADMIN, now=NOW)
+    ticker = jobs.Ticker(sqlite_engine, interval=60)
+    ticker.start()
+    try:
+        for _ in range(300):
+            if ticker.rounds:
+                break
+            ticker.stopped.wait(0.05)
+    finally:
+        ticker.stop()
+        ticker.join()
+    assert [b.kind for b in backup.list_backups(tmp_path / "auto")] == ["zip"]
