@@ -51,7 +51,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -169,34 +169,48 @@ class Done:
 
 
 # ---------------------------------------------------------------- canonical rows
-def _encode(column, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(column.type, JSON):  # read as text (see _select): compact, order kept
-        return json.dumps(json.loads(value), ensure_ascii=False, separators=(",", ":"))
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        scale = getattr(column.type, "scale", None)
-        return str(value.quantize(Decimal(1).scaleb(-scale)) if scale is not None else value)
-    return value
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ROW = _JSON_TEXT.encode
 
 
-def _decode(column, value: Any) -> Any:
-    if value is None:
-        return None
+def _json_text(value: str) -> str:
+    # read as text (see _select); compact, key order kept
+    return _JSON_TEXT.encode(json.loads(value))
+
+
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def _encoder(column) -> Callable[[Any], Any] | None:
+    """How a column's value is written (None: as the driver gives it: int, str, bool)."""
+    kind = column.type
+    if isinstance(kind, JSON):
+        return _json_text
+    if isinstance(kind, DateTime | Date):
+        return _iso
+    if isinstance(kind, Numeric):
+        if kind.scale is None:
+            return str
+        step = Decimal(1).scaleb(-kind.scale)
+        return lambda v: str(Decimal(v).quantize(step))
+    return None
+
+
+def _decoder(column) -> Callable[[Any], Any] | None:
+    """The inverse of :func:`_encoder` (JSON stays text: it is bound as text)."""
     kind = column.type
     if isinstance(kind, DateTime):
-        return dt.datetime.fromisoformat(value)
+        return dt.datetime.fromisoformat
     if isinstance(kind, Date):
-        return dt.date.fromisoformat(value)
-    if isinstance(kind, Numeric) and not isinstance(value, bool):
-        return Decimal(str(value))
-    return value
+        return dt.date.fromisoformat
+    if isinstance(kind, Numeric):
+        return Decimal
+    return None
 
 
-def _line(row: list[Any]) -> bytes:
-    return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+def _codecs(table: Table, make) -> list[tuple[int, Callable[[Any], Any]]]:
+    return [(i, f) for i, c in enumerate(table.c) if (f := make(c)) is not None]
 
 
 def _select(table: Table):
@@ -205,11 +219,21 @@ def _select(table: Table):
     return select(*cols).order_by(*table.primary_key.columns)
 
 
-def _lines(conn: Connection, table: Table) -> Iterator[bytes]:
-    columns = list(table.c)
+def _blocks(conn: Connection, table: Table) -> Iterator[tuple[bytes, int]]:
+    """The table's canonical lines (one JSON array per row, by primary key), in blocks
+    of up to ``BATCH`` rows: (bytes, rows)."""
+    codecs = _codecs(table, _encoder)
     result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(_select(table))
-    for row in result:
-        yield _line([_encode(c, v) for c, v in zip(columns, row, strict=True)])
+    for part in result.partitions():
+        lines = []
+        for row in part:
+            values = list(row)
+            for i, encode in codecs:
+                if values[i] is not None:
+                    values[i] = encode(values[i])
+            lines.append(_ROW(values))
+        lines.append("")
+        yield "\n".join(lines).encode(), len(part)
 
 
 def _tables() -> list[Table]:
@@ -221,9 +245,9 @@ def _sums(conn: Connection) -> list[TableSum]:
     sums = []
     for table in _tables():
         digest, n = hashlib.sha256(), 0
-        for line in _lines(conn, table):
-            digest.update(line)
-            n += 1
+        for block, rows in _blocks(conn, table):
+            digest.update(block)
+            n += rows
         sums.append(TableSum(table.name, [c.name for c in table.c], n, digest.hexdigest()))
     return sums
 
@@ -256,10 +280,10 @@ def _write_zip(conn: Connection, dest: Path, source: str, now: dt.datetime) -> M
         for table in _tables():
             digest, n = hashlib.sha256(), 0
             with zf.open(f"tables/{table.name}.jsonl", "w", force_zip64=True) as member:
-                for line in _lines(conn, table):
-                    member.write(line)
-                    digest.update(line)
-                    n += 1
+                for block, rows in _blocks(conn, table):
+                    member.write(block)
+                    digest.update(block)
+                    n += rows
             sums.append(TableSum(table.name, [c.name for c in table.c], n, digest.hexdigest()))
         manifest = Manifest(_revision(conn), source, now.isoformat(), sums)
         zf.writestr(MANIFEST, json.dumps(manifest.to_json(), ensure_ascii=False, indent=1))
@@ -321,9 +345,9 @@ def check_file(path: Path) -> Manifest:
             for entry in manifest.tables:
                 digest, n = hashlib.sha256(), 0
                 with zf.open(f"tables/{entry.name}.jsonl") as member:
-                    for line in member:
-                        digest.update(line)
-                        n += 1
+                    while block := member.read(1 << 20):
+                        digest.update(block)
+                        n += block.count(b"\n")  # JSON escapes newlines inside values
                 if n != entry.rows or digest.hexdigest() != entry.sha256:
                     raise BadBackup("backup.err.checksum", table=entry.name)
                 if entry.name not in known:
@@ -367,14 +391,16 @@ def _load(conn: Connection, zf: zipfile.ZipFile, manifest: Manifest) -> None:
         table = tables[entry.name]
         if entry.columns != [c.name for c in table.c]:
             raise RevisionMismatch("backup.err.columns", table=entry.name)
-        columns = list(table.c)
+        keys = [f"p_{c.name}" for c in table.c]
+        codecs = _codecs(table, _decoder)
         stmt, batch = _insert(conn, table), []
         with zf.open(f"tables/{entry.name}.jsonl") as member:
             for line in member:
                 row = json.loads(line)
-                batch.append(
-                    {f"p_{c.name}": _decode(c, v) for c, v in zip(columns, row, strict=True)}
-                )
+                for i, decode in codecs:
+                    if row[i] is not None:
+                        row[i] = decode(row[i])
+                batch.append(dict(zip(keys, row, strict=True)))
                 if len(batch) >= BATCH:
                     conn.execute(stmt, batch)
                     batch = []
