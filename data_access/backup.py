@@ -799,7 +799,8 @@ def _run(args, engine: Engine) -> int:
         finally:
             target.dispose()
         where = target.url.render_as_string(hide_password=True)
-        print(f"copied into {where} and checked: {_describe(done)}")
+        rows, tables = done.manifest.rows, len(done.manifest.tables)
+        print(f"copied {rows} rows of {tables} tables into {where} and checked them")
     return 0
 
 

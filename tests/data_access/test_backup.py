@@ -304,7 +304,7 @@ def test_cli_exit_codes(sqlite_template, tmp_path, capsys):
     assert "damaged" in capsys.readouterr().err
     target = f"sqlite:///{tmp_path / 'moved.db'}"  # no schema yet: created, then head
     assert backup.main(["--url", url, "copy", "--to", target]) == 0
-    assert "copied into" in capsys.readouterr().out
+    assert "and checked them" in capsys.readouterr().out
     assert backup.main(["--url", url, "list", "--folder", str(tmp_path)]) == 0
 
 
