@@ -315,11 +315,18 @@ def _read_manifest(zf: zipfile.ZipFile) -> Manifest:
         raw = json.loads(zf.read(MANIFEST))
     except KeyError:
         raise BadBackup("backup.err.not_a_backup") from None
-    if raw.get("format") != FORMAT:
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise BadBackup("backup.err.not_a_backup")
     if raw.get("format_version") != FORMAT_VERSION:
         raise BadBackup("backup.err.format_version", value=raw.get("format_version"))
     tables = [TableSum(**t) for t in raw["tables"]]
+    names = [t.name for t in tables]
+    for name in names:
+        if name not in Base.metadata.tables:
+            raise BadBackup("backup.err.unknown_table", table=name)
+    for table in _tables():  # every table, or a restore would leave one silently empty
+        if table.name not in names:
+            raise BadBackup("backup.err.missing_table", table=table.name)
     return Manifest(raw["revision"], raw["source"], raw["created_at"], tables)
 
 
@@ -341,7 +348,6 @@ def check_file(path: Path) -> Manifest:
     with _open(path) as zf:
         try:
             manifest = _read_manifest(zf)
-            known = {t.name: t for t in _tables()}
             for entry in manifest.tables:
                 digest, n = hashlib.sha256(), 0
                 with zf.open(f"tables/{entry.name}.jsonl") as member:
@@ -350,8 +356,6 @@ def check_file(path: Path) -> Manifest:
                         n += block.count(b"\n")  # JSON escapes newlines inside values
                 if n != entry.rows or digest.hexdigest() != entry.sha256:
                     raise BadBackup("backup.err.checksum", table=entry.name)
-                if entry.name not in known:
-                    raise BadBackup("backup.err.unknown_table", table=entry.name)
         except KeyError as exc:
             raise BadBackup("backup.err.damaged", value=str(exc)) from None
         except _DAMAGE as exc:

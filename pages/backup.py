@@ -74,7 +74,7 @@ def actions(user: CurrentUser, picked: backup.BackupFile) -> None:
     with left:
         st.download_button(
             tr("backup.download"),
-            data=picked.path.read_bytes(),
+            data=picked.path.read_bytes,  # read on click, not on every rerun
             file_name=picked.path.name,
             mime="application/zip" if picked.kind == "zip" else "application/octet-stream",
             key="backup.download",

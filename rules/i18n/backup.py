@@ -72,6 +72,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "备份中有本系统不认识的表：{table}",
         "The backup holds a table this app does not know: {table}",
     ),
+    "backup.err.missing_table": (
+        "备份中缺少表 {table}",
+        "The backup lacks table {table}",
+    ),
     "backup.err.columns": (
         "备份中表 {table} 的列与数据库不一致",
         "The columns of table {table} in the backup differ from the database's",

@@ -4,6 +4,7 @@ written, SQLite → PostgreSQL, damaged files, refusals, retention, schedule, CL
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import zipfile
 from decimal import Decimal
@@ -328,3 +329,32 @@ def test_the_jobs_ticker_takes_the_scheduled_backup(sqlite_engine, tmp_path):
         ticker.stop()
         ticker.join()
     assert [b.kind for b in backup.list_backups(tmp_path / "auto")] == ["zip"]
+
+
+def rewrite_manifest(src: Path, dest: Path, change) -> None:
+    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dest, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == backup.MANIFEST:
+                data = json.dumps(change(json.loads(data))).encode()
+            new.writestr(item, data)
+
+
+def test_a_manifest_that_lacks_a_table_or_is_not_one_is_refused(sqlite_engine, tmp_path):
+    done = backup.create_backup(sqlite_engine, tmp_path, role=ADMIN, now=NOW)
+
+    def drop(raw):
+        raw["tables"] = [t for t in raw["tables"] if t["name"] != "ticket_parts"]
+        return raw
+
+    cases = [
+        (drop, "backup.err.missing_table"),
+        (lambda raw: [raw], "backup.err.not_a_backup"),
+        (lambda raw: {**raw, "format_version": 99}, "backup.err.format_version"),
+    ]
+    for change, code in cases:
+        bad = tmp_path / "bad.zip"
+        rewrite_manifest(done.path, bad, change)
+        with pytest.raises(BadBackup) as err:
+            backup.check_file(bad)
+        assert err.value.code == code
