@@ -358,3 +358,13 @@ def test_a_manifest_that_lacks_a_table_or_is_not_one_is_refused(sqlite_engine, t
         with pytest.raises(BadBackup) as err:
             backup.check_file(bad)
         assert err.value.code == code
+
+
+def test_rows_postgresql_rejects_leave_it_unchanged(sqlite_engine, pg_engine):
+    fill(sqlite_engine)
+    with db.write(sqlite_engine) as s:  # SQLite stores NUL in text, PostgreSQL refuses it
+        s.execute(text("UPDATE customers SET notes = :n WHERE code = '000123'"), {"n": "a\x00b"})
+    with pytest.raises(BadBackup) as err:
+        backup.copy_database(sqlite_engine, pg_engine, role=ADMIN)
+    assert err.value.code == "backup.err.rejected"
+    assert all(rows == 0 for rows, _ in backup.content_sums(pg_engine).values())
