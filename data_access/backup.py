@@ -45,6 +45,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -55,7 +56,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from alembic import command
 from sqlalchemy import (
@@ -623,6 +624,26 @@ def list_backups(folder: Path | None = None) -> list[BackupFile]:
             taken = dt.datetime.strptime(match.group(1), STAMP)
             found.append(BackupFile(path, taken, match.group(2), path.stat().st_size))
     return sorted(found, key=lambda b: (b.taken_at, b.path.name), reverse=True)
+
+
+def add_to_folder(data: BinaryIO, folder: Path, *, role: str | None) -> Path:
+    """Put a backup brought from elsewhere (an upload) into ``folder`` under its own
+    time, once it checks out; a bad file is deleted and refused."""
+    require_admin(role)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+    part = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(data, out, 1 << 20)
+        manifest = check_file(part)
+        taken = dt.datetime.fromisoformat(manifest.created_at)
+        dest = backup_name(taken, folder)
+        os.replace(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+    return dest
 
 
 def prune(folder: Path, keep: int) -> list[Path]:

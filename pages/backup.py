@@ -37,6 +37,7 @@ def render(user: CurrentUser, lang: str) -> None:
         picked = files_menu(files, "backup.pick")
         actions(user, picked)
     schedule_form(user, plan)
+    upload_form(user, folder)
     if files:
         restore_form(user, files, folder)
 
@@ -100,6 +101,15 @@ def schedule_form(user: CurrentUser, plan: backup.Schedule) -> None:
             with db.write(get_engine()) as session:
                 backup.save_schedule(session, new, role=user.role, user_id=user.id, now=now())
             st.success(tr("backup.schedule.saved"))
+
+
+def upload_form(user: CurrentUser, folder: Path) -> None:
+    """A backup from another machine joins the folder (checked) before it can be restored."""
+    with st.form("backup.upload", clear_on_submit=True, enter_to_submit=False):
+        sent = st.file_uploader(tr("backup.upload"), type=["zip"], key="backup.upload.file")
+        if st.form_submit_button(tr("backup.upload.button")) and sent is not None:
+            path = backup.add_to_folder(sent, folder, role=user.role)
+            st.success(tr("backup.uploaded", file=path.name))
 
 
 def restore_form(user: CurrentUser, files: list[backup.BackupFile], folder: Path) -> None:

@@ -47,6 +47,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Restored {rows} rows from {file} (the data before it is in {before}). "
         "Please sign in again.",
     ),
+    "backup.upload": ("上传备份文件（.zip）", "Upload a backup file (.zip)"),
+    "backup.upload.button": ("加入备份文件夹", "Add to the folder"),
+    "backup.uploaded": ("已加入备份文件夹：{file}", "Added to the folder: {file}"),
     "backup.err.admin_only": (
         "只有系统管理员可以备份或恢复",
         "Only administrators may back up or restore",

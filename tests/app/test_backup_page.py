@@ -12,6 +12,7 @@ from pages.backup import CONFIRM_WORD
 from pages.common import USER_KEY
 from rules.i18n import t
 from tests.app.conftest import CLOCK, signed_in
+from tests.data_access.test_backup import flip
 
 
 @pytest.fixture
@@ -114,9 +115,7 @@ def test_restore_needs_the_typed_word_and_replaces_the_data(app_db, folder):
 
 def test_a_damaged_backup_is_refused_in_words(app_db, folder):
     made = backup.create_backup(app_db, folder, role="admin", now=CLOCK)
-    data = bytearray(made.path.read_bytes())
-    data[len(data) // 3] ^= 0xFF
-    made.path.write_bytes(bytes(data))
+    flip(made.path, "tables/users.jsonl")
     before = customers(app_db)
     at = open_tab()
     restore(at, CONFIRM_WORD)

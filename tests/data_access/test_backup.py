@@ -4,7 +4,9 @@ written, SQLite → PostgreSQL, damaged files, refusals, retention, schedule, CL
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import struct
 import threading
 import zipfile
 from decimal import Decimal
@@ -200,19 +202,38 @@ def test_only_admins_back_up_or_restore(sqlite_engine, tmp_path, role):
     assert not folder.exists()
 
 
-def flip(path: Path, at: float) -> None:
+def flip(path: Path, member: str = "tables/ticket_events.jsonl", at: float = 0.5) -> None:
+    """Flip one byte of ``member``'s stored data, or of the zip's central directory
+    (``member=""``). Bytes a zip reader never checks (a local header's timestamp) are
+    not content, so they are not what a damaged backup means."""
     data = bytearray(path.read_bytes())
-    i = int(len(data) * at)
+    with zipfile.ZipFile(path) as zf:
+        if member:
+            info = zf.getinfo(member)
+            name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 :][:4])
+            start = info.header_offset + 30 + name_len + extra_len
+            i = start + int(info.compress_size * at)
+        else:
+            i = data.rindex(b"PK\x01\x02")  # a central directory entry's signature
     data[i] ^= 0xFF
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("at", [0.1, 0.5, 0.9, 0.995])
-def test_verify_detects_a_flipped_byte(sqlite_engine, tmp_path, at):
+@pytest.mark.parametrize(
+    "member, at",
+    [
+        ("tables/ticket_events.jsonl", 0.5),
+        ("tables/customers.jsonl", 0.0),
+        ("tables/tickets.jsonl", 0.9),
+        (backup.MANIFEST, 0.5),
+        ("", 0),
+    ],
+)
+def test_verify_detects_a_flipped_byte(sqlite_engine, tmp_path, member, at):
     demo.load(sqlite_engine, customers=12, tickets=160)
     done = backup.create_backup(sqlite_engine, tmp_path, role=ADMIN, now=NOW)
     backup.verify_backup(done.path, role=ADMIN)
-    flip(done.path, at)
+    flip(done.path, member, at)
     with pytest.raises(BadBackup) as err:
         backup.verify_backup(done.path, role=ADMIN)
     assert err.value.code.startswith("backup.err.")
@@ -300,7 +321,7 @@ def test_cli_exit_codes(sqlite_template, tmp_path, capsys):
     assert backup.main(["--url", url, "restore", str(out)]) == 2
     assert "already holds data" in capsys.readouterr().err
     assert backup.main(["--url", url, "restore", str(out), "--force"]) == 0
-    flip(out, 0.5)
+    flip(out)
     assert backup.main(["--url", url, "verify", str(out)]) == 2
     assert "damaged" in capsys.readouterr().err
     target = f"sqlite:///{tmp_path / 'moved.db'}"  # no schema yet: created, then head
@@ -368,3 +389,16 @@ def test_rows_postgresql_rejects_leave_it_unchanged(sqlite_engine, pg_engine):
         backup.copy_database(sqlite_engine, pg_engine, role=ADMIN)
     assert err.value.code == "backup.err.rejected"
     assert all(rows == 0 for rows, _ in backup.content_sums(pg_engine).values())
+
+
+def test_an_uploaded_backup_joins_the_folder_once_it_checks_out(sqlite_engine, tmp_path):
+    done = backup.create_backup(sqlite_engine, tmp_path / "elsewhere", role=ADMIN, now=NOW)
+    folder = tmp_path / "here"
+    with pytest.raises(NotAllowed):
+        backup.add_to_folder(io.BytesIO(done.path.read_bytes()), folder, role="manager")
+    path = backup.add_to_folder(io.BytesIO(done.path.read_bytes()), folder, role=ADMIN)
+    assert path.name == done.path.name and path.read_bytes() == done.path.read_bytes()
+    flip(done.path)
+    with pytest.raises(BadBackup):
+        backup.add_to_folder(io.BytesIO(done.path.read_bytes()), folder, role=ADMIN)
+    assert [p.name for p in folder.iterdir()] == [path.name]  # nothing left behind
