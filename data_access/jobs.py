@@ -22,7 +22,7 @@ import threading
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access import db
+from data_access import backup, db
 from data_access.errors import ConflictError
 from data_access.tickets import auto_escalate
 
@@ -67,6 +67,7 @@ class Ticker(threading.Thread):
                     log.info("auto-escalated %d tickets", len(done))
             except (ConflictError, DBAPIError) as exc:
                 log.warning("escalation round skipped: %s", exc)
+            backup.run_scheduled(self.engine)  # when the backup schedule says it is due
             self.rounds += 1
             self.stopped.wait(self.interval)
 

@@ -12,6 +12,7 @@ from data_access.users import (
     reset_password,
     username_taken,
 )
+from pages import backup as backup_tab
 from pages import excel_panel
 from pages.common import get_engine, guarded, password_refused, require, tr
 from pages.filter_bar import filter_bar
@@ -76,11 +77,13 @@ def add_user(username: str, name: str, role: str, region: str, password: str) ->
 
 def main() -> None:
     _user, lang, _editable = require(Page.SETTINGS)
-    (users,) = st.tabs([tr("settings.tab.users")])
+    users, backups = st.tabs([tr("settings.tab.users"), tr("settings.tab.backup")])
     with users, guarded():
         users_tab(_user, lang)
         with st.expander(tr("imports.panel.title")):
             excel_panel.render("users", get_engine(), _user, lang)
+    with backups, guarded():
+        backup_tab.render(_user, lang)
 
 
 main()
