@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import streamlit as st
 
@@ -23,6 +22,7 @@ from pages.common import (
     LANG_KEY,
     USER_KEY,
     current_user,
+    forget_user,
     get_engine,
     guarded,
     lang,
@@ -124,8 +124,7 @@ def login_form() -> None:
     st.rerun()
 
 
-def account_box() -> None:
-    user = current_user()
+def account_box(user: CurrentUser) -> None:
     st.sidebar.caption(
         tr("login.signed_in_as", name=user.display_name, role=tr(f"role.{user.role}"))
     )
@@ -153,7 +152,7 @@ def change_own_password(user: CurrentUser, current: str, new: str, new2: str) ->
         password_refused(exc)
         return
     if changed:
-        st.session_state[USER_KEY] = replace(user, demo_password=False)
+        forget_user(user.id)  # the demo-password warning goes at once
         st.success(tr("password.changed"))
     else:
         st.error(tr("password.wrong_current"))
@@ -166,8 +165,8 @@ def logout() -> None:
             del st.session_state[key]
 
 
-def navigation() -> st.navigation:
-    allowed = set(pages_for(current_user().role))
+def navigation(user: CurrentUser) -> st.navigation:
+    allowed = set(pages_for(user.role))
     sections = {}
     for section, pages in SECTIONS.items():
         entries = [
@@ -186,18 +185,26 @@ def main() -> None:
     )
     st.session_state.setdefault(LANG_KEY, lang())
     language_switch()
-    if current_user() is None:
-        with guarded():
-            with db.read(get_engine()) as session:
-                users = count_users(session)
-            if users == 0:
-                first_start_form()
-            else:
-                st.session_state["app.demo_hint"] = _demo_users_present()
-                login_form()
+    user = current_user()  # re-read from the database on every run
+    if user is None:
+        # st.navigation on every run, also before log-in: without it Streamlit would
+        # list every module under pages/ in the sidebar
+        page = st.Page(anonymous_page, title=tr("login.title"), url_path="login", default=True)
+        st.navigation([page], position="hidden").run()
         return
-    account_box()
-    navigation().run()
+    account_box(user)
+    navigation(user).run()
+
+
+def anonymous_page() -> None:
+    with guarded():
+        with db.read(get_engine()) as session:
+            users = count_users(session)
+        if users == 0:
+            first_start_form()
+        else:
+            st.session_state["app.demo_hint"] = _demo_users_present()
+            login_form()
 
 
 def _demo_users_present() -> bool:

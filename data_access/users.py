@@ -157,6 +157,13 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> b
     return True
 
 
+def active_user(session: Session, user_id: int) -> CurrentUser | None:
+    """The user as the database has them now; None when gone or deactivated (an open
+    session re-reads this, so a role change or deactivation takes effect at once)."""
+    user = session.get(User, user_id)
+    return _current(user) if user is not None and user.is_active else None
+
+
 def demo_password_in_use(session: Session) -> bool:
     """True while any active account still has the published demo password."""
     stmt = select(func.count(User.id)).where(User.demo_password.is_(True), User.is_active.is_(True))
