@@ -8,6 +8,7 @@ import streamlit as st
 
 from data_access import db
 from data_access.users import (
+    BadUsername,
     CurrentUser,
     LoginInactive,
     LoginLocked,
@@ -15,7 +16,7 @@ from data_access.users import (
     authenticate,
     change_password,
     count_users,
-    create_user,
+    create_first_admin,
     demo_password_in_use,
 )
 from pages.common import (
@@ -30,7 +31,7 @@ from pages.common import (
     password_refused,
     tr,
 )
-from rules.access import Page, Role, pages_for
+from rules.access import LOCK_MINUTES, MIN_USERNAME_LENGTH, Page, pages_for
 from rules.i18n import LANGS
 
 SECTIONS: dict[str, tuple[Page, ...]] = {
@@ -83,8 +84,11 @@ def first_start_form() -> None:
         return
     try:
         with db.write(get_engine()) as session:
-            if count_users(session) == 0:  # a second browser may have been quicker
-                create_user(session, username, password, Role.ADMIN, name or username)
+            # False when a second browser was quicker: its admin is the only one
+            create_first_admin(session, username.strip(), password, name.strip() or None)
+    except BadUsername:
+        st.error(tr("setup.username_short", min=MIN_USERNAME_LENGTH))
+        return
     except WeakPassword as exc:
         password_refused(exc)
         return
@@ -109,15 +113,11 @@ def login_form() -> None:
     try:
         with db.write(get_engine()) as session:
             user = authenticate(session, username, password, now())
-    except LoginLocked as exc:
-        st.error(tr("login.locked", minutes=exc.minutes))
-        return
-    except LoginInactive:
-        st.error(tr("login.inactive"))
-        return
+    except (LoginLocked, LoginInactive):
+        user = None  # one answer: the page must not tell which user names exist
     if user is None:
         st.session_state["app.login_fails"] = fails + 1
-        st.error(tr("login.failed"))
+        st.error(tr("login.refused", minutes=LOCK_MINUTES))
         return
     st.session_state["app.login_fails"] = 0
     st.session_state[USER_KEY] = user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from data_access import db
 from data_access.models import User
 from data_access.users import count_users
 from pages import common
-from rules.access import Page
+from rules.access import LOCK_MINUTES, Page
+from rules.i18n import t
 from tests.app.conftest import APP, PASSWORD, ROOT, login, signed_in
 
 
@@ -63,8 +65,46 @@ def test_account_locks_after_repeated_failures(app_db):
         login(at, "agent", "nope")
     at = AppTest.from_file(APP, default_timeout=30).run()
     login(at, "agent", PASSWORD)  # right password, but locked
-    assert "登录失败次数过多" in texts(at)
+    assert "登录失败" in texts(at)
     assert "user" not in at.session_state
+
+
+REFUSED = "登录失败：用户名或密码错误，或账户已被锁定、停用。"
+
+
+@pytest.mark.parametrize(
+    ("username", "state"),
+    [
+        ("nobody", {}),
+        ("agent", {"is_active": False}),
+        ("agent", {"locked_until": dt.datetime(2099, 1, 1)}),
+        ("agent", {"password": "wrong-password"}),
+    ],
+)
+def test_log_in_gives_one_answer_for_unknown_locked_and_disabled(app_db, username, state):
+    password = state.pop("password", PASSWORD)
+    if state:
+        _change_user(app_db, "agent", **state)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    login(at, username, password)
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("login.refused", "zh", minutes=LOCK_MINUTES)]
+    assert REFUSED in at.error[0].value
+    assert "user" not in at.session_state
+
+
+@pytest.mark.parametrize("username", ["", "ab"])
+def test_first_start_refuses_a_blank_or_short_admin_name(sqlite_url, monkeypatch, username):
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input[0].input(username)
+    at.text_input[2].input("a-long-password")
+    at.text_input[3].input("a-long-password")
+    at.button[0].click()
+    at.run()
+    assert "用户名至少 3 个字符" in texts(at)
+    with db.read(db.make_engine(sqlite_url)) as s:
+        assert count_users(s) == 0
 
 
 @pytest.mark.parametrize(
