@@ -31,7 +31,7 @@ from pages.common import (
     password_refused,
     tr,
 )
-from rules.access import LOCK_MINUTES, MIN_USERNAME_LENGTH, Page, pages_for
+from rules.access import LOCK_MINUTES, MIN_USERNAME_LENGTH, Page, Role, pages_for
 from rules.i18n import LANGS
 
 SECTIONS: dict[str, tuple[Page, ...]] = {
@@ -103,8 +103,6 @@ def login_form() -> None:
         username = st.text_input(tr("login.username"))
         password = st.text_input(tr("login.password"), type="password")
         submitted = st.form_submit_button(tr("login.submit"), type="primary")
-    if st.session_state.get("app.demo_hint"):
-        st.caption(tr("login.demo_hint"))
     if not submitted:
         return
     fails = st.session_state.get("app.login_fails", 0)
@@ -128,7 +126,8 @@ def account_box(user: CurrentUser) -> None:
     st.sidebar.caption(
         tr("login.signed_in_as", name=user.display_name, role=tr(f"role.{user.role}"))
     )
-    if user.demo_password:
+    # the own demo password, or (admins only) anyone's while one is still in use
+    if user.demo_password or (user.role == Role.ADMIN and _demo_users_present()):
         st.sidebar.warning(tr("login.demo_warning"))
     with st.sidebar.expander(tr("password.change")):
         with st.form("app.password", enter_to_submit=False):
@@ -203,8 +202,7 @@ def anonymous_page() -> None:
         if users == 0:
             first_start_form()
         else:
-            st.session_state["app.demo_hint"] = _demo_users_present()
-            login_form()
+            login_form()  # never a word of demo accounts to a visitor
 
 
 def _demo_users_present() -> bool:

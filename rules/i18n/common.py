@@ -19,10 +19,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "正在使用演示密码，请尽快修改。演示账户仅用于试用。",
         "A demo password is still in use: change it. Demo accounts are for trying the app only.",
     ),
-    "login.demo_hint": (
-        "演示账户：admin / manager / agent / engineer / parts / trainer / quality，密码均为 demo123",
-        "Demo accounts: admin / manager / agent / engineer / parts / trainer / quality, password demo123",
-    ),
     "setup.title": ("首次启动：创建管理员账户", "First start: create the admin account"),
     "setup.intro": (
         "数据库中还没有任何用户。请创建第一个管理员账户。",

@@ -251,3 +251,25 @@ def test_users_are_cached_only_briefly(app_db):
     assert next_action(at).session_state["user"].role == "agent"  # within the seconds
     common.forget_user(at.session_state["user"].id)
     assert next_action(at).session_state["user"].role == "engineer"
+
+
+def _warning_texts(at: AppTest) -> str:
+    return "\n".join(str(w.value) for w in at.sidebar.warning)
+
+
+def test_demo_accounts_are_never_shown_to_a_visitor(app_db):
+    _change_user(app_db, "agent", demo_password=True)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "demo" not in shown.lower() and "演示" not in shown
+    assert "demo123" not in shown
+
+
+def test_demo_warning_after_log_in_to_admins_while_demo_passwords_are_in_use(app_db):
+    warning = t("login.demo_warning", "zh")
+    assert warning not in _warning_texts(signed_in("admin"))  # none in use yet
+    _change_user(app_db, "agent", demo_password=True)
+    assert warning in _warning_texts(signed_in("admin"))
+    assert warning not in _warning_texts(signed_in("manager"))
+    assert warning in _warning_texts(signed_in("agent"))  # their own demo password
