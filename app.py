@@ -29,6 +29,7 @@ from pages.common import (
     lang,
     now,
     password_refused,
+    plain,
     tr,
 )
 from rules.access import LOCK_MINUTES, MIN_USERNAME_LENGTH, Page, Role, pages_for
@@ -124,7 +125,7 @@ def login_form() -> None:
 
 def account_box(user: CurrentUser) -> None:
     st.sidebar.caption(
-        tr("login.signed_in_as", name=user.display_name, role=tr(f"role.{user.role}"))
+        tr("login.signed_in_as", name=plain(user.display_name), role=tr(f"role.{user.role}"))
     )
     # the own demo password, or (admins only) anyone's while one is still in use
     if user.demo_password or (user.role == Role.ADMIN and _demo_users_present()):

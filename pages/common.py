@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import time
 import unicodedata
@@ -113,6 +114,24 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return now().date()
+
+
+# CommonMark lets a backslash escape any ASCII punctuation mark; a hyphen matters only
+# where it starts a line (a list item, a rule), so "SR-2026-0001" stays readable
+_MARKDOWN_PUNCT = re.compile(r"([!-,./:-@\[-`{-~])|^(\s*)-", re.MULTILINE)
+
+
+def plain(value: object) -> str:
+    """User data (names, serials, ticket numbers, fault descriptions, notes, file names)
+    as literal text wherever Streamlit renders Markdown: st.markdown/write/caption/
+    subheader/metric/info/success/warning/error, tr(...) parameters, widget labels.
+
+    ASCII punctuation is escaped, so no link, image (an outside fetch: a tracking
+    pixel), colour, heading or list comes from what users typed; line breaks stay line
+    breaks. Grid cells (st.dataframe) are text already."""
+    text = "" if value is None else str(value).replace("\r\n", "\n")
+    text = _MARKDOWN_PUNCT.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\-", text)
+    return text.replace("\n", "  \n")
 
 
 def require(page: Page) -> tuple[CurrentUser, str, bool]:
