@@ -12,7 +12,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.username": ("用户名", "Username"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
-    "login.failed": ("用户名或密码错误。", "Wrong username or password."),
     "login.logout": ("退出登录", "Log out"),
     "login.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "login.demo_warning": (
