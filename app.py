@@ -119,6 +119,7 @@ def login_form() -> None:
         st.error(tr("login.refused", minutes=LOCK_MINUTES))
         return
     st.session_state["app.login_fails"] = 0
+    forget_user(user.id)  # a copy cached while they were disabled must not sign them out
     st.session_state[USER_KEY] = user
     st.rerun()
 

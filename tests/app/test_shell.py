@@ -273,3 +273,13 @@ def test_demo_warning_after_log_in_to_admins_while_demo_passwords_are_in_use(app
     assert warning in _warning_texts(signed_in("admin"))
     assert warning not in _warning_texts(signed_in("manager"))
     assert warning in _warning_texts(signed_in("agent"))  # their own demo password
+
+
+def test_a_reactivated_user_stays_signed_in(app_db):
+    at = signed_in("agent")
+    _change_user(app_db, "agent", is_active=False)
+    common.forget_user(at.session_state["user"].id)
+    assert "user" not in next_action(at).session_state  # disabled: out, and cached so
+    _change_user(app_db, "agent", is_active=True)
+    at = signed_in("agent")  # within the cache's seconds
+    assert next_action(at).session_state["user"].username == "agent"
