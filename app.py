@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import streamlit as st
 
 from data_access import db
 from data_access.users import (
+    BadUsername,
     CurrentUser,
     LoginInactive,
     LoginLocked,
@@ -16,21 +16,23 @@ from data_access.users import (
     authenticate,
     change_password,
     count_users,
-    create_user,
+    create_first_admin,
     demo_password_in_use,
 )
 from pages.common import (
     LANG_KEY,
     USER_KEY,
     current_user,
+    forget_user,
     get_engine,
     guarded,
     lang,
     now,
     password_refused,
+    plain,
     tr,
 )
-from rules.access import Page, Role, pages_for
+from rules.access import LOCK_MINUTES, MIN_USERNAME_LENGTH, Page, Role, pages_for
 from rules.i18n import LANGS
 
 SECTIONS: dict[str, tuple[Page, ...]] = {
@@ -83,8 +85,11 @@ def first_start_form() -> None:
         return
     try:
         with db.write(get_engine()) as session:
-            if count_users(session) == 0:  # a second browser may have been quicker
-                create_user(session, username, password, Role.ADMIN, name or username)
+            # False when a second browser was quicker: its admin is the only one
+            create_first_admin(session, username.strip(), password, name.strip() or None)
+    except BadUsername:
+        st.error(tr("setup.username_short", min=MIN_USERNAME_LENGTH))
+        return
     except WeakPassword as exc:
         password_refused(exc)
         return
@@ -99,8 +104,6 @@ def login_form() -> None:
         username = st.text_input(tr("login.username"))
         password = st.text_input(tr("login.password"), type="password")
         submitted = st.form_submit_button(tr("login.submit"), type="primary")
-    if st.session_state.get("app.demo_hint"):
-        st.caption(tr("login.demo_hint"))
     if not submitted:
         return
     fails = st.session_state.get("app.login_fails", 0)
@@ -109,27 +112,24 @@ def login_form() -> None:
     try:
         with db.write(get_engine()) as session:
             user = authenticate(session, username, password, now())
-    except LoginLocked as exc:
-        st.error(tr("login.locked", minutes=exc.minutes))
-        return
-    except LoginInactive:
-        st.error(tr("login.inactive"))
-        return
+    except (LoginLocked, LoginInactive):
+        user = None  # one answer: the page must not tell which user names exist
     if user is None:
         st.session_state["app.login_fails"] = fails + 1
-        st.error(tr("login.failed"))
+        st.error(tr("login.refused", minutes=LOCK_MINUTES))
         return
     st.session_state["app.login_fails"] = 0
+    forget_user(user.id)  # a copy cached while they were disabled must not sign them out
     st.session_state[USER_KEY] = user
     st.rerun()
 
 
-def account_box() -> None:
-    user = current_user()
+def account_box(user: CurrentUser) -> None:
     st.sidebar.caption(
-        tr("login.signed_in_as", name=user.display_name, role=tr(f"role.{user.role}"))
+        tr("login.signed_in_as", name=plain(user.display_name), role=tr(f"role.{user.role}"))
     )
-    if user.demo_password:
+    # the own demo password, or (admins only) anyone's while one is still in use
+    if user.demo_password or (user.role == Role.ADMIN and _demo_users_present()):
         st.sidebar.warning(tr("login.demo_warning"))
     with st.sidebar.expander(tr("password.change")):
         with st.form("app.password", enter_to_submit=False):
@@ -153,7 +153,7 @@ def change_own_password(user: CurrentUser, current: str, new: str, new2: str) ->
         password_refused(exc)
         return
     if changed:
-        st.session_state[USER_KEY] = replace(user, demo_password=False)
+        forget_user(user.id)  # the demo-password warning goes at once
         st.success(tr("password.changed"))
     else:
         st.error(tr("password.wrong_current"))
@@ -166,8 +166,8 @@ def logout() -> None:
             del st.session_state[key]
 
 
-def navigation() -> st.navigation:
-    allowed = set(pages_for(current_user().role))
+def navigation(user: CurrentUser) -> st.navigation:
+    allowed = set(pages_for(user.role))
     sections = {}
     for section, pages in SECTIONS.items():
         entries = [
@@ -186,18 +186,25 @@ def main() -> None:
     )
     st.session_state.setdefault(LANG_KEY, lang())
     language_switch()
-    if current_user() is None:
-        with guarded():
-            with db.read(get_engine()) as session:
-                users = count_users(session)
-            if users == 0:
-                first_start_form()
-            else:
-                st.session_state["app.demo_hint"] = _demo_users_present()
-                login_form()
+    user = current_user()  # re-read from the database on every run
+    if user is None:
+        # st.navigation on every run, also before log-in: without it Streamlit would
+        # list every module under pages/ in the sidebar
+        page = st.Page(anonymous_page, title=tr("login.title"), url_path="login", default=True)
+        st.navigation([page], position="hidden").run()
         return
-    account_box()
-    navigation().run()
+    account_box(user)
+    navigation(user).run()
+
+
+def anonymous_page() -> None:
+    with guarded():
+        with db.read(get_engine()) as session:
+            users = count_users(session)
+        if users == 0:
+            first_start_form()
+        else:
+            login_form()  # never a word of demo accounts to a visitor
 
 
 def _demo_users_present() -> bool:

@@ -47,7 +47,7 @@ from data_access.models import (
 )
 from data_access.models import EscalationLevel as EscalationRow
 from data_access.models import WorkingCalendar as CalendarRow
-from data_access.views import plain
+from data_access.views import snapshot
 from rules import sla
 from rules.access import Role
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
@@ -1063,9 +1063,9 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
         select(FollowUp).where(FollowUp.ticket_id == ticket.id).order_by(FollowUp.id)
     ).all()
     return {
-        "ticket": plain(ticket),
-        "customer": plain(customer),
-        "device": plain(device),
+        "ticket": snapshot(ticket),
+        "customer": snapshot(customer),
+        "device": snapshot(device),
         "engineer": users.get(ticket.engineer_id) if ticket.engineer_id else None,
         "events": [
             {
@@ -1081,9 +1081,9 @@ def ticket_detail(session: Session, ticket_id: int, now: dt.datetime) -> dict[st
             }
             for e in events
         ],
-        "report": plain(report),
-        "parts": [plain(p) for p in parts],
-        "followups": [plain(f) for f in followups],
+        "report": snapshot(report),
+        "parts": [snapshot(p) for p in parts],
+        "followups": [snapshot(f) for f in followups],
         "sla": clock,
         "policy": config.policy(ticket.priority, customer.grade if customer else None),
         "levels": config.levels,

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
+import secrets
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select, text, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from data_access import db
 from data_access.adapters import Hooks, Refs, Written
 from data_access.errors import Refused
 from data_access.models import User
 from rules.access import (
     LOCK_MINUTES,
     MAX_FAILED_LOGINS,
+    MIN_USERNAME_LENGTH,
     PasswordProblem,
     Role,
     password_problems,
+    username_too_short,
 )
 
 
@@ -42,6 +49,10 @@ class LoginLocked(Exception):
 
 class LoginInactive(Exception):
     pass
+
+
+class BadUsername(ValueError):
+    """A user name the first start refuses (blank or shorter than MIN_USERNAME_LENGTH)."""
 
 
 class WeakPassword(ValueError):
@@ -108,6 +119,28 @@ def create_user(
     return user
 
 
+def create_first_admin(
+    session: Session, username: str, password: str, display_name: str | None = None
+) -> bool:
+    """Create the first admin while the users table is empty; False when another browser
+    was quicker (it then holds the only admin). Raises :class:`BadUsername` or
+    :class:`WeakPassword` for a refused name or password.
+
+    The check and the insert are one transaction that holds the table's write lock
+    (SQLite: BEGIN IMMEDIATE via ``db.write``; PostgreSQL: a self-conflicting table
+    lock), so two first starts at once cannot both see an empty table.
+    """
+    if username_too_short(username):
+        raise BadUsername(username)
+    check_password(password, username)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {User.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
+    if count_users(session) > 0:
+        return False
+    create_user(session, username, password, Role.ADMIN, display_name or username)
+    return True
+
+
 def _current(user: User) -> CurrentUser:
     return CurrentUser(
         user.id, user.username, user.display_name, user.role, user.region, user.demo_password
@@ -121,16 +154,18 @@ def authenticate(
 
     Returns the user, or None for a wrong name/password; raises LoginLocked while
     the account is locked after MAX_FAILED_LOGINS failures, LoginInactive when
-    disabled. Failures are counted even when the password is then right.
+    disabled. Failures are counted even when the password is then right. Every
+    attempt costs one password check, whatever the outcome, so timing tells an
+    unknown, locked or disabled name from a known one no more than the page does.
     """
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
-        # Spend the same time as a real check so names cannot be probed by timing.
         verify_password(_DUMMY_HASH, password)
         return None
+    right = _verify_cost_alike(user.password_hash, password)
     if user.locked_until and user.locked_until > now:
         raise LoginLocked(max(1, int((user.locked_until - now).total_seconds() // 60) + 1))
-    if not verify_password(user.password_hash, password):
+    if not right:
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
@@ -146,6 +181,15 @@ def authenticate(
     return _current(user)
 
 
+def _verify_cost_alike(password_hash: str, password: str) -> bool:
+    """``verify_password``, spending a real check also for a hash that is none (a user
+    waiting for a password reset), which would otherwise answer at once."""
+    if not password_hash.startswith("$argon2"):
+        verify_password(_DUMMY_HASH, password)
+        return False
+    return verify_password(password_hash, password)
+
+
 def change_password(session: Session, user_id: int, current: str, new: str) -> bool:
     """False when ``current`` is wrong; raises :class:`WeakPassword` for a refused ``new``."""
     user = session.get(User, user_id)
@@ -155,6 +199,13 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> b
     user.password_hash = hash_password(new)
     user.demo_password = False
     return True
+
+
+def active_user(session: Session, user_id: int) -> CurrentUser | None:
+    """The user as the database has them now; None when gone or deactivated (an open
+    session re-reads this, so a role change or deactivation takes effect at once)."""
+    user = session.get(User, user_id)
+    return _current(user) if user is not None and user.is_active else None
 
 
 def demo_password_in_use(session: Session) -> bool:
@@ -246,3 +297,58 @@ class UserHooks(Hooks):
 def active_admins(session: Session) -> int:
     query = select(func.count()).where(User.role == Role.ADMIN, User.is_active.is_(true()))
     return session.execute(query).scalar_one()
+
+
+# ---------------------------------------------------------------- recovery
+def reset_admin(session: Session, username: str | None = None) -> tuple[str, str]:
+    """Make ``username`` (default: the oldest admin, else a new "admin") an active,
+    unlocked admin with a new random password; returns (username, password)."""
+    if username is None:
+        oldest = select(User).where(User.role == Role.ADMIN).order_by(User.id).limit(1)
+        user = session.scalar(oldest)
+        username = user.username if user is not None else "admin"
+    else:
+        user = session.scalar(select(User).where(User.username == username.strip()))
+    password = secrets.token_urlsafe(15)
+    if user is None:
+        if username_too_short(username):
+            raise BadUsername(username)
+        user = create_user(session, username, password, Role.ADMIN)
+    else:
+        user.password_hash = hash_password(password)
+        user.role = str(Role.ADMIN)
+        user.is_active = True
+        user.failed_logins = 0
+        user.locked_until = None
+        user.demo_password = False
+    return user.username, password
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m data_access.users", description="Recover a locked-out installation."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    reset = commands.add_parser(
+        "reset-admin",
+        help="unlock, reactivate and make admin one user, with a new random password",
+    )
+    reset.add_argument("--username", help="the user (default: the oldest admin, else 'admin')")
+    args = parser.parse_args(argv)
+    engine = db.make_engine()
+    try:
+        with db.write(engine) as session:
+            username, password = reset_admin(session, args.username)
+    except BadUsername:
+        print(f"refused: a user name needs {MIN_USERNAME_LENGTH} characters: {args.username!r}")
+        return 2
+    finally:
+        engine.dispose()
+    print(f"user: {username}")
+    print(f"password: {password}")
+    print("Log in with it and change it at once.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,7 +12,7 @@ from typing import Any
 _VIEWS: dict[type, type] = {}
 
 
-def plain(row: Any) -> Any:
+def snapshot(row: Any) -> Any:
     """An ORM row as a frozen dataclass of its column values (``None`` stays ``None``)."""
     if row is None:
         return None

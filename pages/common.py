@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +23,7 @@ from sqlalchemy import Engine
 
 from data_access import db, jobs
 from data_access.errors import Refused
-from data_access.users import CurrentUser, WeakPassword
+from data_access.users import CurrentUser, WeakPassword, active_user
 from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem, Register
 from rules.i18n import DEFAULT_LANG, LANGS, t
@@ -52,8 +55,51 @@ def tr(key: str, **params: Any) -> str:
     return t(key, lang(), **params)
 
 
+# the signed-in user's role and active flag are re-read from the database on every run
+# (a copy kept in session state would outlive an admin's change); this long at most
+USER_TTL_SECONDS = 3.0
+_fresh_users: dict[tuple[str, int], tuple[float, CurrentUser | None]] = {}
+_fresh_lock = threading.Lock()
+
+
+def _fresh_user(user_id: int) -> CurrentUser | None:
+    engine = get_engine()
+    key = (str(engine.url), user_id)
+    with _fresh_lock:
+        cached = _fresh_users.get(key)
+    if cached is not None and time.monotonic() - cached[0] < USER_TTL_SECONDS:
+        return cached[1]
+    with db.read(engine) as session:
+        user = active_user(session, user_id)
+    with _fresh_lock:
+        _fresh_users[key] = (time.monotonic(), user)
+    return user
+
+
+def forget_user(user_id: int) -> None:
+    """Drop the cached copy of one user (after this session changed them itself)."""
+    with _fresh_lock:
+        for key in [k for k in _fresh_users if k[1] == user_id]:
+            del _fresh_users[key]
+
+
 def current_user() -> CurrentUser | None:
-    return st.session_state.get(USER_KEY)
+    """The signed-in user as the database has them now, or None.
+
+    Session state only says who signed in; role and active flag come from the
+    database (cached a few seconds), so a demoted user loses the old role's pages at
+    once and a deactivated user's session ends at its next action."""
+    signed = st.session_state.get(USER_KEY)
+    if signed is None:
+        return None
+    user = _fresh_user(signed.id)
+    if user is None:  # deactivated or removed meanwhile: this session ends
+        for key in [k for k in st.session_state if k != LANG_KEY]:
+            del st.session_state[key]
+        return None
+    if user != signed:
+        st.session_state[USER_KEY] = user
+    return user
 
 
 CLOCK_KEY = "clock"  # a fixed moment for the whole session (tests set it)
@@ -68,6 +114,24 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return now().date()
+
+
+# CommonMark lets a backslash escape any ASCII punctuation mark; a hyphen matters only
+# where it starts a line (a list item, a rule), so "SR-2026-0001" stays readable
+_MARKDOWN_PUNCT = re.compile(r"([!-,./:-@\[-`{-~])|^(\s*)-", re.MULTILINE)
+
+
+def plain(value: object) -> str:
+    """User data (names, serials, ticket numbers, fault descriptions, notes, file names)
+    as literal text wherever Streamlit renders Markdown: st.markdown/write/caption/
+    subheader/metric/info/success/warning/error, tr(...) parameters, widget labels.
+
+    ASCII punctuation is escaped, so no link, image (an outside fetch: a tracking
+    pixel), colour, heading or list comes from what users typed; line breaks stay line
+    breaks. Grid cells (st.dataframe) are text already."""
+    text = "" if value is None else str(value).replace("\r\n", "\n")
+    text = _MARKDOWN_PUNCT.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\-", text)
+    return text.replace("\n", "  \n")
 
 
 def require(page: Page) -> tuple[CurrentUser, str, bool]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,24 +32,17 @@ from imports.engine import (
 )
 from imports.reader import ReadError, max_upload_mb
 from imports.writer import export_bytes, rejected_bytes, template_bytes
-from pages.common import now, today
+from pages.common import now, plain, today
 from pages.register_grid import refresh_grids
 from rules.access import can_import
 from rules.fields import Field, Kind
 from rules.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_ASCII_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
-
-
-def _plain(text: object) -> str:
-    """Text from the file (names, headers, sheets) shown literally where Streamlit renders
-    Markdown: every ASCII punctuation mark escaped (CommonMark allows that for all of them)."""
-    return _ASCII_PUNCT.sub(r"\\\1", str(text))
 
 
 def _read_error(exc: ReadError, lang: str) -> str:
-    params = {k: _plain(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+    params = {k: plain(v) if isinstance(v, str) else v for k, v in exc.params.items()}
     return t(exc.code, lang, **params)
 
 
@@ -155,7 +147,7 @@ def _import_section(register: str, engine: Engine, user: CurrentUser, lang: str,
         st.error(_read_error(exc, lang))
         return
     except ConflictError as exc:  # a row changed under the import: all of it rolled back
-        st.error(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
+        st.error(t("ui.conflict", lang, what=plain(conflict_what(exc.what, lang))))
         return
     report = _report_for(k, inputs)
     if report is not None:
@@ -210,7 +202,7 @@ def _mapping_editor(register, engine, data, upload, sheet, lang, k) -> dict[str,
             current = label_of.get(header.mapping.get(i, ""), ignore)
             # keyed by upload: another file's choices must not carry over by position
             picked = st.selectbox(
-                _plain(text),
+                plain(text),
                 choices,
                 index=choices.index(current),
                 key=f"{k}map.{upload.file_id}.{sheet}.{i}",
@@ -226,7 +218,7 @@ def _duplicate_warnings(header, picks: dict[int, str | None], sheet, register, l
     for w in header.duplicate_problems(sheet, register):
         first, *others = header.duplicates[w.field]
         if picks.get(first) == w.field and not any(picks.get(i) for i in others):
-            st.warning(_plain(w.message(lang)))
+            st.warning(plain(w.message(lang)))
 
 
 def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> ImportReport:
@@ -279,7 +271,7 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
     else:
         st.error(t("imports.not_written", lang, summary=summary))
     for w in report.warnings:
-        st.warning(_plain(w.message(lang)))
+        st.warning(plain(w.message(lang)))
     if report.example_rows:
         rows = ", ".join(str(r) for r in report.example_rows[:10])
         st.info(t("imports.example_skipped", lang, rows=rows))
@@ -287,9 +279,7 @@ def _show_report(report: ImportReport, lang: str, k: str) -> None:
         rows = ", ".join(str(r) for r in report.totals_rows[:10])
         st.info(t("imports.totals_skipped", lang, rows=rows))
     if report.header and report.header.unknown:
-        st.caption(
-            t("imports.unknown_column", lang, value=_plain("、".join(report.header.unknown)))
-        )
+        st.caption(t("imports.unknown_column", lang, value=plain("、".join(report.header.unknown))))
     if report.sample:
         st.caption(t("imports.panel.sample", lang))
         fields = adapter(report.register).fields_by_name
@@ -340,7 +330,7 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         batch = last_batch(session, register)
     if batch is None:
         return
-    label = f"{t('imports.panel.undo', lang)}: {_plain(batch['file_name'])} ({batch['created_at']:%Y-%m-%d %H:%M})"
+    label = f"{t('imports.panel.undo', lang)}: {plain(batch['file_name'])} ({batch['created_at']:%Y-%m-%d %H:%M})"
     if not st.button(label, key=k + "undo"):
         return
     try:
@@ -350,13 +340,13 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         st.error(exc.message(lang))
         return
     except ConflictError as exc:
-        st.error(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
+        st.error(t("ui.conflict", lang, what=plain(conflict_what(exc.what, lang))))
         return
     st.session_state.pop(k + "report", None)
     st.session_state[k + "undone"] = t(
         "imports.undone",
         lang,
-        file=_plain(result.file_name),
+        file=plain(result.file_name),
         deleted=result.deleted,
         restored=result.restored,
     )

@@ -17,7 +17,7 @@ from data_access import db
 from data_access.catalog import adapter
 from data_access.errors import ConflictError
 from data_access.lines import list_lines, save_lines
-from pages.common import column_config, current_user, get_engine, now, show_problems, tr
+from pages.common import column_config, current_user, get_engine, now, plain, show_problems, tr
 from pages.register_grid import blank_to_none
 from rules.fields import Kind, Register
 
@@ -94,7 +94,7 @@ def _save(spec: Register, parent_key: str, rows: list[dict[str, Any]], lang: str
             if result.problems:
                 session.rollback()  # nothing half-written
     except ConflictError as exc:
-        st.error(tr("lines.conflict", value=exc.what))
+        st.error(tr("lines.conflict", value=plain(exc.what)))
         return False
     if result.problems:
         labels = {f.name: f.label(lang) for f in spec.fields}

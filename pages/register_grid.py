@@ -17,7 +17,16 @@ import streamlit as st
 
 from data_access import db
 from data_access.registers import ConflictError, RowProblem, list_rows, save_changes
-from pages.common import column_config, current_user, get_engine, now, show_problems, today, tr
+from pages.common import (
+    column_config,
+    current_user,
+    get_engine,
+    now,
+    plain,
+    show_problems,
+    today,
+    tr,
+)
 from rules.fields import Kind, Register
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -254,7 +263,7 @@ def save_edits(
             if result.problems:
                 session.rollback()  # nothing half-written
     except ConflictError as exc:
-        st.error(tr("ui.conflict", what=exc.what))
+        st.error(tr("ui.conflict", what=plain(exc.what)))
         return False
     if result.problems:
         labels = {f.name: f.label(lang) for f in register.fields}

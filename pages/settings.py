@@ -14,7 +14,7 @@ from data_access.users import (
 )
 from pages import backup as backup_tab
 from pages import excel_panel
-from pages.common import get_engine, guarded, password_refused, require, tr
+from pages.common import get_engine, guarded, password_refused, plain, require, tr
 from pages.filter_bar import filter_bar
 from pages.register_grid import refresh_grids, register_grid
 from rules.access import USERS, Page, Role
@@ -54,7 +54,7 @@ def users_tab(user, lang: str) -> None:
             except WeakPassword as exc:
                 password_refused(exc)
             else:
-                st.success(tr("settings.password_reset", value=who))
+                st.success(tr("settings.password_reset", value=plain(who)))
 
 
 def add_user(username: str, name: str, role: str, region: str, password: str) -> None:
@@ -64,13 +64,13 @@ def add_user(username: str, name: str, role: str, region: str, password: str) ->
     try:
         with db.write(get_engine()) as session:
             if username_taken(session, username):
-                st.error(tr("settings.username_taken", value=username))
+                st.error(tr("settings.username_taken", value=plain(username)))
                 return
             create_user(session, username, password, role, name or username, region or None)
     except WeakPassword as exc:
         password_refused(exc)
         return
-    st.success(tr("settings.user_added", value=username))
+    st.success(tr("settings.user_added", value=plain(username)))
     st.session_state["settings.users.nonce"] = st.session_state.get("settings.users.nonce", 0) + 1
     refresh_grids()
 

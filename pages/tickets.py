@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import Any
 
 import streamlit as st
@@ -19,7 +18,7 @@ from data_access import reports as R
 from data_access import tickets as T
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
-from pages.common import get_engine, guarded, in_lang, now, require, show_problems, tr
+from pages.common import get_engine, guarded, in_lang, now, plain, require, show_problems, tr
 from pages.lines_grid import lines_grid
 from rules.access import Page, Role
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
@@ -279,7 +278,7 @@ def new_view(user, lang: str) -> None:
     except T.InvalidInput as exc:
         show_problems(exc.problems, _labels(lang), lang)
         return
-    _flash(tr("tickets.new.created", value=ticket_no))
+    _flash(tr("tickets.new.created", value=plain(ticket_no)))
     _open(ticket_id)
     st.rerun()
 
@@ -299,7 +298,7 @@ def detail_view(user, lang: str, editable: bool) -> None:
         with db.read(engine) as s:
             found = T.find_ticket_id(s, typed)
         if found is None:
-            st.warning(tr("tickets.err.not_found", value=typed.strip()))
+            st.warning(tr("tickets.err.not_found", value=plain(typed.strip())))
         else:
             st.session_state[SELECTED] = found
     ticket_id = st.session_state.get(SELECTED)
@@ -333,19 +332,19 @@ def detail_view(user, lang: str, editable: bool) -> None:
 
 def header(d: dict[str, Any], lang: str) -> None:
     t = d["ticket"]
-    st.subheader(f"{t.ticket_no} · {status_label(t.status, lang)}")
+    st.subheader(f"{plain(t.ticket_no)} · {status_label(t.status, lang)}")
     c1, c2, c3, c4 = st.columns(4)
     # a metric would cut a long name short: label and name as text that wraps
     c1.caption(tr("tickets.col.customer"))
-    c1.markdown(f"**{_md_escape(d['customer'].name)}**")
+    c1.markdown(f"**{plain(d['customer'].name)}**")
     c2.metric(TICKETS.field("priority").label(lang), priority_label(t.priority, lang))
-    c3.metric(tr("tickets.col.engineer"), d["engineer"] or "—")
+    c3.metric(tr("tickets.col.engineer"), plain(d["engineer"]) or "—")
     c4.metric(TICKETS.field("escalation_level").label(lang), f"L{t.escalation_level}")
     st.caption(
         " · ".join(
             x
             for x in (
-                t.serial_no or "",
+                plain(t.serial_no),
                 channel_label(t.channel, lang),
                 tr(
                     "tickets.new.cover",
@@ -357,11 +356,7 @@ def header(d: dict[str, Any], lang: str) -> None:
             if x
         )
     )
-    st.write(t.fault_description)
-
-
-def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$])", r"\\\1", text)
+    st.markdown(plain(t.fault_description))
 
 
 def _clock_text(state: str, left: float, lang: str) -> str:
@@ -418,7 +413,7 @@ def _write(action, success: str) -> bool:
     except IllegalTransition as exc:
         st.error(exc.message(lang))
     except T.ConflictError as exc:
-        st.error(tr("tickets.conflict", value=exc.what))
+        st.error(tr("tickets.conflict", value=plain(exc.what)))
     except T.TicketFinished as exc:
         st.error(tr("tickets.err.not_open", action=str(exc)))
     except T.ReportLocked:
@@ -491,7 +486,7 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
                 lambda s: fn(
                     s, t.id, engineer_id, user_id=user.id, now=now(), expected_version=d["seen"]
                 ),
-                tr("tickets.detail.dispatched", value=name),
+                tr("tickets.detail.dispatched", value=plain(name)),
             ):
                 st.rerun()
         top = max(lv.level for lv in d["levels"])

@@ -116,6 +116,14 @@ def pages_for(role: str | None) -> list[Page]:
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 
+# the first admin's user name: not blank, not a single letter people guess
+MIN_USERNAME_LENGTH = 3
+
+
+def username_too_short(username: str) -> bool:
+    return len(username.strip()) < MIN_USERNAME_LENGTH
+
+
 # password policy (NIST SP 800-63B: length over composition rules)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256  # argon2 takes any length; a cap keeps a log-in cheap

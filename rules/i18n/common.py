@@ -12,21 +12,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.username": ("用户名", "Username"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
-    "login.failed": ("用户名或密码错误。", "Wrong username or password."),
-    "login.locked": (
-        "登录失败次数过多，请 {minutes} 分钟后再试。",
-        "Too many failed log-ins. Try again in {minutes} minutes.",
-    ),
-    "login.inactive": ("该账户已停用。", "This account is disabled."),
     "login.logout": ("退出登录", "Log out"),
     "login.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "login.demo_warning": (
         "正在使用演示密码，请尽快修改。演示账户仅用于试用。",
         "A demo password is still in use: change it. Demo accounts are for trying the app only.",
-    ),
-    "login.demo_hint": (
-        "演示账户：admin / manager / agent / engineer / parts / trainer / quality，密码均为 demo123",
-        "Demo accounts: admin / manager / agent / engineer / parts / trainer / quality, password demo123",
     ),
     "setup.title": ("首次启动：创建管理员账户", "First start: create the admin account"),
     "setup.intro": (
@@ -167,6 +157,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings.pick_user": ("选择用户", "User"),
     # chart axes: strftime-style (d3) formats
     "chart.day_format": ("%m-%d", "%b %d"),
+    # sessions and log-in
+    "login.refused": (
+        "登录失败：用户名或密码错误，或账户已被锁定、停用。多次失败后账户将锁定 {minutes} 分钟。",
+        "Log-in failed: wrong user name or password, or the account is locked or disabled."
+        " After repeated failures an account is locked for {minutes} minutes.",
+    ),
+    "setup.username_short": (
+        "用户名至少 {min} 个字符。",
+        "The user name needs at least {min} characters.",
+    ),
 }
 
 # Vega's time locale for charts in Chinese (month and weekday names in axes and

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_access import db
+from data_access.models import User
 from data_access.users import count_users
+from pages import common
+from rules.access import LOCK_MINUTES, Page
+from rules.i18n import t
 from tests.app.conftest import APP, PASSWORD, ROOT, login, signed_in
 
 
@@ -60,8 +65,46 @@ def test_account_locks_after_repeated_failures(app_db):
         login(at, "agent", "nope")
     at = AppTest.from_file(APP, default_timeout=30).run()
     login(at, "agent", PASSWORD)  # right password, but locked
-    assert "登录失败次数过多" in texts(at)
+    assert "登录失败" in texts(at)
     assert "user" not in at.session_state
+
+
+REFUSED = "登录失败：用户名或密码错误，或账户已被锁定、停用。"
+
+
+@pytest.mark.parametrize(
+    ("username", "state"),
+    [
+        ("nobody", {}),
+        ("agent", {"is_active": False}),
+        ("agent", {"locked_until": dt.datetime(2099, 1, 1)}),
+        ("agent", {"password": "wrong-password"}),
+    ],
+)
+def test_log_in_gives_one_answer_for_unknown_locked_and_disabled(app_db, username, state):
+    password = state.pop("password", PASSWORD)
+    if state:
+        _change_user(app_db, "agent", **state)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    login(at, username, password)
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("login.refused", "zh", minutes=LOCK_MINUTES)]
+    assert REFUSED in at.error[0].value
+    assert "user" not in at.session_state
+
+
+@pytest.mark.parametrize("username", ["", "ab"])
+def test_first_start_refuses_a_blank_or_short_admin_name(sqlite_url, monkeypatch, username):
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input[0].input(username)
+    at.text_input[2].input("a-long-password")
+    at.text_input[3].input("a-long-password")
+    at.button[0].click()
+    at.run()
+    assert "用户名至少 3 个字符" in texts(at)
+    with db.read(db.make_engine(sqlite_url)) as s:
+        assert count_users(s) == 0
 
 
 @pytest.mark.parametrize(
@@ -132,3 +175,111 @@ def test_password_form_shows_no_english_enter_hint_but_enter_logs_in(app_db):
     login(at, "admin")
     seen = [(f.proto.form.form_id, f.proto.form.enter_to_submit) for f in at.get("form")]
     assert seen == [("app.password", False)]
+
+
+def _registered(at: AppTest) -> set[str]:
+    return {Path(info["script_path"]).stem for info in at._registered_pages.values()}
+
+
+def _change_user(engine, username: str, **values) -> None:
+    with db.write(engine) as s:
+        user = s.query(User).filter_by(username=username).one()
+        for name, value in values.items():
+            setattr(user, name, value)
+
+
+def test_anonymous_visitor_is_shown_the_log_in_page_alone(app_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert len(at._registered_pages) == 1  # the log-in page; no module under pages/
+    assert not _registered(at) & {str(p) for p in Page}
+    assert [f.proto.form.form_id for f in at.get("form")] == ["app.login"]
+
+
+@pytest.fixture
+def no_user_cache(monkeypatch):
+    """Re-read the user on every run (the few seconds' cache would hide the change)."""
+    monkeypatch.setattr(common, "USER_TTL_SECONDS", 0, raising=False)
+
+
+def next_action(at: AppTest) -> AppTest:
+    """The same browser session's next run of the app (its session state as it was:
+    the user signed in as whatever role they had then)."""
+    again = AppTest.from_file(APP, default_timeout=30)
+    for key in ("user", "lang", "clock"):
+        again.session_state[key] = at.session_state[key]
+    return again.run()
+
+
+def test_demoted_user_loses_the_old_roles_pages_at_once(app_db, no_user_cache):
+    at = signed_in("manager")
+    assert {"fees", "sla", "dashboard"} <= _registered(at)
+    _change_user(app_db, "manager", role="engineer")
+    at = next_action(at)
+    assert not at.exception
+    assert at.session_state["user"].role == "engineer"
+    assert "tickets" in _registered(at)
+    assert not {"fees", "sla", "dashboard"} & _registered(at)
+
+
+def test_demoted_admin_loses_the_settings_buttons_at_once(app_db, no_user_cache):
+    at = signed_in("admin")
+    at.switch_page("pages/settings.py").run()
+    assert [b for b in at.button if str(b.key or "").startswith("settings.")]
+    _change_user(app_db, "admin", role="agent")
+    _change_user(app_db, "manager", role="admin")  # the installation keeps an admin
+    at.run()  # the page's own check reads the role again
+    assert not at.exception
+    assert "无权访问" in texts(at)
+    assert not [b for b in at.button if str(b.key or "").startswith("settings.")]
+
+
+def test_deactivated_users_session_ends_at_its_next_action(app_db, no_user_cache):
+    at = signed_in("agent")
+    assert at.session_state["user"].username == "agent"
+    _change_user(app_db, "agent", is_active=False)
+    at = next_action(at)
+    assert not at.exception
+    assert "user" not in at.session_state
+    assert len(at._registered_pages) == 1
+    assert [f.proto.form.form_id for f in at.get("form")] == ["app.login"]
+
+
+def test_users_are_cached_only_briefly(app_db):
+    at = signed_in("agent")
+    _change_user(app_db, "agent", role="engineer")
+    assert next_action(at).session_state["user"].role == "agent"  # within the seconds
+    common.forget_user(at.session_state["user"].id)
+    assert next_action(at).session_state["user"].role == "engineer"
+
+
+def _warning_texts(at: AppTest) -> str:
+    return "\n".join(str(w.value) for w in at.sidebar.warning)
+
+
+def test_demo_accounts_are_never_shown_to_a_visitor(app_db):
+    _change_user(app_db, "agent", demo_password=True)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "demo" not in shown.lower() and "演示" not in shown
+    assert "demo123" not in shown
+
+
+def test_demo_warning_after_log_in_to_admins_while_demo_passwords_are_in_use(app_db):
+    warning = t("login.demo_warning", "zh")
+    assert warning not in _warning_texts(signed_in("admin"))  # none in use yet
+    _change_user(app_db, "agent", demo_password=True)
+    assert warning in _warning_texts(signed_in("admin"))
+    assert warning not in _warning_texts(signed_in("manager"))
+    assert warning in _warning_texts(signed_in("agent"))  # their own demo password
+
+
+def test_a_reactivated_user_stays_signed_in(app_db):
+    at = signed_in("agent")
+    _change_user(app_db, "agent", is_active=False)
+    common.forget_user(at.session_state["user"].id)
+    assert "user" not in next_action(at).session_state  # disabled: out, and cached so
+    _change_user(app_db, "agent", is_active=True)
+    at = signed_in("agent")  # within the cache's seconds
+    assert next_action(at).session_state["user"].username == "agent"
