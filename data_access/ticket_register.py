@@ -13,12 +13,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from data_access.adapters import Hooks, Refs
 from data_access.bulk import insert_rows
-from data_access.models import TicketEvent
+from data_access.models import FollowUp, TicketEvent
 from data_access.tickets import (
     History,
     load_sla_config,
@@ -29,7 +29,14 @@ from data_access.tickets import (
 )
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
-from rules.tickets import RATINGS, Status, deadlines_frozen, imported_history, satisfaction
+from rules.tickets import (
+    RATINGS,
+    Status,
+    deadlines_frozen,
+    followup_no,
+    imported_history,
+    satisfaction,
+)
 
 if TYPE_CHECKING:
     from data_access.adapters import Restored, Written
@@ -189,7 +196,9 @@ def _insert_events(session: Session, events: list[dict[str, Any]]) -> None:
 
 def after_undo(session: Session, restored: Restored) -> None:
     """An undone change of status or engineer is itself history: record it, then
-    work the deadlines out again."""
+    work the deadlines out again. A follow-up call the import planned goes with the
+    closing it came from: planned calls of deleted tickets, and the newest planned
+    call of a ticket whose closing is undone, are removed (calls made stay)."""
     events: list[dict[str, Any]] = []
     for current, values in restored.restored:
         for e in _changes(current, values, restored.user_id, restored.now):
@@ -197,6 +206,44 @@ def after_undo(session: Session, restored: Restored) -> None:
     _insert_events(session, events)
     refresh_deadlines(session, _unfrozen(restored.restored), restored.now)
     _store_closing_facts(session, [], events, restored.user_id)
+    _drop_orphaned_followups(session, [r["ticket_no"] for r in restored.deleted])
+    _drop_undone_followups(session, _unclosed(restored.restored))
+
+
+def _unclosed(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
+    """Ids of tickets the undo takes out of ``closed``."""
+    return [
+        current["id"]
+        for current, values in changes
+        if current["status"] == Status.CLOSED
+        and values.get("status", current["status"]) != Status.CLOSED
+    ]
+
+
+def _drop_orphaned_followups(session: Session, ticket_nos: list[str]) -> None:
+    """Planned follow-ups of deleted tickets. Deleting a ticket sets their ticket id
+    to NULL, so they are known by their number (``FU-<ticket no>-<n>``)."""
+    if not ticket_nos:
+        return
+    prefixes = {followup_no(no, 0)[:-1] for no in ticket_nos}
+    f = FollowUp.__table__
+    orphans = session.execute(
+        select(f.c.id, f.c.followup_no).where(
+            f.c.ticket_id.is_(None), f.c.status == "planned", f.c.reason == "ticket"
+        )
+    ).all()
+    ids = [i for i, no in orphans if no.rpartition("-")[0] + "-" in prefixes]
+    for i in range(0, len(ids), 5000):
+        session.execute(delete(f).where(f.c.id.in_(ids[i : i + 5000])))
+
+
+def _drop_undone_followups(session: Session, ticket_ids: list[int]) -> None:
+    """The newest follow-up of each ticket, when still planned: the undone closing's."""
+    f = FollowUp.__table__
+    for i in range(0, len(ticket_ids), 5000):
+        chunk = ticket_ids[i : i + 5000]
+        newest = select(func.max(f.c.id)).where(f.c.ticket_id.in_(chunk)).group_by(f.c.ticket_id)
+        session.execute(delete(f).where(f.c.id.in_(newest), f.c.status == "planned"))
 
 
 def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw) -> dict:
