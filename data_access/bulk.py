@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     insert,
 )
+from sqlalchemy.dialects.sqlite import DATETIME as SQLiteDateTime
 from sqlalchemy.orm import Session
 
 IN_CHUNK = 5000  # values per IN (...) list: well under SQLite's 32766 variables
@@ -45,9 +46,11 @@ class Inserter:
         self.procs: dict[str, Callable[[Sequence[Any]], Sequence[Any]]] = {}
         for name in self.binds if self.raw else ():
             type_ = table.c[name].type
-            proc = type_.dialect_impl(dialect).bind_processor(dialect)
+            impl = type_.dialect_impl(dialect)
+            proc = impl.bind_processor(dialect)
             if proc is not None:
-                self.procs[name] = _processor(proc, _python_type(type_))
+                fast = _sqlite_datetimes(impl, proc)
+                self.procs[name] = fast or _processor(proc, _python_type(type_))
 
     def __call__(self, columns: Mapping[str, Sequence[Any]]) -> None:
         names = self.names
@@ -93,6 +96,28 @@ def _processor(
         return list(map(memo.__getitem__, values))
 
     return remembered
+
+
+def _sqlite_datetimes(
+    impl: Any, proc: Callable[[Any], Any]
+) -> Callable[[Sequence[Any]], Sequence[Any]] | None:
+    """SQLite's DATETIME text for naive datetimes straight from ``isoformat``: the same
+    string as the dialect's default storage format, at a fraction of the cost (most
+    datetimes of an import are distinct, so a memo would mostly miss)."""
+    if not isinstance(impl, SQLiteDateTime) or impl._storage_format != _SQLITE_DATETIME:
+        return None
+    moment = dt.datetime
+
+    def one(v: Any) -> Any:
+        if v.__class__ is moment and v.tzinfo is None:
+            text = v.isoformat(" ")
+            return text if v.microsecond else text + ".000000"
+        return None if v is None else proc(v)
+
+    return lambda values: list(map(one, values))
+
+
+_SQLITE_DATETIME = SQLiteDateTime._storage_format
 
 
 class _Memo(dict):
