@@ -208,8 +208,9 @@ def _tod_us(moment: dt.datetime) -> int:
 
 def _clock_us(cal: WorkingCalendar, moment: dt.datetime) -> int:
     """Business µs from the calendar's origin to ``moment``."""
-    spans, _, before = cal._day(moment.date())
-    t = _tod_us(moment)
+    day = moment.date()
+    spans, _, before = cal._days.get(day) or cal._day(day)
+    t = (moment.hour * 3600 + moment.minute * 60 + moment.second) * _US + moment.microsecond
     for a, b in spans:
         if t <= a:
             break
@@ -464,23 +465,27 @@ def sla_clock(
     respond_by = add_business_time(calendar, received_at, policy.respond_hours * 3600)
     budget = policy.resolve_hours * 3600
     spans = _timeline(received_at, events, now)
+    # the spans follow one another in order: one clock reading per boundary, the last
+    # one where the current span stops counting (now)
+    ticks = [_clock_us(calendar, start) for _, start, _ in spans]
+    ticks.append(_clock_us(calendar, max(now, spans[-1][1])))
+    now_us = ticks[-1] if now >= spans[-1][1] else None
 
     responded_at = spans[1][1] if len(spans) > 1 else None
     if responded_at is not None:
         r_state = ClockState.MET if responded_at <= respond_by else ClockState.BREACHED
         r_left = 0.0
     else:
-        r_left = _signed_left(calendar, now, respond_by)
+        r_left = _signed_left(calendar, now, respond_by, now_us)
         r_state = ClockState.BREACHED if now > respond_by else ClockState.RUNNING
 
     segments: list[Segment] = []
     by_status: dict[str, float] = {}
     consumed = 0.0
     deadline: dt.datetime | None = None
-    for status, start, end in spans:
-        stop = end if end is not None else max(now, start)
-        secs = business_seconds(calendar, start, stop)
-        counted = phase_of(status) is Phase.RUNNING
+    for i, (status, start, end) in enumerate(spans):
+        secs = (ticks[i + 1] - ticks[i]) / _US
+        counted = status not in PAUSING and status not in STOPPING  # Phase.RUNNING
         segments.append(Segment(status, start, end, secs, counted))
         if not counted:
             continue
@@ -509,7 +514,7 @@ def sla_clock(
             deadline = None
     else:
         assert deadline is not None
-        left = _signed_left(calendar, now, deadline)
+        left = _signed_left(calendar, now, deadline, now_us)
         state = ClockState.BREACHED if now > deadline else ClockState.RUNNING
     return SlaClock(
         respond_by=respond_by,
@@ -527,10 +532,16 @@ def sla_clock(
     )
 
 
-def _signed_left(calendar: WorkingCalendar, now: dt.datetime, due: dt.datetime) -> float:
+def _signed_left(
+    calendar: WorkingCalendar, now: dt.datetime, due: dt.datetime, now_us: int | None = None
+) -> float:
+    """Business seconds from ``now`` to ``due`` (negative when overdue); ``now_us`` is
+    the clock reading of ``now`` when the caller has it."""
+    if now_us is None:
+        now_us = _clock_us(calendar, now)
     if now <= due:
-        return business_seconds(calendar, now, due)
-    return -business_seconds(calendar, due, now)
+        return (_clock_us(calendar, due) - now_us) / _US
+    return -((now_us - _clock_us(calendar, due)) / _US)
 
 
 def format_duration(seconds: float, lang: str) -> str:
