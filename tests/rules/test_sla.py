@@ -490,3 +490,34 @@ def test_cached_days_give_what_walking_the_spans_gives(name, memo, monkeypatch):
         budget = rng.choice([0, 1, 1800, 4 * H, 9.5 * H, 28.5 * H, 66.5 * H, 300 * H])
         assert add_business_time(cal, start, budget) == _walked_deadline(cal, start, budget)
     cal._days.clear()
+
+
+@pytest.mark.parametrize("name", HOLIDAY_CALENDARS)
+def test_clock_segments_and_time_left_agree_with_business_seconds(name):
+    """sla_clock reads the calendar once per status change; each segment and the time
+    left must still be what business_seconds gives for them."""
+    cal, rng = HOLIDAY_CALENDARS[name], random.Random(11)
+    statuses = ["responded", "on_site", "waiting_parts", "repaired", "reopened", "closed"]
+    for _ in range(300):
+        received = dt.datetime(2026, 1, 25) + dt.timedelta(minutes=rng.randrange(0, 80_000))
+        events, at = [], received
+        for _ in range(rng.randrange(0, 6)):
+            at += dt.timedelta(minutes=rng.choice([0, 45, 700, 4000]))
+            events.append((at, rng.choice(statuses)))
+        now = received + dt.timedelta(minutes=rng.randrange(0, 30_000))
+        clock = sla_clock(received, DEFAULT_POLICIES[rng.randrange(4)], cal, events, now)
+        for seg in clock.segments:
+            stop = seg.end if seg.end is not None else max(now, seg.start)
+            assert seg.business_seconds == business_seconds(cal, seg.start, stop)
+        if clock.segments[-1].counted:  # running now: time left to the deadline
+            due = clock.resolve_by
+            expected = (
+                business_seconds(cal, now, due) if now <= due else -business_seconds(cal, due, now)
+            )
+            assert clock.resolve_left == expected
+        if clock.responded_at is None:
+            due = clock.respond_by
+            expected = (
+                business_seconds(cal, now, due) if now <= due else -business_seconds(cal, due, now)
+            )
+            assert clock.respond_left == expected
