@@ -25,7 +25,7 @@ from data_access.tickets import (
     refresh_deadlines,
     status_events,
     store_closing_facts,
-    store_deadlines,
+    store_history_figures,
 )
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
@@ -84,27 +84,69 @@ def after_write(session: Session, written: Written) -> None:
     New rows get the history their dates tell (:func:`rules.tickets.imported_history`)
     and their engineer's assignment; a changed status gets the steps the row's dates
     tell after the ticket's last event (dated now where the row gives no later date),
-    a changed engineer an assignment dated now. Deadlines are then worked out from the history. Rows keep
-    their version (the import's undo relies on it).
+    a changed engineer an assignment dated now. Deadlines and closing facts are then
+    worked out from the history (new rows: in one pass, from the history in hand).
+    Rows keep their version (the import's undo relies on it).
     """
-    events: list[dict[str, Any]] = []
+    user_id, now = written.user_id, written.now
+    events = _Events()
     histories: list[History] = []
+    closings: dict[int, int] = {}
     for row in written.inserted:
-        made = _history(row, written.user_id, written.now)
-        events.extend(made)
-        steps = [(e["at"], e["to_status"]) for e in made if e["kind"] == "status"]
+        steps = events.history(row, user_id)
         histories.append(
             History(row["id"], row["priority"], row["received_at"], row["customer_id"], steps)
         )
+        closed = sum(status == Status.CLOSED for _, status in steps)
+        if closed:
+            closings[row["id"]] = closed
     last = _last_status_at(session, [b["id"] for b, _ in written.updated])
-    for before, changed in written.updated:
-        made = _changes(before, changed, written.user_id, written.now)
-        events.extend(_dated(made, {**before, **changed}, last.get(before["id"]), written.now))
-    _insert_events(session, events)
+    changed: list[dict[str, Any]] = []
+    for before, values in written.updated:
+        made = _changes(before, values, user_id, now)
+        changed.extend(_dated(made, {**before, **values}, last.get(before["id"]), now))
+    events.extend(changed)
+    events.insert(session)
     config = load_sla_config(session)
-    store_deadlines(session, histories, written.now, config)  # new rows: history in hand
-    refresh_deadlines(session, _unfrozen(written.updated), written.now, config)
-    _store_closing_facts(session, histories, events, written.user_id)
+    store_history_figures(session, histories, closings, now, user_id, config)
+    refresh_deadlines(session, _unfrozen(written.updated), now, config)
+    _store_closing_facts(session, [], changed, user_id)
+
+
+class _Events:
+    """Ticket events gathered as rows of :data:`EVENT_COLUMNS`, inserted column-wise."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def history(self, row: Mapping[str, Any], user_id: int | None) -> list[tuple[dt.datetime, str]]:
+        """A new row's status steps and engineer assignment; returns the steps."""
+        ticket_id, steps, previous = row["id"], [], None
+        append = self.rows.append
+        for at, step in _milestones(row):
+            status = str(step)
+            if status == previous:
+                continue
+            # in EVENT_COLUMNS order
+            append((previous, status, None, None, None, ticket_id, at, user_id, "status",
+                    IMPORT_NOTE, at))  # fmt: skip
+            steps.append((at, status))
+            previous = status
+        if row.get("engineer_id"):
+            at = row["responded_at"] or row["received_at"]
+            append((None, None, None, row["engineer_id"], None, ticket_id, at, user_id, "assign",
+                    IMPORT_NOTE, at))  # fmt: skip
+        return steps
+
+    def extend(self, events: list[dict[str, Any]]) -> None:
+        self.rows.extend(tuple(e[n] for n in EVENT_COLUMNS) for e in events)
+
+    def insert(self, session: Session) -> None:
+        if self.rows:
+            columns = zip(*self.rows, strict=True)
+            insert_rows(
+                session, TicketEvent.__table__, dict(zip(EVENT_COLUMNS, columns, strict=True))
+            )
 
 
 def _unfrozen(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
@@ -246,8 +288,14 @@ def _drop_undone_followups(session: Session, ticket_ids: list[int]) -> None:
         session.execute(delete(f).where(f.c.id.in_(newest), f.c.status == "planned"))
 
 
+EVENT_COLUMNS = (
+    "from_status", "to_status", "from_user_id", "to_user_id", "level",
+    "ticket_id", "at", "user_id", "kind", "note", "created_at",
+)  # fmt: skip
+
+
 def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw) -> dict:
-    base = dict.fromkeys(("from_status", "to_status", "from_user_id", "to_user_id", "level"))
+    base = dict.fromkeys(EVENT_COLUMNS[:5])
     return {
         **base,
         "ticket_id": ticket_id,
@@ -258,14 +306,6 @@ def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw
         "created_at": at,
         **kw,
     }
-
-
-def _history(row: Mapping[str, Any], user_id: int | None, now: dt.datetime) -> list[dict]:
-    out = _chain(row["id"], _milestones(row), None, user_id)
-    if row.get("engineer_id"):
-        at = row["responded_at"] or row["received_at"]
-        out.append(_event(row["id"], at, user_id, "assign", to_user_id=row["engineer_id"]))
-    return out
 
 
 def _changes(

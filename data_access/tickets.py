@@ -772,6 +772,54 @@ def store_deadlines(
         session.execute(stmt, params)
 
 
+def store_history_figures(
+    session: Session,
+    histories: Sequence[History],
+    new_closings: Mapping[int, int],
+    now: dt.datetime,
+    user_id: int | None,
+    config: SlaConfig | None = None,
+) -> None:
+    """:func:`store_deadlines` and :func:`store_closing_facts` of tickets whose history
+    is in hand (new tickets), in one pass: one UPDATE a ticket sets both."""
+    if not histories:
+        return
+    config = config or load_sla_config(session)
+    delay = followup_delay_days(session)
+    t = Ticket.__table__
+    stmt = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values(
+            respond_due=bindparam("v_respond"),
+            resolve_due=bindparam("v_resolve"),
+            remote_resolved=bindparam("v_remote"),
+            first_time_fix=bindparam("v_ftf"),
+        )
+    )
+    calendar, owed = config.calendar, []
+    for chunk in _chunks(list(histories), BATCH * 10):
+        grades = _grades(session, {h.customer_id for h in chunk})
+        params = []
+        for h in chunk:
+            policy = config.policy(h.priority, grades.get(h.customer_id))
+            clock = sla.sla_clock(h.received_at, policy, calendar, h.events, now)
+            facts = closing_facts(h.events, delay)
+            params.append(
+                {
+                    "b_id": h.ticket_id,
+                    "v_respond": clock.respond_by,
+                    "v_resolve": clock.resolve_by,
+                    "v_remote": facts.remote_resolved,
+                    "v_ftf": facts.first_time_fix,
+                }
+            )
+            n = min(new_closings.get(h.ticket_id, 0), len(facts.followups))
+            owed.extend((h.ticket_id, due) for due in facts.followups[len(facts.followups) - n :])
+        session.execute(stmt, params)
+    _plan_followups(session, owed, user_id)
+
+
 def refresh_deadlines(
     session: Session, ids: Sequence[int], now: dt.datetime, config: SlaConfig | None = None
 ) -> None:
