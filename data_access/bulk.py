@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Executable,
     Table,
     insert,
 )
@@ -36,16 +37,24 @@ class Inserter:
     are remembered across chunks.
     """
 
-    def __init__(self, session: Session, table: Table, names: Sequence[str]):
+    def __init__(
+        self,
+        session: Session,
+        table: Table,
+        names: Sequence[str],
+        statement: Executable | None = None,
+    ):
         self.session, self.table, self.names = session, table, list(names)
+        # another statement of bound parameters (an UPDATE … WHERE id = :b_id) runs alike
+        self.statement = insert(table) if statement is None else statement
         dialect = session.get_bind().dialect
-        compiled = insert(table).compile(dialect=dialect, column_keys=self.names)
+        compiled = self.statement.compile(dialect=dialect, column_keys=self.names)
         self.binds = list(compiled.positiontup or ())
         self.sql = compiled.string
         self.raw = dialect.name == "sqlite" and sorted(self.binds) == sorted(self.names)
         self.procs: dict[str, Callable[[Sequence[Any]], Sequence[Any]]] = {}
         for name in self.binds if self.raw else ():
-            type_ = table.c[name].type
+            type_ = compiled.binds[name].type
             impl = type_.dialect_impl(dialect)
             proc = impl.bind_processor(dialect)
             if proc is not None:
@@ -58,9 +67,7 @@ class Inserter:
             return
         if not self.raw:
             rows = zip(*(columns[n] for n in names), strict=True)
-            self.session.execute(
-                insert(self.table), [dict(zip(names, r, strict=True)) for r in rows]
-            )
+            self.session.execute(self.statement, [dict(zip(names, r, strict=True)) for r in rows])
             return
         procs = self.procs
         ordered = [procs[b](columns[b]) if b in procs else columns[b] for b in self.binds]
