@@ -234,28 +234,42 @@ def add_business_time(calendar: WorkingCalendar, start: dt.datetime, seconds: fl
     if seconds < 0:
         raise ValueError("business time to add must not be negative")
     left = round(seconds * _US)
-    day = start.date()
-    tod = _tod_us(start)
-    # the rest of the first day
-    for a, b in calendar._day(day).spans:
-        lo = a if a > tod else tod
-        if b <= lo:
-            continue
-        if left <= b - lo:
-            return _at(day, lo + left)
-        left -= b - lo
-    # later days: the first whose end reaches the target, found from whole weeks
-    first = day + dt.timedelta(days=1)
-    target = calendar._day(first).before + left
-    weeks = (left - 1) // (calendar.week_seconds * _US) if left else 0
-    day = first + dt.timedelta(days=weeks * 7)
-    while day > first and calendar._day(day).before >= target:
-        day = max(first, day - dt.timedelta(days=7))
+    if left:
+        return _reaching(calendar, start.date(), _clock_us(calendar, start) + left)
+    # nothing to add: ``start`` when in hours, else the next span's start
+    day, tod = start.date(), _tod_us(start)
     while True:
+        for a, b in calendar._day(day).spans:
+            if tod < b:
+                return _at(day, a if a > tod else tod)
+        day, tod = day + dt.timedelta(days=1), 0
+
+
+def _after(
+    calendar: WorkingCalendar, start: dt.datetime, start_us: int, seconds: float
+) -> dt.datetime:
+    """:func:`add_business_time` when the clock reading of ``start`` is known."""
+    left = round(seconds * _US)
+    if left <= 0:
+        return add_business_time(calendar, start, seconds)
+    return _reaching(calendar, start.date(), start_us + left)
+
+
+def _reaching(calendar: WorkingCalendar, day: dt.date, target: int) -> dt.datetime:
+    """The first moment on or after ``day`` whose clock reading is ``target``: inside a
+    span, or at its very end (a budget running out at 18:00 ends at 18:00)."""
+    spans, total, before = calendar._day(day)
+    if before + total < target:
+        # later days: the first whose end reaches the target, found from whole weeks
+        first = day + dt.timedelta(days=1)
+        weeks = (target - calendar._day(first).before - 1) // (calendar.week_seconds * _US)
+        day = first + dt.timedelta(days=weeks * 7)
+        while day > first and calendar._day(day).before >= target:
+            day = max(first, day - dt.timedelta(days=7))
         spans, total, before = calendar._day(day)
-        if before + total >= target and spans:  # 0 s left: the next span's start
-            break
-        day += dt.timedelta(days=1)
+        while before + total < target:
+            day += dt.timedelta(days=1)
+            spans, total, before = calendar._day(day)
     left = target - before
     for a, b in spans:
         if left <= b - a:
@@ -462,7 +476,6 @@ def sla_clock(
     accepted / closed / cancelled, and a reopen resumes it where it stood.
     """
     events = list(events)
-    respond_by = add_business_time(calendar, received_at, policy.respond_hours * 3600)
     budget = policy.resolve_hours * 3600
     spans = _timeline(received_at, events, now)
     # the spans follow one another in order: one clock reading per boundary, the last
@@ -470,6 +483,7 @@ def sla_clock(
     ticks = [_clock_us(calendar, start) for _, start, _ in spans]
     ticks.append(_clock_us(calendar, max(now, spans[-1][1])))
     now_us = ticks[-1] if now >= spans[-1][1] else None
+    respond_by = _after(calendar, received_at, ticks[0], policy.respond_hours * 3600)
 
     responded_at = spans[1][1] if len(spans) > 1 else None
     if responded_at is not None:
@@ -490,7 +504,7 @@ def sla_clock(
         if not counted:
             continue
         if deadline is None and (consumed + secs >= budget or end is None):
-            deadline = add_business_time(calendar, start, max(budget - consumed, 0.0))
+            deadline = _after(calendar, start, ticks[i], max(budget - consumed, 0.0))
         consumed += secs
         by_status[status] = by_status.get(status, 0.0) + secs
 
