@@ -121,7 +121,16 @@ def _sqlite_datetimes(
             return text if v.microsecond else text + ".000000"
         return None if v is None else proc(v)
 
-    return lambda values: list(map(one, values))
+    def bind(values: Sequence[Any]) -> list:
+        # the common case (naive, whole seconds) inline: no call per value
+        return [
+            v.isoformat(" ") + ".000000"
+            if v.__class__ is moment and not v.microsecond and v.tzinfo is None
+            else one(v)
+            for v in values
+        ]
+
+    return bind
 
 
 _SQLITE_DATETIME = SQLiteDateTime._storage_format
