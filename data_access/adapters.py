@@ -133,6 +133,7 @@ class Restored:
     restored: list[tuple[dict[str, Any], dict[str, Any]]]  # (row before undo, restored values)
     now: dt.datetime
     user_id: int | None
+    deleted: list[dict[str, Any]] = field(default_factory=list)  # rows the undo deleted
 
 
 @dataclass(frozen=True)

@@ -13,23 +13,30 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from data_access.adapters import Hooks, Refs
 from data_access.bulk import insert_rows
-from data_access.models import TicketEvent
+from data_access.models import FollowUp, TicketEvent
 from data_access.tickets import (
     History,
     load_sla_config,
     refresh_deadlines,
     status_events,
     store_closing_facts,
-    store_deadlines,
+    store_history_figures,
 )
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
-from rules.tickets import RATINGS, Status, deadlines_frozen, imported_history, satisfaction
+from rules.tickets import (
+    RATINGS,
+    Status,
+    deadlines_frozen,
+    followup_no,
+    imported_history,
+    satisfaction,
+)
 
 if TYPE_CHECKING:
     from data_access.adapters import Restored, Written
@@ -77,27 +84,69 @@ def after_write(session: Session, written: Written) -> None:
     New rows get the history their dates tell (:func:`rules.tickets.imported_history`)
     and their engineer's assignment; a changed status gets the steps the row's dates
     tell after the ticket's last event (dated now where the row gives no later date),
-    a changed engineer an assignment dated now. Deadlines are then worked out from the history. Rows keep
-    their version (the import's undo relies on it).
+    a changed engineer an assignment dated now. Deadlines and closing facts are then
+    worked out from the history (new rows: in one pass, from the history in hand).
+    Rows keep their version (the import's undo relies on it).
     """
-    events: list[dict[str, Any]] = []
+    user_id, now = written.user_id, written.now
+    events = _Events()
     histories: list[History] = []
+    closings: dict[int, int] = {}
     for row in written.inserted:
-        made = _history(row, written.user_id, written.now)
-        events.extend(made)
-        steps = [(e["at"], e["to_status"]) for e in made if e["kind"] == "status"]
+        steps = events.history(row, user_id)
         histories.append(
             History(row["id"], row["priority"], row["received_at"], row["customer_id"], steps)
         )
+        closed = sum(status == Status.CLOSED for _, status in steps)
+        if closed:
+            closings[row["id"]] = closed
     last = _last_status_at(session, [b["id"] for b, _ in written.updated])
-    for before, changed in written.updated:
-        made = _changes(before, changed, written.user_id, written.now)
-        events.extend(_dated(made, {**before, **changed}, last.get(before["id"]), written.now))
-    _insert_events(session, events)
+    changed: list[dict[str, Any]] = []
+    for before, values in written.updated:
+        made = _changes(before, values, user_id, now)
+        changed.extend(_dated(made, {**before, **values}, last.get(before["id"]), now))
+    events.extend(changed)
+    events.insert(session)
     config = load_sla_config(session)
-    store_deadlines(session, histories, written.now, config)  # new rows: history in hand
-    refresh_deadlines(session, _unfrozen(written.updated), written.now, config)
-    _store_closing_facts(session, histories, events, written.user_id)
+    store_history_figures(session, histories, closings, now, user_id, config)
+    refresh_deadlines(session, _unfrozen(written.updated), now, config)
+    _store_closing_facts(session, [], changed, user_id)
+
+
+class _Events:
+    """Ticket events gathered as rows of :data:`EVENT_COLUMNS`, inserted column-wise."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def history(self, row: Mapping[str, Any], user_id: int | None) -> list[tuple[dt.datetime, str]]:
+        """A new row's status steps and engineer assignment; returns the steps."""
+        ticket_id, steps, previous = row["id"], [], None
+        append = self.rows.append
+        for at, step in _milestones(row):
+            status = str(step)
+            if status == previous:
+                continue
+            # in EVENT_COLUMNS order
+            append((previous, status, None, None, None, ticket_id, at, user_id, "status",
+                    IMPORT_NOTE, at))  # fmt: skip
+            steps.append((at, status))
+            previous = status
+        if row.get("engineer_id"):
+            at = row["responded_at"] or row["received_at"]
+            append((None, None, None, row["engineer_id"], None, ticket_id, at, user_id, "assign",
+                    IMPORT_NOTE, at))  # fmt: skip
+        return steps
+
+    def extend(self, events: list[dict[str, Any]]) -> None:
+        self.rows.extend(tuple(e[n] for n in EVENT_COLUMNS) for e in events)
+
+    def insert(self, session: Session) -> None:
+        if self.rows:
+            columns = zip(*self.rows, strict=True)
+            insert_rows(
+                session, TicketEvent.__table__, dict(zip(EVENT_COLUMNS, columns, strict=True))
+            )
 
 
 def _unfrozen(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
@@ -189,7 +238,9 @@ def _insert_events(session: Session, events: list[dict[str, Any]]) -> None:
 
 def after_undo(session: Session, restored: Restored) -> None:
     """An undone change of status or engineer is itself history: record it, then
-    work the deadlines out again."""
+    work the deadlines out again. A follow-up call the import planned goes with the
+    closing it came from: planned calls of deleted tickets, and the newest planned
+    call of a ticket whose closing is undone, are removed (calls made stay)."""
     events: list[dict[str, Any]] = []
     for current, values in restored.restored:
         for e in _changes(current, values, restored.user_id, restored.now):
@@ -197,10 +248,54 @@ def after_undo(session: Session, restored: Restored) -> None:
     _insert_events(session, events)
     refresh_deadlines(session, _unfrozen(restored.restored), restored.now)
     _store_closing_facts(session, [], events, restored.user_id)
+    _drop_orphaned_followups(session, [r["ticket_no"] for r in restored.deleted])
+    _drop_undone_followups(session, _unclosed(restored.restored))
+
+
+def _unclosed(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
+    """Ids of tickets the undo takes out of ``closed``."""
+    return [
+        current["id"]
+        for current, values in changes
+        if current["status"] == Status.CLOSED
+        and values.get("status", current["status"]) != Status.CLOSED
+    ]
+
+
+def _drop_orphaned_followups(session: Session, ticket_nos: list[str]) -> None:
+    """Planned follow-ups of deleted tickets. Deleting a ticket sets their ticket id
+    to NULL, so they are known by their number (``FU-<ticket no>-<n>``)."""
+    if not ticket_nos:
+        return
+    prefixes = {followup_no(no, 0)[:-1] for no in ticket_nos}
+    f = FollowUp.__table__
+    orphans = session.execute(
+        select(f.c.id, f.c.followup_no).where(
+            f.c.ticket_id.is_(None), f.c.status == "planned", f.c.reason == "ticket"
+        )
+    ).all()
+    ids = [i for i, no in orphans if no.rpartition("-")[0] + "-" in prefixes]
+    for i in range(0, len(ids), 5000):
+        session.execute(delete(f).where(f.c.id.in_(ids[i : i + 5000])))
+
+
+def _drop_undone_followups(session: Session, ticket_ids: list[int]) -> None:
+    """The newest follow-up of each ticket, when still planned: the undone closing's."""
+    f = FollowUp.__table__
+    for i in range(0, len(ticket_ids), 5000):
+        chunk = ticket_ids[i : i + 5000]
+        newest = select(func.max(f.c.id)).where(f.c.ticket_id.in_(chunk)).group_by(f.c.ticket_id)
+        session.execute(delete(f).where(f.c.id.in_(newest), f.c.status == "planned"))
+
+
+EVENT_COLUMNS = (
+    "from_status", "to_status", "from_user_id", "to_user_id", "level",
+    "ticket_id", "at", "user_id", "kind", "note", "created_at",
+)  # fmt: skip
 
 
 def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw) -> dict:
-    base = dict.fromkeys(("from_status", "to_status", "from_user_id", "to_user_id", "level"))
+    base = dict.fromkeys(EVENT_COLUMNS[:5])
     return {
         **base,
         "ticket_id": ticket_id,
@@ -211,14 +306,6 @@ def _event(ticket_id: int, at: dt.datetime, user_id: int | None, kind: str, **kw
         "created_at": at,
         **kw,
     }
-
-
-def _history(row: Mapping[str, Any], user_id: int | None, now: dt.datetime) -> list[dict]:
-    out = _chain(row["id"], _milestones(row), None, user_id)
-    if row.get("engineer_id"):
-        at = row["responded_at"] or row["received_at"]
-        out.append(_event(row["id"], at, user_id, "assign", to_user_id=row["engineer_id"]))
-    return out
 
 
 def _changes(

@@ -216,9 +216,12 @@ class Writer:
             self._delete(deletes, log)
         updated = self._update(updates, log) if updates else []
         inserted = self._insert(inserts, log) if inserts else []
-        if self.after and (inserted or updated):
+        if self.after and (inserted or updated or (self.undo and deletes)):
             if self.undo:
-                ad.hooks.after_undo(self.session, Restored(updated, self.now, self.user_id))
+                ad.hooks.after_undo(
+                    self.session,
+                    Restored(updated, self.now, self.user_id, [dict(r) for r in deletes]),
+                )
             else:
                 ad.hooks.after_write(
                     self.session, Written(inserted, updated, self.now, self.user_id)

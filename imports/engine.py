@@ -170,6 +170,19 @@ def make_coercer(f: Field, date1904: bool) -> Coercer:
             return slow(v)
 
         return date
+    if f.kind is Kind.DATETIME:
+        # a real Excel datetime cell: nearly every one is distinct, so the memo only costs
+
+        def moment(v: Any) -> dt.datetime | None:
+            if v.__class__ is dt.datetime:
+                if v.microsecond or v.tzinfo is not None:
+                    return v.replace(microsecond=0, tzinfo=None)
+                return v
+            if v is None or v == "":
+                return None
+            return slow(v)
+
+        return moment
     return lambda v: None if v is None or v == "" else slow(v)
 
 

@@ -45,6 +45,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 DAY_S = 86_400
 _US = 1_000_000
@@ -87,6 +88,13 @@ class WorkingCalendar:
     _spans: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False, compare=False)
     _makeup: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
     _special: tuple[dt.date, ...] = field(init=False, repr=False, compare=False)
+    _week: int = field(init=False, repr=False, compare=False)
+    # regular seconds of weekdays 0..k-1, and special days' adjustments summed in order
+    _prefix: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _adjusted: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    # day → (spans in µs, business µs of the day, business µs before it): dates repeat
+    # across thousands of tickets, so each is worked out once
+    _days: dict[dt.date, _Day] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         spans = []
@@ -106,6 +114,17 @@ class WorkingCalendar:
         object.__setattr__(self, "_special", tuple(sorted(holidays | extra)))
         if not any(spans):
             raise ValueError("a working calendar needs at least one span of working hours")
+        regular = [sum(b - a for a, b in s) for s in spans]
+        prefix = [0]
+        for secs in regular:
+            prefix.append(prefix[-1] + secs)
+        adjusted = [0]
+        for d in self._special:
+            adjusted.append(adjusted[-1] + self.day_seconds(d) - regular[d.weekday()])
+        object.__setattr__(self, "_week", prefix[-1])
+        object.__setattr__(self, "_prefix", tuple(prefix))
+        object.__setattr__(self, "_adjusted", tuple(adjusted))
+        object.__setattr__(self, "_days", {})
 
     def __hash__(self) -> int:
         return hash((tuple(sorted(self.weekly.items())), self.holidays, self.extra_workdays))
@@ -124,7 +143,7 @@ class WorkingCalendar:
     @property
     def week_seconds(self) -> int:
         """Business seconds of a regular week (no holidays, no make-up days)."""
-        return sum(b - a for spans in self._spans for a, b in spans)
+        return self._week
 
     @property
     def working_day_hours(self) -> float:
@@ -154,20 +173,49 @@ class WorkingCalendar:
         t = _tod_us(moment)
         return any(a * _US <= t < b * _US for a, b in self.spans_on(moment.date()))
 
+    def _day(self, day: dt.date) -> _Day:
+        """``day``'s spans in µs, its business µs, and the business µs of every day
+        before it since 0001-01-01 (a Monday): differences of these give business time."""
+        try:
+            return self._days[day]
+        except KeyError:
+            pass
+        n = day.toordinal() - 1
+        weeks, rest = divmod(n, 7)
+        before = weeks * self._week + self._prefix[rest]
+        before += self._adjusted[bisect.bisect_left(self._special, day)]
+        spans = tuple((a * _US, b * _US) for a, b in self.spans_on(day))
+        out = _Day(spans, sum(b - a for a, b in spans), before * _US)
+        if len(self._days) >= DAY_MEMO:
+            self._days.clear()
+        self._days[day] = out
+        return out
+
+
+class _Day(NamedTuple):
+    spans: tuple[tuple[int, int], ...]  # µs after midnight
+    total: int  # business µs of the day
+    before: int  # business µs of all earlier days (from an arbitrary origin)
+
+
+DAY_MEMO = 20_000  # days remembered per calendar (55 years) before starting over
+
 
 def _tod_us(moment: dt.datetime) -> int:
     """Microseconds after midnight."""
     return (moment.hour * 3600 + moment.minute * 60 + moment.second) * _US + moment.microsecond
 
 
-def _day_us_between(cal: WorkingCalendar, day: dt.date, lo_us: int, hi_us: int) -> int:
-    """Business microseconds of ``day`` between two times of day."""
-    total = 0
-    for a, b in cal.spans_on(day):
-        lo, hi = max(a * _US, lo_us), min(b * _US, hi_us)
-        if hi > lo:
-            total += hi - lo
-    return total
+def _clock_us(cal: WorkingCalendar, moment: dt.datetime) -> int:
+    """Business µs from the calendar's origin to ``moment``."""
+    day = moment.date()
+    spans, _, before = cal._days.get(day) or cal._day(day)
+    t = (moment.hour * 3600 + moment.minute * 60 + moment.second) * _US + moment.microsecond
+    for a, b in spans:
+        if t <= a:
+            break
+        before += (b if t > b else t) - a
+    return before
 
 
 def business_seconds(calendar: WorkingCalendar, start: dt.datetime, end: dt.datetime) -> float:
@@ -178,13 +226,7 @@ def business_seconds(calendar: WorkingCalendar, start: dt.datetime, end: dt.date
 def _business_us(cal: WorkingCalendar, start: dt.datetime, end: dt.datetime) -> int:
     if end <= start:
         return 0
-    d0, d1 = start.date(), end.date()
-    if d0 == d1:
-        return _day_us_between(cal, d0, _tod_us(start), _tod_us(end))
-    total = _day_us_between(cal, d0, _tod_us(start), DAY_S * _US)
-    total += _day_us_between(cal, d1, 0, _tod_us(end))
-    full = (d1 - d0).days - 1
-    return total + cal.full_days_seconds(d0 + dt.timedelta(days=1), full) * _US
+    return _clock_us(cal, end) - _clock_us(cal, start)
 
 
 def add_business_time(calendar: WorkingCalendar, start: dt.datetime, seconds: float) -> dt.datetime:
@@ -192,32 +234,48 @@ def add_business_time(calendar: WorkingCalendar, start: dt.datetime, seconds: fl
     if seconds < 0:
         raise ValueError("business time to add must not be negative")
     left = round(seconds * _US)
-    day = start.date()
-    tod = _tod_us(start)
-    # the rest of the first day
-    for a, b in calendar.spans_on(day):
-        lo, hi = max(a * _US, tod), b * _US
-        if hi <= lo:
-            continue
-        if left <= hi - lo:
-            return _at(day, lo + left)
-        left -= hi - lo
-    day += dt.timedelta(days=1)
-    # whole weeks, then whole days, while the budget outlasts them
-    week_us = calendar.week_seconds * _US
-    while left > week_us:
-        week = calendar.full_days_seconds(day, 7) * _US
-        if left <= week:
-            break
-        left -= week
-        day += dt.timedelta(days=7)
+    if left:
+        return _reaching(calendar, start.date(), _clock_us(calendar, start) + left)
+    # nothing to add: ``start`` when in hours, else the next span's start
+    day, tod = start.date(), _tod_us(start)
     while True:
-        for a, b in calendar.spans_on(day):
-            span = (b - a) * _US
-            if left <= span:
-                return _at(day, a * _US + left)
-            left -= span
-        day += dt.timedelta(days=1)
+        for a, b in calendar._day(day).spans:
+            if tod < b:
+                return _at(day, a if a > tod else tod)
+        day, tod = day + dt.timedelta(days=1), 0
+
+
+def _after(
+    calendar: WorkingCalendar, start: dt.datetime, start_us: int, seconds: float
+) -> dt.datetime:
+    """:func:`add_business_time` when the clock reading of ``start`` is known."""
+    left = round(seconds * _US)
+    if left <= 0:
+        return add_business_time(calendar, start, seconds)
+    return _reaching(calendar, start.date(), start_us + left)
+
+
+def _reaching(calendar: WorkingCalendar, day: dt.date, target: int) -> dt.datetime:
+    """The first moment on or after ``day`` whose clock reading is ``target``: inside a
+    span, or at its very end (a budget running out at 18:00 ends at 18:00)."""
+    spans, total, before = calendar._day(day)
+    if before + total < target:
+        # later days: the first whose end reaches the target, found from whole weeks
+        first = day + dt.timedelta(days=1)
+        weeks = (target - calendar._day(first).before - 1) // (calendar.week_seconds * _US)
+        day = first + dt.timedelta(days=weeks * 7)
+        while day > first and calendar._day(day).before >= target:
+            day = max(first, day - dt.timedelta(days=7))
+        spans, total, before = calendar._day(day)
+        while before + total < target:
+            day += dt.timedelta(days=1)
+            spans, total, before = calendar._day(day)
+    left = target - before
+    for a, b in spans:
+        if left <= b - a:
+            return _at(day, a + left)
+        left -= b - a
+    raise AssertionError("the day's spans hold the rest")  # pragma: no cover
 
 
 def _at(day: dt.date, tod_us: int) -> dt.datetime:
@@ -418,31 +476,35 @@ def sla_clock(
     accepted / closed / cancelled, and a reopen resumes it where it stood.
     """
     events = list(events)
-    respond_by = add_business_time(calendar, received_at, policy.respond_hours * 3600)
     budget = policy.resolve_hours * 3600
     spans = _timeline(received_at, events, now)
+    # the spans follow one another in order: one clock reading per boundary, the last
+    # one where the current span stops counting (now)
+    ticks = [_clock_us(calendar, start) for _, start, _ in spans]
+    ticks.append(_clock_us(calendar, max(now, spans[-1][1])))
+    now_us = ticks[-1] if now >= spans[-1][1] else None
+    respond_by = _after(calendar, received_at, ticks[0], policy.respond_hours * 3600)
 
     responded_at = spans[1][1] if len(spans) > 1 else None
     if responded_at is not None:
         r_state = ClockState.MET if responded_at <= respond_by else ClockState.BREACHED
         r_left = 0.0
     else:
-        r_left = _signed_left(calendar, now, respond_by)
+        r_left = _signed_left(calendar, now, respond_by, now_us)
         r_state = ClockState.BREACHED if now > respond_by else ClockState.RUNNING
 
     segments: list[Segment] = []
     by_status: dict[str, float] = {}
     consumed = 0.0
     deadline: dt.datetime | None = None
-    for status, start, end in spans:
-        stop = end if end is not None else max(now, start)
-        secs = business_seconds(calendar, start, stop)
-        counted = phase_of(status) is Phase.RUNNING
+    for i, (status, start, end) in enumerate(spans):
+        secs = (ticks[i + 1] - ticks[i]) / _US
+        counted = status not in PAUSING and status not in STOPPING  # Phase.RUNNING
         segments.append(Segment(status, start, end, secs, counted))
         if not counted:
             continue
         if deadline is None and (consumed + secs >= budget or end is None):
-            deadline = add_business_time(calendar, start, max(budget - consumed, 0.0))
+            deadline = _after(calendar, start, ticks[i], max(budget - consumed, 0.0))
         consumed += secs
         by_status[status] = by_status.get(status, 0.0) + secs
 
@@ -466,7 +528,7 @@ def sla_clock(
             deadline = None
     else:
         assert deadline is not None
-        left = _signed_left(calendar, now, deadline)
+        left = _signed_left(calendar, now, deadline, now_us)
         state = ClockState.BREACHED if now > deadline else ClockState.RUNNING
     return SlaClock(
         respond_by=respond_by,
@@ -484,10 +546,16 @@ def sla_clock(
     )
 
 
-def _signed_left(calendar: WorkingCalendar, now: dt.datetime, due: dt.datetime) -> float:
+def _signed_left(
+    calendar: WorkingCalendar, now: dt.datetime, due: dt.datetime, now_us: int | None = None
+) -> float:
+    """Business seconds from ``now`` to ``due`` (negative when overdue); ``now_us`` is
+    the clock reading of ``now`` when the caller has it."""
+    if now_us is None:
+        now_us = _clock_us(calendar, now)
     if now <= due:
-        return business_seconds(calendar, now, due)
-    return -business_seconds(calendar, due, now)
+        return (_clock_us(calendar, due) - now_us) / _US
+    return -((now_us - _clock_us(calendar, due)) / _US)
 
 
 def format_duration(seconds: float, lang: str) -> str:

@@ -228,6 +228,40 @@ def test_undo_of_new_tickets_removes_their_history_and_reports(seeded):
     assert count(seeded, Ticket) == count(seeded, TicketEvent) == count(seeded, ServiceReport) == 0
 
 
+def _followups(engine) -> list[tuple]:
+    from data_access.models import FollowUp
+
+    with db.read(engine) as s:
+        query = select(FollowUp.followup_no, FollowUp.ticket_id, FollowUp.status)
+        return [tuple(r) for r in s.execute(query.order_by(FollowUp.followup_no))]
+
+
+def test_undo_of_new_closed_tickets_removes_their_planned_followups(seeded):
+    run(seeded, xlsx([HEAD, CLOSED, ON_SITE]))
+    assert [(no, status) for no, _, status in _followups(seeded)] == [("FU-SR-1-1", "planned")]
+    with db.write(seeded) as s:
+        assert undo_last_import(s, "tickets", None, now=NOW).deleted == 2
+    assert _followups(seeded) == []
+
+
+def test_undo_of_a_closing_removes_the_followup_it_planned(seeded):
+    from data_access.models import FollowUp
+
+    run(seeded, xlsx([HEAD, CLOSED, ON_SITE]))
+    with db.write(seeded) as s:  # the call of the first closing is made: it stays
+        s.execute(FollowUp.__table__.update().values(status="done"))
+    closed = [*ON_SITE[:5], "已关闭", *ON_SITE[6:10], D(2025, 5, 31, 15, 0), D(2025, 6, 1, 10, 0)]
+    run(seeded, xlsx([HEAD, CLOSED, closed]))
+    assert [(no, status) for no, _, status in _followups(seeded)] == [
+        ("FU-SR-1-1", "done"),
+        ("FU-SR-2-1", "planned"),
+    ]
+    with db.write(seeded) as s:
+        assert undo_last_import(s, "tickets", None, now=NOW).restored == 1
+    assert tickets(seeded)["SR-2"].status == "on_site"
+    assert [(no, status) for no, _, status in _followups(seeded)] == [("FU-SR-1-1", "done")]
+
+
 def test_template_lists_the_importable_fields(seeded):
     wb = openpyxl.load_workbook(io.BytesIO(template_bytes("tickets", lang="en")))
     header = [c.value for c in wb.active[1]]

@@ -431,3 +431,93 @@ def test_escalation_ladder_is_data():
 )
 def test_format_duration(seconds, lang, text):
     assert format_duration(seconds, lang) == text
+
+
+# ---------------------------------------------------------------- the day cache
+def _walked_seconds(cal: WorkingCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """Business time summed day by day from ``spans_on``: what the day cache must equal."""
+    total, day = 0, start.date()
+    while day <= end.date():
+        base = dt.datetime.combine(day, dt.time())
+        for a, b in cal.spans_on(day):
+            lo = max(base + dt.timedelta(seconds=a), start)
+            hi = min(base + dt.timedelta(seconds=b), end)
+            total += max((hi - lo) // dt.timedelta(microseconds=1), 0)
+        day += dt.timedelta(days=1)
+    return total / 1_000_000
+
+
+def _walked_deadline(cal: WorkingCalendar, start: dt.datetime, seconds: float) -> dt.datetime:
+    """The deadline found by walking the spans one by one."""
+    left, day = dt.timedelta(microseconds=round(seconds * 1_000_000)), start.date()
+    while True:
+        base = dt.datetime.combine(day, dt.time())
+        for a, b in cal.spans_on(day):
+            lo, hi = max(base + dt.timedelta(seconds=a), start), base + dt.timedelta(seconds=b)
+            if hi > lo and left <= hi - lo:
+                return lo + left
+            left -= max(hi - lo, dt.timedelta())
+        day += dt.timedelta(days=1)
+
+
+HOLIDAY_CALENDARS = {
+    "test": CAL,
+    "default": DEFAULT_CALENDAR,
+    "spring festival": WorkingCalendar(  # a week off, two make-up Saturdays, a 24:00 end
+        weekly={wd: [("00:00", "06:00"), ("20:00", "24:00")] for wd in range(5)},
+        holidays={dt.date(2026, 2, 16) + dt.timedelta(days=i) for i in range(7)},
+        extra_workdays={dt.date(2026, 2, 14), dt.date(2026, 2, 28), dt.date(2026, 2, 17)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HOLIDAY_CALENDARS)
+@pytest.mark.parametrize("memo", [20_000, 1])
+def test_cached_days_give_what_walking_the_spans_gives(name, memo, monkeypatch):
+    """Business time and deadlines from the per-day cache equal a plain walk over the
+    spans, with the cache kept and with it dropped at every day (``DAY_MEMO = 1``)."""
+    monkeypatch.setattr("rules.sla.DAY_MEMO", memo)
+    cal = HOLIDAY_CALENDARS[name]
+    cal._days.clear()
+    rng = random.Random(7)
+    origin = dt.datetime(2026, 1, 20)
+    for _ in range(400):
+        start = origin + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 60))
+        end = start + dt.timedelta(minutes=rng.choice([0, 30, 600, 3000, 20000, 90000]))
+        if rng.random() < 0.2:
+            start, end = start.replace(minute=0), end.replace(minute=0)
+        assert business_seconds(cal, start, end) == _walked_seconds(cal, start, end)
+        budget = rng.choice([0, 1, 1800, 4 * H, 9.5 * H, 28.5 * H, 66.5 * H, 300 * H])
+        assert add_business_time(cal, start, budget) == _walked_deadline(cal, start, budget)
+    cal._days.clear()
+
+
+@pytest.mark.parametrize("name", HOLIDAY_CALENDARS)
+def test_clock_segments_and_time_left_agree_with_business_seconds(name):
+    """sla_clock reads the calendar once per status change; each segment and the time
+    left must still be what business_seconds gives for them."""
+    cal, rng = HOLIDAY_CALENDARS[name], random.Random(11)
+    statuses = ["responded", "on_site", "waiting_parts", "repaired", "reopened", "closed"]
+    for _ in range(300):
+        received = dt.datetime(2026, 1, 25) + dt.timedelta(minutes=rng.randrange(0, 80_000))
+        events, at = [], received
+        for _ in range(rng.randrange(0, 6)):
+            at += dt.timedelta(minutes=rng.choice([0, 45, 700, 4000]))
+            events.append((at, rng.choice(statuses)))
+        now = received + dt.timedelta(minutes=rng.randrange(0, 30_000))
+        clock = sla_clock(received, DEFAULT_POLICIES[rng.randrange(4)], cal, events, now)
+        for seg in clock.segments:
+            stop = seg.end if seg.end is not None else max(now, seg.start)
+            assert seg.business_seconds == business_seconds(cal, seg.start, stop)
+        if clock.segments[-1].counted:  # running now: time left to the deadline
+            due = clock.resolve_by
+            expected = (
+                business_seconds(cal, now, due) if now <= due else -business_seconds(cal, due, now)
+            )
+            assert clock.resolve_left == expected
+        if clock.responded_at is None:
+            due = clock.respond_by
+            expected = (
+                business_seconds(cal, now, due) if now <= due else -business_seconds(cal, due, now)
+            )
+            assert clock.respond_left == expected
