@@ -16,10 +16,13 @@ insert goes to the driver as tuples with undo records made by one INSERT … SEL
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain, islice
@@ -326,10 +329,37 @@ def import_file(
     try:
         report.sheets = list(book.sheet_names)
         report.sheet = sheet = sheet or book.sheet_names[0]
-        _run(session, ad, book, sheet, report, mapping, user_id, now, on_progress)
+        with _fewer_collections():
+            _run(session, ad, book, sheet, report, mapping, user_id, now, on_progress)
     finally:
         book.close()
     return report
+
+
+_GC_LOCK = threading.Lock()
+_GC_STATE = {"depth": 0, "threshold": gc.get_threshold()}
+BULK_GC_THRESHOLD = 50_000  # allocations between young collections during an import
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """An import makes millions of short-lived rows and dicts but no cycles worth
+    chasing: Python's cyclic collector ran every 700 allocations and took a quarter of a
+    100k-ticket import. Meanwhile it runs far less often (reference counting still frees
+    everything as it goes); the old threshold is back when the last import ends."""
+    with _GC_LOCK:
+        if _GC_STATE["depth"] == 0:
+            _GC_STATE["threshold"] = gc.get_threshold()
+            young, *older = _GC_STATE["threshold"]
+            gc.set_threshold(max(young, BULK_GC_THRESHOLD), *older)
+        _GC_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_STATE["depth"] -= 1
+            if _GC_STATE["depth"] == 0:
+                gc.set_threshold(*_GC_STATE["threshold"])
 
 
 def _run(

@@ -440,3 +440,24 @@ def test_concurrent_import_of_the_same_new_keys(db_engine):
     else:
         assert isinstance(outcome, ConflictError)
     assert count(db_engine, Customer) == 3 and count(db_engine, ImportBatch) == 1
+
+
+def test_an_import_runs_with_fewer_collections_and_restores_the_threshold(
+    sqlite_engine, monkeypatch
+):
+    import gc
+
+    from imports import engine as import_engine
+
+    seen = []
+    real = import_engine._run
+
+    def watching(*args, **kw):
+        seen.append(gc.get_threshold()[0])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(import_engine, "_run", watching)
+    before = gc.get_threshold()
+    run(sqlite_engine, "customers", customers_file(3))
+    assert seen == [max(before[0], import_engine.BULK_GC_THRESHOLD)]
+    assert gc.get_threshold() == before
