@@ -50,3 +50,16 @@ def test_migrate_does_not_load_the_demo(tmp_path, monkeypatch, capsys):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'app.db'}")
     assert setup.is_empty(engine)
     engine.dispose()
+
+
+def test_setup_loads_demo_into_a_configured_database_only_when_asked(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert setup.main([]) == 0
+    assert "demo data not loaded (add --demo" in capsys.readouterr().out
+    engine = db.make_engine(url)
+    assert setup.is_empty(engine)
+    assert setup.main(["--demo"]) == 0
+    assert "demo data loaded" in capsys.readouterr().out
+    assert not setup.is_empty(engine)
+    engine.dispose()
