@@ -25,7 +25,9 @@ from data_access.tickets import (
     ReportLocked,
     _flush,
     _get,
+    require,
 )
+from rules.access import Acting, TicketAction
 from rules.fields import Problem
 from rules.tickets import REPORT_LOCKED, check_ratings
 
@@ -34,7 +36,7 @@ def save_report(
     session: Session,
     ticket_id: int,
     *,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
     expected_version: int | None = None,
     parts: Iterable[dict[str, Any]] | None = None,
@@ -52,6 +54,8 @@ def save_report(
     if unknown:
         raise TypeError(f"unknown report fields: {sorted(unknown)}")
     ticket = _get(session, ticket_id)
+    require(actor, ticket, TicketAction.REPORT)
+    user_id = actor.id
     if ticket.status in REPORT_LOCKED:
         raise ReportLocked(ticket.ticket_no)
     problems = check_ratings(values)
@@ -59,7 +63,7 @@ def save_report(
         if values.get(name) is not None and Decimal(str(values[name])) < 0:
             problems.append(Problem(name, "err.min", {"min": 0}))
     if parts is not None:
-        problems.extend(_save_parts(session, ticket, list(parts), user_id, now))
+        problems.extend(_save_parts(session, ticket, list(parts), actor, now))
     if problems:
         raise InvalidInput(problems)  # the caller's transaction rolls back any lines
     report = session.scalars(
@@ -78,7 +82,7 @@ def save_report(
 
 
 def _save_parts(
-    session: Session, ticket, given: list[dict[str, Any]], user_id: int | None, now: dt.datetime
+    session: Session, ticket, given: list[dict[str, Any]], actor: Acting, now: dt.datetime
 ) -> list[Problem]:
     """The ticket's lines become its lines issued from stock (as they are) plus ``given``;
     a given line's problems come back with ``row`` = its position, from 1."""
@@ -93,7 +97,7 @@ def _save_parts(
     kept = [r for r in list_lines(session, "ticket_parts", ticket.ticket_no) if r["id"] in issued]
     rows = [*kept, *({**line, "line_no": None} for line in given)]
     no = ticket.ticket_no
-    result = save_lines(session, "ticket_parts", no, rows, user_id=user_id, now=now)
+    result = save_lines(session, "ticket_parts", no, rows, actor=actor, now=now)
     first = len(kept)
     return [
         Problem(p.field, p.code, p.params, None if p.row is None else p.row - first + 1, p.value)
