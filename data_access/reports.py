@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data_access.lines import list_lines, save_lines
@@ -45,7 +46,9 @@ def save_report(
     """Create or update the service report and, when ``parts`` is given, its lines.
 
     ``values`` are :data:`~data_access.tickets.REPORT_FIELDS`; ``expected_version`` is
-    the report's version (None for a new report). ``parts`` replaces the lines not yet
+    the report's version, None when the caller saw no report: if one exists by now
+    (another engineer saved it meanwhile) that is a :class:`ConflictError` too, never a
+    silent overwrite. ``parts`` replaces the lines not yet
     issued from stock: ``{"part_no", "qty", "description"?, "unit_price"?}``. Every
     problem of the header and of every line is raised together (:class:`InvalidInput`,
     a line's problems with ``row`` = its position, from 1).
@@ -72,12 +75,17 @@ def save_report(
     if report is None:
         report = ServiceReport(ticket_id=ticket.id, engineer_id=ticket.engineer_id or user_id)
         session.add(report)
-    elif expected_version is not None and report.version != expected_version:
+    elif report.version != expected_version:  # None: the caller saw no report
         raise ConflictError(ticket.ticket_no)
     for name, value in values.items():
         setattr(report, name, value)
     report.updated_at = now  # the parts lines are part of the report: bump its version too
-    _flush(session, ticket.ticket_no)
+    no = ticket.ticket_no  # read now: a failed flush leaves the ticket unloadable
+    try:
+        _flush(session, no)
+    except IntegrityError:
+        # two first reports at once (PostgreSQL): the unique ticket_id lets one in
+        raise ConflictError(no) from None
     return report
 
 
