@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -288,14 +289,29 @@ def next_ticket_no(session: Session, day: dt.date) -> str:
 
 # ---------------------------------------------------------------- intake
 NUMBER_ATTEMPTS = 5
+# advisory lock space of the intake numbering (second key: the day as YYYYMMDD)
+NUMBERING_LOCK = 7_316_010
+
+
+def _lock_numbering(session: Session, day: dt.date) -> None:
+    """Hold the day's numbering lock until commit, so concurrent intakes number one
+    after another instead of colliding on the unique index (PostgreSQL; a SQLite write
+    transaction is exclusive already). Read committed: the scan that follows sees the
+    number the previous holder committed."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = day.year * 10_000 + day.month * 100 + day.day
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": NUMBERING_LOCK, "key": key},
+        )
 
 
 def _insert_numbered(session: Session, ticket: Ticket, day: dt.date) -> None:
     """INSERT ``ticket`` under the next free number of ``day``.
 
-    Two intakes at once on PostgreSQL can pick the same number: the second INSERT
-    waits on the unique index until the first commits, then fails; it is retried
-    (in a savepoint) with the number after the one just taken.
+    Intakes take the day's lock first (:func:`_lock_numbering`); a ticket import that
+    wrote the same number meanwhile makes the INSERT fail, and it is retried (in a
+    savepoint) with the number after the one just taken.
     """
     for attempt in range(NUMBER_ATTEMPTS):
         try:
@@ -359,6 +375,7 @@ def create_ticket(
         raise InvalidInput(problems)
 
     day = received_at.date()
+    _lock_numbering(session, day)
     ticket = Ticket(
         ticket_no=next_ticket_no(session, day),
         customer_id=customer_id,

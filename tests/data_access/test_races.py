@@ -12,9 +12,9 @@ from sqlalchemy import select
 from data_access import db
 from data_access import reports as R
 from data_access import tickets as T
-from data_access.models import ServiceReport
+from data_access.models import ServiceReport, Ticket
 from tests.actors import agent
-from tests.data_access.test_tickets import at, new_ticket
+from tests.data_access.test_tickets import MON, at, new_ticket
 
 
 def first_report(engine, tid, who, text):
@@ -57,3 +57,31 @@ def test_two_first_reports_at_once_one_wins_the_other_conflicts(world):
     assert len(got) == 1 and isinstance(got[0], T.ConflictError), got
     with db.read(engine) as s:
         assert s.scalars(select(ServiceReport.work_done)).all() == ["换轴承"]
+
+
+INTAKES = 50
+
+
+def test_fifty_intakes_at_once_all_succeed_with_distinct_numbers(world):
+    engine, ids = world
+    start = threading.Barrier(INTAKES)
+    got: list = []
+
+    def intake() -> None:
+        start.wait()
+        try:
+            got.append(new_ticket(engine, ids, fault_description="并发受理"))
+        except Exception as exc:  # reported by the assertion below
+            got.append(exc)
+
+    threads = [threading.Thread(target=intake) for _ in range(INTAKES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    failed = [g for g in got if not isinstance(g, int)]
+    assert not failed and len(got) == INTAKES, failed[:3]
+    with db.read(engine) as s:
+        numbers = sorted(s.scalars(select(Ticket.ticket_no)))
+    day = MON.strftime("%Y%m%d")
+    assert numbers == [f"SR-{day}-{n:04d}" for n in range(1, INTAKES + 1)]
