@@ -43,6 +43,8 @@ FLASH = "tickets.flash"
 GOTO = "tickets.goto"
 NOTE = "tickets.detail_note"
 VIEWS = ("list", "new", "detail")
+# the intake form's text boxes
+TYPED = ("tickets.new_contact", "tickets.new_phone", "tickets.new_description")
 PAGE_SIZE = 50
 
 
@@ -233,7 +235,8 @@ def new_view(user, lang: str) -> None:
         contract=_opt_label(CONTRACT_OPTIONS, contract, lang),
     )
     (st.success if warranty in ("in_warranty", "expiring") else st.warning)(cover)
-    with st.form("tickets.new_form", clear_on_submit=True):
+    # not cleared on submit: on any error the agent keeps what they typed
+    with st.form("tickets.new_form", clear_on_submit=False):
         c1, c2 = st.columns(2)
         channel = c1.selectbox(
             TICKETS.field("channel").label(lang),
@@ -282,6 +285,8 @@ def new_view(user, lang: str) -> None:
     except NotAllowed as exc:
         st.error(tr(exc.code, **exc.params))
         return
+    for key in TYPED:  # the next intake starts empty
+        st.session_state.pop(key, None)
     _flash(tr("tickets.new.created", value=plain(ticket_no)))
     _open(ticket_id)
     st.rerun()

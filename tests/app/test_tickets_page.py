@@ -387,6 +387,29 @@ def _labelled_widgets(at: AppTest) -> set[str]:
     }
 
 
+def test_the_intake_form_keeps_what_was_typed_on_an_error(tickets_db):
+    at = open_tickets("agent")
+    at.radio(key="tickets.view.en").set_value("new").run()
+    at.selectbox(key="tickets.new_priority.en").set_value("emergency")
+    at.text_input(key="tickets.new_contact").input("张伟")
+    at.text_input(key="tickets.new_phone").input("013800138000")
+    at.text_area(key="tickets.new_description").input("   ")  # blank: refused
+    form_button(at, "Create ticket").click().run()
+    assert not at.exception, at.exception
+    assert at.error, "the problem is shown"
+    assert at.text_input(key="tickets.new_contact").value == "张伟"
+    assert at.text_input(key="tickets.new_phone").value == "013800138000"
+    assert at.selectbox(key="tickets.new_priority.en").value == "emergency"
+    # fixed and sent again: created, and the next intake starts empty
+    at.text_area(key="tickets.new_description").input("主轴异响")
+    form_button(at, "Create ticket").click().run()
+    assert any("created" in s.value for s in at.success)
+    at.radio(key="tickets.view.en").set_value("new").run()
+    assert at.text_input(key="tickets.new_contact").value == ""
+    with db.read(tickets_db) as s:
+        assert s.scalars(select(Ticket.contact_name)).all() == ["张伟"]
+
+
 def test_an_engineer_is_offered_only_what_they_may_do(tickets_db):
     mine, theirs = _make(tickets_db, "high", CLOCK), _make(tickets_db, "high", CLOCK)
     with db.write(tickets_db) as s:
