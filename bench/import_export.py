@@ -36,6 +36,7 @@ from data_access.models import Customer, Device, ProductModel  # noqa: E402
 from data_access.registers import iter_display  # noqa: E402
 from imports.engine import import_file  # noqa: E402
 from imports.writer import export_register  # noqa: E402
+from rules.access import SYSTEM_ACTOR  # noqa: E402
 
 HEAD = [
     "序列号",
@@ -143,7 +144,7 @@ def bare_write(path: Path, rows: list[list]) -> None:
 
 def ours_import(engine, src: Path, n: int):
     with db.write(engine) as s:
-        report = import_file(s, "devices", src, file_name=src.name, now=NOW)
+        report = import_file(s, "devices", src, file_name=src.name, now=NOW, actor=SYSTEM_ACTOR)
     assert report.ok and report.inserted == n, report.summary("en")
     return report
 

@@ -34,6 +34,7 @@ from data_access.migrate import upgrade  # noqa: E402
 from data_access.models import Customer, Device, FaultCode, Ticket, TicketEvent, User  # noqa: E402
 from imports.engine import import_file  # noqa: E402
 from imports.writer import export_register  # noqa: E402
+from rules.access import SYSTEM_ACTOR  # noqa: E402
 from rules.tickets import imported_history  # noqa: E402
 
 HEAD = ["工单编号", "客户", "设备序列号", "受理渠道", "优先级", "状态", "故障描述", "故障代码",
@@ -147,7 +148,7 @@ def bare_import(engine, src: Path, history: bool) -> None:
 
 def ours(engine, src: Path, n: int) -> None:
     with db.write(engine) as s:
-        report = import_file(s, "tickets", src, file_name=src.name, now=NOW)
+        report = import_file(s, "tickets", src, file_name=src.name, now=NOW, actor=SYSTEM_ACTOR)
     assert report.committed and report.inserted == n, report.problems[:3]
 
 

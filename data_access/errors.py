@@ -40,3 +40,16 @@ class Refused(Exception):
         super().__init__(code)
         self.code = code
         self.params = params
+
+
+class NotAllowed(Refused):
+    """The acting user's role, or their tie to the row, does not allow this write.
+
+    ``action`` names what was refused (a ticket action, ``edit`` or ``import``);
+    ``what`` the row (its natural key) or the register. Nothing is written.
+    """
+
+    def __init__(self, action: str, what: str | None = None):
+        super().__init__("err.not_allowed", action=str(action), what=what or "")
+        self.action = str(action)
+        self.what = what

@@ -20,6 +20,7 @@ from data_access.catalog import adapter
 from data_access.reads import lines_of
 from data_access.registers import SaveResult, save_changes
 from data_access.validation import changed_columns
+from rules.access import Acting
 
 
 def parent_id(session: Session, register: str, parent_key: str) -> int | None:
@@ -43,14 +44,15 @@ def save_lines(
     parent_key: str,
     rows: Sequence[Mapping[str, Any]],
     *,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
 ) -> SaveResult:
     """Make the document's lines what ``rows`` say: new rows inserted, changed rows
     updated (guarded by their version), stored lines missing from ``rows`` deleted.
     Every problem comes back with ``row`` = its index in ``rows`` (a removed line's
     problem keeps kind ``delete`` and its index among the removed lines); nothing is
-    written unless all rows are valid."""
+    written unless all rows are valid. ``actor``'s rights are checked by
+    :func:`~data_access.registers.save_changes`."""
     ad = adapter(register)
     parent, key = ad.register.parent, ad.register.key
     stored = {r["id"]: r for r in list_lines(session, register, parent_key)}
@@ -82,7 +84,7 @@ def save_lines(
         inserts=inserts,
         updates=updates,
         deletes=deletes,
-        user_id=user_id,
+        actor=actor,
         now=now,
     )
     if not result.problems:

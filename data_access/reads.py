@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from data_access.adapters import Adapter
 from data_access.bulk import MEMO_LIMIT, _chunks
-from data_access.catalog import adapter
 from rules.fields import Kind
 
 
@@ -108,9 +107,9 @@ def _with_computed(ad: Adapter, row: Mapping[str, Any], today: dt.date) -> dict[
     return out
 
 
-def list_rows(
+def list_page(
     session: Session,
-    register: str,
+    ad: Adapter,
     *,
     filters: dict | None = None,
     search: str | None = None,
@@ -120,7 +119,6 @@ def list_rows(
     today: dt.date,
 ) -> tuple[list[dict], int]:
     """One page of display rows (plus ``id`` and ``version``) and the total count."""
-    ad = adapter(register)
     clauses = _filter_clauses(ad, filters, search, today)
     count = select(func.count()).select_from(ad.table).where(true(), *clauses)
     total = session.execute(count).scalar_one()
@@ -130,9 +128,9 @@ def list_rows(
     return rows, total
 
 
-def iter_display(
+def iter_rows(
     session: Session,
-    register: str,
+    ad: Adapter,
     *,
     filters: dict | None = None,
     search: str | None = None,
@@ -147,7 +145,6 @@ def iter_display(
     distinct value of the fields they depend on (``Adapter.computed_from``).
     ``where``: further conditions on the register's table (a page's own filters).
     """
-    ad = adapter(register)
     clauses = [*_filter_clauses(ad, filters, search, today), *where]
     query = _order(ad, order_by, _display_select(ad).where(true(), *clauses))
     result = session.execute(query.execution_options(yield_per=batch))

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data_access.adapters import (
@@ -30,8 +31,9 @@ from data_access.adapters import (
 )
 from data_access.bulk import Inserter, insert_rows
 from data_access.catalog import ADAPTERS, adapter
-from data_access.errors import ConflictError, LedgerError, UnknownRegister
-from data_access.reads import fetch_by_ids, fetch_by_keys, ids_by_keys, iter_display, list_rows
+from data_access.errors import ConflictError, LedgerError, NotAllowed, UnknownRegister
+from data_access.models import Ticket
+from data_access.reads import fetch_by_ids, fetch_by_keys, ids_by_keys, iter_rows, list_page
 from data_access.references import RefResolver
 from data_access.settings import dumps, get_setting, put_setting
 from data_access.validation import (
@@ -56,6 +58,13 @@ from data_access.writes import (
     username_of,
     write_side,
 )
+from rules.access import (
+    TICKET_REGISTERS,
+    Acting,
+    TicketAction,
+    may_change_ticket,
+    may_edit_register,
+)
 from rules.fields import Problem, validate_row
 
 __all__ = [
@@ -67,6 +76,7 @@ __all__ = [
     "Inserter",
     "LedgerError",
     "NewRows",
+    "NotAllowed",
     "RefResolver",
     "RefTarget",
     "Restored",
@@ -123,6 +133,34 @@ def _current_rows(session: Session, ad: Adapter, items: list[dict]) -> dict[int,
     return current
 
 
+def _require_tickets(
+    session: Session, ad: Adapter, actor: Acting, inserts: list[dict], current: dict[int, dict]
+) -> None:
+    """Rows of a ticket change only as the ticket rules allow (an engineer: their own)."""
+    action = TICKET_REGISTERS.get(ad.name)
+    if action is None or may_change_ticket(actor.role, actor.id, None, action):
+        return  # not a ticket's rows, or the actor may change any ticket's
+    if ad.parent is None:  # the tickets register itself: a new row is an intake
+        if inserts and not may_change_ticket(actor.role, actor.id, None, TicketAction.OPEN):
+            raise NotAllowed(TicketAction.OPEN, ad.name)
+        held = {i: row.get("engineer_id") for i, row in current.items()}
+        keys = {i: row[ad.key_column] for i, row in current.items()}
+    else:
+        column = ad.column(ad.parent)
+        ids = {row[column] for row in current.values()}
+        nos = {raw.get(ad.register.parent) for raw in inserts} - {None, ""}
+        found = session.execute(
+            select(Ticket.id, Ticket.ticket_no, Ticket.engineer_id).where(
+                Ticket.id.in_(ids) | Ticket.ticket_no.in_([str(n) for n in nos])
+            )
+        ).all()
+        held = {r.id: r.engineer_id for r in found}
+        keys = {r.id: r.ticket_no for r in found}
+    for ticket_id, engineer_id in held.items():
+        if not may_change_ticket(actor.role, actor.id, engineer_id, action):
+            raise NotAllowed(action, str(keys[ticket_id]))
+
+
 def save_changes(
     session: Session,
     register: str,
@@ -130,16 +168,20 @@ def save_changes(
     inserts: list[dict],
     updates: list[dict],
     deletes: list[dict],
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
 ) -> SaveResult:
     """Validate every insert/update/delete, then write all of them or none.
 
     Problems come back as :class:`RowProblem` (``row`` = index in its list, ``kind`` =
     which list). A stale version raises :class:`ConflictError` before anything is
-    written. The caller owns the transaction.
+    written. The caller owns the transaction. :class:`NotAllowed` unless ``actor`` may
+    edit the register's page (and, for a ticket's rows, that ticket).
     """
     ad = adapter(register)
+    if not may_edit_register(actor.role, register):
+        raise NotAllowed("edit", register)
+    user_id = actor.id
     if ad.register.ledger and (updates or deletes):  # a correction is a reversing row
         kind = "update" if updates else "delete"
         return SaveResult(problems=[RowProblem(None, "err.ledger", {}, 0, None, None, kind)])
@@ -148,6 +190,7 @@ def save_changes(
             problems=[RowProblem(None, "err.not_deletable", {}, 0, None, None, "delete")]
         )
     current = _current_rows(session, ad, [*updates, *deletes])
+    _require_tickets(session, ad, actor, inserts, current)
     checker = unchecked(ad.register)
     resolver = RefResolver(session, ad)
     ins = [validate_row(checker, raw, row=i) for i, raw in enumerate(inserts)]
@@ -190,3 +233,15 @@ def save_changes(
         session, ad, inserts=new_rows, updates=changed_rows, deletes=rows, now=now, user_id=user_id
     )
     return SaveResult(inserted=done.inserted, updated=done.updated, deleted=done.deleted)
+
+
+def list_rows(session: Session, register: str, **kw: Any) -> tuple[list[dict], int]:
+    """One page of ``register``'s display rows and the total count (see
+    :func:`data_access.reads.list_page`)."""
+    return list_page(session, adapter(register), **kw)
+
+
+def iter_display(session: Session, register: str, **kw: Any):
+    """Every matching display row of ``register`` as a tuple, streamed (see
+    :func:`data_access.reads.iter_rows`)."""
+    return iter_rows(session, adapter(register), **kw)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data_access.lines import list_lines, save_lines
@@ -25,7 +26,9 @@ from data_access.tickets import (
     ReportLocked,
     _flush,
     _get,
+    require,
 )
+from rules.access import Acting, TicketAction
 from rules.fields import Problem
 from rules.tickets import REPORT_LOCKED, check_ratings
 
@@ -34,7 +37,7 @@ def save_report(
     session: Session,
     ticket_id: int,
     *,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
     expected_version: int | None = None,
     parts: Iterable[dict[str, Any]] | None = None,
@@ -43,7 +46,9 @@ def save_report(
     """Create or update the service report and, when ``parts`` is given, its lines.
 
     ``values`` are :data:`~data_access.tickets.REPORT_FIELDS`; ``expected_version`` is
-    the report's version (None for a new report). ``parts`` replaces the lines not yet
+    the report's version, None when the caller saw no report: if one exists by now
+    (another engineer saved it meanwhile) that is a :class:`ConflictError` too, never a
+    silent overwrite. ``parts`` replaces the lines not yet
     issued from stock: ``{"part_no", "qty", "description"?, "unit_price"?}``. Every
     problem of the header and of every line is raised together (:class:`InvalidInput`,
     a line's problems with ``row`` = its position, from 1).
@@ -52,6 +57,8 @@ def save_report(
     if unknown:
         raise TypeError(f"unknown report fields: {sorted(unknown)}")
     ticket = _get(session, ticket_id)
+    require(actor, ticket, TicketAction.REPORT)
+    user_id = actor.id
     if ticket.status in REPORT_LOCKED:
         raise ReportLocked(ticket.ticket_no)
     problems = check_ratings(values)
@@ -59,7 +66,7 @@ def save_report(
         if values.get(name) is not None and Decimal(str(values[name])) < 0:
             problems.append(Problem(name, "err.min", {"min": 0}))
     if parts is not None:
-        problems.extend(_save_parts(session, ticket, list(parts), user_id, now))
+        problems.extend(_save_parts(session, ticket, list(parts), actor, now))
     if problems:
         raise InvalidInput(problems)  # the caller's transaction rolls back any lines
     report = session.scalars(
@@ -68,17 +75,22 @@ def save_report(
     if report is None:
         report = ServiceReport(ticket_id=ticket.id, engineer_id=ticket.engineer_id or user_id)
         session.add(report)
-    elif expected_version is not None and report.version != expected_version:
+    elif report.version != expected_version:  # None: the caller saw no report
         raise ConflictError(ticket.ticket_no)
     for name, value in values.items():
         setattr(report, name, value)
     report.updated_at = now  # the parts lines are part of the report: bump its version too
-    _flush(session, ticket.ticket_no)
+    no = ticket.ticket_no  # read now: a failed flush leaves the ticket unloadable
+    try:
+        _flush(session, no)
+    except IntegrityError:
+        # two first reports at once (PostgreSQL): the unique ticket_id lets one in
+        raise ConflictError(no) from None
     return report
 
 
 def _save_parts(
-    session: Session, ticket, given: list[dict[str, Any]], user_id: int | None, now: dt.datetime
+    session: Session, ticket, given: list[dict[str, Any]], actor: Acting, now: dt.datetime
 ) -> list[Problem]:
     """The ticket's lines become its lines issued from stock (as they are) plus ``given``;
     a given line's problems come back with ``row`` = its position, from 1."""
@@ -93,7 +105,7 @@ def _save_parts(
     kept = [r for r in list_lines(session, "ticket_parts", ticket.ticket_no) if r["id"] in issued]
     rows = [*kept, *({**line, "line_no": None} for line in given)]
     no = ticket.ticket_no
-    result = save_lines(session, "ticket_parts", no, rows, user_id=user_id, now=now)
+    result = save_lines(session, "ticket_parts", no, rows, actor=actor, now=now)
     first = len(kept)
     return [
         Problem(p.field, p.code, p.params, None if p.row is None else p.row - first + 1, p.value)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from data_access.bulk import Inserter
-from data_access.errors import ConflictError
+from data_access.errors import ConflictError, NotAllowed
 from data_access.models import (
     CalendarDay,
     Customer,
@@ -49,8 +50,9 @@ from data_access.models import (
 from data_access.models import EscalationLevel as EscalationRow
 from data_access.models import WorkingCalendar as CalendarRow
 from data_access.views import snapshot
+from data_access.writes import audit
 from rules import sla
-from rules.access import Role
+from rules.access import SYSTEM_ACTOR, Acting, Role, TicketAction, may_change_ticket
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
 from rules.tickets import (
@@ -255,6 +257,20 @@ def _refresh(session: Session, ticket: Ticket, config: SlaConfig, now: dt.dateti
     )
 
 
+def require(actor: Acting, ticket: Ticket, action: TicketAction) -> None:
+    """Refuse ``action`` unless the rules let ``actor`` do it to ``ticket``."""
+    if not may_change_ticket(actor.role, actor.id, ticket.engineer_id, action):
+        raise NotAllowed(action, ticket.ticket_no)
+
+
+def _audit(
+    session: Session, ticket: Ticket, action: str, field: str, before, after, actor, now
+) -> None:
+
+    change = {"key": ticket.ticket_no, "action": action, "changes": {field: [before, after]}}
+    audit(session, [change], entity="tickets", user_id=actor.id, now=now)
+
+
 def _event(session: Session, ticket: Ticket, kind: str, now: dt.datetime, user_id, **kw) -> None:
     session.add(TicketEvent(ticket_id=ticket.id, at=now, user_id=user_id, kind=kind, **kw))
 
@@ -274,14 +290,29 @@ def next_ticket_no(session: Session, day: dt.date) -> str:
 
 # ---------------------------------------------------------------- intake
 NUMBER_ATTEMPTS = 5
+# advisory lock space of the intake numbering (second key: the day as YYYYMMDD)
+NUMBERING_LOCK = 7_316_010
+
+
+def _lock_numbering(session: Session, day: dt.date) -> None:
+    """Hold the day's numbering lock until commit, so concurrent intakes number one
+    after another instead of colliding on the unique index (PostgreSQL; a SQLite write
+    transaction is exclusive already). Read committed: the scan that follows sees the
+    number the previous holder committed."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = day.year * 10_000 + day.month * 100 + day.day
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": NUMBERING_LOCK, "key": key},
+        )
 
 
 def _insert_numbered(session: Session, ticket: Ticket, day: dt.date) -> None:
     """INSERT ``ticket`` under the next free number of ``day``.
 
-    Two intakes at once on PostgreSQL can pick the same number: the second INSERT
-    waits on the unique index until the first commits, then fails; it is retried
-    (in a savepoint) with the number after the one just taken.
+    Intakes take the day's lock first (:func:`_lock_numbering`); a ticket import that
+    wrote the same number meanwhile makes the INSERT fail, and it is retried (in a
+    savepoint) with the number after the one just taken.
     """
     for attempt in range(NUMBER_ATTEMPTS):
         try:
@@ -304,7 +335,7 @@ def create_ticket(
     priority: str,
     fault_description: str,
     received_at: dt.datetime,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
     device_id: int | None = None,
     serial_no: str | None = None,
@@ -318,6 +349,9 @@ def create_ticket(
     ``serial_no`` of a registered device of this customer links the device; an unknown
     serial is kept as typed. A serial registered to another customer is refused.
     """
+    if not may_change_ticket(actor.role, actor.id, None, TicketAction.OPEN):
+        raise NotAllowed(TicketAction.OPEN, "tickets")
+    user_id = actor.id
     problems = []
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -342,6 +376,7 @@ def create_ticket(
         raise InvalidInput(problems)
 
     day = received_at.date()
+    _lock_numbering(session, day)
     ticket = Ticket(
         ticket_no=next_ticket_no(session, day),
         customer_id=customer_id,
@@ -393,7 +428,7 @@ def change_status(
     ticket_id: int,
     to_status: str,
     *,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
     expected_version: int | None,
     note: str | None = None,
@@ -404,7 +439,9 @@ def change_status(
     (closed; a follow-up is scheduled), and clears resolved/closed on reopen.
     """
     ticket = _get(session, ticket_id)
+    require(actor, ticket, TicketAction.STATUS)
     _check_version(ticket, expected_version)
+    user_id = actor.id
     source = ticket.status
     target = check_transition(source, to_status)
     _event(session, ticket, "status", now, user_id, from_status=source, to_status=target, note=note)
@@ -509,10 +546,16 @@ def _followup_row(ticket: Any, n: int, due: dt.date, user_id: int | None) -> dic
 
 # ---------------------------------------------------------------- dispatch
 def _open_ticket_and_engineer(
-    session: Session, ticket_id: int, engineer_id: int, expected_version: int | None
+    session: Session,
+    ticket_id: int,
+    engineer_id: int,
+    expected_version: int | None,
+    actor: Acting,
+    action: TicketAction,
 ) -> tuple[Ticket, User]:
     """The unfinished ticket at the expected version, and an active engineer."""
     ticket = _get(session, ticket_id)
+    require(actor, ticket, action)
     _check_version(ticket, expected_version)
     if ticket.status in FINISHED:
         raise TicketFinished(ticket.ticket_no)
@@ -527,14 +570,21 @@ def dispatch(
     ticket_id: int,
     engineer_id: int,
     *,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
     expected_version: int | None,
     note: str | None = None,
 ) -> Ticket:
-    """Assign (or reassign) an engineer; an undispatched ticket also moves to dispatched."""
-    ticket, engineer = _open_ticket_and_engineer(session, ticket_id, engineer_id, expected_version)
+    """Assign an engineer; an undispatched ticket also moves to dispatched. Taking a
+    ticket from its engineer is a reassignment: its right, and audited."""
+    ticket, engineer = _open_ticket_and_engineer(
+        session, ticket_id, engineer_id, expected_version, actor, TicketAction.DISPATCH
+    )
+    user_id = actor.id
     previous = ticket.engineer_id
+    if previous is not None and previous != engineer_id:
+        require(actor, ticket, TicketAction.REASSIGN)
+        _audit(session, ticket, "reassign", "engineer_id", previous, engineer_id, actor, now)
     _event(
         session,
         ticket,
@@ -555,7 +605,7 @@ def dispatch(
             session,
             ticket.id,
             Status.DISPATCHED,
-            user_id=user_id,
+            actor=actor,
             now=now,
             expected_version=None,
         )
@@ -568,24 +618,28 @@ def reassign(
     ticket_id: int,
     engineer_id: int,
     *,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
     expected_version: int | None,
     note: str | None = None,
 ) -> Ticket:
-    """Hand the ticket to another engineer without changing its status."""
-    ticket, engineer = _open_ticket_and_engineer(session, ticket_id, engineer_id, expected_version)
+    """Hand the ticket to another engineer without changing its status (audited)."""
+    ticket, engineer = _open_ticket_and_engineer(
+        session, ticket_id, engineer_id, expected_version, actor, TicketAction.REASSIGN
+    )
+    before = ticket.engineer_id
     _event(
         session,
         ticket,
         "assign",
         now,
-        user_id,
-        from_user_id=ticket.engineer_id,
+        actor.id,
+        from_user_id=before,
         to_user_id=engineer_id,
         note=note,
     )
     ticket.engineer_id = engineer_id
+    _audit(session, ticket, "reassign", "engineer_id", before, engineer_id, actor, now)
     _flush(session, ticket.ticket_no)
     return ticket
 
@@ -624,15 +678,17 @@ def escalate(
     session: Session,
     ticket_id: int,
     *,
-    user_id: int | None,
+    actor: Acting,
     now: dt.datetime,
     level: int | None = None,
     auto: bool = False,
     expected_version: int | None = None,
     note: str | None = None,
 ) -> Ticket:
-    """Raise the escalation level (next level when ``level`` is None); never lowers it."""
+    """Raise the escalation level (next level when ``level`` is None); never lowers it.
+    Audited; the automatic escalation acts as :data:`~rules.access.SYSTEM_ACTOR`."""
     ticket = _get(session, ticket_id)
+    require(actor, ticket, TicketAction.ESCALATE)
     _check_version(ticket, expected_version)
     if ticket.status in FINISHED:
         raise TicketFinished(ticket.ticket_no)
@@ -645,11 +701,13 @@ def escalate(
         ticket,
         "escalate",
         now,
-        user_id,
+        actor.id,
         level=target,
         note=note or ("auto" if auto else None),
     )
+    before = ticket.escalation_level
     ticket.escalation_level = target
+    _audit(session, ticket, "escalate", "escalation_level", before, target, actor, now)
     _flush(session, ticket.ticket_no)
     return ticket
 
@@ -687,7 +745,7 @@ def auto_escalate(session: Session, now: dt.datetime) -> list[str]:
                 )
                 due = sla.due_escalation_level(ladder, clock.consumed)
                 if due > ticket.escalation_level:
-                    escalate(session, ticket.id, level=due, auto=True, user_id=None, now=now)
+                    escalate(session, ticket.id, level=due, auto=True, actor=SYSTEM_ACTOR, now=now)
                     escalated.append(ticket.ticket_no)
     return escalated
 

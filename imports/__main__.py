@@ -22,7 +22,7 @@ from data_access.registers import ADAPTERS, ConflictError
 from imports.engine import conflict_what, import_file
 from imports.reader import ReadError
 from imports.writer import export_register, write_template
-from rules.access import REGISTER_PAGE
+from rules.access import REGISTER_PAGE, SYSTEM_ACTOR
 from rules.i18n import t
 
 LATER = [name for name in REGISTER_PAGE if name not in ADAPTERS]
@@ -110,6 +110,7 @@ def _import(engine, args) -> int:
                 sheet=args.sheet,
                 dry_run=args.dry_run,
                 skip_bad_rows=args.skip_bad_rows,
+                actor=SYSTEM_ACTOR,
                 now=dt.datetime.now().replace(microsecond=0),
             )
     except ReadError as exc:

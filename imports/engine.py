@@ -41,8 +41,9 @@ from data_access.batches import (
     close_batch,
     last_batch,
     start_batch,
-    undo_last_import,
 )
+from data_access.batches import undo_last_import as _undo_last_import
+from data_access.errors import NotAllowed
 from data_access.registers import (
     Adapter,
     ConflictError,
@@ -81,6 +82,7 @@ from imports.report import (
     labelled,
     register_label,
 )
+from rules.access import Acting, may_import
 from rules.fields import (
     Field,
     Kind,
@@ -313,16 +315,19 @@ def import_file(
     mapping: dict[str, str | None] | None = None,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
-    user_id: int | None = None,
+    actor: Acting,
     on_progress: Progress | None = None,
 ) -> ImportReport:
     """Validate (and unless ``dry_run``, write) one sheet. Raises ReadError.
 
     All-or-nothing unless ``skip_bad_rows``: with any problem nothing is written
     (a savepoint is rolled back) and the report lists every problem. The caller owns
-    the transaction.
+    the transaction. :class:`NotAllowed` (before the file is read) unless ``actor`` may
+    import this register.
     """
     ad = adapter(register)
+    _require_import(actor, register)
+    user_id = actor.id
     report = ImportReport(register, file_name, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
     report.sha256 = sha256_of(source)
     book = open_book(source, file_name)
@@ -360,6 +365,20 @@ def _fewer_collections() -> Iterator[None]:
             _GC_STATE["depth"] -= 1
             if _GC_STATE["depth"] == 0:
                 gc.set_threshold(*_GC_STATE["threshold"])
+
+
+def _require_import(actor: Acting, register: str) -> None:
+    if not may_import(actor.role, register):
+        raise NotAllowed("import", register)
+
+
+def undo_last_import(
+    session: Session, register: str, actor: Acting, *, now: dt.datetime | None = None
+) -> UndoResult:
+    """:func:`data_access.batches.undo_last_import` for an ``actor`` who may import the
+    register (undoing an import rewrites as much as the import did)."""
+    _require_import(actor, register)
+    return _undo_last_import(session, register, actor.id, now=now)
 
 
 def _run(

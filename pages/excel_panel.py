@@ -237,7 +237,7 @@ def _run(engine, register, data, name, sheet, mapping, skip, commit, user) -> Im
             mapping=mapping,
             dry_run=not commit,
             skip_bad_rows=skip,
-            user_id=user.id,
+            actor=user,
             now=now(),
             on_progress=progress,
         )
@@ -335,7 +335,7 @@ def _undo_section(register: str, engine: Engine, user: CurrentUser, lang: str, k
         return
     try:
         with db.write(engine) as session:
-            result = undo_last_import(session, register, user.id, now=now())
+            result = undo_last_import(session, register, user, now=now())
     except UndoError as exc:
         st.error(exc.message(lang))
         return

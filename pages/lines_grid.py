@@ -89,7 +89,7 @@ def _save(spec: Register, parent_key: str, rows: list[dict[str, Any]], lang: str
     try:
         with db.write(get_engine()) as session:
             result = save_lines(
-                session, spec.name, parent_key, rows, user_id=current_user().id, now=now()
+                session, spec.name, parent_key, rows, actor=current_user(), now=now()
             )
             if result.problems:
                 session.rollback()  # nothing half-written

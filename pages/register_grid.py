@@ -257,7 +257,7 @@ def save_edits(
                 inserts=changes.inserts,
                 updates=changes.updates,
                 deletes=changes.deletes,
-                user_id=current_user().id,
+                actor=current_user(),
                 now=now(),
             )
             if result.problems:

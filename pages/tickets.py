@@ -16,11 +16,12 @@ import streamlit as st
 from data_access import db
 from data_access import reports as R
 from data_access import tickets as T
+from data_access.errors import NotAllowed
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
 from pages.common import get_engine, guarded, in_lang, now, plain, require, show_problems, tr
 from pages.lines_grid import lines_grid
-from rules.access import Page, Role
+from rules.access import Page, Role, TicketAction, may_change_ticket
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
 from rules.sla import ClockState, format_duration
 from rules.tickets import (
@@ -42,6 +43,8 @@ FLASH = "tickets.flash"
 GOTO = "tickets.goto"
 NOTE = "tickets.detail_note"
 VIEWS = ("list", "new", "detail")
+# the intake form's text boxes
+TYPED = ("tickets.new_contact", "tickets.new_phone", "tickets.new_description")
 PAGE_SIZE = 50
 
 
@@ -232,7 +235,8 @@ def new_view(user, lang: str) -> None:
         contract=_opt_label(CONTRACT_OPTIONS, contract, lang),
     )
     (st.success if warranty in ("in_warranty", "expiring") else st.warning)(cover)
-    with st.form("tickets.new_form", clear_on_submit=True):
+    # not cleared on submit: on any error the agent keeps what they typed
+    with st.form("tickets.new_form", clear_on_submit=False):
         c1, c2 = st.columns(2)
         channel = c1.selectbox(
             TICKETS.field("channel").label(lang),
@@ -271,13 +275,18 @@ def new_view(user, lang: str) -> None:
                 contact_name=contact.strip() or None,
                 contact_phone=phone.strip() or None,
                 received_at=moment,
-                user_id=user.id,
+                actor=user,
                 now=moment,
             )
             ticket_no, ticket_id = ticket.ticket_no, ticket.id
     except T.InvalidInput as exc:
         show_problems(exc.problems, _labels(lang), lang)
         return
+    except NotAllowed as exc:
+        st.error(tr(exc.code, **exc.params))
+        return
+    for key in TYPED:  # the next intake starts empty
+        st.session_state.pop(key, None)
     _flash(tr("tickets.new.created", value=plain(ticket_no)))
     _open(ticket_id)
     st.rerun()
@@ -325,7 +334,7 @@ def detail_view(user, lang: str, editable: bool) -> None:
     if editable:
         actions(d, engineers, user, lang)
         report_form(d, user, lang)
-    parts_lines(d, lang, editable)
+    parts_lines(d, lang, editable and _may(user, t, TicketAction.REPORT))
     history(d, lang)
     st.session_state[seen_key] = (t.version, r.version if r else None)
 
@@ -404,6 +413,11 @@ def sla_panel(d: dict[str, Any], lang: str) -> None:
         )
 
 
+def _may(user, ticket, action: TicketAction) -> bool:
+    """Offer only what the data layer will allow (it checks again)."""
+    return may_change_ticket(user.role, user.id, ticket.engineer_id, action)
+
+
 def _write(action, success: str) -> bool:
     """Run one write; show the domain errors people can act on. True when it committed."""
     lang = st.session_state.get("lang", "zh")
@@ -420,6 +434,8 @@ def _write(action, success: str) -> bool:
         st.error(tr("tickets.report.locked"))
     except T.InvalidInput as exc:
         show_problems(exc.problems, _labels(lang), lang)
+    except NotAllowed as exc:
+        st.error(tr(exc.code, **exc.params))
     else:
         _flash(success)
         for key in [k for k in st.session_state if str(k).startswith("tickets.seen.")]:
@@ -434,7 +450,7 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
     # a new box for each version of the ticket: the note typed for one change is gone
     # after it (the browser keeps a widget's text as long as its key stays the same)
     note = st.text_input(tr("tickets.detail.note"), key=f"{NOTE}.{t.id}.{t.version}")
-    allowed = d["allowed"]
+    allowed = d["allowed"] if _may(user, t, TicketAction.STATUS) else ()
     if not allowed:
         st.caption(tr("tickets.detail.no_actions"))
     cols = st.columns(max(len(allowed), 1))
@@ -448,7 +464,7 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
                     s,
                     t.id,
                     target,
-                    user_id=user.id,
+                    actor=user,
                     now=now(),
                     expected_version=d["seen"],
                     note=note.strip() or None,
@@ -457,7 +473,7 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
             )
             if ok:
                 st.rerun()
-    if t.status in T.OPEN:
+    if t.status in T.OPEN and _may(user, t, TicketAction.DISPATCH):
         c1, c2, c3 = st.columns([3, 1, 1])
         by_id = {e["id"]: e for e in engineers}
         choices = {
@@ -484,7 +500,7 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
             name = by_id[engineer_id]["display_name"] if engineer_id else ""
             if _write(
                 lambda s: fn(
-                    s, t.id, engineer_id, user_id=user.id, now=now(), expected_version=d["seen"]
+                    s, t.id, engineer_id, actor=user, now=now(), expected_version=d["seen"]
                 ),
                 tr("tickets.detail.dispatched", value=plain(name)),
             ):
@@ -496,7 +512,7 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
             disabled=t.escalation_level >= top,
         )
         if escalate and _write(
-            lambda s: T.escalate(s, t.id, user_id=user.id, now=now(), expected_version=d["seen"]),
+            lambda s: T.escalate(s, t.id, actor=user, now=now(), expected_version=d["seen"]),
             tr("tickets.detail.escalated", value=f"L{t.escalation_level + 1}"),
         ):
             st.rerun()
@@ -512,12 +528,13 @@ def parts_lines(d: dict[str, Any], lang: str, editable: bool) -> None:
 
 def report_form(d: dict[str, Any], user, lang: str) -> None:
     t, r = d["ticket"], d["report"]
-    locked = d["report_locked"]  # closed: shown, not editable until reopened
+    # closed: shown, not editable until reopened; another engineer's: shown only
+    locked = d["report_locked"] or not _may(user, t, TicketAction.REPORT)
     with (
         st.expander(tr("tickets.detail.report"), expanded=r is None),
         st.form("tickets.report_form"),
     ):
-        if locked:
+        if d["report_locked"]:
             st.info(tr("tickets.report.locked"))
         work_done = st.text_area(
             tr("tickets.report.work_done"), r.work_done if r else "", disabled=locked
@@ -579,7 +596,7 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
         lambda s: R.save_report(
             s,
             t.id,
-            user_id=user.id,
+            actor=user,
             now=moment,
             expected_version=d["seen_report"],
             work_done=work_done.strip() or None,

@@ -6,7 +6,9 @@ The navigation shows a role only its pages, and every page checks again with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from rules.fields import Field, Kind, Option, Register
 
@@ -106,6 +108,90 @@ def can_import(role: str | None, register: str) -> bool:
         return False
     allowed = IMPORT_ROLES.get(register)
     return allowed is None or role in allowed
+
+
+# ---------------------------------------------------------------- who acts
+# the app itself (the escalation job, the command-line import): never a log-in, never a
+# page; the data layer lets it do only what the tables below name
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does a write: the data layer checks ``role`` (and ``id`` for ownership)."""
+
+    id: int | None
+    role: str
+
+
+SYSTEM_ACTOR = Actor(None, SYSTEM)
+
+
+class Acting(Protocol):
+    """An :class:`Actor` or anything shaped like one (the signed-in user)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+class TicketAction(StrEnum):
+    OPEN = "open"  # intake
+    STATUS = "status"
+    DISPATCH = "dispatch"
+    REASSIGN = "reassign"
+    ESCALATE = "escalate"
+    REPORT = "report"  # the service report and its parts lines
+    EDIT = "edit"  # a row of the tickets register (grid or import)
+
+
+_DESK = frozenset({R.ADMIN, R.MANAGER, R.AGENT})
+# action → roles that may do it to any ticket
+TICKET_ANY: dict[TicketAction, frozenset[str]] = {
+    TicketAction.OPEN: EDIT[Page.TICKETS],
+    TicketAction.STATUS: _DESK,
+    TicketAction.DISPATCH: _DESK,
+    TicketAction.REASSIGN: _DESK,
+    TicketAction.ESCALATE: _DESK | {SYSTEM},
+    TicketAction.REPORT: _DESK,
+    TicketAction.EDIT: _DESK,
+}
+# action → roles that may do it to the tickets assigned to them only
+TICKET_OWN: dict[TicketAction, frozenset[str]] = {
+    TicketAction.STATUS: frozenset({R.ENGINEER}),
+    TicketAction.REPORT: frozenset({R.ENGINEER}),
+    TicketAction.EDIT: frozenset({R.ENGINEER}),
+}
+# registers whose rows belong to a ticket: the action a change of them is
+TICKET_REGISTERS: dict[str, TicketAction] = {
+    "tickets": TicketAction.EDIT,
+    "ticket_parts": TicketAction.REPORT,
+}
+
+
+def may_change_ticket(
+    role: str | None, user_id: int | None, ticket_engineer_id: int | None, action: str
+) -> bool:
+    """``role`` (user ``user_id``) may do ``action`` to a ticket held by ``ticket_engineer_id``."""
+    act = TicketAction(action)
+    if role in TICKET_ANY[act]:
+        return True
+    own = user_id is not None and user_id == ticket_engineer_id
+    return own and role in TICKET_OWN.get(act, ())
+
+
+def may_edit_register(role: str | None, register: str) -> bool:
+    """Grid saves: the edit right of the register's page (unknown register: nobody)."""
+    page = REGISTER_PAGE.get(register)
+    return page is not None and can_edit(role, page)
+
+
+def may_import(role: str | None, register: str) -> bool:
+    """The import right; the command line imports as the system (whoever runs it holds
+    the database already)."""
+    return role == SYSTEM or can_import(role, register)
 
 
 def pages_for(role: str | None) -> list[Page]:

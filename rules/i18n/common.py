@@ -141,6 +141,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "仍被其他记录引用，不能删除",
         "Still referred to by other records; cannot delete",
     ),
+    "err.not_allowed": ("您的角色无权进行此操作：{what}", "Your role may not do this: {what}"),
     # settings page
     "settings.tab.users": ("用户与角色", "Users & roles"),
     "settings.add_user": ("新增用户", "Add user"),

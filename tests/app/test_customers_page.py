@@ -15,6 +15,7 @@ from data_access.registers import save_changes
 from pages.common import text_width
 from pages.register_grid import Changes, editor_changes, grid_rows, problem_keys
 from rules.customers import CUSTOMERS, DEVICES
+from tests.actors import ADMIN
 from tests.app.conftest import CLOCK, signed_in
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
@@ -32,7 +33,7 @@ def customers_db(app_db):
             ],
             updates=[],
             deletes=[],
-            user_id=None,
+            actor=ADMIN,
             now=NOW,
         )
         save_changes(
@@ -47,7 +48,7 @@ def customers_db(app_db):
             ],
             updates=[],
             deletes=[],
-            user_id=None,
+            actor=ADMIN,
             now=NOW,
         )
     return app_db

@@ -9,6 +9,7 @@ import pytest
 from data_access import db
 from data_access import tickets as T
 from data_access.models import Customer
+from tests.actors import ADMIN
 from tests.app.conftest import CLOCK, signed_in
 
 
@@ -26,7 +27,7 @@ def one_ticket(app_db):
             priority="standard",
             fault_description="主轴异响",
             received_at=today,
-            user_id=None,
+            actor=ADMIN,
             now=today,
         )
     return app_db

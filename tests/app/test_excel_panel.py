@@ -24,6 +24,7 @@ from data_access.registers import ConflictError, save_changes
 from data_access.users import create_user
 from rules.access import Role
 from rules.i18n import t
+from tests.actors import ADMIN
 from tests.app.conftest import PASSWORD, signed_in
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
@@ -153,7 +154,7 @@ def batches(engine) -> list[ImportBatch]:
 def seed_customers(engine, rows: list[dict]) -> None:
     with db.write(engine) as s:
         result = save_changes(
-            s, "customers", inserts=rows, updates=[], deletes=[], user_id=None, now=NOW
+            s, "customers", inserts=rows, updates=[], deletes=[], actor=ADMIN, now=NOW
         )
         assert not result.problems
 
@@ -362,7 +363,7 @@ def test_export_reimports_as_all_unchanged(app_db, register):
             ],
             updates=[],
             deletes=[],
-            user_id=None,
+            actor=ADMIN,
             now=NOW,
         )
     at = open_customers("agent")

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from data_access import db
 from data_access import tickets as T
 from data_access.models import Customer, User
+from tests.actors import ADMIN
 from tests.app.conftest import CLOCK, signed_in
 
 PIXEL = "![x](http://example.invalid/p.png)"
@@ -71,12 +72,12 @@ def hostile_ticket(app_db) -> str:
             priority="high",
             fault_description=f"{PIXEL}\n{LINK}",
             received_at=CLOCK,
-            user_id=None,
+            actor=ADMIN,
             now=CLOCK,
             serial_no="[s](http://example.invalid/s)",
         )
         T.dispatch(
-            s, ticket.id, engineer.id, user_id=None, now=CLOCK, expected_version=ticket.version
+            s, ticket.id, engineer.id, actor=ADMIN, now=CLOCK, expected_version=ticket.version
         )
         return ticket.ticket_no
 

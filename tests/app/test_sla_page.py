@@ -17,6 +17,7 @@ from data_access import tickets as T
 from data_access.models import Customer, FollowUp, SlaPolicy, Ticket
 from rules.sla import DEFAULT_CALENDAR, add_business_time
 from rules.sla_settings import POLICY_COLUMNS
+from tests.actors import ADMIN
 from tests.app.conftest import ROOT, signed_in
 
 RECEIVED = dt.datetime(2026, 11, 16, 9, 0)  # a Monday; the deadline does not depend on now
@@ -38,7 +39,7 @@ def sla_db(app_db):
             priority="standard",
             fault_description="主轴异响",
             received_at=RECEIVED,
-            user_id=None,
+            actor=ADMIN,
             now=RECEIVED,
         )
     return app_db
@@ -293,7 +294,7 @@ def test_follow_up_delay_is_set_here_and_used_when_a_ticket_closes(sla_db):
         tid = s.scalar(select(Ticket.id))
         for status in ("diagnosing", "repaired", "accepted", "closed"):
             version = s.get(Ticket, tid).version
-            T.change_status(s, tid, status, user_id=None, now=RECEIVED, expected_version=version)
+            T.change_status(s, tid, status, actor=ADMIN, now=RECEIVED, expected_version=version)
     with db.read(sla_db) as s:
         due = s.scalar(select(FollowUp.due_date))
     assert due == RECEIVED.date() + dt.timedelta(days=7)

@@ -22,6 +22,7 @@ from data_access.models import (
     TicketPart,
     User,
 )
+from tests.actors import ADMIN
 from tests.app.conftest import CLOCK, signed_in
 
 
@@ -160,7 +161,7 @@ def _make(engine, priority: str, received: dt.datetime) -> str:
             priority=priority,
             fault_description="x",
             received_at=received,
-            user_id=None,
+            actor=ADMIN,
             now=received,
         ).ticket_no
 
@@ -185,7 +186,7 @@ def test_illegal_or_stale_change_shows_a_message(tickets_db):
     # someone else moves the ticket meanwhile
     with db.write(tickets_db) as s:
         tid = T.find_ticket_id(s, no)
-        T.change_status(s, tid, "responded", user_id=None, now=CLOCK, expected_version=1)
+        T.change_status(s, tid, "responded", actor=ADMIN, now=CLOCK, expected_version=1)
     button(at, "tickets.to_diagnosing").click().run()
     assert not at.exception
     assert any("changed by someone else" in e.value for e in at.error)
@@ -277,10 +278,10 @@ def test_list_filters_by_engineer_and_customer(tickets_db):
         s.flush()
         elsewhere = T.create_ticket(
             s, customer_id=other.id, channel="phone", priority="low", fault_description="y",
-            received_at=moment, user_id=None, now=moment,
+            received_at=moment, actor=ADMIN, now=moment,
         ).ticket_no  # fmt: skip
         engineer = s.scalar(select(User.id).where(User.username == "engineer"))
-        T.dispatch(s, T.find_ticket_id(s, mine), engineer, user_id=None, now=moment,
+        T.dispatch(s, T.find_ticket_id(s, mine), engineer, actor=ADMIN, now=moment,
                    expected_version=1)  # fmt: skip
     at = open_tickets("manager")
     assert sorted(at.dataframe[0].value["Ticket no."]) == sorted([mine, theirs, elsewhere])
@@ -342,7 +343,7 @@ def test_a_closed_tickets_report_is_shown_locked(tickets_db):
     with db.write(tickets_db) as s:
         tid = T.find_ticket_id(s, no)
         for status in ("diagnosing", "repaired", "accepted", "closed"):
-            T.change_status(s, tid, status, user_id=None, now=CLOCK, expected_version=None)
+            T.change_status(s, tid, status, actor=ADMIN, now=CLOCK, expected_version=None)
     at = _detail(open_tickets("agent"), no)
     assert any("report is locked" in i.value for i in at.info)
     assert form_button(at, "Save").disabled
@@ -384,3 +385,46 @@ def _labelled_widgets(at: AppTest) -> set[str]:
         for w in (*at.multiselect, *at.selectbox, *at.radio)
         if (w.key or "").startswith(("tickets.filter_", "tickets.view"))
     }
+
+
+def test_the_intake_form_keeps_what_was_typed_on_an_error(tickets_db):
+    at = open_tickets("agent")
+    at.radio(key="tickets.view.en").set_value("new").run()
+    at.selectbox(key="tickets.new_priority.en").set_value("emergency")
+    at.text_input(key="tickets.new_contact").input("张伟")
+    at.text_input(key="tickets.new_phone").input("013800138000")
+    at.text_area(key="tickets.new_description").input("   ")  # blank: refused
+    form_button(at, "Create ticket").click().run()
+    assert not at.exception, at.exception
+    assert at.error, "the problem is shown"
+    assert at.text_input(key="tickets.new_contact").value == "张伟"
+    assert at.text_input(key="tickets.new_phone").value == "013800138000"
+    assert at.selectbox(key="tickets.new_priority.en").value == "emergency"
+    # fixed and sent again: created, and the next intake starts empty
+    at.text_area(key="tickets.new_description").input("主轴异响")
+    form_button(at, "Create ticket").click().run()
+    assert any("created" in s.value for s in at.success)
+    at.radio(key="tickets.view.en").set_value("new").run()
+    assert at.text_input(key="tickets.new_contact").value == ""
+    with db.read(tickets_db) as s:
+        assert s.scalars(select(Ticket.contact_name)).all() == ["张伟"]
+
+
+def test_an_engineer_is_offered_only_what_they_may_do(tickets_db):
+    mine, theirs = _make(tickets_db, "high", CLOCK), _make(tickets_db, "high", CLOCK)
+    with db.write(tickets_db) as s:
+        me = s.scalar(select(User.id).where(User.username == "engineer"))
+        other = User(username="eng2", display_name="工程师二", role="engineer", password_hash="-")
+        s.add(other)
+        s.flush()
+        for no, who in ((mine, me), (theirs, other.id)):
+            T.dispatch(s, T.find_ticket_id(s, no), who, actor=ADMIN, now=CLOCK,
+                       expected_version=None)  # fmt: skip
+    at = _detail(open_tickets("engineer"), mine)
+    keys = {b.key for b in at.button if b.key}
+    assert "tickets.to_on_site" in keys
+    assert not keys & {"tickets.dispatch", "tickets.escalate"}  # the desk's
+    assert not form_button(at, "Save").disabled
+    at = _detail(at, theirs)
+    assert not [k for k in (b.key or "" for b in at.button) if k.startswith("tickets.to_")]
+    assert form_button(at, "Save").disabled

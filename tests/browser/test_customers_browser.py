@@ -15,6 +15,7 @@ from data_access.models import Customer
 from data_access.registers import save_changes
 from rules.customers import CUSTOMERS
 from rules.i18n import t
+from tests.actors import ADMIN
 from tests.browser.conftest import (
     assert_no_exception,
     edit_grid_cell,
@@ -55,7 +56,7 @@ def app(served_app) -> Iterator[dict]:
             ],
             updates=[],
             deletes=[],
-            user_id=None,
+            actor=ADMIN,
             now=dt.datetime(2026, 11, 23, 9, 0),
         )
     assert result.inserted == len(SEEDED) and not result.problems

@@ -18,6 +18,7 @@ from imports.writer import export_bytes
 from rules import sla
 from rules.customers import warranty_status
 from rules.tickets import RESULT_OPTIONS, Channel, Priority, Status, followup_no
+from tests.actors import ADMIN
 from tests.helpers import copy_sqlite
 
 SIZES = {"customers": 12, "tickets": 160}
@@ -407,7 +408,7 @@ def test_the_tickets_domain_works_on_the_demo_data(loaded):
             assert tickets.ticket_detail(s, row["id"], NOW)
         accepted = s.scalar(text("SELECT id FROM tickets WHERE status = 'accepted' LIMIT 1"))
         ticket = tickets.change_status(
-            s, accepted, "closed", user_id=None, now=NOW, expected_version=1
+            s, accepted, "closed", actor=ADMIN, now=NOW, expected_version=1
         )
         assert ticket.status == "closed"
         tickets.auto_escalate(s, NOW)
@@ -423,7 +424,7 @@ def test_demo_registers_round_trip_through_excel(loaded, register):
         data = export_bytes(s, register, lang="zh", today=today)
     with db.write(engine) as s:
         report = import_file(
-            s, register, data, file_name="export.xlsx", now=dt.datetime(2026, 11, 23)
+            s, register, data, file_name="export.xlsx", now=dt.datetime(2026, 11, 23), actor=ADMIN
         )
     assert report.problems == []
     assert (report.inserted, report.updated) == (0, 0) and report.unchanged > 0

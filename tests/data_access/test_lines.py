@@ -17,7 +17,9 @@ from data_access.errors import ConflictError, LedgerError
 from data_access.lines import list_lines, save_lines
 from data_access.models import AuditLog, Customer, Part, Ticket, TicketPart
 from data_access.writes import apply
+from rules.access import REGISTER_PAGE, Page
 from rules.fields import Field, Kind, Register
+from tests.actors import ADMIN
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -47,7 +49,7 @@ def doc(db_engine):
 
 def save(engine, parent, rows):
     with db.write(engine) as s:
-        return save_lines(s, "ticket_parts", parent, rows, user_id=None, now=NOW)
+        return save_lines(s, "ticket_parts", parent, rows, actor=ADMIN, now=NOW)
 
 
 def lines(engine, parent):
@@ -153,6 +155,7 @@ def ledger(db_engine, monkeypatch):
     _meta.create_all(db_engine)
     ad = Adapter(LEDGER, _Row)
     monkeypatch.setitem(ADAPTERS, "test_ledger", ad)
+    monkeypatch.setitem(REGISTER_PAGE, "test_ledger", Page.PARTS)  # whose edit right it needs
     yield db_engine, ad
     _meta.drop_all(db_engine)
 
@@ -184,7 +187,7 @@ def test_ledger_grid_save_refuses_edits(ledger):
             inserts=[{"doc_no": "IN-1", "qty": 5}],
             updates=[],
             deletes=[],
-            user_id=None,
+            actor=ADMIN,
             now=NOW,
         )
     with db.read(engine) as s:
@@ -197,7 +200,7 @@ def test_ledger_grid_save_refuses_edits(ledger):
             inserts=[],
             updates=[],
             deletes=[{"id": row["id"], "version": 1}],
-            user_id=None,
+            actor=ADMIN,
             now=NOW,
         )
     assert [p.code for p in done.problems] == ["err.ledger"]

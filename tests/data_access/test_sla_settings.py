@@ -13,6 +13,7 @@ from data_access import tickets as T
 from data_access.models import Customer, SlaPolicy, Ticket
 from rules.sla import DEFAULT_CALENDAR, DEFAULT_ESCALATION, add_business_time
 from rules.sla_settings import POLICY_COLUMNS
+from tests.actors import ADMIN
 
 MON = dt.datetime(2026, 11, 16, 9, 0)  # a Monday; default calendar Mon–Sat 08:30–18:00
 NOW = dt.datetime(2026, 11, 16, 10, 0)
@@ -36,10 +37,10 @@ def world(db_engine):
                 priority="standard",
                 fault_description="x",
                 received_at=MON,
-                user_id=None,
+                actor=ADMIN,
                 now=MON,
             ).id
-        T.change_status(s, ids["done"], "cancelled", user_id=None, now=NOW, expected_version=None)
+        T.change_status(s, ids["done"], "cancelled", actor=ADMIN, now=NOW, expected_version=None)
     return db_engine, ids
 
 

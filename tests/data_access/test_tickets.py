@@ -19,6 +19,7 @@ from data_access.models import (
     Device,
     FollowUp,
     Part,
+    ServiceReport,
     Setting,
     Ticket,
     TicketEvent,
@@ -27,6 +28,7 @@ from data_access.models import (
 )
 from rules.sla import EscalationLevel, business_seconds
 from rules.tickets import IllegalTransition, Status
+from tests.actors import ADMIN, agent, engineer
 
 MON = dt.datetime(2026, 11, 23, 9, 0)  # a Monday; default calendar Mon–Sat 08:30–18:00
 H = 3600
@@ -88,7 +90,7 @@ def new_ticket(engine, ids, *, customer="a", received=MON, priority="standard", 
             priority=priority,
             fault_description=kw.pop("fault_description", "主轴异响"),
             received_at=received,
-            user_id=ids["agent"],
+            actor=agent(ids["agent"]),
             now=kw.pop("now", received),
             **kw,
         )
@@ -99,7 +101,7 @@ def move(engine, tid, status, now, ids, note=None):
     with db.write(engine) as s:
         version = s.get(Ticket, tid).version
         return T.change_status(
-            s, tid, status, user_id=ids["agent"], now=now, expected_version=version, note=note
+            s, tid, status, actor=agent(ids["agent"]), now=now, expected_version=version, note=note
         ).status
 
 
@@ -134,7 +136,7 @@ def test_ticket_numbers_continue_past_9999(world):
             priority="low",
             fault_description="x",
             received_at=MON,
-            user_id=None,
+            actor=ADMIN,
             now=MON,
         )
         t.ticket_no = "SR-20261123-9999"
@@ -165,7 +167,7 @@ def test_concurrent_intakes_get_consecutive_numbers(world):
             priority="standard",
             fault_description="主轴异响",
             received_at=MON,
-            user_id=ids["agent"],
+            actor=agent(ids["agent"]),
             now=MON,
         )
         assert first.ticket_no == "SR-20261123-0001"
@@ -190,7 +192,7 @@ def test_create_ticket_reports_every_problem(world):
             priority="urgent",
             fault_description="  ",
             received_at=MON,
-            user_id=None,
+            actor=ADMIN,
             now=MON,
         )
     assert sorted(p.field for p in info.value.problems) == [
@@ -266,7 +268,7 @@ def test_illegal_change_is_refused_and_nothing_is_written(world):
     engine, ids = world
     tid = new_ticket(engine, ids)
     with pytest.raises(IllegalTransition) as info, db.write(engine) as s:
-        T.change_status(s, tid, "closed", user_id=None, now=at(1), expected_version=1)
+        T.change_status(s, tid, "closed", actor=ADMIN, now=at(1), expected_version=1)
     assert "Responded" in info.value.message("en")
     with db.read(engine) as s:
         assert s.get(Ticket, tid).status == "received"
@@ -278,7 +280,7 @@ def test_stale_version_is_a_conflict(world):
     tid = new_ticket(engine, ids)
     move(engine, tid, "responded", at(1), ids)  # version 1 → later
     with pytest.raises(T.ConflictError), db.write(engine) as s:
-        T.change_status(s, tid, "diagnosing", user_id=None, now=at(2), expected_version=1)
+        T.change_status(s, tid, "diagnosing", actor=ADMIN, now=at(2), expected_version=1)
     with db.read(engine) as s:
         assert s.get(Ticket, tid).status == "responded"
 
@@ -302,8 +304,8 @@ def test_dispatch_reassign_and_engineer_load(world):
     t1 = new_ticket(engine, ids)
     t2 = new_ticket(engine, ids)
     with db.write(engine) as s:
-        T.dispatch(s, t1, ids["e1"], user_id=ids["agent"], now=at(1), expected_version=1)
-        T.dispatch(s, t2, ids["e1"], user_id=ids["agent"], now=at(1), expected_version=1)
+        T.dispatch(s, t1, ids["e1"], actor=agent(ids["agent"]), now=at(1), expected_version=1)
+        T.dispatch(s, t2, ids["e1"], actor=agent(ids["agent"]), now=at(1), expected_version=1)
     with db.read(engine) as s:
         loads = {e["username"]: e["open_load"] for e in T.engineers(s, region="华东")}
         assert loads == {"eng1": 2, "eng2": 0}
@@ -312,7 +314,7 @@ def test_dispatch_reassign_and_engineer_load(world):
         assert (t.status, t.engineer_id, t.responded_at) == ("dispatched", ids["e1"], at(1))
         version = t.version
     with db.write(engine) as s:
-        T.reassign(s, t1, ids["e2"], user_id=ids["agent"], now=at(2), expected_version=version)
+        T.reassign(s, t1, ids["e2"], actor=agent(ids["agent"]), now=at(2), expected_version=version)
     with db.read(engine) as s:
         assert s.get(Ticket, t1).status == "dispatched"
         assigns = s.execute(
@@ -329,10 +331,12 @@ def test_escalate_by_hand_and_refuse_lowering(world):
     engine, ids = world
     tid = new_ticket(engine, ids)
     with db.write(engine) as s:
-        assert T.escalate(s, tid, user_id=ids["agent"], now=at(1)).escalation_level == 2
-        assert T.escalate(s, tid, level=4, user_id=ids["agent"], now=at(1)).escalation_level == 4
+        assert T.escalate(s, tid, actor=agent(ids["agent"]), now=at(1)).escalation_level == 2
+        assert (
+            T.escalate(s, tid, level=4, actor=agent(ids["agent"]), now=at(1)).escalation_level == 4
+        )
     with pytest.raises(T.InvalidInput), db.write(engine) as s:
-        T.escalate(s, tid, level=3, user_id=None, now=at(2))
+        T.escalate(s, tid, level=3, actor=ADMIN, now=at(2))
 
 
 def test_auto_escalate_uses_business_time_and_skips_paused_time(world):
@@ -362,10 +366,12 @@ def test_save_report_with_parts_and_ratings(world):
     engine, ids = world
     tid = new_ticket(engine, ids)
     with db.write(engine) as s:
+        T.dispatch(s, tid, ids["e1"], actor=agent(ids["agent"]), now=at(1), expected_version=1)
+    with db.write(engine) as s:
         r = R.save_report(
             s,
             tid,
-            user_id=ids["e1"],
+            actor=engineer(ids["e1"]),
             now=at(3),
             work_done="更换主轴轴承",
             result="fixed",
@@ -395,7 +401,7 @@ def test_save_report_with_parts_and_ratings(world):
         R.save_report(
             s,
             tid,
-            user_id=None,
+            actor=ADMIN,
             now=at(4),
             expected_version=version,
             parts=[{"part_no": "0042", "qty": 1}],
@@ -405,7 +411,7 @@ def test_save_report_with_parts_and_ratings(world):
         detail = T.ticket_detail(s, tid, at(4))
         assert detail["report"].accepted_by == "张伟"
     with pytest.raises(T.ConflictError), db.write(engine) as s:
-        R.save_report(s, tid, user_id=None, now=at(5), expected_version=version, diagnosis="x")
+        R.save_report(s, tid, actor=ADMIN, now=at(5), expected_version=version, diagnosis="x")
 
 
 def test_save_report_returns_every_problem(world):
@@ -415,7 +421,7 @@ def test_save_report_returns_every_problem(world):
         R.save_report(
             s,
             tid,
-            user_id=None,
+            actor=ADMIN,
             now=at(1),
             rating_quality=7,
             labour_hours=-1,
@@ -549,7 +555,7 @@ def test_my_tickets_come_first(world):
     urgent = new_ticket(engine, ids, priority="emergency")
     mine = new_ticket(engine, ids, priority="low")
     with db.write(engine) as s:
-        T.dispatch(s, mine, ids["e1"], user_id=None, now=at(1), expected_version=1)
+        T.dispatch(s, mine, ids["e1"], actor=ADMIN, now=at(1), expected_version=1)
     with db.read(engine) as s:
         rows = T.list_tickets(s, T.TicketFilter(), now=at(2), my_user_id=ids["e1"])
         assert [r["id"] for r in rows] == [mine, urgent]
@@ -599,7 +605,7 @@ def test_finished_ticket_cannot_be_dispatched(world):
     tid = new_ticket(engine, ids)
     move(engine, tid, "cancelled", at(1), ids)
     with pytest.raises(T.TicketFinished), db.write(engine) as s:
-        T.dispatch(s, tid, ids["e1"], user_id=None, now=at(2), expected_version=None)
+        T.dispatch(s, tid, ids["e1"], actor=ADMIN, now=at(2), expected_version=None)
     with db.read(engine) as s:
         assert s.scalar(select(func.count(User.id))) == 4
 
@@ -677,8 +683,10 @@ def test_finished_tickets_keep_their_deadlines_after_sla_and_calendar_edits(worl
 
 # ---------------------------------------------------------------- report lock, no note
 def _report(engine, tid, now, **values):
+    """Save the report as someone who saw its current version."""
     with db.write(engine) as s:
-        return R.save_report(s, tid, user_id=None, now=now, **values).version
+        seen = s.scalar(select(ServiceReport.version).where(ServiceReport.ticket_id == tid))
+        return R.save_report(s, tid, actor=ADMIN, now=now, expected_version=seen, **values).version
 
 
 def test_saving_a_report_writes_no_history_event(world):
@@ -714,7 +722,7 @@ def test_ticket_detail_hands_pages_plain_values_only(world):
     tid = new_ticket(engine, ids)
     with db.write(engine) as s:
         R.save_report(
-            s, tid, user_id=None, now=at(1), work_done="x", parts=[{"part_no": "0042", "qty": 1}]
+            s, tid, actor=ADMIN, now=at(1), work_done="x", parts=[{"part_no": "0042", "qty": 1}]
         )
     with db.read(engine) as s:
         detail = T.ticket_detail(s, tid, at(2))

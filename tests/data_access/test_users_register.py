@@ -17,6 +17,7 @@ from data_access.models import AuditLog, User
 from data_access.registers import list_rows, save_changes
 from data_access.users import authenticate, create_user, reset_password
 from imports.engine import import_file
+from tests.actors import ADMIN
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 PASSWORD = "correct-horse-1"
@@ -38,7 +39,7 @@ def rows(engine):
 def save(engine, **changes):
     with db.write(engine) as s:
         kw = {"inserts": [], "updates": [], "deletes": [], **changes}
-        return save_changes(s, "users", user_id=None, now=NOW, **kw)
+        return save_changes(s, "users", actor=ADMIN, now=NOW, **kw)
 
 
 def test_role_change_is_audited(people):
@@ -78,7 +79,9 @@ def test_imported_users_cannot_log_in_until_reset(people):
         ws.write_row(r, 0, row)
     wb.close()
     with db.write(people) as s:
-        report = import_file(s, "users", buf.getvalue(), file_name="users.xlsx", now=NOW)
+        report = import_file(
+            s, "users", buf.getvalue(), file_name="users.xlsx", now=NOW, actor=ADMIN
+        )
     assert (report.inserted, report.problems) == (1, [])
     li = rows(people)["li"]
     assert (li["role"], li["is_active"], li["region"]) == ("engineer", True, "华南")

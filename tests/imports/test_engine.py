@@ -26,6 +26,7 @@ from data_access.registers import ConflictError, list_rows
 from imports.engine import UndoError, import_file, read_header, undo_last_import
 from imports.reader import ReadError, escape_text, unescape_text
 from imports.writer import export_bytes, rejected_bytes, template_bytes
+from tests.actors import ADMIN
 from tests.helpers import count
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +55,7 @@ def xlsx(rows: list[list], *, title_rows: int = 0, date1904: bool = False, sheet
 
 def run(engine, register: str, data, name="f.xlsx", **kw):
     with db.write(engine) as s:
-        return import_file(s, register, data, file_name=name, now=NOW, **kw)
+        return import_file(s, register, data, file_name=name, now=NOW, actor=ADMIN, **kw)
 
 
 def listed(engine, register: str) -> list[dict]:
@@ -211,7 +212,7 @@ def test_undo_restores_and_refuses_after_edit(db_engine):
     report = run(db_engine, "customers", changed)
     assert (report.inserted, report.updated, report.unchanged) == (1, 1, 0)
     with db.write(db_engine) as s:
-        result = undo_last_import(s, "customers", None, now=NOW)
+        result = undo_last_import(s, "customers", ADMIN, now=NOW)
     assert (result.deleted, result.restored) == (1, 1)
     rows = {r["code"]: r for r in listed(db_engine, "customers")}
     assert set(rows) == {"0000", "0001"} and rows["0000"]["name"] == "公司0"
@@ -220,7 +221,7 @@ def test_undo_restores_and_refuses_after_edit(db_engine):
     with db.write(db_engine) as s:
         s.execute(update(Customer).where(Customer.code == "0001").values(version=9))
     with pytest.raises(UndoError) as exc, db.write(db_engine) as s:
-        undo_last_import(s, "customers", None, now=NOW)
+        undo_last_import(s, "customers", ADMIN, now=NOW)
     assert exc.value.code == "imports.err.undo_edited"
     assert count(db_engine, Customer) == 2
 
@@ -229,10 +230,10 @@ def test_undo_refuses_when_inserted_rows_are_referenced(sqlite_engine):
     run(sqlite_engine, "customers", customers_file(1))
     run(sqlite_engine, "devices", xlsx([["序列号", "客户"], ["S1", "0000"]]))
     with db.write(sqlite_engine) as s:
-        undo_last_import(s, "devices", None, now=NOW)
+        undo_last_import(s, "devices", ADMIN, now=NOW)
     run(sqlite_engine, "devices", xlsx([["序列号", "客户"], ["S1", "0000"]]))
     with pytest.raises(UndoError) as exc, db.write(sqlite_engine) as s:
-        undo_last_import(s, "customers", None, now=NOW)
+        undo_last_import(s, "customers", ADMIN, now=NOW)
     assert exc.value.code == "imports.err.undo_in_use"
 
 
@@ -428,7 +429,7 @@ def test_concurrent_import_of_the_same_new_keys(db_engine):
             got.append(exc)
 
     with db.write(db_engine) as s:
-        first = import_file(s, "customers", data, file_name="a.xlsx", now=NOW)
+        first = import_file(s, "customers", data, file_name="a.xlsx", now=NOW, actor=ADMIN)
         assert first.inserted == 3
         thread = threading.Thread(target=second)
         thread.start()

@@ -26,6 +26,7 @@ from imports.engine import import_file
 from imports.reader import ReadError, escape_text, sheet_title, unescape_text
 from imports.writer import export_bytes, rejected_bytes
 from rules.i18n import t
+from tests.actors import ADMIN
 from tests.app.test_excel_panel import (  # noqa: F401  (fixtures)
     app_db,
     key,
@@ -54,7 +55,7 @@ REFUSED = [
 def run(engine, name: str, data: bytes | Path | None = None, **kw):
     source = data if data is not None else HOSTILE / name
     with db.write(engine) as s:
-        return import_file(s, "customers", source, file_name=name, now=NOW, **kw)
+        return import_file(s, "customers", source, file_name=name, now=NOW, actor=ADMIN, **kw)
 
 
 def still_serving(engine) -> None:

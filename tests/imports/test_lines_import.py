@@ -16,6 +16,7 @@ from data_access.lines import list_lines
 from data_access.models import Customer, Part, Ticket
 from imports.engine import import_file, undo_last_import
 from imports.writer import export_bytes, template_bytes
+from tests.actors import ADMIN
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 HEAD = ["工单号", "行号", "配件编号", "配件名称", "数量", "单价"]
@@ -37,7 +38,9 @@ def xlsx(rows: list[list]) -> bytes:
 
 def run(engine, data, **kw):
     with db.write(engine) as s:
-        return import_file(s, "ticket_parts", data, file_name="parts.xlsx", now=NOW, **kw)
+        return import_file(
+            s, "ticket_parts", data, file_name="parts.xlsx", now=NOW, actor=ADMIN, **kw
+        )
 
 
 def lines(engine, ticket):
@@ -90,7 +93,7 @@ def test_lines_import_by_document_and_line(tickets):
     assert (third.inserted, third.updated, third.unchanged) == (0, 1, 2)
     assert lines(tickets, "SR1")[0] == (1, "0042", 2) and lines(tickets, "SR2") == [(1, "0042", 4)]
     with db.write(tickets) as s:
-        undo_last_import(s, "ticket_parts", None, now=NOW)
+        undo_last_import(s, "ticket_parts", ADMIN, now=NOW)
     assert lines(tickets, "SR2") == [(1, "0042", 1)]
 
 

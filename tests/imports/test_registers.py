@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from data_access import db
 from data_access.models import AuditLog, Customer, Device, ProductModel
 from data_access.registers import ConflictError, list_rows, save_changes
+from tests.actors import ADMIN
 
 NOW = dt.datetime(2025, 6, 1, 9, 0)
 TODAY = NOW.date()
@@ -27,7 +28,7 @@ def save(engine, register: str, *, inserts=(), updates=(), deletes=()):
             inserts=list(inserts),
             updates=list(updates),
             deletes=list(deletes),
-            user_id=None,
+            actor=ADMIN,
             now=NOW,
         )
         if result.problems:
@@ -166,7 +167,7 @@ def test_stale_version_raises_conflict_and_writes_nothing(seeded):
                 {"id": second["id"], "version": 7, "region": "B"},
             ],
             deletes=[],
-            user_id=None,
+            actor=ADMIN,
             now=NOW,
         )
     assert exc.value.what == "C2"

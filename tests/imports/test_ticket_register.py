@@ -25,6 +25,7 @@ from data_access.models import (
 from data_access.registers import list_rows
 from imports.engine import import_file, undo_last_import
 from imports.writer import export_bytes, template_bytes
+from tests.actors import ADMIN
 from tests.helpers import count
 from tests.imports.test_engine import xlsx
 
@@ -85,7 +86,7 @@ def seeded(db_engine):
 
 def run(engine, data, name="tickets.xlsx", **kw):
     with db.write(engine) as s:
-        return import_file(s, "tickets", data, file_name=name, now=NOW, **kw)
+        return import_file(s, "tickets", data, file_name=name, now=NOW, actor=ADMIN, **kw)
 
 
 def tickets(engine) -> dict[str, Ticket]:
@@ -203,7 +204,7 @@ def test_reimport_changes_status_and_ratings_then_undo_restores(seeded):
         assert (rated_row.rating_quality, rated_row.rating_efficiency) == (3, 4)
 
     with db.write(seeded) as s:
-        undone = undo_last_import(s, "tickets", None, now=NOW)
+        undone = undo_last_import(s, "tickets", ADMIN, now=NOW)
     assert (undone.deleted, undone.restored) == (0, 2)
     found = tickets(seeded)
     assert found["SR-2"].status == "on_site" and found["SR-2"].resolved_at is None
@@ -223,7 +224,7 @@ def test_undo_of_new_tickets_removes_their_history_and_reports(seeded):
     run(seeded, xlsx([HEAD, CLOSED, ON_SITE, RECEIVED]))
     assert count(seeded, TicketEvent) == 10 and count(seeded, ServiceReport) == 1
     with db.write(seeded) as s:
-        undone = undo_last_import(s, "tickets", None, now=NOW)
+        undone = undo_last_import(s, "tickets", ADMIN, now=NOW)
     assert undone.deleted == 3
     assert count(seeded, Ticket) == count(seeded, TicketEvent) == count(seeded, ServiceReport) == 0
 
@@ -331,11 +332,11 @@ def _close_in_app(engine, steps: list[tuple[dt.datetime, str]]) -> str:
             priority="emergency",
             fault_description="主轴异响",
             received_at=D(2025, 3, 3, 9, 0),
-            user_id=None,
+            actor=ADMIN,
             now=D(2025, 3, 3, 9, 0),
         )
         for at, status in steps:
-            T.change_status(s, t.id, status, user_id=None, now=at, expected_version=None)
+            T.change_status(s, t.id, status, actor=ADMIN, now=at, expected_version=None)
         return t.ticket_no
 
 

@@ -8,13 +8,18 @@ from rules.access import (
     EDIT,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
+    SYSTEM,
+    TICKET_ANY,
     VIEW,
     Page,
     PasswordProblem,
     Role,
+    TicketAction,
     can_edit,
     can_import,
     can_view,
+    may_change_ticket,
+    may_import,
     pages_for,
     password_problems,
 )
@@ -72,3 +77,38 @@ def test_sla_settings_are_seen_by_quality_and_changed_by_managers():
 def test_password_policy(password, username, expected):
     assert password_problems(password, username) == expected
     assert len(password) >= MIN_PASSWORD_LENGTH or expected
+
+
+# ---------------------------------------------------------------- ticket actions
+OWN, OTHER = 7, 8  # the acting user's id; another engineer's
+
+
+@pytest.mark.parametrize(
+    ("role", "holder", "action", "allowed"),
+    [
+        (Role.AGENT, OTHER, TicketAction.REASSIGN, True),
+        (Role.MANAGER, None, TicketAction.ESCALATE, True),
+        (Role.ENGINEER, OWN, TicketAction.STATUS, True),
+        (Role.ENGINEER, OWN, TicketAction.REPORT, True),
+        (Role.ENGINEER, OTHER, TicketAction.STATUS, False),
+        (Role.ENGINEER, None, TicketAction.REPORT, False),
+        (Role.ENGINEER, OWN, TicketAction.REASSIGN, False),
+        (Role.ENGINEER, OWN, TicketAction.ESCALATE, False),
+        (Role.PARTS_KEEPER, OWN, TicketAction.REASSIGN, False),
+        (Role.QUALITY, None, TicketAction.STATUS, False),
+        (SYSTEM, None, TicketAction.ESCALATE, True),
+        (SYSTEM, None, TicketAction.REASSIGN, False),
+        (None, None, TicketAction.OPEN, False),
+    ],
+)
+def test_may_change_ticket(role, holder, action, allowed):
+    assert may_change_ticket(role, OWN, holder, action) is allowed
+
+
+def test_every_ticket_action_has_a_rule():
+    assert set(TICKET_ANY) == set(TicketAction)
+
+
+def test_the_system_imports_but_edits_no_page():
+    assert may_import(SYSTEM, "tickets") and not can_edit(SYSTEM, Page.CUSTOMERS)
+    assert may_import(Role.MANAGER, "tickets") and not may_import(Role.AGENT, "tickets")
