@@ -28,6 +28,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from data_access import db  # noqa: E402
+from data_access import ticket_queries as Q  # noqa: E402
 from data_access import tickets as T  # noqa: E402
 from data_access.models import Ticket, User  # noqa: E402
 from data_access.users import create_user  # noqa: E402
@@ -111,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         open_n = T.count_tickets(s, f, moment)
         q = (
             select(Ticket.id)
-            .where(*T._conditions(f, moment), *T._partitions(f, None)[0][0])
-            .order_by(*T._partitions(f, None)[0][1])
+            .where(*Q._conditions(f, moment), *Q._partitions(f, None)[0][0])
+            .order_by(*Q._partitions(f, None)[0][1])
             .limit(50)
         )
         compiled = q.compile(engine, compile_kwargs={"literal_binds": True})

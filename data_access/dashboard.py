@@ -17,7 +17,7 @@ from data_access.models import (
     Ticket,
     TrainingAttendance,
 )
-from data_access.tickets import sla_state_is
+from data_access.ticket_queries import sla_state_is
 from rules.dashboard import SATISFIED_AT, share
 from rules.tickets import FINISHED, SlaState
 

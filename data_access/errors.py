@@ -5,6 +5,8 @@ One :class:`ConflictError` for every stale edit, whatever the register.
 
 from __future__ import annotations
 
+from rules.fields import Problem
+
 
 class ConflictError(Exception):
     """A row was changed by someone else since it was read (stale ``version``).
@@ -53,3 +55,24 @@ class NotAllowed(Refused):
         super().__init__("err.not_allowed", action=str(action), what=what or "")
         self.action = str(action)
         self.what = what
+
+
+# ---------------------------------------------------------------- tickets
+class TicketNotFound(LookupError):
+    pass
+
+
+class TicketFinished(ValueError):
+    """Dispatch or escalation of a ticket that is repaired, closed or cancelled."""
+
+
+class ReportLocked(ValueError):
+    """The service report of a closed ticket: locked until the ticket is reopened."""
+
+
+class InvalidInput(ValueError):
+    """Input a person can fix; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__([p.code for p in problems])
+        self.problems = problems

@@ -17,17 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data_access.errors import ConflictError, InvalidInput, ReportLocked
 from data_access.lines import list_lines, save_lines
 from data_access.models import ServiceReport, TicketPart
-from data_access.tickets import (
-    REPORT_FIELDS,
-    ConflictError,
-    InvalidInput,
-    ReportLocked,
-    _flush,
-    _get,
-    require,
-)
+from data_access.ticket_queries import _get
+from data_access.tickets import REPORT_FIELDS, require
+from data_access.writes import flush_or_conflict as _flush
 from rules.access import Acting, TicketAction
 from rules.fields import Problem
 from rules.tickets import REPORT_LOCKED, check_ratings

@@ -20,16 +20,15 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from data_access.errors import ConflictError
+from data_access.deadlines import recompute_open_deadlines
+from data_access.errors import ConflictError, InvalidInput
 from data_access.models import SlaPolicy
-from data_access.tickets import (
-    InvalidInput,
+from data_access.sla_config import (
     _default_calendar_row,
     list_calendar_days,
     list_policies,
     load_calendar,
     load_levels,
-    recompute_open_deadlines,
     remove_calendar_day,
     save_calendar,
     save_escalation_levels,

@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 
 from data_access.adapters import Hooks, Refs
 from data_access.bulk import insert_rows
-from data_access.models import FollowUp, TicketEvent
-from data_access.tickets import (
+from data_access.deadlines import (
     History,
-    load_sla_config,
     refresh_deadlines,
     status_events,
     store_closing_facts,
     store_history_figures,
 )
+from data_access.models import FollowUp, TicketEvent
+from data_access.sla_config import load_sla_config
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
 from rules.tickets import (

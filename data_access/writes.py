@@ -26,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from data_access.adapters import Adapter, Hooks, Restored, Written
 from data_access.bulk import Inserter, _chunks
@@ -409,3 +410,12 @@ def checked_many(session: Session, ad: Adapter, stmt, params: list[dict]) -> Non
     for p in params:
         if session.execute(stmt, p).rowcount != 1:
             raise ConflictError(ad.name, ad.name)
+
+
+def flush_or_conflict(session: Session, what: str) -> None:
+    """Flush the session's ORM changes; a stale version (someone else's save) is a
+    :class:`ConflictError` naming ``what``."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(what) from None

@@ -19,10 +19,9 @@ import streamlit as st
 
 from data_access import db
 from data_access import sla_settings as S
-from data_access.errors import ConflictError
-from data_access.tickets import (
+from data_access.errors import ConflictError, InvalidInput
+from data_access.sla_config import (
     FOLLOWUP_DELAY_MAX,
-    InvalidInput,
     followup_delay_days,
     load_levels,
     set_followup_delay_days,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import select, text
 
 from data_access import db, jobs
 from data_access.models import Ticket
 from tests.data_access.test_tickets import at, new_ticket, world  # noqa: F401  (fixture)
+
+# PostgreSQL advisory locks span the whole database, not one test schema: the tests that
+# take the round's lock run on one worker, one after another
+pytestmark = pytest.mark.xdist_group("escalation-lock")
 
 
 def level(engine, tid: int) -> int:

@@ -241,7 +241,7 @@ def test_undo_of_new_closed_tickets_removes_their_planned_followups(seeded):
     run(seeded, xlsx([HEAD, CLOSED, ON_SITE]))
     assert [(no, status) for no, _, status in _followups(seeded)] == [("FU-SR-1-1", "planned")]
     with db.write(seeded) as s:
-        assert undo_last_import(s, "tickets", None, now=NOW).deleted == 2
+        assert undo_last_import(s, "tickets", ADMIN, now=NOW).deleted == 2
     assert _followups(seeded) == []
 
 
@@ -258,7 +258,7 @@ def test_undo_of_a_closing_removes_the_followup_it_planned(seeded):
         ("FU-SR-2-1", "planned"),
     ]
     with db.write(seeded) as s:
-        assert undo_last_import(s, "tickets", None, now=NOW).restored == 1
+        assert undo_last_import(s, "tickets", ADMIN, now=NOW).restored == 1
     assert tickets(seeded)["SR-2"].status == "on_site"
     assert [(no, status) for no, _, status in _followups(seeded)] == [("FU-SR-1-1", "done")]
 
