@@ -16,11 +16,11 @@ the fees work should assert the row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -83,6 +83,48 @@ def record(
     audit(session, [row], entity=entity, user_id=user_id, now=now)
 
 
+def record_export(
+    session: Session,
+    *,
+    register: str,
+    rows: int,
+    selection: Any,
+    user_id: int | None,
+    now: dt.datetime,
+    file_name: str | None = None,
+) -> None:
+    """Who exported which register, how many rows, under which filter (``selection``:
+    the page's filter dataclass or mapping; None: everything)."""
+    changes = {"rows": rows, "filter": plain_value(selection)}
+    record(
+        session,
+        entity=register,
+        action=Action.EXPORT,
+        key=file_name,
+        changes=changes,
+        user_id=user_id,
+        now=now,
+    )
+
+
+def plain_value(value: Any) -> Any:
+    """``value`` as JSON-able data: dataclasses and mappings as objects (empty parts
+    left out), sets sorted, dates ISO, anything else as text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        out = {str(k): plain_value(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [plain_value(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
 def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{name: [before, after]}`` for every name whose value differs (None: absent)."""
     names = sorted(before.keys() | after.keys())
@@ -114,7 +156,7 @@ def cleared(conn: Connection) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------- the audit page
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class AuditFilter:
     """The page's filter; every part optional. ``end`` is inclusive (a whole day)."""
 
