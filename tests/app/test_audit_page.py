@@ -96,3 +96,19 @@ def test_a_log_in_refused_for_a_locked_account_is_recorded(app_db):
             )
         ).scalars()
         assert list(actions) == ["login_locked"]
+
+
+def test_a_register_export_records_who_what_and_how_many(app_db):
+    at = signed_in("engineer")
+    at.switch_page("pages/customers.py").run()
+    at.button(key="customers.excel.export_build").click().run()
+    assert not at.exception, at.exception
+    assert at.download_button(key="customers.excel.export_download")
+    with db.read(app_db) as s:
+        row = s.execute(select(AuditLog).where(AuditLog.action == "export")).scalar_one()
+    assert (row.username, row.entity, row.changes) == (
+        "engineer",
+        "customers",
+        {"rows": 0, "filter": None},
+    )
+    assert row.entity_key == f"customers-{CLOCK:%Y%m%d}.xlsx"

@@ -3,6 +3,7 @@ both databases."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
@@ -300,3 +301,31 @@ def test_search_filters_and_export(people):
     assert values[1][4] == "'=HYPERLINK(1)"  # a spreadsheet must not evaluate it
     with db.read(engine) as s:
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 4
+
+
+@dataclasses.dataclass(frozen=True)
+class PageFilter:
+    statuses: frozenset[str]
+    since: dt.date | None
+    text: str | None = None
+
+
+def test_an_export_records_register_rows_and_filter(people):
+    engine, ids = people
+    picked = PageFilter(frozenset({"open", "closed"}), dt.date(2026, 11, 1))
+    with db.write(engine) as s:
+        audit.record_export(
+            s, register="customers", rows=12, selection=picked, user_id=ids["li.wei"], now=NOW
+        )
+    [row] = rows(engine, action="export")
+    assert row == {
+        "user_id": ids["li.wei"],
+        "username": "li.wei",
+        "entity": "customers",
+        "entity_key": None,
+        "action": "export",
+        "changes": {
+            "rows": 12,
+            "filter": {"statuses": ["closed", "open"], "since": "2026-11-01"},
+        },
+    }
