@@ -184,7 +184,8 @@ def authenticate(
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
-        locked = {"locked_until": user.locked_until} if user.locked_until else None
+        just_locked = user.locked_until is not None and user.locked_until > now
+        locked = {"locked_until": user.locked_until} if just_locked else None
         _login_audit(session, username, audit.Action.LOGIN_FAILED, now, locked)
         return None
     if not user.is_active:

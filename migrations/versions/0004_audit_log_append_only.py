@@ -9,6 +9,10 @@ history. PostgreSQL's TRUNCATE fires no row trigger: wiping a whole database (a
 restore over it, the test fixtures) still works there. SQLite has no TRUNCATE: code
 that clears a whole SQLite database first drops the two triggers in the same
 transaction and recreates them (``data_access.audit.cleared``).
+
+A later migration that rebuilds audit_log in SQLite batch mode (copy and rename)
+loses the two triggers and must create them again; tests/data_access/test_audit.py
+fails if it does not.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from data_access.users import (
     reset_admin,
     reset_password,
 )
-from rules.access import MAX_FAILED_LOGINS
+from rules.access import LOCK_MINUTES, MAX_FAILED_LOGINS
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 PASSWORD = "a-good-password"
@@ -174,6 +174,10 @@ def test_the_failure_that_locks_says_so_and_a_refused_log_in_is_recorded(people)
         "login_locked",
         "login_inactive",
     ]
+    later = NOW + dt.timedelta(minutes=LOCK_MINUTES + 1)
+    with db.write(engine) as s:  # the lock has run out: a plain failure again
+        assert authenticate(s, "li.wei", "wrong", later) is None
+    assert rows(engine, action="login_failed")[-1]["changes"] is None
 
 
 def test_password_change_and_reset(people):
