@@ -18,6 +18,7 @@ from data_access.users import (
     count_users,
     create_first_admin,
     demo_password_in_use,
+    record_refused_login,
 )
 from pages.common import (
     LANG_KEY,
@@ -39,7 +40,7 @@ SECTIONS: dict[str, tuple[Page, ...]] = {
     "nav.section.overview": (Page.DASHBOARD,),
     "nav.section.service": (Page.TICKETS, Page.MAINTENANCE, Page.COMPLAINTS, Page.FOLLOWUPS),
     "nav.section.resources": (Page.CUSTOMERS, Page.PARTS, Page.TRAINING, Page.FEES),
-    "nav.section.admin": (Page.SLA, Page.SETTINGS),
+    "nav.section.admin": (Page.SLA, Page.SETTINGS, Page.AUDIT),
 }
 ICONS = {
     Page.DASHBOARD: ":material/monitoring:",
@@ -53,6 +54,7 @@ ICONS = {
     Page.FEES: ":material/payments:",
     Page.SLA: ":material/schedule:",
     Page.SETTINGS: ":material/settings:",
+    Page.AUDIT: ":material/history:",
 }
 # failed attempts in one browser session before it must wait (the account lock-out
 # in data_access.users covers attempts spread over many sessions)
@@ -112,8 +114,10 @@ def login_form() -> None:
     try:
         with db.write(get_engine()) as session:
             user = authenticate(session, username, password, now())
-    except (LoginLocked, LoginInactive):
+    except (LoginLocked, LoginInactive) as refused:
         user = None  # one answer: the page must not tell which user names exist
+        with db.write(get_engine()) as session:  # the refused attempt's transaction rolled back
+            record_refused_login(session, username, refused, now())
     if user is None:
         st.session_state["app.login_fails"] = fails + 1
         st.error(tr("login.refused", minutes=LOCK_MINUTES))
@@ -148,7 +152,7 @@ def change_own_password(user: CurrentUser, current: str, new: str, new2: str) ->
         return
     try:
         with db.write(get_engine()) as session:
-            changed = change_password(session, user.id, current, new)
+            changed = change_password(session, user.id, current, new, now())
     except WeakPassword as exc:
         password_refused(exc)
         return

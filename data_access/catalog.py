@@ -7,7 +7,7 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_register, tickets, users
+from data_access import customers, service_reports, ticket_queries, ticket_register, users
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
 from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
@@ -36,7 +36,7 @@ ADAPTERS: dict[str, Adapter] = {
         computed=ticket_register.computed,
         computed_from=RATINGS,
         satellite=Satellite(ServiceReport, "ticket_id", RATINGS),
-        where_of=tickets.filter_clauses,
+        where_of=ticket_queries.filter_clauses,
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
     "users": Adapter(USERS, User, hooks=users.UserHooks()),

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from data_access import audit
 from data_access.errors import ConflictError, InvalidInput
 from data_access.models import (
     CalendarDay,
@@ -114,7 +115,9 @@ def followup_delay_days(session: Session) -> int:
 FOLLOWUP_DELAY_MAX = 90
 
 
-def set_followup_delay_days(session: Session, days: int, now: dt.datetime) -> int:
+def set_followup_delay_days(
+    session: Session, days: int, now: dt.datetime, *, by: int | None = None
+) -> int:
     """How many days after closing a ticket its follow-up call is due (0–90); returns it."""
     if isinstance(days, bool) or not isinstance(days, int):
         raise InvalidInput([Problem("followup_days", "err.integer", {"value": days})])
@@ -124,11 +127,23 @@ def set_followup_delay_days(session: Session, days: int, now: dt.datetime) -> in
         )
         raise InvalidInput([Problem("followup_days", code, bound)])
     row = session.scalars(select(Setting).where(Setting.key == FOLLOWUP_DELAY_KEY)).first()
+    before = None if row is None else row.value
     if row is None:
         session.add(Setting(key=FOLLOWUP_DELAY_KEY, value=days, created_at=now, updated_at=now))
     else:
         row.value, row.updated_at = days, now
     _flush(session, FOLLOWUP_DELAY_KEY)
+    if before != days:
+        changes = {"value": [before, days]}
+        audit.record(
+            session,
+            entity=audit.SETTINGS,
+            action=audit.Action.SETTING,
+            key=FOLLOWUP_DELAY_KEY,
+            changes=changes,
+            user_id=by,
+            now=now,
+        )
     return days
 
 

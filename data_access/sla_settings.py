@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from data_access import audit
 from data_access.deadlines import recompute_open_deadlines
 from data_access.errors import ConflictError, InvalidInput
 from data_access.models import SlaPolicy
@@ -98,6 +99,8 @@ def save_policy_table(
     seen: Sequence[dict[str, Any]],
     rows: Sequence[dict[str, Any]],
     now: dt.datetime,
+    *,
+    by: int | None = None,
 ) -> int:
     """Replace the policy table the user saw (``seen``: rows with id/version) by ``rows``
     and recompute every open ticket's deadlines. Returns how many were recomputed.
@@ -110,6 +113,7 @@ def save_policy_table(
     clean, problems = check_policies(rows)
     if problems:
         raise InvalidInput(problems)
+    before = _policy_snapshot(session)
     kept: dict[int, dict[str, Any]] = {}
     inserts: list[dict[str, Any]] = []
     for raw, row in zip(rows, clean, strict=True):
@@ -144,7 +148,43 @@ def save_policy_table(
         if exists is not None:  # added by someone else meanwhile
             raise ConflictError("/".join(_key(row)))
         _save(session, row, expected_version=None)
+    session.flush()
+    _record(session, audit.SLA_POLICIES, before, _policy_snapshot(session), by, now)
     return recompute_open_deadlines(session, now)
+
+
+def _policy_snapshot(session: Session) -> dict[str, list[str | None]]:
+    """The policies in force as audit values: ``priority/grade`` → the three limits."""
+
+    def num(v: Any) -> str | None:
+        return None if blank(v) else str(Decimal(str(v)).quantize(Decimal("0.01")))
+
+    return {
+        "/".join(_key(r)): [num(r[k]) for k in ("respond_hours", "resolve_hours", "onsite_hours")]
+        for r in policy_table(session)
+    }
+
+
+def _record(
+    session: Session,
+    entity: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    by: int | None,
+    now: dt.datetime | None,
+) -> None:
+    """One audit row with what a save changed (none when it changed nothing)."""
+    diff = audit.changed(before, after)
+    if diff:
+        moment = now or dt.datetime.now()
+        audit.record(
+            session,
+            entity=entity,
+            action=audit.Action.SETTING,
+            changes=diff,
+            user_id=by,
+            now=moment,
+        )
 
 
 def _changed(old: dict[str, Any], row: dict[str, Any]) -> bool:
@@ -173,7 +213,12 @@ def _save(session: Session, row: dict[str, Any], expected_version: int | None) -
 
 # ---------------------------------------------------------------- escalation ladder
 def save_ladder(
-    session: Session, seen: Sequence[sla.EscalationLevel], rows: Sequence[dict[str, Any]]
+    session: Session,
+    seen: Sequence[sla.EscalationLevel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    by: int | None = None,
+    now: dt.datetime | None = None,
 ) -> list[sla.EscalationLevel]:
     """Replace the escalation ladder the user saw (``seen``) by ``rows``."""
     ladder, problems = check_ladder(rows)
@@ -182,7 +227,14 @@ def save_ladder(
     if tuple(load_levels(session)) != tuple(seen):
         raise ConflictError("escalation")
     save_escalation_levels(session, ladder)
+    _record(
+        session, audit.SLA_ESCALATION, _ladder_snapshot(seen), _ladder_snapshot(ladder), by, now
+    )
     return ladder
+
+
+def _ladder_snapshot(levels: Sequence[sla.EscalationLevel]) -> dict[str, list[Any]]:
+    return {str(lv.level): [lv.zh, lv.en, lv.hours] for lv in levels}
 
 
 # ---------------------------------------------------------------- working calendar
@@ -201,7 +253,12 @@ def calendar_state(session: Session) -> dict[str, Any]:
 
 
 def save_weekly(
-    session: Session, texts: dict[int, str], seen_version: int | None, now: dt.datetime
+    session: Session,
+    texts: dict[int, str],
+    seen_version: int | None,
+    now: dt.datetime,
+    *,
+    by: int | None = None,
 ) -> int:
     """Store the weekly hours and recompute open deadlines; returns how many."""
     weekly, problems = check_weekly(texts)
@@ -210,25 +267,51 @@ def save_weekly(
     row = _default_calendar_row(session)
     if row is not None and row.version != seen_version:
         raise ConflictError(row.name)
+    before = _weekly_snapshot(load_calendar(session).weekly)
     save_calendar(session, weekly=weekly, expected_version=seen_version)
+    _record(session, audit.SLA_CALENDAR, before, _weekly_snapshot(weekly), by, now)
     return recompute_open_deadlines(session, now)
 
 
+def _weekly_snapshot(weekly: Any) -> dict[str, str]:
+    """Weekday (``wd0`` = Monday) → its spans as text (``09:00-12:00 13:00-18:00``)."""
+    return {
+        f"wd{wd}": " ".join(f"{a}-{b}" for a, b in weekly.get(wd, ()))
+        for wd in range(7)
+        if weekly.get(wd)
+    }
+
+
+def _days_snapshot(session: Session) -> dict[str, list[str | None]]:
+    return {d["day"].isoformat(): [d["kind"], d["name"]] for d in list_calendar_days(session)}
+
+
 def add_calendar_days(
-    session: Session, entries: Sequence[tuple[dt.date, str, str | None]], now: dt.datetime
+    session: Session,
+    entries: Sequence[tuple[dt.date, str, str | None]],
+    now: dt.datetime,
+    *,
+    by: int | None = None,
 ) -> int:
     """Mark each day a holiday or make-up working day (an existing entry is replaced)
     and recompute open deadlines; returns how many tickets were recomputed."""
     problems = check_day_entries(entries)
     if problems:
         raise InvalidInput(problems)
+    before = _days_snapshot(session)
     for day, kind, name in entries:
         set_calendar_day(session, day, kind, name or None)
+    session.flush()
+    _record(session, audit.SLA_CALENDAR, before, _days_snapshot(session), by, now)
     return recompute_open_deadlines(session, now)
 
 
-def remove_calendar_days(session: Session, days: Iterable[dt.date], now: dt.datetime) -> int:
+def remove_calendar_days(
+    session: Session, days: Iterable[dt.date], now: dt.datetime, *, by: int | None = None
+) -> int:
+    before = _days_snapshot(session)
     for day in days:
         remove_calendar_day(session, day)
     session.flush()
+    _record(session, audit.SLA_CALENDAR, before, _days_snapshot(session), by, now)
     return recompute_open_deadlines(session, now)

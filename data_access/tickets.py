@@ -113,12 +113,6 @@ from rules.tickets import (
 # the settings key the demo data and the settings page use for the follow-up delay
 
 
-# ---------------------------------------------------------------- errors
-
-
-# ---------------------------------------------------------------- SLA configuration
-
-
 # ---------------------------------------------------------------- helpers
 
 

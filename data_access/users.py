@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from data_access import db
+from data_access import audit, db
 from data_access.adapters import Hooks, Refs, Written
 from data_access.errors import Refused
 from data_access.models import User
@@ -103,8 +103,12 @@ def create_user(
     display_name: str | None = None,
     region: str | None = None,
     demo_password: bool = False,
+    *,
+    by: int | None = None,
+    now: dt.datetime | None = None,
 ) -> User:
-    """Add a user; raises :class:`WeakPassword` for a password the policy refuses."""
+    """Add a user; raises :class:`WeakPassword` for a password the policy refuses.
+    Audited as done by ``by`` (None: the first start, the command line)."""
     check_password(password, username)
     user = User(
         username=username.strip(),
@@ -116,6 +120,15 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        entity=audit.USERS,
+        action=audit.Action.USER_CREATE,
+        key=user.username,
+        changes={"role": user.role, "region": region, "display_name": user.display_name},
+        user_id=by,
+        now=now or dt.datetime.now(),
+    )
     return user
 
 
@@ -161,6 +174,7 @@ def authenticate(
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         verify_password(_DUMMY_HASH, password)
+        _login_audit(session, username, audit.Action.LOGIN_FAILED, now)
         return None
     right = _verify_cost_alike(user.password_hash, password)
     if user.locked_until and user.locked_until > now:
@@ -170,6 +184,9 @@ def authenticate(
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
+        just_locked = user.locked_until is not None and user.locked_until > now
+        locked = {"locked_until": user.locked_until} if just_locked else None
+        _login_audit(session, username, audit.Action.LOGIN_FAILED, now, locked)
         return None
     if not user.is_active:
         raise LoginInactive()
@@ -178,7 +195,40 @@ def authenticate(
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    _login_audit(session, username, audit.Action.LOGIN, now, user_id=user.id)
     return _current(user)
+
+
+def _login_audit(
+    session: Session,
+    username: str,
+    action: audit.Action,
+    now: dt.datetime,
+    changes: dict | None = None,
+    user_id: int | None = None,
+) -> None:
+    """A log-in attempt: the name as tried is the key (an attempt is nobody's until it
+    succeeds)."""
+    key = username.strip()
+    audit.record(
+        session,
+        entity=audit.LOGIN,
+        action=action,
+        key=key,
+        changes=changes,
+        user_id=user_id,
+        now=now,
+    )
+
+
+def record_refused_login(
+    session: Session, username: str, refused: LoginLocked | LoginInactive, now: dt.datetime
+) -> None:
+    """Audit a log-in :func:`authenticate` refused by raising (its transaction rolled
+    back with it): the caller records it in a transaction of its own."""
+    locked = isinstance(refused, LoginLocked)
+    action = audit.Action.LOGIN_LOCKED if locked else audit.Action.LOGIN_INACTIVE
+    _login_audit(session, username, action, now)
 
 
 def _verify_cost_alike(password_hash: str, password: str) -> bool:
@@ -190,7 +240,9 @@ def _verify_cost_alike(password_hash: str, password: str) -> bool:
     return verify_password(password_hash, password)
 
 
-def change_password(session: Session, user_id: int, current: str, new: str) -> bool:
+def change_password(
+    session: Session, user_id: int, current: str, new: str, now: dt.datetime | None = None
+) -> bool:
     """False when ``current`` is wrong; raises :class:`WeakPassword` for a refused ``new``."""
     user = session.get(User, user_id)
     if user is None or not verify_password(user.password_hash, current):
@@ -198,6 +250,14 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> b
     check_password(new, user.username)
     user.password_hash = hash_password(new)
     user.demo_password = False
+    audit.record(
+        session,
+        entity=audit.USERS,
+        action=audit.Action.PASSWORD_CHANGE,
+        key=user.username,
+        user_id=user_id,
+        now=now or dt.datetime.now(),
+    )
     return True
 
 
@@ -256,8 +316,15 @@ def update_user(
     user.is_active = is_active
 
 
-def reset_password(session: Session, user_id: int, new_password: str) -> None:
-    """Set a user's password (admin); raises :class:`WeakPassword` for a refused one."""
+def reset_password(
+    session: Session,
+    user_id: int,
+    new_password: str,
+    *,
+    by: int | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Set a user's password (admin ``by``); raises :class:`WeakPassword` for a refused one."""
     user = session.get(User, user_id)
     if user is None:
         raise LookupError(user_id)
@@ -266,6 +333,14 @@ def reset_password(session: Session, user_id: int, new_password: str) -> None:
     user.demo_password = False
     user.failed_logins = 0
     user.locked_until = None
+    audit.record(
+        session,
+        entity=audit.USERS,
+        action=audit.Action.PASSWORD_RESET,
+        key=user.username,
+        user_id=by,
+        now=now or dt.datetime.now(),
+    )
 
 
 def username_taken(session: Session, username: str) -> bool:
@@ -310,6 +385,7 @@ def reset_admin(session: Session, username: str | None = None) -> tuple[str, str
     else:
         user = session.scalar(select(User).where(User.username == username.strip()))
     password = secrets.token_urlsafe(15)
+    created = user is None
     if user is None:
         if username_too_short(username):
             raise BadUsername(username)
@@ -321,6 +397,14 @@ def reset_admin(session: Session, username: str | None = None) -> tuple[str, str
         user.failed_logins = 0
         user.locked_until = None
         user.demo_password = False
+    audit.record(
+        session,
+        entity=audit.USERS,
+        action=audit.Action.ADMIN_RESET,
+        key=user.username,
+        changes={"created": created},  # the command line: nobody signed in
+        now=dt.datetime.now(),
+    )
     return user.username, password
 
 

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import xlsxwriter
 from sqlalchemy.orm import Session
 
+from data_access import audit as log
 from data_access.registers import adapter, iter_display
 from imports.engine import ImportReport
 from imports.reader import DANGEROUS, escape_text, sheet_title
@@ -294,3 +295,13 @@ def rejected_bytes(report: ImportReport, *, lang: str) -> bytes:
     buf = io.BytesIO()
     write_rejected(buf, report, lang=lang)
     return buf.getvalue()
+
+
+def export_audit(session: Session, f: Any, *, lang: str) -> tuple[bytes, int]:
+    """The audit log rows matching ``f`` (:class:`data_access.audit.AuditFilter`) as
+    .xlsx, text a spreadsheet would evaluate guarded; returns the file and its count."""
+
+    buf = io.BytesIO()
+    rows = log.display_rows(log.search(session, f, limit=None))
+    n = write_tuples(buf, log.AUDIT_LOG, rows, lang=lang)
+    return buf.getvalue(), n

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data_access import db
+from data_access.audit import record_export
 from data_access.registers import ConflictError, adapter
 from data_access.users import CurrentUser
 from imports.engine import (
@@ -31,7 +33,7 @@ from imports.engine import (
     undo_last_import,
 )
 from imports.reader import ReadError, max_upload_mb
-from imports.writer import export_bytes, rejected_bytes, template_bytes
+from imports.writer import export_register, rejected_bytes, template_bytes
 from pages.common import now, plain, today
 from pages.register_grid import refresh_grids
 from rules.access import can_import
@@ -39,6 +41,33 @@ from rules.fields import Field, Kind
 from rules.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _export(
+    register: str,
+    engine: Engine,
+    user: CurrentUser,
+    selection: Selection | None,
+    lang: str,
+    file_name: str,
+) -> bytes:
+    """The register (or the page's selection) as .xlsx; the audit log records who
+    exported what: register, row count, filter."""
+    chosen = {"selection": selection.filter, "now": selection.now} if selection else {}
+    out = io.BytesIO()
+    with db.read(engine) as session:
+        rows = export_register(session, register, out, lang=lang, today=today(), **chosen)
+    with db.write(engine) as session:  # a short write of its own: no lock held while building
+        record_export(
+            session,
+            register=register,
+            rows=rows,
+            selection=selection.filter if selection else None,
+            user_id=user.id,
+            now=now(),
+            file_name=file_name,
+        )
+    return out.getvalue()
 
 
 def _read_error(exc: ReadError, lang: str) -> str:
@@ -81,17 +110,16 @@ def render(
     col_export, col_template = st.columns(2)
     label = "imports.panel.export_selection" if selection else "imports.panel.export"
     signature = selection.signature if selection else ""
+    file_name = f"{register}-{today():%Y%m%d}.xlsx"
     if col_export.button(t(label, lang), key=k + "export_build"):
-        chosen = {"selection": selection.filter, "now": selection.now} if selection else {}
-        with db.read(engine) as session:
-            data = export_bytes(session, register, lang=lang, today=today(), **chosen)
+        data = _export(register, engine, user, selection, lang, file_name)
         st.session_state[k + "export"] = (signature, data)
     built = st.session_state.get(k + "export")
     if built and built[0] == signature:  # an export made for another filter is not offered
         col_export.download_button(
             t("ui.download", lang),
             built[1],
-            file_name=f"{register}-{today():%Y%m%d}.xlsx",
+            file_name=file_name,
             mime=XLSX,
             key=k + "export_download",
         )

@@ -35,6 +35,7 @@ class Page(StrEnum):
     FEES = "fees"
     SLA = "sla"
     SETTINGS = "settings"
+    AUDIT = "audit"
 
 
 R = Role
@@ -53,6 +54,7 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.SETTINGS: frozenset({R.ADMIN}),
+    Page.AUDIT: frozenset({R.ADMIN}),
 }
 
 # page → roles that may change its data (a subset of VIEW)
@@ -68,6 +70,7 @@ EDIT: dict[Page, frozenset[Role]] = {
     Page.FEES: frozenset({R.ADMIN, R.MANAGER}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER}),
     Page.SETTINGS: frozenset({R.ADMIN}),
+    Page.AUDIT: frozenset(),  # nobody edits the audit log
 }
 
 # import register → page whose edit right it needs
