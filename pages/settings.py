@@ -14,7 +14,7 @@ from data_access.users import (
 )
 from pages import backup as backup_tab
 from pages import excel_panel
-from pages.common import get_engine, guarded, password_refused, plain, require, tr
+from pages.common import current_user, get_engine, guarded, password_refused, plain, require, tr
 from pages.filter_bar import filter_bar
 from pages.register_grid import refresh_grids, register_grid
 from rules.access import USERS, Page, Role
@@ -50,7 +50,7 @@ def users_tab(user, lang: str) -> None:
         if st.form_submit_button(tr("settings.reset_password")) and who:
             try:
                 with db.write(get_engine()) as session:
-                    reset_password(session, by_name[who], password)
+                    reset_password(session, by_name[who], password, by=current_user().id)
             except WeakPassword as exc:
                 password_refused(exc)
             else:
@@ -66,7 +66,15 @@ def add_user(username: str, name: str, role: str, region: str, password: str) ->
             if username_taken(session, username):
                 st.error(tr("settings.username_taken", value=plain(username)))
                 return
-            create_user(session, username, password, role, name or username, region or None)
+            create_user(
+                session,
+                username,
+                password,
+                role,
+                name or username,
+                region or None,
+                by=current_user().id,
+            )
     except WeakPassword as exc:
         password_refused(exc)
         return

@@ -26,7 +26,7 @@ from data_access.sla_config import (
     load_levels,
     set_followup_delay_days,
 )
-from pages.common import get_engine, guarded, now, require, show_problems, tr
+from pages.common import current_user, get_engine, guarded, now, require, show_problems, tr
 from rules import sla_settings as R
 from rules.access import Page
 from rules.i18n import t
@@ -39,6 +39,12 @@ NUM = ("respond_hours", "resolve_hours", "onsite_hours")
 
 
 # ---------------------------------------------------------------- shared helpers
+def _by() -> int | None:
+    """Who saves (for the audit trail)."""
+    user = current_user()
+    return user.id if user else None
+
+
 def _generation(section: str) -> int:
     return st.session_state.get(f"sla.{section}.gen", 0)
 
@@ -180,7 +186,7 @@ def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     moment = now()
     n = _write(
         "policies",
-        lambda s: S.save_policy_table(s, seen, rows, moment),
+        lambda s: S.save_policy_table(s, seen, rows, moment, by=_by()),
         _policy_labels(),
         lang,
     )
@@ -229,7 +235,15 @@ def escalation_tab(lang: str, editable: bool) -> None:
         return
     edited = _editor_rows(rows, state, LADDER)
     labels = {c: tr(f"sla.col.{c}") for c in LADDER}
-    if _write("escalation", lambda s: S.save_ladder(s, seen, edited), labels, lang) is not None:
+    if (
+        _write(
+            "escalation",
+            lambda s: S.save_ladder(s, seen, edited, by=_by(), now=now()),
+            labels,
+            lang,
+        )
+        is not None
+    ):
         _done("escalation", tr("sla.saved"))
 
 
@@ -257,7 +271,7 @@ def weekly_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     moment = now()
     n = _write(
         "calendar",
-        lambda s: S.save_weekly(s, texts, cal["version"], moment),
+        lambda s: S.save_weekly(s, texts, cal["version"], moment, by=_by()),
         _weekday_labels(),
         lang,
     )
@@ -329,7 +343,9 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     remove = st.button(tr("sla.cal.remove"), key="sla.days.remove", disabled=not editable)
     if remove and editable and picked:
         moment = now()
-        n = _write("calendar", lambda s: S.remove_calendar_days(s, picked, moment), labels, lang)
+        n = _write(
+            "calendar", lambda s: S.remove_calendar_days(s, picked, moment, by=_by()), labels, lang
+        )
         if n is not None:
             st.session_state[FLASH] = tr("sla.cal.removed", count=len(picked), n=n)
             st.session_state.pop("sla.days.pick", None)
@@ -355,7 +371,9 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
 
 def _add_days(entries: list[tuple[dt.date, str, str | None]], labels, lang: str) -> None:
     moment = now()
-    n = _write("calendar", lambda s: S.add_calendar_days(s, entries, moment), labels, lang)
+    n = _write(
+        "calendar", lambda s: S.add_calendar_days(s, entries, moment, by=_by()), labels, lang
+    )
     if n is not None:
         st.session_state[FLASH] = tr("sla.cal.added", count=len(entries), n=n)
         st.session_state[DAYS_FORM] = st.session_state.get(DAYS_FORM, 0) + 1
@@ -384,7 +402,7 @@ def followup_tab(lang: str, editable: bool) -> None:
         labels = {"followup_days": tr("sla.followup.days")}
         saved = _write(
             "followup",
-            lambda s: set_followup_delay_days(s, int(days), moment),
+            lambda s: set_followup_delay_days(s, int(days), moment, by=_by()),
             labels,
             lang,
         )

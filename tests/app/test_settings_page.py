@@ -87,3 +87,19 @@ def test_users_grid_saves_through_the_register_and_keeps_an_admin(app_db):
         assert (
             s.execute(text("SELECT region FROM users WHERE username='engineer'")).scalar() == "华南"
         )
+
+
+def test_a_password_reset_on_the_page_names_who_did_it(app_db):
+    at = open_settings("en")
+    (new,) = [w for w in at.text_input if w.label == t("password.new", "en")]
+    new.input("a-long-enough-password")
+    (who,) = [w for w in at.selectbox if w.label == t("settings.pick_user", "en")]
+    who.set_value("engineer")
+    (submit,) = [b for b in at.button if b.label == t("settings.reset_password", "en")]
+    submit.click().run()
+    assert not at.exception and not at.error
+    with db.read(app_db) as s:
+        by = s.execute(
+            text("SELECT username FROM audit_log WHERE action = 'password_reset' ORDER BY id DESC")
+        ).scalar()
+    assert by == "admin"
