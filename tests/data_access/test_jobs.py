@@ -44,7 +44,7 @@ def test_another_instance_holding_the_round_skips_it(world):  # noqa: F811
     engine, ids = world
     tid = new_ticket(engine, ids)
     if engine.dialect.name != "postgresql":  # SQLite serialises writers: no lock to take
-        assert jobs.escalate_round(engine, at(0.5, days=1)) == ["SR-20261123-0001"]
+        assert round_done(engine, at(0.5, days=1)) == ["SR-20261123-0001"]
         return
     with engine.connect() as other:
         other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": jobs.LOCK_KEY})
@@ -53,7 +53,7 @@ def test_another_instance_holding_the_round_skips_it(world):  # noqa: F811
             assert level(engine, tid) == 1
         finally:
             other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": jobs.LOCK_KEY})
-    assert jobs.escalate_round(engine, at(0.5, days=1)) == ["SR-20261123-0001"]
+    assert round_done(engine, at(0.5, days=1)) == ["SR-20261123-0001"]
 
 
 def test_ticker_runs_rounds_until_stopped(world, monkeypatch):  # noqa: F811
