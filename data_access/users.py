@@ -247,18 +247,27 @@ def change_password(
     user = session.get(User, user_id)
     if user is None or not verify_password(user.password_hash, current):
         return False
+    _set_password(session, user, new, audit.Action.PASSWORD_CHANGE, user_id, now)
+    return True
+
+
+def _set_password(
+    session: Session, user: User, new: str, action: str, by: int | None, now: dt.datetime | None
+) -> None:
+    """The one place a password is set: policy, hash, no demo flag, no lock-out, audit."""
     check_password(new, user.username)
     user.password_hash = hash_password(new)
     user.demo_password = False
+    user.failed_logins = 0
+    user.locked_until = None
     audit.record(
         session,
         entity=audit.USERS,
-        action=audit.Action.PASSWORD_CHANGE,
+        action=action,
         key=user.username,
-        user_id=user_id,
+        user_id=by,
         now=now or dt.datetime.now(),
     )
-    return True
 
 
 def active_user(session: Session, user_id: int) -> CurrentUser | None:
@@ -328,19 +337,7 @@ def reset_password(
     user = session.get(User, user_id)
     if user is None:
         raise LookupError(user_id)
-    check_password(new_password, user.username)
-    user.password_hash = hash_password(new_password)
-    user.demo_password = False
-    user.failed_logins = 0
-    user.locked_until = None
-    audit.record(
-        session,
-        entity=audit.USERS,
-        action=audit.Action.PASSWORD_RESET,
-        key=user.username,
-        user_id=by,
-        now=now or dt.datetime.now(),
-    )
+    _set_password(session, user, new_password, audit.Action.PASSWORD_RESET, by, now)
 
 
 def username_taken(session: Session, username: str) -> bool:
