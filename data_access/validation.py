@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,15 +21,6 @@ from rules.fields import Kind, Problem, Register
 
 
 # ---------------------------------------------------------------- validation core
-@dataclass
-class Checked:
-    """One validated row: stored column values (``None`` when rejected) and its problems."""
-
-    values: dict[str, Any] | None
-    problems: list[Problem]
-    key: Any = None
-
-
 def stored_values(
     ad: Adapter,
     clean: dict[str, Any],
@@ -152,9 +142,6 @@ def complete_row(
         Problem(p.field, p.code, p.params, row, raw.get(p.field or ""), sheet) for p in derived
     )
     return values, problems
-
-
-_complete_row = complete_row
 
 
 def _field_view(ad: Adapter, values: Mapping[str, Any], clean: Mapping[str, Any]) -> dict:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -20,3 +23,40 @@ def count(engine: Engine, model) -> int:
     """Rows of a model (or table) in the database."""
     with db.read(engine) as s:
         return s.scalar(select(func.count()).select_from(model))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    """``python -m imports ARGS`` against the database at ``url``."""
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "imports", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def one_open_ticket(engine: Engine, received, actor) -> None:
+    """One open standard ticket of a grade-A customer (恒达精密, code 007)."""
+    from data_access import tickets as T
+    from data_access.models import Customer
+
+    with db.write(engine) as s:
+        c = Customer(code="007", name="恒达精密", grade="A", region="华东")
+        s.add(c)
+        s.flush()
+        T.create_ticket(
+            s,
+            customer_id=c.id,
+            channel="phone",
+            priority="standard",
+            fault_description="主轴异响",
+            received_at=received,
+            actor=actor,
+            now=received,
+        )

@@ -6,30 +6,14 @@ import json
 
 import pytest
 
-from data_access import db
-from data_access import tickets as T
-from data_access.models import Customer
 from tests.actors import ADMIN
 from tests.app.conftest import CLOCK, signed_in
+from tests.helpers import one_open_ticket
 
 
 @pytest.fixture
 def one_ticket(app_db):
-    today = CLOCK.replace(hour=9)
-    with db.write(app_db) as s:
-        c = Customer(code="007", name="恒达精密", grade="A", region="华东")
-        s.add(c)
-        s.flush()
-        T.create_ticket(
-            s,
-            customer_id=c.id,
-            channel="phone",
-            priority="standard",
-            fault_description="主轴异响",
-            received_at=today,
-            actor=ADMIN,
-            now=today,
-        )
+    one_open_ticket(app_db, CLOCK.replace(hour=9), ADMIN)
     return app_db
 
 

@@ -14,11 +14,12 @@ from streamlit.testing.v1 import AppTest
 from data_access import db
 from data_access import sla_settings as S
 from data_access import tickets as T
-from data_access.models import Customer, FollowUp, SlaPolicy, Ticket
+from data_access.models import FollowUp, SlaPolicy, Ticket
 from rules.sla import DEFAULT_CALENDAR, add_business_time
 from rules.sla_settings import POLICY_COLUMNS
 from tests.actors import ADMIN
 from tests.app.conftest import ROOT, signed_in
+from tests.helpers import one_open_ticket
 
 RECEIVED = dt.datetime(2026, 11, 16, 9, 0)  # a Monday; the deadline does not depend on now
 H = 3600
@@ -28,20 +29,7 @@ POLICIES = "sla.policies.grid.0"  # the editor's key before the first save
 @pytest.fixture
 def sla_db(app_db):
     """One open standard ticket of a grade-A customer."""
-    with db.write(app_db) as s:
-        c = Customer(code="007", name="恒达精密", grade="A", region="华东")
-        s.add(c)
-        s.flush()
-        T.create_ticket(
-            s,
-            customer_id=c.id,
-            channel="phone",
-            priority="standard",
-            fault_description="主轴异响",
-            received_at=RECEIVED,
-            actor=ADMIN,
-            now=RECEIVED,
-        )
+    one_open_ticket(app_db, RECEIVED, ADMIN)
     return app_db
 
 

@@ -6,9 +6,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -27,7 +24,7 @@ from imports.engine import UndoError, import_file, read_header, undo_last_import
 from imports.reader import ReadError, escape_text, unescape_text
 from imports.writer import export_bytes, rejected_bytes, template_bytes
 from tests.actors import ADMIN
-from tests.helpers import count
+from tests.helpers import cli, count
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2025, 6, 1, 9, 0)
@@ -366,16 +363,6 @@ def test_lying_dimension_is_read_by_real_extent(sqlite_engine):
 
 
 # ---------------------------------------------------------------- command line
-def cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "imports", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 def test_cli_exit_codes(sqlite_url, tmp_path):

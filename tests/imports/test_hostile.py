@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import subprocess
 import sys
 import time
 import zipfile
@@ -36,6 +35,7 @@ from tests.app.test_excel_panel import (  # noqa: F401  (fixtures)
     upload,
     users_template,
 )
+from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
@@ -156,16 +156,6 @@ def test_rejected_workbook_of_a_csv_with_brackets(sqlite_engine):
 
 
 # ---------------------------------------------------------------- command line
-def cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "imports", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize(("name", "code"), REFUSED[:3] + REFUSED[-1:])
