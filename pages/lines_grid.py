@@ -15,11 +15,10 @@ import streamlit as st
 
 from data_access import db
 from data_access.catalog import adapter
-from data_access.errors import ConflictError
 from data_access.lines import list_lines, save_lines
-from pages.common import column_config, current_user, get_engine, now, plain, show_problems, tr
-from pages.register_grid import blank_to_none
-from rules.fields import Kind, Register
+from pages.common import column_config, current_user, get_engine, now, show_problems, tr
+from pages.register_grid import blank_to_none, display_frame, write_all_or_nothing
+from rules.fields import Register
 
 
 def lines_grid(prefix: str, register: str, parent_key: str, *, lang: str, editable: bool) -> None:
@@ -78,23 +77,17 @@ def _frame(key_base: str, register: str, parent_key: str, fields, nonce: int) ->
             rows = list_lines(session, register, parent_key)
         cached = (view, rows)
         st.session_state[f"{key_base}.snapshot"] = cached
-    frame = pd.DataFrame(cached[1], columns=["id", "version", *(f.name for f in fields)])
-    for f in fields:
-        if f.kind is Kind.DATE:
-            frame[f.name] = pd.to_datetime(frame[f.name]).dt.date
-    return frame
+    return display_frame(cached[1], fields)
 
 
 def _save(spec: Register, parent_key: str, rows: list[dict[str, Any]], lang: str) -> bool:
-    try:
-        with db.write(get_engine()) as session:
-            result = save_lines(
-                session, spec.name, parent_key, rows, actor=current_user(), now=now()
-            )
-            if result.problems:
-                session.rollback()  # nothing half-written
-    except ConflictError as exc:
-        st.error(tr("lines.conflict", value=plain(exc.what)))
+    result = write_all_or_nothing(
+        lambda session: save_lines(
+            session, spec.name, parent_key, rows, actor=current_user(), now=now()
+        ),
+        lambda what: tr("lines.conflict", value=what),
+    )
+    if result is None:
         return False
     if result.problems:
         labels = {f.name: f.label(lang) for f in spec.fields}

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from data_access import db
-from data_access.registers import ConflictError, RowProblem, list_rows, save_changes
+from data_access.registers import ConflictError, RowProblem, SaveResult, list_rows, save_changes
 from pages.common import (
     column_config,
     current_user,
@@ -141,10 +143,7 @@ def register_grid(
     page = int(st.session_state.get(page_key, 1))
     nonce = st.session_state.get(f"{key_base}.nonce", 0)
     rows, total = _page_rows(key_base, register, filters, search, page, page_size, nonce)
-    frame = pd.DataFrame(rows, columns=["id", "version", *(f.name for f in register.fields)])
-    for f in register.fields:
-        if f.kind is Kind.DATE:
-            frame[f.name] = pd.to_datetime(frame[f.name]).dt.date
+    frame = display_frame(rows, register.fields)
     grid_key = f"{key_base}.grid.{nonce}"
     if editable:
         st.caption(tr("customers.editor_help"))
@@ -249,21 +248,19 @@ def save_edits(
     if not changes:
         st.info(tr("ui.nothing_to_save"))
         return False
-    try:
-        with db.write(get_engine()) as session:
-            result = save_changes(
-                session,
-                register.name,
-                inserts=changes.inserts,
-                updates=changes.updates,
-                deletes=changes.deletes,
-                actor=current_user(),
-                now=now(),
-            )
-            if result.problems:
-                session.rollback()  # nothing half-written
-    except ConflictError as exc:
-        st.error(tr("ui.conflict", what=plain(exc.what)))
+    result = write_all_or_nothing(
+        lambda session: save_changes(
+            session,
+            register.name,
+            inserts=changes.inserts,
+            updates=changes.updates,
+            deletes=changes.deletes,
+            actor=current_user(),
+            now=now(),
+        ),
+        lambda what: tr("ui.conflict", what=what),
+    )
+    if result is None:
         return False
     if result.problems:
         labels = {f.name: f.label(lang) for f in register.fields}
@@ -280,3 +277,28 @@ def save_edits(
         tr("ui.saved", inserted=result.inserted, updated=result.updated, deleted=result.deleted)
     )
     return True
+
+
+def write_all_or_nothing(
+    save: Callable[[Session], SaveResult], conflict: Callable[[str], str]
+) -> SaveResult | None:
+    """Run ``save`` in one transaction, rolled back when it reports problems (nothing
+    half-written); None after showing ``conflict(what)`` for a stale row."""
+    try:
+        with db.write(get_engine()) as session:
+            result = save(session)
+            if result.problems:
+                session.rollback()
+    except ConflictError as exc:
+        st.error(conflict(plain(exc.what)))
+        return None
+    return result
+
+
+def display_frame(rows: list[dict], fields) -> pd.DataFrame:
+    """Rows for ``st.data_editor``: ``id``/``version`` then the fields, dates as dates."""
+    frame = pd.DataFrame(rows, columns=["id", "version", *(f.name for f in fields)])
+    for f in fields:
+        if f.kind is Kind.DATE:
+            frame[f.name] = pd.to_datetime(frame[f.name]).dt.date
+    return frame
