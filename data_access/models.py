@@ -27,6 +27,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -314,6 +316,20 @@ class TicketPart(Stamped, Base):
 
 
 # ---------------------------------------------------------------- maintenance
+class MaintenancePackage(Stamped, Base):
+    """basic / comprehensive / custom: what a contract buys; fees read the discount."""
+
+    __tablename__ = "maintenance_packages"
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    visits_per_year: Mapped[int | None] = mapped_column(Integer)
+    repair_discount_pct: Mapped[Decimal] = mapped_column(
+        Numeric(5, 2), default=Decimal("0"), server_default="0"
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
 class MaintenancePlan(Stamped, Base):
     __tablename__ = "maintenance_plans"
     plan_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -381,6 +397,9 @@ class Part(Stamped, Base):
     bin: Mapped[str | None] = mapped_column(String(40))
     # cached sum of the ledger, kept in the same transaction as each movement
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    # the part's own warranty (三包), which the fees rule reads per line; None = the device's
+    warranty_months: Mapped[int | None] = mapped_column(Integer)
+    is_wear: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StockMovement(AppendOnly, Base):
