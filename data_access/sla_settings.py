@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from data_access import audit
+from data_access import audit, statutory
 from data_access.deadlines import recompute_open_deadlines
 from data_access.errors import ConflictError, InvalidInput
 from data_access.models import SlaPolicy
@@ -304,6 +304,24 @@ def add_calendar_days(
     session.flush()
     _record(session, audit.SLA_CALENDAR, before, _days_snapshot(session), by, now)
     return recompute_open_deadlines(session, now)
+
+
+def statutory_proposal(session: Session, year: int, lang: str) -> statutory.Proposal:
+    """What filling ``year``'s statutory holidays would add (shown for review first)."""
+    existing = {d["day"]: (d["kind"], d["name"]) for d in list_calendar_days(session)}
+    return statutory.propose(existing, year, lang)
+
+
+def fill_statutory(
+    session: Session, year: int, lang: str, now: dt.datetime, *, by: int | None = None
+) -> tuple[int, int]:
+    """Add the year's public holidays and make-up working days the calendar does not
+    have yet — never a day the team set by hand — and recompute open deadlines.
+    Returns (days added, tickets recomputed)."""
+    new = statutory_proposal(session, year, lang).new
+    if not new:
+        return 0, 0
+    return len(new), add_calendar_days(session, new, now, by=by)
 
 
 def remove_calendar_days(

@@ -351,6 +351,9 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
             st.session_state.pop("sla.days.pick", None)
             st.rerun()
 
+    if editable:
+        statutory_section(lang)
+
     with st.expander(tr("sla.cal.bulk")):
         st.caption(tr("sla.cal.bulk_help"))
         text = st.text_area(
@@ -367,6 +370,78 @@ def days_section(lang: str, editable: bool, cal: dict[str, Any]) -> None:
                 show_problems(problems, labels, lang)
             elif entries:
                 _add_days(entries, labels, lang)
+
+
+STATUTORY = "sla.days.statutory"  # the proposal under review: (year, lang)
+
+
+def statutory_section(lang: str) -> None:
+    """Fill a year's public holidays and 调休 days from the statute: shown for review,
+    saved on a second click, never over a day set by hand."""
+    with st.expander(tr("sla.cal.statutory")):
+        st.caption(tr("sla.cal.statutory_help"))
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        year = c1.number_input(
+            tr("sla.cal.year"),
+            min_value=2000,
+            max_value=2100,
+            value=now().year + (1 if now().month >= 11 else 0),
+            step=1,
+            key="sla.days.statutory_year",
+        )
+        if c2.button(tr("sla.cal.statutory_show"), key="sla.days.statutory_show"):
+            st.session_state[STATUTORY] = (int(year), lang)
+        picked = st.session_state.get(STATUTORY)
+        if not picked or picked[0] != int(year):
+            return
+        with guarded():
+            with db.read(get_engine()) as s:
+                proposal = S.statutory_proposal(s, *picked)
+            _show_proposal(proposal, lang)
+            if proposal.new and st.button(
+                tr("sla.cal.statutory_save", count=len(proposal.new)),
+                key="sla.days.statutory_save",
+                type="primary",
+            ):
+                moment = now()
+                done = _write(
+                    "calendar",
+                    lambda s: S.fill_statutory(s, *picked, moment, by=_by()),
+                    {},
+                    lang,
+                )
+                if done is not None:
+                    st.session_state.pop(STATUTORY, None)
+                    st.session_state[FLASH] = tr("sla.cal.added", count=done[0], n=done[1])
+                    st.session_state[DAYS_FORM] = st.session_state.get(DAYS_FORM, 0) + 1
+                    st.rerun()
+
+
+def _show_proposal(proposal: Any, lang: str) -> None:
+    if not proposal.new:
+        st.info(tr("sla.cal.statutory_none"))
+    else:
+        st.dataframe(
+            [
+                {
+                    tr("sla.cal.day"): day.isoformat(),
+                    tr("sla.cal.kind"): _kind_label(kind, lang),
+                    tr("sla.cal.name"): name or "",
+                }
+                for day, kind, name in proposal.new
+            ],
+            hide_index=True,
+        )
+    if proposal.kept:
+        st.warning(
+            tr("sla.cal.statutory_kept")
+            + "\n\n"
+            + "\n".join(
+                f"- {day.isoformat()}: {_kind_label(mine, lang)} {mine_name or ''} "
+                f"({tr('sla.cal.statutory_says')} {_kind_label(kind, lang)} {name or ''})"
+                for (day, kind, name), (_, mine, mine_name) in proposal.kept
+            )
+        )
 
 
 def _add_days(entries: list[tuple[dt.date, str, str | None]], labels, lang: str) -> None:

@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
-from data_access.demo.base import FOLLOWUP_DAYS, D, Plumbing
+from data_access.demo.base import FOLLOWUP_DAYS, Plumbing
+from data_access.statutory import statutory_days
 from rules import sla
 from rules.tickets import FOLLOWUP_DELAY_SETTING
 
-HOLIDAYS_2026 = [
-    (dt.date(2026, 1, 1), 3, "元旦"),
-    (dt.date(2026, 2, 15), 9, "春节"),
-    (dt.date(2026, 4, 4), 3, "清明节"),
-    (dt.date(2026, 5, 1), 5, "劳动节"),
-    (dt.date(2026, 6, 19), 3, "端午节"),
-    (dt.date(2026, 9, 25), 3, "中秋节"),
-    (dt.date(2026, 10, 1), 7, "国庆节"),
-]
-MAKEUP_2026 = [
-    (dt.date(2026, 1, 4), "元旦调休上班"),
-    (dt.date(2026, 2, 14), "春节调休上班"),
-    (dt.date(2026, 2, 28), "春节调休上班"),
-    (dt.date(2026, 5, 9), "劳动节调休上班"),
-    (dt.date(2026, 9, 20), "国庆节调休上班"),
-    (dt.date(2026, 10, 10), "国庆节调休上班"),
-]
+# the demo year's calendar, filled the way a team fills it: from the statute
+CALENDAR_YEARS = (2026,)
 WEEKLY = {wd: [tuple(span) for span in spans] for wd, spans in sla.DEFAULT_WEEKLY.items()}
 POLICIES = {p.priority: p for p in sla.DEFAULT_POLICIES if p.customer_grade == "*"}
 
 
 class SlaSettingsDemo(Plumbing):
     def calendar(self) -> None:
-        holidays: dict[dt.date, str] = {}
-        for first, days, name in HOLIDAYS_2026:
-            for k in range(days):
-                holidays[first + k * D] = name
-        workdays = dict(MAKEUP_2026)
+        entries = [e for year in CALENDAR_YEARS for e in statutory_days(year, "zh")]
+        holidays = {day: name for day, kind, name in entries if kind == "holiday"}
+        workdays = {day: name for day, kind, name in entries if kind == "workday"}
         weekly = {str(d): [list(s) for s in spans] for d, spans in WEEKLY.items()}
         cal = self.add("working_calendars", name="默认日历", weekly=weekly, is_default=True)
         for day, name in holidays.items():

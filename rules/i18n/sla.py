@@ -136,6 +136,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "'workday' (or 班 / 调休) for a make-up working day. E.g. 2026-10-01, holiday, National Day",
     ),
     "sla.cal.bulk_add": ("添加全部", "Add all"),
+    "sla.cal.statutory": ("按国家规定填入节假日", "Fill statutory holidays"),
+    "sla.cal.statutory_help": (
+        "按国务院公布的放假安排（来自 holidays 软件包），填入一年的法定节假日和调休上班日。"
+        "先预览，再保存；已手工登记的日期一律保留，不会被覆盖。",
+        "Adds a year's public holidays and make-up working days (调休) as the State Council "
+        "published them (from the holidays package). Review first, then save; a day you set "
+        "by hand is always kept, never overwritten.",
+    ),
+    "sla.cal.year": ("年份", "Year"),
+    "sla.cal.statutory_show": ("预览", "Preview"),
+    "sla.cal.statutory_save": ("保存这 {count} 天", "Save these {count} days"),
+    "sla.cal.statutory_none": (
+        "这一年的法定节假日和调休上班日都已在日历中。",
+        "Every statutory holiday and make-up day of that year is already in the calendar.",
+    ),
+    "sla.cal.statutory_kept": (
+        "以下日期已手工登记，与规定不同，保持不变：",
+        "These days were set by hand and differ from the statute; they stay as they are:",
+    ),
+    "sla.cal.statutory_says": ("规定为", "the statute says"),
+    "sla.err.year_unknown": (
+        "{year} 年的放假安排尚未收录（国务院通常在上一年年底公布，软件包随后更新）。"
+        "请手工登记，或更新后再试。",
+        "The {year} holiday schedule is not known yet (the State Council publishes it late in "
+        "the year before; the holidays package follows). Enter the days by hand, or update "
+        "and try again.",
+    ),
     "sla.err.kind": (
         "无法识别的类型“{value}”，应为 节假日/休 或 调休/班",
         "Unknown kind '{value}': use holiday (休) or workday (班 / 调休)",

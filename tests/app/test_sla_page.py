@@ -320,3 +320,35 @@ def test_new_policy_row_without_priority_is_reported(sla_db):
         (5, "Respond within (business h)"),
         (5, "Resolve within (business h)"),
     }
+
+
+def test_fill_a_years_statutory_holidays_after_review(sla_db):
+    """One click shows the year's holidays and 调休 days; saving adds them, keeps the day
+    the team set by hand, and recomputes the open ticket's deadline."""
+    with db.write(sla_db) as s:  # set by hand: the team works on National Day
+        S.add_calendar_days(s, [(dt.date(2026, 10, 1), "workday", "值班")], RECEIVED)
+    at = open_sla("manager")
+    at.number_input(key="sla.days.statutory_year").set_value(2026)
+    click(at, "sla.days.statutory_show")
+    (preview,) = [d.value for d in at.dataframe if "Kind" in d.value.columns and len(d.value) > 5]
+    assert "2026-02-17" in set(preview["Date"]) and "2026-10-01" not in set(preview["Date"])
+    assert "2026-10-01: Make-up working day 值班" in " ".join(w.value for w in at.warning)
+    with db.read(sla_db) as s:  # nothing saved by the preview
+        assert len(S.calendar_state(s)["days"]) == 1
+    click(at, "sla.days.statutory_save")
+    with db.read(sla_db) as s:
+        days = {d["day"]: (d["kind"], d["name"]) for d in S.calendar_state(s)["days"]}
+    assert len(days) == len(preview) + 1
+    assert days[dt.date(2026, 10, 1)] == ("workday", "值班")  # never overwritten
+    assert days[dt.date(2026, 2, 14)] == ("workday", "Make-up working day")
+    assert days[dt.date(2026, 2, 17)][0] == "holiday"
+    assert f"{len(preview)} days recorded" in texts(at)
+
+
+def test_a_year_the_statute_does_not_know_yet_says_so(sla_db):
+    at = open_sla("manager", lang="zh")
+    at.number_input(key="sla.days.statutory_year").set_value(2099)
+    click(at, "sla.days.statutory_show")
+    assert "2099 年的放假安排尚未收录" in " ".join(e.value for e in at.error)
+    with db.read(sla_db) as s:
+        assert S.calendar_state(s)["days"] == []
