@@ -178,6 +178,8 @@ class SlaPolicy(Stamped, Base):
     respond_hours: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     resolve_hours: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     onsite_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    # the limits are wall-clock hours (24×7) instead of the working calendar's
+    round_the_clock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class EscalationLevel(Stamped, Base):

@@ -83,6 +83,7 @@ def load_policies(session: Session) -> tuple[sla.Policy, ...]:
             float(r.resolve_hours),
             r.customer_grade or "*",
             None if r.onsite_hours is None else float(r.onsite_hours),
+            bool(r.round_the_clock),
         )
         for r in rows
     )
@@ -162,6 +163,7 @@ def list_policies(session: Session) -> list[dict[str, Any]]:
                 "respond_hours": p.respond_hours,
                 "resolve_hours": p.resolve_hours,
                 "onsite_hours": p.onsite_hours,
+                "round_the_clock": p.round_the_clock,
             }  # fmt: skip
             for p in sla.DEFAULT_POLICIES
         ]
@@ -174,6 +176,7 @@ def list_policies(session: Session) -> list[dict[str, Any]]:
             "respond_hours": float(r.respond_hours),
             "resolve_hours": float(r.resolve_hours),
             "onsite_hours": None if r.onsite_hours is None else float(r.onsite_hours),
+            "round_the_clock": bool(r.round_the_clock),
         }  # fmt: skip
         for r in rows
     ]
@@ -190,6 +193,7 @@ def seed_sla_defaults(session: Session) -> None:
                     respond_hours=Decimal(str(p.respond_hours)),
                     resolve_hours=Decimal(str(p.resolve_hours)),
                     onsite_hours=None if p.onsite_hours is None else Decimal(str(p.onsite_hours)),
+                    round_the_clock=p.round_the_clock,
                 )
             )
     if session.scalar(select(func.count(EscalationRow.id))) == 0:
@@ -215,6 +219,7 @@ def save_policy(
     resolve_hours: float | Decimal,
     customer_grade: str = "*",
     onsite_hours: float | Decimal | None = None,
+    round_the_clock: bool = False,
     expected_version: int | None = None,
 ) -> SlaPolicy:
     """Insert or update the policy of (priority, grade). Call
@@ -242,6 +247,7 @@ def save_policy(
     row.respond_hours = Decimal(str(respond_hours))
     row.resolve_hours = Decimal(str(resolve_hours))
     row.onsite_hours = None if onsite_hours is None else Decimal(str(onsite_hours))
+    row.round_the_clock = bool(round_the_clock)
     _flush(session, f"{priority}/{customer_grade}")
     return row
 

@@ -70,6 +70,7 @@ def policy_table(session: Session) -> list[dict[str, Any]]:
                     "respond_hours": p.respond_hours,
                     "resolve_hours": p.resolve_hours,
                     "onsite_hours": p.onsite_hours,
+                    "round_the_clock": p.round_the_clock,
                 }  # fmt: skip
             )
     order = {p: i for i, p in enumerate(Priority)}
@@ -154,13 +155,15 @@ def save_policy_table(
 
 
 def _policy_snapshot(session: Session) -> dict[str, list[str | None]]:
-    """The policies in force as audit values: ``priority/grade`` → the three limits."""
+    """The policies in force as audit values: ``priority/grade`` → the three limits,
+    and "24x7" when the policy runs round the clock."""
 
     def num(v: Any) -> str | None:
         return None if blank(v) else str(Decimal(str(v)).quantize(Decimal("0.01")))
 
     return {
         "/".join(_key(r)): [num(r[k]) for k in ("respond_hours", "resolve_hours", "onsite_hours")]
+        + (["24x7"] if r.get("round_the_clock") else [])
         for r in policy_table(session)
     }
 
@@ -191,7 +194,7 @@ def _changed(old: dict[str, Any], row: dict[str, Any]) -> bool:
     def num(v: Any) -> Decimal | None:
         return None if blank(v) else Decimal(str(v)).quantize(Decimal("0.01"))
 
-    return any(
+    return bool(old.get("round_the_clock")) != bool(row.get("round_the_clock")) or any(
         num(old[k]) != num(row[k]) for k in ("respond_hours", "resolve_hours", "onsite_hours")
     )
 
@@ -207,6 +210,7 @@ def _save(session: Session, row: dict[str, Any], expected_version: int | None) -
         respond_hours=q(row["respond_hours"]),
         resolve_hours=q(row["resolve_hours"]),
         onsite_hours=q(row["onsite_hours"]),
+        round_the_clock=bool(row.get("round_the_clock")),
         expected_version=expected_version,
     )
 

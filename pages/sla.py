@@ -134,7 +134,7 @@ def _submitted(section: str, key: str, editable: bool) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------- policies
 def _policy_labels() -> dict[str, str]:
-    return {c: tr(f"sla.col.{c}") for c in ("priority", "customer_grade", *NUM)}
+    return {c: tr(f"sla.col.{c}") for c in R.POLICY_COLUMNS}
 
 
 def _grade_label(grade: str, lang: str) -> str:
@@ -147,9 +147,12 @@ def _grade_label(grade: str, lang: str) -> str:
 def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     st.caption(tr("sla.policies.help"))
     seen = _seen("policies", S.policy_table, editable)
-    frame = pd.DataFrame(seen, columns=["priority", "customer_grade", *NUM])
+    frame = pd.DataFrame(seen, columns=list(R.POLICY_COLUMNS))
+    frame["round_the_clock"] = frame["round_the_clock"].fillna(False).astype(bool)
     day = cal["day_hours"] or None  # a calendar with weekend hours only has no "working day"
     frame["resolve_days"] = (frame["resolve_hours"] / day).round(1) if day else None
+    # a 24×7 policy's hours are not working days
+    frame.loc[frame["round_the_clock"], "resolve_days"] = None
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     key = f"sla.policies.grid.{_generation('policies')}"
     number = {"min_value": None, "step": 0.5, "format": "%.2f", "disabled": not editable}
@@ -174,6 +177,11 @@ def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
                 default=R.ALL_GRADES,
             ),
             **{c: st.column_config.NumberColumn(tr(f"sla.col.{c}"), **number) for c in NUM},
+            "round_the_clock": st.column_config.CheckboxColumn(
+                tr("sla.col.round_the_clock"),
+                help=tr("sla.col.round_the_clock_help"),
+                default=False,
+            ),
             "resolve_days": st.column_config.NumberColumn(
                 tr("sla.col.resolve_days"), disabled=True, format="%.1f"
             ),
@@ -182,7 +190,7 @@ def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     state = _submitted("policies", key, editable)
     if state is None:
         return
-    rows = _editor_rows(seen, state, ("priority", "customer_grade", *NUM))
+    rows = _editor_rows(seen, state, R.POLICY_COLUMNS)
     moment = now()
     n = _write(
         "policies",

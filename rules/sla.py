@@ -20,11 +20,17 @@ Public API (quoted by the README):
   overdue when negative) at ``now``, and the timeline of which statuses used the time.
 - :func:`due_escalation_level` ``(levels, elapsed_seconds) -> int`` — L1…L4.
 - :func:`policy_for` ``(policies, priority, grade) -> Policy`` — grade-specific wins over ``*``.
+- :func:`clock_calendar` ``(policy, calendar) -> WorkingCalendar`` — the calendar a policy's
+  clocks run on: the working calendar, or :data:`ROUND_THE_CLOCK` (24×7) for a policy
+  with ``round_the_clock`` (an emergency contract's "24 hours" meant literally).
 
 How the domain's figures are read (domain.md §1, seed 000 §3.2 / §4.1.2)
 -------------------------------------------------------------------------
 All clocks run in *business time* on the working calendar (default: Mon–Sat 08:30–18:00,
 the support hours domain.md gives, i.e. a 9.5-hour working day).
+
+A policy may run round the clock instead (``Policy.round_the_clock``): its hours are then
+wall-clock hours, holidays included — what a 24×7 emergency contract promises.
 
 - **Response targets** (4 / 8 / 12 / 24 h) are working hours, as seed 000 states them
   ("服务响应时间不超过 4 个工作小时").
@@ -304,6 +310,17 @@ class Policy:
     resolve_hours: float
     customer_grade: str = "*"
     onsite_hours: float | None = None
+    # True: the limits are wall-clock hours (24×7), not the working calendar's
+    round_the_clock: bool = False
+
+
+# every hour of every day, holidays too: the calendar of a 24×7 policy
+ROUND_THE_CLOCK = WorkingCalendar(weekly={wd: [("00:00", "24:00")] for wd in range(7)})
+
+
+def clock_calendar(policy: Policy, calendar: WorkingCalendar) -> WorkingCalendar:
+    """The calendar ``policy``'s clocks run on."""
+    return ROUND_THE_CLOCK if policy.round_the_clock else calendar
 
 
 def _days(n: float) -> float:
@@ -474,7 +491,11 @@ def sla_clock(
     ``received``. The resolution clock runs in every working status, pauses (in
     business time) while waiting for the customer or for parts, stops at repaired /
     accepted / closed / cancelled, and a reopen resumes it where it stood.
+
+    A round-the-clock policy runs every clock on :data:`ROUND_THE_CLOCK` whatever
+    ``calendar`` is.
     """
+    calendar = clock_calendar(policy, calendar)
     events = list(events)
     budget = policy.resolve_hours * 3600
     spans = _timeline(received_at, events, now)

@@ -21,7 +21,14 @@ from rules.tickets import Priority
 
 ALL_GRADES = "*"
 GRADES = (ALL_GRADES, *(g.value for g in Grade))
-POLICY_COLUMNS = ("priority", "customer_grade", "respond_hours", "resolve_hours", "onsite_hours")
+POLICY_COLUMNS = (
+    "priority",
+    "customer_grade",
+    "respond_hours",
+    "resolve_hours",
+    "onsite_hours",
+    "round_the_clock",
+)
 MAX_HOURS = Decimal("99999")  # the columns are Numeric(8, 2)
 DAY_KINDS = ("holiday", "workday")
 NAME_MAX = 100
@@ -57,6 +64,11 @@ def _hours(
         problems.append(Problem(name, "err.max", {"max": str(MAX_HOURS)}, row=n, value=raw))
         return None
     return value
+
+
+def _flag(value: Any) -> bool:
+    """A checkbox cell: blank (a new row) is False."""
+    return False if blank(value) else bool(value)
 
 
 def _respond_after_resolve(row: dict[str, Any], n: int) -> Problem:
@@ -118,6 +130,7 @@ def check_policies(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]]
                 "respond_hours": respond,
                 "resolve_hours": resolve,
                 "onsite_hours": onsite,
+                "round_the_clock": _flag(row.get("round_the_clock")),
             }  # fmt: skip
         )
     with_all = {p for p, g in seen if g == ALL_GRADES}

@@ -44,6 +44,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sla.col.resolve_hours": ("解决时限（工作小时）", "Resolve within (business h)"),
     "sla.col.onsite_hours": ("到场时限（工作小时）", "On site within (business h)"),
     "sla.col.resolve_days": ("解决时限≈工作日", "Resolve ≈ working days"),
+    "sla.col.round_the_clock": ("全天候 24×7", "Round the clock (24×7)"),
+    "sla.col.round_the_clock_help": (
+        "勾选：该策略的时限按自然小时计，夜间、周末和节假日照常计时（如 24 小时紧急合同）；"
+        "不勾选：按工作日历的工作小时计。",
+        "Ticked: the limits are wall-clock hours, running through nights, weekends and "
+        "holidays (a 24-hour emergency contract). Unticked: business hours on the working "
+        "calendar.",
+    ),
     "sla.grade.all": ("全部等级", "All grades"),
     "sla.grade.one": ("{grade} 级客户", "Grade {grade}"),
     "sla.err.positive": ("必须大于 0", "Must be greater than 0"),

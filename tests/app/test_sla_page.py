@@ -352,3 +352,21 @@ def test_a_year_the_statute_does_not_know_yet_says_so(sla_db):
     assert "2099 年的放假安排尚未收录" in " ".join(e.value for e in at.error)
     with db.read(sla_db) as s:
         assert S.calendar_state(s)["days"] == []
+
+
+def test_an_emergency_contract_runs_round_the_clock(sla_db):
+    """Ticking 24×7 on the open ticket's priority moves its deadline to wall-clock hours."""
+    at = open_sla("manager")
+    grid = at.data_editor(key=POLICIES).value
+    assert list(grid["round_the_clock"]) == [False] * 4
+    edit(at, POLICIES, edited={"2": {"round_the_clock": True}})  # standard
+    click(at, "sla.policies.save")
+    assert "Deadlines of 1 open tickets were recomputed" in texts(at)
+    with db.read(sla_db) as s:
+        (policy,) = s.scalars(select(SlaPolicy).where(SlaPolicy.round_the_clock)).all()
+        hours = float(policy.resolve_hours)
+    assert policy.priority == "standard"
+    assert resolve_due(sla_db) == RECEIVED + dt.timedelta(hours=hours)
+    grid = next(e for e in at.data_editor if e.key.startswith("sla.policies.grid")).value
+    assert list(grid["round_the_clock"]) == [False, False, True, False]
+    assert grid["resolve_days"].isna().tolist() == [False, False, True, False]

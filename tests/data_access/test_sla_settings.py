@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from data_access import db
 from data_access import sla_settings as S
 from data_access import tickets as T
-from data_access.models import Customer, SlaPolicy, Ticket
+from data_access.models import AuditLog, Customer, SlaPolicy, Ticket
 from rules.sla import DEFAULT_CALENDAR, DEFAULT_ESCALATION, add_business_time
 from rules.sla_settings import POLICY_COLUMNS
 from tests.actors import ADMIN
@@ -272,3 +272,37 @@ def test_days_added_and_removed_move_deadlines(world):
     with db.write(engine) as s:
         S.remove_calendar_days(s, [dt.date(2026, 11, 17), dt.date(2026, 11, 22)], NOW)
     assert due(engine, ids["a"]) == before
+
+
+def test_a_policy_turned_round_the_clock_moves_open_deadlines_to_wall_clock(world):
+    """Standard runs 24×7 from now: the open tickets' limits become wall-clock hours
+    (28.5 h from Monday 09:00 = Tuesday 13:30, not three working days); the closed
+    ticket is untouched; the audit trail says "24x7"."""
+    engine, ids = world
+    seen = table(engine)
+    std = next(i for i, r in enumerate(seen) if r["priority"] == "standard")
+    before_done = due(engine, ids["done"])
+    n = save(engine, seen, edited(seen, {std: {"round_the_clock": True}}))
+    assert n == 2
+    assert due(engine, ids["a"]) == MON + dt.timedelta(hours=28.5)
+    assert due(engine, ids["done"]) == before_done
+    rows = table(engine)
+    assert [r["priority"] for r in rows if r["round_the_clock"]] == ["standard"]
+    with db.read(engine) as s:
+        stored = s.scalars(select(SlaPolicy).where(SlaPolicy.round_the_clock)).all()
+        log = s.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert [p.priority for p in stored] == ["standard"]
+    assert "24x7" in str(log.changes)
+    # and back: business hours again
+    save(engine, rows, edited(rows, {std: {"round_the_clock": False}}))
+    assert due(engine, ids["a"]) == add_business_time(DEFAULT_CALENDAR, MON, 28.5 * H)
+
+
+def test_an_unchanged_flag_writes_nothing(world):
+    engine, _ = world
+    seen = table(engine)
+    save(engine, seen, edited(seen))
+    seen = table(engine)
+    versions = [r["version"] for r in seen]
+    save(engine, seen, edited(seen, {0: {"round_the_clock": None}}))  # a blank cell = off
+    assert [r["version"] for r in table(engine)] == versions

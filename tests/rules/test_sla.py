@@ -521,3 +521,35 @@ def test_clock_segments_and_time_left_agree_with_business_seconds(name):
                 business_seconds(cal, now, due) if now <= due else -business_seconds(cal, due, now)
             )
             assert clock.respond_left == expected
+
+
+# ---------------------------------------------------------------- 24×7 policies
+@pytest.mark.parametrize(
+    ("received", "round_the_clock", "respond_by", "resolve_by"),
+    [
+        # Friday night before a holiday: 4 h / 24 h literally …
+        ("2026-09-30 20:00", True, "2026-10-01 00:00", "2026-10-01 20:00"),
+        # … or in business hours (09:00–12:00, 13:00–18:00 Mon–Fri; 1–2 Oct off; Sat 10 Oct worked)
+        ("2026-09-30 20:00", False, "2026-10-05 14:00", "2026-10-07 18:00"),
+        # round the clock runs through a make-up day and a weekend alike
+        ("2026-10-10 08:00", True, "2026-10-10 12:00", "2026-10-11 08:00"),
+    ],
+)
+def test_a_round_the_clock_policy_counts_wall_clock_hours(
+    received, round_the_clock, respond_by, resolve_by
+):
+    policy = Policy("emergency", 4, 24, round_the_clock=round_the_clock)
+    clock = sla_clock(d(received), policy, CAL, [], d(received))
+    assert (clock.respond_by, clock.resolve_by) == (d(respond_by), d(resolve_by))
+
+
+def test_round_the_clock_pauses_still_stop_the_clock():
+    """Waiting for the customer pauses a 24×7 clock too (for wall-clock time)."""
+    policy = Policy("emergency", 4, 24, round_the_clock=True)
+    events = [
+        (d("2026-10-03 01:00"), "responded"),
+        (d("2026-10-03 02:00"), "waiting_customer"),
+        (d("2026-10-03 12:00"), "on_site"),
+    ]
+    clock = sla_clock(d("2026-10-03 00:00"), policy, CAL, events, d("2026-10-03 13:00"))
+    assert clock.resolve_by == d("2026-10-04 10:00")  # 24 h + the 10 h waiting
