@@ -175,6 +175,7 @@ def test_the_escalation_job_acts_as_the_system_and_only_escalates(world):
         (Role.PARTS_KEEPER, "tickets"),
         (Role.AGENT, "tickets"),  # may work tickets, not rewrite the ticket history
         (Role.ENGINEER, "users"),
+        (Role.ENGINEER, "ticket_parts"),  # a sheet could name another engineer's ticket
     ],
 )
 def test_imports_and_undo_check_the_import_right(world, role, register):
