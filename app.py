@@ -22,6 +22,7 @@ from data_access.users import (
 )
 from pages.common import (
     LANG_KEY,
+    SEARCH_KEY,
     USER_KEY,
     current_user,
     forget_user,
@@ -33,11 +34,12 @@ from pages.common import (
     plain,
     tr,
 )
+from pages.search_links import search_links
 from rules.access import LOCK_MINUTES, MIN_USERNAME_LENGTH, Page, Role, pages_for
 from rules.i18n import LANGS
 
 SECTIONS: dict[str, tuple[Page, ...]] = {
-    "nav.section.overview": (Page.DASHBOARD,),
+    "nav.section.overview": (Page.DASHBOARD, Page.SEARCH),
     "nav.section.service": (Page.TICKETS, Page.MAINTENANCE, Page.COMPLAINTS, Page.FOLLOWUPS),
     "nav.section.resources": (Page.CUSTOMERS, Page.PARTS, Page.TRAINING, Page.FEES),
     "nav.section.admin": (Page.SLA, Page.SETTINGS, Page.AUDIT),
@@ -55,7 +57,9 @@ ICONS = {
     Page.SLA: ":material/schedule:",
     Page.SETTINGS: ":material/settings:",
     Page.AUDIT: ":material/history:",
+    Page.SEARCH: ":material/search:",
 }
+SIDEBAR_HITS = 5  # per kind, under the sidebar's search box
 # failed attempts in one browser session before it must wait (the account lock-out
 # in data_access.users covers attempts spread over many sessions)
 SESSION_FAILS_BEFORE_DELAY = 3
@@ -198,7 +202,20 @@ def main() -> None:
         st.navigation([page], position="hidden").run()
         return
     account_box(user)
-    navigation(user).run()
+    nav = navigation(user)
+    search_box(user)
+    nav.run()
+
+
+def search_box(user: CurrentUser) -> None:
+    """One box in the sidebar: the first hits of each kind right under it, each a link
+    that opens the record; all of them on the search page."""
+    fragment = st.sidebar.text_input(
+        tr("search.box"), key=SEARCH_KEY, max_chars=100, placeholder="SR2026… / 精密 / 138…"
+    )
+    if fragment.strip():
+        with st.sidebar, guarded():
+            search_links(user, fragment, limit=SIDEBAR_HITS)
 
 
 def anonymous_page() -> None:

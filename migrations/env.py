@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from data_access.db import make_engine
-from data_access.models import Base
+from data_access.models import Base, in_models
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -48,6 +48,7 @@ def _run(connection) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=in_models,
     )
     with context.begin_transaction():
         context.run_migrations()

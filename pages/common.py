@@ -32,6 +32,8 @@ log = logging.getLogger("aftersales")
 
 USER_KEY = "user"
 LANG_KEY = "lang"
+SEARCH_KEY = "app.search"  # the sidebar's search box
+SEARCH_SEEN = "app.search_seen"  # its last fragment that opened the search page
 
 
 @st.cache_resource(show_spinner=False)

@@ -36,6 +36,7 @@ class Page(StrEnum):
     SLA = "sla"
     SETTINGS = "settings"
     AUDIT = "audit"
+    SEARCH = "search"
 
 
 R = Role
@@ -55,6 +56,7 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.SLA: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset({R.ADMIN}),
+    Page.SEARCH: ALL,  # each kind of hit only for who may open its page
 }
 
 # page → roles that may change its data (a subset of VIEW)
@@ -71,6 +73,7 @@ EDIT: dict[Page, frozenset[Role]] = {
     Page.SLA: frozenset({R.ADMIN, R.MANAGER}),
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset(),  # nobody edits the audit log
+    Page.SEARCH: frozenset(),
 }
 
 # import register → page whose edit right it needs

@@ -73,6 +73,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "page.training": ("培训管理", "Training"),
     "page.fees": ("服务费用", "Fees"),
     "page.settings": ("系统设置", "Settings"),
+    "page.search": ("搜索", "Search"),
+    "search.box": ("搜索工单、客户、序列号", "Search tickets, customers, serials"),
+    "search.help": (
+        "输入编号、名称、电话或描述中的任意片段（至少 3 个字）；1–2 个字只匹配编号或客户名称的开头。",
+        "Type any fragment of a number, name, phone or description (3 characters or more); "
+        "1–2 characters match the start of a number or a customer's name only.",
+    ),
+    "search.none": ("没有找到“{q}”。", "Nothing found for '{q}'."),
+    "search.kind.ticket": ("工单", "Tickets"),
+    "search.kind.customer": ("客户", "Customers"),
+    "search.kind.device": ("设备", "Devices"),
+    "search.col.key": ("编号", "No."),
+    "search.col.title": ("名称 / 客户", "Name / customer"),
+    "search.col.detail": ("详情", "Details"),
+    "search.open": ("打开工单 {no}", "Open ticket {no}"),
+    "search.more": (
+        "每类最多显示 {n} 条，请输入更长的片段缩小范围。",
+        "At most {n} per kind: type a longer fragment to narrow.",
+    ),
     "page.not_built": (
         "本模块尚未完成：数据模型已就绪，页面将在后续版本中提供。",
         "This module is not built yet: its data model exists; the page comes in a later release.",

@@ -402,6 +402,27 @@ def _seed_customer(engine, code: str = "C1") -> None:
         )
 
 
+def _until_waiting(engine, timeout: float = 30) -> None:
+    """PostgreSQL: until another session waits on a lock (the second import's insert
+    behind the first's uncommitted keys) — a fixed sleep loses the race on a busy
+    machine, where the second import reads after the first committed. SQLite: the
+    second writer waits for the first whenever it starts, so a short pause will do."""
+    if engine.dialect.name == "sqlite":
+        time.sleep(0.5)
+        return
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND query ILIKE '%customers%'"
+            ).scalar()
+            if waiting:
+                return
+            conn.rollback()
+            time.sleep(0.05)
+
+
 def test_concurrent_import_of_the_same_new_keys(db_engine):
     """Two people import the same new rows at once. SQLite orders the writers, so the
     second finds them unchanged; PostgreSQL lets both look, then fails the second on
@@ -420,7 +441,7 @@ def test_concurrent_import_of_the_same_new_keys(db_engine):
         assert first.inserted == 3
         thread = threading.Thread(target=second)
         thread.start()
-        time.sleep(0.5)  # the second import is now waiting on the first
+        _until_waiting(db_engine)  # the second import is now waiting on the first
     thread.join(30)
     [outcome] = got
     if db_engine.dialect.name == "sqlite":

@@ -1,0 +1,151 @@
+"""Find a record by any fragment of its number, name, phone or description — through a
+trigram index on both databases (migration 0014), never a scan of the table.
+
+Fragments of three characters or more use the index (SQLite FTS5 ``trigram``, PostgreSQL
+``pg_trgm``); one or two characters only match the start of a number (ticket no.,
+serial, customer code), through the ordinary unique indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
+
+from data_access.models import Customer, Device, ProductModel, Ticket
+
+# the indexed columns, as migration 0014 made the index (the PostgreSQL query must
+# repeat the index's expression exactly)
+SEARCHED: dict[str, tuple[str, ...]] = {
+    "tickets": ("ticket_no", "serial_no", "contact_name", "contact_phone", "fault_description"),
+    "customers": ("code", "name", "contact_name", "phone"),
+    "devices": ("serial_no", "location"),
+}
+# what a one- or two-character fragment matches the start of (indexed columns): numbers,
+# and a customer's name ("南方" finds 南方电子)
+PREFIXED: dict[str, tuple[str, ...]] = {
+    "tickets": ("ticket_no", "serial_no"),
+    "customers": ("code", "name"),
+    "devices": ("serial_no",),
+}
+MIN_TRIGRAM = 3
+MAX_FRAGMENT = 100
+
+
+class _Matches(ColumnElement[bool]):
+    """``<table>.id`` is a row whose searched text contains ``fragment`` (≥ 3 chars)."""
+
+    inherit_cache = False
+    type = false().type
+    _is_implicitly_boolean = True  # a condition, not a column to compare with 1
+
+    def __init__(self, table: str, id_column: ColumnClause, fragment: str) -> None:
+        self.table = table
+        self.id_column = id_column
+        self.fragment = fragment
+
+
+@compiles(_Matches, "sqlite")
+def _sqlite(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
+    fts = f"search_{element.table}"
+    phrase = '"' + element.fragment.replace('"', '""') + '"'  # one phrase, no operators
+    match = text(f"{fts} MATCH :q").bindparams(bindparam("q", phrase, unique=True))
+    return compiler.process(
+        element.id_column.in_(select(text("rowid")).select_from(text(fts)).where(match)), **kw
+    )
+
+
+@compiles(_Matches, "postgresql")
+def _postgresql(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
+    columns = SEARCHED[element.table]
+    joined = " || E'\\n' || ".join(f"coalesce({element.table}.{c}, '')" for c in columns)
+    like = "%" + _escape_like(element.fragment) + "%"
+    condition = text(f"({joined}) ILIKE :like ESCAPE '\\'").bindparams(
+        bindparam("like", like, unique=True)
+    )
+    return compiler.process(condition, **kw)
+
+
+def _escape_like(fragment: str) -> str:
+    return fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def cleaned(fragment: str | None) -> str:
+    """The fragment as searched: trimmed, inner whitespace kept, at most 100 characters."""
+    return (fragment or "").strip()[:MAX_FRAGMENT]
+
+
+def _prefix(column: Any, fragment: str) -> ColumnElement[bool]:
+    """``column`` starts with ``fragment``, as an index range (no LIKE: SQLite's LIKE
+    would not use the index of a case-sensitive column)."""
+    return and_(column >= fragment, column < fragment + "\U0010ffff")
+
+
+def matches(table: str, fragment: str | None) -> ColumnElement[bool]:
+    """The condition "this row of ``table`` contains ``fragment``" for a query on it."""
+    fragment = cleaned(fragment)
+    model = {"tickets": Ticket, "customers": Customer, "devices": Device}[table]
+    if not fragment:
+        return false()
+    if len(fragment) >= MIN_TRIGRAM:
+        return _Matches(table, model.__table__.c.id, fragment)
+    wanted = {fragment, fragment.upper()}
+    return or_(*(_prefix(getattr(model, c), f) for c in PREFIXED[table] for f in sorted(wanted)))
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # ticket | customer | device
+    id: int
+    key: str  # the record's number (what a link opens)
+    title: str
+    detail: str
+
+
+def search(
+    session: Session, fragment: str | None, *, kinds: Sequence[str], limit: int = 10
+) -> list[Hit]:
+    """Up to ``limit`` hits per kind (``ticket``, ``customer``, ``device``), newest
+    tickets first. The caller passes only the kinds the user may see."""
+    fragment = cleaned(fragment)
+    if not fragment:
+        return []
+    hits: list[Hit] = []
+    if "ticket" in kinds:
+        rows = session.execute(
+            select(Ticket.id, Ticket.ticket_no, Ticket.fault_description, Customer.name)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .where(matches("tickets", fragment))
+            .order_by(Ticket.received_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        ).all()
+        hits += [Hit("ticket", r[0], r[1], r[3], _snippet(r[2])) for r in rows]
+    if "customer" in kinds:
+        rows = session.execute(
+            select(Customer.id, Customer.code, Customer.name, Customer.contact_name, Customer.phone)
+            .where(matches("customers", fragment))
+            .order_by(Customer.code)
+            .limit(limit)
+        ).all()
+        hits += [Hit("customer", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
+    if "device" in kinds:
+        rows = session.execute(
+            select(Device.id, Device.serial_no, Customer.name, ProductModel.code, Device.location)
+            .join(Customer, Customer.id == Device.customer_id)
+            .outerjoin(ProductModel, ProductModel.id == Device.model_id)
+            .where(matches("devices", fragment))
+            .order_by(Device.serial_no)
+            .limit(limit)
+        ).all()
+        hits += [Hit("device", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
+    return hits
+
+
+def _snippet(text_: str | None, n: int = 60) -> str:
+    text_ = " ".join((text_ or "").split())
+    return text_ if len(text_) <= n else text_[: n - 1] + "…"

@@ -1,0 +1,85 @@
+"""Search by fragment through the trigram index, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from data_access import db, search
+from data_access import tickets as T
+from data_access.models import Customer, Device, Ticket
+from tests.actors import ADMIN
+
+AT = dt.datetime(2026, 11, 23, 9, 0)
+
+
+@pytest.fixture
+def world(db_engine):
+    with db.write(db_engine) as s:
+        a = Customer(
+            code="C001", name="南方电子", grade="A", phone="0755-8866", contact_name="李工"
+        )
+        b = Customer(code="C002", name="华东精密机械", grade="B", phone="021-5566")
+        s.add_all([a, b])
+        s.flush()
+        s.add(Device(serial_no="SN-77A1", customer_id=b.id, location="二号车间"))
+        for cust, text_ in ((a, "主轴异响报警，刀库卡刀"), (b, 'X轴 100% 过载 "E-21" OR 报警')):
+            T.create_ticket(s, customer_id=cust.id, channel="phone", priority="high",
+                            fault_description=text_, received_at=AT, actor=ADMIN, now=AT,
+                            contact_phone="13800138000")  # fmt: skip
+    return db_engine
+
+
+def keys(engine, fragment, kinds=("ticket", "customer", "device")) -> set[tuple[str, str]]:
+    with db.read(engine) as s:
+        return {(h.kind, h.title if h.kind == "ticket" else h.key) for h in
+                search.search(s, fragment, kinds=kinds)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ("异响报", {("ticket", "南方电子")}),  # Chinese, no spaces: trigrams
+        ("刀库卡刀", {("ticket", "南方电子")}),
+        ("精密机", {("customer", "C002")}),
+        ("8866", {("customer", "C001")}),  # a phone fragment
+        ("77a", {("device", "SN-77A1")}),  # any case
+        ("二号车间", {("device", "SN-77A1")}),
+        ("38001", {("ticket", "南方电子"), ("ticket", "华东精密机械")}),
+        ("100%", {("ticket", "华东精密机械")}),  # LIKE wildcards are plain text
+        ('"E-21" OR', {("ticket", "华东精密机械")}),  # FTS syntax is plain text too
+        ("C0", {("customer", "C001"), ("customer", "C002")}),  # 1–2 chars: a number's start
+        ("南方", {("customer", "C001")}),  # … or a customer name's start
+        ("方电", set()),  # not a start: the index needs three characters
+        ("SN", {("device", "SN-77A1")}),
+        ("不存在的", set()),
+        ("   ", set()),
+    ],
+)
+def test_fragments(world, fragment, expected):
+    assert keys(world, fragment) == expected
+
+
+def test_only_the_kinds_asked_for(world):
+    assert keys(world, "精密机", kinds=("ticket",)) == set()
+
+
+def test_ticket_list_text_filter_uses_the_index_and_finds_by_customer(world):
+    with db.read(world) as s:
+        by_customer = T.list_tickets(s, T.TicketFilter(text="精密机械"), now=AT)
+        by_text = T.list_tickets(s, T.TicketFilter(text="卡刀"), now=AT)  # two characters
+        ticket_no = s.scalar(select(Ticket.ticket_no).order_by(Ticket.id))
+        by_no = T.list_tickets(s, T.TicketFilter(text=ticket_no[-5:]), now=AT)
+    assert [r["customer"] for r in by_customer] == ["华东精密机械"]
+    assert by_text == []
+    assert [r["ticket_no"] for r in by_no] == [ticket_no]
+
+
+def test_a_changed_description_is_found_by_its_new_words(world):
+    with db.write(world) as s:
+        t = s.scalars(select(Ticket).order_by(Ticket.id)).first()
+        t.fault_description = "液压站漏油"
+    assert keys(world, "异响报") == set()
+    assert keys(world, "站漏油") == {("ticket", "南方电子")}
