@@ -415,7 +415,7 @@ def _until_waiting(engine, timeout: float = 30) -> None:
         while time.monotonic() < deadline:
             waiting = conn.exec_driver_sql(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database() AND query ILIKE '%customers%'"
+                "AND datname = current_database() AND position('customers' in query) > 0"
             ).scalar()
             if waiting:
                 return
