@@ -84,7 +84,7 @@ from data_access.audit import cleared
 from data_access.errors import Refused
 from data_access.migrate import _revision, alembic_config, upgrade
 from data_access.models import Base
-from data_access.settings import get_setting, put_setting
+from data_access.settings import end_all_sessions, get_setting, put_setting
 from data_access.writes import audit
 from rules.access import Role
 
@@ -477,6 +477,7 @@ def restore_backup(
         # the acting user may not exist in the restored data
         who = user_id if user_id is not None and _user_exists(conn, user_id) else None
         _audit(session, "restore", path.name, changes, who, now)
+        end_all_sessions(session, now or dt.datetime.now())  # ids may name other people now
     if created:
         upgrade(engine)
     return Done(path, manifest, path.stat().st_size, time.perf_counter() - started)
@@ -598,8 +599,8 @@ def copy_database(source: Engine, target: Engine, *, role: str | None, force: bo
         done = restore_backup(target, made.path, role=role, force=force)
     sums = content_sums(target)
     for entry in made.manifest.tables:
-        if entry.name == "audit_log":  # the restore adds its own audit row
-            continue
+        if entry.name in ("audit_log", "settings"):
+            continue  # the restore adds its own audit row and a new session epoch
         if sums[entry.name] != (entry.rows, entry.sha256):
             raise BadBackup("backup.err.verify_mismatch", table=entry.name)
     return done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +38,19 @@ def put_setting(session: Session, key: str, value: Any, now: dt.datetime) -> Non
             .where(table.c.id == found)
             .values(value=value, version=table.c.version + 1, updated_at=now)
         )
+
+
+# every signed-in session remembers this value; a new one (after a restore or a copy
+# over the database) signs them all out: their user ids may now name other people
+SESSION_EPOCH = "sessions.epoch"
+
+
+def session_epoch(session: Session) -> str:
+    return str(get_setting(session, SESSION_EPOCH) or "")
+
+
+def end_all_sessions(session: Session, now: dt.datetime) -> None:
+    put_setting(session, SESSION_EPOCH, uuid.uuid4().hex, now)
 
 
 def dumps(value: Any) -> str:

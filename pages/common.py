@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from data_access import db, jobs
 from data_access.errors import Refused
+from data_access.settings import session_epoch
 from data_access.users import CurrentUser, WeakPassword, active_user
 from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem, Register
@@ -60,22 +61,25 @@ def tr(key: str, **params: Any) -> str:
 # the signed-in user's role and active flag are re-read from the database on every run
 # (a copy kept in session state would outlive an admin's change); this long at most
 USER_TTL_SECONDS = 3.0
-_fresh_users: dict[tuple[str, int], tuple[float, CurrentUser | None]] = {}
+_fresh_users: dict[tuple[str, int], tuple[float, CurrentUser | None, str]] = {}
+EPOCH_KEY = "app.session_epoch"  # the database's session epoch when this session began
 _fresh_lock = threading.Lock()
 
 
-def _fresh_user(user_id: int) -> CurrentUser | None:
+def _fresh_user(user_id: int) -> tuple[CurrentUser | None, str]:
+    """The user as stored now, and the database's session epoch."""
     engine = get_engine()
     key = (str(engine.url), user_id)
     with _fresh_lock:
         cached = _fresh_users.get(key)
     if cached is not None and time.monotonic() - cached[0] < USER_TTL_SECONDS:
-        return cached[1]
+        return cached[1], cached[2]
     with db.read(engine) as session:
         user = active_user(session, user_id)
+        epoch = session_epoch(session)
     with _fresh_lock:
-        _fresh_users[key] = (time.monotonic(), user)
-    return user
+        _fresh_users[key] = (time.monotonic(), user, epoch)
+    return user, epoch
 
 
 def forget_user(user_id: int) -> None:
@@ -90,12 +94,15 @@ def current_user() -> CurrentUser | None:
 
     Session state only says who signed in; role and active flag come from the
     database (cached a few seconds), so a demoted user loses the old role's pages at
-    once and a deactivated user's session ends at its next action."""
+    once and a deactivated user's session ends at its next action. A restore (or a
+    copy over the database) ends every session: the same id may be someone else now."""
     signed = st.session_state.get(USER_KEY)
     if signed is None:
         return None
-    user = _fresh_user(signed.id)
-    if user is None:  # deactivated or removed meanwhile: this session ends
+    user, epoch = _fresh_user(signed.id)
+    began = st.session_state.setdefault(EPOCH_KEY, epoch)
+    if user is None or user.username != signed.username or epoch != began:
+        # deactivated, removed, or the database was restored meanwhile: this session ends
         for key in [k for k in st.session_state if k != LANG_KEY]:
             del st.session_state[key]
         return None

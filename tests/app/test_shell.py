@@ -208,6 +208,8 @@ def next_action(at: AppTest) -> AppTest:
     again = AppTest.from_file(APP, default_timeout=30)
     for key in ("user", "lang", "clock"):
         again.session_state[key] = at.session_state[key]
+    if common.EPOCH_KEY in at.session_state:
+        again.session_state[common.EPOCH_KEY] = at.session_state[common.EPOCH_KEY]
     return again.run()
 
 
@@ -283,3 +285,26 @@ def test_a_reactivated_user_stays_signed_in(app_db):
     _change_user(app_db, "agent", is_active=True)
     at = signed_in("agent")  # within the cache's seconds
     assert next_action(at).session_state["user"].username == "agent"
+
+
+def test_every_session_ends_after_a_restore(app_db, no_user_cache, tmp_path):
+    """A restore may give the signed-in user's id to someone else: the session ends."""
+    from data_access import backup
+
+    at = signed_in("agent")
+    done = backup.create_backup(app_db, tmp_path, role="admin")
+    at = next_action(at)
+    assert at.session_state["user"].username == "agent"  # nothing restored yet
+    backup.restore_backup(app_db, done.path, role="admin", force=True)
+    at = next_action(at)
+    assert not at.exception
+    assert "user" not in at.session_state
+    assert [f.proto.form.form_id for f in at.get("form")] == ["app.login"]
+
+
+def test_a_session_whose_id_now_names_another_user_ends(app_db, no_user_cache):
+    at = signed_in("agent")
+    with db.write(app_db) as s:
+        s.query(User).filter_by(username="agent").one().username = "someone_else"
+    at = next_action(at)
+    assert "user" not in at.session_state
