@@ -20,6 +20,7 @@ from data_access.users import (
     demo_password_in_use,
     record_refused_login,
 )
+from pages import public_report
 from pages.common import (
     LANG_KEY,
     USER_KEY,
@@ -39,7 +40,13 @@ from rules.i18n import LANGS
 SECTIONS: dict[str, tuple[Page, ...]] = {
     "nav.section.overview": (Page.DASHBOARD,),
     "nav.section.service": (Page.TICKETS, Page.MAINTENANCE, Page.COMPLAINTS, Page.FOLLOWUPS),
-    "nav.section.resources": (Page.CUSTOMERS, Page.PARTS, Page.TRAINING, Page.FEES),
+    "nav.section.resources": (
+        Page.CUSTOMERS,
+        Page.PARTS,
+        Page.KNOWLEDGE,
+        Page.TRAINING,
+        Page.FEES,
+    ),
     "nav.section.admin": (Page.SLA, Page.SETTINGS, Page.AUDIT),
 }
 ICONS = {
@@ -55,6 +62,7 @@ ICONS = {
     Page.SLA: ":material/schedule:",
     Page.SETTINGS: ":material/settings:",
     Page.AUDIT: ":material/history:",
+    Page.KNOWLEDGE: ":material/menu_book:",
 }
 # failed attempts in one browser session before it must wait (the account lock-out
 # in data_access.users covers attempts spread over many sessions)
@@ -185,6 +193,9 @@ def navigation(user: CurrentUser) -> st.navigation:
 
 
 def main() -> None:
+    if public_report.wanted():  # a device's QR link or the status lookup: no log-in,
+        public_report.run()  # and nothing but the public page is registered
+        return
     st.set_page_config(
         page_title=tr("app.title"), page_icon=":material/support_agent:", layout="wide"
     )
