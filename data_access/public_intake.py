@@ -343,3 +343,7 @@ def customer_choices(session: Session) -> list[tuple[int, str]]:
         .order_by(Customer.code)
     ).all()
     return [(cid, f"{code} · {name}") for cid, code, name in rows]
+
+
+def device_id_by_serial(session: Session, serial_no: str) -> int | None:
+    return session.scalar(select(Device.id).where(Device.serial_no == (serial_no or "").strip()))

@@ -129,5 +129,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "qr.revoke": ("停用链接", "Revoke link"),
     "qr.device": ("设备序列号", "Device serial no."),
     "qr.done": ("已完成", "Done"),
+    "qr.unknown_device": ("找不到设备：{value}", "No such device: {value}"),
     "qr.no_segno": ("未安装二维码库 segno", "The QR library segno is not installed"),
 }

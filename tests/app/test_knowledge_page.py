@@ -140,3 +140,38 @@ def test_status_lookup_page(library):
     at.text_input[1].input("13812345678")
     at.button[1].click().run()
     assert "已受理" in at.info[0].value or "状态" in at.info[0].value
+
+
+# ---------------------------------------------------------------- the ticket detail
+def test_ticket_detail_suggests_and_sets_the_fault_code(library):
+    engine, token = library
+    from rules.faultcodes import RepairForm
+
+    with db.write(engine) as s:
+        done = P.submit_report(s, token, RepairForm("张伟", "13812345678", "主轴高速异响", "normal"),
+                               client="x", now=CLOCK)  # fmt: skip
+        ticket_id = s.scalar(select(Ticket.id))
+    at = signed_in("agent")
+    at.switch_page("pages/tickets.py").run()
+    next(r for r in at.radio if r.key.startswith("tickets.view")).set_value("detail").run()
+    at.text_input(key="tickets.detail_no").input(done.ticket_no).run()
+    assert not at.exception
+    assert any("M201" in c.value and "KB0001" in c.value for c in at.caption)  # suggestions
+    at.selectbox(key=f"tickets.fault_pick.{ticket_id}").set_value("M201").run()
+    at.button(key=f"tickets.fault_set.{ticket_id}").click().run()
+    assert not at.exception
+    with db.read(engine) as s:
+        assert s.scalar(select(FaultCode.code).join(Ticket, Ticket.fault_code_id == FaultCode.id)) == "M201"
+
+
+def test_devices_tab_makes_the_label_sheet_and_rotates_a_link(library):
+    engine, token = library
+    at = signed_in("agent")
+    at.switch_page("pages/customers.py").run()
+    at.button(key="customers.qr.sheet").click().run()
+    assert not at.exception
+    at.text_input(key="customers.qr.serial").input("VMC25000001")
+    at.button(key="customers.qr.rotate").click().run()
+    assert not at.exception and any(s.value == "已完成" for s in at.success)
+    with db.read(engine) as s:
+        assert P.device_for_token(s, token) is None  # the old label no longer works

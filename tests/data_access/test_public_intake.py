@@ -175,3 +175,13 @@ def test_status_lookups_are_limited_per_client(linked):
         )
     assert got == [P.LookupOutcome.NOT_FOUND, P.LookupOutcome.NOT_FOUND, P.LookupOutcome.LIMITED]
     assert other.outcome is P.LookupOutcome.NOT_FOUND
+
+
+def test_label_sheet_is_one_png_per_twelve_devices():
+    from data_access.qr_labels import link, sheet_png
+
+    labels = [P.Label(f"SN{i:04d}", "VMC-850", "一号车间", f"tok{i}") for i in range(13)]
+    pages = sheet_png(labels, "https://svc.example.com/")
+    assert len(pages) == 2 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pages)
+    assert sheet_png([], "https://svc.example.com") == []
+    assert link("https://svc.example.com/", "a/b+c") == "https://svc.example.com/?r=a%2Fb%2Bc"
