@@ -161,7 +161,10 @@ def test_ticket_detail_suggests_and_sets_the_fault_code(library):
     at.button(key=f"tickets.fault_set.{ticket_id}").click().run()
     assert not at.exception
     with db.read(engine) as s:
-        assert s.scalar(select(FaultCode.code).join(Ticket, Ticket.fault_code_id == FaultCode.id)) == "M201"
+        assert (
+            s.scalar(select(FaultCode.code).join(Ticket, Ticket.fault_code_id == FaultCode.id))
+            == "M201"
+        )
 
 
 def test_devices_tab_makes_the_label_sheet_and_rotates_a_link(library):

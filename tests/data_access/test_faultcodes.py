@@ -290,7 +290,10 @@ def test_a_retired_article_does_not_return_to_draft(lib):
 
 
 # ---------------------------------------------------------------- review status in SQL
-REVIEW_DAYS = [None, *(TODAY - dt.timedelta(days=n) for n in (0, 300, 334, 335, 336, 365, 366, 400))]
+REVIEW_DAYS = [
+    None,
+    *(TODAY - dt.timedelta(days=n) for n in (0, 300, 334, 335, 336, 365, 366, 400)),
+]
 
 
 @pytest.mark.parametrize("today", [TODAY, dt.date(2028, 2, 29), dt.date(2027, 3, 1)])
@@ -304,5 +307,9 @@ def test_review_filter_in_sql_agrees_with_the_rule(db_engine, wanted, today):
         for i, day in enumerate(days):
             s.add(FaultCode(code=f"F{i}", name_zh="x", reviewed_at=day))
     with db.read(db_engine) as s:
-        got = set(s.scalars(select(FaultCode.code).where(review_clause(FaultCode.__table__, wanted, today))))
+        got = set(
+            s.scalars(
+                select(FaultCode.code).where(review_clause(FaultCode.__table__, wanted, today))
+            )
+        )
     assert got == {f"F{i}" for i, day in enumerate(days) if review_status(day, today) == wanted}
