@@ -287,3 +287,18 @@ def test_first_reviewed_on(target, expected):
 
     assert first_reviewed_on(target) == expected
     assert review_due(expected) >= target > review_due(expected - dt.timedelta(days=1))
+
+
+def test_every_message_code_of_this_domain_is_in_the_catalogue():
+    import pathlib
+    import re
+
+    from rules.i18n import CATALOGUE
+
+    files = ["rules/faultcodes.py", "data_access/faultcodes.py", "data_access/knowledge.py",
+             "data_access/public_intake.py", "pages/knowledge.py", "pages/public_report.py",
+             "pages/device_links.py", "pages/tickets.py"]  # fmt: skip
+    pattern = r'"((?:faultcodes|public|knowledge|qr|tickets\.fault)\.[a-z_.]+)"'
+    codes = {c for f in files for c in re.findall(pattern, pathlib.Path(f).read_text())}
+    assert len(codes) > 40
+    assert codes <= CATALOGUE.keys(), codes - CATALOGUE.keys()
