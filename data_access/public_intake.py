@@ -347,3 +347,19 @@ def customer_choices(session: Session) -> list[tuple[int, str]]:
 
 def device_id_by_serial(session: Session, serial_no: str) -> int | None:
     return session.scalar(select(Device.id).where(Device.serial_no == (serial_no or "").strip()))
+
+
+def photos_of(session: Session, ticket_id: int, folder: Path | None = None) -> list[bytes]:
+    """The photos sent with a ticket's public report (for staff on the ticket detail)."""
+    folder = folder or upload_dir()
+    names = session.scalars(
+        select(PublicRequest.photo).where(
+            PublicRequest.ticket_id == ticket_id, PublicRequest.photo.is_not(None)
+        )
+    ).all()
+    out = []
+    for name in names:
+        path = folder / Path(name).name  # a stored random name, never a path
+        if path.is_file():
+            out.append(path.read_bytes())
+    return out

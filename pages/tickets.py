@@ -18,6 +18,7 @@ from data_access import knowledge as K
 from data_access import reports as R
 from data_access import tickets as T
 from data_access.errors import NotAllowed
+from data_access.public_intake import photos_of
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
 from pages.common import get_engine, guarded, in_lang, now, plain, require, show_problems, tr
@@ -377,7 +378,10 @@ def fault_code_panel(d: dict[str, Any], user, lang: str, editable: bool) -> None
     with db.read(get_engine()) as s:
         current = K.fault_code_of(s, t.id)
         codes, articles = K.suggest_for_ticket(s, t.id)
+        photos = photos_of(s, t.id)
     with st.expander(tr("tickets.fault.title"), expanded=current is None):
+        if photos:  # sent with a scan-to-report request
+            st.image(photos, width=240)
         st.caption(
             tr("tickets.fault.current", value=plain(current.label(lang)))
             if current

@@ -143,13 +143,20 @@ def test_status_lookup_page(library):
 
 
 # ---------------------------------------------------------------- the ticket detail
-def test_ticket_detail_suggests_and_sets_the_fault_code(library):
-    engine, token = library
+def test_ticket_detail_suggests_and_sets_the_fault_code(library, tmp_path, monkeypatch):
+    import io
+
+    from PIL import Image
+
     from rules.faultcodes import RepairForm
 
+    engine, token = library
+    monkeypatch.setenv("AFTERSALES_UPLOAD_DIR", str(tmp_path))
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, format="PNG")
     with db.write(engine) as s:
-        done = P.submit_report(s, token, RepairForm("张伟", "13812345678", "主轴高速异响", "normal"),
-                               client="x", now=CLOCK)  # fmt: skip
+        form = RepairForm("张伟", "13812345678", "主轴高速异响", "normal")
+        done = P.submit_report(s, token, form, client="x", now=CLOCK, photo=png.getvalue())
         ticket_id = s.scalar(select(Ticket.id))
     at = signed_in("agent")
     at.switch_page("pages/tickets.py").run()
@@ -157,6 +164,7 @@ def test_ticket_detail_suggests_and_sets_the_fault_code(library):
     at.text_input(key="tickets.detail_no").input(done.ticket_no).run()
     assert not at.exception
     assert any("M201" in c.value and "KB0001" in c.value for c in at.caption)  # suggestions
+    assert len(at.get("image")) == 1  # the photo sent with the report
     at.selectbox(key=f"tickets.fault_pick.{ticket_id}").set_value("M201").run()
     at.button(key=f"tickets.fault_set.{ticket_id}").click().run()
     assert not at.exception

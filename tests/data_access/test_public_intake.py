@@ -75,6 +75,8 @@ def test_a_report_opens_an_online_ticket_with_its_sla_clock(linked, tmp_path):
     [photo] = list((tmp_path / "up").iterdir())
     assert photo.suffix == ".jpg" and photo.read_bytes() == JPEG
     assert photo.stat().st_mode & 0o077 == 0  # owner only
+    with db.read(engine) as s:
+        assert P.photos_of(s, t.id, tmp_path / "up") == [JPEG]
 
 
 def test_the_same_report_again_within_minutes_is_folded(linked):
