@@ -27,17 +27,25 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # fault_codes is referred to by tickets and articles (ON DELETE SET NULL): a SQLite
+    # batch rebuild (copy, drop, rename) would empty their fault codes, so on SQLite
+    # they are kept aside and put back (the rebuild keeps the ids)
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for column in (
+        sa.Column("models", sa.String(length=500), nullable=True),
+        sa.Column("symptoms", sa.Text(), nullable=True),
+        sa.Column("causes", sa.Text(), nullable=True),
+        sa.Column("fix_steps", sa.Text(), nullable=True),
+        sa.Column("parts", sa.String(length=500), nullable=True),
+        sa.Column("labour_hours", sa.Numeric(precision=8, scale=2), nullable=True),
+        sa.Column("severity", sa.String(length=20), nullable=True),
+        sa.Column("reviewed_by_id", sa.Integer(), nullable=True),
+    ):
+        op.add_column("fault_codes", column)
+    op.execute("UPDATE fault_codes SET symptoms = description")
+    if sqlite:
+        _keep_fault_codes(("tickets", "knowledge_articles"))
     with op.batch_alter_table("fault_codes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("models", sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column("symptoms", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("causes", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("fix_steps", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("parts", sa.String(length=500), nullable=True))
-        batch_op.add_column(
-            sa.Column("labour_hours", sa.Numeric(precision=8, scale=2), nullable=True)
-        )
-        batch_op.add_column(sa.Column("severity", sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column("reviewed_by_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_fault_codes_reviewed_by_id_users"),
             "users",
@@ -45,9 +53,9 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
-    op.execute("UPDATE fault_codes SET symptoms = description")
-    with op.batch_alter_table("fault_codes", schema=None) as batch_op:
         batch_op.drop_column("description")
+    if sqlite:
+        _restore_fault_codes(("tickets", "knowledge_articles"))
 
     with op.batch_alter_table("knowledge_articles", schema=None) as batch_op:
         batch_op.alter_column(
@@ -138,6 +146,22 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("public_requests")
     op.drop_table("device_tokens")
+    sqlite = op.get_bind().dialect.name == "sqlite"  # see upgrade: keep fault codes aside
+    if sqlite:
+        _keep_fault_codes(("tickets",))
+    with op.batch_alter_table("fault_codes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("description", sa.Text(), nullable=True))
+        if not sqlite:  # SQLite: the rebuild leaves the constraint out with its column
+            batch_op.drop_constraint(
+                batch_op.f("fk_fault_codes_reviewed_by_id_users"), type_="foreignkey"
+            )
+        for name in (
+            "reviewed_by_id", "severity", "labour_hours", "parts", "fix_steps", "causes",
+            "symptoms", "models",
+        ):
+            batch_op.drop_column(name)
+    if sqlite:
+        _restore_fault_codes(("tickets",))
     with op.batch_alter_table("knowledge_articles", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fault_code_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -147,6 +171,11 @@ def downgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+    op.execute(
+        "UPDATE knowledge_articles SET fault_code_id = (SELECT id FROM fault_codes "
+        "WHERE fault_codes.code = knowledge_articles.fault_codes)"
+    )
+    with op.batch_alter_table("knowledge_articles", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_knowledge_articles_source_ticket_id_tickets"), type_="foreignkey"
         )
@@ -161,13 +190,20 @@ def downgrade() -> None:
         batch_op.alter_column(
             "title_zh", new_column_name="title", existing_type=sa.String(length=300)
         )
-    with op.batch_alter_table("fault_codes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("description", sa.Text(), nullable=True))
-        batch_op.drop_constraint(
-            batch_op.f("fk_fault_codes_reviewed_by_id_users"), type_="foreignkey"
+
+
+def _keep_fault_codes(tables: tuple[str, ...]) -> None:
+    for table in tables:
+        op.execute(
+            f"CREATE TEMP TABLE _keep_{table} AS "
+            f"SELECT id, fault_code_id FROM {table} WHERE fault_code_id IS NOT NULL"
         )
-        for name in (
-            "reviewed_by_id", "severity", "labour_hours", "parts", "fix_steps", "causes",
-            "symptoms", "models",
-        ):
-            batch_op.drop_column(name)
+
+
+def _restore_fault_codes(tables: tuple[str, ...]) -> None:
+    for table in tables:
+        op.execute(
+            f"UPDATE {table} SET fault_code_id = (SELECT k.fault_code_id FROM _keep_{table} k "
+            f"WHERE k.id = {table}.id) WHERE id IN (SELECT id FROM _keep_{table})"
+        )
+        op.execute(f"DROP TABLE _keep_{table}")
