@@ -186,3 +186,25 @@ def test_devices_tab_makes_the_label_sheet_and_rotates_a_link(library):
     assert not at.exception and any(s.value == "已完成" for s in at.success)
     with db.read(engine) as s:
         assert P.device_for_token(s, token) is None  # the old label no longer works
+
+
+def test_an_engineer_proposes_an_article_from_a_solved_ticket(library):
+    from data_access.models import User
+    from rules.faultcodes import RepairForm
+
+    engine, token = library
+    with db.write(engine) as s:
+        done = P.submit_report(s, token, RepairForm("张伟", "13812345678", "主轴异响停机", "normal"),
+                               client="x", now=CLOCK)  # fmt: skip
+        t = s.scalar(select(Ticket))
+        t.status = "repaired"
+        t.engineer_id = s.scalar(select(User.id).where(User.username == "engineer"))
+    at = open_knowledge("engineer")
+    box = next(w for w in at.text_input if w.label == "工单号")
+    box.input(done.ticket_no)
+    next(b for b in at.button if b.label == "提出草稿").click().run()
+    assert not at.exception
+    assert any("KB0002" in s.value for s in at.success)
+    with db.read(engine) as s:
+        a = s.scalar(select(KnowledgeArticle).where(KnowledgeArticle.code == "KB0002"))
+        assert (a.status, a.fault_codes) == ("draft", None)
