@@ -34,6 +34,7 @@ from data_access.writes import apply, audit
 from data_access.writes import flush_or_conflict as _flush
 from rules.access import (
     Acting,
+    Role,
     TicketAction,
     may_change_ticket,
     may_propose_article,
@@ -315,7 +316,7 @@ def propose_article(session: Session, ticket_no: str, *, actor: Acting, now: dt.
     ticket = session.scalar(select(Ticket).where(Ticket.ticket_no == (ticket_no or "").strip()))
     if ticket is None:
         raise InvalidInput([Problem("ticket", "err.unknown_ref", {"value": ticket_no})])
-    if actor.role == "engineer" and ticket.engineer_id != actor.id:
+    if actor.role == Role.ENGINEER and ticket.engineer_id != actor.id:
         raise NotAllowed("propose", ticket.ticket_no)
     if ticket.status not in SOLVED:
         raise InvalidInput(
