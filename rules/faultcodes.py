@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from rules.customers import add_months
@@ -253,15 +254,18 @@ _STOP = frozenset({"设备", "故障", "报警", "异常", "问题", "客户", "
 
 def tokens(text: str | None) -> set[str]:
     """Search tokens of ``text``: Latin words/codes (lower case) and Chinese bigrams."""
-    if not text:
-        return set()
+    return set(_tokens(text)) if text else set()
+
+
+@lru_cache(maxsize=8192)  # a library's texts are tokenised once, not on every ticket view
+def _tokens(text: str) -> frozenset[str]:
     s = unicodedata.normalize("NFKC", text).casefold()
     out = {w for w in _WORD.findall(s) if len(w) >= 2}
     for stop in _STOP:  # a stop word splits the text: no bigram spans it
         s = s.replace(stop, " ")
     for run in _CJK.findall(s):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -303,7 +307,7 @@ def match(
     for c in candidates:
         if model and c.models and model not in c.models:
             continue
-        shared = wanted & tokens(c.text)
+        shared = wanted & _tokens(c.text)
         score = len(shared) / max(len(wanted), 1)
         if any(code.casefold() in words for code in c.codes):
             score += CODE_MENTION_SCORE
