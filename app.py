@@ -20,6 +20,7 @@ from data_access.users import (
     demo_password_in_use,
     record_refused_login,
 )
+from pages import public_report
 from pages.common import (
     LANG_KEY,
     SEARCH_KEY,
@@ -41,7 +42,13 @@ from rules.i18n import LANGS
 SECTIONS: dict[str, tuple[Page, ...]] = {
     "nav.section.overview": (Page.DASHBOARD, Page.SEARCH),
     "nav.section.service": (Page.TICKETS, Page.MAINTENANCE, Page.COMPLAINTS, Page.FOLLOWUPS),
-    "nav.section.resources": (Page.CUSTOMERS, Page.PARTS, Page.TRAINING, Page.FEES),
+    "nav.section.resources": (
+        Page.CUSTOMERS,
+        Page.PARTS,
+        Page.KNOWLEDGE,
+        Page.TRAINING,
+        Page.FEES,
+    ),
     "nav.section.admin": (Page.SLA, Page.SETTINGS, Page.AUDIT),
 }
 ICONS = {
@@ -58,6 +65,7 @@ ICONS = {
     Page.SETTINGS: ":material/settings:",
     Page.AUDIT: ":material/history:",
     Page.SEARCH: ":material/search:",
+    Page.KNOWLEDGE: ":material/menu_book:",
 }
 SIDEBAR_HITS = 5  # per kind, under the sidebar's search box
 # failed attempts in one browser session before it must wait (the account lock-out
@@ -189,6 +197,9 @@ def navigation(user: CurrentUser) -> st.navigation:
 
 
 def main() -> None:
+    if public_report.wanted():  # a device's QR link or the status lookup: no log-in,
+        public_report.run()  # and nothing but the public page is registered
+        return
     st.set_page_config(
         page_title=tr("app.title"), page_icon=":material/support_agent:", layout="wide"
     )

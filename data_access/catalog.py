@@ -7,12 +7,29 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_queries, ticket_register, users
+from data_access import (
+    customers,
+    faultcodes,
+    service_reports,
+    ticket_queries,
+    ticket_register,
+    users,
+)
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
-from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
+from data_access.models import (
+    Customer,
+    Device,
+    FaultCode,
+    KnowledgeArticle,
+    ServiceReport,
+    Ticket,
+    TicketPart,
+    User,
+)
 from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
+from rules.faultcodes import ARTICLES, FAULT_CODES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -40,6 +57,22 @@ ADAPTERS: dict[str, Adapter] = {
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
     "users": Adapter(USERS, User, hooks=users.UserHooks()),
+    "faultcodes": Adapter(
+        FAULT_CODES,
+        FaultCode,
+        hooks=faultcodes.ListHooks(),
+        computed=faultcodes.review_computed,
+        computed_from=("reviewed_at",),
+        computed_filters={"review_status": faultcodes.review_clause},
+    ),
+    "articles": Adapter(
+        ARTICLES,
+        KnowledgeArticle,
+        hooks=faultcodes.ListHooks(),
+        computed=faultcodes.review_computed,
+        computed_from=("reviewed_at",),
+        computed_filters={"review_status": faultcodes.review_clause},
+    ),
 }
 
 

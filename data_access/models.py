@@ -192,24 +192,74 @@ class EscalationLevel(Stamped, Base):
 
 
 class FaultCode(Stamped, Base):
+    """A fault-code library entry (故障代码库); lists (models, parts) are text, checked
+    against product_models and parts on every write (data_access.faultcodes)."""
+
     __tablename__ = "fault_codes"
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200))
     category: Mapped[str | None] = mapped_column(String(100))
-    description: Mapped[str | None] = mapped_column(Text)
+    models: Mapped[str | None] = mapped_column(String(500))
+    symptoms: Mapped[str | None] = mapped_column(Text)
+    causes: Mapped[str | None] = mapped_column(Text)
+    fix_steps: Mapped[str | None] = mapped_column(Text)
+    parts: Mapped[str | None] = mapped_column(String(500))
+    labour_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    severity: Mapped[str | None] = mapped_column(String(20))
     reviewed_at: Mapped[dt.date | None] = mapped_column(Date)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class KnowledgeArticle(Stamped, Base):
+    """A knowledge-base / FAQ article (常见问题): draft → published → retired."""
+
     __tablename__ = "knowledge_articles"
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    fault_code_id: Mapped[int | None] = mapped_column(
-        ForeignKey("fault_codes.id", ondelete="SET NULL")
+    title_zh: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    body_zh: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str | None] = mapped_column(Text)
+    models: Mapped[str | None] = mapped_column(String(500))
+    fault_codes: Mapped[str | None] = mapped_column(String(500))
+    tags: Mapped[str | None] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft")
+    source_ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL")
     )
     reviewed_at: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class DeviceToken(Stamped, Base):
+    """The unguessable token of a device's scan-to-report link (扫码报修); one per device,
+    rotated by replacing it, revoked by stamping ``revoked_at``."""
+
+    __tablename__ = "device_tokens"
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), unique=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PublicRequest(AppendOnly, Base):
+    """Every request of the public pages (report, status lookup), accepted or refused:
+    the rate limits count these rows, duplicates fold by ``fingerprint``."""
+
+    __tablename__ = "public_requests"
+    __table_args__ = (
+        Index("ix_public_requests_client_at", "client", "at"),
+        Index("ix_public_requests_token_at", "token", "at"),
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(20))  # report | lookup
+    outcome: Mapped[str] = mapped_column(String(30))  # created | duplicate | limited | ...
+    token: Mapped[str | None] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64))  # a hash, never the address
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    photo: Mapped[str | None] = mapped_column(String(200))  # file name under the upload dir
 
 
 # ---------------------------------------------------------------- tickets

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import excel_panel
+from pages import device_links, excel_panel
 from pages.common import get_engine, guarded, require, tr
 from pages.filter_bar import filter_bar
 from pages.register_grid import register_grid
@@ -44,6 +44,9 @@ def main() -> None:
         )
         with st.expander(tr("imports.panel.title")):
             excel_panel.render("devices", get_engine(), user, lang)
+        if editable:  # scan-to-report QR labels and links (扫码报修)
+            with st.expander(tr("qr.title")):
+                device_links.panel(user)
 
 
 main()

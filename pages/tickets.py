@@ -14,9 +14,11 @@ from typing import Any
 import streamlit as st
 
 from data_access import db
+from data_access import knowledge as K
 from data_access import reports as R
 from data_access import tickets as T
 from data_access.errors import NotAllowed
+from data_access.public_intake import photos_of
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
 from pages.common import get_engine, guarded, in_lang, now, plain, require, show_problems, tr
@@ -331,6 +333,7 @@ def detail_view(user, lang: str, editable: bool) -> None:
     )
     header(d, lang)
     sla_panel(d, lang)
+    fault_code_panel(d, user, lang, editable and _may(user, t, TicketAction.EDIT))
     if editable:
         actions(d, engineers, user, lang)
         report_form(d, user, lang)
@@ -366,6 +369,43 @@ def header(d: dict[str, Any], lang: str) -> None:
         )
     )
     st.markdown(plain(t.fault_description))
+
+
+def fault_code_panel(d: dict[str, Any], user, lang: str, editable: bool) -> None:
+    """The diagnosed fault code, suggestions from the description and the device's
+    model, and (for who may change the ticket) a picker searching code, symptom, model."""
+    t = d["ticket"]
+    with db.read(get_engine()) as s:
+        current = K.fault_code_of(s, t.id)
+        codes, articles = K.suggest_for_ticket(s, t.id)
+        photos = photos_of(s, t.id)
+    with st.expander(tr("tickets.fault.title"), expanded=current is None):
+        if photos:  # sent with a scan-to-report request
+            st.image(photos, width=240)
+        st.caption(
+            tr("tickets.fault.current", value=plain(current.label(lang)))
+            if current
+            else tr("tickets.fault.none")
+        )
+        hints = [c.label(lang) for c in codes] + [a.label(lang) for a in articles]
+        if hints:
+            st.caption(tr("tickets.fault.suggested") + "：" + plain("；".join(hints)))
+        if not editable:
+            return
+        typed = st.text_input(tr("tickets.fault.search"), key=f"tickets.fault_q.{t.id}")
+        with db.read(get_engine()) as s:
+            found = K.search_codes(s, typed) if typed.strip() else []
+        options = {c.code: c.label(lang) for c in [*codes, *found]}
+        options[""] = tr("tickets.fault.clear")
+        pick = st.selectbox(
+            tr("tickets.fault.pick"), list(options), format_func=options.get,
+            key=f"tickets.fault_pick.{t.id}",
+        )  # fmt: skip
+        if st.button(tr("tickets.fault.set"), key=f"tickets.fault_set.{t.id}") and _write(
+            lambda s: K.set_ticket_fault_code(s, t.id, pick or None, actor=user, now=now()),
+            tr("tickets.fault.saved"),
+        ):
+            st.rerun()
 
 
 def _clock_text(state: str, left: float, lang: str) -> str:

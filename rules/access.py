@@ -37,6 +37,7 @@ class Page(StrEnum):
     SETTINGS = "settings"
     AUDIT = "audit"
     SEARCH = "search"
+    KNOWLEDGE = "knowledge"
 
 
 R = Role
@@ -57,6 +58,7 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset({R.ADMIN}),
     Page.SEARCH: ALL,  # each kind of hit only for who may open its page
+    Page.KNOWLEDGE: ALL,  # every member of staff reads the fault codes and the FAQ
 }
 
 # page → roles that may change its data (a subset of VIEW)
@@ -74,6 +76,7 @@ EDIT: dict[Page, frozenset[Role]] = {
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset(),  # nobody edits the audit log
     Page.SEARCH: frozenset(),
+    Page.KNOWLEDGE: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),  # quality edits and publishes
 }
 
 # import register → page whose edit right it needs
@@ -89,6 +92,8 @@ REGISTER_PAGE: dict[str, Page] = {
     "followups": Page.FOLLOWUPS,
     "training": Page.TRAINING,
     "fees": Page.FEES,
+    "faultcodes": Page.KNOWLEDGE,
+    "articles": Page.KNOWLEDGE,
 }
 
 
@@ -134,6 +139,9 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(None, SYSTEM)
+# the public scan-to-report page (no log-in): it may open a ticket, nothing else
+PUBLIC = "public"
+PUBLIC_ACTOR = Actor(None, PUBLIC)
 
 
 class Acting(Protocol):
@@ -159,7 +167,7 @@ class TicketAction(StrEnum):
 _DESK = frozenset({R.ADMIN, R.MANAGER, R.AGENT})
 # action → roles that may do it to any ticket
 TICKET_ANY: dict[TicketAction, frozenset[str]] = {
-    TicketAction.OPEN: EDIT[Page.TICKETS],
+    TicketAction.OPEN: EDIT[Page.TICKETS] | {PUBLIC},
     TicketAction.STATUS: _DESK,
     TicketAction.DISPATCH: _DESK,
     TicketAction.REASSIGN: _DESK,
@@ -201,6 +209,18 @@ def may_import(role: str | None, register: str) -> bool:
     """The import right; the command line imports as the system (whoever runs it holds
     the database already)."""
     return role == SYSTEM or can_import(role, register)
+
+
+# knowledge base: who proposes a draft article from a solved ticket, who publishes
+PROPOSE_ARTICLE = frozenset({R.ADMIN, R.MANAGER, R.QUALITY, R.ENGINEER})
+
+
+def may_propose_article(role: str | None) -> bool:
+    return role in PROPOSE_ARTICLE
+
+
+def may_publish_article(role: str | None) -> bool:
+    return can_edit(role, Page.KNOWLEDGE)
 
 
 def pages_for(role: str | None) -> list[Page]:

@@ -10,6 +10,7 @@ from data_access.audit import cleared
 from data_access.demo.base import DEMO_NOW, DEMO_SEED, TABLE_ORDER, T
 from data_access.demo.complaints import ComplaintsDemo
 from data_access.demo.customers import CustomersDemo
+from data_access.demo.faultcodes import FaultcodesDemo
 from data_access.demo.fees import FeesDemo
 from data_access.demo.followups import FollowupsDemo
 from data_access.demo.maintenance import MaintenanceDemo
@@ -35,6 +36,7 @@ class Generator(
     MaintenanceDemo,
     ComplaintsDemo,
     TrainingDemo,
+    FaultcodesDemo,
 ):
     """All domains on one random stream: the order of :meth:`run` fixes the data."""
 
@@ -46,6 +48,7 @@ class Generator(
         self.sla()
         self.faults()
         self.parts_master()
+        self.fault_parts()
         self.rate_card()
         self.settings()
         self.tickets()
@@ -55,6 +58,7 @@ class Generator(
         self.complaints()
         self.periodic_followups()
         self.training()
+        self.report_links()
         self.flush()
         self.finish_parts()
         return {k: v for k, v in self.counts.items()}

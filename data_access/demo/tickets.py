@@ -6,11 +6,12 @@ import bisect
 import datetime as dt
 from decimal import Decimal
 
-from data_access.demo.base import CHUNK, D, Plumbing, pick, rating
-from data_access.demo.customers import ALL_CATS
+from data_access.demo.base import CHUNK, D, Plumbing, T, pick, rating
+from data_access.demo.customers import ALL_CATS, MODELS
 from data_access.demo.sla_settings import POLICIES
 from rules import sla
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
+from rules.faultcodes import Severity
 from rules.tickets import Channel, Priority, Status, closing_facts
 
 FAULTS = [
@@ -90,6 +91,30 @@ FAULTS = [
      ["排版软件提示授权到期", "测量软件无法打开，提示授权错误"],
      "授权文件过期", "更新授权文件，功能恢复"),
 ]  # fmt: skip
+# severity and typical labour hours per fault code (others: major, 2 h)
+_C, _M, _m = "critical", "major", "minor"
+FAULT_FACTS = {
+    "E101": (_M, Decimal("2")), "E102": (_M, Decimal("3")), "E103": (_C, Decimal("1.5")),
+    "E104": (_m, Decimal("1.5")), "M201": (_C, Decimal("8")), "M202": (_M, Decimal("3")),
+    "M203": (_M, Decimal("4")), "M204": (_M, Decimal("6")), "H301": (_M, Decimal("4")),
+    "H302": (_m, Decimal("3")), "H303": (_M, Decimal("5")), "C401": (_C, Decimal("2")),
+    "C402": (_C, Decimal("2")), "C403": (_M, Decimal("3")), "L501": (_M, Decimal("2.5")),
+    "L502": (_M, Decimal("3")), "L503": (_C, Decimal("3")), "P601": (_M, Decimal("3")),
+    "P602": (_M, Decimal("2")), "P603": (_m, Decimal("1.5")), "I701": (_M, Decimal("4")),
+    "I702": (_M, Decimal("2")), "Q901": (_M, Decimal("3")), "S801": (_C, Decimal("2")),
+    "S802": (_m, Decimal("0.5")),
+}  # fmt: skip
+# parts usually needed, by name in the parts master (data_access.demo.parts.PARTS)
+FAULT_PARTS = {
+    "E101": ("主轴驱动器散热风扇", "电柜空调滤网"), "E102": ("编码器反馈电缆",),
+    "E103": ("急停按钮",), "E104": ("电柜空调滤网",), "M201": ("主轴前轴承",),
+    "M202": ("润滑泵", "润滑油分配器"), "M203": ("刀套定位销",), "M204": ("丝杠支撑轴承",),
+    "H301": ("液压油滤芯", "比例阀"), "H303": ("油缸密封组件",), "C401": ("系统备用电池",),
+    "C402": ("交流接触器",), "C403": ("系统备用电池",), "L501": ("保护镜片",),
+    "L502": ("切割头电容传感器",), "L503": ("冷水机水泵", "冷水机过滤器滤芯"),
+    "P601": ("温控阀",), "P602": ("进气阀修理包", "空气滤芯"), "P603": ("自动排水阀",),
+    "I701": ("止逆环",), "I702": ("加热圈", "热电偶"), "Q901": ("触发式测头",),
+}  # fmt: skip
 PREFIXES = ["", "操作工反映：", "设备运行约两小时后", "今天早班开机后", "夜班生产时"]
 CHANNEL_PREFIX = {"phone": "客户来电：", "email": "客户邮件反映：", "online": "在线报修："}
 SUFFIXES = [
@@ -200,21 +225,52 @@ def intake_segments(cal: sla.WorkingCalendar, start: dt.datetime, end: dt.dateti
 
 class TicketsDemo(Plumbing):
     def faults(self) -> None:
+        """The fault-code library and one article per code (zh/en), for the demo models.
+
+        The parts each code usually needs are filled in by :meth:`fault_parts` once the
+        parts master exists (it is generated after the faults)."""
         rng = self.rng
         self.faults_by_cat: dict[str, list[tuple]] = {c: [] for c in ALL_CATS}
+        models_by_cat = {c: [m[0] for m in MODELS if m[2] == c] for c in ALL_CATS}
+        self.fault_ids: dict[str, int] = {}
         for k, (code, cat, zh, en, cats, symptoms, diagnosis, work) in enumerate(FAULTS, 1):
             reviewed = self.today - rng.randint(10, 420) * D
+            models = ", ".join(m for c in cats for m in models_by_cat[c])
+            severity, hours = FAULT_FACTS.get(code, (Severity.MAJOR, Decimal("2")))
             fid = self.add("fault_codes", code=code, name_zh=zh, name_en=en, category=cat,
-                           description=f"典型现象：{symptoms[0]}；常见原因：{diagnosis}。",
-                           reviewed_at=reviewed)  # fmt: skip
+                           models=models, symptoms="；".join(symptoms), causes=diagnosis,
+                           fix_steps=work, labour_hours=hours, severity=severity,
+                           reviewed_at=reviewed, reviewed_by_id=self.quality)  # fmt: skip
+            self.fault_ids[code] = fid
             body = (f"现象：{'；'.join(symptoms)}。\n原因：{diagnosis}。\n处理步骤：\n"
                     f"1. 确认报警代码与发生工况，远程查看报警履历；\n2. 按原因逐项排查；\n"
                     f"3. {work}；\n4. 记录处理过程并回访客户。")  # fmt: skip
-            self.add("knowledge_articles", code=f"KB{k:04d}", title=f"如何处理：{zh}",
-                     body=body, fault_code_id=fid,
+            body_en = (f"**Symptoms**: {en}.\n\n**Steps**:\n\n1. Check the alarm history "
+                       f"remotely;\n2. work through the likely causes;\n3. repair as in fault "
+                       f"code {code};\n4. record the work and follow up with the customer.")  # fmt: skip
+            status = "retired" if k % 12 == 0 else "draft" if k % 7 == 0 else "published"
+            self.add("knowledge_articles", code=f"KB{k:04d}", title_zh=f"如何处理：{zh}",
+                     title_en=f"How to handle: {en}", body_zh=body, body_en=body_en,
+                     models=models, fault_codes=code, tags=f"{cat}, {code}",
+                     owner_id=self.quality, status=status,
                      reviewed_at=self.today - rng.randint(5, 420) * D)  # fmt: skip
             for c in cats:
                 self.faults_by_cat[c].append((fid, code, zh, symptoms, diagnosis, work))
+
+    def fault_parts(self) -> None:
+        """Each fault code's usual parts, by name in the parts master (names the master
+        does not hold are left out)."""
+        by_name = {p["name"]: p["no"] for p in getattr(self, "parts", [])}
+        self.flush()  # the fault codes are written: set their parts in place
+        table = T["fault_codes"]
+        for code, names in FAULT_PARTS.items():
+            nos = [by_name[n] for n in names if n in by_name]
+            if nos and code in self.fault_ids:
+                self.conn.execute(
+                    table.update()
+                    .where(table.c.id == self.fault_ids[code])
+                    .values(parts=", ".join(nos))
+                )
 
     def tickets(self) -> None:
         n = self.n_tickets

@@ -1,0 +1,72 @@
+"""Migration 0011 on a database that holds data, on SQLite and PostgreSQL: tickets keep
+their fault codes (a SQLite rebuild of fault_codes would empty them), symptoms and
+articles' codes move to their new columns, and the downgrade gives them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from data_access import db
+from data_access.migrate import alembic_config
+from tests.conftest import PG_URL, missing
+
+NOW = dt.datetime(2026, 11, 1)
+ROWS = [
+    "INSERT INTO fault_codes (id, code, name_zh, description, version, created_at, updated_at) "
+    "VALUES (1, 'E1', '主轴过载', '主轴启动报警', 1, :n, :n)",
+    "INSERT INTO customers (id, code, name, grade, version, created_at, updated_at) "
+    "VALUES (1, 'C1', '客户', 'A', 1, :n, :n)",
+    "INSERT INTO tickets (id, ticket_no, customer_id, channel, priority, status, "
+    "fault_description, fault_code_id, received_at, escalation_level, remote_resolved, "
+    "version, created_at, updated_at) VALUES (1, 'SR1', 1, 'phone', 'high', 'received', "
+    "'x', 1, :n, 1, false, 1, :n, :n)",
+    "INSERT INTO knowledge_articles (id, code, title, body, fault_code_id, version, "
+    "created_at, updated_at) VALUES (1, 'KB1', '标题', '正文', 1, 1, :n, :n)",
+]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mig.db'}"
+        return
+    if not PG_URL:
+        missing("TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    schema = f"mig0011_{os.getpid()}"
+    admin = db.make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_0011_keeps_the_data(url):
+    cfg = alembic_config(url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "0011-1")
+    engine = db.make_engine(url)
+    with engine.begin() as c:
+        for sql in ROWS:
+            c.execute(text(sql), {"n": NOW})
+    command.upgrade(cfg, "0011")
+    with engine.begin() as c:
+        assert c.execute(text("SELECT fault_code_id FROM tickets")).scalar() == 1
+        assert c.execute(text("SELECT symptoms FROM fault_codes")).scalar() == "主轴启动报警"
+        row = c.execute(
+            text("SELECT title_zh, body_zh, fault_codes, status FROM knowledge_articles")
+        )
+        assert tuple(row.one()) == ("标题", "正文", "E1", "draft")
+    command.downgrade(cfg, "-1")
+    with engine.begin() as c:
+        assert c.execute(text("SELECT fault_code_id FROM tickets")).scalar() == 1
+        row = c.execute(text("SELECT title, body, fault_code_id FROM knowledge_articles"))
+        assert tuple(row.one()) == ("标题", "正文", 1)
+    engine.dispose()
