@@ -7,12 +7,30 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_queries, ticket_register, users
+from data_access import (
+    customers,
+    fee_register,
+    service_reports,
+    ticket_queries,
+    ticket_register,
+    users,
+)
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
-from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
+from data_access.models import (
+    Customer,
+    Device,
+    FeeLine,
+    Payment,
+    RateCardItem,
+    ServiceReport,
+    Ticket,
+    TicketPart,
+    User,
+)
 from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
+from rules.fees import FEE_LINES, PAYMENTS, RATECARD
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -40,6 +58,9 @@ ADAPTERS: dict[str, Adapter] = {
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
     "users": Adapter(USERS, User, hooks=users.UserHooks()),
+    "ratecard": Adapter(RATECARD, RateCardItem, hooks=fee_register.RateHooks()),
+    "fees": Adapter(FEE_LINES, FeeLine, hooks=fee_register.FeeLineHooks()),
+    "payments": Adapter(PAYMENTS, Payment, hooks=fee_register.PaymentHooks()),
 }
 
 

@@ -51,7 +51,7 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
     Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
-    Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset({R.ADMIN}),
@@ -67,7 +67,8 @@ EDIT: dict[Page, frozenset[Role]] = {
     Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
     Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
-    Page.FEES: frozenset({R.ADMIN, R.MANAGER}),
+    # engineers propose fee lines (their own tickets); the rate card and payments: below
+    Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER}),
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset(),  # nobody edits the audit log
@@ -86,6 +87,14 @@ REGISTER_PAGE: dict[str, Page] = {
     "followups": Page.FOLLOWUPS,
     "training": Page.TRAINING,
     "fees": Page.FEES,
+    "ratecard": Page.FEES,
+    "payments": Page.FEES,
+}
+
+# registers only some of their page's editors may change (grid saves and imports)
+REGISTER_ROLES: dict[str, frozenset[Role]] = {
+    "ratecard": frozenset({R.ADMIN, R.MANAGER}),
+    "payments": frozenset({R.ADMIN, R.MANAGER}),
 }
 
 
@@ -102,6 +111,8 @@ def can_edit(role: str | None, page: Page | str) -> bool:
 IMPORT_ROLES: dict[str, frozenset[Role]] = {
     "tickets": frozenset({R.ADMIN, R.MANAGER}),
     "users": frozenset({R.ADMIN}),
+    "ratecard": frozenset({R.ADMIN, R.MANAGER}),
+    "payments": frozenset({R.ADMIN, R.MANAGER}),
 }
 
 
@@ -171,6 +182,7 @@ TICKET_OWN: dict[TicketAction, frozenset[str]] = {
 TICKET_REGISTERS: dict[str, TicketAction] = {
     "tickets": TicketAction.EDIT,
     "ticket_parts": TicketAction.REPORT,
+    "fees": TicketAction.REPORT,  # engineers propose their own tickets' fee lines
 }
 
 
@@ -188,13 +200,33 @@ def may_change_ticket(
 def may_edit_register(role: str | None, register: str) -> bool:
     """Grid saves: the edit right of the register's page (unknown register: nobody)."""
     page = REGISTER_PAGE.get(register)
-    return page is not None and can_edit(role, page)
+    allowed = REGISTER_ROLES.get(register)
+    return page is not None and can_edit(role, page) and (allowed is None or role in allowed)
 
 
 def may_import(role: str | None, register: str) -> bool:
     """The import right; the command line imports as the system (whoever runs it holds
     the database already)."""
     return role == SYSTEM or can_import(role, register)
+
+
+class FeeAction(StrEnum):
+    QUOTE = "quote"  # quote a job and record the customer's confirmation
+    APPROVE = "approve"  # change fee lines after confirmation
+    SETTLE = "settle"  # statements per ticket or month
+    PAY = "pay"  # payments, write-offs, bank statements
+
+
+FEE_ROLES: dict[FeeAction, frozenset[str]] = {
+    FeeAction.QUOTE: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    FeeAction.APPROVE: frozenset({R.ADMIN, R.MANAGER, SYSTEM}),
+    FeeAction.SETTLE: frozenset({R.ADMIN, R.MANAGER}),
+    FeeAction.PAY: frozenset({R.ADMIN, R.MANAGER}),
+}
+
+
+def may_fee(role: str | None, action: str) -> bool:
+    return role in FEE_ROLES[FeeAction(action)]
 
 
 def pages_for(role: str | None) -> list[Page]:
