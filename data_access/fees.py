@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_access import audit
@@ -48,6 +48,7 @@ from data_access.models import (
 )
 from data_access.registers import SaveResult, save_changes
 from data_access.settings import get_setting
+from data_access.writes import audit as write_audit
 from rules import fees as R
 from rules.access import Acting, FeeAction, may_fee
 from rules.tickets import Priority
@@ -346,26 +347,82 @@ def settle_month(
     """A customer's monthly statement (月结) over the unsettled lines of the tickets
     received in ``month``; refused when there is nothing to settle."""
     _need(actor, FeeAction.SETTLE, customer_code)
-    cid = session.execute(select(Customer.id).where(Customer.code == customer_code)).scalar()
-    if cid is None:
+    if session.execute(select(Customer.id).where(Customer.code == customer_code)).first() is None:
         raise Refused("fees.err.no_customer", value=customer_code)
+    made = settle_months(session, month, actor=actor, now=now, customer_code=customer_code)
+    if not made:
+        raise Refused("fees.err.nothing_to_settle", value=f"{customer_code} {month:%Y-%m}")
+    return made[0]
+
+
+def settle_months(
+    session: Session,
+    month: dt.date,
+    *,
+    actor: Acting,
+    now: dt.datetime,
+    customer_code: str | None = None,
+) -> list[str]:
+    """Monthly statements for every customer (or one) with unsettled fee lines on the
+    tickets received in ``month``, set-based: one grouped query, one insert of the
+    statements, one statement locking the lines, one insert of their audit rows."""
+    _need(actor, FeeAction.SETTLE, customer_code or "*")
     start, end = R.month_bounds(month)
-    rows = session.execute(
-        select(FeeLine.id, FeeLine.amount)
+    window = (
+        Ticket.received_at >= dt.datetime.combine(start, dt.time()),
+        Ticket.received_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+    )
+    stmt = (
+        select(Ticket.customer_id, func.sum(FeeLine.amount), func.count(FeeLine.id))
         .join(Ticket, Ticket.id == FeeLine.ticket_id)
-        .where(
-            Ticket.customer_id == cid,
-            Ticket.received_at >= dt.datetime.combine(start, dt.time()),
-            Ticket.received_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
-            FeeLine.settlement_id.is_(None),
+        .where(*window, FeeLine.settlement_id.is_(None))
+        .group_by(Ticket.customer_id)
+        .order_by(Ticket.customer_id)
+    )
+    if customer_code is not None:
+        stmt = stmt.join(Customer, Customer.id == Ticket.customer_id).where(
+            Customer.code == customer_code
         )
-    ).all()
-    if not rows:
-        raise Refused("fees.err.nothing_to_settle", value=f"{customer_code} {start:%Y-%m}")
-    total = sum((r.amount for r in rows), R.ZERO)
-    return _make_statement(session, kind=R.SettlementKind.MONTHLY, customer_id=cid,
-                           ticket_id=None, line_ids=[r.id for r in rows], total=total,
-                           period=(start, end), actor=actor, now=now)  # fmt: skip
+    groups = session.execute(stmt).all()
+    if not groups:
+        return []
+    prefix = f"YJ{now:%Y%m}-"
+    first = int(_next_no(session, prefix)[len(prefix) :])
+    t = Settlement.__table__
+    heads = [
+        {"settlement_no": f"{prefix}{first + i:04d}", "kind": str(R.SettlementKind.MONTHLY),
+         "customer_id": cid, "ticket_id": None, "period_start": start, "period_end": end,
+         "status": str(R.SettlementStatus.SETTLED if total else R.SettlementStatus.PAID),
+         "total": R.money(total or 0), "settled_by_id": actor.id, "settled_at": now,
+         "version": 1, "created_at": now, "updated_at": now}
+        for i, (cid, total, _n) in enumerate(groups)
+    ]  # fmt: skip
+    session.execute(insert(t), heads)
+    ids = dict(
+        session.execute(
+            select(t.c.customer_id, t.c.id).where(
+                t.c.settlement_no.in_([h["settlement_no"] for h in heads])
+            )
+        ).all()
+    )
+    f = FeeLine.__table__
+    tickets = (
+        select(Ticket.id).where(Ticket.customer_id == bindparam("b_cid"), *window).scalar_subquery()
+    )
+    session.execute(
+        update(f)
+        .where(f.c.settlement_id.is_(None), f.c.ticket_id.in_(tickets))
+        .values(settlement_id=bindparam("b_sid")),
+        [{"b_cid": cid, "b_sid": ids[cid]} for cid, _t, _n in groups],
+    )
+    audit_rows = [
+        {"key": h["settlement_no"], "action": str(audit.Action.MONEY),
+         "changes": audit.plain_value({"total": [None, h["total"]], "lines": n,
+                                       "kind": h["kind"]})}
+        for h, (_c, _t, n) in zip(heads, groups, strict=True)
+    ]  # fmt: skip
+    write_audit(session, audit_rows, entity="settlements", user_id=actor.id, now=now)
+    return [h["settlement_no"] for h in heads]
 
 
 def monthly_totals(session: Session, start: dt.date, end: dt.date) -> list[tuple[int, Decimal]]:
@@ -394,18 +451,12 @@ def statement_rows(
 ) -> list[dict[str, Any]]:
     """Statements newest first with paid and outstanding amounts."""
     s = Settlement
-    paid = (
-        select(Payment.settlement_id, func.sum(Payment.amount).label("paid"))
-        .group_by(Payment.settlement_id)
-        .subquery()
-    )
     stmt = (
         select(s.settlement_no, s.kind, Customer.code.label("customer"), Customer.name,
                Ticket.ticket_no, s.period_start, s.period_end, s.status, s.total,
-               func.coalesce(paid.c.paid, 0).label("paid"), s.settled_at)
+               _paid_of(s.id).label("paid"), s.settled_at)
         .join(Customer, Customer.id == s.customer_id)
         .outerjoin(Ticket, Ticket.id == s.ticket_id)
-        .outerjoin(paid, paid.c.settlement_id == s.id)
         .order_by(s.settled_at.desc(), s.id.desc())
         .limit(limit)
     )  # fmt: skip
@@ -605,26 +656,35 @@ def _match(session: Session, memo: str) -> str | None:
 
 
 # ---------------------------------------------------------------- receivables
+def _paid_of(settlement_id):
+    """The posted sum of a statement: a correlated sum over its payments (index)."""
+    return (
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .where(Payment.settlement_id == settlement_id)
+        .scalar_subquery()
+    )
+
+
 def receivables(session: Session, today: dt.date) -> list[dict[str, Any]]:
     """Outstanding per customer by age (0–30, 31–60, 61–90, >90 days since settled):
-    one grouped query over statements and payments, then the pure bucketing."""
-    paid = (
-        select(Payment.settlement_id, func.sum(Payment.amount).label("paid"))
-        .group_by(Payment.settlement_id)
-        .subquery()
-    )
+    the open statements only (a paid one has nothing outstanding), each with the sum of
+    its payments, then the pure bucketing."""
     s = Settlement
     rows = session.execute(
-        select(s.customer_id, s.settled_at, s.total - func.coalesce(paid.c.paid, 0))
-        .outerjoin(paid, paid.c.settlement_id == s.id)
-        .where(s.status == R.SettlementStatus.SETTLED)
+        select(s.customer_id, s.settled_at, s.total - _paid_of(s.id)).where(
+            s.status == R.SettlementStatus.SETTLED
+        )
     ).all()
     aged = R.ageing(((c, at.date(), R.money(o)) for c, at, o in rows), today)
-    names = dict(
-        session.execute(
-            select(Customer.id, Customer.code).where(Customer.id.in_(list(aged)))
-        ).all()
-    ) if aged else {}  # fmt: skip
+    names = (
+        dict(
+            session.execute(
+                select(Customer.id, Customer.code).where(Customer.id.in_(list(aged)))
+            ).all()
+        )
+        if aged
+        else {}
+    )
     out = []
     for cid, buckets in sorted(aged.items(), key=lambda kv: names.get(kv[0], "")):
         out.append({"customer": names.get(cid), **{str(b): v for b, v in buckets.items()},

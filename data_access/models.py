@@ -602,7 +602,7 @@ class Settlement(Stamped, Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     period_start: Mapped[dt.date | None] = mapped_column(Date)
     period_end: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20))  # rules.fees.SettlementStatus
+    status: Mapped[str] = mapped_column(String(20), index=True)  # rules.fees.SettlementStatus
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)

@@ -207,21 +207,28 @@ def main() -> None:
     # engineers propose lines and read the rate card; money matters are the desk's
     money = may_fee(user.role, FeeAction.QUOTE)
     names = ["lines", "ratecard", *(("statements", "payments", "ageing", "audit") if money else ())]
-    tabs = dict(zip(names, st.tabs([tr(f"fees.tab.{n}") for n in names]), strict=True))
-    with tabs["lines"], guarded():
-        ticket_tab(user, lang, editable)
-    with tabs["ratecard"], guarded():
-        ratecard_tab(user, lang)
-    if not money:
-        return
-    with tabs["statements"], guarded():
-        statements_tab(user, lang)
-    with tabs["payments"], guarded():
-        payments_tab(user, lang)
-    with tabs["ageing"], guarded():
-        ageing_tab()
-    with tabs["audit"], guarded():
-        audit_tab(lang)
+    # one section at a time: only the chosen one queries (tabs would run them all)
+    section = st.radio(
+        tr("fees.section"),
+        names,
+        format_func=lambda n: tr(f"fees.tab.{n}"),
+        horizontal=True,
+        key=f"{P}.section",
+        label_visibility="collapsed",
+    )
+    with guarded():
+        if section == "lines":
+            ticket_tab(user, lang, editable)
+        elif section == "ratecard":
+            ratecard_tab(user, lang)
+        elif section == "statements":
+            statements_tab(user, lang)
+        elif section == "payments":
+            payments_tab(user, lang)
+        elif section == "ageing":
+            ageing_tab()
+        elif section == "audit":
+            audit_tab(lang)
 
 
 main()

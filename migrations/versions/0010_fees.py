@@ -90,6 +90,7 @@ def upgrade() -> None:
             batch_op.f("ix_settlements_customer_id"), ["customer_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_settlements_settled_at"), ["settled_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_settlements_status"), ["status"], unique=False)
     op.create_table(
         "fee_quotes",
         sa.Column("ticket_id", sa.Integer(), nullable=False),

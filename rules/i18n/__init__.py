@@ -26,7 +26,18 @@ LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 CATALOGUE: dict[str, tuple[str, str]] = {}
-for _module in (audit, backup, common, customers, dashboard, fees, imports, registers, sla, tickets):
+for _module in (
+    audit,
+    backup,
+    common,
+    customers,
+    dashboard,
+    fees,
+    imports,
+    registers,
+    sla,
+    tickets,
+):
     _dupes = CATALOGUE.keys() & _module.MESSAGES.keys()
     if _dupes:  # pragma: no cover - caught by the catalogue test
         raise RuntimeError(f"message keys defined twice: {sorted(_dupes)}")

@@ -79,6 +79,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fees.err.bank_value": ("第 {row} 行 {column}：{value}", "Row {row} {column}: {value}"),
     "fees.err.bank_file": ("无法读取银行流水：{value}", "Cannot read the bank statement: {value}"),
     # the page
+    "fees.section": ("栏目", "Section"),
     "fees.tab.lines": ("工单费用", "Ticket fees"),
     "fees.tab.ratecard": ("价目表", "Rate card"),
     "fees.tab.statements": ("结算单", "Statements"),

@@ -87,11 +87,19 @@ def test_manager_builds_quotes_confirms_and_settles(fees_db):
         audited = set(s.execute(select(AuditLog.entity)).scalars())
     assert (st.total, st.status) == (D("1060.00"), "settled")
     assert {"fee_quote", "settlements"} <= audited
-    # the other tabs show the statement, its ageing and the audit
-    texts = " ".join(str(m.value) for m in at.success)
-    assert st.settlement_no in texts
-    assert any(b.key == "fees.audit.download" for b in at.get("download_button"))
+    assert st.settlement_no in " ".join(str(m.value) for m in at.success)
+    # the other sections: the statement (printable table and Excel), ageing, the audit
+    section = lambda: at.radio(key="fees.section")  # noqa: E731 - fresh after each run
+    section().set_value("statements").run()
+    assert not at.exception
     assert any(b.key == "fees.st.download" for b in at.get("download_button"))
+    section().set_value("ageing").run()
+    ageing = at.dataframe[0].value
+    assert list(ageing["customer"]) == ["C1"] and list(ageing["0-30"]) == [D("1060.00")]
+    section().set_value("audit").run()
+    assert any(b.key == "fees.audit.download" for b in at.get("download_button"))
+    section().set_value("payments").run()
+    assert not at.exception
 
 
 def test_a_refusal_is_a_message_not_a_traceback(fees_db):
@@ -104,7 +112,7 @@ def test_a_refusal_is_a_message_not_a_traceback(fees_db):
 
 def test_engineer_sees_lines_and_rate_card_only(fees_db):
     at = open_fees("engineer")
-    assert len(at.tabs) == 2
+    assert at.radio(key="fees.section").options == ["工单费用", "价目表"]
     at.text_input(key="fees.ticket").input("SR-P1").run()
     assert not any(b.key in ("fees.quote", "fees.settle") for b in at.button)
 

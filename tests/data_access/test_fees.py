@@ -271,7 +271,9 @@ def test_quote_then_confirmation_then_changes_need_reason_and_manager(shop):
     _edit(engine, "SR-OUT", 2, a["manager"], qty=D("3"), change_reason="客户同意加一小时")
     with db.read(engine) as s:
         row = s.execute(
-            select(AuditLog).where(AuditLog.entity == "fee_change", AuditLog.entity_key == "SR-OUT/2")
+            select(AuditLog).where(
+                AuditLog.entity == "fee_change", AuditLog.entity_key == "SR-OUT/2"
+            )
         ).scalar_one()
         audit_rows = fees_da.fee_audit(s)
     assert row.username == "mgr"
@@ -352,6 +354,15 @@ def test_monthly_statement_per_customer(shop):
         _, printed = fees_da.statement_display(s, no)
         month = dict(fees_da.monthly_totals(s, dt.date(2026, 9, 1), dt.date(2026, 9, 30)))
     assert tickets == {"SR-WAR", "SR-NIGHT"}  # August's SR-OUT is not September's
+    build(engine, "SR-CON", a["manager"])
+    with pytest.raises(NotAllowed), db.write(engine) as s:
+        fees_da.settle_months(s, dt.date(2026, 9, 1), actor=a["agent"], now=NOW)
+    with db.write(engine) as s:  # every customer at once: only C2 is left for September
+        made = fees_da.settle_months(s, dt.date(2026, 9, 1), actor=a["manager"], now=NOW)
+    assert made == ["YJ202611-0002"]
+    with db.read(engine) as s:
+        assert fees_da.statement_rows(s, statement_no=made[0])[0]["total"] == D("1348.00")
+        assert fees_da.settle_months(s, dt.date(2026, 9, 1), actor=a["manager"], now=NOW) == []
     assert head["total"] == D("70.00") + D("1520.00")
     assert printed[-3][-1] == head["total"]
     assert sum(month.values()) == head["total"]
