@@ -519,3 +519,66 @@ def test_rate_card_change_needs_reason_is_audited_and_managers_only(shop):
         save_changes(s, "ratecard", inserts=[overlap], updates=[], deletes=[], actor=a["manager"],
                      now=NOW)  # fmt: skip
     assert err.value.code == "fees.err.rate_overlap"
+
+
+def _lines_file(rows):
+    wb = openpyxl.Workbook()
+    wb.active.append(["工单号", "行号", "费用类别", "数量", "单价", "特批收费原因"])
+    for r in rows:
+        wb.active.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_fee_lines_import_is_priced_by_the_rule_and_refuses_a_covered_price(shop):
+    from imports.engine import import_file
+
+    engine, a = shop
+    build(engine, "SR-WAR", a["eng"])
+    build(engine, "SR-OUT", a["eng"])
+
+    def run(data):
+        with db.write(engine) as s:
+            return import_file(s, "fees", data, file_name="f.xlsx", now=NOW, actor=a["manager"])
+
+    # a new line on an out-of-warranty ticket: priced at the import like in the grid
+    report = run(_lines_file([("SR-OUT", 9, "其他", 2, "15.5", None)]))
+    assert report.inserted == 1
+    row = {r["line_no"]: r for r in lines(engine, "SR-OUT")}[9]
+    assert (row["rule"], row["list_amount"], row["amount"]) == ("rate_card", D("31.00"), D("31.00"))
+    # the labour line of the in-warranty ticket at another price, without a reason
+    labour = by_kind(lines(engine, "SR-WAR"))[("labour", None)]["line_no"]
+    with pytest.raises(Refused) as err:
+        run(_lines_file([("SR-WAR", labour, "工时费", 2, "350", None)]))
+    assert err.value.code == "fees.err.covered_price"
+    assert by_kind(lines(engine, "SR-WAR"))[("labour", None)]["unit_price"] == D("280.00")
+    report = run(_lines_file([("SR-WAR", labour, "工时费", 2, "350", "客户原因")]))
+    assert report.updated == 1
+    row = by_kind(lines(engine, "SR-WAR"))[("labour", None)]
+    assert (row["rule"], row["amount"]) == ("override", D("700.00"))
+
+
+def test_cli_import_refused_by_a_rule_is_a_message(sqlite_url, tmp_path):
+    """A payment above what is outstanding, imported from the command line: one line
+    naming the statement, exit code 2, no traceback, nothing written."""
+    from tests.helpers import cli
+
+    engine = db.make_engine(sqlite_url)
+    with db.write(engine) as s:
+        c = Customer(code="C1", name="甲")
+        s.add(c)
+        s.flush()
+        s.add(Settlement(settlement_no="JS202611-0001", kind="ticket", customer_id=c.id,
+                         status="settled", total=D("100.00"), settled_at=NOW))  # fmt: skip
+    wb = openpyxl.Workbook()
+    wb.active.append(["收款编号", "结算单号", "类型", "收款日期", "金额", "方式"])
+    wb.active.append(["P-1", "JS202611-0001", "收款", "2026-11-21", "150", "微信"])
+    path = tmp_path / "pay.xlsx"
+    wb.save(path)
+    done = cli(sqlite_url, "import", "payments", str(path))
+    assert done.returncode == 2
+    assert "JS202611-0001" in done.stderr + done.stdout and "Traceback" not in done.stderr
+    with db.read(engine) as s:
+        assert s.execute(select(func.count(Payment.id))).scalar() == 0
+    engine.dispose()
