@@ -17,6 +17,13 @@ paid) and reused when it holds the tickets. Timed in the same run:
 - ``receivables``: the ageing query of the receivables tab over every statement.
 
 Prints ``RESULT fee_statements customers=… tickets=… baseline_s=… settle_s=… ratio=…``.
+
+Measured here (SQLite, 2 shared cores, 2026-12-01), 2,000 customers, 100,000 tickets,
+300,000 fee lines, 21,660 earlier statements: bare sum 0.29–0.46 s; ``monthly_totals``
+ratio 1.1–1.6; ``settle_months`` 1,969 statements 3.2–3.7 s (ratio 8–11); the
+one-customer command in a loop 139 s before ``settle_months`` shared its set-based
+writes; receivables query 0.16 s; receivables page script time 0.19 s (≤ 0.3 s);
+statements page 0.17–0.31 s.
 """
 
 from __future__ import annotations

@@ -405,15 +405,17 @@ def settle_months(
             )
         ).all()
     )
+    # the lines by id (a primary-key update each): a per-customer subquery made the
+    # database scan every fee line once per statement
+    found = session.execute(
+        select(FeeLine.id, Ticket.customer_id)
+        .join(Ticket, Ticket.id == FeeLine.ticket_id)
+        .where(*window, FeeLine.settlement_id.is_(None), Ticket.customer_id.in_(list(ids)))
+    ).all()
     f = FeeLine.__table__
-    tickets = (
-        select(Ticket.id).where(Ticket.customer_id == bindparam("b_cid"), *window).scalar_subquery()
-    )
     session.execute(
-        update(f)
-        .where(f.c.settlement_id.is_(None), f.c.ticket_id.in_(tickets))
-        .values(settlement_id=bindparam("b_sid")),
-        [{"b_cid": cid, "b_sid": ids[cid]} for cid, _t, _n in groups],
+        update(f).where(f.c.id == bindparam("b_id")).values(settlement_id=bindparam("b_sid")),
+        [{"b_id": line_id, "b_sid": ids[cid]} for line_id, cid in found],
     )
     audit_rows = [
         {"key": h["settlement_no"], "action": str(audit.Action.MONEY),
@@ -675,7 +677,7 @@ def receivables(session: Session, today: dt.date) -> list[dict[str, Any]]:
             s.status == R.SettlementStatus.SETTLED
         )
     ).all()
-    aged = R.ageing(((c, at.date(), R.money(o)) for c, at, o in rows), today)
+    aged = R.ageing(((c, at.date(), o) for c, at, o in rows), today)
     names = (
         dict(
             session.execute(

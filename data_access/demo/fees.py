@@ -62,6 +62,12 @@ class FeesDemo(Plumbing):
                 self.rates.append(F.Rate(code, kind, zh, unit, basis, Decimal(p), valid_from,
                                          valid_to, variant, km_from, km_to))  # fmt: skip
         self.fee_pending: list[tuple[dict, list[dict]]] = []
+        for key, value in (
+            (F.SETTING_PART_PRICING, str(F.PartPricing.COST)),
+            (F.SETTING_WRITE_OFF_LIMIT, str(F.DEFAULT_WRITE_OFF_LIMIT)),
+            (F.SETTING_CONTRACT_PCT, str(F.DEFAULT_CONTRACT_PCT)),
+        ):
+            self.add("settings", key=key, value=value)
 
     def fees(self, ctx, used, hours, km) -> None:
         """A repaired ticket's fee lines, as ``build_lines`` proposes them and the coverage
