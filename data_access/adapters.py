@@ -24,6 +24,7 @@ from data_access.models import (
     FaultCode,
     Part,
     ProductModel,
+    Settlement,
     Ticket,
     User,
 )
@@ -64,6 +65,7 @@ REF_TARGETS: dict[str, RefTarget] = {
     "fault_codes": RefTarget(FaultCode, ("code",)),
     "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
     "parts": RefTarget(Part, ("part_no",), ("name", "price")),
+    "settlements": RefTarget(Settlement, ("settlement_no",), ("status", "total")),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from data_access import (
     customers,
     faultcodes,
+    fee_register,
     service_reports,
     ticket_queries,
     ticket_register,
@@ -22,6 +23,9 @@ from data_access.models import (
     Device,
     FaultCode,
     KnowledgeArticle,
+    FeeLine,
+    Payment,
+    RateCardItem,
     ServiceReport,
     Ticket,
     TicketPart,
@@ -30,6 +34,7 @@ from data_access.models import (
 from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
 from rules.faultcodes import ARTICLES, FAULT_CODES
+from rules.fees import FEE_LINES, PAYMENTS, RATECARD
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -73,6 +78,9 @@ ADAPTERS: dict[str, Adapter] = {
         computed_from=("reviewed_at",),
         computed_filters={"review_status": faultcodes.review_clause},
     ),
+    "ratecard": Adapter(RATECARD, RateCardItem, hooks=fee_register.RateHooks()),
+    "fees": Adapter(FEE_LINES, FeeLine, hooks=fee_register.FeeLineHooks()),
+    "payments": Adapter(PAYMENTS, Payment, hooks=fee_register.PaymentHooks()),
 }
 
 

@@ -619,60 +619,105 @@ class TrainingAttendance(Stamped, Base):
 
 # ---------------------------------------------------------------- fees
 class RateCardItem(Stamped, Base):
+    """One version of a rate: valid from ``valid_from`` to ``valid_to`` (inclusive, None:
+    open). Historic tickets price at the version valid on their failure date."""
+
     __tablename__ = "rate_card"
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    kind: Mapped[str] = mapped_column(
-        String(20)
-    )  # diagnosis | labour | travel | rush | shipping | inspection | repair
+    __table_args__ = (UniqueConstraint("code", "valid_from"),)
+    rate_key: Mapped[str] = mapped_column(String(60), unique=True)  # code@valid_from
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # rules.fees.FeeKind
+    # labour: engineer level; travel: zone; rush: day | night; blank: any
+    variant: Mapped[str | None] = mapped_column(String(40))
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     unit: Mapped[str] = mapped_column(String(20))
-    price: Mapped[Decimal] = mapped_column(Money)
-    contract_discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    basis: Mapped[str] = mapped_column(String(20), default="fixed")  # rules.fees.Basis
+    price: Mapped[Decimal] = mapped_column(Money)  # a percent for basis "percent"
+    km_from: Mapped[Decimal | None] = mapped_column(Numeric(8, 1))
+    km_to: Mapped[Decimal | None] = mapped_column(Numeric(8, 1))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    change_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class Settlement(Stamped, Base):
+    """A statement (结算单): one ticket's, or a customer's month (月结). Locked once
+    settled: later corrections are adjustment lines on a new statement."""
+
     __tablename__ = "settlements"
     settlement_no: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="ticket")  # ticket | monthly
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="RESTRICT"), index=True
     )
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20))  # draft | audited | billed | paid | void
+    period_start: Mapped[dt.date | None] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # rules.fees.SettlementStatus
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    audited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    audited_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+
+
+class FeeQuote(Stamped, Base):
+    """A ticket's fee document header: the quote and the customer's confirmation."""
+
+    __tablename__ = "fee_quotes"
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(20))  # rules.fees.QuoteStatus
+    quoted_total: Mapped[Decimal | None] = mapped_column(Money)
+    quoted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    quoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))  # the customer's person
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    confirmed_via: Mapped[str | None] = mapped_column(String(20))  # rules.fees.ConfirmVia
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class FeeLine(Stamped, Base):
+    """A fee line of a ticket: list amount before discount, the coverage rule applied,
+    the discount and the net amount (each rounded half-up to 0.01)."""
+
     __tablename__ = "fee_lines"
-    ticket_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    __table_args__ = (UniqueConstraint("ticket_id", "line_no"),)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
     settlement_id: Mapped[int | None] = mapped_column(
-        ForeignKey("settlements.id", ondelete="SET NULL"), index=True
+        ForeignKey("settlements.id", ondelete="RESTRICT"), index=True
     )
+    kind: Mapped[str] = mapped_column(String(20))  # rules.fees.FeeKind
     rate_code: Mapped[str | None] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(20))
-    description: Mapped[str] = mapped_column(String(200))
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"))
+    part_no: Mapped[str | None] = mapped_column(String(60))
+    description: Mapped[str | None] = mapped_column(String(200))
     qty: Mapped[Decimal] = mapped_column(Numeric(10, 2))
-    unit_price: Mapped[Decimal] = mapped_column(Money)
+    unit_price: Mapped[Decimal | None] = mapped_column(Money)
+    list_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    rule: Mapped[str | None] = mapped_column(String(20))  # rules.fees.Rule
     discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
-    amount: Mapped[Decimal] = mapped_column(Money)
-    waived: Mapped[bool] = mapped_column(Boolean, default=False)  # warranty covers it
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # net
+    override_reason: Mapped[str | None] = mapped_column(String(300))
+    change_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class Payment(Stamped, Base):
+    """The payments ledger: payments and write-offs, never edited (a reversal corrects)."""
+
     __tablename__ = "payments"
+    payment_no: Mapped[str] = mapped_column(String(60), unique=True)
     settlement_id: Mapped[int] = mapped_column(
         ForeignKey("settlements.id", ondelete="RESTRICT"), index=True
     )
-    paid_at: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20), default="payment")  # rules.fees.PaymentKind
+    paid_on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
-    method: Mapped[str] = mapped_column(String(20))  # bank_transfer | cash | card | online
+    method: Mapped[str | None] = mapped_column(String(20))  # rules.fees.PaymentMethod
     reference: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(300))
 
 
 # ---------------------------------------------------------------- system

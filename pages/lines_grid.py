@@ -8,6 +8,7 @@ complaint, training, fee and stock-take documents use it the same way.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -21,8 +22,19 @@ from pages.register_grid import blank_to_none, display_frame, write_all_or_nothi
 from rules.fields import Register
 
 
-def lines_grid(prefix: str, register: str, parent_key: str, *, lang: str, editable: bool) -> None:
-    """The lines of document ``parent_key`` with Add/remove rows and Save when editable."""
+def lines_grid(
+    prefix: str,
+    register: str,
+    parent_key: str,
+    *,
+    lang: str,
+    editable: bool,
+    save: Callable[..., Any] | None = None,
+) -> None:
+    """The lines of document ``parent_key`` with Add/remove rows and Save when editable.
+
+    ``save``: a domain command shaped like :func:`save_lines` that checks more first
+    (a fee document's settled lines are never deleted)."""
     spec = adapter(register).register
     key_base = f"{prefix}.{register}.{parent_key}"
     nonce = st.session_state.get(f"{key_base}.nonce", 0)
@@ -43,7 +55,7 @@ def lines_grid(prefix: str, register: str, parent_key: str, *, lang: str, editab
         return
     if st.button(tr("lines.save"), key=f"{key_base}.save"):
         rows = wanted_lines(spec, frame, st.session_state.get(grid_key, {}))
-        if _save(spec, parent_key, rows, lang):
+        if _save(spec, parent_key, rows, lang, save or save_lines):
             st.session_state[f"{key_base}.nonce"] = nonce + 1
             st.rerun()
 
@@ -80,11 +92,11 @@ def _frame(key_base: str, register: str, parent_key: str, fields, nonce: int) ->
     return display_frame(cached[1], fields)
 
 
-def _save(spec: Register, parent_key: str, rows: list[dict[str, Any]], lang: str) -> bool:
+def _save(
+    spec: Register, parent_key: str, rows: list[dict[str, Any]], lang: str, save: Callable
+) -> bool:
     result = write_all_or_nothing(
-        lambda session: save_lines(
-            session, spec.name, parent_key, rows, actor=current_user(), now=now()
-        ),
+        lambda session: save(session, spec.name, parent_key, rows, actor=current_user(), now=now()),
         lambda what: tr("lines.conflict", value=what),
     )
     if result is None:

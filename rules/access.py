@@ -53,7 +53,7 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
     Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
-    Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset({R.ADMIN}),
@@ -71,7 +71,8 @@ EDIT: dict[Page, frozenset[Role]] = {
     Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
     Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
-    Page.FEES: frozenset({R.ADMIN, R.MANAGER}),
+    # engineers propose fee lines (their own tickets); the rate card and payments: below
+    Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER}),
     Page.SETTINGS: frozenset({R.ADMIN}),
     Page.AUDIT: frozenset(),  # nobody edits the audit log
@@ -94,6 +95,14 @@ REGISTER_PAGE: dict[str, Page] = {
     "fees": Page.FEES,
     "faultcodes": Page.KNOWLEDGE,
     "articles": Page.KNOWLEDGE,
+    "ratecard": Page.FEES,
+    "payments": Page.FEES,
+}
+
+# registers only some of their page's editors may change (grid saves and imports)
+REGISTER_ROLES: dict[str, frozenset[Role]] = {
+    "ratecard": frozenset({R.ADMIN, R.MANAGER}),
+    "payments": frozenset({R.ADMIN, R.MANAGER}),
 }
 
 
@@ -113,6 +122,8 @@ IMPORT_ROLES: dict[str, frozenset[Role]] = {
     # the parts of his own tickets in the service report
     "ticket_parts": frozenset({R.ADMIN, R.MANAGER}),
     "users": frozenset({R.ADMIN}),
+    "ratecard": frozenset({R.ADMIN, R.MANAGER}),
+    "payments": frozenset({R.ADMIN, R.MANAGER}),
 }
 
 
@@ -185,6 +196,7 @@ TICKET_OWN: dict[TicketAction, frozenset[str]] = {
 TICKET_REGISTERS: dict[str, TicketAction] = {
     "tickets": TicketAction.EDIT,
     "ticket_parts": TicketAction.REPORT,
+    "fees": TicketAction.REPORT,  # engineers propose their own tickets' fee lines
 }
 
 
@@ -202,7 +214,8 @@ def may_change_ticket(
 def may_edit_register(role: str | None, register: str) -> bool:
     """Grid saves: the edit right of the register's page (unknown register: nobody)."""
     page = REGISTER_PAGE.get(register)
-    return page is not None and can_edit(role, page)
+    allowed = REGISTER_ROLES.get(register)
+    return page is not None and can_edit(role, page) and (allowed is None or role in allowed)
 
 
 def may_import(role: str | None, register: str) -> bool:
@@ -221,6 +234,23 @@ def may_propose_article(role: str | None) -> bool:
 
 def may_publish_article(role: str | None) -> bool:
     return can_edit(role, Page.KNOWLEDGE)
+class FeeAction(StrEnum):
+    QUOTE = "quote"  # quote a job and record the customer's confirmation
+    APPROVE = "approve"  # change fee lines after confirmation
+    SETTLE = "settle"  # statements per ticket or month
+    PAY = "pay"  # payments, write-offs, bank statements
+
+
+FEE_ROLES: dict[FeeAction, frozenset[str]] = {
+    FeeAction.QUOTE: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
+    FeeAction.APPROVE: frozenset({R.ADMIN, R.MANAGER, SYSTEM}),
+    FeeAction.SETTLE: frozenset({R.ADMIN, R.MANAGER}),
+    FeeAction.PAY: frozenset({R.ADMIN, R.MANAGER}),
+}
+
+
+def may_fee(role: str | None, action: str) -> bool:
+    return role in FEE_ROLES[FeeAction(action)]
 
 
 def pages_for(role: str | None) -> list[Page]:

@@ -46,11 +46,13 @@ Choices made here (documented because other code reads this data):
   every closed ticket has its follow-up, numbered ``FU-<ticket no>-1`` like the tickets
   domain's; maintenance visit ``result``: ok | issues_found; complaint status:
   received | investigating | handling | follow_up | closed, severity/urgency low |
-  medium | high, channel hotline | email | online | social_media; settlements draft |
-  audited | billed | paid;
-- fee lines of in-warranty tickets (parts) are ``waived`` with amount 0; parts are
-  charged at cost price, contract customers get the rate card's discount on
-  diagnosis, labour, inspection and repair;
+  medium | high, channel hotline | email | online | social_media; statements settled | paid
+  (per ticket, monthly for contract customers);
+- fee lines are priced by ``rules.fees.price_line`` (the rule applied is stored; in
+  warranty: free); parts at cost price; contract customers get the default contract
+  discount (``rules.fees.DEFAULT_CONTRACT_PCT``) on diagnosis, labour, parts,
+  inspection and repair; labour and diagnosis prices rise mid-year (a second rate
+  card version);
 - a stock transfer is two ledger rows (out of one bin, into another), net zero;
   ``parts.on_hand`` equals the sum of the ledger.
 """

@@ -1,104 +1,221 @@
-"""Demo rate card, fee lines, settlements and payments."""
+"""Demo rate card (two price versions in the year), fee lines priced by the one coverage
+rule of :mod:`rules.fees`, quotes and confirmations, statements (per ticket; monthly for
+contract customers) and payments (full, partial, a few small write-offs).
+
+Fees draw on their own random stream: the other domains' data does not move when the
+fee demo changes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 
-from data_access.demo.base import D, H, Plumbing, money, pick
+from data_access.demo.base import D, H, Plumbing
+from rules import fees as F
 from rules.tickets import Priority
 from rules.tickets import Status as S
 
+# code, kind, variant, zh, en, unit, basis, price, km_from, km_to
 RATES = [
-    # code, kind, zh, en, unit, price, contract discount %
-    ("DIAG-01", "diagnosis", "检测诊断费", "Diagnosis fee", "次", "300.00", "15"),
-    ("LAB-01", "labour", "工时费", "Labour", "小时", "280.00", "15"),
-    ("TRV-01", "travel", "差旅费（市内）", "Travel (urban)", "次", "200.00", "0"),
-    ("TRV-02", "travel", "差旅费（市外）", "Travel (out of town)", "公里", "3.50", "0"),
-    ("RUSH-01", "rush", "紧急加急服务费", "Rush surcharge", "次", "800.00", "0"),
-    ("SHIP-01", "shipping", "返厂运输费", "Return-to-factory shipping", "次", "600.00", "0"),
-    ("INSP-01", "inspection", "返厂检测费", "Factory inspection", "次", "500.00", "15"),
-    ("REP-01", "repair", "返厂维修费", "Factory repair", "次", "2500.00", "15"),
-]
+    ("DIAG-01", "diagnosis", None, "检测诊断费", "Diagnosis fee", "次", "fixed", "300", None, None),
+    ("LAB-JR", "labour", "junior", "工时费（初级）", "Labour (junior)", "小时", "per_unit", "200", None, None),
+    ("LAB-STD", "labour", "standard", "工时费", "Labour", "小时", "per_unit", "280", None, None),
+    ("LAB-SR", "labour", "senior", "工时费（高级）", "Labour (senior)", "小时", "per_unit", "380", None, None),
+    ("TRV-CITY", "travel", None, "差旅费（50公里内）", "Travel (within 50 km)", "次", "fixed", "200", "0", "50"),
+    ("TRV-KM", "travel", None, "差旅费（50公里以上）", "Travel (over 50 km)", "公里", "per_unit", "3.50", "50", None),
+    ("TRV-NW", "travel", "西北", "差旅费（西北区）", "Travel (north-west)", "公里", "per_unit", "4.50", "50", None),
+    ("RUSH-DAY", "rush", "day", "紧急加急费（日间）", "Rush (day)", "次", "fixed", "500", None, None),
+    ("RUSH-NIGHT", "rush", "night", "紧急加急费（夜间）", "Rush (night)", "%", "percent", "50", None, None),
+    ("SHIP-01", "shipping", None, "返厂运输费", "Return-to-factory shipping", "次", "fixed", "600", None, None),
+    ("INSP-01", "inspection", None, "返厂检测费", "Factory inspection", "次", "fixed", "500", None, None),
+    ("REP-01", "repair", None, "返厂维修费", "Factory repair", "次", "fixed", "2500", None, None),
+    ("MIN-ONSITE", "minimum", None, "上门最低收费", "On-site minimum charge", "次", "fixed", "800", None, None),
+]  # fmt: skip
+# the mid-year price rise: these codes get a second version
+RAISED = {"LAB-JR": "220", "LAB-STD": "300", "LAB-SR": "400", "DIAG-01": "320"}
+VIA = ("signature", "phone", "wechat", "email")
 
 
 class FeesDemo(Plumbing):
+    """Mixin of the demo generator (see :mod:`data_access.demo.generator`)."""
+
     def rate_card(self) -> None:
-        self.rates = {}
-        for code, kind, zh, en, unit, price, pct in RATES:
-            self.add("rate_card", created=self.year_ago - 60 * D, code=code, kind=kind,
-                     name_zh=zh, name_en=en, unit=unit, price=Decimal(price),
-                     contract_discount_pct=Decimal(pct))  # fmt: skip
-            self.rates[code] = (kind, zh, Decimal(price), Decimal(pct))
+        self.fee_rng = random.Random(self.seed * 31 + 14)
+        self.customer_region = {c[0]: c[1] for c in self.cust}
+        start = (self.year_ago - 60 * D).date()
+        raise_on = (self.year_ago + 180 * D).date().replace(day=1)
+        self.rates: list[F.Rate] = []
+        for code, kind, variant, zh, en, unit, basis, price, lo, hi in RATES:
+            versions = [(start, None, price)]
+            if code in RAISED:
+                versions = [(start, raise_on - D, price), (raise_on, None, RAISED[code])]
+            for valid_from, valid_to, p in versions:
+                km_from = Decimal(lo) if lo else None
+                km_to = Decimal(hi) if hi else None
+                self.add("rate_card", created=dt.datetime.combine(valid_from, dt.time(9)),
+                         rate_key=F.rate_key(code, valid_from), code=code, kind=kind,
+                         variant=variant, name_zh=zh, name_en=en, unit=unit, basis=basis,
+                         price=Decimal(p), km_from=km_from, km_to=km_to, valid_from=valid_from,
+                         valid_to=valid_to)  # fmt: skip
+                self.rates.append(F.Rate(code, kind, zh, unit, basis, Decimal(p), valid_from,
+                                         valid_to, variant, km_from, km_to))  # fmt: skip
+        self.fee_pending: list[tuple[dict, list[dict]]] = []
+        for key, value in (
+            (F.SETTING_PART_PRICING, str(F.PartPricing.COST)),
+            (F.SETTING_WRITE_OFF_LIMIT, str(F.DEFAULT_WRITE_OFF_LIMIT)),
+            (F.SETTING_CONTRACT_PCT, str(F.DEFAULT_CONTRACT_PCT)),
+        ):
+            self.add("settings", key=key, value=value)
 
     def fees(self, ctx, used, hours, km) -> None:
-        """Fee lines (out of warranty: charged; in warranty: parts waived) and a settlement."""
-        repaired = ctx["repaired"]
-        lines: list[dict] = []
+        """A repaired ticket's fee lines, as ``build_lines`` proposes them and the coverage
+        rule prices them; statements and payments follow in :meth:`finish_fees`."""
+        dev = ctx["dev"]
+        received = ctx["last"][S.RECEIVED]
+        cover = F.Cover(
+            failure=received.date(),
+            warranty_end=dev[3] if dev else None,
+            install_date=dev[5] if dev else None,
+            contract_end=dev[4] if dev else None,
+            contract_pct=F.DEFAULT_CONTRACT_PCT if dev and dev[4] else F.ZERO,
+        )
+        job = F.Job(
+            failure=cover.failure,
+            received_at=received,
+            emergency=ctx["priority"] == Priority.EMERGENCY,
+            factory=ctx["path"] == "factory",
+            remote=ctx["path"] == "remote",
+            hours=Decimal(hours),
+            km=Decimal(km) if km else None,
+            zone=self.customer_region.get(ctx["cid"]),
+            parts=tuple((p["no"], p["name"], Decimal(q), p["cost"]) for p, q in used),
+        )
+        proposed = F.propose(job, self.rates)
+        part_of = {p["no"]: p for p, _ in used}
+        lines = []
+        for ln in proposed:
+            part = part_of.get(ln["part_no"]) if ln["part_no"] else None
+            terms = (
+                F.PartTerms(part.get("warranty_months"), bool(part.get("is_wear")))
+                if part
+                else None
+            )
+            lines.append(self._line(ln, F.price_line(ln["kind"], ln["qty"], ln["unit_price"],
+                                                     cover, terms), part))  # fmt: skip
+        minimum = F.rate_on(self.rates, F.FeeKind.MINIMUM, cover.failure)
+        top_up = F.minimum_top_up(lines, minimum, in_warranty=cover.in_warranty)
+        if top_up:
+            ln = {"kind": F.FeeKind.MINIMUM, "rate_code": minimum.code, "qty": Decimal(1),
+                  "description": minimum.name_zh, "unit_price": top_up, "part_no": None}  # fmt: skip
+            lines.append(self._line(ln, F.price_line(ln["kind"], Decimal(1), top_up, cover), None))
+        for i, ln in enumerate(lines, 1):
+            ln["line_no"] = i
+        net = F.totals(lines)["amount"]
+        if net > 0:
+            self._quote(ctx, net)
+        self.fee_pending.append(({**ctx, "net": net, "monthly": bool(ctx["contract"])}, lines))
 
-        def line(code, kind, description, qty, price, pct=Decimal("0"), waived=False):
-            amount = Decimal("0.00") if waived else money(qty * price * (100 - pct) / 100)
-            lines.append({"rate_code": code, "kind": kind, "description": description,
-                          "qty": Decimal(qty), "unit_price": price, "discount_pct": pct,
-                          "amount": amount, "waived": waived})  # fmt: skip
+    @staticmethod
+    def _line(ln: dict, priced: F.Priced, part: dict | None) -> dict:
+        return {"kind": str(ln["kind"]), "rate_code": ln["rate_code"],
+                "part_id": part["id"] if part else None, "part_no": ln["part_no"],
+                "description": ln["description"], "qty": ln["qty"],
+                "unit_price": ln["unit_price"], "list_amount": priced.list_amount,
+                "rule": str(priced.rule), "discount_pct": priced.discount_pct,
+                "discount": priced.discount, "amount": priced.net}  # fmt: skip
 
-        def rate(code, qty, discount=False):
-            kind, zh, price, pct = self.rates[code]
-            line(code, kind, zh, Decimal(qty), price, pct if discount and ctx["contract"] else 0)
+    def _quote(self, ctx, net: Decimal) -> None:
+        rng = self.fee_rng
+        start = ctx["last"].get(S.ON_SITE) or ctx["last"].get(S.DIAGNOSING) or ctx["repaired"]
+        quoted = min(start, ctx["repaired"]) - rng.randint(1, 3) * H
+        confirmed = quoted + rng.randint(10, 90) * dt.timedelta(minutes=1)
+        self.add("fee_quotes", created=quoted, ticket_id=ctx["id"], status="confirmed",
+                 quoted_total=net, quoted_by_id=ctx["agent"], quoted_at=quoted,
+                 confirmed_by=ctx["contact"][0], confirmed_at=confirmed,
+                 confirmed_via=rng.choice(VIA), recorded_by_id=ctx["agent"],
+                 updated_at=confirmed)  # fmt: skip
 
-        covered = ctx["covered"]
-        if not covered:
-            rate("DIAG-01", 1, discount=True)
-            rate("LAB-01", hours, discount=True)
-            if km > 50:
-                rate("TRV-02", km)
-            elif km > 0:
-                rate("TRV-01", 1)
-            if ctx["priority"] == Priority.EMERGENCY:
-                rate("RUSH-01", 1)
-            if ctx["path"] == "factory":
-                for code in ("SHIP-01", "INSP-01", "REP-01"):
-                    rate(code, 1, discount=code != "SHIP-01")
-        for part, qty in used:  # parts at cost price; free in warranty
-            line(None, "parts", f"{part['name']}（{part['no']}）", Decimal(qty), part["cost"],
-                 waived=covered)  # fmt: skip
-        sid = None
-        if not covered and ctx["status"] in (S.ACCEPTED, S.CLOSED):
-            sid = self.settlement(ctx, sum((ln["amount"] for ln in lines), Decimal("0.00")))
-        for ln in lines:
-            self.add("fee_lines", created=repaired, ticket_id=ctx["id"], settlement_id=sid, **ln)
+    def finish_fees(self) -> None:
+        """Statements: accepted or closed tickets with a charge; contract customers
+        monthly (月结) for months already over, the others per ticket. Then payments."""
+        rng = self.fee_rng
+        monthly: dict[tuple[int, dt.date], list[tuple[dict, list[dict]]]] = {}
+        statements: list[tuple] = []  # (kind, cid, ticket ctx | None, period, at, items)
+        for ctx, lines in self.fee_pending:
+            settled = ctx["status"] in (S.ACCEPTED, S.CLOSED) and ctx["net"] > 0
+            accepted = ctx["last"].get(S.ACCEPTED)
+            if not settled or accepted is None:
+                continue
+            if ctx["monthly"]:
+                start, _ = F.month_bounds(ctx["last"][S.RECEIVED].date())
+                monthly.setdefault((ctx["cid"], start), []).append((ctx, lines))
+            else:
+                at = min(self.now, accepted + rng.randint(4, 96) * H)
+                statements.append(("ticket", ctx["cid"], ctx, None, at, [(ctx, lines)]))
+        for (cid, start), items in sorted(monthly.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            end = F.month_bounds(start)[1]
+            at = dt.datetime.combine(end + 3 * D, dt.time(10))
+            if at <= self.now:
+                statements.append(("monthly", cid, None, (start, end), at, items))
+        statements.sort(key=lambda s: (s[4], s[1]))
+        seq: dict[str, int] = {}
+        settled_ids: set[int] = set()
+        sid_of: dict[int, int] = {}
+        for kind, cid, ctx, period, at, items in statements:
+            prefix = f"{'YJ' if kind == 'monthly' else 'JS'}{at:%Y%m}-"
+            seq[prefix] = seq.get(prefix, 0) + 1
+            sid = self.next_id("settlements")
+            total = sum((ctx_["net"] for ctx_, _ in items), F.ZERO)
+            self.add("settlements", created=at, id=sid, settlement_no=f"{prefix}{seq[prefix]:04d}",
+                     kind=kind, customer_id=cid, ticket_id=ctx["id"] if ctx else None,
+                     period_start=period[0] if period else None,
+                     period_end=period[1] if period else None,
+                     status=self._payments(sid, f"{prefix}{seq[prefix]:04d}", total, at),
+                     total=total, settled_by_id=self.manager, settled_at=at,
+                     updated_at=at)  # fmt: skip
+            for ctx_, _ in items:
+                settled_ids.add(ctx_["id"])
+                sid_of[ctx_["id"]] = sid
+        for ctx, lines in self.fee_pending:
+            for ln in lines:
+                self.add("fee_lines", created=ctx["repaired"], ticket_id=ctx["id"],
+                         settlement_id=sid_of.get(ctx["id"]), **ln)  # fmt: skip
+        self.fee_pending = []
 
-    def settlement(self, ctx, total: Decimal) -> int:
-        rng = self.rng
-        sid = self.next_id("settlements")
-        start = ctx["last"][S.ACCEPTED]
-        age = (self.now - start).days
-        if age > 45:
-            status = pick(rng, ("paid", "billed", "audited"), (85, 10, 5))
-        elif age > 15:
-            status = pick(rng, ("paid", "billed", "audited", "draft"), (40, 35, 15, 10))
-        else:
-            status = pick(rng, ("draft", "audited", "billed"), (55, 30, 15))
-        audited = issued = None
-        if status != "draft":
-            audited = min(self.now, self.snap(start + rng.randint(4, 96) * H, rng))
-        if status in ("billed", "paid"):
-            issued = min(self.now, self.snap(audited + rng.randint(2, 72) * H, rng))
-        self.add("settlements", created=start, id=sid,
-                 settlement_no=self.doc_no("JS", start),
-                 customer_id=ctx["cid"], ticket_id=ctx["id"], status=status, total=total,
-                 audited_by_id=self.manager if audited else None, audited_at=audited,
-                 issued_at=issued, updated_at=issued or audited or start)  # fmt: skip
-        if status == "paid" or (status == "billed" and rng.random() < 0.2):
-            paid = min(self.today, (issued + rng.randint(3, 40) * D).date())
-            method = pick(rng, ("bank_transfer", "online", "card", "cash"), (70, 15, 10, 5))
-            parts = [total]
-            if status == "billed" or rng.random() < 0.15:
-                first = money(total * Decimal("0.3"))
-                parts = [first, total - first] if status == "paid" else [first]
-            for k, amount in enumerate(parts):
-                day = min(self.today, paid + k * 14 * D)
-                self.add("payments", created=dt.datetime.combine(day, dt.time(15)),
-                         settlement_id=sid, paid_at=day, amount=amount, method=method,
-                         reference=f"回单 {day:%Y%m%d}-{sid:06d}-{k + 1}")  # fmt: skip
-        return sid
+    def _payments(self, sid: int, no: str, total: Decimal, at: dt.datetime) -> str:
+        """Payments of a statement settled ``at``: the older, the likelier paid; some in
+        two parts, a few short by a small difference written off. Returns its status."""
+        rng = self.fee_rng
+        age = (self.now - at).days
+        p_paid = 0.9 if age > 60 else 0.6 if age > 20 else 0.2
+        if rng.random() >= p_paid:
+            if age > 10 and rng.random() < 0.3:  # a first part only
+                part = F.money(total * Decimal("0.4"))
+                self._pay(sid, f"{no}-1", min(self.today, (at + 9 * D).date()), part)
+            return "settled"
+        day = min(self.today, (at + rng.randint(3, 40) * D).date())
+        k = 1
+        rest = total
+        if rng.random() < 0.2:
+            first = F.money(total * Decimal("0.5"))
+            self._pay(sid, f"{no}-{k}", day, first)
+            k, rest = k + 1, total - first
+            day = min(self.today, day + 14 * D)
+        short = Decimal(rng.randint(1, 30)) if rng.random() < 0.08 and rest > 100 else F.ZERO
+        self._pay(sid, f"{no}-{k}", day, rest - short)
+        if short:
+            self.add("payments", created=dt.datetime.combine(day, dt.time(16)),
+                     payment_no=f"{no}-{k + 1}", settlement_id=sid, kind="write_off",
+                     paid_on=day, amount=short, method=None, reference=None,
+                     reason="银行手续费差额核销")  # fmt: skip
+        return "paid"
+
+    def _pay(self, sid: int, no: str, day: dt.date, amount: Decimal) -> None:
+        method = ("bank_transfer", "wechat", "alipay", "cash")[
+            int(self.fee_rng.random() ** 2 * 4)
+        ]  # mostly bank transfers
+        self.add("payments", created=dt.datetime.combine(day, dt.time(15)), payment_no=no,
+                 settlement_id=sid, kind="payment", paid_on=day, amount=amount, method=method,
+                 reference=f"回单 {day:%Y%m%d}-{sid:06d}")  # fmt: skip

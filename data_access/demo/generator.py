@@ -52,6 +52,7 @@ class Generator(
         self.rate_card()
         self.settings()
         self.tickets()
+        self.finish_fees()
         self.maintenance()
         self.stock_extras()
         self.stock_take()

@@ -111,7 +111,7 @@ def test_first_start_refuses_a_blank_or_short_admin_name(sqlite_url, monkeypatch
     ("username", "visible", "hidden"),
     [
         ("admin", {"customers", "settings", "tickets", "fees"}, set()),
-        ("engineer", {"tickets", "parts", "customers"}, {"settings", "fees", "complaints"}),
+        ("engineer", {"tickets", "parts", "customers", "fees"}, {"settings", "complaints"}),
         ("trainer", {"training", "customers"}, {"tickets", "settings"}),
         ("parts_keeper", {"parts"}, {"complaints", "settings", "fees"}),
     ],
@@ -221,7 +221,7 @@ def test_demoted_user_loses_the_old_roles_pages_at_once(app_db, no_user_cache):
     assert not at.exception
     assert at.session_state["user"].role == "engineer"
     assert "tickets" in _registered(at)
-    assert not {"fees", "sla", "dashboard"} & _registered(at)
+    assert not {"sla", "dashboard"} & _registered(at)
 
 
 def test_demoted_admin_loses_the_settings_buttons_at_once(app_db, no_user_cache):

@@ -246,10 +246,17 @@ def test_warranty_reports_and_fees_are_consistent(loaded):
             ).select_from(t.outerjoin(d, d.c.id == t.c.device_id))
         ).all()
         reports = set(conn.execute(text("SELECT ticket_id FROM service_reports")).scalars())
+        f = T["fee_lines"]
         lines = conn.execute(
-            text(
-                "SELECT settlement_id, amount, waived FROM fee_lines WHERE settlement_id IS NOT NULL"
-            )
+            select(
+                f.c.settlement_id,
+                f.c.amount,
+                f.c.list_amount,
+                f.c.discount,
+                f.c.rule,
+                t.c.received_at,
+                d.c.warranty_end,
+            ).select_from(f.join(t, t.c.id == f.c.ticket_id).outerjoin(d, d.c.id == t.c.device_id))
         ).all()
         settlements = conn.execute(text("SELECT id, total, status FROM settlements")).all()
         paid = dict(
@@ -260,14 +267,22 @@ def test_warranty_reports_and_fees_are_consistent(loaded):
         assert stored == expected
         assert (tid in reports) == (status in ("repaired", "accepted", "closed"))
     sums = defaultdict(Decimal)
-    for sid, amount, waived in lines:
-        assert not waived
-        sums[sid] += Decimal(amount)
+    for sid, amount, list_amount, discount, rule, received, w_end in lines:
+        # the one coverage rule: in warranty on the failure date → free, else charged
+        in_warranty = w_end is not None and received.date() <= w_end
+        if rule == "warranty":
+            assert in_warranty and Decimal(amount) == 0
+        assert Decimal(amount) == Decimal(list_amount) - Decimal(discount)
+        if sid is not None:
+            sums[sid] += Decimal(amount)
     for sid, total, status in settlements:
-        assert Decimal(total) == sums[sid]
+        assert Decimal(str(total)) == sums[sid]
         if status == "paid":
-            assert Decimal(paid[sid]) == Decimal(total)
-    assert {s.status for s in settlements} >= {"paid", "billed"}
+            assert Decimal(str(paid[sid])) == Decimal(str(total))
+        else:
+            assert Decimal(str(paid.get(sid, 0))) < Decimal(str(total))
+    assert {s.status for s in settlements} >= {"paid", "settled"}
+    assert {r[4] for r in lines} >= {"warranty", "rate_card"}
 
 
 def test_parts_on_hand_equals_the_ledger(loaded):

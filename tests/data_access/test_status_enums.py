@@ -51,8 +51,14 @@ COLUMNS = [
     ("training_attendance", "assessment", training.Assessment),
     ("rate_card", "kind", fees.FeeKind),
     ("fee_lines", "kind", fees.FeeKind),
+    ("fee_lines", "rule", fees.Rule),
     ("settlements", "status", fees.SettlementStatus),
+    ("settlements", "kind", fees.SettlementKind),
+    ("fee_quotes", "status", fees.QuoteStatus),
+    ("fee_quotes", "confirmed_via", fees.ConfirmVia),
+    ("rate_card", "basis", fees.Basis),
     ("payments", "method", fees.PaymentMethod),
+    ("payments", "kind", fees.PaymentKind),
 ]
 
 

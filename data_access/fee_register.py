@@ -1,0 +1,360 @@
+"""Fees through the register machinery: the hooks of the rate card, fee lines and
+payments registers, and the pricing of a ticket's lines by the one coverage rule.
+
+Kept apart from the commands (:mod:`data_access.fees`), which import the register
+writes: :mod:`data_access.catalog` imports this module only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from data_access import audit
+from data_access.adapters import Hooks, Refs, Written
+from data_access.errors import Refused
+from data_access.models import (
+    Device,
+    FeeLine,
+    FeeQuote,
+    MaintenancePackage,
+    MaintenancePlan,
+    Part,
+    Payment,
+    RateCardItem,
+    Settlement,
+    Ticket,
+    User,
+)
+from data_access.settings import get_setting
+from rules import fees as R
+from rules.access import SYSTEM, FeeAction, may_fee
+from rules.fields import Problem
+
+
+def record_money(session: Session, *, changes: dict[str, Any], **kw: Any) -> None:
+    """:func:`data_access.audit.record` with amounts as exact text (nested ones too)."""
+    audit.record(session, changes=audit.plain_value(changes), **kw)
+
+
+# ---------------------------------------------------------------- settings
+def part_pricing(session: Session) -> R.PartPricing:
+    value = get_setting(session, R.SETTING_PART_PRICING)
+    return R.PartPricing(value) if value in set(R.PartPricing) else R.PartPricing.COST
+
+
+def write_off_limit(session: Session) -> Decimal:
+    value = get_setting(session, R.SETTING_WRITE_OFF_LIMIT)
+    return R.money(value) if value is not None else R.DEFAULT_WRITE_OFF_LIMIT
+
+
+def _contract_default(session: Session) -> Decimal:
+    value = get_setting(session, R.SETTING_CONTRACT_PCT)
+    return Decimal(str(value)) if value is not None else R.DEFAULT_CONTRACT_PCT
+
+
+def _role_of(session: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return SYSTEM
+    return session.execute(select(User.role).where(User.id == user_id)).scalar() or ""
+
+
+# ---------------------------------------------------------------- the rate card
+def rates(session: Session) -> list[R.Rate]:
+    t = RateCardItem
+    rows = session.execute(
+        select(
+            t.code,
+            t.kind,
+            t.name_zh,
+            t.unit,
+            t.basis,
+            t.price,
+            t.valid_from,
+            t.valid_to,
+            t.variant,
+            t.km_from,
+            t.km_to,
+        )  # fmt: skip
+    ).all()
+    return [R.Rate(*r) for r in rows]
+
+
+class RateHooks(Hooks):
+    """A changed rate version needs a reason for that change; versions of one code
+    must not overlap; every change is in the audit log with its reason."""
+
+    def after_write(self, session: Session, written: Written) -> None:
+        for before, diff in written.updated:
+            if not (diff.get("change_reason") or "").strip():
+                raise Refused("fees.err.rate_reason", value=before["rate_key"])
+            changes: dict[str, Any] = {
+                k: [before.get(k), v] for k, v in diff.items() if k != "change_reason"
+            }
+            changes["reason"] = diff["change_reason"]
+            record_money(session, entity="ratecard", action=audit.Action.MONEY,
+                         key=before["rate_key"], changes=changes, user_id=written.user_id,
+                         now=written.now)  # fmt: skip
+        clash = R.overlapping_versions(rates(session))
+        if clash:
+            code, start = clash[0]
+            raise Refused("fees.err.rate_overlap", value=R.rate_key(code, start))
+
+
+# ---------------------------------------------------------------- pricing a ticket's lines
+@dataclass(frozen=True)
+class TicketFacts:
+    id: int
+    ticket_no: str
+    customer_id: int
+    cover: R.Cover
+    quote_status: str | None
+    locked: bool  # some line is on a settled statement
+
+
+def ticket_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, TicketFacts]:
+    """The coverage inputs of each ticket on its failure date (the day received)."""
+    if not ticket_ids:
+        return {}
+    t, d = Ticket, Device
+    rows = session.execute(
+        select(t.id, t.ticket_no, t.customer_id, t.received_at, d.id.label("device_id"),
+               d.warranty_end, d.install_date, d.contract_end, FeeQuote.status)
+        .outerjoin(d, d.id == t.device_id)
+        .outerjoin(FeeQuote, FeeQuote.ticket_id == t.id)
+        .where(t.id.in_(list(ticket_ids)))
+    ).all()  # fmt: skip
+    pct = _contract_pcts(session, [r.device_id for r in rows if r.device_id])
+    default = _contract_default(session)
+    locked = set(
+        session.execute(
+            select(FeeLine.ticket_id)
+            .join(Settlement, Settlement.id == FeeLine.settlement_id)
+            .where(FeeLine.ticket_id.in_(list(ticket_ids)), Settlement.status.in_(list(R.LOCKED)))
+        ).scalars()
+    )
+    out = {}
+    for r in rows:
+        cover = R.Cover(
+            failure=r.received_at.date(),
+            warranty_end=r.warranty_end,
+            install_date=r.install_date,
+            contract_end=r.contract_end,
+            contract_pct=pct.get(r.device_id, default) if r.contract_end else R.ZERO,
+        )
+        out[r.id] = TicketFacts(r.id, r.ticket_no, r.customer_id, cover, r.status, r.id in locked)
+    return out
+
+
+def _contract_pcts(session: Session, device_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The repair discount of each device's active maintenance plan's package."""
+    if not device_ids:
+        return {}
+    p, k = MaintenancePlan, MaintenancePackage
+    rows = session.execute(
+        select(p.device_id, k.repair_discount_pct)
+        .join(k, k.code == p.package)
+        .where(p.device_id.in_(list(device_ids)), p.active.is_(True))
+        .order_by(p.start_date)
+    ).all()
+    return {r.device_id: Decimal(r.repair_discount_pct) for r in rows}
+
+
+def _part_terms(
+    session: Session, part_ids: set[int]
+) -> dict[int, tuple[R.PartTerms, Decimal | None]]:
+    if not part_ids:
+        return {}
+    use_cost = part_pricing(session) == R.PartPricing.COST
+    rows = session.execute(
+        select(Part.id, Part.warranty_months, Part.is_wear, Part.unit_cost, Part.price).where(
+            Part.id.in_(list(part_ids))
+        )
+    ).all()
+    return {
+        r.id: (
+            R.PartTerms(r.warranty_months, bool(r.is_wear)),
+            r.unit_cost if use_cost else r.price,
+        )
+        for r in rows
+    }
+
+
+def price_tickets(session: Session, ticket_ids: Sequence[int]) -> None:
+    """Recompute the rule, list amount, discount and net of every unsettled line of the
+    tickets; a blank unit price takes the rate card's (valid on the failure date) or
+    the part's; a covered line priced differently needs an override reason."""
+    facts = ticket_facts(session, ticket_ids)
+    f = FeeLine
+    lines = session.execute(
+        select(f.id, f.ticket_id, f.line_no, f.kind, f.rate_code, f.part_id, f.qty, f.unit_price,
+               f.override_reason, f.list_amount, f.rule, f.discount_pct, f.discount, f.amount)
+        .where(f.ticket_id.in_(list(ticket_ids)), f.settlement_id.is_(None))
+    ).all()  # fmt: skip
+    if not lines:
+        return
+    card = rates(session)
+    parts = _part_terms(session, {ln.part_id for ln in lines if ln.part_id})
+    changed = []
+    for ln in lines:
+        cover = facts[ln.ticket_id].cover
+        terms, part_price = parts.get(ln.part_id, (None, None)) if ln.part_id else (None, None)
+        expected = part_price
+        if ln.rate_code:
+            found = [r for r in card if r.code == ln.rate_code and r.valid_on(cover.failure)]
+            expected = max(found, key=lambda r: r.valid_from).price if found else None
+        price = ln.unit_price if ln.unit_price is not None else expected
+        priced = R.price_line(ln.kind, ln.qty, price, cover, terms, ln.override_reason)
+        if (
+            priced.rule in R.FREE_RULES
+            and ln.unit_price is not None
+            and expected is not None
+            and ln.unit_price != expected
+            and ln.kind != R.FeeKind.RUSH  # a percent rush's price is computed
+        ):
+            raise Refused("fees.err.covered_price", line=ln.line_no)
+        new = {"unit_price": price, "list_amount": priced.list_amount, "rule": str(priced.rule),
+               "discount_pct": priced.discount_pct, "discount": priced.discount,
+               "amount": priced.net}  # fmt: skip
+        old = {k: getattr(ln, k) for k in new}
+        if old != new:
+            changed.append({"b_id": ln.id, **new})
+    if changed:
+        t = FeeLine.__table__
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"))
+            .values({k: bindparam(k) for k in changed[0] if k != "b_id"})
+        )
+        session.execute(stmt, changed)
+
+
+class FeeLineHooks(Hooks):
+    """Fee lines: description from the part; locks, reasons and approval after
+    confirmation; every line priced by the one coverage rule."""
+
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        part = refs.get("part_no")
+        if part is not None and values.get("description") is None:
+            values["description"] = part.get("name")
+        return []
+
+    def after_write(self, session: Session, written: Written) -> None:
+        ids = {r["ticket_id"] for r in written.inserted} | {
+            b["ticket_id"] for b, _ in written.updated
+        }
+        facts = ticket_facts(session, list(ids))
+        settled = settled_lines(session, [b["id"] for b, _ in written.updated])
+        for before, _ in written.updated:
+            if before["id"] in settled:
+                fact = facts[before["ticket_id"]]
+                raise Refused(
+                    "fees.err.settled", value=fact.ticket_no, statement=settled[before["id"]]
+                )
+        for row in written.inserted:
+            fact = facts[row["ticket_id"]]
+            if fact.locked and row["kind"] != R.FeeKind.ADJUSTMENT:
+                raise Refused("fees.err.settled", value=fact.ticket_no, statement="")
+        confirmed = [
+            (b, d, facts[b["ticket_id"]]) for b, d in written.updated
+            if facts[b["ticket_id"]].quote_status == R.QuoteStatus.CONFIRMED
+        ] + [
+            ({}, r, facts[r["ticket_id"]]) for r in written.inserted
+            if facts[r["ticket_id"]].quote_status == R.QuoteStatus.CONFIRMED
+        ]  # fmt: skip
+        if confirmed:
+            self._approve(session, written, confirmed)
+        price_tickets(session, list(ids))
+
+    @staticmethod
+    def _approve(session: Session, written: Written, changes: list) -> None:
+        role = _role_of(session, written.user_id)
+        for before, diff, fact in changes:
+            line = diff.get("line_no", before.get("line_no"))
+            if not may_fee(role, FeeAction.APPROVE):
+                raise Refused("fees.err.manager_only", value=fact.ticket_no)
+            reason = (diff.get("change_reason") or "").strip()
+            if not reason:
+                raise Refused("fees.err.change_reason", value=fact.ticket_no, line=line)
+            fields = {
+                k: [before.get(k), v] for k, v in diff.items()
+                if k not in ("change_reason", "id", "ticket_id", "version")
+            }  # fmt: skip
+            record_money(session, entity="fee_change", action="insert" if not before else "update",
+                         key=f"{fact.ticket_no}/{line}", changes={**fields, "reason": reason},
+                         user_id=written.user_id, now=written.now)  # fmt: skip
+
+
+def settled_lines(session: Session, line_ids: Sequence[int]) -> dict[int, str]:
+    if not line_ids:
+        return {}
+    rows = session.execute(
+        select(FeeLine.id, Settlement.settlement_no)
+        .join(Settlement, Settlement.id == FeeLine.settlement_id)
+        .where(FeeLine.id.in_(list(line_ids)), Settlement.status.in_(list(R.LOCKED)))
+    ).all()
+    return {r.id: r.settlement_no for r in rows}
+
+
+# ---------------------------------------------------------------- payments
+class PaymentHooks(Hooks):
+    """Payments post against settled statements only, never above what is outstanding;
+    a write-off up to the set limit; a statement paid in full turns ``paid``."""
+
+    def after_write(self, session: Session, written: Written) -> None:
+        limit = write_off_limit(session)
+        by_statement: dict[int, list[dict]] = {}
+        for row in written.inserted:
+            by_statement.setdefault(row["settlement_id"], []).append(row)
+        heads = {
+            s.id: s
+            for s in session.execute(
+                select(Settlement).where(Settlement.id.in_(list(by_statement)))
+            ).scalars()
+        }
+        posted = _posted(session, list(by_statement))
+        for sid, rows in by_statement.items():
+            head = heads[sid]
+            if head.status not in R.LOCKED:
+                raise Refused("fees.err.not_settled", value=head.settlement_no)
+            before = head.total - (posted.get(sid, R.ZERO) - sum(r["amount"] for r in rows))
+            balance = R.money(before)
+            for r in sorted(rows, key=lambda r: r["payment_no"]):
+                problem = R.payment_problem(r["kind"], r["amount"], balance, limit)
+                if problem:
+                    raise Refused(problem, value=head.settlement_no, balance=balance,
+                                  amount=r["amount"], limit=limit)  # fmt: skip
+                balance -= r["amount"]
+                record_money(session, entity="payments", action=audit.Action.MONEY,
+                             key=r["payment_no"], user_id=written.user_id, now=written.now,
+                             changes={"statement": head.settlement_no, "kind": r["kind"],
+                                      "amount": r["amount"], "outstanding": [before, balance],
+                                      "reason": r.get("reason")})  # fmt: skip
+                before = balance
+            status = R.SettlementStatus.PAID if balance == 0 else R.SettlementStatus.SETTLED
+            if head.status != status:
+                session.execute(
+                    update(Settlement.__table__)
+                    .where(Settlement.__table__.c.id == sid)
+                    .values(
+                        status=str(status),
+                        updated_at=written.now,
+                        version=Settlement.__table__.c.version + 1,
+                    )  # fmt: skip
+                )
+
+
+def _posted(session: Session, settlement_ids: Sequence[int]) -> dict[int, Decimal]:
+    if not settlement_ids:
+        return {}
+    rows = session.execute(
+        select(Payment.settlement_id, func.sum(Payment.amount))
+        .where(Payment.settlement_id.in_(list(settlement_ids)))
+        .group_by(Payment.settlement_id)
+    ).all()
+    return {sid: Decimal(total or 0) for sid, total in rows}

@@ -1,0 +1,714 @@
+"""Fees: the rate card, a ticket's fee lines, quotes, statements and payments.
+
+Register writes (grid saves, imports) price every fee line in ``FeeLineHooks.after_write``
+by the one coverage rule of :mod:`rules.fees`; the commands below (build from the
+service report, quote, confirm, settle, pay, bank statement) write through the same
+path or, for the statement and quote headers, audit every amount they set.
+
+After the customer confirmed a quote, a fee line changes only with a reason given for
+that change, by a manager; each such change is in the audit log (who, when, field, old,
+new, reason). A settled line is locked: corrections are adjustment lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from data_access import audit
+from data_access.errors import NotAllowed, Refused
+from data_access.fee_register import (
+    part_pricing,
+    rates,
+    record_money,
+    settled_lines,
+    ticket_facts,
+)
+from data_access.lines import list_lines, save_lines
+from data_access.models import (
+    AuditLog,
+    Customer,
+    FeeLine,
+    FeeQuote,
+    Part,
+    Payment,
+    ServiceReport,
+    Settlement,
+    Ticket,
+    TicketPart,
+    User,
+)
+from data_access.registers import SaveResult, save_changes
+from data_access.settings import get_setting
+from data_access.writes import audit as write_audit
+from rules import fees as R
+from rules.access import Acting, FeeAction, may_fee
+from rules.tickets import Priority
+
+FEE_ENTITIES = ("fees", "ratecard", "payments", "fee_change", "fee_quote", "settlements")
+
+
+# ---------------------------------------------------------------- commands
+def _ticket(session: Session, ticket_no: str) -> Ticket:
+    found = session.execute(select(Ticket).where(Ticket.ticket_no == ticket_no)).scalar()
+    if found is None:
+        raise Refused("fees.err.no_ticket", value=ticket_no)
+    return found
+
+
+def _need(actor: Acting, action: FeeAction, what: str) -> None:
+    if not may_fee(actor.role, action):
+        raise NotAllowed(action, what)
+
+
+def _check(result: SaveResult) -> SaveResult:
+    if result.problems:
+        p = result.problems[0]
+        raise Refused(p.code, **dict(p.params))
+    return result
+
+
+def customer_zone(session: Session, customer_id: int) -> str | None:
+    """The customer's travel zone: their region (the rate card's travel variants)."""
+    return session.execute(select(Customer.region).where(Customer.id == customer_id)).scalar()
+
+
+def engineer_level(session: Session, engineer_id: int | None) -> str:
+    levels = get_setting(session, R.SETTING_LEVELS) or {}
+    if engineer_id is None:
+        return R.DEFAULT_LEVEL
+    name = session.execute(select(User.username).where(User.id == engineer_id)).scalar()
+    return str(levels.get(name, R.DEFAULT_LEVEL))
+
+
+def job_of(session: Session, ticket: Ticket) -> R.Job:
+    """A ticket's job for :func:`rules.fees.propose`: the service report's hours and
+    distance, its parts lines, the customer's zone and the engineer's level."""
+    report = session.execute(
+        select(ServiceReport).where(ServiceReport.ticket_id == ticket.id)
+    ).scalar()
+    if report is None:
+        raise Refused("fees.err.no_report", value=ticket.ticket_no)
+    use_cost = part_pricing(session) == R.PartPricing.COST
+    parts = session.execute(
+        select(TicketPart.part_no, TicketPart.description, TicketPart.qty, TicketPart.unit_price,
+               Part.name, Part.unit_cost, Part.price)
+        .outerjoin(Part, Part.id == TicketPart.part_id)
+        .where(TicketPart.ticket_id == ticket.id)
+        .order_by(TicketPart.line_no)
+    ).all()  # fmt: skip
+    items = tuple(
+        (p.part_no, p.description or p.name or p.part_no, Decimal(p.qty),
+         (p.unit_cost if use_cost else p.price) if p.name is not None else p.unit_price)
+        for p in parts
+    )  # fmt: skip
+    km = report.travel_km
+    return R.Job(
+        failure=ticket.received_at.date(),
+        received_at=ticket.received_at,
+        emergency=ticket.priority == Priority.EMERGENCY,
+        factory=report.result == "returned",
+        remote=not km,
+        hours=Decimal(report.labour_hours or 0),
+        km=Decimal(km) if km else None,
+        zone=customer_zone(session, ticket.customer_id),
+        level=engineer_level(session, report.engineer_id or ticket.engineer_id),
+        parts=items,
+    )
+
+
+def build_lines(session: Session, ticket_no: str, *, actor: Acting, now: dt.datetime) -> int:
+    """Propose a ticket's fee lines from its service report (labour hours, parts lines,
+    the customer's zone) at the rate card valid on the failure date; priced by the
+    coverage rule on save. Refused when the ticket has lines already."""
+    ticket = _ticket(session, ticket_no)
+    if session.execute(select(FeeLine.id).where(FeeLine.ticket_id == ticket.id).limit(1)).first():
+        raise Refused("fees.err.lines_exist", value=ticket_no)
+    job = job_of(session, ticket)
+    card = rates(session)
+    rows = [{**ln, "line_no": i} for i, ln in enumerate(R.propose(job, card), 1)]
+    if not rows:
+        return 0
+    _check(save_lines(session, "fees", ticket_no, rows, actor=actor, now=now))
+    stored = list_lines(session, "fees", ticket_no)
+    minimum = R.rate_on(card, R.FeeKind.MINIMUM, job.failure)
+    in_warranty = ticket_facts(session, [ticket.id])[ticket.id].cover.in_warranty
+    top_up = R.minimum_top_up(stored, minimum, in_warranty=in_warranty)
+    if top_up and minimum is not None:
+        extra = {"kind": R.FeeKind.MINIMUM, "rate_code": minimum.code, "qty": 1,
+                 "description": minimum.name_zh, "unit_price": top_up}  # fmt: skip
+        _check(save_lines(session, "fees", ticket_no, [*stored, extra], actor=actor, now=now))
+    return len(rows) + (1 if top_up else 0)
+
+
+def save_fee_lines(
+    session: Session,
+    ticket_no: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    actor: Acting,
+    now: dt.datetime,
+) -> SaveResult:
+    """The page's save of a ticket's lines: a settled line or, after confirmation, any
+    line is never deleted (a correction is an adjustment line), then :func:`save_lines`."""
+    ticket = _ticket(session, ticket_no)
+    kept = {int(r["id"]) for r in rows if r.get("id") is not None}
+    stored = session.execute(
+        select(FeeLine.id, FeeLine.settlement_id).where(FeeLine.ticket_id == ticket.id)
+    ).all()
+    dropped = [r for r in stored if r.id not in kept]
+    if dropped:
+        settled = settled_lines(session, [r.id for r in dropped])
+        if settled:
+            raise Refused(
+                "fees.err.settled", value=ticket_no, statement=next(iter(settled.values()))
+            )
+        status = session.execute(
+            select(FeeQuote.status).where(FeeQuote.ticket_id == ticket.id)
+        ).scalar()
+        if status == R.QuoteStatus.CONFIRMED:
+            raise Refused("fees.err.change_reason", value=ticket_no, line="-")
+    return save_lines(session, "fees", ticket_no, rows, actor=actor, now=now)
+
+
+def ticket_lines(session: Session, ticket_no: str) -> list[dict[str, Any]]:
+    """The ticket's fee lines (display rows with id and version)."""
+    return list_lines(session, "fees", ticket_no)
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    ticket_no: str
+    status: str
+    quoted_total: Decimal | None
+    quoted_at: dt.datetime | None
+    confirmed_by: str | None
+    confirmed_at: dt.datetime | None
+    confirmed_via: str | None
+    totals: dict[str, Decimal]
+    in_warranty: bool
+    contract: bool
+
+
+def quote_of(session: Session, ticket_no: str) -> QuoteView:
+    ticket = _ticket(session, ticket_no)
+    q = session.execute(select(FeeQuote).where(FeeQuote.ticket_id == ticket.id)).scalar()
+    cover = ticket_facts(session, [ticket.id])[ticket.id].cover
+    sums = R.totals(
+        dict(r._mapping)
+        for r in session.execute(
+            select(FeeLine.list_amount, FeeLine.discount, FeeLine.amount).where(
+                FeeLine.ticket_id == ticket.id
+            )
+        )
+    )
+    return QuoteView(
+        ticket_no,
+        q.status if q else R.QuoteStatus.DRAFT,
+        q.quoted_total if q else None,
+        q.quoted_at if q else None,
+        q.confirmed_by if q else None,
+        q.confirmed_at if q else None,
+        q.confirmed_via if q else None,
+        sums,
+        cover.in_warranty,
+        cover.under_contract,
+    )
+
+
+def quote(session: Session, ticket_no: str, *, actor: Acting, now: dt.datetime) -> Decimal:
+    """Quote the ticket's fees (its net total) for the customer to confirm."""
+    _need(actor, FeeAction.QUOTE, ticket_no)
+    ticket = _ticket(session, ticket_no)
+    view = quote_of(session, ticket_no)
+    if view.status == R.QuoteStatus.CONFIRMED:
+        raise Refused("fees.err.already_confirmed", value=ticket_no)
+    if not session.execute(
+        select(FeeLine.id).where(FeeLine.ticket_id == ticket.id).limit(1)
+    ).first():
+        raise Refused("fees.err.no_lines", value=ticket_no)
+    total = view.totals["amount"]
+    values = {"status": str(R.QuoteStatus.QUOTED), "quoted_total": total,
+              "quoted_by_id": actor.id, "quoted_at": now, "updated_at": now}  # fmt: skip
+    _upsert_quote(session, ticket.id, values, now)
+    record_money(session, entity="fee_quote", action=audit.Action.MONEY, key=ticket_no,
+                 changes={"quoted_total": [view.quoted_total, total]}, user_id=actor.id,
+                 now=now)  # fmt: skip
+    return total
+
+
+def confirm(
+    session: Session,
+    ticket_no: str,
+    *,
+    by: str,
+    at: dt.datetime | None,
+    via: str,
+    actor: Acting,
+    now: dt.datetime,
+) -> None:
+    """Record who at the customer confirmed the quote, when and how."""
+    _need(actor, FeeAction.QUOTE, ticket_no)
+    ticket = _ticket(session, ticket_no)
+    view = quote_of(session, ticket_no)
+    if view.status == R.QuoteStatus.CONFIRMED:
+        raise Refused("fees.err.already_confirmed", value=ticket_no)
+    if view.status != R.QuoteStatus.QUOTED:
+        raise Refused("fees.err.not_quoted", value=ticket_no)
+    if not (by or "").strip() or at is None or via not in set(R.ConfirmVia):
+        raise Refused("fees.err.confirm_fields")
+    values = {"status": str(R.QuoteStatus.CONFIRMED), "confirmed_by": by.strip()[:100],
+              "confirmed_at": at, "confirmed_via": via, "recorded_by_id": actor.id,
+              "updated_at": now}  # fmt: skip
+    _upsert_quote(session, ticket.id, values, now)
+    record_money(session, entity="fee_quote", action="confirm", key=ticket_no,
+                 changes={"confirmed_by": by, "confirmed_at": at, "via": via,
+                          "total": view.quoted_total}, user_id=actor.id, now=now)  # fmt: skip
+
+
+def _upsert_quote(session: Session, ticket_id: int, values: dict, now: dt.datetime) -> None:
+    t = FeeQuote.__table__
+    found = session.execute(select(t.c.id).where(t.c.ticket_id == ticket_id)).scalar()
+    if found is None:
+        session.execute(insert(t).values(ticket_id=ticket_id, version=1, created_at=now, **values))
+    else:
+        session.execute(update(t).where(t.c.id == found).values(version=t.c.version + 1, **values))
+
+
+# ---------------------------------------------------------------- statements
+def _next_no(session: Session, prefix: str) -> str:
+    like = f"{prefix}%"
+    taken = session.execute(
+        select(func.count(Settlement.id)).where(Settlement.settlement_no.like(like))
+    ).scalar_one()
+    return f"{prefix}{taken + 1:04d}"
+
+
+def _make_statement(
+    session: Session,
+    *,
+    kind: R.SettlementKind,
+    customer_id: int,
+    ticket_id: int | None,
+    line_ids: list[int],
+    total: Decimal,
+    period: tuple[dt.date, dt.date] | None,
+    actor: Acting,
+    now: dt.datetime,
+) -> str:
+    prefix = f"{'YJ' if kind == R.SettlementKind.MONTHLY else 'JS'}{now:%Y%m}-"
+    no = _next_no(session, prefix)
+    t = Settlement.__table__
+    sid = session.execute(
+        insert(t).values(
+            settlement_no=no, kind=str(kind), customer_id=customer_id, ticket_id=ticket_id,
+            period_start=period[0] if period else None, period_end=period[1] if period else None,
+            status=str(R.SettlementStatus.SETTLED if total != 0 else R.SettlementStatus.PAID),
+            total=total, settled_by_id=actor.id, settled_at=now, version=1, created_at=now,
+            updated_at=now,
+        ).returning(t.c.id)
+    ).scalar_one()  # fmt: skip
+    f = FeeLine.__table__
+    session.execute(update(f).where(f.c.id.in_(line_ids)).values(settlement_id=sid))
+    record_money(session, entity="settlements", action=audit.Action.MONEY, key=no,
+                 changes={"total": [None, total], "lines": len(line_ids), "kind": str(kind)},
+                 user_id=actor.id, now=now)  # fmt: skip
+    return no
+
+
+def settle_ticket(session: Session, ticket_no: str, *, actor: Acting, now: dt.datetime) -> str:
+    """A ticket's statement over its unsettled lines (adjustments included); locked."""
+    _need(actor, FeeAction.SETTLE, ticket_no)
+    ticket = _ticket(session, ticket_no)
+    rows = session.execute(
+        select(FeeLine.id, FeeLine.amount).where(
+            FeeLine.ticket_id == ticket.id, FeeLine.settlement_id.is_(None)
+        )
+    ).all()
+    if not rows:
+        raise Refused("fees.err.nothing_to_settle", value=ticket_no)
+    total = sum((r.amount for r in rows), R.ZERO)
+    return _make_statement(session, kind=R.SettlementKind.TICKET, customer_id=ticket.customer_id,
+                           ticket_id=ticket.id, line_ids=[r.id for r in rows], total=total,
+                           period=None, actor=actor, now=now)  # fmt: skip
+
+
+def settle_month(
+    session: Session, customer_code: str, month: dt.date, *, actor: Acting, now: dt.datetime
+) -> str:
+    """A customer's monthly statement (月结) over the unsettled lines of the tickets
+    received in ``month``; refused when there is nothing to settle."""
+    _need(actor, FeeAction.SETTLE, customer_code)
+    if session.execute(select(Customer.id).where(Customer.code == customer_code)).first() is None:
+        raise Refused("fees.err.no_customer", value=customer_code)
+    made = settle_months(session, month, actor=actor, now=now, customer_code=customer_code)
+    if not made:
+        raise Refused("fees.err.nothing_to_settle", value=f"{customer_code} {month:%Y-%m}")
+    return made[0]
+
+
+def settle_months(
+    session: Session,
+    month: dt.date,
+    *,
+    actor: Acting,
+    now: dt.datetime,
+    customer_code: str | None = None,
+) -> list[str]:
+    """Monthly statements for every customer (or one) with unsettled fee lines on the
+    tickets received in ``month``, set-based: one grouped query, one insert of the
+    statements, one statement locking the lines, one insert of their audit rows."""
+    _need(actor, FeeAction.SETTLE, customer_code or "*")
+    start, end = R.month_bounds(month)
+    window = (
+        Ticket.received_at >= dt.datetime.combine(start, dt.time()),
+        Ticket.received_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+    )
+    stmt = (
+        select(Ticket.customer_id, func.sum(FeeLine.amount), func.count(FeeLine.id))
+        .join(Ticket, Ticket.id == FeeLine.ticket_id)
+        .where(*window, FeeLine.settlement_id.is_(None))
+        .group_by(Ticket.customer_id)
+        .order_by(Ticket.customer_id)
+    )
+    if customer_code is not None:
+        stmt = stmt.join(Customer, Customer.id == Ticket.customer_id).where(
+            Customer.code == customer_code
+        )
+    groups = session.execute(stmt).all()
+    if not groups:
+        return []
+    prefix = f"YJ{now:%Y%m}-"
+    first = int(_next_no(session, prefix)[len(prefix) :])
+    t = Settlement.__table__
+    heads = [
+        {"settlement_no": f"{prefix}{first + i:04d}", "kind": str(R.SettlementKind.MONTHLY),
+         "customer_id": cid, "ticket_id": None, "period_start": start, "period_end": end,
+         "status": str(R.SettlementStatus.SETTLED if total else R.SettlementStatus.PAID),
+         "total": R.money(total or 0), "settled_by_id": actor.id, "settled_at": now,
+         "version": 1, "created_at": now, "updated_at": now}
+        for i, (cid, total, _n) in enumerate(groups)
+    ]  # fmt: skip
+    session.execute(insert(t), heads)
+    ids = dict(
+        session.execute(
+            select(t.c.customer_id, t.c.id).where(
+                t.c.settlement_no.in_([h["settlement_no"] for h in heads])
+            )
+        ).all()
+    )
+    # the lines by id (a primary-key update each): a per-customer subquery made the
+    # database scan every fee line once per statement
+    found = session.execute(
+        select(FeeLine.id, Ticket.customer_id)
+        .join(Ticket, Ticket.id == FeeLine.ticket_id)
+        .where(*window, FeeLine.settlement_id.is_(None), Ticket.customer_id.in_(list(ids)))
+    ).all()
+    f = FeeLine.__table__
+    session.execute(
+        update(f).where(f.c.id == bindparam("b_id")).values(settlement_id=bindparam("b_sid")),
+        [{"b_id": line_id, "b_sid": ids[cid]} for line_id, cid in found],
+    )
+    audit_rows = [
+        {"key": h["settlement_no"], "action": str(audit.Action.MONEY),
+         "changes": audit.plain_value({"total": [None, h["total"]], "lines": n,
+                                       "kind": h["kind"]})}
+        for h, (_c, _t, n) in zip(heads, groups, strict=True)
+    ]  # fmt: skip
+    write_audit(session, audit_rows, entity="settlements", user_id=actor.id, now=now)
+    return [h["settlement_no"] for h in heads]
+
+
+def monthly_totals(session: Session, start: dt.date, end: dt.date) -> list[tuple[int, Decimal]]:
+    """Per customer, the net of the fee lines of the tickets received in [start, end]:
+    what monthly statements over that period would hold (one grouped query)."""
+    rows = session.execute(
+        select(Ticket.customer_id, func.sum(FeeLine.amount))
+        .join(Ticket, Ticket.id == FeeLine.ticket_id)
+        .where(
+            Ticket.received_at >= dt.datetime.combine(start, dt.time()),
+            Ticket.received_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+        )
+        .group_by(Ticket.customer_id)
+        .order_by(Ticket.customer_id)
+    ).all()
+    return [(cid, R.money(total or 0)) for cid, total in rows]
+
+
+def statement_rows(
+    session: Session,
+    *,
+    customer_code: str | None = None,
+    statement_no: str | None = None,
+    open_only: bool = False,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Statements newest first with paid and outstanding amounts."""
+    s = Settlement
+    stmt = (
+        select(s.settlement_no, s.kind, Customer.code.label("customer"), Customer.name,
+               Ticket.ticket_no, s.period_start, s.period_end, s.status, s.total,
+               _paid_of(s.id).label("paid"), s.settled_at)
+        .join(Customer, Customer.id == s.customer_id)
+        .outerjoin(Ticket, Ticket.id == s.ticket_id)
+        .order_by(s.settled_at.desc(), s.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    if customer_code:
+        stmt = stmt.where(Customer.code == customer_code)
+    if statement_no:
+        stmt = stmt.where(s.settlement_no == statement_no)
+    if open_only:
+        stmt = stmt.where(s.status == R.SettlementStatus.SETTLED)
+    out = []
+    for r in session.execute(stmt):
+        row = dict(r._mapping)
+        row["paid"] = R.money(row["paid"])
+        row["outstanding"] = R.money(row["total"] - row["paid"])
+        out.append(row)
+    return out
+
+
+def statement_lines(session: Session, statement_no: str) -> list[dict[str, Any]]:
+    f = FeeLine
+    rows = session.execute(
+        select(Ticket.ticket_no, f.line_no, f.kind, f.description, f.qty, f.unit_price,
+               f.list_amount, f.rule, f.discount, f.amount)
+        .join(Settlement, Settlement.id == f.settlement_id)
+        .join(Ticket, Ticket.id == f.ticket_id)
+        .where(Settlement.settlement_no == statement_no)
+        .order_by(Ticket.ticket_no, f.line_no)
+    ).all()  # fmt: skip
+    return [dict(r._mapping) for r in rows]
+
+
+def statement_display(session: Session, statement_no: str) -> tuple[dict[str, Any], list[tuple]]:
+    """A statement's header and its lines as display tuples in ``STATEMENT_LINES`` order,
+    closed by the total, paid and outstanding rows (for the Excel and printed copy)."""
+    head = next((r for r in statement_rows(session, statement_no=statement_no)), None)
+    if head is None:
+        raise Refused("fees.err.no_statement", value=statement_no)
+    names = [f.name for f in R.STATEMENT_LINES.fields]
+    rows = [tuple(ln[n] for n in names) for ln in statement_lines(session, statement_no)]
+    blank = [None] * (len(names) - 2)
+    rows += [("合计 Total", *blank, head["total"]), ("已付 Paid", *blank, head["paid"]),
+             ("未付 Outstanding", *blank, head["outstanding"])]  # fmt: skip
+    return head, rows
+
+
+# ---------------------------------------------------------------- payments
+def _payment_no(session: Session, statement_no: str) -> str:
+    n = session.execute(
+        select(func.count(Payment.id))
+        .join(Settlement)
+        .where(Settlement.settlement_no == statement_no)
+    ).scalar_one()
+    return f"{statement_no}-{n + 1}"
+
+
+def record_payment(
+    session: Session,
+    statement_no: str,
+    *,
+    amount: Decimal,
+    paid_on: dt.date,
+    method: str | None,
+    kind: str = R.PaymentKind.PAYMENT,
+    reference: str | None = None,
+    reason: str | None = None,
+    actor: Acting,
+    now: dt.datetime,
+) -> str:
+    """Post a payment (or write-off, reversal) through the payments ledger."""
+    _need(actor, FeeAction.PAY, statement_no)
+    if not session.execute(
+        select(Settlement.id).where(Settlement.settlement_no == statement_no)
+    ).first():
+        raise Refused("fees.err.no_statement", value=statement_no)
+    no = _payment_no(session, statement_no)
+    row = {"payment_no": no, "statement": statement_no, "kind": kind, "paid_on": paid_on,
+           "amount": amount, "method": method, "reference": reference, "reason": reason}  # fmt: skip
+    _check(save_changes(session, "payments", inserts=[row], updates=[], deletes=[], actor=actor,
+                        now=now))  # fmt: skip
+    return no
+
+
+# ---------------------------------------------------------------- bank statements
+BANK_COLUMNS = {
+    "date": ("日期", "交易日期", "到账日期", "date", "value date"),
+    "amount": ("金额", "收入金额", "贷方金额", "amount", "credit"),
+    "memo": ("摘要", "备注", "附言", "用途", "memo", "remark", "reference"),
+    "ref": ("流水号", "交易流水号", "凭证号", "transaction id"),
+}
+_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9\-]*[A-Z0-9]")
+
+
+@dataclass(frozen=True)
+class BankRow:
+    row: int
+    paid_on: dt.date
+    amount: Decimal
+    memo: str
+    ref: str | None
+
+
+def read_bank_statement(data: bytes) -> list[BankRow]:
+    """The rows of a bank statement workbook (first sheet, header on the first row that
+    names the columns). Refused with the row and column of the first bad cell."""
+    from openpyxl import load_workbook
+
+    from rules.fields import ValueProblem, normalize_label, parse_date, parse_decimal
+
+    try:
+        ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        rows = list(ws.iter_rows(values_only=True))
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is one message
+        raise Refused("fees.err.bank_file", value=type(exc).__name__) from None
+    wanted = {k: {normalize_label(x) for x in v} for k, v in BANK_COLUMNS.items()}
+    for h, header in enumerate(rows[:20]):
+        start = h + 1
+        pos = {}
+        for i, cell in enumerate(header):
+            for k, names in wanted.items():
+                if normalize_label(cell) in names and k not in pos:
+                    pos[k] = i
+        if {"date", "amount", "memo"} <= pos.keys():
+            break
+    else:
+        raise Refused("fees.err.bank_columns", value="日期/金额/摘要")
+    out = []
+    for n, cells in enumerate(rows[start:], start=start + 1):
+        if all(c in (None, "") for c in cells):
+            continue
+        got = {k: cells[i] if i < len(cells) else None for k, i in pos.items()}
+        get = got.get
+        try:
+            day = parse_date(get("date"))
+            amount = parse_decimal(get("amount"))
+        except ValueProblem as exc:
+            raise Refused(
+                "fees.err.bank_value", row=n, column=exc.code, value=exc.params.get("value")
+            ) from None
+        if day is None or amount is None:
+            raise Refused("fees.err.bank_value", row=n, column="日期/金额", value="")
+        ref = get("ref")
+        out.append(
+            BankRow(
+                n, day, R.money(amount), str(get("memo") or ""), None if ref is None else str(ref)
+            )
+        )
+    return out
+
+
+def import_bank_statement(
+    session: Session, data: bytes, *, actor: Acting, now: dt.datetime
+) -> list[str]:
+    """Post each bank row as a payment of the statement its memo names (a statement no.,
+    or a ticket no. whose open statement is meant). A row matching nothing, or an amount
+    above what is outstanding, refuses the whole file: nothing is written."""
+    _need(actor, FeeAction.PAY, "bank")
+    rows = read_bank_statement(data)
+    posted = []
+    for r in rows:
+        no = _match(session, r.memo)
+        if no is None:
+            raise Refused("fees.err.bank_row", row=r.row, value=r.memo)
+        posted.append(
+            record_payment(
+                session,
+                no,
+                amount=r.amount,
+                paid_on=r.paid_on,
+                method=R.PaymentMethod.BANK_TRANSFER,
+                reference=(r.ref or r.memo)[:100],
+                actor=actor,
+                now=now,
+            )  # fmt: skip
+        )
+    return posted
+
+
+def _match(session: Session, memo: str) -> str | None:
+    """The statement a bank memo names: a statement no. in it, else the latest statement
+    of a ticket no. in it (tokens of letters, digits and dashes)."""
+    tokens = _TOKEN.findall(memo.upper())
+    if not tokens:
+        return None
+    found = session.execute(
+        select(Settlement.settlement_no).where(Settlement.settlement_no.in_(tokens))
+    ).scalar()
+    if found:
+        return found
+    return session.execute(
+        select(Settlement.settlement_no)
+        .join(FeeLine, FeeLine.settlement_id == Settlement.id)
+        .join(Ticket, Ticket.id == FeeLine.ticket_id)
+        .where(Ticket.ticket_no.in_(tokens))
+        .order_by(Settlement.settled_at.desc(), Settlement.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+# ---------------------------------------------------------------- receivables
+def _paid_of(settlement_id):
+    """The posted sum of a statement: a correlated sum over its payments (index)."""
+    return (
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .where(Payment.settlement_id == settlement_id)
+        .scalar_subquery()
+    )
+
+
+def receivables(session: Session, today: dt.date) -> list[dict[str, Any]]:
+    """Outstanding per customer by age (0–30, 31–60, 61–90, >90 days since settled):
+    the open statements only (a paid one has nothing outstanding), each with the sum of
+    its payments, then the pure bucketing."""
+    s = Settlement
+    rows = session.execute(
+        select(s.customer_id, s.settled_at, s.total - _paid_of(s.id)).where(
+            s.status == R.SettlementStatus.SETTLED
+        )
+    ).all()
+    aged = R.ageing(((c, at.date(), o) for c, at, o in rows), today)
+    names = (
+        dict(
+            session.execute(
+                select(Customer.id, Customer.code).where(Customer.id.in_(list(aged)))
+            ).all()
+        )
+        if aged
+        else {}
+    )
+    out = []
+    for cid, buckets in sorted(aged.items(), key=lambda kv: names.get(kv[0], "")):
+        out.append({"customer": names.get(cid), **{str(b): v for b, v in buckets.items()},
+                    "total": sum(buckets.values(), R.ZERO)})  # fmt: skip
+    return out
+
+
+# ---------------------------------------------------------------- the fee audit
+def fee_audit(session: Session, limit: int | None = 2000) -> list[dict[str, Any]]:
+    """Every audited fee event, newest first: rate card, lines, quotes, statements,
+    payments (who, when, what, old → new, reason)."""
+    a = AuditLog
+    stmt = (
+        select(a.id, a.at, a.username, a.entity, a.entity_key, a.action, a.changes)
+        .where(a.entity.in_(FEE_ENTITIES))
+        .order_by(a.at.desc(), a.id.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def fee_audit_display(session: Session) -> list[tuple]:
+    """The fee audit as display tuples in :data:`data_access.audit.AUDIT_LOG` order."""
+    return list(audit.display_rows(fee_audit(session, limit=None)))
