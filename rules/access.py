@@ -234,6 +234,8 @@ def may_propose_article(role: str | None) -> bool:
 
 def may_publish_article(role: str | None) -> bool:
     return can_edit(role, Page.KNOWLEDGE)
+
+
 class FeeAction(StrEnum):
     QUOTE = "quote"  # quote a job and record the customer's confirmation
     APPROVE = "approve"  # change fee lines after confirmation
