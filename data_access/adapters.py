@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from data_access.models import (
+    Complaint,
     Customer,
     Device,
     FaultCode,
@@ -64,6 +65,7 @@ REF_TARGETS: dict[str, RefTarget] = {
     "fault_codes": RefTarget(FaultCode, ("code",)),
     "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
     "parts": RefTarget(Part, ("part_no",), ("name", "price")),
+    "complaints": RefTarget(Complaint, ("complaint_no",), ("status",)),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

@@ -7,12 +7,33 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_queries, ticket_register, users
+from data_access import (
+    complaints,
+    customers,
+    followups,
+    service_reports,
+    ticket_queries,
+    ticket_register,
+    users,
+)
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
-from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
+from data_access.models import (
+    Complaint,
+    ComplaintAction,
+    Customer,
+    Device,
+    FollowUp,
+    ServiceReport,
+    Ticket,
+    TicketPart,
+    User,
+)
 from rules.access import USERS
+from rules.complaints import COMPLAINT_ACTIONS, COMPLAINTS
 from rules.customers import CUSTOMERS, DEVICES
+from rules.followups import FOLLOWUPS
+from rules.followups import computed as followup_computed
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -40,6 +61,18 @@ ADAPTERS: dict[str, Adapter] = {
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
     "users": Adapter(USERS, User, hooks=users.UserHooks()),
+    "complaints": Adapter(COMPLAINTS, Complaint, hooks=complaints.ComplaintHooks()),
+    "complaint_actions": Adapter(
+        COMPLAINT_ACTIONS, ComplaintAction, hooks=complaints.ActionHooks()
+    ),
+    "followups": Adapter(
+        FOLLOWUPS,
+        FollowUp,
+        hooks=followups.FollowupHooks(),
+        computed=followup_computed,
+        computed_from=("rating_quality", "rating_attitude", "rating_efficiency"),
+        where_of=followups.filter_clauses,
+    ),
 }
 
 

@@ -78,6 +78,8 @@ class Plumbing:
         self.cal = sla.DEFAULT_CALENDAR  # replaced by the demo calendar before any event
         self.returns = 0
         self.rehandled = 0
+        self.cancelled = self.called_back = 0
+        self.month_scores: dict = {}  # follow-ups: month → ticket → latest score
 
     @staticmethod
     def _template(table: Table) -> dict:

@@ -54,6 +54,7 @@ class Generator(
         self.stock_take()
         self.complaints()
         self.periodic_followups()
+        self.satisfaction_reviews()
         self.training()
         self.flush()
         self.finish_parts()

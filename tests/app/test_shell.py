@@ -111,7 +111,8 @@ def test_first_start_refuses_a_blank_or_short_admin_name(sqlite_url, monkeypatch
     ("username", "visible", "hidden"),
     [
         ("admin", {"customers", "settings", "tickets", "fees"}, set()),
-        ("engineer", {"tickets", "parts", "customers"}, {"settings", "fees", "complaints"}),
+        # engineers see the complaints about their own tickets
+        ("engineer", {"tickets", "parts", "customers", "complaints"}, {"settings", "fees"}),
         ("trainer", {"training", "customers"}, {"tickets", "settings"}),
         ("parts_keeper", {"parts"}, {"complaints", "settings", "fees"}),
     ],
