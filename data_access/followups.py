@@ -184,6 +184,8 @@ def record_outcome(
     when anything is wrong."""
     _require(actor, CALL_ROLES, "call", followup_no)
     f = _get(session, followup_no)
+    if (f.attempts or 0) >= 1 + R.MAX_RETRIES:  # a fourth retry
+        raise InvalidInput([Problem("outcome", "followups.err.retries", {"max": R.MAX_RETRIES})])
     if f.status in (R.Status.DONE, R.Status.CANCELLED, R.Status.UNREACHABLE) and not (
         f.status == R.Status.DONE and result.outcome == R.Outcome.DONE
     ):
