@@ -408,13 +408,16 @@ def followups_of_ticket(session: Session, ticket_id: int) -> list[dict[str, Any]
     ]  # fmt: skip
 
 
-def annual_plan(session: Session, customer_id: int, year: int) -> list[dict[str, Any]]:
+def annual_plan(session: Session, customer: int | str, year: int) -> list[dict[str, Any]]:
+    """A customer's follow-ups of ``year`` (by id or customer code), by due date."""
     f = FollowUp
+    if isinstance(customer, str):
+        customer = session.scalar(select(Customer.id).where(Customer.code == customer)) or -1
     return [
         dict(r._mapping)
         for r in session.execute(
             select(f.followup_no, f.reason, f.mode, f.due_date, f.status)
-            .where(f.customer_id == customer_id, f.due_date >= dt.date(year, 1, 1),
+            .where(f.customer_id == customer, f.due_date >= dt.date(year, 1, 1),
                    f.due_date < dt.date(year + 1, 1, 1))
             .order_by(f.due_date, f.id)
         )
