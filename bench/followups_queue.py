@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--db", default="/tmp/bench_followups.db")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-generation", action="store_true")
     args = parser.parse_args(argv)
     url = f"sqlite:///{args.db}"
     ensure_database(url, args.customers, args.followups, args.complaints)
@@ -177,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         f"complaints_page_s={list_s:.4f} baseline_s={baseline:.4f} "
         f"ratio_caller={queue_s / baseline:.1f} ratio_complaints={list_s / baseline:.1f}"
     )
+    if args.no_generation:
+        engine.dispose()
+        return 0
     n, ours, bare = generation(engine, max(1, args.repeat // 2))
     print(
         f"RESULT followups_generation customers={args.customers} rows={n} ours_s={ours:.3f} "

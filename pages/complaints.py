@@ -118,13 +118,14 @@ def _detail(user, lang: str, rows: list[dict[str, Any]]) -> None:
     )
     st.subheader(tr("complaints.history"))
     st.dataframe(d["events"], hide_index=True)
-    st.download_button(
-        tr("complaints.report.download"),
-        report_bytes(d, lang),
-        file_name=f"{no}.xlsx",
-        mime=XLSX,
-        key=K + "report",
-    )
+    # built on request: a workbook per rerun would cost every click
+    if st.button(tr("complaints.report.download"), key=K + "report_build"):
+        st.session_state[K + "report"] = (no, lang, report_bytes(d, lang))
+    built = st.session_state.get(K + "report")
+    if built and built[:2] == (no, lang):
+        st.download_button(
+            tr("ui.download"), built[2], file_name=f"{no}.xlsx", mime=XLSX, key=K + "report"
+        )
     if d["status"] == R.Status.CLOSED and handler and d["capa_status"]:
         _capa_form(user, lang, no)
     if d["status"] == R.Status.CLOSED:
@@ -239,6 +240,9 @@ def main() -> None:
             _intake(user, lang)
     if "complaints.tab.register" in tabs:
         with tabs["complaints.tab.register"], guarded():
+            # every tab runs on each rerun: the grid loads when asked for
+            if not st.toggle(tr("complaints.tab.register"), key=K + "show_register"):
+                return
             filters, search = filter_bar("complaints", R.COMPLAINTS, ("status", "priority"), lang)
             register_grid(
                 "complaints", R.COMPLAINTS, filters=filters, search=search, lang=lang,

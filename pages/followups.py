@@ -159,11 +159,13 @@ def main() -> None:
         with st.expander(tr("followups.week_export")):
             _week(user, lang)
     with tabs["followups.tab.register"], guarded():
-        filters, search = filter_bar("followups", R.FOLLOWUPS, ("status", "reason"), lang)
-        register_grid(
-            "followups", R.FOLLOWUPS, filters=filters, search=search, lang=lang,
-            editable=editable,
-        )  # fmt: skip
+        # every tab runs on each rerun: the grid loads when asked for
+        if st.toggle(tr("followups.tab.register"), key=K + "show_register"):
+            filters, search = filter_bar("followups", R.FOLLOWUPS, ("status", "reason"), lang)
+            register_grid(
+                "followups", R.FOLLOWUPS, filters=filters, search=search, lang=lang,
+                editable=editable,
+            )  # fmt: skip
     with tabs["followups.tab.plan"], guarded():
         _plan(user, lang)
     with tabs["followups.tab.reviews"], guarded():

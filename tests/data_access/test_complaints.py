@@ -490,3 +490,89 @@ def test_a_month_at_the_threshold_opens_no_review(shop):
     call(engine, ids, FU.CallResult("done", quality=4, attitude=4, efficiency=4))
     with db.write(engine) as s:
         assert FU.check_period(s, NOW.date(), actor=ADMIN, now=NOW) is None
+
+
+# ---------------------------------------------------------------- Excel: report and call list
+def test_the_complaint_report_has_its_five_sections_and_no_formula(shop):
+    import io
+
+    import openpyxl
+
+    from imports.complaint_report import report_bytes
+
+    engine, ids = shop
+    no = log(engine, ids, content='=HYPERLINK("http://x")')
+    handle(engine, ids, no)
+    with db.read(engine) as s:
+        d = CP.complaint_detail(s, no, actor=ADMIN)
+    ws = openpyxl.load_workbook(io.BytesIO(report_bytes(d, "zh"))).active
+    cells = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    for title in ("基本信息", "处理过程", "处理结果", "原因分析", "改进措施"):
+        assert title in cells
+    assert "工艺不当" in cells and "更换轴承" in cells
+    typed = [c for row in ws.iter_rows() for c in row if c.value == '=HYPERLINK("http://x")']
+    assert typed and typed[0].data_type == "s"  # text, never a formula
+
+
+def test_the_weeks_call_list_exports_planned_calls_of_the_week_and_imports_back(shop):
+    import datetime as _dt
+
+    from imports.engine import import_file
+    from imports.writer import export_bytes
+
+    engine, ids = shop
+    with db.write(engine) as s:
+        for no, due, status in (("FU-mon", _dt.date(2026, 11, 16), "planned"),
+                                ("FU-sun", _dt.date(2026, 11, 22), "planned"),
+                                ("FU-next", _dt.date(2026, 11, 23), "planned"),
+                                ("FU-done", _dt.date(2026, 11, 17), "done")):  # fmt: skip
+            s.add(FollowUp(followup_no=no, customer_id=ids["a"], reason="periodic", mode="phone",
+                           due_date=due, status=status, attempts=0))  # fmt: skip
+    with db.read(engine) as s:
+        data = export_bytes(s, "followups", lang="zh", today=NOW.date(),
+                            selection=FU.week_of(NOW.date()), now=NOW)  # fmt: skip
+    import io
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sorted(r[0] for r in ws.iter_rows(min_row=2, values_only=True)) == ["FU-mon", "FU-sun"]
+    with db.write(engine) as s:
+        report = import_file(s, "followups", data, file_name="week.xlsx", now=NOW, actor=ADMIN)
+    assert report.problems == [] and (report.inserted, report.updated) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("comment", "problems", "complaints"), [(None, 1, 0), ("一直没修好", 0, 1)]
+)
+def test_call_results_imported_from_the_sheet_keep_ratings_like_the_app(
+    shop, comment, problems, complaints
+):
+    import io
+
+    import openpyxl
+
+    from imports.engine import import_file
+    from imports.writer import export_bytes
+    from rules.followups import FOLLOWUPS
+
+    engine, ids = shop
+    planned(engine, ids)
+    with db.read(engine) as s:
+        data = export_bytes(s, "followups", lang="zh", today=NOW.date(),
+                            selection=FU.week_of(NOW.date()), now=NOW)  # fmt: skip
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb.active
+    col = {c.value: c.column for c in ws[1]}
+    values = {"status": "已回访", "outcome": "已完成", "attempts": 1, "rating_quality": 1,
+              "rating_attitude": 2, "rating_efficiency": 2, "rating_comment": comment}  # fmt: skip
+    for name, value in values.items():
+        ws.cell(row=2, column=col[FOLLOWUPS.field(name).label("zh")], value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    with db.write(engine) as s:
+        report = import_file(s, "followups", buf.getvalue(), file_name="w.xlsx", now=NOW,
+                             actor=Actor(ids["agent"], Role.AGENT))  # fmt: skip
+    assert len(report.problems) == problems
+    assert count(engine, FollowUpRating) == 1 - problems
+    assert count(engine, Complaint) == complaints
