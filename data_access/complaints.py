@@ -29,9 +29,11 @@ from data_access.models import (
     Device,
     FaultCode,
     ProductModel,
+    Setting,
     Ticket,
     User,
 )
+from data_access.sla_config import load_calendar
 from rules import complaints as R
 from rules.access import Acting, Actor, Role
 from rules.fields import Problem
@@ -217,8 +219,13 @@ def log_complaint(session: Session, intake: Intake, *, actor: Acting, now: dt.da
     _require(actor, LOG_ROLES, "log", "complaints")
     values = {k: v for k, v in intake.__dict__.items() if v not in (None, "")}
     _from_ticket(session, values)
-    values.update(status=R.Status.RECEIVED, priority=None, tier=None, investigate_by=None)
+    prio = R.priority(intake.category, intake.severity, intake.urgency) if _levels(intake) else None
+    values.update(status=R.Status.RECEIVED, priority=prio, tier=None, investigate_by=None)
     values["rounds"] = 1
+    if prio is not None:  # the deadline on the team's calendar and configured hours
+        values["investigate_by"] = R.investigate_by(
+            intake.received_at, prio, load_calendar(session), investigate_hours(session)
+        )
     day = intake.received_at.date()
     _lock_numbering(session, day)
     for attempt in range(NUMBER_ATTEMPTS):
@@ -234,6 +241,22 @@ def log_complaint(session: Session, intake: Intake, *, actor: Acting, now: dt.da
     _event(session, c.id, R.EventKind.STATUS, now, actor.id, tier=c.tier, note=R.Status.RECEIVED)
     session.flush()
     return c.complaint_no
+
+
+def _levels(intake: Intake) -> bool:
+    """Severity and urgency are known levels (else the register write reports them)."""
+    levels = set(R.Level)
+    cat_ok = intake.category is None or intake.category in set(R.Category)
+    return intake.severity in levels and intake.urgency in levels and cat_ok
+
+
+def investigate_hours(session: Session) -> dict[str, int]:
+    """Working hours to find the root cause per priority: the setting, else the default."""
+    value = session.scalar(select(Setting.value).where(Setting.key == R.INVESTIGATE_HOURS_SETTING))
+    hours = dict(R.INVESTIGATE_HOURS_DEFAULT)
+    if isinstance(value, dict):
+        hours.update({k: int(v) for k, v in value.items() if k in hours and int(v) > 0})
+    return hours
 
 
 def _from_ticket(session: Session, values: dict[str, Any]) -> None:

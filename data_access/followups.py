@@ -235,6 +235,40 @@ def record_outcome(
     return {"status": f.status, "attempts": f.attempts, "complaint_no": complaint}
 
 
+def open_issue_ticket(
+    session: Session, followup_no: str, *, actor: Acting, now: dt.datetime
+) -> str:
+    """An issue the customer raised on a call becomes a ticket, tracked to closure
+    (:func:`issue_closed` reads the ticket's status). Returns the ticket number."""
+    from data_access.tickets import create_ticket  # tickets import the follow-up planning
+
+    _require(actor, CALL_ROLES, "issue", followup_no)
+    f = _get(session, followup_no)
+    if not (f.issue_raised or "").strip():
+        raise InvalidInput([Problem("issue_raised", "err.required")])
+    if f.issue_ticket_id is not None:
+        return session.scalar(select(Ticket.ticket_no).where(Ticket.id == f.issue_ticket_id))
+    ticket = create_ticket(
+        session, customer_id=f.customer_id, channel="phone", priority="standard",
+        fault_description=f.issue_raised.strip(), received_at=now, actor=actor, now=now,
+    )  # fmt: skip
+    f.issue_ticket_id, f.issue_closed = ticket.id, False
+    session.flush()
+    return ticket.ticket_no
+
+
+def sync_issue_status(session: Session) -> int:
+    """Issues whose ticket has closed are closed too (tracked to closure)."""
+    f = FollowUp.__table__
+    closed = select(Ticket.id).where(Ticket.status == "closed")
+    done = session.execute(
+        update(f)
+        .where(f.c.issue_ticket_id.in_(closed), f.c.issue_closed.is_not(True))
+        .values(issue_closed=True, version=f.c.version + 1)
+    )
+    return done.rowcount or 0
+
+
 def add_followup(
     session: Session,
     *,

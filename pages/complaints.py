@@ -118,6 +118,11 @@ def _detail(user, lang: str, rows: list[dict[str, Any]]) -> None:
     )
     st.subheader(tr("complaints.history"))
     st.dataframe(d["events"], hide_index=True)
+    with st.expander(tr("complaints.tab.report")):  # the printable report
+        for title, cells in report_sections(d, lang)[1:]:
+            st.markdown(f"**{title}**")
+            width = max((len(c) for c in cells), default=0)
+            st.dataframe([c + [""] * (width - len(c)) for c in cells], hide_index=True)
     # built on request: a workbook per rerun would cost every click
     if st.button(tr("complaints.report.download"), key=K + "report_build"):
         st.session_state[K + "report"] = (no, lang, report_bytes(d, lang))

@@ -89,6 +89,7 @@ def _outcome_form(user, lang: str, no: str) -> None:
         e = c3.selectbox(F("rating_efficiency").label(lang), SCORES, format_func=fmt, key=K + "e")
         comment = st.text_input(F("rating_comment").label(lang), key=K + "comment")
         issue = st.text_input(F("issue_raised").label(lang), key=K + "issue")
+        open_ticket = st.checkbox(tr("followups.issue.ticket"), key=K + "issue_ticket")
         if not st.form_submit_button(tr("followups.outcome.save"), type="primary"):
             return
     result = FU.CallResult(
@@ -96,10 +97,21 @@ def _outcome_form(user, lang: str, no: str) -> None:
         suggestions=suggestions or None, quality=q, attitude=a, efficiency=e,
         comment=comment or None, issue=issue or None,
     )  # fmt: skip
-    got = _write(lambda s: FU.record_outcome(s, no, result, actor=user, now=now()), lang)
+
+    def act(s):
+        got = FU.record_outcome(s, no, result, actor=user, now=now())
+        if open_ticket and issue and got["status"] == R.Status.DONE:
+            got["ticket_no"] = FU.open_issue_ticket(s, no, actor=user, now=now())
+        return got
+
+    got = _write(act, lang)
     if got is None:
         return
     st.session_state[K + "flash"] = [tr("followups.saved", value=plain(no))]
+    if got.get("ticket_no"):
+        st.session_state[K + "flash"].append(
+            tr("followups.issue.opened", value=plain(got["ticket_no"]))
+        )
     if got["complaint_no"]:
         st.session_state[K + "flash"].append(
             tr("followups.complaint_opened", value=plain(got["complaint_no"]))

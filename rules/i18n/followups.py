@@ -45,5 +45,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "followups.review.fine": ("满意度未低于阈值", "Satisfaction is not below the threshold"),
     "followups.review.close": ("关闭评审", "Close review"),
+    "followups.issue.ticket": ("为客户反映的问题开工单", "Open a ticket for the issue raised"),
+    "followups.issue.opened": ("已开工单 {value}", "Ticket {value} opened"),
     "followups.plan.customer": ("客户", "Customer"),
 }

@@ -112,3 +112,20 @@ def test_a_low_score_without_comment_is_refused_on_the_page(desk):
     assert t("followups.err.low_needs_comment", "zh") in shown
     with db.read(engine) as s:
         assert s.scalars(select(FollowUpRating.id)).all() == []
+
+
+def test_an_issue_raised_on_the_call_opens_a_ticket(desk):
+    from data_access.models import Ticket
+
+    engine, _ = desk
+    at = open_page("agent", "followups")
+    at.selectbox(key="followups.outcome").set_value("done")
+    at.text_input(key="followups.issue").input("偶发异响")
+    at.checkbox(key="followups.issue_ticket").check()
+    at = submit(at, t("followups.outcome.save", "zh"))
+    assert not at.exception
+    with db.read(engine) as s:
+        ticket = s.scalars(select(Ticket)).one()
+        f = s.scalars(select(FollowUp).where(FollowUp.followup_no == "FU-1")).one()
+    assert (f.issue_ticket_id, ticket.fault_description) == (ticket.id, "偶发异响")
+    assert t("followups.issue.opened", "zh", value=ticket.ticket_no).split(" ")[0] in texts(at)

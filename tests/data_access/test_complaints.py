@@ -576,3 +576,39 @@ def test_call_results_imported_from_the_sheet_keep_ratings_like_the_app(
     assert len(report.problems) == problems
     assert count(engine, FollowUpRating) == 1 - problems
     assert count(engine, Complaint) == complaints
+
+
+def test_investigation_hours_come_from_the_setting(shop):
+    from data_access.models import Setting
+
+    engine, ids = shop
+    with db.write(engine) as s:
+        s.add(Setting(key=R.INVESTIGATE_HOURS_SETTING, value={"medium": 2}))
+    no = log(engine, ids)  # medium
+    assert row(engine, no).investigate_by == dt.datetime(2026, 11, 20, 12, 0)
+
+
+def test_an_issue_raised_on_a_call_opens_a_ticket_tracked_to_closure(shop):
+    engine, ids = shop
+    planned(engine, ids)
+    call(engine, ids, FU.CallResult("done", issue="设备偶发异响"))
+    with db.write(engine) as s:
+        no = FU.open_issue_ticket(s, "FU-1", actor=actor(ids, "agent", Role.AGENT), now=NOW)
+        assert FU.open_issue_ticket(s, "FU-1", actor=actor(ids, "agent", Role.AGENT), now=NOW) == no
+    with db.write(engine) as s:
+        t = s.scalars(select(Ticket).where(Ticket.ticket_no == no)).one()
+        assert (t.customer_id, t.fault_description) == (ids["a"], "设备偶发异响")
+        assert FU.sync_issue_status(s) == 0
+        t.status = "closed"
+    with db.write(engine) as s:
+        assert FU.sync_issue_status(s) == 1
+        f = s.scalars(select(FollowUp).where(FollowUp.followup_no == "FU-1")).one()
+        assert (f.issue_ticket_id, f.issue_closed) == (t.id, True)
+
+
+def test_no_issue_no_ticket(shop):
+    engine, ids = shop
+    planned(engine, ids)
+    with db.write(engine) as s, pytest.raises(InvalidInput):
+        FU.open_issue_ticket(s, "FU-1", actor=ADMIN, now=NOW)
+    assert count(engine, Ticket) == 1
