@@ -128,7 +128,7 @@ def _week(user, lang: str) -> None:
 
 
 def _plan(user, lang: str) -> None:
-    year = st.number_input("Year", 2000, 2100, today().year, key=K + "year")
+    year = st.number_input(tr("followups.year"), 2000, 2100, today().year, key=K + "year")
     if st.button(tr("followups.generate"), key=K + "generate"):
         n = _write(lambda s: FU.generate_queue(s, int(year), actor=user, now=now()), lang)
         if n is not None:

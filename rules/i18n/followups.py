@@ -47,5 +47,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "followups.review.close": ("关闭评审", "Close review"),
     "followups.issue.ticket": ("为客户反映的问题开工单", "Open a ticket for the issue raised"),
     "followups.issue.opened": ("已开工单 {value}", "Ticket {value} opened"),
+    "followups.year": ("年度", "Year"),
     "followups.plan.customer": ("客户", "Customer"),
 }

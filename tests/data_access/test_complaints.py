@@ -612,3 +612,38 @@ def test_no_issue_no_ticket(shop):
     with db.write(engine) as s, pytest.raises(InvalidInput):
         FU.open_issue_ticket(s, "FU-1", actor=ADMIN, now=NOW)
     assert count(engine, Ticket) == 1
+
+
+@pytest.mark.parametrize(
+    ("register", "who", "role", "allowed"),
+    [
+        ("complaints", "eng1", Role.ENGINEER, False),
+        ("complaints", "agent", Role.AGENT, False),  # agents log through intake only
+        ("complaints", "qa", Role.QUALITY, True),
+        ("complaint_actions", "eng1", Role.ENGINEER, False),
+        ("followups", "agent", Role.AGENT, True),
+        ("followups", "eng1", Role.ENGINEER, False),
+    ],
+)
+def test_register_saves_need_the_pages_edit_right(shop, register, who, role, allowed):
+    from data_access.registers import save_changes
+
+    engine, ids = shop
+    rows = {
+        "complaints": {"complaint_no": "TS-X", "customer": "C0001", "complainant": "王",
+                       "channel": "hotline", "received_at": NOW, "content": "慢",
+                       "severity": "low", "urgency": "low", "status": "received"},
+        "complaint_actions": {"complaint": "TS-X", "line_no": 1, "kind": "measure",
+                              "description": "x"},
+        "followups": {"followup_no": "HF-X", "customer": "C0001", "reason": "periodic",
+                      "mode": "phone", "due_date": dt.date(2026, 12, 1), "status": "planned"},
+    }  # fmt: skip
+    with db.write(engine) as s:
+        if not allowed:
+            with pytest.raises(NotAllowed):
+                save_changes(s, register, inserts=[rows[register]], updates=[], deletes=[],
+                             actor=actor(ids, who, role), now=NOW)  # fmt: skip
+            return
+        result = save_changes(s, register, inserts=[rows[register]], updates=[], deletes=[],
+                              actor=actor(ids, who, role), now=NOW)  # fmt: skip
+    assert result.problems == [] and result.inserted == 1
