@@ -52,6 +52,7 @@ class ComplaintsDemo(Plumbing):
         self.deep_round_done = False
         self.capa_states = ["open", "effective", "not_effective"]
         n = len(seeds)
+        self.low_score_complaints()
         for k, (tid, cid, dev, contact, after) in enumerate(seeds, 1):
             forced = FORCED[k - 1 - (n - len(FORCED))] if k > n - len(FORCED) else None
             if forced:
@@ -128,6 +129,37 @@ class ComplaintsDemo(Plumbing):
             self.followup(cid, "complaint", closed.date(), "done", closed, created=received,
                           complaint_id=cpid, user_id=self.quality, opinions="满意，问题已解决",
                           rated=False)  # fmt: skip
+
+    def low_score_complaints(self) -> None:
+        """A score of 2 or less opened a complaint on the ticket and its engineer, as the
+        app does; the follow-up names it."""
+        if not self.low_scores:
+            return
+        t = T["tickets"]
+        ids = [x[1] for x in self.low_scores]
+        facts = {
+            r.id: r
+            for r in self.conn.execute(
+                select(
+                    t.c.id, t.c.engineer_id, t.c.device_id, t.c.contact_name, t.c.contact_phone
+                ).where(t.c.id.in_(ids))
+            )
+        }
+        links = []
+        for fid, tid, cid, rated in self.low_scores:
+            f = facts[tid]
+            dev = next((d for d in self.all_devices if d[0] == f.device_id), None)
+            cpid = self.ids["complaints"] + 1
+            contact = (f.contact_name or "客户", f.contact_phone)
+            content = ("quality", "回访低分：客户认为问题处理不及时，需改进")
+            self.complaint(0, tid, cid, dev, contact, rated, content, None, f.engineer_id, None)
+            links.append((fid, cpid, rated))
+        self.flush()
+        fu = T["followups"]
+        for fid, cpid, rated in links:  # stamped by the demo clock, not the wall clock
+            self.conn.execute(
+                fu.update().where(fu.c.id == fid).values(complaint_id=cpid, updated_at=rated)
+            )
 
     def capa(self, category: str, closed: dt.datetime) -> dict:
         if category not in ("quality", "product"):

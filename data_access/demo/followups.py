@@ -73,6 +73,8 @@ class FollowupsDemo(Plumbing):
                        reason=reason, mode=mode, due_date=due, done_at=done, status=status,
                        updated_at=done or created, **values)  # fmt: skip
         if values.get("rating_quality") is not None:
+            if values.get("rating_comment") and values.get("ticket_id"):
+                self.low_scores.append((fid, values["ticket_id"], cid, done))  # → a complaint
             if values.get("ticket_id"):
                 month = done.date().replace(day=1)
                 self.month_scores.setdefault(month, {})[values["ticket_id"]] = (

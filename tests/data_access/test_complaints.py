@@ -647,3 +647,37 @@ def test_register_saves_need_the_pages_edit_right(shop, register, who, role, all
         result = save_changes(s, register, inserts=[rows[register]], updates=[], deletes=[],
                               actor=actor(ids, who, role), now=NOW)  # fmt: skip
     assert result.problems == [] and result.inserted == 1
+
+
+# ---------------------------------------------------------------- the demo
+def test_the_demo_covers_every_state_and_low_scores_have_their_complaint(db_engine):
+    from data_access import demo
+    from data_access.models import ComplaintAction
+    from rules import followups as RF
+
+    demo.load(db_engine, customers=12, tickets=160)
+    with db.read(db_engine) as s:
+
+        def values(col):
+            return set(s.scalars(select(col).distinct().where(col.is_not(None))))
+
+        assert values(Complaint.status) == set(R.Status)
+        assert values(Complaint.capa_status) == set(R.CapaStatus)
+        assert values(Complaint.rounds) >= {1, 2, 3}
+        assert values(ComplaintAction.status) == set(R.ActionStatus)
+        assert values(FollowUp.status) == set(RF.Status)
+        assert values(FollowUp.outcome) == set(RF.Outcome)
+        assert values(SatisfactionReview.status) == set(RF.ReviewStatus)
+        low = s.execute(
+            select(FollowUp.complaint_id, FollowUp.ticket_id).where(
+                FollowUp.rating_comment.is_not(None), FollowUp.ticket_id.is_not(None)
+            )
+        ).all()
+        assert low and all(c is not None for c, _ in low)
+        linked = s.execute(
+            select(Complaint.ticket_id).where(Complaint.id.in_([c for c, _ in low]))
+        ).scalars()
+        assert sorted(linked) == sorted(t for _, t in low)
+        # every rated follow-up has its rating row
+        rated = s.scalar(select(func.count()).where(FollowUp.rating_quality.is_not(None)))
+        assert rated == s.scalar(select(func.count(FollowUpRating.id)))
