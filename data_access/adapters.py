@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from data_access.models import (
+    Complaint,
     Customer,
     Device,
     FaultCode,
@@ -66,6 +67,7 @@ REF_TARGETS: dict[str, RefTarget] = {
     "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
     "parts": RefTarget(Part, ("part_no",), ("name", "price")),
     "settlements": RefTarget(Settlement, ("settlement_no",), ("status", "total")),
+    "complaints": RefTarget(Complaint, ("complaint_no",), ("status",)),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

@@ -8,9 +8,11 @@ imports a domain.
 from __future__ import annotations
 
 from data_access import (
+    complaints,
     customers,
     faultcodes,
     fee_register,
+    followups,
     service_reports,
     ticket_queries,
     ticket_register,
@@ -19,10 +21,13 @@ from data_access import (
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
 from data_access.models import (
+    Complaint,
+    ComplaintAction,
     Customer,
     Device,
     FaultCode,
     FeeLine,
+    FollowUp,
     KnowledgeArticle,
     Payment,
     RateCardItem,
@@ -32,9 +37,12 @@ from data_access.models import (
     User,
 )
 from rules.access import USERS
+from rules.complaints import COMPLAINT_ACTIONS, COMPLAINTS
 from rules.customers import CUSTOMERS, DEVICES
 from rules.faultcodes import ARTICLES, FAULT_CODES
 from rules.fees import FEE_LINES, PAYMENTS, RATECARD
+from rules.followups import FOLLOWUPS
+from rules.followups import computed as followup_computed
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -81,6 +89,18 @@ ADAPTERS: dict[str, Adapter] = {
     "ratecard": Adapter(RATECARD, RateCardItem, hooks=fee_register.RateHooks()),
     "fees": Adapter(FEE_LINES, FeeLine, hooks=fee_register.FeeLineHooks()),
     "payments": Adapter(PAYMENTS, Payment, hooks=fee_register.PaymentHooks()),
+    "complaints": Adapter(COMPLAINTS, Complaint, hooks=complaints.ComplaintHooks()),
+    "complaint_actions": Adapter(
+        COMPLAINT_ACTIONS, ComplaintAction, hooks=complaints.ActionHooks()
+    ),
+    "followups": Adapter(
+        FOLLOWUPS,
+        FollowUp,
+        hooks=followups.FollowupHooks(),
+        computed=followup_computed,
+        computed_from=("rating_quality", "rating_attitude", "rating_efficiency"),
+        where_of=followups.filter_clauses,
+    ),
 }
 
 

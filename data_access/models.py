@@ -495,12 +495,28 @@ class StockTakeLine(Stamped, Base):
 # ---------------------------------------------------------------- complaints
 class Complaint(Stamped, Base):
     __tablename__ = "complaints"
+    __table_args__ = (
+        Index("ix_complaints_status_received_at", "status", "received_at"),
+        Index("ix_complaints_model_fault", "model_id", "fault_code_id"),
+    )
     complaint_no: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="RESTRICT"), index=True
     )
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    # the engineer complained about (from the ticket or a low follow-up score)
+    engineer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_models.id", ondelete="SET NULL")
+    )
+    fault_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fault_codes.id", ondelete="SET NULL")
+    )
     complainant: Mapped[str] = mapped_column(String(100))
     contact: Mapped[str | None] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
@@ -512,20 +528,40 @@ class Complaint(Stamped, Base):
     priority: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(30))
     tier: Mapped[int] = mapped_column(Integer, default=1)
+    handling_group: Mapped[str | None] = mapped_column(String(100))
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     investigate_by: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    cause_category: Mapped[str | None] = mapped_column(String(30))
     root_cause: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     rounds: Mapped[int] = mapped_column(Integer, default=1)
+    # the customer's confirmation that closes it: channel, person, time
+    confirm_channel: Mapped[str | None] = mapped_column(String(20))
+    confirm_person: Mapped[str | None] = mapped_column(String(100))
+    confirm_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # CAPA (纠正措施要求表): criterion, verification due, and its verification
+    capa_status: Mapped[str | None] = mapped_column(String(20))
+    capa_criterion: Mapped[str | None] = mapped_column(Text)
+    capa_verify_by: Mapped[dt.date | None] = mapped_column(Date)
+    capa_verified_at: Mapped[dt.date | None] = mapped_column(Date)
+    capa_verifier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    capa_result: Mapped[str | None] = mapped_column(Text)
 
 
 class ComplaintAction(Stamped, Base):
+    """The handling plan's actions: lines of a complaint (parent ``complaint``)."""
+
     __tablename__ = "complaint_actions"
+    __table_args__ = (UniqueConstraint("complaint_id", "line_no"),)
     complaint_id: Mapped[int] = mapped_column(
         ForeignKey("complaints.id", ondelete="CASCADE"), index=True
     )
+    line_no: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str] = mapped_column(
         String(20)
@@ -534,13 +570,33 @@ class ComplaintAction(Stamped, Base):
     department: Mapped[str | None] = mapped_column(String(100))
     responsible: Mapped[str | None] = mapped_column(String(100))
     deadline: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | doing | done
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     effective: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ComplaintEvent(AppendOnly, Base):
+    """A complaint's history: the customer informed, rounds, escalations, confirmations,
+    CAPA verdicts. Append-only."""
+
+    __tablename__ = "complaint_events"
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))  # inform | round | escalate | confirm | ...
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    person: Mapped[str | None] = mapped_column(String(100))
+    tier: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 # ---------------------------------------------------------------- follow-ups
 class FollowUp(Stamped, Base):
     __tablename__ = "followups"
+    __table_args__ = (Index("ix_followups_status_due_date", "status", "due_date"),)
     followup_no: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="RESTRICT"), index=True
@@ -551,19 +607,68 @@ class FollowUp(Stamped, Base):
     complaint_id: Mapped[int | None] = mapped_column(
         ForeignKey("complaints.id", ondelete="SET NULL")
     )
-    reason: Mapped[str] = mapped_column(String(20))  # ticket | complaint | install | periodic
-    mode: Mapped[str] = mapped_column(String(20))  # phone | email | onsite | online
+    # the engineer whose work the call rates (may not record his own rating)
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # ticket | complaint | install | periodic | maintenance
+    reason: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(20))  # phone | email | onsite | wechat | online
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20))  # planned | done | unreachable | cancelled
+    # the last call's outcome, how many calls were made, and when to try again
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     content: Mapped[str | None] = mapped_column(Text)
     opinions: Mapped[str | None] = mapped_column(Text)
+    suggestions: Mapped[str | None] = mapped_column(Text)
+    # the latest rating (every rating is also kept in ``followup_ratings``)
     rating_quality: Mapped[int | None] = mapped_column(Integer)
     rating_attitude: Mapped[int | None] = mapped_column(Integer)
     rating_efficiency: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
     issue_raised: Mapped[str | None] = mapped_column(Text)
+    issue_ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL")
+    )
     issue_closed: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class FollowUpRating(AppendOnly, Base):
+    """Every rating a call records, a new row each time; CSAT reads the latest per ticket."""
+
+    __tablename__ = "followup_ratings"
+    followup_id: Mapped[int] = mapped_column(
+        ForeignKey("followups.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rated_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    quality: Mapped[int] = mapped_column(Integer)
+    attitude: Mapped[int] = mapped_column(Integer)
+    efficiency: Mapped[int] = mapped_column(Integer)
+    score: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class SatisfactionReview(Stamped, Base):
+    """Opened when a period's satisfaction falls below the threshold; the manager closes it."""
+
+    __tablename__ = "satisfaction_reviews"
+    period_start: Mapped[dt.date] = mapped_column(Date, unique=True)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    satisfaction: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # percent
+    threshold: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    ratings: Mapped[int] = mapped_column(Integer)
+    ticket_ids: Mapped[list] = mapped_column(JSON)  # the tickets rated unsatisfied
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 # ---------------------------------------------------------------- training

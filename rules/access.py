@@ -50,7 +50,8 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.TICKETS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER, R.QUALITY, R.PARTS_KEEPER}),
     Page.MAINTENANCE: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
     Page.PARTS: frozenset({R.ADMIN, R.MANAGER, R.PARTS_KEEPER, R.ENGINEER}),
-    Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
+    # engineers see the complaints about their own tickets (the data layer filters)
+    Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY, R.ENGINEER}),
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
     Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
     Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
@@ -90,6 +91,7 @@ REGISTER_PAGE: dict[str, Page] = {
     "plans": Page.MAINTENANCE,
     "parts": Page.PARTS,
     "complaints": Page.COMPLAINTS,
+    "complaint_actions": Page.COMPLAINTS,
     "followups": Page.FOLLOWUPS,
     "training": Page.TRAINING,
     "fees": Page.FEES,

@@ -78,6 +78,9 @@ class Plumbing:
         self.cal = sla.DEFAULT_CALENDAR  # replaced by the demo calendar before any event
         self.returns = 0
         self.rehandled = 0
+        self.cancelled = self.called_back = 0
+        self.low_scores: list[tuple] = []  # (follow-up id, ticket id, customer id, rated at)
+        self.month_scores: dict = {}  # follow-ups: month → ticket → latest score
 
     @staticmethod
     def _template(table: Table) -> dict:

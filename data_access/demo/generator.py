@@ -58,6 +58,7 @@ class Generator(
         self.stock_take()
         self.complaints()
         self.periodic_followups()
+        self.satisfaction_reviews()
         self.training()
         self.report_links()
         self.flush()

@@ -111,7 +111,8 @@ def test_first_start_refuses_a_blank_or_short_admin_name(sqlite_url, monkeypatch
     ("username", "visible", "hidden"),
     [
         ("admin", {"customers", "settings", "tickets", "fees"}, set()),
-        ("engineer", {"tickets", "parts", "customers", "fees"}, {"settings", "complaints"}),
+        # engineers see the complaints about their own tickets and propose fee lines
+        ("engineer", {"tickets", "parts", "customers", "complaints", "fees"}, {"settings"}),
         ("trainer", {"training", "customers"}, {"tickets", "settings"}),
         ("parts_keeper", {"parts"}, {"complaints", "settings", "fees"}),
     ],

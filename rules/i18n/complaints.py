@@ -1,0 +1,67 @@
+"""Messages of the complaints domain (投诉)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "complaints.err.no_root_cause": ("关闭前须填写根本原因", "A root cause is needed to close"),
+    "complaints.err.no_done_action": (
+        "关闭前至少须有一项已完成的处理措施",
+        "At least one completed action is needed to close",
+    ),
+    "complaints.err.confirmation": (
+        "须记录客户确认（方式、确认人、时间、是否满意）",
+        "The customer's confirmation is needed (channel, person, time, satisfied)",
+    ),
+    "complaints.err.not_satisfied": (
+        "客户不满意，不能关闭：请开始新一轮处理",
+        "The customer is not satisfied: it cannot close; start another round",
+    ),
+    "complaints.err.closed": ("投诉 {value} 已关闭", "Complaint {value} is closed"),
+    "complaints.err.not_found": ("找不到投诉 {value}", "No such complaint: {value}"),
+    "complaints.err.no_capa": ("该投诉没有纠正预防措施", "This complaint has no CAPA"),
+    "complaints.err.no_capa_action": (
+        "没有纠正或预防措施可验证",
+        "No corrective or preventive action to verify",
+    ),
+    "complaints.err.capa_not_done": (
+        "纠正/预防措施尚未全部完成，不能验证",
+        "The corrective/preventive actions are not all done: cannot verify yet",
+    ),
+    "complaints.err.required_text": ("请填写{field}", "Please fill in {field}"),
+    "complaints.title": ("投诉处理", "Complaints"),
+    "complaints.tab.list": ("投诉列表", "Complaints"),
+    "complaints.tab.detail": ("投诉详情", "Complaint"),
+    "complaints.tab.intake": ("登记投诉", "Log a complaint"),
+    "complaints.tab.register": ("投诉登记表", "Register"),
+    "complaints.tab.report": ("投诉报告", "Report"),
+    "complaints.pick": ("选择投诉", "Complaint"),
+    "complaints.none": ("没有投诉", "No complaints"),
+    "complaints.actions": ("处理措施", "Actions"),
+    "complaints.history": (
+        "处理记录（告知客户、轮次、升级）",
+        "History (informed, rounds, escalations)",
+    ),
+    "complaints.inform": ("记录告知客户", "Log customer informed"),
+    "complaints.inform.what": ("告知内容", "What was said"),
+    "complaints.inform.done": ("已记录", "Logged"),
+    "complaints.confirm": ("客户确认", "Customer confirmation"),
+    "complaints.confirm.save": ("记录确认", "Record confirmation"),
+    "complaints.closed": ("投诉 {value} 已关闭", "Complaint {value} closed"),
+    "complaints.new_round": (
+        "客户不满意：第 {rounds} 轮处理已开始",
+        "Not satisfied: round {rounds} has started",
+    ),
+    "complaints.capa": ("纠正预防措施验证", "CAPA verification"),
+    "complaints.capa.save": ("验证", "Verify"),
+    "complaints.capa.done": ("CAPA 已验证", "CAPA verified"),
+    "complaints.logged": ("已登记投诉 {value}", "Complaint {value} logged"),
+    "complaints.read_only": (
+        "只能查看：关闭投诉和 CAPA 由质量部门负责",
+        "View only: quality staff close complaints and CAPA",
+    ),
+    "complaints.report.download": ("下载投诉报告 (Excel)", "Download complaint report (Excel)"),
+    "complaints.report.basics": ("基本信息", "Basics"),
+    "complaints.report.process": ("处理过程", "Process"),
+    "complaints.report.result": ("处理结果", "Result"),
+    "complaints.report.cause": ("原因分析", "Cause analysis"),
+    "complaints.report.improve": ("改进措施", "Improvement measures"),
+    "complaints.filter.open": ("仅未关闭", "Open only"),
+}
