@@ -26,6 +26,7 @@ from data_access.models import (
     ProductModel,
     Ticket,
     User,
+    Warehouse,
 )
 from rules.fields import Field, Kind, Problem, Register
 
@@ -63,7 +64,8 @@ REF_TARGETS: dict[str, RefTarget] = {
     "users": RefTarget(User, ("username", "display_name")),
     "fault_codes": RefTarget(FaultCode, ("code",)),
     "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
-    "parts": RefTarget(Part, ("part_no",), ("name", "price")),
+    "parts": RefTarget(Part, ("part_no",), ("name", "price", "unit_cost")),
+    "warehouses": RefTarget(Warehouse, ("code", "name")),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

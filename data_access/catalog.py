@@ -7,12 +7,22 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_queries, ticket_register, users
+from data_access import customers, parts, service_reports, ticket_queries, ticket_register, users
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
-from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
+from data_access.models import (
+    Customer,
+    Device,
+    Part,
+    ServiceReport,
+    StockMovement,
+    Ticket,
+    TicketPart,
+    User,
+)
 from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
+from rules.parts import PARTS, STOCK
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -40,6 +50,8 @@ ADAPTERS: dict[str, Adapter] = {
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
     "users": Adapter(USERS, User, hooks=users.UserHooks()),
+    "parts": Adapter(PARTS, Part),
+    "stock": Adapter(STOCK, StockMovement, hooks=parts.StockHooks()),
 }
 
 

@@ -82,6 +82,7 @@ REGISTER_PAGE: dict[str, Page] = {
     "users": Page.SETTINGS,
     "plans": Page.MAINTENANCE,
     "parts": Page.PARTS,
+    "stock": Page.PARTS,
     "complaints": Page.COMPLAINTS,
     "followups": Page.FOLLOWUPS,
     "training": Page.TRAINING,
