@@ -19,10 +19,11 @@ from data_access.models import (
     Ticket,
     TicketPart,
     User,
+    Warehouse,
 )
 from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
-from rules.parts import PARTS, STOCK
+from rules.parts import PARTS, STOCK, WAREHOUSES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -52,6 +53,7 @@ ADAPTERS: dict[str, Adapter] = {
     "users": Adapter(USERS, User, hooks=users.UserHooks()),
     "parts": Adapter(PARTS, Part),
     "stock": Adapter(STOCK, StockMovement, hooks=parts.StockHooks()),
+    "warehouses": Adapter(WAREHOUSES, Warehouse),
 }
 
 

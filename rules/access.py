@@ -83,6 +83,7 @@ REGISTER_PAGE: dict[str, Page] = {
     "plans": Page.MAINTENANCE,
     "parts": Page.PARTS,
     "stock": Page.PARTS,
+    "warehouses": Page.PARTS,
     "complaints": Page.COMPLAINTS,
     "followups": Page.FOLLOWUPS,
     "training": Page.TRAINING,

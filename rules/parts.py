@@ -131,6 +131,22 @@ PARTS = Register(
     ),
 )  # fmt: skip
 
+WAREHOUSES = Register(
+    name="warehouses",
+    zh="仓库",
+    en="Warehouses",
+    key="code",
+    fields=(
+        Field("code", "仓库编码", "Code", required=True, key=True, max_len=20,
+              aliases=("仓库代码",), example="WH01"),
+        Field("name", "仓库名称", "Name", required=True, max_len=100, example="中心库"),
+        Field("kind", "类型", "Kind", Kind.ENUM, required=True, options=WAREHOUSE_KIND_OPTIONS),
+        Field("user", "工程师", "Engineer", Kind.REF, ref="users",
+              help_zh="车载库存所属工程师", help_en="The engineer of a van stock"),
+        Field("active", "在用", "Active", Kind.BOOL),
+    ),
+)  # fmt: skip
+
 ENTRY_RE = re.compile(r"^(?P<doc>\S.{0,48}?)/(?P<line>[1-9]\d{0,5})$")
 
 
@@ -177,7 +193,7 @@ STOCK = Register(
         Field("doc_no", "单据号", "Doc no.", computed=True),
         Field("line_no", "行号", "Line", Kind.INT, computed=True),
         Field("at", "日期", "Date", Kind.DATETIME, required=True,
-              aliases=("日期时间", "date", "time"), example="2026-11-20 10:00"),
+              aliases=("日期时间", "date", "time"), example=dt.datetime(2026, 11, 20, 10, 0)),
         Field("kind", "类型", "Kind", Kind.ENUM, required=True, options=KIND_OPTIONS,
               aliases=("业务类型", "movement")),
         Field("part_no", "配件编号", "Part no.", Kind.REF, required=True, ref="parts",
