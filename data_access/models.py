@@ -313,6 +313,9 @@ class TicketPart(Stamped, Base):
     movement_id: Mapped[int | None] = mapped_column(
         ForeignKey("stock_movements.id", ondelete="SET NULL")
     )
+    # a part number the master lacks, entered on purpose (目录外), and why
+    non_catalogue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    non_catalogue_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 # ---------------------------------------------------------------- maintenance

@@ -573,3 +573,83 @@ def user_name(session: Session, user_id: int | None) -> str | None:
 
 def document_nos(rows: Iterable[dict[str, Any]]) -> list[str]:
     return sorted({r["doc_no"] for r in rows})
+
+
+# ---------------------------------------------------------------- issue to a ticket
+def issue_for_lines(
+    session: Session,
+    inserted: Sequence[dict[str, Any]],
+    updated: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+    *,
+    now: dt.datetime,
+    user_id: int | None,
+) -> None:
+    """A service report's catalogue part lines as issue movements from the ticket
+    engineer's van stock, in the report's transaction (a changed quantity issues or
+    returns the difference). An engineer without a van issues nothing here: the parts
+    keeper posts from the store. A shortfall refuses the whole save."""
+    from data_access.catalog import adapter  # catalog → service_reports → here
+    from data_access.writes import apply
+
+    wanted: list[tuple[dict[str, Any], int]] = []  # (line, signed qty)
+    for line in inserted:
+        if line.get("part_id") is not None:
+            wanted.append((line, -int(line["qty"])))
+    for before, changed in updated:
+        if (
+            before.get("part_id") is None
+            or "qty" not in changed
+            or before.get("movement_id") is None
+        ):
+            continue
+        diff = int(before["qty"]) - int(changed["qty"])
+        if diff:
+            wanted.append(({**before, **changed}, diff))
+    if not wanted:
+        return
+    T = Ticket.__table__
+    tickets = {
+        r.id: r
+        for r in session.execute(
+            select(T.c.id, T.c.ticket_no, T.c.engineer_id, T.c.received_at).where(
+                T.c.id.in_(sorted({ln["ticket_id"] for ln, _ in wanted}))
+            )
+        )
+    }
+    vans: dict[int, int | None] = {}
+    rows: list[dict[str, Any]] = []
+    links: list[tuple[int, str]] = []
+    doc: str | None = None
+    for line, qty in wanted:
+        ticket = tickets[line["ticket_id"]]
+        eng = ticket.engineer_id
+        if eng is None:
+            continue
+        if eng not in vans:
+            query = select(W.c.id).where(W.c.user_id == eng, W.c.kind == WarehouseKind.VAN)
+            vans[eng] = session.execute(query.order_by(W.c.code).limit(1)).scalar()
+        if vans[eng] is None:
+            continue
+        doc = doc or next_doc_no(session, PREFIX[MovementKind.ISSUE], now)
+        kind = MovementKind.ISSUE if qty < 0 else MovementKind.RETURN
+        cost = session.execute(select(P.c.unit_cost).where(P.c.id == line["part_id"])).scalar()
+        entry = entry_of(doc, len(rows) + 1)
+        rows.append({
+            "entry": entry, "doc_no": doc, "line_no": len(rows) + 1, "part_id": line["part_id"],
+            "warehouse_id": vans[eng], "at": now, "kind": str(kind), "qty": qty,
+            "unit_cost": cost, "ticket_id": ticket.id, "reference": ticket.ticket_no,
+            "requested_at": ticket.received_at if kind is MovementKind.ISSUE else None,
+            "user_id": user_id, "note": f"服务报告配件 行{line['line_no']}",
+        })  # fmt: skip
+        if "id" in line and kind is MovementKind.ISSUE and line.get("movement_id") is None:
+            links.append((int(line["id"]), entry))
+    if not rows:
+        return
+    apply(session, adapter("stock"), inserts=rows, now=now, user_id=user_id)
+    if links:
+        from data_access.models import TicketPart
+
+        TP = TicketPart.__table__
+        ids = dict(session.execute(select(M.c.entry, M.c.id).where(M.c.doc_no == doc)).all())
+        for line_id, entry in links:
+            session.execute(update(TP).where(TP.c.id == line_id).values(movement_id=ids[entry]))

@@ -1,5 +1,6 @@
 """spare parts: warehouses, a keyed stock ledger (document no. + line), balances per
-part and warehouse, the parts master's English name and active flag
+part and warehouse, the parts master's English name and active flag, non-catalogue
+report part lines
 
 Revision ID: 0006
 Revises: 0005
@@ -136,6 +137,20 @@ def upgrade() -> None:
         "SELECT part_id, warehouse_id, SUM(qty) FROM stock_movements GROUP BY part_id, warehouse_id"
     )
 
+    with op.batch_alter_table("ticket_parts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("non_catalogue", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.add_column(sa.Column("non_catalogue_reason", sa.String(length=200), nullable=True))
+    # lines written before the catalogue rule: their unknown part numbers stay, marked
+    op.get_bind().execute(
+        sa.text(
+            "UPDATE ticket_parts SET non_catalogue = :t, non_catalogue_reason = '历史数据' "
+            "WHERE part_id IS NULL"
+        ),
+        {"t": True},
+    )
+
     with op.batch_alter_table("stock_takes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("snapshot_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("stock_take_lines", schema=None) as batch_op:
@@ -166,6 +181,9 @@ def downgrade() -> None:
     with op.batch_alter_table("stock_takes", schema=None) as batch_op:
         batch_op.drop_column("snapshot_at")
     op.drop_table("stock_balances")
+    with op.batch_alter_table("ticket_parts", schema=None) as batch_op:
+        batch_op.drop_column("non_catalogue_reason")
+        batch_op.drop_column("non_catalogue")
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_stock_movements_visit_id_maintenance_visits"), type_="foreignkey"

@@ -400,3 +400,96 @@ def test_two_users_issuing_the_last_unit_exactly_one_succeeds(store):
         th.join()
     assert sorted(results) == ["ok", "parts.err.negative"]
     assert on_hand(engine) == {"WH01": 0} and agree(engine)
+
+
+# ---------------------------------------------------------------- issue to a ticket
+@pytest.fixture
+def ticket(store):
+    """SR1 held by the engineer with van VAN-1 (2 units of 000101 on board); SR2 held by
+    nobody."""
+    from data_access.models import Customer, Ticket
+
+    engine, keeper, users = store
+    with db.write(engine) as s:
+        c = Customer(code="C0001", name="华东精密机械")
+        s.add(c)
+        s.flush()
+        for no, eng in (("SR1", users["eng"]), ("SR2", None)):
+            s.add(Ticket(ticket_no=no, customer_id=c.id, priority="standard", channel="phone",
+                         status="on_site", fault_description="异响", engineer_id=eng,
+                         received_at=dt.datetime(2026, 11, 18, 9, 0)))  # fmt: skip
+    post(engine, "receipt", "WH01", [Line("000101", 5)])
+    post(engine, "transfer", "WH01", [Line("000101", 2)], at=D2, to_warehouse="VAN-1")
+    return engine, Actor(users["eng"], Role.ENGINEER)
+
+
+def report_lines(engine, actor, no, rows):
+    from data_access.lines import save_lines
+
+    with db.write(engine) as s:
+        return save_lines(s, "ticket_parts", no, rows, actor=actor, now=NOW)
+
+
+def test_a_report_part_line_issues_from_the_engineers_van(ticket):
+    from data_access.lines import list_lines
+    from data_access.models import TicketPart
+
+    engine, eng = ticket
+    done = report_lines(engine, eng, "SR1", [{"part_no": "000101", "qty": 1}])
+    assert done.problems == []
+    assert on_hand(engine) == {"WH01": 3, "VAN-1": 1} and agree(engine)
+    with db.read(engine) as s:
+        line = s.execute(select(TicketPart)).scalar_one()
+        move = s.get(StockMovement, line.movement_id)
+        assert (move.kind, move.qty, move.reference) == ("issue", -1, "SR1")
+        stored = list_lines(s, "ticket_parts", "SR1")
+        figures = stock.availability(s)
+    assert stored[0]["unit_price"] == Decimal("200.00")  # the master's sale price shows
+    assert figures == {"issues": 1, "key_within_72h": 1.0, "sourced_within_48h": None}
+    # raising the quantity issues the difference; lowering it returns it
+    report_lines(engine, eng, "SR1", [{**stored[0], "qty": 2}])
+    assert on_hand(engine) == {"WH01": 3, "VAN-1": 0} and agree(engine)
+    with db.read(engine) as s:
+        stored = list_lines(s, "ticket_parts", "SR1")
+    report_lines(engine, eng, "SR1", [{**stored[0], "qty": 1}])
+    assert on_hand(engine) == {"WH01": 3, "VAN-1": 1} and agree(engine)
+
+
+def test_a_report_line_beyond_the_van_stock_refuses_the_save(ticket):
+    from data_access.lines import list_lines
+
+    engine, eng = ticket
+    with pytest.raises(Refused) as err:
+        report_lines(engine, eng, "SR1", [{"part_no": "000101", "qty": 3}])
+    assert err.value.code == "parts.err.negative"
+    assert err.value.params["warehouse"] == "VAN-1" and err.value.params["shortfall"] == 1
+    with db.read(engine) as s:
+        assert list_lines(s, "ticket_parts", "SR1") == []
+    assert on_hand(engine) == {"WH01": 3, "VAN-1": 2}
+
+
+@pytest.mark.parametrize(
+    ("row", "problems"),
+    [
+        ({"part_no": "X-9", "qty": 1}, [("part_no", "parts.err.unknown_part")]),
+        (
+            {"part_no": "X-9", "qty": 1, "non_catalogue": True},
+            [("non_catalogue_reason", "parts.err.non_catalogue_reason")],
+        ),
+        (
+            {"part_no": "X-9", "qty": 1, "non_catalogue": True, "non_catalogue_reason": "客户自购"},
+            [],
+        ),
+    ],
+)
+def test_a_part_not_in_the_master_needs_the_non_catalogue_mark(ticket, row, problems):
+    engine, eng = ticket
+    done = report_lines(engine, eng, "SR1", [row])
+    assert [(p.field, p.code) for p in done.problems] == problems
+    assert on_hand(engine) == {"WH01": 3, "VAN-1": 2}  # nothing issued either way
+
+
+def test_a_ticket_without_a_van_engineer_issues_nothing_here(ticket):
+    engine, _ = ticket
+    done = report_lines(engine, ADMIN, "SR2", [{"part_no": "000101", "qty": 1}])
+    assert done.problems == [] and on_hand(engine) == {"WH01": 3, "VAN-1": 2}
