@@ -219,6 +219,27 @@ STOCK = Register(
 )  # fmt: skip
 
 
+# the reorder suggestions as a purchase list (an export layout, never imported)
+PURCHASE_LIST = Register(
+    name="purchase_list",
+    zh="采购清单",
+    en="Purchase list",
+    key="part_no",
+    fields=(
+        Field("part_no", "配件编号", "Part no.", key=True),
+        Field("name", "配件名称", "Name"),
+        Field("on_hand", "库存", "On hand", Kind.INT),
+        Field("on_order", "在途", "On order", Kind.INT),
+        Field("reserved", "预留", "Reserved", Kind.INT),
+        Field("projected", "预计库存", "Projected", Kind.INT),
+        Field("reorder_point", "再订货点", "Reorder point", Kind.INT),
+        Field("reorder_qty", "订货批量", "Reorder qty", Kind.INT),
+        Field("suggested", "建议采购量", "Suggested qty", Kind.INT),
+        Field("unit_cost", "成本价", "Unit cost", Kind.MONEY),
+    ),
+)
+
+
 # ---------------------------------------------------------------- no negative stock
 @dataclass(frozen=True)
 class Move:
