@@ -256,3 +256,9 @@ def approve_take(
         .values(status=StockTakeStatus.POSTED, version=ST.c.version + 1, updated_at=now)
     )  # fmt: skip
     return doc
+
+
+def takes(session: Session) -> list[dict[str, Any]]:
+    """Stock-takes, newest first."""
+    query = select(ST.c.take_no, ST.c.status, ST.c.snapshot_at).order_by(ST.c.take_no.desc())
+    return [dict(r) for r in session.execute(query).mappings()]

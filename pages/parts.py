@@ -17,9 +17,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_access import db
+from data_access import db, stocktake
 from data_access import parts as stock
 from data_access.errors import InvalidInput
+from imports.count_sheet import count_sheet_bytes, read_counts
 from imports.writer import write_tuples
 from pages import excel_panel
 from pages.common import get_engine, guarded, now, plain, require, tr
@@ -63,7 +64,7 @@ def main() -> None:
     if editable:
         names.append("document")
     if staff:
-        names += ["reorder", "ledger", "warehouses"]
+        names += ["stocktake", "reorder", "ledger", "warehouses"]
     tabs = dict(zip(names, st.tabs([tr(f"parts.tab.{n}") for n in names]), strict=True))
     with tabs["stock"], guarded():
         _stock(engine, user, lang)
@@ -79,6 +80,8 @@ def main() -> None:
         with tabs["document"], guarded():
             _document(engine, user, lang)
     if staff:
+        with tabs["stocktake"], guarded():
+            _stocktake(engine, user, lang, editable)
         with tabs["reorder"], guarded():
             _reorder(engine, user, lang)
         with tabs["ledger"], guarded():
@@ -288,6 +291,68 @@ def _lines(frame: pd.DataFrame) -> list[stock.Line]:
             price = None
         out.append(stock.Line(no, qty, price))
     return out
+
+
+# ---------------------------------------------------------------- stock-take
+def _stocktake(engine, user, lang: str, editable: bool) -> None:
+    with db.read(engine) as s:
+        houses = [h["code"] for h in stock.warehouses(s, user)]
+        takes = stocktake.takes(s)
+    if editable:
+        c1, c2 = st.columns([3, 1])
+        chosen = c1.multiselect(tr("parts.warehouse"), houses, key="parts.take.warehouses")
+        if c2.button(tr("parts.take_new"), key="parts.take.new") and chosen:
+            with db.write(engine) as s:
+                no = stocktake.create_take(s, chosen, actor=user, now=now())
+            st.session_state["parts.take.no"] = no
+            st.rerun()
+    if not takes:
+        st.caption(tr("parts.take_none"))
+        return
+    nos = [t["take_no"] for t in takes]
+    status = {t["take_no"]: t["status"] for t in takes}
+    no = st.selectbox(tr("parts.take_no"), nos, key="parts.take.no")
+    with db.read(engine) as s:
+        lines = stocktake.take_lines(s, no, user)
+        sheet = count_sheet_bytes(s, no, actor=user, lang=lang)
+    st.download_button(tr("parts.take_sheet"), sheet, file_name=f"{no}.xlsx", mime=XLSX,
+                       key="parts.take.sheet")  # fmt: skip
+    open_ = status[no] == "open"
+    if editable and open_:
+        upload = st.file_uploader(tr("parts.take_upload"), type=["xlsx"], key="parts.take.upload")
+        if upload is not None and st.button(tr("parts.take_record"), key="parts.take.record"):
+            try:
+                name, counts = read_counts(upload.getvalue())
+                with db.write(engine) as s:
+                    n = stocktake.record_counts(s, no, counts, actor=user, sheet=name)
+                st.success(tr("parts.take_recorded", n=n))
+                with db.read(engine) as s:
+                    lines = stocktake.take_lines(s, no, user)
+            except InvalidInput as exc:
+                for p in exc.problems:
+                    st.error(f"{p.sheet or ''} {tr('ui.row')} {p.row}: {p.message(lang)}")
+    st.dataframe(
+        [{tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.part_no"): r["part_no"],
+          tr("parts.col.name"): r["name"], tr("parts.take_book"): r["book_qty"],
+          tr("parts.take_counted"): r["counted_qty"], tr("parts.take_diff"): r["diff"],
+          tr("parts.col.value"): None if r["value"] is None else float(r["value"]),
+          tr("parts.take_moved"): tr("ui.yes") if r["moved"] else ""} for r in lines],
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+    moved = [r for r in lines if r["moved"] and r["counted_qty"] is not None]
+    if editable and open_:
+        choices = {}
+        for r in moved:
+            choices[(r["warehouse"], r["part_no"])] = st.radio(
+                plain(f"{r['warehouse']} {r['part_no']}"), ["keep_count", "keep_difference"],
+                format_func=lambda c: tr(f"parts.take_{c}"), horizontal=True,
+                key=f"parts.take.choice.{no}.{r['warehouse']}.{r['part_no']}",
+            )  # fmt: skip
+        if st.button(tr("parts.take_approve"), type="primary", key="parts.take.approve"):
+            with db.write(engine) as s:
+                doc = stocktake.approve_take(s, no, actor=user, now=now(), choices=choices)
+            st.success(tr("parts.posted", doc=plain(doc or no)))
 
 
 # ---------------------------------------------------------------- reorder

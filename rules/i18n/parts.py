@@ -118,3 +118,23 @@ MESSAGES.update(
         "parts.col.unit_cost": ("单位成本", "Unit cost"),
     }
 )
+
+MESSAGES.update(
+    {
+        "parts.tab.stocktake": ("盘点", "Stock-take"),
+        "parts.take_new": ("新建盘点单", "New stock-take"),
+        "parts.take_none": ("还没有盘点单", "No stock-take yet"),
+        "parts.take_no": ("盘点单", "Stock-take"),
+        "parts.take_sheet": ("下载盘点表", "Download count sheet"),
+        "parts.take_upload": ("上传已填写的盘点表", "Upload the filled count sheet"),
+        "parts.take_record": ("录入盘点数", "Record counts"),
+        "parts.take_recorded": ("已录入 {n} 行盘点数", "{n} counted rows recorded"),
+        "parts.take_book": ("账面数量", "Book qty"),
+        "parts.take_counted": ("实盘数量", "Counted qty"),
+        "parts.take_diff": ("差异", "Difference"),
+        "parts.take_moved": ("盘点后有变动", "Moved since count"),
+        "parts.take_keep_count": ("保留盘点数", "Keep count"),
+        "parts.take_keep_difference": ("保留差异", "Keep difference"),
+        "parts.take_approve": ("审核过账", "Approve and post"),
+    }
+)

@@ -54,8 +54,8 @@ def table(at, index: int) -> list[dict]:
 def test_keeper_sees_stock_filters_and_posts_a_receipt(parts_db):
     at = open_parts("parts_keeper")
     tabs = [t.label for t in at.tabs]
-    assert tabs == ["Stock", "Part card", "Parts master", "Stock documents", "Reorder",
-                    "Stock ledger", "Warehouses"]  # fmt: skip
+    assert tabs == ["Stock", "Part card", "Parts master", "Stock documents", "Stock-take",
+                    "Reorder", "Stock ledger", "Warehouses"]  # fmt: skip
     rows = table(at, 0)
     assert [(r["Warehouse"], r["Part no."], r["Qty"]) for r in rows] == [
         ("VAN-1", "000101", 2), ("WH01", "000101", 6), ("WH01", "000108", 20)
@@ -128,3 +128,21 @@ def test_engineer_sees_their_van_only_and_posts_nothing(parts_db):
     at.text_input(key="parts.card.part_no").input("000101").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Qty"] == "2"
+
+
+def test_keeper_opens_a_stock_take_and_sees_the_frozen_book(parts_db):
+    at = open_parts("parts_keeper")
+    assert any("No stock-take yet" in c.value for c in at.caption)
+    at.multiselect(key="parts.take.warehouses").set_value(["WH01"]).run()
+    at.button(key="parts.take.new").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="parts.take.no").value == "PD-202611-01"
+    frame = [d for d in at.dataframe if "Book qty" in d.value.columns][0].value
+    got = frame[["Part no.", "Book qty"]].values.tolist()
+    assert got == [["000101", 6], ["000108", 20]]
+    assert any(b.key == "parts.take.sheet" for b in at.get("download_button"))
+    at.button(key="parts.take.approve").click().run()  # nothing counted: book stays
+    assert not at.exception, at.exception
+    assert any("PD-202611-01" in s.value for s in at.success)
+    with db.read(parts_db) as s:
+        assert stock.balances_agree(s)
