@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from data_access.adapters import Hooks, Refs, Restored, Written
+from data_access.bulk import _chunks
 from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import Part, StockBalance, StockMovement, Ticket, User, Warehouse
 from rules.access import Acting, Page, Role, can_edit, can_view
@@ -95,45 +96,68 @@ def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
             raise Refused("parts.err.same_warehouse", doc=doc)
 
 
-def _lock_balance(session: Session, part_id: int, wh_id: int) -> int:
-    """The balance row of (part, warehouse), made if missing, locked until commit."""
-    dialect = session.get_bind().dialect.name
-    values = {"part_id": part_id, "warehouse_id": wh_id, "qty": 0}
-    if dialect == "postgresql":
-        session.execute(pg_insert(B).values(values).on_conflict_do_nothing())
-    else:
-        session.execute(sqlite_insert(B).values(values).on_conflict_do_nothing())
-    query = select(B.c.qty).where(B.c.part_id == part_id, B.c.warehouse_id == wh_id)
-    return int(session.execute(query.with_for_update()).scalar_one())
+def _lock_balances(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The balance rows of (part, warehouse) ``keys``, made if missing, locked until
+    commit (``SELECT … FOR UPDATE`` in key order; SQLite holds the write lock anyway)."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    insert = (pg_insert if pg else sqlite_insert)(B).on_conflict_do_nothing()
+    session.execute(insert, [{"part_id": p, "warehouse_id": w, "qty": 0} for p, w in keys])
+    out: dict[tuple[int, int], int] = {}
+    pair = tuple_(B.c.part_id, B.c.warehouse_id)
+    for part in _chunks(keys):
+        query = (
+            select(B.c.part_id, B.c.warehouse_id, B.c.qty)
+            .where(pair.in_(part))
+            .order_by(B.c.part_id, B.c.warehouse_id)
+            .with_for_update()
+        )
+        out.update({(p, w): int(q) for p, w, q in session.execute(query)})
+    return out
 
 
 def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int) -> None:
     """Move the balances by ``rows`` (inserted: +, undone: -) and refuse any part and
-    warehouse whose dated balance would go below zero from the rows' dates on."""
+    warehouse whose dated balance would go below zero from the rows' dates on.
+
+    Only a (part, warehouse) with an outflow among the rows is checked against its
+    ledger: stock coming in cannot leave a later balance short."""
     deltas: dict[tuple[int, int], int] = defaultdict(int)
     earliest: dict[tuple[int, int], tuple[dt.datetime, str]] = {}
+    outflow: set[tuple[int, int]] = set()
     new_ids: set[int] = set()
     for r in rows:
         key = (int(r["part_id"]), int(r["warehouse_id"]))
-        deltas[key] += sign * int(r["qty"])
+        q = sign * int(r["qty"])
+        deltas[key] += q
+        if q < 0:
+            outflow.add(key)
         at = r["at"]
         if key not in earliest or at < earliest[key][0]:
             earliest[key] = (at, r["doc_no"])
         if sign > 0 and r.get("id") is not None:
             new_ids.add(int(r["id"]))
+    keys = sorted(deltas)  # one lock order: no deadlock between two postings
+    before = _lock_balances(session, keys)
+    session.execute(
+        update(B)
+        .where(B.c.part_id == bindparam("b_part"), B.c.warehouse_id == bindparam("b_wh"))
+        .values(qty=B.c.qty + bindparam("b_delta")),
+        [{"b_part": p, "b_wh": w, "b_delta": deltas[(p, w)]} for p, w in keys],
+    )
     per_part: dict[int, int] = defaultdict(int)
-    for key in sorted(deltas):  # one lock order: no deadlock between two postings
-        part_id, wh_id = key
-        before = _lock_balance(session, part_id, wh_id)
-        after = before + deltas[key]
+    for key in keys:
+        per_part[key[0]] += deltas[key]
+    moved = [{"b_part": p, "b_delta": d} for p, d in sorted(per_part.items()) if d]
+    if moved:
         session.execute(
-            update(B).where(B.c.part_id == part_id, B.c.warehouse_id == wh_id).values(qty=after)
+            update(P)
+            .where(P.c.id == bindparam("b_part"))
+            .values(on_hand=P.c.on_hand + bindparam("b_delta")),
+            moved,
         )
-        per_part[part_id] += deltas[key]
-        _check_ledger(session, part_id, wh_id, after, earliest[key], new_ids, sign)
-    for part_id, delta in sorted(per_part.items()):
-        if delta:
-            session.execute(update(P).where(P.c.id == part_id).values(on_hand=P.c.on_hand + delta))
+    for key in sorted(outflow):
+        after = before[key] + deltas[key]
+        _check_ledger(session, key[0], key[1], after, earliest[key], new_ids, sign)
 
 
 def _check_ledger(

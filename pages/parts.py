@@ -120,7 +120,6 @@ def _stock(engine, user, lang: str) -> None:
             s, user, warehouse=wh, below_reorder=below, key_only=key_only,
             idle_days=idle or None, now=now(),
         )  # fmt: skip
-        values = stock.stock_value(s, user)
     shown = [{tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.part_no"): r["part_no"],
               tr("parts.col.name"): r["name"], tr("parts.col.qty"): r["qty"],
               tr("parts.col.reorder_point"): r["reorder_point"],
@@ -128,6 +127,11 @@ def _stock(engine, user, lang: str) -> None:
               tr("parts.col.bin"): r["bin"] or ""} for r in rows]  # fmt: skip
     st.caption(tr("parts.rows", n=len(rows)))
     st.dataframe(shown, hide_index=True, width="stretch")
+    # moving-average cost reads each part's whole ledger: computed when asked for
+    if not st.checkbox(tr("parts.show_value"), key="parts.stock.value"):
+        return
+    with db.read(engine) as s:
+        values = stock.stock_value(s, user)
     if values:
         total = sum(values.values(), Decimal("0"))
         st.caption(tr("parts.value_total", value=f"{total:,.2f}"))

@@ -138,3 +138,5 @@ MESSAGES.update(
         "parts.take_approve": ("审核过账", "Approve and post"),
     }
 )
+
+MESSAGES["parts.show_value"] = ("计算库存金额（移动平均成本）", "Stock value (moving-average cost)")

@@ -97,6 +97,8 @@ def test_an_issue_beyond_stock_is_refused_in_words(parts_db):
 
 def test_part_card_shows_ledger_and_chart(parts_db):
     at = open_parts("manager")
+    at.checkbox(key="parts.stock.value").check().run()
+    assert any("Stock value in total: 1,760.00" in c.value for c in at.caption)
     at.text_input(key="parts.card.part_no").input("000101").run()
     assert not at.exception, at.exception
     assert "000101" in at.subheader[0].value
