@@ -387,8 +387,32 @@ def stock_by_warehouse(
     key_only: bool = False,
     idle_days: int | None = None,
     now: dt.datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """On hand per part and warehouse (the balance table), with the part's figures."""
+    """On hand per part and warehouse (the balance table), with the part's figures;
+    ``limit``/``offset`` page it (:func:`stock_count` counts the same rows)."""
+    query = _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [dict(r) for r in session.execute(query).mappings()]
+
+
+def stock_count(session: Session, actor: Acting, **filters: Any) -> int:
+    """How many rows :func:`stock_by_warehouse` gives for the same filters."""
+    query = _stock_query(
+        session,
+        actor,
+        filters.get("warehouse"),
+        filters.get("below_reorder", False),
+        filters.get("key_only", False),
+        filters.get("idle_days"),
+        filters.get("now"),
+    )
+    return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
+
+def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now):
     ids = visible_warehouse_ids(session, actor)
     query = (
         select(
@@ -412,7 +436,7 @@ def stock_by_warehouse(
             M.c.part_id == B.c.part_id, M.c.warehouse_id == B.c.warehouse_id, M.c.at >= since
         )
         query = query.where(~moved.exists())
-    return [dict(r) for r in session.execute(query).mappings()]
+    return query
 
 
 def ledger_sums(session: Session) -> dict[tuple[int, int], int]:

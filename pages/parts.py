@@ -49,6 +49,7 @@ DOC_KINDS = (
     MovementKind.FAULTY_RETURN,
 )
 LEDGER_PAGE = 50
+STOCK_PAGE = 100
 
 
 def _kind_label(value: str, lang: str) -> str:
@@ -115,18 +116,25 @@ def _stock(engine, user, lang: str) -> None:
     below = c2.checkbox(tr("parts.below_reorder"), key="parts.stock.below")
     key_only = c3.checkbox(tr("parts.key_only"), key="parts.stock.key")
     idle = int(c4.number_input(tr("parts.idle_days"), 0, 3650, 0, key="parts.stock.idle"))
+    filters = {"warehouse": wh, "below_reorder": below, "key_only": key_only,
+               "idle_days": idle or None, "now": now()}  # fmt: skip
+    page = int(st.session_state.get("parts.stock.page", 1))
     with db.read(engine) as s:
+        total = stock.stock_count(s, user, **filters)
+        pages = max(1, -(-total // STOCK_PAGE))
+        page = min(page, pages)
         rows = stock.stock_by_warehouse(
-            s, user, warehouse=wh, below_reorder=below, key_only=key_only,
-            idle_days=idle or None, now=now(),
-        )  # fmt: skip
+            s, user, limit=STOCK_PAGE, offset=(page - 1) * STOCK_PAGE, **filters
+        )
     shown = [{tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.part_no"): r["part_no"],
               tr("parts.col.name"): r["name"], tr("parts.col.qty"): r["qty"],
               tr("parts.col.reorder_point"): r["reorder_point"],
               tr("parts.col.key"): tr("ui.yes") if r["is_key"] else "",
               tr("parts.col.bin"): r["bin"] or ""} for r in rows]  # fmt: skip
-    st.caption(tr("parts.rows", n=len(rows)))
     st.dataframe(shown, hide_index=True, width="stretch")
+    left, right = st.columns([1, 4])
+    left.number_input(tr("ui.page"), 1, pages, page, key="parts.stock.page")
+    right.caption(tr("ui.page_of", page=page, pages=pages, total=total))
     # moving-average cost reads each part's whole ledger: computed when asked for
     if not st.checkbox(tr("parts.show_value"), key="parts.stock.value"):
         return
