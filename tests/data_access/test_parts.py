@@ -493,3 +493,27 @@ def test_a_ticket_without_a_van_engineer_issues_nothing_here(ticket):
     engine, _ = ticket
     done = report_lines(engine, ADMIN, "SR2", [{"part_no": "000101", "qty": 1}])
     assert done.problems == [] and on_hand(engine) == {"WH01": 3, "VAN-1": 2}
+
+
+def test_demo_ledger_never_goes_negative_and_balances_are_its_sums(db_engine):
+    from collections import defaultdict
+
+    from data_access import demo
+
+    demo.load(db_engine, customers=12, tickets=150)
+    with db.read(db_engine) as s:
+        assert stock.balances_agree(s)
+        rows = s.execute(
+            select(StockMovement.part_id, StockMovement.warehouse_id, StockMovement.qty).order_by(
+                StockMovement.at, StockMovement.id
+            )
+        ).all()
+        kinds = set(s.execute(select(StockMovement.kind).distinct()).scalars())
+        vans = s.execute(select(Warehouse.user_id).where(Warehouse.kind == "van")).scalars().all()
+    running: dict[tuple[int, int], int] = defaultdict(int)
+    for part, wh, qty in rows:
+        running[(part, wh)] += qty
+        assert running[(part, wh)] >= 0, (part, wh)
+    assert kinds == {"receipt", "issue", "return", "transfer", "scrap", "loan", "loan_return",
+                     "faulty_return", "adjust"}  # fmt: skip
+    assert vans and all(vans)  # every van stock belongs to an engineer
