@@ -111,14 +111,14 @@ def _stock(engine, user, lang: str) -> None:
         tr("parts.warehouse"),
         [None, *codes],
         format_func=lambda c: tr("ui.any") if c is None else f"{c} {names[c]}",
-        key="parts.stock.warehouse",
+        key="parts.onhand.warehouse",
     )
-    below = c2.checkbox(tr("parts.below_reorder"), key="parts.stock.below")
-    key_only = c3.checkbox(tr("parts.key_only"), key="parts.stock.key")
-    idle = int(c4.number_input(tr("parts.idle_days"), 0, 3650, 0, key="parts.stock.idle"))
+    below = c2.checkbox(tr("parts.below_reorder"), key="parts.onhand.below")
+    key_only = c3.checkbox(tr("parts.key_only"), key="parts.onhand.key")
+    idle = int(c4.number_input(tr("parts.idle_days"), 0, 3650, 0, key="parts.onhand.idle"))
     filters = {"warehouse": wh, "below_reorder": below, "key_only": key_only,
                "idle_days": idle or None, "now": now()}  # fmt: skip
-    page = int(st.session_state.get("parts.stock.page", 1))
+    page = int(st.session_state.get("parts.onhand.page", 1))
     with db.read(engine) as s:
         total = stock.stock_count(s, user, **filters)
         pages = max(1, -(-total // STOCK_PAGE))
@@ -133,10 +133,10 @@ def _stock(engine, user, lang: str) -> None:
               tr("parts.col.bin"): r["bin"] or ""} for r in rows]  # fmt: skip
     st.dataframe(shown, hide_index=True, width="stretch")
     left, right = st.columns([1, 4])
-    left.number_input(tr("ui.page"), 1, pages, page, key="parts.stock.page")
+    left.number_input(tr("ui.page"), 1, pages, page, key="parts.onhand.page")
     right.caption(tr("ui.page_of", page=page, pages=pages, total=total))
     # moving-average cost reads each part's whole ledger: computed when asked for
-    if not st.checkbox(tr("parts.show_value"), key="parts.stock.value"):
+    if not st.checkbox(tr("parts.show_value"), key="parts.onhand.value"):
         return
     with db.read(engine) as s:
         values = stock.stock_value(s, user)

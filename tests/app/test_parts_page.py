@@ -44,6 +44,7 @@ def open_parts(username: str, lang: str = "en"):
     at = signed_in(username, lang)
     at.switch_page("pages/parts.py").run()
     assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]  # guarded() shows what it caught
     return at
 
 
@@ -60,12 +61,12 @@ def test_keeper_sees_stock_filters_and_posts_a_receipt(parts_db):
     assert [(r["Warehouse"], r["Part no."], r["Qty"]) for r in rows] == [
         ("VAN-1", "000101", 2), ("WH01", "000101", 6), ("WH01", "000108", 20)
     ]  # fmt: skip
-    at.checkbox(key="parts.stock.key").check().run()
+    at.checkbox(key="parts.onhand.key").check().run()
     assert [r["Part no."] for r in table(at, 0)] == ["000101", "000101"]
-    at.checkbox(key="parts.stock.key").uncheck().run()
-    at.checkbox(key="parts.stock.below").check().run()
+    at.checkbox(key="parts.onhand.key").uncheck().run()
+    at.checkbox(key="parts.onhand.below").check().run()
     assert [(r["Warehouse"], r["Part no."]) for r in table(at, 0)] == [("VAN-1", "000101")]
-    at.checkbox(key="parts.stock.below").uncheck().run()
+    at.checkbox(key="parts.onhand.below").uncheck().run()
 
     # a receipt through the document form
     at.selectbox(key="parts.doc.kind").set_value("receipt").run()
@@ -97,7 +98,7 @@ def test_an_issue_beyond_stock_is_refused_in_words(parts_db):
 
 def test_part_card_shows_ledger_and_chart(parts_db):
     at = open_parts("manager")
-    at.checkbox(key="parts.stock.value").check().run()
+    at.checkbox(key="parts.onhand.value").check().run()
     assert any("Stock value in total: 1,760.00" in c.value for c in at.caption)
     at.text_input(key="parts.card.part_no").input("000101").run()
     assert not at.exception, at.exception
