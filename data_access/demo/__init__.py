@@ -51,8 +51,9 @@ Choices made here (documented because other code reads this data):
 - fee lines of in-warranty tickets (parts) are ``waived`` with amount 0; parts are
   charged at cost price, contract customers get the rate card's discount on
   diagnosis, labour, inspection and repair;
-- a stock transfer is two ledger rows (out of one bin, into another), net zero;
-  ``parts.on_hand`` equals the sum of the ledger.
+- a stock transfer is one document with two ledger rows (out of one warehouse, into
+  another), net zero; the ledger is written in date order and never goes below zero per
+  part and warehouse; ``stock_balances`` and ``parts.on_hand`` are its sums.
 """
 
 from data_access.demo.base import DEMO_NOW, DEMO_PASSWORD, DEMO_SEED
