@@ -28,6 +28,7 @@ from data_access.models import (
     Settlement,
     Ticket,
     User,
+    Warehouse,
 )
 from rules.fields import Field, Kind, Problem, Register
 
@@ -65,7 +66,8 @@ REF_TARGETS: dict[str, RefTarget] = {
     "users": RefTarget(User, ("username", "display_name")),
     "fault_codes": RefTarget(FaultCode, ("code",)),
     "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
-    "parts": RefTarget(Part, ("part_no",), ("name", "price")),
+    "parts": RefTarget(Part, ("part_no",), ("name", "price", "unit_cost")),
+    "warehouses": RefTarget(Warehouse, ("code", "name")),
     "settlements": RefTarget(Settlement, ("settlement_no",), ("status", "total")),
     "complaints": RefTarget(Complaint, ("complaint_no",), ("status",)),
 }

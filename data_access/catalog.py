@@ -13,6 +13,7 @@ from data_access import (
     faultcodes,
     fee_register,
     followups,
+    parts,
     service_reports,
     ticket_queries,
     ticket_register,
@@ -29,12 +30,15 @@ from data_access.models import (
     FeeLine,
     FollowUp,
     KnowledgeArticle,
+    Part,
     Payment,
     RateCardItem,
     ServiceReport,
+    StockMovement,
     Ticket,
     TicketPart,
     User,
+    Warehouse,
 )
 from rules.access import USERS
 from rules.complaints import COMPLAINT_ACTIONS, COMPLAINTS
@@ -43,6 +47,7 @@ from rules.faultcodes import ARTICLES, FAULT_CODES
 from rules.fees import FEE_LINES, PAYMENTS, RATECARD
 from rules.followups import FOLLOWUPS
 from rules.followups import computed as followup_computed
+from rules.parts import PARTS, STOCK, WAREHOUSES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -101,6 +106,9 @@ ADAPTERS: dict[str, Adapter] = {
         computed_from=("rating_quality", "rating_attitude", "rating_efficiency"),
         where_of=followups.filter_clauses,
     ),
+    "parts": Adapter(PARTS, Part),
+    "stock": Adapter(STOCK, StockMovement, hooks=parts.StockHooks()),
+    "warehouses": Adapter(WAREHOUSES, Warehouse),
 }
 
 

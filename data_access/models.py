@@ -365,6 +365,9 @@ class TicketPart(Stamped, Base):
     movement_id: Mapped[int | None] = mapped_column(
         ForeignKey("stock_movements.id", ondelete="SET NULL")
     )
+    # a part number the master lacks, entered on purpose (目录外), and why
+    non_catalogue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    non_catalogue_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 # ---------------------------------------------------------------- maintenance
@@ -434,10 +437,23 @@ class MaintenanceVisit(Stamped, Base):
 
 
 # ---------------------------------------------------------------- spare parts
+class Warehouse(Stamped, Base):
+    """Where parts lie: the central store, regional stores, an engineer's van (车载库存,
+    ``user_id`` its engineer) and the faulty-parts store for warranty claims."""
+
+    __tablename__ = "warehouses"
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # central | regional | van | faulty
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
 class Part(Stamped, Base):
     __tablename__ = "parts"
     part_no: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     spec: Mapped[str | None] = mapped_column(String(200))
     compatible_models: Mapped[str | None] = mapped_column(String(300))
     uom: Mapped[str] = mapped_column(String(10), default="pcs")
@@ -452,27 +468,57 @@ class Part(Stamped, Base):
     # the part's own warranty (三包), which the fees rule reads per line; None = the device's
     warranty_months: Mapped[int | None] = mapped_column(Integer)
     is_wear: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class StockMovement(AppendOnly, Base):
-    """Append-only ledger (配件台账): receipt, issue, return, transfer, scrap, adjust."""
+    """Append-only ledger (配件台账): one row per document line; ``entry`` is
+    ``<doc no>/<line>``, so re-importing the same document writes nothing. ``qty`` is
+    signed (+ in, - out); a transfer is one document with two rows."""
 
     __tablename__ = "stock_movements"
-    __table_args__ = (Index("ix_stock_movements_part_at", "part_id", "at"),)
+    __table_args__ = (
+        Index("ix_stock_movements_part_at", "part_id", "at"),
+        Index("ix_stock_movements_doc_no", "doc_no"),
+        Index("ix_stock_movements_warehouse_part_at", "warehouse_id", "part_id", "at"),
+    )
+    # a ledger row never changes: the version stays 1 (the register reads show it)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    entry: Mapped[str] = mapped_column(String(60), unique=True)
+    doc_no: Mapped[str] = mapped_column(String(50))
+    line_no: Mapped[int] = mapped_column(Integer)
     part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     kind: Mapped[str] = mapped_column(String(20))
     qty: Mapped[int] = mapped_column(Integer)  # signed: + in, - out
     unit_cost: Mapped[Decimal | None] = mapped_column(Money)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maintenance_visits.id", ondelete="SET NULL")
+    )
     stock_take_id: Mapped[int | None] = mapped_column(
         ForeignKey("stock_takes.id", ondelete="SET NULL")
     )
-    from_bin: Mapped[str | None] = mapped_column(String(40))
-    to_bin: Mapped[str | None] = mapped_column(String(40))
+    supplier: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(20))  # scrap: expired | damaged | other
     reference: Mapped[str | None] = mapped_column(String(100))
+    reverses: Mapped[str | None] = mapped_column(String(50))  # the doc no. a reversal cancels
+    requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # issue: when asked for
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(300))
+
+
+class StockBalance(Base):
+    """On hand per part and warehouse: the ledger sum, written in the movement's
+    transaction (and the row a posting locks, SELECT … FOR UPDATE)."""
+
+    __tablename__ = "stock_balances"
+    __table_args__ = (UniqueConstraint("part_id", "warehouse_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
+    qty: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StockTake(Stamped, Base):
@@ -481,13 +527,17 @@ class StockTake(Stamped, Base):
     day: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))  # open | posted
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    snapshot_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class StockTakeLine(Stamped, Base):
     __tablename__ = "stock_take_lines"
-    __table_args__ = (UniqueConstraint("take_id", "part_id"),)
+    __table_args__ = (UniqueConstraint("take_id", "part_id", "warehouse_id"),)
     take_id: Mapped[int] = mapped_column(ForeignKey("stock_takes.id", ondelete="CASCADE"))
     part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"))
+    warehouse_id: Mapped[int | None] = mapped_column(
+        ForeignKey("warehouses.id", ondelete="RESTRICT")
+    )
     book_qty: Mapped[int] = mapped_column(Integer)
     counted_qty: Mapped[int | None] = mapped_column(Integer)
 

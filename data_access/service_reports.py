@@ -2,15 +2,20 @@
 
 The lines of a closed ticket are part of its frozen report: they change only after
 the ticket is reopened. Blank description and price come from the parts catalogue.
+A catalogue part's line issues it from the ticket engineer's van stock in the same
+transaction (:func:`data_access.parts.issue_for_lines`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from data_access.adapters import Hooks, Refs
+from sqlalchemy.orm import Session
+
+from data_access.adapters import Hooks, Refs, Written
+from data_access.parts import issue_for_lines
 from rules.fields import Problem
-from rules.service_reports import line_defaults
+from rules.service_reports import catalogue_problems, line_defaults
 from rules.tickets import Status
 
 PARENT_CLOSED = "lines.err.parent_closed"
@@ -20,8 +25,16 @@ class PartLineHooks(Hooks):
     locks = frozenset({PARENT_CLOSED})
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
-        line_defaults(values, refs.get("part_no"))  # type: ignore[arg-type]
+        part = refs.get("part_no")
+        line_defaults(values, part)  # type: ignore[arg-type]
+        problems = catalogue_problems(values, part)  # type: ignore[arg-type]
         ticket = refs.get("ticket")
         if ticket is not None and ticket.get("status") == Status.CLOSED:
-            return [Problem("ticket", PARENT_CLOSED, {"value": ticket["ticket_no"]})]
-        return []
+            problems.append(Problem("ticket", PARENT_CLOSED, {"value": ticket["ticket_no"]}))
+        return problems
+
+    def after_write(self, session: Session, written: Written) -> None:
+        """Catalogue parts leave the engineer's van stock in the report's transaction."""
+        issue_for_lines(
+            session, written.inserted, written.updated, now=written.now, user_id=written.user_id
+        )

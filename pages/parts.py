@@ -1,6 +1,391 @@
-"""Parts page: the data model exists; the screens are not built yet."""
+"""Spare parts (备件管理): the parts master, stock by warehouse, a part's card with its
+ledger and balance chart, stock documents (receipt, transfer, scrap …), reorder
+suggestions, the stock ledger and warehouses.
 
-from pages.common import not_built
-from rules.access import Page
+The parts keeper, managers and admins edit; an engineer sees the parts master, and the
+stock, cards and ledger of their own van only (the data layer enforces it). No SQL here:
+every read and write goes through :mod:`data_access.parts` and the register machinery.
+"""
 
-not_built(Page.PARTS)
+from __future__ import annotations
+
+import io
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from data_access import db, stocktake
+from data_access import parts as stock
+from data_access.errors import InvalidInput
+from imports.count_sheet import count_sheet_bytes, read_counts
+from imports.writer import write_tuples
+from pages import excel_panel
+from pages.common import get_engine, guarded, now, plain, require, tr
+from pages.filter_bar import filter_bar
+from pages.register_grid import register_grid
+from rules.access import Page, Role
+from rules.parts import (
+    KIND_OPTIONS,
+    PARTS,
+    PURCHASE_LIST,
+    REASON_OPTIONS,
+    STOCK,
+    WAREHOUSES,
+    MovementKind,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOC_KINDS = (
+    MovementKind.RECEIPT,
+    MovementKind.TRANSFER,
+    MovementKind.SCRAP,
+    MovementKind.ISSUE,
+    MovementKind.RETURN,
+    MovementKind.LOAN,
+    MovementKind.LOAN_RETURN,
+    MovementKind.FAULTY_RETURN,
+)
+LEDGER_PAGE = 50
+STOCK_PAGE = 100
+
+
+def _kind_label(value: str, lang: str) -> str:
+    opt = next((o for o in KIND_OPTIONS if o.value == value), None)
+    return opt.label(lang) if opt else value
+
+
+def main() -> None:
+    user, lang, editable = require(Page.PARTS)
+    engine = get_engine()
+    staff = user.role != Role.ENGINEER
+    names = ["stock", "card", "master"]
+    if editable:
+        names.append("document")
+    if staff:
+        names += ["stocktake", "reorder", "ledger", "warehouses"]
+    tabs = dict(zip(names, st.tabs([tr(f"parts.tab.{n}") for n in names]), strict=True))
+    with tabs["stock"], guarded():
+        _stock(engine, user, lang)
+    with tabs["card"], guarded():
+        _card(engine, user, lang)
+    with tabs["master"], guarded():
+        filters, search = filter_bar("parts", PARTS, ("is_key", "active"), lang)
+        register_grid("parts", PARTS, filters=filters, search=search, lang=lang, editable=editable)
+        if staff:
+            with st.expander(tr("imports.panel.title")):
+                excel_panel.render("parts", engine, user, lang)
+    if "document" in tabs:
+        with tabs["document"], guarded():
+            _document(engine, user, lang)
+    if staff:
+        with tabs["stocktake"], guarded():
+            _stocktake(engine, user, lang, editable)
+        with tabs["reorder"], guarded():
+            _reorder(engine, user, lang)
+        with tabs["ledger"], guarded():
+            filters, search = filter_bar("parts", STOCK, ("kind",), lang)
+            register_grid("parts", STOCK, filters=filters, search=search, lang=lang, editable=False)
+            st.caption(tr("parts.ledger_help"))
+            with st.expander(tr("imports.panel.title")):
+                excel_panel.render("stock", engine, user, lang)
+        with tabs["warehouses"], guarded():
+            register_grid(
+                "parts", WAREHOUSES, filters={}, search=None, lang=lang, editable=editable
+            )
+
+
+# ---------------------------------------------------------------- stock by warehouse
+def _stock(engine, user, lang: str) -> None:
+    with db.read(engine) as s:
+        houses = stock.warehouses(s, user)
+    if not houses:
+        st.info(tr("parts.no_warehouse"))
+        return
+    codes = [h["code"] for h in houses]
+    names = {h["code"]: h["name"] for h in houses}
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    wh = c1.selectbox(
+        tr("parts.warehouse"),
+        [None, *codes],
+        format_func=lambda c: tr("ui.any") if c is None else f"{c} {names[c]}",
+        key="parts.onhand.warehouse",
+    )
+    below = c2.checkbox(tr("parts.below_reorder"), key="parts.onhand.below")
+    key_only = c3.checkbox(tr("parts.key_only"), key="parts.onhand.key")
+    idle = int(c4.number_input(tr("parts.idle_days"), 0, 3650, 0, key="parts.onhand.idle"))
+    filters = {"warehouse": wh, "below_reorder": below, "key_only": key_only,
+               "idle_days": idle or None, "now": now()}  # fmt: skip
+    page = int(st.session_state.get("parts.onhand.page", 1))
+    with db.read(engine) as s:
+        total = stock.stock_count(s, user, **filters)
+        pages = max(1, -(-total // STOCK_PAGE))
+        page = min(page, pages)
+        rows = stock.stock_by_warehouse(
+            s, user, limit=STOCK_PAGE, offset=(page - 1) * STOCK_PAGE, **filters
+        )
+    shown = [{tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.part_no"): r["part_no"],
+              tr("parts.col.name"): r["name"], tr("parts.col.qty"): r["qty"],
+              tr("parts.col.reorder_point"): r["reorder_point"],
+              tr("parts.col.key"): tr("ui.yes") if r["is_key"] else "",
+              tr("parts.col.bin"): r["bin"] or ""} for r in rows]  # fmt: skip
+    st.dataframe(shown, hide_index=True, width="stretch")
+    left, right = st.columns([1, 4])
+    left.number_input(tr("ui.page"), 1, pages, page, key="parts.onhand.page")
+    right.caption(tr("ui.page_of", page=page, pages=pages, total=total))
+    # moving-average cost reads each part's whole ledger: computed when asked for
+    if not st.checkbox(tr("parts.show_value"), key="parts.onhand.value"):
+        return
+    with db.read(engine) as s:
+        values = stock.stock_value(s, user)
+    if values:
+        total = sum(values.values(), Decimal("0"))
+        st.caption(tr("parts.value_total", value=f"{total:,.2f}"))
+        st.dataframe(
+            [{tr("parts.col.warehouse"): k, tr("parts.col.value"): f"{v:,.2f}"}
+             for k, v in sorted(values.items())],
+            hide_index=True,
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- a part's card
+def _card(engine, user, lang: str) -> None:
+    part_no = st.text_input(tr("parts.card_part"), key="parts.card.part_no").strip()
+    if not part_no:
+        st.caption(tr("parts.card_hint"))
+        return
+    cursor_key = f"parts.card.after.{part_no}"
+    after = st.session_state.get(cursor_key)
+    with db.read(engine) as s:
+        card = stock.part_card(s, part_no, user, after=after, limit=LEDGER_PAGE)
+        series = stock.balance_series(s, part_no, user) if card else []
+    if card is None:
+        st.warning(tr("parts.err.unknown_part", value=plain(part_no)))
+        return
+    part = card["part"]
+    name = part["name"] if lang == "zh" or not part["name_en"] else part["name_en"]
+    st.subheader(plain(f"{part['part_no']} {name}"))
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(tr("parts.col.qty"), sum(card["balances"].values()))
+    m2.metric(tr("parts.avg_cost"), f"{card['cost'].avg_cost:,.2f}")
+    m3.metric(tr("parts.col.reorder_point"), part["reorder_point"])
+    m4.metric(tr("parts.price"), f"{part['price'] or 0:,.2f}")
+    if card["balances"]:
+        st.dataframe(
+            [{tr("parts.col.warehouse"): k, tr("parts.col.qty"): v}
+             for k, v in card["balances"].items()],
+            hide_index=True,
+        )  # fmt: skip
+    if series:
+        frame = pd.DataFrame(series)
+        frame["day"] = pd.to_datetime(frame["day"])
+        chart = (
+            alt.Chart(frame)
+            .mark_line(interpolate="step-after")
+            .encode(
+                x=alt.X("day:T", title=tr("parts.col.date")),
+                y=alt.Y("on_hand:Q", title=tr("parts.col.qty")),
+            )
+        )
+        st.altair_chart(chart, width="stretch")
+    ledger = card["ledger"]
+    st.dataframe(
+        [{tr("parts.col.date"): f"{r['at']:%Y-%m-%d %H:%M}", tr("parts.col.entry"): r["entry"],
+          tr("parts.col.kind"): _kind_label(r["kind"], lang),
+          tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.qty"): r["qty"],
+          tr("parts.col.reference"): r["reference"] or "", tr("parts.col.note"): r["note"] or ""}
+         for r in ledger],
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+    first, more, _ = st.columns([1, 1, 4])
+    if after is not None and first.button(tr("parts.ledger_first"), key="parts.card.first"):
+        st.session_state.pop(cursor_key, None)
+        st.rerun()
+    if len(ledger) == LEDGER_PAGE and more.button(tr("parts.ledger_more"), key="parts.card.more"):
+        st.session_state[cursor_key] = (ledger[-1]["at"], ledger[-1]["id"])
+        st.rerun()
+
+
+# ---------------------------------------------------------------- documents
+def _document(engine, user, lang: str) -> None:
+    with db.read(engine) as s:  # the central store first: most documents are its
+        houses = sorted(
+            stock.warehouses(s, user), key=lambda h: (h["kind"] != "central", h["code"])
+        )
+        codes = [h["code"] for h in houses]
+    if not codes:
+        st.info(tr("parts.no_warehouse"))
+        return
+    c1, c2, c3 = st.columns(3)
+    kind = c1.selectbox(
+        tr("parts.col.kind"), DOC_KINDS, format_func=lambda k: _kind_label(k, lang),
+        key="parts.doc.kind",
+    )  # fmt: skip
+    wh = c2.selectbox(tr("parts.warehouse"), codes, key="parts.doc.warehouse")
+    at = c3.date_input(tr("parts.col.date"), now().date(), key="parts.doc.date")
+    extra: dict[str, Any] = {}
+    c4, c5 = st.columns(2)
+    if kind == MovementKind.TRANSFER:
+        extra["to_warehouse"] = c4.selectbox(
+            tr("parts.to_warehouse"), codes, key="parts.doc.to_warehouse"
+        )
+    if kind == MovementKind.RECEIPT:
+        extra["supplier"] = (
+            c4.text_input(tr("parts.col.supplier"), key="parts.doc.supplier") or None
+        )
+    if kind == MovementKind.SCRAP:
+        extra["reason"] = c4.selectbox(
+            tr("parts.col.reason"), [None, *(o.value for o in REASON_OPTIONS)],
+            format_func=lambda v: "" if v is None else next(
+                o.label(lang) for o in REASON_OPTIONS if o.value == v),
+            key="parts.doc.reason",
+        )  # fmt: skip
+    extra["reference"] = c5.text_input(tr("parts.col.reference"), key="parts.doc.reference") or None
+    nonce = st.session_state.get("parts.doc.nonce", 0)
+    blank = pd.DataFrame({"part_no": pd.Series(dtype="str"), "qty": pd.Series(dtype="Int64"),
+                          "unit_cost": pd.Series(dtype="float")})  # fmt: skip
+    grid = st.data_editor(
+        blank,
+        key=f"parts.doc.lines.{nonce}",
+        num_rows="dynamic",
+        hide_index=True,
+        column_config={
+            "part_no": st.column_config.TextColumn(tr("parts.col.part_no")),
+            "qty": st.column_config.NumberColumn(tr("parts.col.qty"), step=1),
+            "unit_cost": st.column_config.NumberColumn(tr("parts.col.unit_cost"), format="%.2f"),
+        },
+    )
+    if st.button(tr("parts.post"), type="primary", key="parts.doc.post"):
+        lines = _lines(grid)
+        if not lines:
+            st.warning(tr("parts.no_lines"))
+            return
+        moment = now().replace(year=at.year, month=at.month, day=at.day)
+        try:
+            with db.write(engine) as s:
+                doc = stock.post_document(s, kind, wh, lines, at=moment, actor=user, now=now(),
+                                          **extra)  # fmt: skip
+        except InvalidInput as exc:
+            for p in exc.problems:
+                row = "" if p.row is None else f"{tr('ui.row')} {p.row + 1}: "
+                st.error(row + p.message(lang, STOCK))
+            return
+        st.session_state["parts.doc.nonce"] = nonce + 1
+        st.session_state["parts.doc.done"] = doc
+        st.rerun()
+    done = st.session_state.get("parts.doc.done")
+    if done:
+        st.success(tr("parts.posted", doc=plain(done)))
+    st.divider()
+    c6, c7 = st.columns([2, 1])
+    cancel = c6.text_input(tr("parts.cancel_doc"), key="parts.doc.cancel_no").strip()
+    if c7.button(tr("parts.cancel"), key="parts.doc.cancel") and cancel:
+        with db.write(engine) as s:
+            rev = stock.cancel_document(s, cancel, actor=user, now=now())
+        st.success(tr("parts.posted", doc=plain(rev)))
+
+
+def _lines(frame: pd.DataFrame) -> list[stock.Line]:
+    out = []
+    for row in frame.to_dict("records"):
+        no = str(row.get("part_no") or "").strip()
+        if not no or no == "nan":
+            continue
+        qty = row.get("qty")
+        qty = 0 if qty is None or pd.isna(qty) else int(qty)
+        cost = row.get("unit_cost")
+        try:
+            price = None if cost is None or pd.isna(cost) else Decimal(str(cost))
+        except InvalidOperation:
+            price = None
+        out.append(stock.Line(no, qty, price))
+    return out
+
+
+# ---------------------------------------------------------------- stock-take
+def _stocktake(engine, user, lang: str, editable: bool) -> None:
+    with db.read(engine) as s:
+        houses = [h["code"] for h in stock.warehouses(s, user)]
+        takes = stocktake.takes(s)
+    if editable:
+        c1, c2 = st.columns([3, 1])
+        chosen = c1.multiselect(tr("parts.warehouse"), houses, key="parts.take.warehouses")
+        if c2.button(tr("parts.take_new"), key="parts.take.new") and chosen:
+            with db.write(engine) as s:
+                no = stocktake.create_take(s, chosen, actor=user, now=now())
+            st.session_state["parts.take.no"] = no
+            st.rerun()
+    if not takes:
+        st.caption(tr("parts.take_none"))
+        return
+    nos = [t["take_no"] for t in takes]
+    status = {t["take_no"]: t["status"] for t in takes}
+    no = st.selectbox(tr("parts.take_no"), nos, key="parts.take.no")
+    with db.read(engine) as s:
+        lines = stocktake.take_lines(s, no, user)
+        sheet = count_sheet_bytes(s, no, actor=user, lang=lang)
+    st.download_button(tr("parts.take_sheet"), sheet, file_name=f"{no}.xlsx", mime=XLSX,
+                       key="parts.take.sheet")  # fmt: skip
+    open_ = status[no] == "open"
+    if editable and open_:
+        upload = st.file_uploader(tr("parts.take_upload"), type=["xlsx"], key="parts.take.upload")
+        if upload is not None and st.button(tr("parts.take_record"), key="parts.take.record"):
+            try:
+                name, counts = read_counts(upload.getvalue())
+                with db.write(engine) as s:
+                    n = stocktake.record_counts(s, no, counts, actor=user, sheet=name)
+                st.success(tr("parts.take_recorded", n=n))
+                with db.read(engine) as s:
+                    lines = stocktake.take_lines(s, no, user)
+            except InvalidInput as exc:
+                for p in exc.problems:
+                    st.error(f"{p.sheet or ''} {tr('ui.row')} {p.row}: {p.message(lang)}")
+    st.dataframe(
+        [{tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.part_no"): r["part_no"],
+          tr("parts.col.name"): r["name"], tr("parts.take_book"): r["book_qty"],
+          tr("parts.take_counted"): r["counted_qty"], tr("parts.take_diff"): r["diff"],
+          tr("parts.col.value"): None if r["value"] is None else float(r["value"]),
+          tr("parts.take_moved"): tr("ui.yes") if r["moved"] else ""} for r in lines],
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+    moved = [r for r in lines if r["moved"] and r["counted_qty"] is not None]
+    if editable and open_:
+        choices = {}
+        for r in moved:
+            choices[(r["warehouse"], r["part_no"])] = st.radio(
+                plain(f"{r['warehouse']} {r['part_no']}"), ["keep_count", "keep_difference"],
+                format_func=lambda c: tr(f"parts.take_{c}"), horizontal=True,
+                key=f"parts.take.choice.{no}.{r['warehouse']}.{r['part_no']}",
+            )  # fmt: skip
+        if st.button(tr("parts.take_approve"), type="primary", key="parts.take.approve"):
+            with db.write(engine) as s:
+                doc = stocktake.approve_take(s, no, actor=user, now=now(), choices=choices)
+            st.success(tr("parts.posted", doc=plain(doc or no)))
+
+
+# ---------------------------------------------------------------- reorder
+def _reorder(engine, user, lang: str) -> None:
+    with db.read(engine) as s:
+        rows = stock.reorder_suggestions(s, user)
+    fields = PURCHASE_LIST.fields
+    table = [tuple(r[f.name] for f in fields) for r in rows]
+    frame = pd.DataFrame(table, columns=[f.label(lang) for f in fields])
+    st.caption(tr("parts.reorder_help", n=len(rows)))
+    st.dataframe(frame, hide_index=True, width="stretch")
+    if rows:
+        buf = io.BytesIO()
+        write_tuples(buf, PURCHASE_LIST, table, lang=lang)  # formulas in text are guarded
+        st.download_button(
+            tr("parts.export_purchase"),
+            buf.getvalue(),
+            file_name=f"purchase-{now():%Y%m%d}.xlsx",
+            mime=XLSX,
+            key="parts.reorder.export",
+        )
+
+
+main()

@@ -90,6 +90,8 @@ REGISTER_PAGE: dict[str, Page] = {
     "users": Page.SETTINGS,
     "plans": Page.MAINTENANCE,
     "parts": Page.PARTS,
+    "stock": Page.PARTS,
+    "warehouses": Page.PARTS,
     "complaints": Page.COMPLAINTS,
     "complaint_actions": Page.COMPLAINTS,
     "followups": Page.FOLLOWUPS,

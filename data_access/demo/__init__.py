@@ -53,8 +53,9 @@ Choices made here (documented because other code reads this data):
   discount (``rules.fees.DEFAULT_CONTRACT_PCT``) on diagnosis, labour, parts,
   inspection and repair; labour and diagnosis prices rise mid-year (a second rate
   card version);
-- a stock transfer is two ledger rows (out of one bin, into another), net zero;
-  ``parts.on_hand`` equals the sum of the ledger.
+- a stock transfer is one document with two ledger rows (out of one warehouse, into
+  another), net zero; the ledger is written in date order and never goes below zero per
+  part and warehouse; ``stock_balances`` and ``parts.on_hand`` are its sums.
 """
 
 from data_access.demo.base import DEMO_NOW, DEMO_PASSWORD, DEMO_SEED

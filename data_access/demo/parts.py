@@ -1,13 +1,21 @@
-"""Demo spare parts and their stock ledger (receipts, issues, returns, transfers, scrap, stock-take)."""
+"""Demo spare parts, warehouses and their stock ledger (receipts, issues, returns,
+transfers, scrap, loans, faulty-part returns, a stock-take).
+
+Movements are gathered in memory and written at the end in date order: numbered
+documents (``RK-202611-0001/1``), and wherever a part would run short in a warehouse
+on some date an urgent receipt arrives the day before — so per part and warehouse the
+dated ledger never goes below zero, and the balances are the ledger sums."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from sqlalchemy import bindparam, update
 
 from data_access.demo.base import D, H, Plumbing, T, money
 from data_access.demo.customers import ALL_CATS, REGIONS
+from rules.parts import MovementKind as K
 from rules.tickets import Status as S
 
 PARTS = [
@@ -51,14 +59,60 @@ PARTS = [
 ]
 
 
+NAMES_EN = [
+    "Spindle front bearing",
+    "Spindle drive cooling fan",
+    "Encoder feedback cable",
+    "Servo drive",
+    "Ball-screw support bearing",
+    "Lubrication pump",
+    "Lubricant distributor",
+    "Tool pocket locating pin",
+    "Emergency-stop button",
+    "System backup battery",
+    "Cabinet A/C filter",
+    "Protective lens",
+    "Cutting nozzle",
+    "Ceramic ring",
+    "Cutting-head capacitive sensor",
+    "Chiller water pump",
+    "Chiller filter cartridge",
+    "Check ring",
+    "Heater band",
+    "Thermocouple",
+    "Hydraulic oil filter",
+    "Proportional valve",
+    "Cylinder seal kit",
+    "Air filter",
+    "Oil filter",
+    "Oil-air separator",
+    "Thermostatic valve",
+    "Intake valve repair kit",
+    "Pressure sensor",
+    "Automatic drain valve",
+    "RV reducer",
+    "Teach pendant cable",
+    "AC contactor",
+    "Switching power supply",
+    "Linear scale",
+    "Touch screen",
+    "Touch-trigger probe",
+]
+PREFIX = {K.RECEIPT: "RK", K.ISSUE: "LY", K.RETURN: "TH", K.TRANSFER: "DB", K.SCRAP: "BF",
+          K.LOAN: "JC", K.LOAN_RETURN: "GH", K.FAULTY_RETURN: "JJ", K.ADJUST: "PD"}  # fmt: skip
+
+
 class PartsDemo(Plumbing):
     def parts_master(self) -> None:
         take_day = self.today.replace(day=1) - D
         self.take_at = dt.datetime.combine(take_day, dt.time(17, 0))
         self.parts: list[dict] = []
+        self.moves: list[dict] = []
+        self.line_moves: list[tuple[int, int]] = []  # (ticket_parts id, move index)
         self.parts_by_cat: dict[str, list[int]] = {c: [] for c in ALL_CATS}
         codes_by_cat = {c: [m[1] for m in self.models if m[2] == c] for c in ALL_CATS}
         opening = self.year_ago - 5 * D
+        self.warehouses(opening)
         for k, (name, spec, cats, cost, key, consumable) in enumerate(PARTS):
             point, qty = (20, 50) if consumable else (2, 3) if key else (5, 10)
             unit_cost = money(cost)
@@ -70,32 +124,56 @@ class PartsDemo(Plumbing):
                 created=opening,
                 part_no=part_no,
                 name=name,
+                name_en=NAMES_EN[k],
                 spec=spec,
                 compatible_models=",".join(c for cat in cats for c in codes_by_cat[cat]),
                 uom="个" if not consumable else "件",
                 unit_cost=unit_cost,
                 price=price,
                 is_key=key,
+                is_wear=consumable,
+                warranty_months=None if consumable else 6 if not key else 12,
                 reorder_point=point,
                 reorder_qty=qty,
                 bin=bin_,
                 on_hand=0,
+                active=True,
             )
             part = {"id": pid, "no": part_no, "name": name, "cost": unit_cost, "price": price,
-                    "point": point, "qty": qty, "on_hand": 0, "before": 0, "bin": bin_}  # fmt: skip
+                    "point": point, "qty": qty, "on_hand": 0, "bin": bin_, "key": key}  # fmt: skip
             self.parts.append(part)
             for c in cats:
                 self.parts_by_cat[c].append(len(self.parts) - 1)
-            self.move(part, opening, "receipt", qty * 2, reference="期初库存", note="期初入库")
+            self.move(part, opening, K.RECEIPT, qty * 2, group="opening", reference="期初库存",
+                      note="期初入库", supplier="期初")  # fmt: skip
 
-    def move(self, part: dict, at: dt.datetime, kind: str, qty: int, **kw) -> int:
-        """One ledger row; keeps the running on-hand and the book as of the stock-take."""
-        part["on_hand"] += qty
-        if at <= self.take_at:
-            part["before"] += qty
+    def warehouses(self, at: dt.datetime) -> None:
+        self.wh: dict[str, int] = {}
+
+        def add(code: str, name: str, kind: str, user_id: int | None = None) -> None:
+            self.wh[code] = self.add("warehouses", created=at, code=code, name=name, kind=kind,
+                                     user_id=user_id, active=True)  # fmt: skip
+
+        add("WH01", "中心库", "central")
+        for k, region in enumerate(REGIONS):
+            add(f"WH{k + 2:02d}", f"{region}服务站", "regional")
+        self.region_wh = {r: self.wh[f"WH{k + 2:02d}"] for k, r in enumerate(REGIONS)}
+        for uid in self.engineers[:5]:
+            add(f"VAN-{uid:03d}", f"{self.user_names[uid]}车载库存", "van", uid)
+        self.vans = [self.wh[f"VAN-{uid:03d}"] for uid in self.engineers[:5]]
+        add("WH99", "旧件库", "faulty")
+
+    def move(self, part: dict, at: dt.datetime, kind: str, qty: int, *, wh: int | None = None,
+             group=None, **kw) -> int:  # fmt: skip
+        """One ledger row, kept in memory until :meth:`finish_parts` dates and numbers it."""
+        wh = self.wh["WH01"] if wh is None else wh
+        if wh == self.wh["WH01"]:
+            part["on_hand"] += qty
         kw.setdefault("user_id", self.keeper)
-        return self.add("stock_movements", created=at, part_id=part["id"], at=at, kind=kind,
-                        qty=qty, unit_cost=part["cost"], **kw)  # fmt: skip
+        kw.setdefault("unit_cost", part["cost"])
+        self.moves.append({"part": part, "wh": wh, "at": at, "kind": str(kind), "qty": qty,
+                           "group": group if group is not None else len(self.moves), **kw})  # fmt: skip
+        return len(self.moves) - 1
 
     def ticket_parts(self, ctx) -> list[tuple]:
         rng = self.rng
@@ -104,6 +182,7 @@ class PartsDemo(Plumbing):
             return []
         pool = self.parts_by_cat[ctx["cat"]]
         at = ctx["last"].get(S.ON_SITE) or ctx["repaired"]
+        asked = ctx["last"].get(S.DISPATCHED) or ctx["last"].get(S.RECEIVED)
         used = []
         for idx in rng.sample(pool, min(len(pool), rng.choice((1, 1, 1, 2, 2, 3)))):
             part = self.parts[idx]
@@ -113,67 +192,160 @@ class PartsDemo(Plumbing):
             self.returns += extra
             take = qty + extra
             if part["on_hand"] < take:
-                self.move(part, at - rng.randint(2, 30) * H, "receipt", max(part["qty"], take),
-                          reference=self.doc_no("PO", at), note="紧急采购入库")  # fmt: skip
-            mid = self.move(part, at, "issue", -take, ticket_id=ctx["id"], reference=ctx["no"],
-                            user_id=self.keeper, from_bin=part["bin"])  # fmt: skip
+                self.move(part, at - rng.randint(2, 30) * H, K.RECEIPT, max(part["qty"], take),
+                          reference=self.doc_no("PO", at), note="紧急采购入库",
+                          supplier="原厂备件中心")  # fmt: skip
+            mid = self.move(part, at, K.ISSUE, -take, ticket_id=ctx["id"], reference=ctx["no"],
+                            group=("issue", ctx["id"]), requested_at=asked)  # fmt: skip
             if extra:
-                self.move(part, ctx["repaired"] + rng.randint(2, 48) * H, "return", extra,
-                          ticket_id=ctx["id"], reference=ctx["no"], to_bin=part["bin"],
-                          note="未使用退库")  # fmt: skip
-            self.add("ticket_parts", created=at, ticket_id=ctx["id"], line_no=len(used) + 1,
-                     part_id=part["id"],
-                     part_no=part["no"], description=part["name"], qty=qty,
-                     unit_price=part["price"], movement_id=mid)  # fmt: skip
+                self.move(part, ctx["repaired"] + rng.randint(2, 48) * H, K.RETURN, extra,
+                          ticket_id=ctx["id"], reference=ctx["no"], note="未使用退库")  # fmt: skip
+            if ctx["covered"] and part["key"]:  # the faulty key part goes back to the maker
+                self.move(part, ctx["repaired"], K.FAULTY_RETURN, qty, wh=self.wh["WH99"],
+                          ticket_id=ctx["id"], reference=ctx["no"], unit_cost=None,
+                          note="保内旧件返还，待向厂家索赔")  # fmt: skip
+            tp = self.add("ticket_parts", created=at, ticket_id=ctx["id"], line_no=len(used) + 1,
+                          part_id=part["id"],
+                          part_no=part["no"], description=part["name"], qty=qty,
+                          unit_price=part["price"], movement_id=None)  # fmt: skip
+            self.line_moves.append((tp, mid))
             used.append((part, qty))
             if part["on_hand"] <= part["point"]:
                 arrive = at + rng.randint(24, 72) * H
                 if arrive < self.now:
-                    self.move(part, arrive, "receipt", part["qty"] * 2,
+                    self.move(part, arrive, K.RECEIPT, part["qty"] * 2, supplier="原厂备件中心",
                               reference=self.doc_no("PO", arrive), note="补货入库")  # fmt: skip
         return used
 
     def stock_extras(self) -> None:
         rng = self.rng
+        reasons = {
+            "受潮损坏报废": "damaged",
+            "超过保质期报废": "expired",
+            "运输损坏报废": "damaged",
+        }
         for part in self.parts:
             if rng.random() < 0.3 and part["on_hand"] >= 2:
                 at = self.when(self.year_ago, self.now)
-                self.move(part, at, "scrap", -rng.randint(1, 2),
-                          note=rng.choice(["受潮损坏报废", "超过保质期报废", "运输损坏报废"]),
-                          reference=f"BF-{at:%Y%m%d}")  # fmt: skip
-        for _ in range(8):
+                note = rng.choice(list(reasons))
+                self.move(part, at, K.SCRAP, -rng.randint(1, 2), note=note,
+                          reason=reasons[note])  # fmt: skip
+        for k in range(8):
             part = rng.choice(self.parts)
             if part["on_hand"] < 2:
                 continue
             at = self.when(self.year_ago, self.now)
             qty = rng.randint(1, min(5, part["on_hand"]))
-            target = f"{rng.choice(list(REGIONS))}服务站"
-            ref = f"DB-{at:%Y%m%d}-{self.number('DB'):03d}"
-            self.move(part, at, "transfer", -qty, from_bin=part["bin"], to_bin=target,
-                      reference=ref, note="调拨至区域服务站")  # fmt: skip
-            self.move(part, at, "transfer", qty, from_bin=part["bin"], to_bin=target,
-                      reference=ref, note="区域服务站收货")  # fmt: skip
+            region = rng.choice(list(REGIONS))
+            target = self.vans[k % len(self.vans)] if k % 2 else self.region_wh[region]
+            group = ("transfer", k)
+            self.move(part, at, K.TRANSFER, -qty, group=group, note="调拨出库")
+            self.move(part, at, K.TRANSFER, qty, wh=target, group=group, note="调拨入库")
+        for _ in range(3):  # loans to a customer's trial run, returned a fortnight later
+            part = rng.choice(self.parts)
+            at = self.when(self.year_ago, self.now - 30 * D)
+            self.move(part, at, K.LOAN, -1, note="借给客户试机")
+            self.move(part, at + 14 * D, K.LOAN_RETURN, 1, note="试机结束归还")
 
     def stock_take(self) -> None:
-        rng = self.rng
         day = self.take_at.date()
-        take = self.add("stock_takes", created=self.take_at, take_no=f"PD-{day:%Y%m}-01",
-                        day=day, status="posted", user_id=self.keeper)  # fmt: skip
+        self.take_no = f"PD-{day:%Y%m}-01"
+        self.take_id = self.add("stock_takes", created=self.take_at, take_no=self.take_no,
+                                day=day, status="posted", user_id=self.keeper,
+                                snapshot_at=self.take_at)  # fmt: skip
+
+    # ---------------------------------------------------------------- writing the ledger
+    def _fix_shortfalls(self) -> None:
+        """Date order; a part short in a warehouse on some date gets an urgent receipt
+        the day before (the ledger never goes below zero)."""
+        self.moves.sort(key=lambda m: (m["at"], m["seq"]))
+        running: dict[tuple[int, int], int] = defaultdict(int)
+        fixes = []
+        for m in self.moves:
+            key = (m["part"]["id"], m["wh"])
+            running[key] += m["qty"]
+            if running[key] < 0:
+                need = max(-running[key], m["part"]["qty"])
+                at = m["at"] - D
+                fixes.append({"part": m["part"], "wh": m["wh"], "at": at, "kind": str(K.RECEIPT),
+                              "qty": need, "group": ("fix", len(fixes)), "seq": -1,
+                              "user_id": self.keeper, "unit_cost": m["part"]["cost"],
+                              "supplier": "原厂备件中心", "note": "紧急采购入库"})  # fmt: skip
+                running[key] += need
+        self.moves.extend(fixes)
+        self.moves.sort(key=lambda m: (m["at"], m["seq"]))
+
+    def _take_lines(self) -> None:
+        """The stock-take of the central store: book as of the snapshot, a few
+        differences, adjustments that leave every later balance at zero or above."""
+        rng = self.rng
+        central = self.wh["WH01"]
+        book: dict[int, int] = defaultdict(int)
+        low: dict[int, int] = {}
+        running: dict[int, int] = defaultdict(int)
+        for m in self.moves:
+            if m["wh"] != central:
+                continue
+            pid = m["part"]["id"]
+            running[pid] += m["qty"]
+            if m["at"] <= self.take_at:
+                book[pid] = running[pid]
+            else:
+                low[pid] = min(low.get(pid, running[pid]), running[pid])
+        at = self.take_at + dt.timedelta(minutes=30)
         for k, part in enumerate(self.parts):
-            book = part["before"]
+            pid = part["id"]
+            b = book[pid]
             diff = 0
             if rng.random() < 0.12 or k in (3, 17):
                 diff = rng.choice((-2, -1, 1))
-                if book + diff < 0 or part["on_hand"] + diff < 0:
+                if b + diff < 0 or low.get(pid, b) + diff < 0:
                     diff = 1
-            self.add("stock_take_lines", created=self.take_at, take_id=take, part_id=part["id"],
-                     book_qty=book, counted_qty=book + diff)  # fmt: skip
+            self.add("stock_take_lines", created=self.take_at, take_id=self.take_id,
+                     part_id=pid, warehouse_id=central, book_qty=b, counted_qty=b + diff)  # fmt: skip
             if diff:
-                self.move(part, self.take_at + dt.timedelta(minutes=30), "adjust", diff,
-                          stock_take_id=take, reference=f"PD-{day:%Y%m}-01",
-                          note="盘点差异调整")  # fmt: skip
+                self.move(part, at, K.ADJUST, diff, group="take", stock_take_id=self.take_id,
+                          reference=self.take_no, note="盘点差异调整")  # fmt: skip
+                self.moves[-1]["seq"] = len(self.moves)
 
     def finish_parts(self) -> None:
+        for k, m in enumerate(self.moves):
+            m["seq"] = k
+        self._fix_shortfalls()
+        self._take_lines()
+        self.moves.sort(key=lambda m: (m["at"], m["seq"]))
+        docs: dict = {}
+        lines: dict = defaultdict(int)
+        ids: dict[int, int] = {}
+        sums: dict[tuple[int, int], int] = defaultdict(int)
+        for m in self.moves:
+            group = m.pop("group")
+            if group not in docs:
+                docs[group] = self.doc_no(PREFIX[K(m["kind"])], m["at"])
+            doc = docs[group]
+            lines[doc] += 1
+            part = m.pop("part")
+            wh, seq = m.pop("wh"), m.pop("seq")
+            mid = self.add("stock_movements", created=m["at"], entry=f"{doc}/{lines[doc]}",
+                           doc_no=doc, line_no=lines[doc], part_id=part["id"], warehouse_id=wh,
+                           **m)  # fmt: skip
+            ids[seq] = mid
+            sums[(part["id"], wh)] += m["qty"]
+        self.flush()
+        balances = [
+            {"part_id": p, "warehouse_id": w, "qty": q} for (p, w), q in sorted(sums.items())
+        ]
+        self.conn.execute(T["stock_balances"].insert(), balances)
+        self.counts["stock_balances"] += len(balances)
+        on_hand: dict[int, int] = defaultdict(int)
+        for (pid, _), qty in sums.items():
+            on_hand[pid] += qty
         stmt = (update(T["parts"]).where(T["parts"].c.id == bindparam("pid"))
                 .values(on_hand=bindparam("qty")))  # fmt: skip
-        self.conn.execute(stmt, [{"pid": p["id"], "qty": p["on_hand"]} for p in self.parts])
+        self.conn.execute(stmt, [{"pid": p["id"], "qty": on_hand[p["id"]]} for p in self.parts])
+        if self.line_moves:
+            tp = T["ticket_parts"]
+            stmt = (
+                update(tp).where(tp.c.id == bindparam("tid")).values(movement_id=bindparam("mid"))
+            )
+            self.conn.execute(stmt, [{"tid": t, "mid": ids[m]} for t, m in self.line_moves])

@@ -75,6 +75,8 @@ def test_wanted_lines_from_the_editor_state():
         "description": None,
         "qty": 2,
         "unit_price": None,
+        "non_catalogue": None,
+        "non_catalogue_reason": None,
     }
     assert len(got) == 2  # the removed line and the blank added row are gone
 

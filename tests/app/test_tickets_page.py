@@ -16,6 +16,7 @@ from data_access.models import (
     Customer,
     Device,
     FollowUp,
+    Part,
     ServiceReport,
     Ticket,
     TicketEvent,
@@ -39,6 +40,7 @@ def tickets_db(app_db):
                 warranty_end=CLOCK.date() + dt.timedelta(days=200),
             )
         )
+        s.add(Part(part_no="0042", name="主轴轴承", uom="个"))  # report lines pick from the master
     return app_db
 
 

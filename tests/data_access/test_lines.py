@@ -58,12 +58,19 @@ def lines(engine, parent):
 
 
 def test_lines_insert_number_default_and_keep_unknown_part(doc):
-    done = save(doc, "SR1", [{"part_no": "0042", "qty": 2}, {"part_no": "X-9", "qty": 1}])
+    done = save(
+        doc,
+        "SR1",
+        [
+            {"part_no": "0042", "qty": 2},
+            {"part_no": "X-9", "qty": 1, "non_catalogue": True, "non_catalogue_reason": "客户自备"},
+        ],
+    )
     assert (done.inserted, done.problems) == (2, [])
     got = [
         (r["line_no"], r["part_no"], r["description"], r["unit_price"]) for r in lines(doc, "SR1")
     ]
-    # a catalogue part fills its name and price; an unknown part number is kept as typed
+    # a catalogue part fills its name and price; a non-catalogue part number is kept as typed
     assert got == [(1, "0042", "主轴轴承", Decimal("120.00")), (2, "X-9", None, None)]
     with db.read(doc) as s:
         linked = s.execute(select(TicketPart.part_no, TicketPart.part_id.is_not(None))).all()
@@ -71,7 +78,14 @@ def test_lines_insert_number_default_and_keep_unknown_part(doc):
 
 
 def test_lines_update_and_delete_as_a_whole(doc):
-    save(doc, "SR1", [{"part_no": "0042", "qty": 2}, {"part_no": "X-9", "qty": 1}])
+    save(
+        doc,
+        "SR1",
+        [
+            {"part_no": "0042", "qty": 2},
+            {"part_no": "X-9", "qty": 1, "non_catalogue": True, "non_catalogue_reason": "客户自备"},
+        ],
+    )
     first, second = lines(doc, "SR1")
     done = save(doc, "SR1", [{**first, "qty": 5}])  # line 2 removed, line 1 changed
     assert (done.inserted, done.updated, done.deleted) == (0, 1, 1)
@@ -100,7 +114,7 @@ def test_lines_every_problem_of_every_row_and_nothing_written(doc):
 def test_lines_duplicate_line_number_against_stored_lines(doc):
     save(doc, "SR1", [{"part_no": "0042", "qty": 1}])
     stored = lines(doc, "SR1")
-    done = save(doc, "SR1", [*stored, {"line_no": 1, "part_no": "X-1", "qty": 1}])
+    done = save(doc, "SR1", [*stored, {"line_no": 1, "part_no": "0042", "qty": 1}])
     assert [(p.row, p.code) for p in done.problems] == [(1, "err.duplicate_key")]
     # the same number on another document is no clash
     assert save(doc, "SR1", stored).problems == []

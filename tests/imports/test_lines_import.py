@@ -19,7 +19,7 @@ from imports.writer import export_bytes, template_bytes
 from tests.actors import ADMIN
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
-HEAD = ["工单号", "行号", "配件编号", "配件名称", "数量", "单价"]
+HEAD = ["工单号", "行号", "配件编号", "配件名称", "数量", "单价", "目录外", "目录外原因"]
 
 
 def xlsx(rows: list[list]) -> bytes:
@@ -75,7 +75,7 @@ def tickets(db_engine):
 ROWS = [
     HEAD,
     ["SR1", 1, "0042", None, 2, None],
-    ["SR1", 2, "X-9", "密封圈", 1, 8.5],
+    ["SR1", 2, "X-9", "密封圈", 1, 8.5, "是", "客户自购"],  # not in the parts master
     ["SR2", 1, "0042", None, 1, None],
 ]
 
@@ -124,7 +124,16 @@ def test_lines_without_their_document_column_are_refused(tickets):
 def test_lines_template_names_the_document(tickets):
     data = template_bytes("ticket_parts", lang="en")
     head = [c.value for c in openpyxl.load_workbook(io.BytesIO(data)).active[1]]
-    assert head == ["Ticket no.", "Line", "Part no.", "Description", "Qty", "Unit price"]
+    assert head == [
+        "Ticket no.",
+        "Line",
+        "Part no.",
+        "Description",
+        "Qty",
+        "Unit price",
+        "Non-catalogue",
+        "Non-catalogue reason",
+    ]
 
 
 def test_a_closed_documents_lines_reimport_unchanged_but_do_not_change(tickets):
@@ -133,6 +142,6 @@ def test_a_closed_documents_lines_reimport_unchanged_but_do_not_change(tickets):
         s.query(Ticket).filter(Ticket.ticket_no == "SR1").update({"status": "closed"})
     again = run(tickets, xlsx(ROWS))
     assert (again.unchanged, again.problems) == (3, [])
-    changed = run(tickets, xlsx([*ROWS[:2], ["SR1", 2, "X-9", "密封圈", 5, 8.5]]))
+    changed = run(tickets, xlsx([*ROWS[:2], ["SR1", 2, "X-9", "密封圈", 5, 8.5, "是", "客户自购"]]))
     assert [(p.row, p.code) for p in changed.problems] == [(3, "lines.err.parent_closed")]
     assert lines(tickets, "SR1")[1] == (2, "X-9", 1)

@@ -1,0 +1,703 @@
+"""Spare parts in the database: the stock ledger's hooks (balances kept in the writing
+transaction, no negative stock over the dated ledger), stock documents posted through
+the one write path, cancellation by reversing rows, and the reads the parts page shows.
+
+Every ledger write — a document posted here, a grid save, an import and its undo —
+goes through :func:`data_access.registers.save_changes` / the import engine, whose
+``after_write`` / ``after_undo`` here move ``stock_balances`` and ``parts.on_hand``
+and refuse a write that leaves a balance below zero on its date or any later date.
+On PostgreSQL each touched balance row is locked (``SELECT … FOR UPDATE``) before the
+ledger is read, so two users issuing the last unit are serialised: one succeeds, the
+other is refused with the shortfall message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from data_access.adapters import Hooks, Refs, Restored, Written
+from data_access.bulk import _chunks
+from data_access.errors import InvalidInput, NotAllowed, Refused
+from data_access.models import Part, StockBalance, StockMovement, Ticket, User, Warehouse
+from rules.access import Acting, Page, Role, can_edit, can_view
+from rules.fields import Problem
+from rules.parts import (
+    KEY_PART_HOURS,
+    SOURCING_HOURS,
+    Move,
+    MovementKind,
+    WarehouseKind,
+    entry_of,
+    first_shortfall,
+    hours_between,
+    moving_average,
+    reorder,
+    share_within,
+    split_entry,
+)
+
+M = StockMovement.__table__
+B = StockBalance.__table__
+P = Part.__table__
+W = Warehouse.__table__
+
+
+# ---------------------------------------------------------------- register hooks
+class StockHooks(Hooks):
+    """The stock ledger's domain behaviour on the one write path."""
+
+    columns = ("doc_no", "line_no")
+
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        split = split_entry(values.get("entry"))
+        if split is not None:
+            values["doc_no"], values["line_no"] = split
+        part = refs.get("part_no")
+        faulty = values.get("kind") == MovementKind.FAULTY_RETURN  # not stock of value
+        if values.get("unit_cost") is None and part is not None and not faulty:
+            values["unit_cost"] = part.get("unit_cost")
+        return []
+
+    def after_write(self, session: Session, written: Written) -> None:
+        if written.inserted:
+            _check_transfers(session, written.inserted)
+            post_balances(session, written.inserted, sign=1)
+
+    def after_undo(self, session: Session, restored: Restored) -> None:
+        if restored.deleted:
+            post_balances(session, restored.deleted, sign=-1)
+
+
+def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
+    docs = sorted({r["doc_no"] for r in rows if r.get("kind") == MovementKind.TRANSFER})
+    if not docs:
+        return
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    query = select(M.c.doc_no, M.c.warehouse_id, M.c.qty).where(M.c.doc_no.in_(docs))
+    for doc, wh, qty in session.execute(query):
+        found[doc].append((wh, qty))
+    for doc in docs:
+        moves = found[doc]
+        if sum(q for _, q in moves) != 0:
+            raise Refused("parts.err.transfer_unbalanced", doc=doc)
+        outs = {w for w, q in moves if q < 0}
+        ins = {w for w, q in moves if q > 0}
+        if outs & ins:
+            raise Refused("parts.err.same_warehouse", doc=doc)
+
+
+def _lock_balances(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The balance rows of (part, warehouse) ``keys``, made if missing, locked until
+    commit (``SELECT … FOR UPDATE`` in key order; SQLite holds the write lock anyway)."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    insert = (pg_insert if pg else sqlite_insert)(B).on_conflict_do_nothing()
+    session.execute(insert, [{"part_id": p, "warehouse_id": w, "qty": 0} for p, w in keys])
+    out: dict[tuple[int, int], int] = {}
+    pair = tuple_(B.c.part_id, B.c.warehouse_id)
+    for part in _chunks(keys):
+        query = (
+            select(B.c.part_id, B.c.warehouse_id, B.c.qty)
+            .where(pair.in_(part))
+            .order_by(B.c.part_id, B.c.warehouse_id)
+            .with_for_update()
+        )
+        out.update({(p, w): int(q) for p, w, q in session.execute(query)})
+    return out
+
+
+def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int) -> None:
+    """Move the balances by ``rows`` (inserted: +, undone: -) and refuse any part and
+    warehouse whose dated balance would go below zero from the rows' dates on.
+
+    Only a (part, warehouse) with an outflow among the rows is checked against its
+    ledger: stock coming in cannot leave a later balance short."""
+    deltas: dict[tuple[int, int], int] = defaultdict(int)
+    earliest: dict[tuple[int, int], tuple[dt.datetime, str]] = {}
+    outflow: set[tuple[int, int]] = set()
+    new_ids: set[int] = set()
+    for r in rows:
+        key = (int(r["part_id"]), int(r["warehouse_id"]))
+        q = sign * int(r["qty"])
+        deltas[key] += q
+        if q < 0:
+            outflow.add(key)
+        at = r["at"]
+        if key not in earliest or at < earliest[key][0]:
+            earliest[key] = (at, r["doc_no"])
+        if sign > 0 and r.get("id") is not None:
+            new_ids.add(int(r["id"]))
+    keys = sorted(deltas)  # one lock order: no deadlock between two postings
+    before = _lock_balances(session, keys)
+    session.execute(
+        update(B)
+        .where(B.c.part_id == bindparam("b_part"), B.c.warehouse_id == bindparam("b_wh"))
+        .values(qty=B.c.qty + bindparam("b_delta")),
+        [{"b_part": p, "b_wh": w, "b_delta": deltas[(p, w)]} for p, w in keys],
+    )
+    per_part: dict[int, int] = defaultdict(int)
+    for key in keys:
+        per_part[key[0]] += deltas[key]
+    moved = [{"b_part": p, "b_delta": d} for p, d in sorted(per_part.items()) if d]
+    if moved:
+        session.execute(
+            update(P)
+            .where(P.c.id == bindparam("b_part"))
+            .values(on_hand=P.c.on_hand + bindparam("b_delta")),
+            moved,
+        )
+    for key in sorted(outflow):
+        after = before[key] + deltas[key]
+        _check_ledger(session, key[0], key[1], after, earliest[key], new_ids, sign)
+
+
+def _check_ledger(
+    session: Session,
+    part_id: int,
+    wh_id: int,
+    balance: int,
+    earliest: tuple[dt.datetime, str],
+    new_ids: set[int],
+    sign: int,
+) -> None:
+    since, doc = earliest
+    query = (
+        select(M.c.at, M.c.id, M.c.qty, M.c.doc_no)
+        .where(M.c.part_id == part_id, M.c.warehouse_id == wh_id, M.c.at >= since)
+        .order_by(M.c.at, M.c.id)
+    )
+    moves = [Move(at, i, q, d, i in new_ids) for at, i, q, d in session.execute(query)]
+    opening = balance - sum(m.qty for m in moves)
+    if sign < 0:  # an undo: judge from the undone rows' date on
+        moves.append(Move(since, -1, 0, doc, True))
+    found = first_shortfall(opening, moves)
+    if found is None:
+        return
+    part_no = session.execute(select(P.c.part_no).where(P.c.id == part_id)).scalar_one()
+    wh = session.execute(select(W.c.code).where(W.c.id == wh_id)).scalar_one()
+    params: dict[str, Any] = {
+        "part": part_no,
+        "warehouse": wh,
+        "date": f"{found.at:%Y-%m-%d}",
+        "shortfall": found.shortfall,
+        "doc": found.doc_no,
+    }
+    if found.breaks and found.breaks != found.doc_no:
+        raise Refused("parts.err.negative_later", later=found.breaks, **params)
+    raise Refused("parts.err.negative", **params)
+
+
+# ---------------------------------------------------------------- documents
+PREFIX = {
+    MovementKind.RECEIPT: "RK",
+    MovementKind.ISSUE: "LY",
+    MovementKind.RETURN: "TH",
+    MovementKind.TRANSFER: "DB",
+    MovementKind.SCRAP: "BF",
+    MovementKind.LOAN: "JC",
+    MovementKind.LOAN_RETURN: "GH",
+    MovementKind.FAULTY_RETURN: "JJ",
+    MovementKind.ADJUST: "PD",
+}
+
+
+def next_doc_no(session: Session, prefix: str, at: dt.datetime) -> str:
+    """``<prefix>-YYYYMM-NNNN``: one above the highest of that prefix and month."""
+    stem = f"{prefix}-{at:%Y%m}-"
+    query = select(func.max(M.c.doc_no)).where(M.c.doc_no.like(f"{stem}%"))
+    last = session.execute(query).scalar()
+    n = 1
+    if last:
+        try:
+            n = int(last[len(stem) :][:4]) + 1
+        except ValueError:
+            n = 1
+    return f"{stem}{n:04d}"
+
+
+@dataclass(frozen=True)
+class Line:
+    part_no: str
+    qty: int  # unsigned: the document's kind gives the sign
+    unit_cost: Decimal | None = None
+
+
+def _require_edit(actor: Acting) -> None:
+    if not can_edit(actor.role, Page.PARTS) and actor.role != "system":
+        raise NotAllowed("edit", "stock")
+
+
+def _post(session: Session, rows: list[dict[str, Any]], actor: Acting, now: dt.datetime) -> str:
+    from data_access.registers import save_changes  # registers → catalog → this module
+
+    done = save_changes(
+        session, "stock", inserts=rows, updates=[], deletes=[], actor=actor, now=now
+    )
+    if done.problems:
+        raise InvalidInput(list(done.problems))
+    return rows[0]["entry"].rsplit("/", 1)[0]
+
+
+def _positive(lines: Sequence[Line]) -> None:
+    bad = [
+        Problem("qty", "parts.err.qty_positive", {}, i) for i, ln in enumerate(lines) if ln.qty <= 0
+    ]
+    if bad:
+        raise InvalidInput(bad)
+
+
+def post_document(
+    session: Session,
+    kind: MovementKind | str,
+    warehouse: str,
+    lines: Sequence[Line],
+    *,
+    at: dt.datetime,
+    actor: Acting,
+    now: dt.datetime,
+    to_warehouse: str | None = None,
+    doc_no: str | None = None,
+    supplier: str | None = None,
+    reference: str | None = None,
+    ticket: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    user: str | None = None,
+) -> str:
+    """Post one stock document (receipt, issue, return, transfer, scrap, loan …) as
+    ledger rows through the register's write path; returns its document number.
+
+    Quantities are given unsigned; a transfer is one document with two rows per part
+    (out of ``warehouse``, into ``to_warehouse``). Raises :class:`InvalidInput` for
+    bad lines, :class:`Refused` for a shortfall or a transfer into the same warehouse.
+    """
+    _require_edit(actor)
+    kind = MovementKind(kind)
+    _positive(lines)
+    if kind is MovementKind.TRANSFER and (to_warehouse is None or to_warehouse == warehouse):
+        raise Refused("parts.err.same_warehouse", doc=doc_no or "")
+    doc = doc_no or next_doc_no(session, PREFIX[kind], at)
+    sign = -1 if kind in (MovementKind.ISSUE, MovementKind.SCRAP, MovementKind.LOAN) else 1
+    if kind is MovementKind.TRANSFER:
+        sign = -1
+    common = {
+        "at": at,
+        "kind": str(kind),
+        "supplier": supplier,
+        "reference": reference,
+        "ticket": ticket,
+        "reason": reason,
+        "note": note,
+        "user": user,
+    }
+    rows: list[dict[str, Any]] = []
+    for ln in lines:
+        base = {**common, "part_no": ln.part_no, "unit_cost": ln.unit_cost}
+        rows.append({**base, "entry": entry_of(doc, len(rows) + 1), "warehouse": warehouse,
+                     "qty": sign * ln.qty})  # fmt: skip
+        if kind is MovementKind.TRANSFER:
+            rows.append({**base, "entry": entry_of(doc, len(rows) + 1),
+                         "warehouse": to_warehouse, "qty": ln.qty})  # fmt: skip
+    return _post(session, rows, actor, now)
+
+
+def cancel_document(
+    session: Session, doc_no: str, *, actor: Acting, now: dt.datetime, at: dt.datetime | None = None
+) -> str:
+    """Cancel a posted document: a reversing document ``<doc>-R`` whose rows undo each
+    of its rows (same date unless ``at``); nothing posted is changed."""
+    _require_edit(actor)
+    rows = _document_rows(session, doc_no)
+    if not rows:
+        raise Refused("parts.err.no_document", value=doc_no)
+    rev = f"{doc_no}-R"
+    taken = session.execute(select(M.c.id).where(M.c.doc_no == rev).limit(1)).first()
+    if taken is not None:
+        raise Refused("parts.err.already_cancelled", value=doc_no)
+    inserts = [
+        {
+            "entry": entry_of(rev, k + 1),
+            "at": at or r["at"],
+            "kind": r["kind"],
+            "part_no": r["part_no"],
+            "warehouse": r["warehouse"],
+            "qty": -r["qty"],
+            "unit_cost": r["unit_cost"],
+            "reference": r["reference"],
+            "ticket": r["ticket"],
+            "reason": r["reason"],
+            "reverses": doc_no,
+            "note": r["note"],
+        }
+        for k, r in enumerate(rows)
+    ]
+    return _post(session, inserts, actor, now)
+
+
+def _document_rows(session: Session, doc_no: str) -> list[dict[str, Any]]:
+    T = Ticket.__table__
+    query = (
+        select(
+            M.c.at, M.c.kind, P.c.part_no, W.c.code.label("warehouse"), M.c.qty, M.c.unit_cost,
+            M.c.reference, T.c.ticket_no.label("ticket"), M.c.reason, M.c.note,
+        )
+        .select_from(M.join(P, P.c.id == M.c.part_id).join(W, W.c.id == M.c.warehouse_id)
+                     .outerjoin(T, T.c.id == M.c.ticket_id))
+        .where(M.c.doc_no == doc_no)
+        .order_by(M.c.line_no)
+    )  # fmt: skip
+    return [dict(r) for r in session.execute(query).mappings()]
+
+
+# ---------------------------------------------------------------- who sees what
+def visible_warehouse_ids(session: Session, actor: Acting) -> list[int] | None:
+    """None: every warehouse (parts keeper, manager, admin); an engineer: their vans."""
+    if not can_view(actor.role, Page.PARTS):
+        raise NotAllowed("view", "parts")
+    if actor.role == Role.ENGINEER:
+        query = select(W.c.id).where(W.c.user_id == actor.id, W.c.kind == WarehouseKind.VAN)
+        return list(session.execute(query).scalars())
+    return None
+
+
+def warehouses(session: Session, actor: Acting) -> list[dict[str, Any]]:
+    ids = visible_warehouse_ids(session, actor)
+    query = select(W.c.id, W.c.code, W.c.name, W.c.kind, W.c.user_id, W.c.active).order_by(W.c.code)
+    if ids is not None:
+        query = query.where(W.c.id.in_(ids))
+    return [dict(r) for r in session.execute(query).mappings()]
+
+
+# ---------------------------------------------------------------- stock reads
+def stock_by_warehouse(
+    session: Session,
+    actor: Acting,
+    *,
+    warehouse: str | None = None,
+    below_reorder: bool = False,
+    key_only: bool = False,
+    idle_days: int | None = None,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """On hand per part and warehouse (the balance table), with the part's figures;
+    ``limit``/``offset`` page it (:func:`stock_count` counts the same rows)."""
+    query = _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [dict(r) for r in session.execute(query).mappings()]
+
+
+def stock_count(session: Session, actor: Acting, **filters: Any) -> int:
+    """How many rows :func:`stock_by_warehouse` gives for the same filters."""
+    query = _stock_query(
+        session,
+        actor,
+        filters.get("warehouse"),
+        filters.get("below_reorder", False),
+        filters.get("key_only", False),
+        filters.get("idle_days"),
+        filters.get("now"),
+    )
+    return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
+
+def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now):
+    ids = visible_warehouse_ids(session, actor)
+    query = (
+        select(
+            P.c.part_no, P.c.name, W.c.code.label("warehouse"), B.c.qty, P.c.reorder_point,
+            P.c.reorder_qty, P.c.is_key, P.c.unit_cost, P.c.bin,
+        )
+        .select_from(B.join(P, P.c.id == B.c.part_id).join(W, W.c.id == B.c.warehouse_id))
+        .order_by(W.c.code, P.c.part_no)
+    )  # fmt: skip
+    if ids is not None:
+        query = query.where(B.c.warehouse_id.in_(ids))
+    if warehouse:
+        query = query.where(W.c.code == warehouse)
+    if below_reorder:
+        query = query.where(B.c.qty <= P.c.reorder_point)
+    if key_only:
+        query = query.where(P.c.is_key.is_(True))
+    if idle_days is not None and now is not None:
+        since = now - dt.timedelta(days=idle_days)
+        moved = select(M.c.id).where(
+            M.c.part_id == B.c.part_id, M.c.warehouse_id == B.c.warehouse_id, M.c.at >= since
+        )
+        query = query.where(~moved.exists())
+    return query
+
+
+def ledger_sums(session: Session) -> dict[tuple[int, int], int]:
+    query = select(M.c.part_id, M.c.warehouse_id, func.sum(M.c.qty)).group_by(
+        M.c.part_id, M.c.warehouse_id
+    )
+    return {(p, w): int(q) for p, w, q in session.execute(query)}
+
+
+def balance_table(session: Session) -> dict[tuple[int, int], int]:
+    return {
+        (p, w): int(q)
+        for p, w, q in session.execute(select(B.c.part_id, B.c.warehouse_id, B.c.qty))
+    }
+
+
+def balances_agree(session: Session) -> bool:
+    """The balance table and ``parts.on_hand`` equal the ledger sums (zero rows aside)."""
+    sums = {k: v for k, v in ledger_sums(session).items() if v}
+    table = {k: v for k, v in balance_table(session).items() if v}
+    per_part: dict[int, int] = defaultdict(int)
+    for (p, _), q in sums.items():
+        per_part[p] += q
+    on_hand = {p: q for p, q in session.execute(select(P.c.id, P.c.on_hand)) if q}
+    return sums == table and dict(per_part) == on_hand
+
+
+def part_card(
+    session: Session,
+    part_no: str,
+    actor: Acting,
+    *,
+    after: tuple[dt.datetime, int] | None = None,
+    limit: int = 50,
+) -> dict[str, Any] | None:
+    """A part, its balances, moving-average cost and one keyset page of its ledger
+    (newest first; pass the last row's ``(at, id)`` as ``after`` for the next page)."""
+    ids = visible_warehouse_ids(session, actor)
+    part = session.execute(select(P).where(P.c.part_no == part_no)).mappings().first()
+    if part is None:
+        return None
+    pid = part["id"]
+    where = [M.c.part_id == pid]
+    if ids is not None:
+        where.append(M.c.warehouse_id.in_(ids))
+    page_q = (
+        select(M.c.id, M.c.at, M.c.entry, M.c.kind, W.c.code.label("warehouse"), M.c.qty,
+               M.c.unit_cost, M.c.reference, M.c.note)
+        .select_from(M.join(W, W.c.id == M.c.warehouse_id))
+        .where(*where)
+        .order_by(M.c.at.desc(), M.c.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    if after is not None:
+        at, mid = after
+        page_q = page_q.where(or_(M.c.at < at, and_(M.c.at == at, M.c.id < mid)))
+    ledger = [dict(r) for r in session.execute(page_q).mappings()]
+    bal_q = (
+        select(W.c.code, B.c.qty)
+        .select_from(B.join(W, W.c.id == B.c.warehouse_id))
+        .where(B.c.part_id == pid)
+        .order_by(W.c.code)
+    )
+    if ids is not None:
+        bal_q = bal_q.where(B.c.warehouse_id.in_(ids))
+    balances = {code: int(q) for code, q in session.execute(bal_q)}
+    return {"part": dict(part), "balances": balances, "ledger": ledger,
+            "cost": part_cost(session, pid)}  # fmt: skip
+
+
+def balance_series(session: Session, part_no: str, actor: Acting) -> list[dict[str, Any]]:
+    """The part's balance at the end of each day it moved (the visible warehouses)."""
+    ids = visible_warehouse_ids(session, actor)
+    day = func.date(M.c.at)
+    query = (
+        select(day.label("day"), func.sum(M.c.qty))
+        .select_from(M.join(P, P.c.id == M.c.part_id))
+        .where(P.c.part_no == part_no)
+        .group_by(day)
+        .order_by(day)
+    )
+    if ids is not None:
+        query = query.where(M.c.warehouse_id.in_(ids))
+    out, running = [], 0
+    for d, q in session.execute(query):
+        running += int(q)
+        out.append({"day": str(d), "on_hand": running})
+    return out
+
+
+def part_cost(session: Session, part_id: int):
+    """Moving-average cost of one part over its whole ledger (valued warehouses)."""
+    query = (
+        select(M.c.kind, M.c.qty, M.c.unit_cost)
+        .select_from(M.join(W, W.c.id == M.c.warehouse_id))
+        .where(M.c.part_id == part_id, W.c.kind != WarehouseKind.FAULTY)
+        .order_by(M.c.at, M.c.id)
+    )
+    return moving_average((k, int(q), c) for k, q, c in session.execute(query))
+
+
+def stock_value(session: Session, actor: Acting) -> dict[str, Decimal]:
+    """Stock value per warehouse: on hand × the part's moving-average cost."""
+    costs: dict[int, Decimal] = {}
+    ids = visible_warehouse_ids(session, actor)
+    query = select(B.c.part_id, W.c.code, W.c.kind, B.c.qty).select_from(
+        B.join(W, W.c.id == B.c.warehouse_id)
+    )
+    if ids is not None:
+        query = query.where(B.c.warehouse_id.in_(ids))
+    out: dict[str, Decimal] = defaultdict(Decimal)
+    for pid, code, kind, qty in session.execute(query):
+        if kind == WarehouseKind.FAULTY or qty <= 0:
+            out[code] += Decimal("0")
+            continue
+        if pid not in costs:
+            costs[pid] = part_cost(session, pid).avg_cost
+        out[code] += (qty * costs[pid]).quantize(Decimal("0.01"))
+    return dict(out)
+
+
+def reorder_suggestions(session: Session, actor: Acting) -> list[dict[str, Any]]:
+    """Parts whose projected stock (all valued warehouses) is at or below the reorder
+    point, with the figures that trigger it. On order and reserved come from no
+    purchase or reservation table yet: both are 0."""
+    visible_warehouse_ids(session, actor)
+    valued = select(W.c.id).where(W.c.kind != WarehouseKind.FAULTY)
+    on_hand = (
+        select(B.c.part_id, func.sum(B.c.qty).label("qty"))
+        .where(B.c.warehouse_id.in_(valued))
+        .group_by(B.c.part_id)
+        .subquery()
+    )
+    query = (
+        select(P.c.part_no, P.c.name, P.c.reorder_point, P.c.reorder_qty, P.c.unit_cost,
+               func.coalesce(on_hand.c.qty, 0).label("on_hand"))
+        .select_from(P.outerjoin(on_hand, on_hand.c.part_id == P.c.id))
+        .where(P.c.active.is_(True))
+        .order_by(P.c.part_no)
+    )  # fmt: skip
+    out = []
+    for r in session.execute(query).mappings():
+        fig = reorder(int(r["on_hand"]), 0, 0, int(r["reorder_point"]), int(r["reorder_qty"]))
+        if fig.alert:
+            out.append({**dict(r), "on_order": 0, "reserved": 0, "projected": fig.projected,
+                        "suggested": fig.qty})  # fmt: skip
+    return out
+
+
+def availability(session: Session) -> dict[str, Any]:
+    """Hours from request to issue for issues linked to a ticket (request = the row's
+    ``requested_at``, else the ticket's receipt) and the shares the dashboard reads:
+    key parts issued within 72 h, other parts within 48 h."""
+    T = Ticket.__table__
+    query = (
+        select(M.c.at, func.coalesce(M.c.requested_at, T.c.received_at), P.c.is_key)
+        .select_from(M.join(T, T.c.id == M.c.ticket_id).join(P, P.c.id == M.c.part_id))
+        .where(M.c.kind == MovementKind.ISSUE, M.c.reverses.is_(None))
+    )
+    key, other = [], []
+    for at, asked, is_key in session.execute(query):
+        if asked is None:
+            continue
+        (key if is_key else other).append(hours_between(asked, at))
+    return {
+        "issues": len(key) + len(other),
+        "key_within_72h": share_within(key, KEY_PART_HOURS),
+        "sourced_within_48h": share_within(other, SOURCING_HOURS),
+    }
+
+
+def van_of(session: Session, user_id: int) -> str | None:
+    query = select(W.c.code).where(W.c.user_id == user_id, W.c.kind == WarehouseKind.VAN)
+    return session.execute(query.order_by(W.c.code).limit(1)).scalar()
+
+
+def user_name(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return session.execute(select(User.__table__.c.username).where(User.id == user_id)).scalar()
+
+
+def document_nos(rows: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted({r["doc_no"] for r in rows})
+
+
+# ---------------------------------------------------------------- issue to a ticket
+def issue_for_lines(
+    session: Session,
+    inserted: Sequence[dict[str, Any]],
+    updated: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+    *,
+    now: dt.datetime,
+    user_id: int | None,
+) -> None:
+    """A service report's catalogue part lines as issue movements from the ticket
+    engineer's van stock, in the report's transaction (a changed quantity issues or
+    returns the difference). An engineer without a van issues nothing here: the parts
+    keeper posts from the store. A shortfall refuses the whole save."""
+    from data_access.catalog import adapter  # catalog → service_reports → here
+    from data_access.writes import apply
+
+    wanted: list[tuple[dict[str, Any], int]] = []  # (line, signed qty)
+    for line in inserted:
+        if line.get("part_id") is not None:
+            wanted.append((line, -int(line["qty"])))
+    for before, changed in updated:
+        if (
+            before.get("part_id") is None
+            or "qty" not in changed
+            or before.get("movement_id") is None
+        ):
+            continue
+        diff = int(before["qty"]) - int(changed["qty"])
+        if diff:
+            wanted.append(({**before, **changed}, diff))
+    if not wanted:
+        return
+    T = Ticket.__table__
+    tickets = {
+        r.id: r
+        for r in session.execute(
+            select(T.c.id, T.c.ticket_no, T.c.engineer_id, T.c.received_at).where(
+                T.c.id.in_(sorted({ln["ticket_id"] for ln, _ in wanted}))
+            )
+        )
+    }
+    vans: dict[int, int | None] = {}
+    rows: list[dict[str, Any]] = []
+    links: list[tuple[int, str]] = []
+    doc: str | None = None
+    for line, qty in wanted:
+        ticket = tickets[line["ticket_id"]]
+        eng = ticket.engineer_id
+        if eng is None:
+            continue
+        if eng not in vans:
+            query = select(W.c.id).where(W.c.user_id == eng, W.c.kind == WarehouseKind.VAN)
+            vans[eng] = session.execute(query.order_by(W.c.code).limit(1)).scalar()
+        if vans[eng] is None:
+            continue
+        doc = doc or next_doc_no(session, PREFIX[MovementKind.ISSUE], now)
+        kind = MovementKind.ISSUE if qty < 0 else MovementKind.RETURN
+        cost = session.execute(select(P.c.unit_cost).where(P.c.id == line["part_id"])).scalar()
+        entry = entry_of(doc, len(rows) + 1)
+        rows.append({
+            "entry": entry, "doc_no": doc, "line_no": len(rows) + 1, "part_id": line["part_id"],
+            "warehouse_id": vans[eng], "at": now, "kind": str(kind), "qty": qty,
+            "unit_cost": cost, "ticket_id": ticket.id, "reference": ticket.ticket_no,
+            "requested_at": ticket.received_at if kind is MovementKind.ISSUE else None,
+            "user_id": user_id, "note": f"服务报告配件 行{line['line_no']}",
+        })  # fmt: skip
+        if "id" in line and kind is MovementKind.ISSUE and line.get("movement_id") is None:
+            links.append((int(line["id"]), entry))
+    if not rows:
+        return
+    apply(session, adapter("stock"), inserts=rows, now=now, user_id=user_id)
+    if links:
+        from data_access.models import TicketPart
+
+        TP = TicketPart.__table__
+        ids = dict(session.execute(select(M.c.entry, M.c.id).where(M.c.doc_no == doc)).all())
+        for line_id, entry in links:
+            session.execute(update(TP).where(TP.c.id == line_id).values(movement_id=ids[entry]))
