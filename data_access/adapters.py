@@ -25,6 +25,8 @@ from data_access.models import (
     Part,
     ProductModel,
     Ticket,
+    TrainingCourse,
+    TrainingSession,
     User,
 )
 from rules.fields import Field, Kind, Problem, Register
@@ -64,6 +66,8 @@ REF_TARGETS: dict[str, RefTarget] = {
     "fault_codes": RefTarget(FaultCode, ("code",)),
     "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
     "parts": RefTarget(Part, ("part_no",), ("name", "price")),
+    "courses": RefTarget(TrainingCourse, ("code",)),
+    "training_sessions": RefTarget(TrainingSession, ("session_no",), ("status", "customer_id")),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

@@ -7,14 +7,32 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_queries, ticket_register, users
+from data_access import (
+    customers,
+    service_reports,
+    ticket_queries,
+    ticket_register,
+    training_register,
+    users,
+)
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
-from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
+from data_access.models import (
+    Customer,
+    Device,
+    ServiceReport,
+    Ticket,
+    TicketPart,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingSession,
+    User,
+)
 from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
+from rules.training import ATTENDANCE, COURSES, SESSIONS
 
 ADAPTERS: dict[str, Adapter] = {
     "customers": Adapter(CUSTOMERS, Customer),
@@ -40,6 +58,11 @@ ADAPTERS: dict[str, Adapter] = {
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
     "users": Adapter(USERS, User, hooks=users.UserHooks()),
+    "courses": Adapter(COURSES, TrainingCourse, hooks=training_register.CourseHooks()),
+    "training_sessions": Adapter(SESSIONS, TrainingSession, hooks=training_register.SessionHooks()),
+    "attendance": Adapter(
+        ATTENDANCE, TrainingAttendance, hooks=training_register.AttendanceHooks()
+    ),
 }
 
 

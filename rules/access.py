@@ -50,7 +50,8 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.PARTS: frozenset({R.ADMIN, R.MANAGER, R.PARTS_KEEPER, R.ENGINEER}),
     Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
-    Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
+    # agents and engineers: the coverage section only (rules.training)
+    Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER, R.AGENT, R.ENGINEER}),
     Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.SETTINGS: frozenset({R.ADMIN}),
@@ -85,6 +86,9 @@ REGISTER_PAGE: dict[str, Page] = {
     "complaints": Page.COMPLAINTS,
     "followups": Page.FOLLOWUPS,
     "training": Page.TRAINING,
+    "courses": Page.TRAINING,
+    "training_sessions": Page.TRAINING,
+    "attendance": Page.TRAINING,
     "fees": Page.FEES,
 }
 
