@@ -91,8 +91,6 @@ class AttendanceHooks(Hooks):
             values["customer_id"] = parent.get("customer_id")  # the session's customer
         if kind == rules.AttendeeKind.CONTACT and values.get("customer_id") is None:
             problems.append(Problem("customer", "training.err.contact_needs_customer"))
-        if kind == rules.AttendeeKind.STAFF and values.get("user_id") is None:
-            problems.append(Problem("user", "training.err.staff_needs_user"))
         if (
             parent
             and parent.get("status") == rules.SessionStatus.CANCELLED

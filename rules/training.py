@@ -246,14 +246,13 @@ SESSIONS = Register(
 
 
 def attendance_problems(v: Mapping[str, Any]) -> list[Problem]:
-    """Row rules of an attendee line: who they are, and that scores, results and
-    feedback come only from those who were there."""
+    """Row rules of an attendee line: a staff attendee names their user; scores and
+    feedback come only from those who were there. (A contact without a customer takes
+    the session's: the register hooks check that.)"""
     problems: list[Problem] = []
     kind = v.get("kind")
     if kind == AttendeeKind.STAFF and not v.get("user"):
         problems.append(Problem("user", "training.err.staff_needs_user"))
-    if kind == AttendeeKind.CONTACT and not v.get("customer"):
-        problems.append(Problem("customer", "training.err.contact_needs_customer"))
     attended = v.get("presence") in ATTENDED
     for name in ("test_score", "practical"):
         if v.get(name) is not None and not attended:
@@ -446,7 +445,7 @@ def match_person(
         by_phone = [p for p in hits if p.phone and _digits(p.phone) == _digits(phone)]
         if by_phone:
             hits = by_phone
-    unique = list({(p.kind, p.customer, p.user, p.name): p for p in hits}.values())
+    unique = list({(p.kind, p.customer, p.user, p.name, p.phone): p for p in hits}.values())
     return (unique[0] if len(unique) == 1 else None), unique
 
 

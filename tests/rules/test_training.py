@@ -130,7 +130,7 @@ def _line(**kw):
         ({"presence": "present", "rating": 6}, ["err.max"]),
         ({"presence": "present", "rating": 0}, ["err.min"]),
         ({"kind": "staff"}, ["training.err.staff_needs_user"]),
-        ({"kind": "contact"}, ["training.err.contact_needs_customer"]),
+        ({"kind": "contact"}, []),  # takes the session's customer (hooks)
         ({"presence": "maybe"}, ["err.enum"]),
     ],
 )
