@@ -525,7 +525,7 @@ class TrainingCourse(Stamped, Base):
     audience: Mapped[str] = mapped_column(String(20))  # rules.training.Audience
     hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     outline: Mapped[str | None] = mapped_column(Text)
-    materials: Mapped[str | None] = mapped_column(String(500))
+    materials: Mapped[str | None] = mapped_column(Text)
     pass_mark: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     validity_months: Mapped[int | None] = mapped_column(Integer)  # None: never expires
     models: Mapped[str | None] = mapped_column(String(500))  # model codes as typed
@@ -570,7 +570,17 @@ class TrainingAttendance(Stamped, Base):
     __tablename__ = "training_attendance"
     __table_args__ = (
         UniqueConstraint("session_id", "line_no"),
-        Index("ix_training_attendance_customer_result", "customer_id", "result"),
+        # covers the coverage figures: a customer's valid certificates and attendance
+        # are read from the index alone
+        Index(
+            "ix_training_attendance_coverage",
+            "customer_id",
+            "result",
+            "session_id",
+            "certificate_expires",
+            "name",
+            "presence",
+        ),  # fmt: skip
     )
     session_id: Mapped[int] = mapped_column(
         ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True
@@ -592,7 +602,7 @@ class TrainingAttendance(Stamped, Base):
     # derived by the attendance hooks from the course's pass mark and validity
     result: Mapped[str | None] = mapped_column(String(10))  # rules.training.Result
     certificate_no: Mapped[str | None] = mapped_column(String(60))
-    certificate_expires: Mapped[dt.date | None] = mapped_column(Date)
+    certificate_expires: Mapped[dt.date | None] = mapped_column(Date, index=True)
 
 
 # ---------------------------------------------------------------- fees

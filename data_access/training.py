@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from data_access import audit
@@ -169,15 +169,7 @@ def operator_coverage(
         .group_by(Device.customer_id, Device.model_id)
         .subquery("sites")
     )
-    cm = TrainingCourseModel
-    certified = (
-        select(A.customer_id, cm.model_id, func.count(distinct(A.name)).label("certified"))
-        .join(S, S.id == A.session_id)
-        .join(cm, cm.course_id == S.course_id)
-        .where(A.customer_id.is_not(None), _valid_certificate(today))
-        .group_by(A.customer_id, cm.model_id)
-        .subquery("certified")
-    )
+    certified = _certified(session, today)
     have = func.coalesce(certified.c.certified, 0)
     need = _required_expr(session)
     joined = (
@@ -191,13 +183,10 @@ def operator_coverage(
             ),
         )
     )
-    scope = _customer_scope(region)
-    total, ok = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((have >= need, 1), else_=0)), 0))
-        .select_from(joined)
-        .where(*scope)
-    ).one()
-    gaps = session.execute(
+    # one pass: every site's figures with the whole counts beside them (window
+    # functions), then only the gaps leave the database
+    ok = case((have >= need, 1), else_=0)
+    figures = (
         select(
             Customer.code.label("customer"),
             Customer.name.label("customer_name"),
@@ -205,14 +194,72 @@ def operator_coverage(
             sites.c.devices,
             have.label("certified"),
             need.label("required"),
+            func.count().over().label("total"),
+            func.sum(ok).over().label("total_ok"),
         )
         .select_from(joined)
-        .where(*scope, have < need)
-        .order_by(Customer.code, ProductModel.code)
-        .limit(limit)
-    ).mappings()
+        .where(*_customer_scope(region))
+        .subquery("figures")
+    )
+    f = figures.c
+    rows = (
+        session.execute(
+            select(figures)
+            .where(f.certified < f.required)
+            .order_by(f.customer, f.model)
+            .limit(limit)
+        )
+        .mappings()
+        .all()
+    )
+    if rows:
+        total, covered = rows[0]["total"], rows[0]["total_ok"]
+    else:  # no gap: the counts alone
+        total = session.scalar(
+            select(func.count()).select_from(joined).where(*_customer_scope(region))
+        )
+        covered = total
+    keep = ("customer", "customer_name", "model", "devices", "certified", "required")
+    gaps = [{k: r[k] for k in keep} for r in rows]
     out = [{**g, "gap": g["required"] - g["certified"]} for g in gaps]
-    return total, int(ok), out
+    return int(total or 0), int(covered or 0), out
+
+
+def _certified(session: Session, today: dt.date):
+    """(customer, model, certified operators): distinct people with a valid certificate
+    of a course covering the model.
+
+    A model most courses cover alone is counted per (customer, course) first and only
+    then spread to its models, so the aggregation runs over the passed lines, not over
+    lines × models; models several courses cover count people across those courses by
+    name (a person passing two of them counts once)."""
+    cm = TrainingCourseModel
+    shared = session.scalars(
+        select(cm.model_id).group_by(cm.model_id).having(func.count() > 1)
+    ).all()
+    valid = (A.customer_id.is_not(None), _valid_certificate(today))
+    per_course = (
+        select(A.customer_id, S.course_id, func.count(distinct(A.name)).label("people"))
+        .join(S, S.id == A.session_id)
+        .where(*valid)
+        .group_by(A.customer_id, S.course_id)
+        .subquery("per_course")
+    )
+    single = (
+        select(per_course.c.customer_id, cm.model_id, per_course.c.people.label("certified"))
+        .join(cm, cm.course_id == per_course.c.course_id)
+        .where(cm.model_id.not_in(shared) if shared else true())
+    )
+    several = (
+        select(A.customer_id, cm.model_id, func.count(distinct(A.name)).label("certified"))
+        .join(S, S.id == A.session_id)
+        .join(cm, cm.course_id == S.course_id)
+        .where(*valid, cm.model_id.in_(shared))
+        .group_by(A.customer_id, cm.model_id)
+    )
+    if not shared:
+        return single.subquery("certified")
+    return single.union_all(several).subquery("certified")
 
 
 def role_courses(session: Session) -> dict[str, list[str]]:
@@ -338,7 +385,12 @@ def sessions(
 ) -> list[dict[str, Any]]:
     """The actor's sessions (``everyone``: every trainer's), latest first."""
     _require(tr.may_see_sessions(actor.role), "view")
+    picked = select(S.id).order_by(S.starts_at.desc(), S.session_no).limit(limit)
+    if not everyone:
+        picked = picked.where(S.trainer_id == actor.id)
+    picked = picked.subquery("picked")
     trainer = User.__table__.alias("trainer")
+    attendees = select(func.count(A.id)).where(A.session_id == S.id).correlate(S).scalar_subquery()
     query = (
         select(
             S.session_no,
@@ -349,30 +401,15 @@ def sessions(
             C.title_en,
             Customer.name.label("customer_name"),
             trainer.c.display_name.label("trainer"),
-            func.count(A.id).label("attendees"),
+            attendees.label("attendees"),
             S.capacity,
         )
+        .join(picked, picked.c.id == S.id)
         .join(C, C.id == S.course_id)
         .outerjoin(Customer, Customer.id == S.customer_id)
         .outerjoin(trainer, trainer.c.id == S.trainer_id)
-        .outerjoin(A, A.session_id == S.id)
-        .group_by(
-            S.id,
-            S.session_no,
-            S.starts_at,
-            S.status,
-            C.code,
-            C.title_zh,
-            C.title_en,
-            Customer.name,
-            trainer.c.display_name,
-            S.capacity,
-        )  # fmt: skip
         .order_by(S.starts_at.desc(), S.session_no)
-        .limit(limit)
     )
-    if not everyone:
-        query = query.where(S.trainer_id == actor.id)
     return [dict(r) for r in session.execute(query).mappings()]
 
 

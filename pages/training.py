@@ -37,6 +37,33 @@ from rules.training import ATTENDANCE, COURSES, SESSIONS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 P = "training."
+# coverage and feedback aggregate every attendance row: computed once a minute per
+# viewer and day (and again at once after this page's own writes), not on every click
+FIGURES_TTL_S = 60
+
+
+@st.cache_data(ttl=FIGURES_TTL_S, show_spinner=False)
+def _coverage(url: str, role: str, user_id: int | None, day) -> data.Coverage:
+    with db.read(get_engine()) as s:
+        return data.coverage(s, _Who(user_id, role), day)
+
+
+@st.cache_data(ttl=FIGURES_TTL_S, show_spinner=False)
+def _feedback(url: str, role: str, user_id: int | None) -> tuple[list, list]:
+    who = _Who(user_id, role)
+    with db.read(get_engine()) as s:
+        return data.feedback(s, who, "course"), data.feedback(s, who, "trainer")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Who:
+    id: int | None
+    role: str
+
+
+def _figures_changed() -> None:
+    _coverage.clear()
+    _feedback.clear()
 
 
 def main() -> None:
@@ -148,13 +175,13 @@ def sign_in_import(user, lang: str, session_no: str) -> None:
         show_problems(result.problems, labels, lang, register=ATTENDANCE)
         return
     refresh_grids()
+    _figures_changed()
     st.success(tr("training.imported", inserted=result.inserted, updated=result.updated))
 
 
 # ---------------------------------------------------------------- coverage
 def coverage_tab(user, lang: str) -> None:
-    with db.read(get_engine()) as s:
-        cov = data.coverage(s, user, today())
+    cov = _coverage(str(get_engine().url), user.role, user.id, today())
     if cov.region:
         st.caption(tr("training.coverage_scope", value=plain(cov.region)))
     a, b, c = st.columns(3)
@@ -233,23 +260,25 @@ def courses_tab(user, lang: str, editable: bool) -> None:
     with st.expander(tr("imports.panel.title") + " · " + tr("training.attendees")):
         excel_panel.render("attendance", get_engine(), user, lang)
     st.subheader(tr("training.certificates"))
-    customer = st.text_input(tr("training.col.customer"), key=P + "cert_customer")
-    with db.read(get_engine()) as s:
-        rows = data.certificates(s, user, today(), customer.strip() or None)
-    st.download_button(
-        tr("training.export_certificates"),
-        certificates_bytes(rows, lang=lang),
-        file_name=f"certificates-{customer.strip() or 'all'}.xlsx",
-        mime=XLSX,
-        key=P + "certificates",
-    )
+    customer = st.text_input(tr("training.col.customer"), key=P + "cert_customer").strip()
+    if st.button(tr("training.export_certificates"), key=P + "cert_build"):
+        with db.read(get_engine()) as s:
+            rows = data.certificates(s, user, today(), customer or None)
+        st.session_state[P + "cert_file"] = (customer, certificates_bytes(rows, lang=lang))
+    built = st.session_state.get(P + "cert_file")
+    if built and built[0] == customer:  # a list built for another customer is not offered
+        st.download_button(
+            tr("ui.download"),
+            built[1],
+            file_name=f"certificates-{customer or 'all'}.xlsx",
+            mime=XLSX,
+            key=P + "certificates",
+        )
 
 
 # ---------------------------------------------------------------- feedback
 def feedback_tab(user, lang: str) -> None:
-    with db.read(get_engine()) as s:
-        by_course = data.feedback(s, user, "course")
-        by_trainer = data.feedback(s, user, "trainer")
+    by_course, by_trainer = _feedback(str(get_engine().url), user.role, user.id)
     for title, rows, first in (
         ("training.by_course", by_course, "course"),
         ("training.by_trainer", by_trainer, "trainer"),
@@ -295,6 +324,7 @@ def programme_tab(user, lang: str, editable: bool) -> None:
         show_problems(shown, labels, lang, register=SESSIONS)
         return
     refresh_grids()
+    _figures_changed()
     st.success(tr("training.programme_done", value=plain(", ".join(nos))))
 
 

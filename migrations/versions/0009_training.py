@@ -55,37 +55,35 @@ def upgrade() -> None:
             batch_op.f("ix_training_course_models_model_id"), ["model_id"], unique=False
         )
 
-    # ---- courses
-    with op.batch_alter_table("training_courses", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("title_zh", sa.String(length=200), nullable=True))
+    # ---- courses (other tables refer to it: altered in place, never rebuilt, so a
+    # SQLite database with rows keeps its foreign keys satisfied)
+    with op.batch_alter_table("training_courses", schema=None, recreate="never") as batch_op:
+        batch_op.alter_column(
+            "name",
+            new_column_name="title_zh",
+            existing_type=sa.String(length=200),
+            existing_nullable=False,
+        )
+        batch_op.alter_column(
+            "pass_score",
+            new_column_name="pass_mark",
+            existing_type=sa.Numeric(precision=5, scale=1),
+            existing_nullable=True,
+        )
         batch_op.add_column(sa.Column("title_en", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("pass_mark", sa.Numeric(precision=5, scale=1), nullable=True))
         batch_op.add_column(sa.Column("validity_months", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("models", sa.String(length=500), nullable=True))
         batch_op.add_column(
             sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
-    op.execute("UPDATE training_courses SET title_zh = name, pass_mark = pass_score")
     op.execute(
         "UPDATE training_courses SET delivery = 'offline_seminar' WHERE delivery = 'classroom'"
     )
-    op.execute(
-        "UPDATE training_courses SET audience = CASE audience WHEN 'customer' THEN 'operators' "
-        "ELSE audience END"
-    )
-    with op.batch_alter_table("training_courses", schema=None) as batch_op:
-        batch_op.alter_column("title_zh", existing_type=sa.String(length=200), nullable=False)
-        batch_op.alter_column(
-            "materials",
-            existing_type=sa.TEXT(),
-            type_=sa.String(length=500),
-            existing_nullable=True,
-        )
-        batch_op.drop_column("pass_score")
-        batch_op.drop_column("name")
+    op.execute("UPDATE training_courses SET audience = 'operators' WHERE audience = 'customer'")
 
     # ---- sessions
-    with op.batch_alter_table("training_sessions", schema=None) as batch_op:
+    # referred to by attendance (ON DELETE CASCADE): altered in place, never rebuilt
+    with op.batch_alter_table("training_sessions", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("online_link", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("capacity", sa.Integer(), nullable=True))
         batch_op.create_index(
@@ -131,7 +129,14 @@ def upgrade() -> None:
             batch_op.f("uq_training_attendance_session_id"), ["session_id", "line_no"]
         )
         batch_op.create_index(
-            "ix_training_attendance_customer_result", ["customer_id", "result"], unique=False
+            batch_op.f("ix_training_attendance_certificate_expires"),
+            ["certificate_expires"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_training_attendance_coverage",
+            ["customer_id", "result", "session_id", "certificate_expires", "name", "presence"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_training_attendance_user_id"), ["user_id"], unique=False
@@ -164,7 +169,8 @@ def downgrade() -> None:
         batch_op.alter_column("attended", existing_type=sa.Boolean(), nullable=False)
         batch_op.alter_column("completed", existing_type=sa.Boolean(), nullable=False)
         batch_op.drop_index(batch_op.f("ix_training_attendance_user_id"))
-        batch_op.drop_index("ix_training_attendance_customer_result")
+        batch_op.drop_index("ix_training_attendance_coverage")
+        batch_op.drop_index(batch_op.f("ix_training_attendance_certificate_expires"))
         batch_op.drop_constraint(batch_op.f("uq_training_attendance_session_id"), type_="unique")
         batch_op.create_unique_constraint(
             batch_op.f("uq_training_attendance_session_id"), ["session_id", "attendee_name"]
@@ -174,25 +180,25 @@ def downgrade() -> None:
             "practical", "test_score", "presence", "job", "phone", "name", "kind", "line_no",
         ):  # fmt: skip
             batch_op.drop_column(column)
-    with op.batch_alter_table("training_sessions", schema=None) as batch_op:
+    # referred to by attendance (ON DELETE CASCADE): altered in place, never rebuilt
+    with op.batch_alter_table("training_sessions", schema=None, recreate="never") as batch_op:
         batch_op.drop_index(batch_op.f("ix_training_sessions_trainer_id"))
         batch_op.drop_index(batch_op.f("ix_training_sessions_starts_at"))
         batch_op.drop_column("capacity")
         batch_op.drop_column("online_link")
-    with op.batch_alter_table("training_courses", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("name", sa.String(length=200), nullable=True))
-        batch_op.add_column(
-            sa.Column("pass_score", sa.Numeric(precision=5, scale=1), nullable=True)
-        )
-    op.execute("UPDATE training_courses SET name = title_zh, pass_score = pass_mark")
-    with op.batch_alter_table("training_courses", schema=None) as batch_op:
-        batch_op.alter_column("name", existing_type=sa.String(length=200), nullable=False)
+    with op.batch_alter_table("training_courses", schema=None, recreate="never") as batch_op:
+        for column in ("active", "models", "validity_months", "title_en"):
+            batch_op.drop_column(column)
         batch_op.alter_column(
-            "materials",
-            existing_type=sa.String(length=500),
-            type_=sa.Text(),
+            "pass_mark",
+            new_column_name="pass_score",
+            existing_type=sa.Numeric(precision=5, scale=1),
             existing_nullable=True,
         )
-        for column in ("active", "models", "validity_months", "pass_mark", "title_en", "title_zh"):
-            batch_op.drop_column(column)
+        batch_op.alter_column(
+            "title_zh",
+            new_column_name="name",
+            existing_type=sa.String(length=200),
+            existing_nullable=False,
+        )
     op.drop_table("training_course_models")
