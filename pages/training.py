@@ -40,12 +40,13 @@ P = "training."
 # coverage and feedback aggregate every attendance row: computed once a minute per
 # viewer and day (and again at once after this page's own writes), not on every click
 FIGURES_TTL_S = 60
+SHOWN_ROWS = 200  # rows per coverage list on the page (the headers give the whole counts)
 
 
 @st.cache_data(ttl=FIGURES_TTL_S, show_spinner=False)
 def _coverage(url: str, role: str, user_id: int | None, day) -> data.Coverage:
     with db.read(get_engine()) as s:
-        return data.coverage(s, _Who(user_id, role), day)
+        return data.coverage(s, _Who(user_id, role), day, limit=SHOWN_ROWS)
 
 
 @st.cache_data(ttl=FIGURES_TTL_S, show_spinner=False)
