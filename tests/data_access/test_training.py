@@ -482,3 +482,26 @@ def test_sign_in_sheet_over_capacity_and_unknown_session(world):
         training_data.import_sign_in(
             s, "PX-1", rows, confirm_new=True, actor=Actor(2, Role.ENGINEER), now=NOW
         )
+
+
+def test_demo_training_data(sqlite_engine):
+    """A year of sessions; some customers never trained; some certificates end within
+    30 days of the demo clock; every stored result is what the rules derive."""
+    from data_access import demo
+    from data_access.training_register import refresh_results
+
+    demo.load(sqlite_engine, customers=40, tickets=20)
+    today = demo.DEMO_NOW.date()
+    with db.read(sqlite_engine) as s:
+        cov = training_data.coverage(s, ADMIN, today)
+        first, last = s.execute(
+            select(func.min(TrainingSession.starts_at), func.max(TrainingSession.starts_at))
+        ).one()
+    assert 0 < cov.trained < cov.customers and cov.untrained
+    assert cov.expiring and all(
+        today <= e["certificate_expires"] <= today + dt.timedelta(days=30) for e in cov.expiring
+    )
+    assert cov.operator_gaps and cov.staff_gaps and cov.staff_required > cov.staff_done > 0
+    assert (last - first).days >= 330
+    with db.write(sqlite_engine) as s:
+        assert refresh_results(s, TrainingSession.id.is_not(None)) == 0  # nothing to correct
