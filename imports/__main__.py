@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from xlsxwriter.exceptions import FileCreateError
 
 from data_access import db
+from data_access.errors import Refused
 from data_access.registers import ADAPTERS, ConflictError
 from imports.engine import conflict_what, import_file
 from imports.reader import ReadError
@@ -117,6 +118,8 @@ def _import(engine, args) -> int:
         return _fail(exc.message(lang))
     except ConflictError as exc:
         return _fail(t("ui.conflict", lang, what=conflict_what(exc.what, lang)))
+    except Refused as exc:  # a domain rule refused the write (an over-capacity session …)
+        return _fail(t(exc.code, lang, **exc.params))
     if args.json:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))
     else:

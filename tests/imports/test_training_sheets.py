@@ -80,3 +80,41 @@ def test_certificate_list():
     assert values[0][4] == "Certificate no."
     assert values[1][4] == "CERT-PX-1-001"
     assert values[1][6] == dt.datetime(2027, 5, 31)
+
+
+def test_attendance_import_over_capacity_is_one_clear_message(sqlite_url, tmp_path):
+    """The attendance register through the Excel engine and the command line: a sheet
+    that overfills a session is refused with the session, count and capacity, nothing
+    written, no traceback."""
+    from data_access import db
+    from data_access.lines import list_lines
+    from data_access.models import Customer
+    from data_access.registers import save_changes
+    from tests.actors import ADMIN
+    from tests.helpers import cli
+
+    engine = db.make_engine(sqlite_url)
+    now = dt.datetime(2026, 11, 23, 9)
+    with db.write(engine) as s:
+        s.add(Customer(code="C1", name="甲公司"))
+        s.flush()
+        course = {"code": "OP", "title_zh": "操作", "topic": "operation",
+                  "delivery": "online_live", "audience": "operators"}  # fmt: skip
+        save_changes(s, "courses", inserts=[course], updates=[], deletes=[], actor=ADMIN, now=now)
+        session = {"session_no": "PX-1", "course": "OP", "customer": "C1", "capacity": 2,
+                   "starts_at": now, "status": "planned"}  # fmt: skip
+        save_changes(s, "training_sessions", inserts=[session], updates=[], deletes=[], actor=ADMIN, now=now)  # fmt: skip
+    path = tmp_path / "attendance.xlsx"
+    path.write_bytes(
+        _book(
+            [["场次编号", "序号", "人员类型", "姓名"]]
+            + [["PX-1", k, "客户联系人", name] for k, name in enumerate(("甲", "乙", "丙"), 1)]
+        )
+    )
+    done = cli(sqlite_url, "import", "attendance", str(path), "--lang", "en")
+    assert done.returncode != 0
+    assert "Session PX-1 is over capacity: 3 attendees for 2 places" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    with db.read(engine) as s:
+        assert list_lines(s, "attendance", "PX-1") == []
+    engine.dispose()
