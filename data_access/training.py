@@ -262,6 +262,18 @@ def _certified(session: Session, today: dt.date):
     return single.union_all(several).subquery("certified")
 
 
+def required_operators_setting(session: Session) -> dict[str, int]:
+    """The required certified operators per model code (``"*"``: every other model)."""
+    value = get_setting(session, tr.REQUIRED_OPERATORS_KEY) or {}
+    out = {"*": tr.required_operators("*", value)}
+    out.update({str(k): tr.required_operators(str(k), value) for k in value if k != "*"})
+    return out
+
+
+def course_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(C.code).order_by(C.code)))
+
+
 def role_courses(session: Session) -> dict[str, list[str]]:
     value = get_setting(session, tr.ROLE_COURSES_KEY) or {}
     return {str(k): [str(c) for c in v] for k, v in value.items() if isinstance(v, list)}

@@ -260,6 +260,7 @@ def courses_tab(user, lang: str, editable: bool) -> None:
     register_grid("training", SESSIONS, filters={}, search=None, lang=lang, editable=editable)
     with st.expander(tr("imports.panel.title") + " · " + tr("training.attendees")):
         excel_panel.render("attendance", get_engine(), user, lang)
+    settings_section(user, lang, editable)
     st.subheader(tr("training.certificates"))
     customer = st.text_input(tr("training.col.customer"), key=P + "cert_customer").strip()
     if st.button(tr("training.export_certificates"), key=P + "cert_build"):
@@ -275,6 +276,53 @@ def courses_tab(user, lang: str, editable: bool) -> None:
             mime=XLSX,
             key=P + "certificates",
         )
+
+
+def settings_section(user, lang: str, editable: bool) -> None:
+    """What coverage is measured against: required operators per model, and the
+    courses each internal role must hold."""
+    with db.read(get_engine()) as s:
+        required = data.required_operators_setting(s)
+        matrix = data.role_courses(s)
+        codes = data.course_codes(s)
+    with st.expander(tr("training.requirements")):
+        rows = [{"model": k, "required": v} for k, v in required.items()]
+        edited = st.data_editor(
+            rows,
+            key=P + "required",
+            num_rows="dynamic" if editable else "fixed",
+            disabled=not editable,
+            column_config={
+                "model": st.column_config.TextColumn(tr("training.col.model")),
+                "required": st.column_config.NumberColumn(
+                    tr("training.col.required"), min_value=0, step=1
+                ),
+            },
+            hide_index=True,
+        )
+        picks = {}
+        for role in (Role.ENGINEER, Role.AGENT, Role.MANAGER, Role.TRAINER):
+            options = sorted(set(codes) | set(matrix.get(role, [])))
+            picks[str(role)] = st.multiselect(
+                f"{tr('training.col.role')}: {role}",
+                options,
+                default=matrix.get(role, []),
+                key=P + f"role.{role}",
+                disabled=not editable,
+            )
+        if editable and st.button(tr("ui.save"), key=P + "requirements_save"):
+            value = {
+                str(r["model"]).strip(): int(r["required"])
+                for r in edited
+                if r.get("model") and r.get("required") is not None
+            }
+            with db.write(get_engine()) as s:
+                data.set_required_operators(s, value, actor=current_user(), now=now())
+                data.set_role_courses(
+                    s, {k: v for k, v in picks.items() if v}, actor=current_user(), now=now()
+                )
+            _figures_changed()
+            st.success(tr("training.saved"))
 
 
 # ---------------------------------------------------------------- feedback

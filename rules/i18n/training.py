@@ -92,6 +92,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "仅显示您所在区域（{value}）的客户",
         "Customers of your region ({value}) only",
     ),
+    "training.requirements": (
+        "覆盖率标准：各型号持证人数、各岗位必修课程",
+        "Coverage targets: certified operators per model, required courses per role",
+    ),
+    "training.saved": ("已保存", "Saved"),
     "training.col.customer": ("客户", "Customer"),
     "training.col.customer_name": ("客户名称", "Customer name"),
     "training.col.region": ("区域", "Region"),

@@ -128,3 +128,22 @@ def test_unknown_customer_for_a_programme_is_a_clear_message(training_db):
     assert at.error and "1" in at.error[0].value
     with db.read(training_db) as s:
         assert s.query(TrainingSession).count() == 1
+
+
+def test_trainer_sets_the_coverage_targets(training_db):
+    from data_access.models import AuditLog
+    from data_access.settings import get_setting
+    from rules.training import ROLE_COURSES_KEY
+
+    at = open_training("trainer")
+    at.multiselect(key="training.role.engineer").set_value(["OP-M1"])
+    at.button(key="training.requirements_save").click()
+    at.run()
+    assert not at.exception and not at.error
+    with db.read(training_db) as s:
+        assert get_setting(s, ROLE_COURSES_KEY) == {"engineer": ["OP-M1"]}
+        assert s.query(AuditLog).filter_by(entity_key=ROLE_COURSES_KEY).count() == 1
+    # the figures are computed again (the page's cache was cleared): the engineer holds
+    # no certificate of it, one gap, 0 %
+    at.run()
+    assert at.metric[2].value == "0.0%"
