@@ -197,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     with db.read(engine) as s:
         coverage_s = median_time(lambda: data.coverage(s, actor, TODAY), args.repeat)
         cov = data.coverage(s, actor, TODAY)
+        parts = {  # where the time goes
+            "trained": lambda: s.execute(
+                select(func.count(Customer.id)).where(data._trained_exists())
+            ).all(),
+            "operators": lambda: data.operator_coverage(s, TODAY, None),
+            "expiring": lambda: data.expiring_certificates(s, TODAY, None),
+        }
+        for name, fn in parts.items():
+            print(f"  {name}: {median_time(fn, args.repeat) * 1000:.0f} ms")
     engine.dispose()
     print(
         f"customers {cov.customers:,}, trained {cov.trained:,} "
