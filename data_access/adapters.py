@@ -27,6 +27,8 @@ from data_access.models import (
     ProductModel,
     Settlement,
     Ticket,
+    TrainingCourse,
+    TrainingSession,
     User,
     Warehouse,
 )
@@ -70,6 +72,8 @@ REF_TARGETS: dict[str, RefTarget] = {
     "warehouses": RefTarget(Warehouse, ("code", "name")),
     "settlements": RefTarget(Settlement, ("settlement_no",), ("status", "total")),
     "complaints": RefTarget(Complaint, ("complaint_no",), ("status",)),
+    "courses": RefTarget(TrainingCourse, ("code",)),
+    "training_sessions": RefTarget(TrainingSession, ("session_no",), ("status", "customer_id")),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

@@ -17,6 +17,7 @@ from data_access import (
     service_reports,
     ticket_queries,
     ticket_register,
+    training_register,
     users,
 )
 from data_access.adapters import Adapter, Satellite
@@ -37,6 +38,9 @@ from data_access.models import (
     StockMovement,
     Ticket,
     TicketPart,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingSession,
     User,
     Warehouse,
 )
@@ -50,6 +54,7 @@ from rules.followups import computed as followup_computed
 from rules.parts import PARTS, STOCK, WAREHOUSES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
+from rules.training import ATTENDANCE, COURSES, SESSIONS
 
 ADAPTERS: dict[str, Adapter] = {
     "customers": Adapter(CUSTOMERS, Customer),
@@ -109,6 +114,11 @@ ADAPTERS: dict[str, Adapter] = {
     "parts": Adapter(PARTS, Part),
     "stock": Adapter(STOCK, StockMovement, hooks=parts.StockHooks()),
     "warehouses": Adapter(WAREHOUSES, Warehouse),
+    "courses": Adapter(COURSES, TrainingCourse, hooks=training_register.CourseHooks()),
+    "training_sessions": Adapter(SESSIONS, TrainingSession, hooks=training_register.SessionHooks()),
+    "attendance": Adapter(
+        ATTENDANCE, TrainingAttendance, hooks=training_register.AttendanceHooks()
+    ),
 }
 
 

@@ -103,7 +103,7 @@ def kpis(
     customers = session.scalar(select(func.count(Customer.id)))
     trained = session.scalar(
         select(func.count(distinct(TrainingAttendance.customer_id))).where(
-            TrainingAttendance.completed.is_(True)
+            TrainingAttendance.presence.in_(("present", "late"))  # rules.training.ATTENDED
         )
     )
     return {

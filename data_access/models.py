@@ -725,18 +725,29 @@ class SatisfactionReview(Stamped, Base):
 class TrainingCourse(Stamped, Base):
     __tablename__ = "training_courses"
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    audience: Mapped[str] = mapped_column(String(20))  # customer | internal
-    topic: Mapped[str] = mapped_column(
-        String(30)
-    )  # operation | maintenance | troubleshooting | advanced | product | skills | rules | communication
-    delivery: Mapped[str] = mapped_column(
-        String(30)
-    )  # online_live | online_practical | offline_seminar | classroom
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(30))  # rules.training.Topic
+    delivery: Mapped[str] = mapped_column(String(30))  # rules.training.Delivery
+    audience: Mapped[str] = mapped_column(String(20))  # rules.training.Audience
     hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     outline: Mapped[str | None] = mapped_column(Text)
     materials: Mapped[str | None] = mapped_column(Text)
-    pass_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    pass_mark: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    validity_months: Mapped[int | None] = mapped_column(Integer)  # None: never expires
+    models: Mapped[str | None] = mapped_column(String(500))  # model codes as typed
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class TrainingCourseModel(AppendOnly, Base):
+    """The product models a course covers (derived from ``training_courses.models``)."""
+
+    __tablename__ = "training_course_models"
+    __table_args__ = (UniqueConstraint("course_id", "model_id"),)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id", ondelete="CASCADE"))
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("product_models.id", ondelete="CASCADE"), index=True
+    )
 
 
 class TrainingSession(Stamped, Base):
@@ -748,28 +759,57 @@ class TrainingSession(Stamped, Base):
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
-    phase: Mapped[str | None] = mapped_column(String(20))  # initial | deepening | review
-    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    phase: Mapped[str | None] = mapped_column(String(20))  # rules.training.Phase
+    trainer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     ends_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     location: Mapped[str | None] = mapped_column(String(200))
-    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20))  # planned | held | cancelled
+    online_link: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # rules.training.SessionStatus
 
 
 class TrainingAttendance(Stamped, Base):
+    """An attendee line of a session: attendance, assessment, feedback, certificate."""
+
     __tablename__ = "training_attendance"
-    __table_args__ = (UniqueConstraint("session_id", "attendee_name"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "line_no"),
+        # covers the coverage figures: a customer's valid certificates and attendance
+        # are read from the index alone
+        Index(
+            "ix_training_attendance_coverage",
+            "customer_id",
+            "result",
+            "session_id",
+            "certificate_expires",
+            "name",
+            "presence",
+        ),  # fmt: skip
+    )
     session_id: Mapped[int] = mapped_column(
         ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True
     )
-    attendee_name: Mapped[str] = mapped_column(String(100))
+    line_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # rules.training.AttendeeKind
+    name: Mapped[str] = mapped_column(String(100))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    attended: Mapped[bool] = mapped_column(Boolean, default=False)
-    assessment: Mapped[str | None] = mapped_column(String(20))  # online_test | practical | feedback
-    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
-    completed: Mapped[bool] = mapped_column(Boolean, default=False)
-    feedback: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(40))
+    job: Mapped[str | None] = mapped_column(String(100))
+    presence: Mapped[str | None] = mapped_column(String(10))  # rules.training.Presence
+    test_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    practical: Mapped[str | None] = mapped_column(String(10))  # pass | fail
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    # derived by the attendance hooks from the course's pass mark and validity
+    result: Mapped[str | None] = mapped_column(String(10))  # rules.training.Result
+    certificate_no: Mapped[str | None] = mapped_column(String(60))
+    certificate_expires: Mapped[dt.date | None] = mapped_column(Date, index=True)
 
 
 # ---------------------------------------------------------------- fees

@@ -53,7 +53,8 @@ VIEW: dict[Page, frozenset[Role]] = {
     # engineers see the complaints about their own tickets (the data layer filters)
     Page.COMPLAINTS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY, R.ENGINEER}),
     Page.FOLLOWUPS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.QUALITY}),
-    Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER}),
+    # agents and engineers: the coverage section only (rules.training)
+    Page.TRAINING: frozenset({R.ADMIN, R.MANAGER, R.TRAINER, R.AGENT, R.ENGINEER}),
     Page.FEES: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),
     Page.SLA: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),
     Page.SETTINGS: frozenset({R.ADMIN}),
@@ -96,6 +97,9 @@ REGISTER_PAGE: dict[str, Page] = {
     "complaint_actions": Page.COMPLAINTS,
     "followups": Page.FOLLOWUPS,
     "training": Page.TRAINING,
+    "courses": Page.TRAINING,
+    "training_sessions": Page.TRAINING,
+    "attendance": Page.TRAINING,
     "fees": Page.FEES,
     "faultcodes": Page.KNOWLEDGE,
     "articles": Page.KNOWLEDGE,

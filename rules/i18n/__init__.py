@@ -24,6 +24,7 @@ from rules.i18n import (
     registers,
     sla,
     tickets,
+    training,
 )
 
 LANGS = ("zh", "en")
@@ -45,6 +46,7 @@ for _module in (
     registers,
     sla,
     tickets,
+    training,
 ):
     _dupes = CATALOGUE.keys() & _module.MESSAGES.keys()
     if _dupes:  # pragma: no cover - caught by the catalogue test

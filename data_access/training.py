@@ -1,0 +1,805 @@
+"""Training queries and commands: coverage (computed in SQL), the trainer's sessions,
+feedback summaries, certificate lists, programmes applied to a customer, and the
+sign-in sheet / score list import.
+
+Every function takes the acting user: trainers, managers and admins see and manage
+everything; agents and engineers see coverage only, for their region's customers.
+Writes go through :func:`data_access.registers.save_changes` /
+:func:`data_access.lines.save_lines` (the register hooks derive results and
+certificates and refuse over-capacity sessions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from data_access import audit
+from data_access.errors import NotAllowed, Refused
+from data_access.lines import list_lines, save_lines
+from data_access.models import (
+    Contact,
+    Customer,
+    Device,
+    ProductModel,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingCourseModel,
+    TrainingSession,
+    User,
+)
+from data_access.registers import SaveResult, save_changes
+from data_access.settings import get_setting, put_setting
+from data_access.sla_config import load_calendar
+from rules import training as tr
+from rules.access import Acting
+from rules.fields import Problem
+
+A, S, C = TrainingAttendance, TrainingSession, TrainingCourse
+LIST_LIMIT = 500
+ATTENDED = sorted(str(p) for p in tr.ATTENDED)
+
+
+# ---------------------------------------------------------------- who may
+def _require(allowed: bool, action: str) -> None:
+    if not allowed:
+        raise NotAllowed(action, "training")
+
+
+def region_scope(session: Session, actor: Acting) -> str | None:
+    """The region an agent's or engineer's coverage is limited to (None: every
+    customer). Refuses roles that see no training figures at all."""
+    _require(tr.may_see_coverage(actor.role), "coverage")
+    if not tr.coverage_scoped(actor.role) or actor.id is None:
+        return None
+    return session.scalar(select(User.region).where(User.id == actor.id))
+
+
+def _customer_scope(region: str | None) -> list:
+    return [] if region is None else [Customer.region == region]
+
+
+# ---------------------------------------------------------------- coverage
+def _valid_certificate(today: dt.date):
+    return and_(
+        A.result == tr.Result.PASSED,
+        or_(A.certificate_expires.is_(None), A.certificate_expires >= today),
+    )
+
+
+def _trained_exists():
+    """A customer attended at least one held session."""
+    return (
+        exists()
+        .where(A.customer_id == Customer.id, A.presence.in_(ATTENDED))
+        .where(S.id == A.session_id, S.status == tr.SessionStatus.HELD)
+    )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    region: str | None
+    customers: int
+    trained: int
+    untrained: list[dict[str, Any]]
+    sites: int  # customer × model pairs with devices
+    sites_covered: int
+    operator_gaps: list[dict[str, Any]]
+    staff_required: int
+    staff_done: int
+    staff_gaps: list[dict[str, Any]]
+    expiring: list[dict[str, Any]]
+
+    @property
+    def customer_ratio(self) -> float | None:
+        return tr.ratio(self.trained, self.customers)
+
+    @property
+    def site_ratio(self) -> float | None:
+        return tr.ratio(self.sites_covered, self.sites)
+
+    @property
+    def staff_ratio(self) -> float | None:
+        return tr.ratio(self.staff_done, self.staff_required)
+
+
+def coverage(
+    session: Session, actor: Acting, today: dt.date, *, limit: int = LIST_LIMIT
+) -> Coverage:
+    """The trainer's and manager's figures: customers trained, certified operators per
+    customer × model against the required number, staff required courses, certificates
+    expiring within 30 days. Lists hold at most ``limit`` rows; counts are whole."""
+    region = region_scope(session, actor)
+    scope = _customer_scope(region)
+    customers = session.scalar(select(func.count(Customer.id)).where(*scope)) or 0
+    trained = session.scalar(select(func.count(Customer.id)).where(*scope, _trained_exists()))
+    untrained = [
+        dict(r)
+        for r in session.execute(
+            select(Customer.code, Customer.name, Customer.region)
+            .where(*scope, ~_trained_exists())
+            .order_by(Customer.code)
+            .limit(limit)
+        ).mappings()
+    ]
+    sites, covered, gaps = operator_coverage(session, today, region, limit=limit)
+    staff_required, staff_done, staff_gaps = staff_coverage(session, actor, today)
+    return Coverage(
+        region=region,
+        customers=customers,
+        trained=trained or 0,
+        untrained=untrained,
+        sites=sites,
+        sites_covered=covered,
+        operator_gaps=gaps,
+        staff_required=staff_required,
+        staff_done=staff_done,
+        staff_gaps=staff_gaps,
+        expiring=expiring_certificates(session, today, region, limit=limit),
+    )
+
+
+def _required_expr(session: Session):
+    """SQL for the required certified operators of ``ProductModel.code`` (setting)."""
+    setting = get_setting(session, tr.REQUIRED_OPERATORS_KEY) or {}
+    default = tr.required_operators("*", setting)
+    special = {
+        k: tr.required_operators(k, setting) for k in setting if k != "*" and isinstance(k, str)
+    }
+    if not special:
+        return literal(default)
+    return case(special, value=ProductModel.code, else_=default)
+
+
+def operator_coverage(
+    session: Session, today: dt.date, region: str | None, *, limit: int = LIST_LIMIT
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """(customer × model pairs with devices, pairs with enough certified operators,
+    the gaps). An operator is certified for a model by a passed, unexpired result in a
+    course covering it; people count once per customer by name."""
+    sites = (
+        select(Device.customer_id, Device.model_id, func.count(Device.id).label("devices"))
+        .where(Device.model_id.is_not(None))
+        .group_by(Device.customer_id, Device.model_id)
+        .subquery("sites")
+    )
+    certified = _certified(session, today)
+    have = func.coalesce(certified.c.certified, 0)
+    need = _required_expr(session)
+    joined = (
+        sites.join(Customer, Customer.id == sites.c.customer_id)
+        .join(ProductModel, ProductModel.id == sites.c.model_id)
+        .outerjoin(
+            certified,
+            and_(
+                certified.c.customer_id == sites.c.customer_id,
+                certified.c.model_id == sites.c.model_id,
+            ),
+        )
+    )
+    # one pass: every site's figures with the whole counts beside them (window
+    # functions), then only the gaps leave the database
+    ok = case((have >= need, 1), else_=0)
+    figures = (
+        select(
+            Customer.code.label("customer"),
+            Customer.name.label("customer_name"),
+            ProductModel.code.label("model"),
+            sites.c.devices,
+            have.label("certified"),
+            need.label("required"),
+            func.count().over().label("total"),
+            func.sum(ok).over().label("total_ok"),
+        )
+        .select_from(joined)
+        .where(*_customer_scope(region))
+        .subquery("figures")
+    )
+    f = figures.c
+    rows = (
+        session.execute(
+            select(figures)
+            .where(f.certified < f.required)
+            .order_by(f.customer, f.model)
+            .limit(limit)
+        )
+        .mappings()
+        .all()
+    )
+    if rows:
+        total, covered = rows[0]["total"], rows[0]["total_ok"]
+    else:  # no gap: the counts alone
+        total = session.scalar(
+            select(func.count()).select_from(joined).where(*_customer_scope(region))
+        )
+        covered = total
+    keep = ("customer", "customer_name", "model", "devices", "certified", "required")
+    gaps = [{k: r[k] for k in keep} for r in rows]
+    out = [{**g, "gap": g["required"] - g["certified"]} for g in gaps]
+    return int(total or 0), int(covered or 0), out
+
+
+def _certified(session: Session, today: dt.date):
+    """(customer, model, certified operators): distinct people with a valid certificate
+    of a course covering the model.
+
+    A model most courses cover alone is counted per (customer, course) first and only
+    then spread to its models, so the aggregation runs over the passed lines, not over
+    lines × models; models several courses cover count people across those courses by
+    name (a person passing two of them counts once)."""
+    cm = TrainingCourseModel
+    shared = session.scalars(
+        select(cm.model_id).group_by(cm.model_id).having(func.count() > 1)
+    ).all()
+    valid = (A.customer_id.is_not(None), _valid_certificate(today))
+    per_course = (
+        select(A.customer_id, S.course_id, func.count(distinct(A.name)).label("people"))
+        .join(S, S.id == A.session_id)
+        .where(*valid)
+        .group_by(A.customer_id, S.course_id)
+        .subquery("per_course")
+    )
+    single = (
+        select(per_course.c.customer_id, cm.model_id, per_course.c.people.label("certified"))
+        .join(cm, cm.course_id == per_course.c.course_id)
+        .where(cm.model_id.not_in(shared) if shared else true())
+    )
+    several = (
+        select(A.customer_id, cm.model_id, func.count(distinct(A.name)).label("certified"))
+        .join(S, S.id == A.session_id)
+        .join(cm, cm.course_id == S.course_id)
+        .where(*valid, cm.model_id.in_(shared))
+        .group_by(A.customer_id, cm.model_id)
+    )
+    if not shared:
+        return single.subquery("certified")
+    return single.union_all(several).subquery("certified")
+
+
+def required_operators_setting(session: Session) -> dict[str, int]:
+    """The required certified operators per model code (``"*"``: every other model)."""
+    value = get_setting(session, tr.REQUIRED_OPERATORS_KEY) or {}
+    out = {"*": tr.required_operators("*", value)}
+    out.update({str(k): tr.required_operators(str(k), value) for k in value if k != "*"})
+    return out
+
+
+def course_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(C.code).order_by(C.code)))
+
+
+def role_courses(session: Session) -> dict[str, list[str]]:
+    value = get_setting(session, tr.ROLE_COURSES_KEY) or {}
+    return {str(k): [str(c) for c in v] for k, v in value.items() if isinstance(v, list)}
+
+
+def staff_coverage(
+    session: Session, actor: Acting, today: dt.date
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """Internal staff: (required user × course pairs, pairs done, gaps). Agents and
+    engineers see only their own row of the matrix."""
+    matrix = role_courses(session)
+    if not matrix:
+        return 0, 0, []
+    users = select(User.id, User.username, User.display_name, User.role).where(
+        User.is_active.is_(True), User.role.in_(list(matrix))
+    )
+    if tr.coverage_scoped(actor.role):
+        users = users.where(User.id == actor.id)
+    people = session.execute(users.order_by(User.username)).all()
+    codes = sorted({c for v in matrix.values() for c in v})
+    courses = dict(session.execute(select(C.code, C.title_zh).where(C.code.in_(codes))).all())
+    done = set(
+        session.execute(
+            select(A.user_id, C.code)
+            .join(S, S.id == A.session_id)
+            .join(C, C.id == S.course_id)
+            .where(A.user_id.in_([p.id for p in people]), _valid_certificate(today))
+            .distinct()
+        ).all()
+    )
+    required = ok = 0
+    gaps = []
+    for p in people:
+        for code in matrix.get(p.role, []):
+            required += 1
+            if (p.id, code) in done:
+                ok += 1
+            else:
+                gaps.append(
+                    {
+                        "user": p.display_name,
+                        "role": p.role,
+                        "course": code,
+                        "title": courses.get(code, code),
+                    }
+                )
+    return required, ok, gaps
+
+
+def expiring_certificates(
+    session: Session, today: dt.date, region: str | None, *, limit: int = LIST_LIMIT
+) -> list[dict[str, Any]]:
+    """Certificates valid today that end within the next 30 days, soonest first."""
+    until = today + dt.timedelta(days=tr.EXPIRING_DAYS)
+    query = (
+        select(
+            A.name,
+            Customer.code.label("customer"),
+            Customer.name.label("customer_name"),
+            C.code.label("course"),
+            A.certificate_no,
+            A.certificate_expires,
+        )
+        .join(S, S.id == A.session_id)
+        .join(C, C.id == S.course_id)
+        .outerjoin(Customer, Customer.id == A.customer_id)
+        .where(A.certificate_expires >= today, A.certificate_expires <= until)
+        .where(*_customer_scope(region))
+        .order_by(A.certificate_expires, A.certificate_no)
+        .limit(limit)
+    )
+    return [dict(r) for r in session.execute(query).mappings()]
+
+
+def set_required_operators(
+    session: Session, value: Mapping[str, int], *, actor: Acting, now: dt.datetime
+) -> None:
+    """Required certified operators per model code (``"*"``: every other model)."""
+    _require(tr.may_manage(actor.role), "edit")
+    clean = {str(k): int(v) for k, v in value.items() if int(v) >= 0}
+    before = get_setting(session, tr.REQUIRED_OPERATORS_KEY)
+    put_setting(session, tr.REQUIRED_OPERATORS_KEY, clean, now)
+    audit.record(
+        session,
+        entity="settings",
+        action="update",
+        now=now,
+        key=tr.REQUIRED_OPERATORS_KEY,
+        changes={"value": [before, clean]},
+        user_id=actor.id,
+    )
+
+
+def set_role_courses(
+    session: Session, value: Mapping[str, Sequence[str]], *, actor: Acting, now: dt.datetime
+) -> None:
+    """The internal role × required course matrix."""
+    _require(tr.may_manage(actor.role), "edit")
+    clean = {str(k): [str(c) for c in v] for k, v in value.items()}
+    known = set(session.scalars(select(C.code)))
+    for codes in clean.values():
+        for code in codes:
+            if code not in known:
+                raise Refused("training.err.unknown_course", value=code)
+    before = get_setting(session, tr.ROLE_COURSES_KEY)
+    put_setting(session, tr.ROLE_COURSES_KEY, clean, now)
+    audit.record(
+        session,
+        entity="settings",
+        action="update",
+        now=now,
+        key=tr.ROLE_COURSES_KEY,
+        changes={"value": [before, clean]},
+        user_id=actor.id,
+    )
+
+
+# ---------------------------------------------------------------- sessions and feedback
+def sessions(
+    session: Session, actor: Acting, *, everyone: bool = False, limit: int = LIST_LIMIT
+) -> list[dict[str, Any]]:
+    """The actor's sessions (``everyone``: every trainer's), latest first."""
+    _require(tr.may_see_sessions(actor.role), "view")
+    picked = select(S.id).order_by(S.starts_at.desc(), S.session_no).limit(limit)
+    if not everyone:
+        picked = picked.where(S.trainer_id == actor.id)
+    picked = picked.subquery("picked")
+    trainer = User.__table__.alias("trainer")
+    attendees = select(func.count(A.id)).where(A.session_id == S.id).correlate(S).scalar_subquery()
+    query = (
+        select(
+            S.session_no,
+            S.starts_at,
+            S.status,
+            C.code.label("course"),
+            C.title_zh,
+            C.title_en,
+            Customer.name.label("customer_name"),
+            trainer.c.display_name.label("trainer"),
+            attendees.label("attendees"),
+            S.capacity,
+        )
+        .join(picked, picked.c.id == S.id)
+        .join(C, C.id == S.course_id)
+        .outerjoin(Customer, Customer.id == S.customer_id)
+        .outerjoin(trainer, trainer.c.id == S.trainer_id)
+        .order_by(S.starts_at.desc(), S.session_no)
+    )
+    return [dict(r) for r in session.execute(query).mappings()]
+
+
+def feedback(session: Session, actor: Acting, by: str = "course") -> list[dict[str, Any]]:
+    """Ratings per course or per trainer: count, mean, attendees passed."""
+    _require(tr.may_see_sessions(actor.role), "view")
+    passed = func.sum(case((A.result == tr.Result.PASSED, 1), else_=0))
+    trainer = User.__table__.alias("trainer")
+    if by == "trainer":
+        group = [func.coalesce(trainer.c.display_name, "—").label("group")]
+        keys = [trainer.c.display_name]
+    else:
+        group = [C.code.label("group"), C.title_zh, C.title_en]
+        keys = [C.code, C.title_zh, C.title_en]
+    query = (
+        select(
+            *group,
+            func.count(A.rating).label("ratings"),
+            func.avg(A.rating).label("mean_rating"),
+            passed.label("passed"),
+        )
+        .select_from(A)
+        .join(S, S.id == A.session_id)
+        .join(C, C.id == S.course_id)
+        .outerjoin(trainer, trainer.c.id == S.trainer_id)
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    out = []
+    for r in session.execute(query).mappings():
+        row = dict(r)
+        mean = row["mean_rating"]
+        row["mean_rating"] = None if mean is None else round(float(mean), 2)
+        row["passed"] = int(row["passed"] or 0)
+        out.append(row)
+    return out
+
+
+def certificates(
+    session: Session, actor: Acting, today: dt.date, customer: str | None = None
+) -> list[dict[str, Any]]:
+    """Issued certificates (a customer's, by code or name), with whether valid today."""
+    _require(tr.may_see_sessions(actor.role), "view")
+    query = (
+        select(
+            Customer.code.label("customer"),
+            Customer.name.label("customer_name"),
+            A.name,
+            A.job,
+            C.code.label("course"),
+            C.title_zh,
+            A.certificate_no,
+            S.starts_at,
+            A.certificate_expires,
+        )
+        .join(S, S.id == A.session_id)
+        .join(C, C.id == S.course_id)
+        .outerjoin(Customer, Customer.id == A.customer_id)
+        .where(A.certificate_no.is_not(None))
+        .order_by(Customer.code, A.name, S.starts_at)
+    )
+    if customer:
+        query = query.where(or_(Customer.code == customer, Customer.name == customer))
+    rows = []
+    for r in session.execute(query).mappings():
+        row = dict(r)
+        row["held_on"] = row.pop("starts_at").date()
+        row["valid"] = tr.certificate_valid(row["certificate_expires"], today)
+        rows.append(row)
+    return rows
+
+
+def session_header(session: Session, actor: Acting, session_no: str) -> dict[str, Any] | None:
+    _require(tr.may_see_sessions(actor.role), "view")
+    trainer = User.__table__.alias("trainer")
+    query = (
+        select(
+            S.session_no, S.starts_at, S.ends_at, S.status, S.capacity, S.location,
+            S.online_link, C.code.label("course"), C.title_zh, C.title_en, C.pass_mark,
+            Customer.code.label("customer"), Customer.name.label("customer_name"),
+            trainer.c.display_name.label("trainer"),
+        )
+        .join(C, C.id == S.course_id)
+        .outerjoin(Customer, Customer.id == S.customer_id)
+        .outerjoin(trainer, trainer.c.id == S.trainer_id)
+        .where(S.session_no == session_no)
+    )  # fmt: skip
+    found = session.execute(query).mappings().first()
+    return dict(found) if found else None
+
+
+def attendance_sheet(session: Session, actor: Acting, session_no: str) -> list[dict[str, Any]]:
+    """The session's lines for the printed sign-in sheet."""
+    _require(tr.may_see_sessions(actor.role), "view")
+    return list_lines(session, "attendance", session_no)
+
+
+# ---------------------------------------------------------------- programmes
+def _next_session_numbers(session: Session, year: int, n: int) -> list[str]:
+    prefix = f"PX-{year:04d}-"
+    taken = session.scalars(select(S.session_no).where(S.session_no.like(prefix + "%")))
+    high = 0
+    for no in taken:
+        tail = no[len(prefix) :]
+        if tail.isdigit():
+            high = max(high, int(tail))
+    return [f"{prefix}{high + k:04d}" for k in range(1, n + 1)]
+
+
+def _course_for(session: Session, topic: str, models: set[int]) -> Any:
+    """The active customer course of ``topic`` covering most of ``models`` (then by code)."""
+    rows = session.execute(
+        select(C.id, C.code, C.hours)
+        .where(C.topic == topic, C.active.is_(True), C.audience.in_(sorted(tr.CUSTOMER_AUDIENCES)))
+        .order_by(C.code)
+    ).all()
+    if not rows:
+        return None
+    covers: dict[int, int] = {}
+    if models:
+        for course_id, count in session.execute(
+            select(TrainingCourseModel.course_id, func.count())
+            .where(TrainingCourseModel.model_id.in_(sorted(models)))
+            .group_by(TrainingCourseModel.course_id)
+        ):
+            covers[course_id] = count
+    return max(rows, key=lambda r: covers.get(r.id, 0)) if covers else rows[0]
+
+
+def apply_programme(
+    session: Session,
+    customer: str,
+    start: dt.date,
+    *,
+    trainer: str | None,
+    actor: Acting,
+    now: dt.datetime,
+    capacity: int | None = None,
+    steps: Sequence[tr.Step] = tr.PROGRAMME,
+) -> tuple[list[str], list[Problem]]:
+    """Create a customer's programme (initial week 1, deepening weeks 2–4, review week 5)
+    as planned sessions, each on the first working day of its week at the calendar's
+    opening time. Returns (session numbers, problems); nothing is written on a problem.
+    """
+    _require(tr.may_manage(actor.role), "edit")
+    found = session.execute(
+        select(Customer.id, Customer.code).where(
+            or_(Customer.code == customer, Customer.name == customer)
+        )
+    ).all()
+    if len(found) != 1:
+        return [], [Problem("customer", "err.unknown_ref", {"value": customer})]
+    customer_id, code = found[0]
+    models = set(
+        session.scalars(
+            select(Device.model_id).where(
+                Device.customer_id == customer_id, Device.model_id.is_not(None)
+            )
+        )
+    )
+    calendar = load_calendar(session)
+    inserts = []
+    numbers = _next_session_numbers(session, start.year, len(steps))
+    for step, number in zip(steps, numbers, strict=True):
+        course = _course_for(session, step.topic, models)
+        if course is None:
+            return [], [
+                Problem("course", "training.err.no_customer_courses", {"value": step.topic})
+            ]
+        hours = float(course.hours or 4)
+        slot = tr.first_working_slot(calendar.spans_on, start, step.week, hours)
+        if slot is None:
+            return [], [Problem("starts_at", "training.err.no_working_day", {"week": step.week})]
+        inserts.append(
+            {
+                "session_no": number,
+                "course": course.code,
+                "customer": code,
+                "phase": str(step.phase),
+                "trainer": trainer,
+                "starts_at": slot[0],
+                "ends_at": slot[1],
+                "capacity": capacity,
+                "status": str(tr.SessionStatus.PLANNED),
+            }
+        )
+    result = save_changes(
+        session, "training_sessions", inserts=inserts, updates=[], deletes=[], actor=actor, now=now
+    )
+    if result.problems:
+        return [], list(result.problems)
+    return [i["session_no"] for i in inserts], []
+
+
+# ---------------------------------------------------------------- sign-in sheets
+# the sheet's cells a line takes (the rest say who the person is)
+MARKS = ("presence", "test_score", "practical", "rating", "comment")
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    inserted: int = 0
+    updated: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    new_people: list[str] = field(default_factory=list)  # names added (or to confirm)
+
+
+def _people(session: Session, customer_id: int | None) -> list[tr.Person]:
+    """Everyone a sheet's name may mean: the customer's contacts, the staff, and people
+    without a log-in earlier sheets named for the same customer."""
+    people: list[tr.Person] = []
+    code = None
+    if customer_id is not None:
+        code = session.scalar(select(Customer.code).where(Customer.id == customer_id))
+        for name, phone, title in session.execute(
+            select(Contact.name, Contact.phone, Contact.title).where(
+                Contact.customer_id == customer_id
+            )
+        ):
+            people.append(tr.Person(tr.AttendeeKind.CONTACT, name, code, None, phone, title))
+    for username, name, phone in session.execute(
+        select(User.username, User.display_name, User.phone).where(User.is_active.is_(True))
+    ):
+        people.append(tr.Person(tr.AttendeeKind.STAFF, name, None, username, phone))
+    guests = select(A.name, A.phone, A.job).where(A.kind == tr.AttendeeKind.GUEST)
+    guests = guests.where(
+        A.customer_id == customer_id if customer_id is not None else A.customer_id.is_(None)
+    )
+    for name, phone, job in session.execute(guests.distinct()):
+        people.append(tr.Person(tr.AttendeeKind.GUEST, name, code, None, phone, job))
+    return people
+
+
+def import_sign_in(
+    session: Session,
+    session_no: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    confirm_new: bool,
+    actor: Acting,
+    now: dt.datetime,
+    sheet: str | None = None,
+) -> SignInResult:
+    """Take a sign-in sheet or score list into the session's lines.
+
+    ``rows``: field name → cell (``name`` at least; ``course``, ``phone``, ``job`` and
+    the marks), with ``_row`` the sheet's row number. Names are matched to the people
+    the session may hold: a name already on the session updates that line; a name
+    meaning two people, a course that is not the session's, or a bad cell is a problem
+    at its row and column; names nobody has are added (as people without a log-in)
+    only with ``confirm_new``. Nothing is written unless every row is fine.
+    """
+    _require(tr.may_manage(actor.role), "import")
+    head = session.execute(
+        select(S.id, S.customer_id, S.capacity, C.code)
+        .join(C, C.id == S.course_id)
+        .where(S.session_no == session_no)
+    ).first()
+    if head is None:
+        return SignInResult(problems=[Problem("session", "training.err.unknown_session", {"value": session_no}, sheet=sheet)])  # fmt: skip
+    problems: list[Problem] = []
+    known_courses = None
+
+    def problem(r: Mapping[str, Any], name: str, code: str, **params: Any) -> None:
+        problems.append(Problem(name, code, params, r.get("_row"), r.get(name), sheet))
+
+    people = _people(session, head.customer_id)
+    lines = list_lines(session, "attendance", session_no)
+    by_name = {line["name"]: line for line in lines}
+    new_rows: list[tuple[Mapping[str, Any], dict[str, Any]]] = []
+    touched: dict[int, Mapping[str, Any]] = {}  # line id → the sheet row updating it
+    new_people: list[str] = []
+    for r in rows:
+        course = r.get("course")
+        if course not in (None, ""):
+            course = str(course).strip()
+            if known_courses is None:
+                known_courses = set(session.scalars(select(C.code)))
+            if course not in known_courses:
+                problem(r, "course", "training.err.unknown_course", value=course)
+            elif course != head.code:
+                problem(r, "course", "training.err.other_course", value=course, expected=head.code)
+        name = str(r.get("name") or "").strip()
+        if not name:
+            if any(r.get(k) not in (None, "") for k in MARKS):
+                problem(r, "name", "err.required")
+            continue
+        marks = {k: r[k] for k in MARKS if k in r}
+        line = by_name.get(name)
+        if line is not None:
+            updated = {**line, **marks}
+            for k in ("phone", "job"):
+                if r.get(k) not in (None, ""):
+                    updated[k] = r[k]
+            touched[line["id"]] = r
+            by_name[name] = updated
+            continue
+        person, hits = tr.match_person(name, _text(r.get("phone")), people)
+        if len(hits) > 1:
+            who = "、".join(_describe(p) for p in hits)
+            problem(r, "name", "training.err.ambiguous_person", value=name, candidates=who)
+            continue
+        if person is None:
+            new_people.append(name)
+            person = tr.Person(
+                tr.AttendeeKind.GUEST,
+                name,
+                None,
+                None,
+                _text(r.get("phone")),
+                _text(r.get("job")),
+            )
+            customer_code = session.scalar(
+                select(Customer.code).where(Customer.id == head.customer_id)
+            )
+            person = dataclasses.replace(person, customer=customer_code)
+        values = {
+            "kind": str(person.kind),
+            "name": person.name,
+            "customer": person.customer,
+            "user": person.user,
+            "phone": _text(r.get("phone")) or person.phone,
+            "job": _text(r.get("job")) or person.job,
+            **marks,
+        }
+        new_rows.append((r, values))
+        by_name[name] = values
+    if new_people and not confirm_new and not problems:
+        problems.append(
+            Problem(
+                "name",
+                "training.err.new_people",
+                {"names": "、".join(new_people)},
+                None,
+                None,
+                sheet,
+            )  # fmt: skip
+        )
+    if problems:
+        return SignInResult(problems=problems, new_people=new_people)
+    kept = [by_name[line["name"]] for line in lines]
+    final = kept + [v for _, v in new_rows]
+    origin = [touched.get(line["id"]) for line in lines] + [r for r, _ in new_rows]
+    if tr.over_capacity(head.capacity, len(final)):
+        at = origin[head.capacity] or {}
+        return SignInResult(
+            problems=[
+                Problem(
+                    "name",
+                    "training.err.over_capacity",
+                    {"value": session_no, "capacity": head.capacity, "count": len(final)},
+                    at.get("_row"),
+                    at.get("name"),
+                    sheet,
+                )
+            ]
+        )
+    result: SaveResult = save_lines(session, "attendance", session_no, final, actor=actor, now=now)
+    if result.problems:
+        mapped = []
+        for p in result.problems:
+            src = origin[p.row] if p.row is not None and p.row < len(origin) else None
+            mapped.append(
+                Problem(p.field, p.code, p.params, (src or {}).get("_row"), p.value, sheet)
+            )
+        return SignInResult(problems=mapped, new_people=new_people)
+    return SignInResult(inserted=result.inserted, updated=result.updated, new_people=new_people)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text or None
+
+
+def _describe(p: tr.Person) -> str:
+    where = p.user or p.customer or ""
+    return f"{p.name}（{where}{' ' + p.phone if p.phone else ''}）"
