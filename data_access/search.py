@@ -44,10 +44,13 @@ class _Matches(ColumnElement[bool]):
     type = false().type
     _is_implicitly_boolean = True  # a condition, not a column to compare with 1
 
-    def __init__(self, table: str, id_column: ColumnClause, fragment: str) -> None:
+    def __init__(
+        self, table: str, id_column: ColumnClause, fragment: str, newest: int | None = None
+    ) -> None:
         self.table = table
         self.id_column = id_column
         self.fragment = fragment
+        self.newest = newest  # SQLite: only the ``newest`` highest ids (the index stops early)
 
 
 @compiles(_Matches, "sqlite")
@@ -55,9 +58,12 @@ def _sqlite(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
     fts = f"search_{element.table}"
     phrase = '"' + element.fragment.replace('"', '""') + '"'  # one phrase, no operators
     match = text(f"{fts} MATCH :q").bindparams(bindparam("q", phrase, unique=True))
-    return compiler.process(
-        element.id_column.in_(select(text("rowid")).select_from(text(fts)).where(match)), **kw
-    )
+    ids = select(text("rowid")).select_from(text(fts)).where(match)
+    if element.newest is not None:
+        # a common phrase matches a tenth of a million rows: walk the index from the
+        # newest end and stop, instead of collecting every match first
+        ids = ids.order_by(text("rowid DESC")).limit(element.newest)
+    return compiler.process(element.id_column.in_(ids), **kw)
 
 
 @compiles(_Matches, "postgresql")
@@ -86,14 +92,17 @@ def _prefix(column: Any, fragment: str) -> ColumnElement[bool]:
     return and_(column >= fragment, column < fragment + "\U0010ffff")
 
 
-def matches(table: str, fragment: str | None) -> ColumnElement[bool]:
-    """The condition "this row of ``table`` contains ``fragment``" for a query on it."""
+def matches(table: str, fragment: str | None, newest: int | None = None) -> ColumnElement[bool]:
+    """The condition "this row of ``table`` contains ``fragment``" for a query on it.
+
+    ``newest``: the query wants only that many rows, highest ids first (ORDER BY id
+    DESC LIMIT newest) — the index then stops after them."""
     fragment = cleaned(fragment)
     model = {"tickets": Ticket, "customers": Customer, "devices": Device}[table]
     if not fragment:
         return false()
     if len(fragment) >= MIN_TRIGRAM:
-        return _Matches(table, model.__table__.c.id, fragment)
+        return _Matches(table, model.__table__.c.id, fragment, newest)
     wanted = {fragment, fragment.upper()}
     return or_(*(_prefix(getattr(model, c), f) for c in PREFIXED[table] for f in sorted(wanted)))
 
@@ -110,8 +119,8 @@ class Hit:
 def search(
     session: Session, fragment: str | None, *, kinds: Sequence[str], limit: int = 10
 ) -> list[Hit]:
-    """Up to ``limit`` hits per kind (``ticket``, ``customer``, ``device``), newest
-    tickets first. The caller passes only the kinds the user may see."""
+    """Up to ``limit`` hits per kind (``ticket``, ``customer``, ``device``), the latest
+    entered first. The caller passes only the kinds the user may see."""
     fragment = cleaned(fragment)
     if not fragment:
         return []
@@ -120,16 +129,16 @@ def search(
         rows = session.execute(
             select(Ticket.id, Ticket.ticket_no, Ticket.fault_description, Customer.name)
             .join(Customer, Customer.id == Ticket.customer_id)
-            .where(matches("tickets", fragment))
-            .order_by(Ticket.received_at.desc(), Ticket.id.desc())
+            .where(matches("tickets", fragment, newest=limit))
+            .order_by(Ticket.id.desc())  # the latest entered first
             .limit(limit)
         ).all()
         hits += [Hit("ticket", r[0], r[1], r[3], _snippet(r[2])) for r in rows]
     if "customer" in kinds:
         rows = session.execute(
             select(Customer.id, Customer.code, Customer.name, Customer.contact_name, Customer.phone)
-            .where(matches("customers", fragment))
-            .order_by(Customer.code)
+            .where(matches("customers", fragment, newest=limit))
+            .order_by(Customer.id.desc())
             .limit(limit)
         ).all()
         hits += [Hit("customer", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
@@ -138,8 +147,8 @@ def search(
             select(Device.id, Device.serial_no, Customer.name, ProductModel.code, Device.location)
             .join(Customer, Customer.id == Device.customer_id)
             .outerjoin(ProductModel, ProductModel.id == Device.model_id)
-            .where(matches("devices", fragment))
-            .order_by(Device.serial_no)
+            .where(matches("devices", fragment, newest=limit))
+            .order_by(Device.id.desc())
             .limit(limit)
         ).all()
         hits += [Hit("device", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]

@@ -7,11 +7,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from data_access import db
 from data_access.lines import list_lines
-from data_access.models import Customer, Part, Ticket
+from data_access.models import Customer, Part, Ticket, User
 from data_access.users import CurrentUser
 from pages.lines_grid import wanted_lines
 from rules.service_reports import TICKET_PARTS
@@ -51,7 +52,11 @@ def _world(engine, status="on_site"):
 def _app(app_db, lang="zh") -> AppTest:
     at = AppTest.from_function(_script, default_timeout=30)
     at.session_state["lang"] = lang
-    at.session_state["user"] = CurrentUser(1, "manager", "manager user", "manager", None, False)
+    with db.read(app_db) as s:  # the signed-in manager as the log-in stores them
+        manager = s.scalar(select(User.id).where(User.username == "manager"))
+    at.session_state["user"] = CurrentUser(
+        manager, "manager", "manager user", "manager", "华东", False
+    )
     return at.run()
 
 
