@@ -22,6 +22,9 @@ from data_access.models import (
     Customer,
     Device,
     FaultCode,
+    MaintenancePackage,
+    MaintenancePlan,
+    MaintenanceVisit,
     Part,
     ProductModel,
     Ticket,
@@ -64,6 +67,9 @@ REF_TARGETS: dict[str, RefTarget] = {
     "fault_codes": RefTarget(FaultCode, ("code",)),
     "tickets": RefTarget(Ticket, ("ticket_no",), ("status",)),
     "parts": RefTarget(Part, ("part_no",), ("name", "price")),
+    "maintenance_packages": RefTarget(MaintenancePackage, ("code",)),
+    "maintenance_plans": RefTarget(MaintenancePlan, ("plan_no",), ("kind", "responsible_id")),
+    "maintenance_visits": RefTarget(MaintenanceVisit, ("visit_no",), ("status", "engineer_id")),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

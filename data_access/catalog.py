@@ -7,12 +7,32 @@ imports a domain.
 
 from __future__ import annotations
 
-from data_access import customers, service_reports, ticket_queries, ticket_register, users
+from data_access import (
+    customers,
+    maintenance,
+    service_reports,
+    ticket_queries,
+    ticket_register,
+    users,
+)
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
-from data_access.models import Customer, Device, ServiceReport, Ticket, TicketPart, User
+from data_access.models import (
+    ChecklistItem,
+    Customer,
+    Device,
+    MaintenancePackage,
+    MaintenancePlan,
+    MaintenanceVisit,
+    ServiceReport,
+    Ticket,
+    TicketPart,
+    User,
+    VisitResultLine,
+)
 from rules.access import USERS
 from rules.customers import CUSTOMERS, DEVICES
+from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 
@@ -40,6 +60,19 @@ ADAPTERS: dict[str, Adapter] = {
     ),
     "ticket_parts": Adapter(TICKET_PARTS, TicketPart, hooks=service_reports.PartLineHooks()),
     "users": Adapter(USERS, User, hooks=users.UserHooks()),
+    "packages": Adapter(PACKAGES, MaintenancePackage, hooks=maintenance.PackageHooks()),
+    "checklists": Adapter(CHECKLISTS, ChecklistItem, hooks=maintenance.ChecklistHooks()),
+    "plans": Adapter(PLANS, MaintenancePlan, hooks=maintenance.PlanHooks()),
+    "visits": Adapter(
+        VISITS,
+        MaintenanceVisit,
+        hooks=maintenance.VisitHooks(),
+        computed=maintenance.visit_computed,
+        computed_from=("status", "due_date"),
+        computed_filters={"overdue": maintenance.overdue_clause},
+        where_of=maintenance.route_clauses,
+    ),
+    "visit_results": Adapter(VISIT_RESULTS, VisitResultLine, hooks=maintenance.ResultHooks()),
 }
 
 

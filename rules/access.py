@@ -81,6 +81,10 @@ REGISTER_PAGE: dict[str, Page] = {
     "ticket_parts": Page.TICKETS,
     "users": Page.SETTINGS,
     "plans": Page.MAINTENANCE,
+    "visits": Page.MAINTENANCE,
+    "visit_results": Page.MAINTENANCE,
+    "checklists": Page.MAINTENANCE,
+    "packages": Page.MAINTENANCE,
     "parts": Page.PARTS,
     "complaints": Page.COMPLAINTS,
     "followups": Page.FOLLOWUPS,
@@ -102,6 +106,10 @@ def can_edit(role: str | None, page: Page | str) -> bool:
 IMPORT_ROLES: dict[str, frozenset[Role]] = {
     "tickets": frozenset({R.ADMIN, R.MANAGER}),
     "users": frozenset({R.ADMIN}),
+    # maintenance reference data and plans: managers (engineers import their visits)
+    "plans": frozenset({R.ADMIN, R.MANAGER}),
+    "checklists": frozenset({R.ADMIN, R.MANAGER}),
+    "packages": frozenset({R.ADMIN, R.MANAGER}),
 }
 
 
