@@ -24,12 +24,15 @@ from pages.lines_grid import lines_grid
 from pages.register_grid import refresh_grids, register_grid
 from rules import maintenance as mr
 from rules.access import Page, Role
+from rules.i18n import t
 from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
 
 MANAGERS = (Role.ADMIN, Role.MANAGER)
 PLAN_LEAD = ("plan_no", "name", "device", "customer", "package", "frequency", "next_due")
 VISIT_LEAD = ("visit_no", "due_date", "status", "overdue", "engineer", "plan")
 # what an engineer fills in on site, in this order (a phone shows a few columns)
+AGEING_BY = {"engineer": "maint.month.engineer", "region": "maint.month.region",
+             "customer": "maint.ageing.customer"}  # fmt: skip
 RESULT_COLUMNS = ("item", "standard", "passed", "measured", "observation", "note")
 
 
@@ -148,7 +151,7 @@ def month_tab(lang: str) -> None:
     picked = left.date_input(tr("maint.month.pick"), today(), key="maint.month.day")
     by = right.radio(
         tr("maint.month.by"), ["engineer", "region"], horizontal=True, key="maint.month.by",
-        format_func=lambda v: tr(f"maint.month.{v}"),
+        format_func=lambda v: t(f"maint.month.{v}", lang),
     )  # fmt: skip
     first, last = month_bounds(picked)
     with db.read(get_engine()) as s:
@@ -185,8 +188,7 @@ def _state_label(state: str, lang: str) -> str:
 def ageing_tab(lang: str) -> None:
     by = st.radio(
         tr("maint.ageing.by"), ["engineer", "region", "customer"], horizontal=True,
-        key="maint.ageing.by", format_func=lambda v: tr(f"maint.ageing.{v}")
-        if v == "customer" else tr(f"maint.month.{v}"),
+        key="maint.ageing.by", format_func=lambda v: t(AGEING_BY[v], lang),
     )  # fmt: skip
     with db.read(get_engine()) as s:
         rows = dm.overdue_ageing(s, today(), by=by)
