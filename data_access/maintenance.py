@@ -591,6 +591,11 @@ def engineers(session: Session) -> list[tuple[int, str]]:
     return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
 
 
+def package_codes(session: Session) -> list[str]:
+    query = select(MaintenancePackage.code).order_by(MaintenancePackage.id)
+    return list(session.scalars(query))
+
+
 def package_discount(session: Session, code: str) -> Any:
     """The repair discount (%) contract customers of package ``code`` get (fees read it)."""
     return session.execute(

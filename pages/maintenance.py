@@ -265,7 +265,9 @@ def _route(user) -> excel_panel.Selection:
 def checklists_tab(user, lang: str, editable: bool) -> None:
     manager = editable and user.role in MANAGERS
     register_grid("maint", PACKAGES, filters={}, search=None, lang=lang, editable=manager)
-    for code in (p.value for p in mr.Package):
+    with db.read(get_engine()) as s:
+        codes = dm.package_codes(s)
+    for code in codes:
         st.subheader(code)
         lines_grid("maint", CHECKLISTS.name, code, lang=lang, editable=manager)
 

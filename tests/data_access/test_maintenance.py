@@ -128,7 +128,11 @@ def test_a_plan_takes_customer_and_end_from_its_device(base):
         (plan(device="NO-SUCH"), "device", "err.unknown_ref"),
         (plan(package="gold"), "package", "err.unknown_ref"),
         (plan(device="SN2"), "no_contract_confirmed", "maint.err.no_contract"),
-        (plan(start_date="2027-07-01", end_date="2028-06-30"), "no_contract_confirmed", "maint.err.no_contract"),
+        (
+            plan(start_date="2027-07-01", end_date="2028-06-30"),
+            "no_contract_confirmed",
+            "maint.err.no_contract",
+        ),
         (plan(customer="C2"), "device", "maint.err.device_customer"),
         (plan(device=None), "customer", "maint.err.customer"),
     ],
@@ -389,3 +393,36 @@ def test_figures_my_visits_ageing_month_and_completion(planned):
         assert month == [
             {"day": dt.date(2026, 2, 24), "who": "eng1", "state": "overdue", "count": 1}
         ]
+
+
+def test_generation_on_the_demo_adds_nothing(db_engine):
+    """The demo lays its visits out by the same rule and calendar, twelve months ahead."""
+    from data_access import demo
+
+    demo.load(db_engine, customers=12, tickets=20)
+    with db.write(db_engine) as s:
+        assert (
+            dm.generate_visits(s, today=demo.DEMO_NOW.date(), actor=ADMIN, now=demo.DEMO_NOW) == 0
+        )
+        states = set(s.scalars(select(MaintenanceVisit.status).distinct()))
+    assert states == {"planned", "done", "partly_done", "skipped", "cancelled"}
+
+
+def test_route_sheet_holds_one_engineers_month(planned):
+    import io
+
+    import openpyxl
+
+    from imports.writer import export_bytes
+
+    engine, ids = planned
+    feb = dm.RouteFilter(ids["eng1"], dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    with db.read(engine) as s:
+        data = export_bytes(s, "visits", lang="zh", today=TODAY, selection=feb, now=NOW)
+        nobody = export_bytes(
+            s, "visits", lang="zh", today=TODAY, now=NOW,
+            selection=dm.RouteFilter(ids["eng2"], dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
+        )  # fmt: skip
+    rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["MP-1-20260217"]
+    assert len(list(openpyxl.load_workbook(io.BytesIO(nobody)).active.iter_rows())) == 1
