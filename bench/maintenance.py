@@ -9,8 +9,8 @@ quarterly, every 2 months and every 3 weeks, in turn). "ours" is
 :func:`data_access.maintenance.generate_visits` for twelve months (schedule rule per
 plan, holiday shift, the register write path, next-due refresh) in one transaction;
 "baseline" is a bare Core ``INSERT`` executemany of exactly the rows it wrote, after
-deleting them, in one transaction. Then, half a year later (so part of the visits are
-overdue): the median time of the ageing, month-view and completion queries, and with
+deleting them, in one transaction. Then, half a year later with nine in ten visits due
+by then done (the rest overdue): the median time of the ageing, month-view and completion queries, and with
 ``--page`` the median AppTest script time of the maintenance page as a manager.
 
 Prints ``RESULT maintenance_generate plans=… rows=… ours_s=… rows_per_s=… baseline_s=… ratio=…``
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import delete, func, insert, select  # noqa: E402
+from sqlalchemy import DateTime, cast, delete, func, insert, select, update  # noqa: E402
 
 from data_access import db, sla_config  # noqa: E402
 from data_access import maintenance as dm  # noqa: E402
@@ -120,6 +120,21 @@ def median(fn, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
+def work_done(url: str) -> None:
+    """Half a year on, nine in ten visits due by then are done (on their due day)."""
+    engine = db.make_engine(url)
+    v = MaintenanceVisit.__table__
+    sqlite = engine.dialect.name == "sqlite"
+    done_at = func.datetime(v.c.due_date) if sqlite else cast(v.c.due_date, DateTime)
+    with db.write(engine) as s:
+        s.execute(
+            update(v)
+            .where(v.c.due_date < LATER, v.c.id % 10 != 0)
+            .values(status="done", done_at=done_at)
+        )
+    engine.dispose()
+
+
 def figures(url: str) -> dict[str, float]:
     engine = db.make_engine(url)
     first, last = dt.date(2026, 7, 1), dt.date(2026, 7, 31)
@@ -165,6 +180,7 @@ def main() -> None:
         f"RESULT maintenance_generate plans={args.plans} rows={added} ours_s={ours:.2f} "
         f"rows_per_s={added / ours:,.0f} baseline_s={base:.2f} ratio={ours / base:.1f}"
     )
+    work_done(url)
     got = figures(url)
     page = page_time(url) if args.page else float("nan")
     print(

@@ -41,6 +41,7 @@ from rules.fields import Problem
 
 MANAGERS = frozenset({Role.ADMIN, Role.MANAGER, SYSTEM})
 CHUNK = 10_000
+MY_VISITS_LIMIT = 30
 
 
 # ---------------------------------------------------------------- who may
@@ -411,14 +412,16 @@ def complete_visit(
     session: Session,
     visit_no: str,
     values: Mapping[str, Any],
-    results: Sequence[Mapping[str, Any]],
+    results: Sequence[Mapping[str, Any]] | None,
     *,
     actor: Acting,
     now: dt.datetime,
 ) -> None:
     """Record a visit's outcome (status, times, findings, acceptance, upgrade facts …,
     by field name) and its checklist results in one write: every problem of either is
-    raised together as :class:`InvalidInput` and nothing is written."""
+    raised together as :class:`InvalidInput` and nothing is written. ``results`` are the
+    visit's lines as they should be (:func:`checklist_for` gives them to fill in);
+    None leaves the stored lines as they are."""
     from data_access.lines import save_lines
     from data_access.registers import save_changes
 
@@ -430,8 +433,10 @@ def complete_visit(
         updates=[{"id": visit.id, "version": visit.version, **values}], deletes=[],
         actor=actor, now=now,
     )  # fmt: skip
-    lines = save_lines(session, "visit_results", visit_no, list(results), actor=actor, now=now)
-    problems = [*header.problems, *lines.problems]
+    problems = list(header.problems)
+    if results is not None:
+        lines = save_lines(session, "visit_results", visit_no, list(results), actor=actor, now=now)
+        problems.extend(lines.problems)
     if problems:
         raise InvalidInput(problems)
     refresh_next_due(session, [visit.plan_id])
@@ -509,19 +514,21 @@ def _visit_rows(session: Session, *where: ColumnElement[bool]):
     )
 
 
-def my_visits(session: Session, engineer_id: int, today: dt.date) -> list[dict[str, Any]]:
+def my_visits(
+    session: Session, engineer_id: int, today: dt.date, limit: int = MY_VISITS_LIMIT
+) -> list[dict[str, Any]]:
     """An engineer's open visits due by the end of this week, overdue first (oldest
-    first), then by due date."""
+    first), then by due date: in due-date order the overdue ones come first. At most
+    ``limit`` (a phone shows a short list; the visits tab has them all)."""
     week_end = today + dt.timedelta(days=6 - today.weekday())
     v = MaintenanceVisit
     query = _visit_rows(
         session, v.engineer_id == engineer_id, v.status.in_(list(mr.OPEN)), v.due_date <= week_end
     ).order_by(v.due_date, v.id)
-    rows = [dict(r._mapping) for r in session.execute(query)]
+    rows = [dict(r._mapping) for r in session.execute(query.limit(limit))]
     for r in rows:
         r["overdue"] = mr.is_overdue(r["status"], r["due_date"], today)
         r["days_overdue"] = max(0, mr.days_overdue(r["due_date"], today))
-    rows.sort(key=lambda r: (not r["overdue"], r["due_date"], r["id"]))
     return rows
 
 

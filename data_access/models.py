@@ -385,6 +385,8 @@ class MaintenanceVisit(Stamped, Base):
     # the schedule's own date: generation matches by it, so a moved visit stays moved
     __table_args__ = (
         UniqueConstraint("plan_id", "planned_date", name="uq_maintenance_visits_plan_planned"),
+        # open visits past due (overdue, ageing): a range of the open ones only
+        Index("ix_maintenance_visits_status_due", "status", "due_date"),
     )
     visit_no: Mapped[str] = mapped_column(String(60), unique=True)
     plan_id: Mapped[int] = mapped_column(

@@ -28,6 +28,7 @@ from rules.i18n import t
 from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
 
 MANAGERS = (Role.ADMIN, Role.MANAGER)
+OPEN_KEY = "maint.mine.open"  # the visit whose form is open (one at a time)
 PLAN_LEAD = ("plan_no", "name", "device", "customer", "package", "frequency", "next_due")
 VISIT_LEAD = ("visit_no", "due_date", "status", "overdue", "engineer", "plan")
 # what an engineer fills in on site, in this order (a phone shows a few columns)
@@ -69,7 +70,9 @@ def my_visits_tab(user, lang: str, editable: bool) -> None:
             st.markdown(f"**{plain(row['visit_no'])}** · {plain(when)}")
             st.text(f"{row['customer']} · {row['plan']}")
             if editable and (user.role in MANAGERS or engineer_id == user.id):
-                with st.expander(tr("maint.mine.done")):
+                if st.button(tr("maint.mine.done"), key=f"maint.open.{row['visit_no']}"):
+                    st.session_state[OPEN_KEY] = row["visit_no"]
+                if st.session_state.get(OPEN_KEY) == row["visit_no"]:
                     _done_form(row, lang, user)
 
 

@@ -128,6 +128,7 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             "uq_maintenance_visits_plan_planned", ["plan_id", "planned_date"]
         )
+        batch_op.create_index("ix_maintenance_visits_status_due", ["status", "due_date"])
 
     op.create_table(
         "visit_results",
@@ -158,6 +159,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("visit_results")
     with op.batch_alter_table("maintenance_visits", schema=None) as batch_op:
+        batch_op.drop_index("ix_maintenance_visits_status_due")
         batch_op.drop_constraint("uq_maintenance_visits_plan_planned", type_="unique")
         batch_op.drop_constraint(batch_op.f("uq_maintenance_visits_visit_no"), type_="unique")
         batch_op.drop_index(batch_op.f("ix_maintenance_visits_engineer_id"))

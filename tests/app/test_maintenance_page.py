@@ -64,6 +64,7 @@ def test_engineer_sees_overdue_first_and_records_a_visit(maint_db):
     assert headings[0].startswith("**MP-1-20261116**") and "逾期 7 天" in headings[0]
     assert "MP-1-20261123" in headings[1]  # due today
     assert len(headings) == 2  # through Sunday: 30 Nov is next week
+    at.button(key="maint.open.MP-1-20261116").click().run()
     at.button(key="maint.done.MP-1-20261116.save").click().run()
     assert not at.exception, at.exception
     assert any("MP-1-20261116" in s.value for s in at.success)
@@ -79,6 +80,7 @@ def test_engineer_sees_overdue_first_and_records_a_visit(maint_db):
 def test_a_visit_done_before_its_due_date_without_a_reason_is_refused(maint_db):
     at = open_page("engineer")
     key = "maint.done.MP-1-20261123"
+    at.button(key="maint.open.MP-1-20261123").click().run()
     at.date_input(key=key + ".day").set_value(dt.date(2026, 11, 20)).run()
     at.button(key=key + ".save").click().run()
     assert not at.exception, at.exception
