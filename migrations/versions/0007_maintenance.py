@@ -129,6 +129,9 @@ def upgrade() -> None:
             "uq_maintenance_visits_plan_planned", ["plan_id", "planned_date"]
         )
         batch_op.create_index("ix_maintenance_visits_status_due", ["status", "due_date"])
+        batch_op.create_index(
+            "ix_maintenance_visits_plan_status_due", ["plan_id", "status", "due_date"]
+        )
 
     op.create_table(
         "visit_results",
@@ -159,6 +162,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("visit_results")
     with op.batch_alter_table("maintenance_visits", schema=None) as batch_op:
+        batch_op.drop_index("ix_maintenance_visits_plan_status_due")
         batch_op.drop_index("ix_maintenance_visits_status_due")
         batch_op.drop_constraint("uq_maintenance_visits_plan_planned", type_="unique")
         batch_op.drop_constraint(batch_op.f("uq_maintenance_visits_visit_no"), type_="unique")
