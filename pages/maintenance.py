@@ -134,7 +134,7 @@ def _done_form(row: dict[str, Any], lang: str, user) -> None:
         except InvalidInput as exc:
             show_problems(exc.problems, {**labels, **fields}, lang, register=VISITS)
             return
-        refresh_grids()
+        figures_changed()
         st.success(tr("maint.mine.saved", value=row["visit_no"]))
     if st.button(tr("maint.ticket.open"), key=k + ".ticket"):
         with db.write(get_engine()) as s:
@@ -149,6 +149,28 @@ def _cell(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------- manager views
+@st.cache_data(ttl=60, show_spinner=False)
+def month_figures(url: str, first: dt.date, last: dt.date, day: dt.date, by: str) -> tuple:
+    """A month's counts and completion rate, shared by viewers for a minute (cleared
+    by this page's writes)."""
+    del url  # part of the cache key only: one cache per database
+    with db.read(get_engine()) as s:
+        return dm.month_counts(s, first, last, day, by=by), dm.completion_rate(s, first, last)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def ageing_rows(url: str, day: dt.date, by: str) -> list[dict[str, Any]]:
+    del url
+    with db.read(get_engine()) as s:
+        return dm.overdue_ageing(s, day, by=by)
+
+
+def figures_changed() -> None:
+    month_figures.clear()
+    ageing_rows.clear()
+    refresh_grids()
+
+
 def month_tab(lang: str) -> None:
     left, right = st.columns(2)
     picked = left.date_input(tr("maint.month.pick"), today(), key="maint.month.day")
@@ -157,9 +179,7 @@ def month_tab(lang: str) -> None:
         format_func=lambda v: t(f"maint.month.{v}", lang),
     )  # fmt: skip
     first, last = month_bounds(picked)
-    with db.read(get_engine()) as s:
-        counts = dm.month_counts(s, first, last, today(), by=by)
-        rate = dm.completion_rate(s, first, last)
+    counts, rate = month_figures(db.database_url(), first, last, today(), by)
     st.metric(tr("maint.month.rate", value=""), mr.format_rate(rate))
     if not counts:
         st.info(tr("maint.month.empty"))
@@ -193,8 +213,7 @@ def ageing_tab(lang: str) -> None:
         tr("maint.ageing.by"), ["engineer", "region", "customer"], horizontal=True,
         key="maint.ageing.by", format_func=lambda v: t(AGEING_BY[v], lang),
     )  # fmt: skip
-    with db.read(get_engine()) as s:
-        rows = dm.overdue_ageing(s, today(), by=by)
+    rows = ageing_rows(db.database_url(), today(), by)
     if not rows:
         st.info(tr("maint.ageing.empty"))
         return
@@ -216,7 +235,7 @@ def plans_tab(user, lang: str, editable: bool) -> None:
     if st.button(tr("maint.generate"), key="maint.generate"):
         with db.write(get_engine()) as s:
             added = dm.generate_visits(s, today=today(), actor=user, now=now())
-        refresh_grids()
+        figures_changed()
         st.success(tr("maint.generated", value=added))
     with st.expander(tr("maint.shift.title")):
         _shift_form(user, lang)
@@ -237,7 +256,7 @@ def _shift_form(user, lang: str) -> None:
         except InvalidInput as exc:
             show_problems(exc.problems, {}, lang)
             return
-        refresh_grids()
+        figures_changed()
         st.success(tr("maint.shift.done", value=moved))
 
 
@@ -275,22 +294,26 @@ def checklists_tab(user, lang: str, editable: bool) -> None:
         lines_grid("maint", CHECKLISTS.name, code, lang=lang, editable=manager)
 
 
+VIEWS = {
+    "mine": my_visits_tab,
+    "month": lambda user, lang, editable: month_tab(lang),
+    "ageing": lambda user, lang, editable: ageing_tab(lang),
+    "plans": plans_tab,
+    "visits": visits_tab,
+    "checklists": checklists_tab,
+}
+
+
 def main() -> None:
     user, lang, editable = require(Page.MAINTENANCE)
-    names = ["mine", "month", "ageing", "plans", "visits", "checklists"]
-    tabs = dict(zip(names, st.tabs([tr(f"maint.tab.{n}") for n in names]), strict=True))
-    with tabs["mine"], guarded():
-        my_visits_tab(user, lang, editable)
-    with tabs["month"], guarded():
-        month_tab(lang)
-    with tabs["ageing"], guarded():
-        ageing_tab(lang)
-    with tabs["plans"], guarded():
-        plans_tab(user, lang, editable)
-    with tabs["visits"], guarded():
-        visits_tab(user, lang, editable)
-    with tabs["checklists"], guarded():
-        checklists_tab(user, lang, editable)
+    # one view per run (tabs would run every section each click: at 200,000 visits the
+    # grids and charts together cost seconds)
+    view = st.radio(
+        tr("maint.view"), list(VIEWS), horizontal=True, key="maint.view",
+        format_func=lambda v: t(f"maint.tab.{v}", lang), label_visibility="collapsed",
+    )  # fmt: skip
+    with guarded():
+        VIEWS[view](user, lang, editable)
 
 
 main()

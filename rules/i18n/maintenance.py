@@ -41,6 +41,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "maint.err.shift_days": ("顺延天数不能为 0", "Shift by a number of days other than 0"),
     "maint.title": ("维护计划与定期巡检", "Preventive maintenance"),
+    "maint.view": ("视图", "View"),
     "maint.tab.mine": ("我的保养", "My visits"),
     "maint.tab.month": ("月度视图", "Month view"),
     "maint.tab.ageing": ("逾期账龄", "Overdue ageing"),

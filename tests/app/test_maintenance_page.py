@@ -96,11 +96,15 @@ def test_a_visit_done_before_its_due_date_without_a_reason_is_refused(maint_db):
 
 def test_manager_month_view_ageing_and_generation(maint_db):
     at = open_page("manager", "en")
+    at.radio(key="maint.view").set_value("month").run()
+    assert not at.exception, at.exception
     assert at.get("vega_lite_chart"), "the month chart is drawn"
     assert any(m.value == "0%" for m in at.metric)  # 16 Nov is due and not done
+    at.radio(key="maint.view").set_value("ageing").run()
     frames = [f.value for f in at.dataframe]
     ageing = next(f for f in frames if "1-7" in f.columns)
     assert ageing["1-7"].tolist() == [1]
+    at.radio(key="maint.view").set_value("plans").run()
     at.button(key="maint.generate").click().run()
     assert not at.exception, at.exception
     assert any("visits added" in s.value for s in at.success)
@@ -108,5 +112,7 @@ def test_manager_month_view_ageing_and_generation(maint_db):
 
 def test_agent_reads_without_editing(maint_db):
     at = open_page("agent")
+    assert not [b for b in at.button if (b.key or "").startswith("maint.open.")]
+    at.radio(key="maint.view").set_value("plans").run()
     assert not [b for b in at.button if (b.key or "").endswith(".save")]
     assert not [b for b in at.button if b.key == "maint.generate"]
