@@ -23,6 +23,9 @@ from data_access.models import (
     Customer,
     Device,
     FaultCode,
+    MaintenancePackage,
+    MaintenancePlan,
+    MaintenanceVisit,
     Part,
     ProductModel,
     Settlement,
@@ -74,6 +77,9 @@ REF_TARGETS: dict[str, RefTarget] = {
     "complaints": RefTarget(Complaint, ("complaint_no",), ("status",)),
     "courses": RefTarget(TrainingCourse, ("code",)),
     "training_sessions": RefTarget(TrainingSession, ("session_no",), ("status", "customer_id")),
+    "maintenance_packages": RefTarget(MaintenancePackage, ("code",)),
+    "maintenance_plans": RefTarget(MaintenancePlan, ("plan_no",), ("kind", "responsible_id")),
+    "maintenance_visits": RefTarget(MaintenanceVisit, ("visit_no",), ("status", "engineer_id")),
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]

@@ -13,6 +13,7 @@ from data_access import (
     faultcodes,
     fee_register,
     followups,
+    maintenance,
     parts,
     service_reports,
     ticket_queries,
@@ -23,6 +24,7 @@ from data_access import (
 from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
 from data_access.models import (
+    ChecklistItem,
     Complaint,
     ComplaintAction,
     Customer,
@@ -31,6 +33,9 @@ from data_access.models import (
     FeeLine,
     FollowUp,
     KnowledgeArticle,
+    MaintenancePackage,
+    MaintenancePlan,
+    MaintenanceVisit,
     Part,
     Payment,
     RateCardItem,
@@ -42,6 +47,7 @@ from data_access.models import (
     TrainingCourse,
     TrainingSession,
     User,
+    VisitResultLine,
     Warehouse,
 )
 from rules.access import USERS
@@ -51,6 +57,7 @@ from rules.faultcodes import ARTICLES, FAULT_CODES
 from rules.fees import FEE_LINES, PAYMENTS, RATECARD
 from rules.followups import FOLLOWUPS
 from rules.followups import computed as followup_computed
+from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
 from rules.parts import PARTS, STOCK, WAREHOUSES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
@@ -119,6 +126,19 @@ ADAPTERS: dict[str, Adapter] = {
     "attendance": Adapter(
         ATTENDANCE, TrainingAttendance, hooks=training_register.AttendanceHooks()
     ),
+    "packages": Adapter(PACKAGES, MaintenancePackage, hooks=maintenance.PackageHooks()),
+    "checklists": Adapter(CHECKLISTS, ChecklistItem, hooks=maintenance.ChecklistHooks()),
+    "plans": Adapter(PLANS, MaintenancePlan, hooks=maintenance.PlanHooks()),
+    "visits": Adapter(
+        VISITS,
+        MaintenanceVisit,
+        hooks=maintenance.VisitHooks(),
+        computed=maintenance.visit_computed,
+        computed_from=("status", "due_date"),
+        computed_filters={"overdue": maintenance.overdue_clause},
+        where_of=maintenance.route_clauses,
+    ),
+    "visit_results": Adapter(VISIT_RESULTS, VisitResultLine, hooks=maintenance.ResultHooks()),
 }
 
 

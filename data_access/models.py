@@ -395,45 +395,107 @@ class MaintenancePlan(Stamped, Base):
     device_id: Mapped[int | None] = mapped_column(
         ForeignKey("devices.id", ondelete="SET NULL"), index=True
     )
-    package: Mapped[str] = mapped_column(String(20))  # basic | comprehensive | custom
-    frequency: Mapped[str] = mapped_column(String(20))  # monthly | quarterly | half_yearly | yearly
+    # required by the register; nullable for rows from before migration 0007
+    package_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maintenance_packages.id", ondelete="RESTRICT"), index=True
+    )
+    # rules.maintenance.Frequency; every_n for "every N months / weeks"
+    frequency: Mapped[str] = mapped_column(String(20))
+    every_n: Mapped[int | None] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(20), default="fixed", server_default="fixed")
     kind: Mapped[str] = mapped_column(String(20), default="inspection")  # inspection | firmware
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     due_window: Mapped[str | None] = mapped_column(String(100))
     window_days: Mapped[int] = mapped_column(Integer, default=7)
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # a device without a maintenance contract (or past its end): confirmed by a person
+    no_contract_confirmed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     next_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     risk_notes: Mapped[str | None] = mapped_column(Text)
 
-    items: Mapped[list[ChecklistItem]] = relationship(order_by="ChecklistItem.seq")
-
 
 class ChecklistItem(Stamped, Base):
+    """A package's checklist template: one item, its standard and the kind of result."""
+
     __tablename__ = "checklist_items"
-    plan_id: Mapped[int] = mapped_column(
-        ForeignKey("maintenance_plans.id", ondelete="CASCADE"), index=True
+    __table_args__ = (UniqueConstraint("package_id", "seq"),)
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("maintenance_packages.id", ondelete="CASCADE")
     )
     seq: Mapped[int] = mapped_column(Integer)
     item: Mapped[str] = mapped_column(String(200))
     standard: Mapped[str | None] = mapped_column(String(300))
+    result_kind: Mapped[str] = mapped_column(String(20), default="pass_fail")
+    lower: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    upper: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    unit: Mapped[str | None] = mapped_column(String(20))
 
 
 class MaintenanceVisit(Stamped, Base):
     __tablename__ = "maintenance_visits"
-    __table_args__ = (UniqueConstraint("plan_id", "due_date"),)
+    # the schedule's own date: generation matches by it, so a moved visit stays moved
+    __table_args__ = (
+        UniqueConstraint("plan_id", "planned_date", name="uq_maintenance_visits_plan_planned"),
+        # open visits past due (overdue, ageing): a range of the open ones only
+        Index("ix_maintenance_visits_status_due", "status", "due_date"),
+        # a plan's next open visit (next_due) in one seek: without it SQLite walks the
+        # index above for min(due_date) and refreshing 20,000 plans takes minutes
+        Index("ix_maintenance_visits_plan_status_due", "plan_id", "status", "due_date"),
+    )
+    visit_no: Mapped[str] = mapped_column(String(60), unique=True)
     plan_id: Mapped[int] = mapped_column(
         ForeignKey("maintenance_plans.id", ondelete="CASCADE"), index=True
     )
+    kind: Mapped[str] = mapped_column(String(20), default="inspection", server_default="inspection")
+    planned_date: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    status: Mapped[str] = mapped_column(String(20))  # planned | done | missed | cancelled
+    # planned | done | partly_done | skipped | cancelled (overdue is derived)
+    status: Mapped[str] = mapped_column(String(20))
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    engineer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    arrived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    departed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     content: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(30))
     findings: Mapped[str | None] = mapped_column(Text)
+    skip_reason: Mapped[str | None] = mapped_column(String(30))
+    skipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    skip_approved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    customer_rep: Mapped[str | None] = mapped_column(String(100))
+    accepted: Mapped[bool | None] = mapped_column(Boolean)
+    # firmware / software upgrade visits (seed 001 §4)
+    version_from: Mapped[str | None] = mapped_column(String(60))
+    version_to: Mapped[str | None] = mapped_column(String(60))
+    backup_done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    risk_notes: Mapped[str | None] = mapped_column(Text)
+    rollback_note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+
+
+class VisitResultLine(Stamped, Base):
+    """A visit's checklist result per item (copied from the package's template)."""
+
+    __tablename__ = "visit_results"
+    __table_args__ = (UniqueConstraint("visit_id", "line_no"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("maintenance_visits.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(200))
+    standard: Mapped[str | None] = mapped_column(String(300))
+    result_kind: Mapped[str] = mapped_column(String(20), default="pass_fail")
+    lower: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    upper: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    measured: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    observation: Mapped[str | None] = mapped_column(String(300))
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 # ---------------------------------------------------------------- spare parts

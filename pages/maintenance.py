@@ -1,6 +1,319 @@
-"""Maintenance page: the data model exists; the screens are not built yet."""
+"""Preventive maintenance: an engineer's visits this week (done from a phone), the
+manager's month view, overdue ageing, plans and visits with Excel, checklist templates.
 
-from pages.common import not_built
-from rules.access import Page
+No SQL and no rule here: queries and commands are :mod:`data_access.maintenance`, the
+rules :mod:`rules.maintenance`.
+"""
 
-not_built(Page.MAINTENANCE)
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from data_access import db
+from data_access import maintenance as dm
+from data_access.errors import InvalidInput
+from pages import excel_panel
+from pages.common import get_engine, guarded, now, plain, require, show_problems, today, tr
+from pages.filter_bar import filter_bar
+from pages.lines_grid import lines_grid
+from pages.register_grid import refresh_grids, register_grid
+from rules import maintenance as mr
+from rules.access import Page, Role
+from rules.i18n import t
+from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
+
+MANAGERS = (Role.ADMIN, Role.MANAGER)
+OPEN_KEY = "maint.mine.open"  # the visit whose form is open (one at a time)
+PLAN_LEAD = ("plan_no", "name", "device", "customer", "package", "frequency", "next_due")
+VISIT_LEAD = ("visit_no", "due_date", "status", "overdue", "engineer", "plan")
+# what an engineer fills in on site, in this order (a phone shows a few columns)
+AGEING_BY = {"engineer": "maint.month.engineer", "region": "maint.month.region",
+             "customer": "maint.ageing.customer"}  # fmt: skip
+RESULT_COLUMNS = ("item", "standard", "passed", "measured", "observation", "note")
+
+
+def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(day=1)
+    return first, mr.horizon_end(first, 1) - dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------- my visits
+def my_visits_tab(user, lang: str, editable: bool) -> None:
+    engineer_id = user.id
+    if user.role in MANAGERS:
+        with db.read(get_engine()) as s:
+            people = dm.engineers(s)
+        if not people:
+            st.info(tr("maint.mine.empty"))
+            return
+        names = dict(people)
+        engineer_id = st.selectbox(
+            tr("maint.month.engineer"), list(names), format_func=names.get, key="maint.mine.who"
+        )
+    with db.read(get_engine()) as s:
+        rows = dm.my_visits(s, engineer_id, today())
+    if not rows:
+        st.info(tr("maint.mine.empty"))
+        return
+    for row in rows:
+        with st.container(border=True):
+            when = (
+                tr("maint.mine.overdue", days=row["days_overdue"])
+                if row["overdue"]
+                else tr("maint.mine.due", day=row["due_date"].isoformat())
+            )
+            st.markdown(f"**{plain(row['visit_no'])}** · {plain(when)}")
+            st.text(f"{row['customer']} · {row['plan']}")
+            if editable and (user.role in MANAGERS or engineer_id == user.id):
+                if st.button(tr("maint.mine.done"), key=f"maint.open.{row['visit_no']}"):
+                    st.session_state[OPEN_KEY] = row["visit_no"]
+                if st.session_state.get(OPEN_KEY) == row["visit_no"]:
+                    _done_form(row, lang, user)
+
+
+def _done_form(row: dict[str, Any], lang: str, user) -> None:
+    k = f"maint.done.{row['visit_no']}"
+    with db.read(get_engine()) as s:
+        lines = dm.checklist_for(s, row["visit_no"])
+    frame = pd.DataFrame(lines, columns=["id", "version", "line_no", *RESULT_COLUMNS,
+                                         "result_kind", "lower", "upper", "unit"])  # fmt: skip
+    labels = {f.name: f.label(lang) for f in VISIT_RESULTS.fields}
+    edited = st.data_editor(
+        frame,
+        key=k + ".results",
+        hide_index=True,
+        num_rows="fixed",
+        column_order=list(RESULT_COLUMNS),
+        column_config={
+            "item": st.column_config.TextColumn(labels["item"], disabled=True),
+            "standard": st.column_config.TextColumn(labels["standard"], disabled=True),
+            "passed": st.column_config.CheckboxColumn(labels["passed"]),
+            "measured": st.column_config.NumberColumn(labels["measured"]),
+            "observation": st.column_config.TextColumn(labels["observation"]),
+            "note": st.column_config.TextColumn(labels["note"]),
+        },
+    )
+    fields = {f.name: f.label(lang) for f in VISITS.fields}
+    status = st.radio(
+        fields["status"], [mr.VisitStatus.DONE, mr.VisitStatus.PARTLY_DONE],
+        format_func=lambda v: VISITS.field("status").option_label(v, lang), key=k + ".status",
+        horizontal=True,
+    )  # fmt: skip
+    day = st.date_input(fields["done_at"], today(), key=k + ".day")
+    arrived = st.time_input(fields["arrived_at"], dt.time(9, 0), key=k + ".arrived")
+    departed = st.time_input(fields["departed_at"], dt.time(11, 0), key=k + ".departed")
+    findings = st.text_area(fields["findings"], key=k + ".findings")
+    rep = st.text_input(fields["customer_rep"], key=k + ".rep")
+    accepted = st.checkbox(fields["accepted"], key=k + ".accepted")
+    note = st.text_input(fields["note"], key=k + ".note")
+    backup = False
+    if row["kind"] == mr.PlanKind.FIRMWARE:
+        backup = st.checkbox(fields["backup_done"], key=k + ".backup")
+    st.caption(tr("maint.mine.parts"))
+    if st.button(tr("ui.save"), type="primary", key=k + ".save"):
+        values = {
+            "status": status, "arrived_at": dt.datetime.combine(day, arrived),
+            "departed_at": dt.datetime.combine(day, departed),
+            "done_at": dt.datetime.combine(day, departed), "findings": findings or None,
+            "customer_rep": rep or None, "accepted": accepted, "note": note or None,
+            "backup_done": backup,
+        }  # fmt: skip
+        results = [
+            {**{c: _cell(r.get(c)) for c in ("id", "version", "line_no", "result_kind",
+                                             "lower", "upper", "unit", *RESULT_COLUMNS)}}
+            for r in edited.to_dict("records")
+        ]  # fmt: skip
+        try:
+            with db.write(get_engine()) as s:
+                dm.complete_visit(s, row["visit_no"], values, results, actor=user, now=now())
+        except InvalidInput as exc:
+            show_problems(exc.problems, {**labels, **fields}, lang, register=VISITS)
+            return
+        figures_changed()
+        st.success(tr("maint.mine.saved", value=row["visit_no"]))
+    if st.button(tr("maint.ticket.open"), key=k + ".ticket"):
+        with db.write(get_engine()) as s:
+            no = dm.open_ticket_for_visit(s, row["visit_no"], actor=user, now=now())
+        st.success(tr("maint.ticket.opened", value=no))
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+# ---------------------------------------------------------------- manager views
+@st.cache_data(ttl=60, show_spinner=False)
+def month_figures(url: str, first: dt.date, last: dt.date, day: dt.date, by: str) -> tuple:
+    """A month's counts and completion rate, shared by viewers for a minute (cleared
+    by this page's writes)."""
+    del url  # part of the cache key only: one cache per database
+    with db.read(get_engine()) as s:
+        return dm.month_counts(s, first, last, day, by=by), dm.completion_rate(s, first, last)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def ageing_rows(url: str, day: dt.date, by: str) -> list[dict[str, Any]]:
+    del url
+    with db.read(get_engine()) as s:
+        return dm.overdue_ageing(s, day, by=by)
+
+
+def figures_changed() -> None:
+    month_figures.clear()
+    ageing_rows.clear()
+    refresh_grids()
+
+
+def month_tab(lang: str) -> None:
+    left, right = st.columns(2)
+    picked = left.date_input(tr("maint.month.pick"), today(), key="maint.month.day")
+    by = right.radio(
+        tr("maint.month.by"), ["engineer", "region"], horizontal=True, key="maint.month.by",
+        format_func=lambda v: t(f"maint.month.{v}", lang),
+    )  # fmt: skip
+    first, last = month_bounds(picked)
+    counts, rate = month_figures(db.database_url(), first, last, today(), by)
+    st.metric(tr("maint.month.rate", value=""), mr.format_rate(rate))
+    if not counts:
+        st.info(tr("maint.month.empty"))
+        return
+    frame = pd.DataFrame(counts)
+    frame["state"] = [_state_label(x, lang) for x in frame["state"]]
+    frame["day"] = pd.to_datetime(frame["day"])
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("date(day):O", title=tr("maint.col.day")),
+            y=alt.Y("sum(count):Q", title=tr("maint.col.count")),
+            color=alt.Color("state:N", title=tr("maint.col.status")),
+            row=alt.Row("who:N", title=None),
+            tooltip=["who", "day", "state", "count"],
+        )
+        .properties(height=80)
+    )
+    st.altair_chart(chart)
+
+
+def _state_label(state: str, lang: str) -> str:
+    if state == "overdue":
+        return VISITS.field("overdue").label(lang)
+    return VISITS.field("status").option_label(state, lang)
+
+
+def ageing_tab(lang: str) -> None:
+    by = st.radio(
+        tr("maint.ageing.by"), ["engineer", "region", "customer"], horizontal=True,
+        key="maint.ageing.by", format_func=lambda v: t(AGEING_BY[v], lang),
+    )  # fmt: skip
+    rows = ageing_rows(db.database_url(), today(), by)
+    if not rows:
+        st.info(tr("maint.ageing.empty"))
+        return
+    frame = pd.DataFrame(rows).rename(
+        columns={"who": tr(f"maint.month.{by}") if by != "customer" else tr("maint.ageing.customer"),
+                 "total": tr("maint.ageing.total")}
+    )  # fmt: skip
+    st.dataframe(frame, hide_index=True)
+
+
+def plans_tab(user, lang: str, editable: bool) -> None:
+    filters, search = filter_bar("maint", PLANS, ("frequency", "package"), lang)
+    register_grid("maint", PLANS, filters=filters, search=search, lang=lang,
+                  editable=editable and user.role in MANAGERS, lead=PLAN_LEAD)  # fmt: skip
+    with st.expander(tr("imports.panel.title")):
+        excel_panel.render("plans", get_engine(), user, lang)
+    if user.role not in MANAGERS:
+        return
+    if st.button(tr("maint.generate"), key="maint.generate"):
+        with db.write(get_engine()) as s:
+            added = dm.generate_visits(s, today=today(), actor=user, now=now())
+        figures_changed()
+        st.success(tr("maint.generated", value=added))
+    with st.expander(tr("maint.shift.title")):
+        _shift_form(user, lang)
+
+
+def _shift_form(user, lang: str) -> None:
+    code = st.text_input(tr("maint.shift.customer"), key="maint.shift.customer")
+    a, b, c = st.columns(3)
+    first = a.date_input(tr("maint.shift.first"), today(), key="maint.shift.first")
+    last = b.date_input(tr("maint.shift.last"), today(), key="maint.shift.last")
+    days = c.number_input(tr("maint.shift.days"), -60, 60, 7, key="maint.shift.days")
+    if st.button(tr("maint.shift.go"), key="maint.shift.go"):
+        try:
+            with db.write(get_engine()) as s:
+                moved = dm.shift_open_visits(
+                    s, code.strip(), first, last, int(days), actor=user, now=now()
+                )
+        except InvalidInput as exc:
+            show_problems(exc.problems, {}, lang)
+            return
+        figures_changed()
+        st.success(tr("maint.shift.done", value=moved))
+
+
+def visits_tab(user, lang: str, editable: bool) -> None:
+    filters, search = filter_bar("maint", VISITS, ("status", "overdue", "engineer"), lang)
+    register_grid("maint", VISITS, filters=filters, search=search, lang=lang,
+                  editable=editable, lead=VISIT_LEAD)  # fmt: skip
+    with st.expander(tr("maint.route.title") + " · " + tr("imports.panel.title")):
+        # the export is the route sheet: one engineer's (or everyone's) visits of a month
+        excel_panel.render("visits", get_engine(), user, lang, selection=_route(user))
+    with st.expander(VISIT_RESULTS.label(lang)):
+        excel_panel.render("visit_results", get_engine(), user, lang)
+
+
+def _route(user) -> excel_panel.Selection:
+    with db.read(get_engine()) as s:
+        names: dict[int | None, str] = {None: tr("ui.any"), **dict(dm.engineers(s))}
+    if user.role == Role.ENGINEER:
+        names = {user.id: user.display_name}
+    a, b = st.columns(2)
+    who = a.selectbox(tr("maint.month.engineer"), list(names), format_func=names.get,
+                      key="maint.route.who")  # fmt: skip
+    day = b.date_input(tr("maint.month.pick"), today(), key="maint.route.month")
+    first, last = month_bounds(day)
+    return excel_panel.Selection(dm.RouteFilter(who, first, last), now())
+
+
+def checklists_tab(user, lang: str, editable: bool) -> None:
+    manager = editable and user.role in MANAGERS
+    register_grid("maint", PACKAGES, filters={}, search=None, lang=lang, editable=manager)
+    with db.read(get_engine()) as s:
+        codes = dm.package_codes(s)
+    for code in codes:
+        st.subheader(code)
+        lines_grid("maint", CHECKLISTS.name, code, lang=lang, editable=manager)
+
+
+VIEWS = {
+    "mine": my_visits_tab,
+    "month": lambda user, lang, editable: month_tab(lang),
+    "ageing": lambda user, lang, editable: ageing_tab(lang),
+    "plans": plans_tab,
+    "visits": visits_tab,
+    "checklists": checklists_tab,
+}
+
+
+def main() -> None:
+    user, lang, editable = require(Page.MAINTENANCE)
+    # one view per run (tabs would run every section each click: at 200,000 visits the
+    # grids and charts together cost seconds)
+    view = st.radio(
+        tr("maint.view"), list(VIEWS), horizontal=True, key="maint.view",
+        format_func=lambda v: t(f"maint.tab.{v}", lang), label_visibility="collapsed",
+    )  # fmt: skip
+    with guarded():
+        VIEWS[view](user, lang, editable)
+
+
+main()

@@ -90,6 +90,10 @@ REGISTER_PAGE: dict[str, Page] = {
     "ticket_parts": Page.TICKETS,
     "users": Page.SETTINGS,
     "plans": Page.MAINTENANCE,
+    "visits": Page.MAINTENANCE,
+    "visit_results": Page.MAINTENANCE,
+    "checklists": Page.MAINTENANCE,
+    "packages": Page.MAINTENANCE,
     "parts": Page.PARTS,
     "stock": Page.PARTS,
     "warehouses": Page.PARTS,
@@ -132,6 +136,10 @@ IMPORT_ROLES: dict[str, frozenset[Role]] = {
     "users": frozenset({R.ADMIN}),
     "ratecard": frozenset({R.ADMIN, R.MANAGER}),
     "payments": frozenset({R.ADMIN, R.MANAGER}),
+    # maintenance reference data and plans: managers (engineers import their visits)
+    "plans": frozenset({R.ADMIN, R.MANAGER}),
+    "checklists": frozenset({R.ADMIN, R.MANAGER}),
+    "packages": frozenset({R.ADMIN, R.MANAGER}),
 }
 
 

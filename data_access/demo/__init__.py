@@ -44,7 +44,9 @@ Choices made here (documented because other code reads this data):
 - ticket ``service_type``: repair | consultation | maintenance | installation | upgrade;
   service report ``result``: the tickets rules' fixed | temporary | not_fixed | returned;
   every closed ticket has its follow-up, numbered ``FU-<ticket no>-1`` like the tickets
-  domain's; maintenance visit ``result``: ok | issues_found; complaint status:
+  domain's; maintenance visit ``result``: ok | issues_found, ``status``: planned | done |
+  partly_done | skipped | cancelled (laid out by ``rules.maintenance.due_dates`` on the demo
+  calendar up to twelve months ahead, so generating visits on the demo adds none); complaint status:
   received | investigating | handling | follow_up | closed, severity/urgency low |
   medium | high, channel hotline | email | online | social_media; statements settled | paid
   (per ticket, monthly for contract customers);

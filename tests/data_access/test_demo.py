@@ -23,8 +23,7 @@ from tests.helpers import copy_sqlite
 
 SIZES = {"customers": 12, "tickets": 160}
 NOW = demo.DEMO_NOW
-# maintenance_packages: its demo rows come with the maintenance pages
-EMPTY_OK = {"import_batches", "import_changes", "audit_log", "maintenance_packages"}
+EMPTY_OK = {"import_batches", "import_changes", "audit_log"}
 T = Base.metadata.tables
 
 

@@ -378,8 +378,8 @@ def test_cli_exit_codes(sqlite_url, tmp_path):
     unreadable = cli(sqlite_url, "import", "customers", str(broken))
     assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
     assert len(unreadable.stderr.strip().splitlines()) == 1
-    later = cli(sqlite_url, "import", "plans", str(good))
-    assert later.returncode == 2 and "plans" in later.stderr
+    later = cli(sqlite_url, "import", "not_a_register", str(good))
+    assert later.returncode == 2 and "not_a_register" in later.stderr
     out = tmp_path / "out.xlsx"
     assert cli(sqlite_url, "export", "customers", str(out), "--lang", "en").returncode == 0
     again = cli(sqlite_url, "import", "customers", str(out), "--json")

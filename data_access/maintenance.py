@@ -1,0 +1,610 @@
+"""Preventive maintenance: the register hooks (plans, visits, checklist results,
+templates, packages), visit generation on a rolling horizon, the bulk shift, visit
+completion, a ticket from a visit's failures, and the page's queries.
+
+Who may do what (checked here, for grid saves and imports alike): managers and admins
+change everything; an engineer changes only the visits assigned to them (and their
+checklist results), never plans, templates or packages. Every write goes through the
+register write path (:func:`data_access.registers.save_changes`, :func:`save_lines`,
+:func:`data_access.writes.Writer`); ``maintenance_plans.next_due`` is a derived cache
+refreshed in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, case, func, select, update
+from sqlalchemy.orm import Session
+
+from data_access import audit
+from data_access.adapters import Hooks, Refs, Written
+from data_access.bulk import _chunks
+from data_access.errors import InvalidInput, NotAllowed, Refused
+from data_access.models import (
+    ChecklistItem,
+    Customer,
+    MaintenancePackage,
+    MaintenancePlan,
+    MaintenanceVisit,
+    User,
+    VisitResultLine,
+)
+from data_access.settings import get_setting
+from data_access.sla_config import load_calendar
+from rules import maintenance as mr
+from rules.access import SYSTEM, Acting, Role
+from rules.fields import Problem
+
+MANAGERS = frozenset({Role.ADMIN, Role.MANAGER, SYSTEM})
+CHUNK = 10_000
+MY_VISITS_LIMIT = 30
+
+
+# ---------------------------------------------------------------- who may
+def _role_of(session: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return SYSTEM  # the command line, the generation job
+    return session.execute(select(User.role).where(User.id == user_id)).scalar() or ""
+
+
+def require_manager(actor: Acting, what: str) -> None:
+    if actor.role not in MANAGERS:
+        raise NotAllowed("edit", what)
+
+
+def _engineer_owns(session: Session, user_id: int | None, engineer_ids: Iterable[Any]) -> None:
+    """An engineer's write touches only visits assigned to them."""
+    if _role_of(session, user_id) != Role.ENGINEER:
+        return
+    for engineer_id in engineer_ids:
+        if engineer_id != user_id:
+            raise Refused("maint.err.own_visits", value=engineer_id or "—")
+
+
+class _ManagersOnly(Hooks):
+    label = ""
+
+    def after_write(self, session: Session, written: Written) -> None:
+        if _role_of(session, written.user_id) not in MANAGERS:
+            raise Refused("maint.err.managers_only", value=self.label)
+
+
+# ---------------------------------------------------------------- register hooks
+class PackageHooks(_ManagersOnly):
+    label = "保养套餐 / packages"
+
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        if values.get("active") is None:
+            values["active"] = True
+        return []
+
+
+class ChecklistHooks(_ManagersOnly):
+    label = "保养清单模板 / checklist templates"
+
+
+class PlanHooks(_ManagersOnly):
+    label = "维护计划 / plans"
+
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        for column, default in (
+            ("mode", mr.Mode.FIXED.value),
+            ("window_days", mr.WINDOW_DAYS_DEFAULT),
+            ("active", True),
+            ("no_contract_confirmed", False),
+            ("kind", mr.PlanKind.INSPECTION.value),
+        ):
+            if values.get(column) is None:
+                values[column] = default
+        device = refs.get("device")
+        if device is None:
+            if values.get("customer_id") is None:
+                return [Problem("customer", "maint.err.customer")]
+            return []
+        problems = []
+        serial = device.get("serial_no")
+        if values.get("customer_id") is None:
+            values["customer_id"] = device["customer_id"]
+        elif values["customer_id"] != device["customer_id"]:
+            problems.append(Problem("device", "maint.err.device_customer", {"value": serial}))
+        if values.get("end_date") is None:
+            values["end_date"] = device.get("contract_end")
+        missing = mr.contract_missing(device.get("contract_end"), values.get("start_date"))
+        if missing and not values["no_contract_confirmed"]:
+            problems.append(
+                Problem("no_contract_confirmed", "maint.err.no_contract", {"value": serial})
+            )
+        return problems
+
+
+class VisitHooks(Hooks):
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        plan = refs.get("plan") or {}
+        if values.get("kind") is None:
+            values["kind"] = plan.get("kind") or mr.PlanKind.INSPECTION.value
+        if values.get("engineer_id") is None:
+            values["engineer_id"] = plan.get("responsible_id")
+        if values.get("planned_date") is None:
+            values["planned_date"] = values.get("due_date")
+        for column in ("skip_approved", "backup_done"):
+            if values.get(column) is None:
+                values[column] = False
+        return []
+
+    def after_write(self, session: Session, written: Written) -> None:
+        owners = [r.get("engineer_id") for r in written.inserted]
+        for before, diff in written.updated:
+            owners.append(before.get("engineer_id"))
+            owners.append(diff.get("engineer_id", before.get("engineer_id")))
+        _engineer_owns(session, written.user_id, owners)
+
+
+class ResultHooks(Hooks):
+    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
+        if values.get("passed") is None:
+            values["passed"] = mr.result_passed(
+                values.get("result_kind"), values.get("measured"), values.get("lower"),
+                values.get("upper"),
+            )  # fmt: skip
+        return []
+
+    def after_write(self, session: Session, written: Written) -> None:
+        ids = {r["visit_id"] for r in written.inserted} | {
+            b["visit_id"] for b, _ in written.updated
+        }
+        if not ids or _role_of(session, written.user_id) != Role.ENGINEER:
+            return
+        owners = session.execute(
+            select(MaintenanceVisit.engineer_id).where(MaintenanceVisit.id.in_(ids))
+        ).scalars()
+        _engineer_owns(session, written.user_id, owners)
+
+
+def visit_computed(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    return {"overdue": mr.is_overdue(row.get("status"), row.get("due_date"), today)}
+
+
+def overdue_clause(table: Table, wanted: Any, today: dt.date) -> ColumnElement[bool]:
+    """``is_overdue`` over the table (the one rule, said in SQL for filters)."""
+    overdue = and_(table.c.status.in_(list(mr.OPEN)), table.c.due_date < today)
+    return overdue if wanted in (True, "true", "1", 1) else ~overdue
+
+
+@dataclass(frozen=True)
+class RouteFilter:
+    """A route sheet: one engineer's visits due in a month."""
+
+    engineer_id: int | None
+    first: dt.date
+    last: dt.date
+
+
+def route_clauses(flt: RouteFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
+    t = MaintenanceVisit.__table__
+    clauses = [t.c.due_date >= flt.first, t.c.due_date <= flt.last]
+    if flt.engineer_id is not None:
+        clauses.append(t.c.engineer_id == flt.engineer_id)
+    return clauses
+
+
+# ---------------------------------------------------------------- generation
+def holiday_shift(session: Session) -> mr.Shift:
+    value = get_setting(session, mr.HOLIDAY_SHIFT_SETTING)
+    return mr.Shift.PREVIOUS if value == mr.Shift.PREVIOUS else mr.Shift.NEXT
+
+
+def _plans(session: Session, today: dt.date, plan_ids: Sequence[int] | None) -> list[Any]:
+    p = MaintenancePlan
+    query = select(
+        p.id, p.plan_no, p.start_date, p.end_date, p.frequency, p.every_n, p.mode, p.kind,
+        p.responsible_id,
+    ).where(p.active.is_(True), (p.end_date.is_(None)) | (p.end_date >= today))  # fmt: skip
+    if plan_ids is not None:
+        query = query.where(p.id.in_(list(plan_ids)))
+    return list(session.execute(query.order_by(p.id)))
+
+
+def _visit_facts(session: Session, first: dt.date, plan_ids: Sequence[int] | None):
+    """Per plan: schedule dates held from ``first`` on, whether one is open, and the
+    last completion (or skipped / cancelled schedule date) for from-last plans."""
+    v = MaintenanceVisit
+    held: dict[int, set[dt.date]] = {}
+    query = select(v.plan_id, v.planned_date).where(v.planned_date >= first)
+    if plan_ids is not None:
+        query = query.where(v.plan_id.in_(list(plan_ids)))
+    for plan_id, planned in session.execute(query):
+        held.setdefault(plan_id, set()).add(planned)
+    query = select(
+        v.plan_id,
+        func.max(case((v.status.in_(list(mr.OPEN)), 1), else_=0)),
+        func.max(case((v.status.in_(list(mr.FINISHED)), v.done_at), else_=None)),
+        func.max(case((v.status.not_in(list(mr.OPEN | mr.FINISHED)), v.planned_date), else_=None)),
+    ).group_by(v.plan_id)
+    if plan_ids is not None:
+        query = query.where(v.plan_id.in_(list(plan_ids)))
+    state: dict[int, tuple[bool, dt.date | None]] = {}
+    for plan_id, has_open, done_at, passed in session.execute(query):
+        done = _as_date(done_at)
+        last = max((d for d in (done, _as_date(passed)) if d is not None), default=None)
+        state[plan_id] = (bool(has_open), last)
+    return held, state
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])  # SQLite's max() of a text column
+
+
+def generate_visits(
+    session: Session,
+    *,
+    today: dt.date,
+    actor: Acting,
+    now: dt.datetime,
+    months: int = mr.HORIZON_MONTHS,
+    plan_ids: Sequence[int] | None = None,
+) -> int:
+    """Add the visits active plans are missing from today to ``months`` ahead; returns
+    how many. Idempotent: a schedule date any visit of the plan holds (moved, skipped or
+    cancelled included) is never generated again. The past is not back-filled."""
+    from data_access.catalog import adapter  # the catalog imports this module
+    from data_access.writes import Writer
+
+    require_manager(actor, "visits")
+    calendar = load_calendar(session)
+    direction = holiday_shift(session)
+    last = mr.horizon_end(today, months)
+    plans = _plans(session, today, plan_ids)
+    held, state = _visit_facts(session, today, plan_ids)
+    rows: list[dict[str, Any]] = []
+    for p in plans:
+        try:
+            schedule = mr.Schedule(p.start_date, p.frequency, p.every_n, p.end_date, p.mode)
+            has_open, last_done = state.get(p.id, (False, None))
+            wanted = mr.due_dates(
+                schedule, calendar, first=max(today, p.start_date), last=last,
+                direction=direction, last_done=last_done, has_open=has_open,
+            )  # fmt: skip
+        except ValueError:  # a period of 0 in an old row: nothing to lay out
+            continue
+        for due in mr.new_visits(wanted, held.get(p.id, set())):
+            rows.append({
+                "visit_no": mr.visit_no(p.plan_no, due.planned), "plan_id": p.id,
+                "kind": p.kind, "planned_date": due.planned, "due_date": due.due,
+                "status": mr.VisitStatus.PLANNED.value, "engineer_id": p.responsible_id,
+                "skip_approved": False, "backup_done": False,
+            })  # fmt: skip
+    writer = Writer(session, adapter("visits"), now=now, user_id=actor.id, audit_rows=False)
+    writer.after = False  # the actor was checked above; the ownership hook adds nothing
+    for part in _chunks(rows, CHUNK):
+        writer.apply(inserts=part)
+    if rows:
+        audit.record(
+            session, entity="visits", action="generate", now=now, user_id=actor.id,
+            key=f"{today}..{last}", changes={"added": len(rows)},
+        )  # fmt: skip
+        refresh_next_due(session, sorted({r["plan_id"] for r in rows}))
+    return len(rows)
+
+
+def refresh_next_due(session: Session, plan_ids: Sequence[int]) -> None:
+    """The plans' next due date: their earliest open visit (a derived cache)."""
+    v, p = MaintenanceVisit.__table__, MaintenancePlan.__table__
+    first_open = (
+        select(func.min(v.c.due_date))
+        .where(v.c.plan_id == p.c.id, v.c.status.in_(list(mr.OPEN)))
+        .scalar_subquery()
+    )
+    for part in _chunks(list(plan_ids)):
+        session.execute(update(p).where(p.c.id.in_(part)).values(next_due=first_open))
+
+
+# ---------------------------------------------------------------- commands
+def _visit(session: Session, visit_no: str) -> MaintenanceVisit:
+    found = session.scalars(
+        select(MaintenanceVisit).where(MaintenanceVisit.visit_no == visit_no)
+    ).first()
+    if found is None:
+        raise InvalidInput([Problem("visit_no", "maint.err.not_found", {"value": visit_no})])
+    return found
+
+
+def _save(session: Session, register: str, updates: list[dict], actor: Acting, now) -> None:
+    from data_access.registers import save_changes
+
+    result = save_changes(
+        session, register, inserts=[], updates=updates, deletes=[], actor=actor, now=now
+    )
+    if result.problems:
+        raise InvalidInput(result.problems)
+
+
+def shift_open_visits(
+    session: Session,
+    customer_code: str,
+    first: dt.date,
+    last: dt.date,
+    days: int,
+    *,
+    actor: Acting,
+    now: dt.datetime,
+) -> int:
+    """Move every open visit of the customer due in [first, last] by ``days`` (onto a
+    working day: forwards for a positive shift, backwards otherwise). Other visits and
+    the schedule stay as they are. Returns how many moved."""
+    require_manager(actor, "visits")
+    problems = []
+    if days == 0:
+        problems.append(Problem("days", "maint.err.shift_days"))
+    if last < first:
+        problems.append(Problem("last", "err.date_order", {"later": "last", "earlier": "first"}))
+    customer_id = session.execute(
+        select(Customer.id).where(Customer.code == customer_code)
+    ).scalar()
+    if customer_id is None:
+        problems.append(Problem("customer", "err.unknown_ref", {"value": customer_code}))
+    if problems:
+        raise InvalidInput(problems)
+    calendar = load_calendar(session)
+    direction = mr.Shift.NEXT if days > 0 else mr.Shift.PREVIOUS
+    v, p = MaintenanceVisit, MaintenancePlan
+    found = session.execute(
+        select(v.id, v.version, v.due_date, v.plan_id)
+        .join(p, p.id == v.plan_id)
+        .where(
+            p.customer_id == customer_id,
+            v.status.in_(list(mr.OPEN)),
+            v.due_date >= first,
+            v.due_date <= last,
+        )
+        .order_by(v.id)
+    ).all()
+    updates = [
+        {
+            "id": r.id,
+            "version": r.version,
+            "due_date": mr.shift_to_working_day(
+                calendar, r.due_date + dt.timedelta(days=days), direction
+            ),
+        }
+        for r in found
+    ]
+    if updates:
+        _save(session, "visits", updates, actor, now)
+        refresh_next_due(session, sorted({r.plan_id for r in found}))
+    return len(updates)
+
+
+def checklist_for(session: Session, visit_no: str) -> list[dict[str, Any]]:
+    """The visit's result lines, or, before any is saved, its package's template as
+    new lines (no id) for the engineer to fill in."""
+    from data_access.lines import list_lines
+
+    stored = list_lines(session, "visit_results", visit_no)
+    if stored:
+        return stored
+    c = ChecklistItem
+    query = (
+        select(c.seq, c.item, c.standard, c.result_kind, c.lower, c.upper, c.unit)
+        .join(MaintenancePlan, MaintenancePlan.package_id == c.package_id)
+        .join(MaintenanceVisit, MaintenanceVisit.plan_id == MaintenancePlan.id)
+        .where(MaintenanceVisit.visit_no == visit_no)
+        .order_by(c.seq)
+    )
+    return [
+        {"line_no": r.seq, "item": r.item, "standard": r.standard, "result_kind": r.result_kind,
+         "lower": r.lower, "upper": r.upper, "unit": r.unit, "measured": None,
+         "observation": None, "passed": None, "note": None}
+        for r in session.execute(query)
+    ]  # fmt: skip
+
+
+def complete_visit(
+    session: Session,
+    visit_no: str,
+    values: Mapping[str, Any],
+    results: Sequence[Mapping[str, Any]] | None,
+    *,
+    actor: Acting,
+    now: dt.datetime,
+) -> None:
+    """Record a visit's outcome (status, times, findings, acceptance, upgrade facts …,
+    by field name) and its checklist results in one write: every problem of either is
+    raised together as :class:`InvalidInput` and nothing is written. ``results`` are the
+    visit's lines as they should be (:func:`checklist_for` gives them to fill in);
+    None leaves the stored lines as they are."""
+    from data_access.lines import save_lines
+    from data_access.registers import save_changes
+
+    visit = _visit(session, visit_no)
+    if actor.role not in MANAGERS and visit.engineer_id != actor.id:
+        raise NotAllowed("edit", visit_no)
+    header = save_changes(
+        session, "visits", inserts=[],
+        updates=[{"id": visit.id, "version": visit.version, **values}], deletes=[],
+        actor=actor, now=now,
+    )  # fmt: skip
+    problems = list(header.problems)
+    if results is not None:
+        lines = save_lines(session, "visit_results", visit_no, list(results), actor=actor, now=now)
+        problems.extend(lines.problems)
+    if problems:
+        raise InvalidInput(problems)
+    refresh_next_due(session, [visit.plan_id])
+
+
+def open_ticket_for_visit(
+    session: Session, visit_no: str, *, actor: Acting, now: dt.datetime
+) -> str:
+    """One step from a visit's failed items and findings to a ticket linked to it;
+    a visit already linked gives its ticket."""
+    from data_access.models import Ticket
+    from data_access.tickets import create_ticket
+
+    visit = _visit(session, visit_no)
+    if actor.role not in MANAGERS and visit.engineer_id != actor.id:
+        raise NotAllowed("edit", visit_no)
+    if visit.ticket_id is not None:
+        return session.execute(
+            select(Ticket.ticket_no).where(Ticket.id == visit.ticket_id)
+        ).scalar_one()
+    failed = session.execute(
+        select(VisitResultLine.item, VisitResultLine.note)
+        .where(VisitResultLine.visit_id == visit.id, VisitResultLine.passed.is_(False))
+        .order_by(VisitResultLine.line_no)
+    ).all()
+    what = [f"{item}（{note}）" if note else item for item, note in failed]
+    if visit.findings:
+        what.append(visit.findings)
+    if not what:
+        raise Refused("maint.err.nothing_failed", value=visit_no)
+    plan = session.get(MaintenancePlan, visit.plan_id)
+    assert plan is not None
+    ticket = create_ticket(
+        session, customer_id=plan.customer_id, channel="onsite", priority="standard",
+        fault_description=f"定期保养 {visit_no} 发现问题：" + "；".join(what),
+        received_at=now, actor=actor, now=now, device_id=plan.device_id,
+        service_type="maintenance",
+    )  # fmt: skip
+    version = session.execute(
+        select(MaintenanceVisit.version).where(MaintenanceVisit.id == visit.id)
+    ).scalar_one()
+    _save(
+        session,
+        "visits",
+        [{"id": visit.id, "version": version, "ticket": ticket.ticket_no}],
+        actor,
+        now,
+    )
+    return ticket.ticket_no
+
+
+# ---------------------------------------------------------------- queries
+def _visit_rows(session: Session, *where: ColumnElement[bool]):
+    v, p = MaintenanceVisit, MaintenancePlan
+    return (
+        select(
+            v.id,
+            v.version,
+            v.visit_no,
+            v.kind,
+            v.due_date,
+            v.status,
+            v.done_at,
+            v.engineer_id,
+            p.name.label("plan"),
+            p.window_days,
+            Customer.name.label("customer"),
+            Customer.region,
+            User.display_name.label("engineer"),
+        )  # fmt: skip
+        .join(p, p.id == v.plan_id)
+        .join(Customer, Customer.id == p.customer_id)
+        .outerjoin(User, User.id == v.engineer_id)
+        .where(*where)
+    )
+
+
+def my_visits(
+    session: Session, engineer_id: int, today: dt.date, limit: int = MY_VISITS_LIMIT
+) -> list[dict[str, Any]]:
+    """An engineer's open visits due by the end of this week, overdue first (oldest
+    first), then by due date: in due-date order the overdue ones come first. At most
+    ``limit`` (a phone shows a short list; the visits tab has them all)."""
+    week_end = today + dt.timedelta(days=6 - today.weekday())
+    v = MaintenanceVisit
+    query = _visit_rows(
+        session, v.engineer_id == engineer_id, v.status.in_(list(mr.OPEN)), v.due_date <= week_end
+    ).order_by(v.due_date, v.id)
+    rows = [dict(r._mapping) for r in session.execute(query.limit(limit))]
+    for r in rows:
+        r["overdue"] = mr.is_overdue(r["status"], r["due_date"], today)
+        r["days_overdue"] = max(0, mr.days_overdue(r["due_date"], today))
+    return rows
+
+
+def month_counts(
+    session: Session, first: dt.date, last: dt.date, today: dt.date, by: str = "engineer"
+) -> list[dict[str, Any]]:
+    """Visits due in [first, last] per day, engineer (or region) and state, with
+    overdue as its own state: what the month view draws. Counted in SQL."""
+    v, p = MaintenanceVisit, MaintenancePlan
+    group = User.display_name if by == "engineer" else Customer.region
+    state = case((and_(v.status.in_(list(mr.OPEN)), v.due_date < today), "overdue"), else_=v.status)
+    query = (
+        select(v.due_date, group.label("who"), state.label("state"), func.count(v.id))
+        .join(p, p.id == v.plan_id)
+        .join(Customer, Customer.id == p.customer_id)
+        .outerjoin(User, User.id == v.engineer_id)
+        .where(v.due_date >= first, v.due_date <= last)
+        .group_by(v.due_date, group, state)
+    )
+    return [
+        {"day": _as_date(d), "who": who or "—", "state": s, "count": n}
+        for d, who, s, n in session.execute(query)
+    ]
+
+
+def completion_rate(session: Session, first: dt.date, last: dt.date) -> float | None:
+    """:func:`rules.maintenance.completion_rate` over the visits due in [first, last]."""
+    v, p = MaintenanceVisit, MaintenancePlan
+    query = (
+        select(v.status, v.due_date, v.done_at, p.window_days, v.skip_approved)
+        .join(p, p.id == v.plan_id)
+        .where(v.due_date >= first, v.due_date <= last)
+    )
+    facts = (mr.VisitFact(*r) for r in session.execute(query))
+    return mr.completion_rate(facts, first, last)
+
+
+def overdue_ageing(session: Session, today: dt.date, by: str = "engineer") -> list[dict[str, Any]]:
+    """Open visits past due per engineer, region or customer, in the buckets 1–7,
+    8–30 and over 30 days (counted in SQL, by date bounds)."""
+    v, p = MaintenanceVisit, MaintenancePlan
+    group = {"engineer": User.display_name, "region": Customer.region}.get(by, Customer.name)
+    week_ago, month_ago = today - dt.timedelta(days=7), today - dt.timedelta(days=30)
+    bucket = case(
+        (v.due_date >= week_ago, mr.Ageing.DAYS_1_7.value),
+        (v.due_date >= month_ago, mr.Ageing.DAYS_8_30.value),
+        else_=mr.Ageing.OVER_30.value,
+    )
+    query = (
+        select(group.label("who"), bucket.label("bucket"), func.count(v.id))
+        .join(p, p.id == v.plan_id)
+        .join(Customer, Customer.id == p.customer_id)
+        .outerjoin(User, User.id == v.engineer_id)
+        .where(v.status.in_(list(mr.OPEN)), v.due_date < today)
+        .group_by(group, bucket)
+    )
+    table: dict[str, dict[str, int]] = {}
+    for who, b, n in session.execute(query):
+        row = table.setdefault(who or "—", dict.fromkeys((a.value for a in mr.Ageing), 0))
+        row[b] += n
+    out = [{"who": who, **counts, "total": sum(counts.values())} for who, counts in table.items()]
+    return sorted(out, key=lambda r: (-r["total"], r["who"]))
+
+
+def engineers(session: Session) -> list[tuple[int, str]]:
+    query = select(User.id, User.display_name).where(User.role == Role.ENGINEER).order_by(User.id)
+    return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
+
+
+def package_codes(session: Session) -> list[str]:
+    query = select(MaintenancePackage.code).order_by(MaintenancePackage.id)
+    return list(session.scalars(query))
+
+
+def package_discount(session: Session, code: str) -> Any:
+    """The repair discount (%) contract customers of package ``code`` get (fees read it)."""
+    return session.execute(
+        select(MaintenancePackage.repair_discount_pct).where(MaintenancePackage.code == code)
+    ).scalar()
