@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
 
+from data_access.errors import Refused
 from data_access.models import Customer, Device, ProductModel, Ticket
 
 # the indexed columns, as migration 0014 made the index (the PostgreSQL query must
@@ -34,6 +36,8 @@ PREFIXED: dict[str, tuple[str, ...]] = {
     "devices": ("serial_no",),
 }
 MIN_TRIGRAM = 3
+TIMEOUT_MS = 2_000  # PostgreSQL: a search stops here ("type more")
+RECENT_WINDOW = 20_000  # PostgreSQL: newest rows read before asking the index
 MAX_FRAGMENT = 100
 
 
@@ -116,6 +120,35 @@ class Hit:
     detail: str
 
 
+def newest_ids(session: Session, table: str, fragment: str, limit: int) -> list[int] | None:
+    """The ids of the ``limit`` latest rows of ``table`` holding ``fragment``.
+
+    SQLite's index walks from the newest end by itself. PostgreSQL's planner cannot know
+    a phrase fills a sixth of the table (it would collect every match through the
+    trigram index, then sort): it first reads the newest rows alone, and asks the index
+    only when they hold fewer than ``limit`` matches — a rare fragment, which the index
+    finds at once. None: let the query's own condition do it."""
+    if session.get_bind().dialect.name != "postgresql" or len(fragment) < MIN_TRIGRAM:
+        return None
+    joined = " || E'\\n' || ".join(f"coalesce({c}, '')" for c in SEARCHED[table])
+    like = "%" + _escape_like(fragment) + "%"
+    recent = session.execute(
+        text(
+            f"SELECT id FROM (SELECT id, {joined} AS txt FROM {table} ORDER BY id DESC "
+            f"LIMIT :window) AS recent WHERE txt ILIKE :like ESCAPE '\\' "
+            "ORDER BY id DESC LIMIT :n"
+        ),
+        {"window": RECENT_WINDOW, "like": like, "n": limit},
+    ).scalars()
+    found = list(recent)
+    return found if len(found) >= limit else None
+
+
+def _where(session: Session, table: str, model: Any, fragment: str, limit: int):
+    ids = newest_ids(session, table, fragment, limit)
+    return model.id.in_(ids) if ids is not None else matches(table, fragment, newest=limit)
+
+
 def search(
     session: Session, fragment: str | None, *, kinds: Sequence[str], limit: int = 10
 ) -> list[Hit]:
@@ -124,12 +157,25 @@ def search(
     fragment = cleaned(fragment)
     if not fragment:
         return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # a fragment of digits common everywhere must not hold a connection long
+        session.execute(text(f"SET LOCAL statement_timeout = {TIMEOUT_MS}"))
+    try:
+        return _search(session, fragment, kinds, limit)
+    except OperationalError as exc:
+        if postgres and "statement timeout" in str(exc.orig):
+            session.rollback()
+            raise Refused("search.too_broad", q=fragment) from None
+        raise
+
+
+def _search(session: Session, fragment: str, kinds: Sequence[str], limit: int) -> list[Hit]:
     hits: list[Hit] = []
     if "ticket" in kinds:
         rows = session.execute(
             select(Ticket.id, Ticket.ticket_no, Ticket.fault_description, Customer.name)
             .join(Customer, Customer.id == Ticket.customer_id)
-            .where(matches("tickets", fragment, newest=limit))
+            .where(_where(session, "tickets", Ticket, fragment, limit))
             .order_by(Ticket.id.desc())  # the latest entered first
             .limit(limit)
         ).all()
@@ -137,7 +183,7 @@ def search(
     if "customer" in kinds:
         rows = session.execute(
             select(Customer.id, Customer.code, Customer.name, Customer.contact_name, Customer.phone)
-            .where(matches("customers", fragment, newest=limit))
+            .where(_where(session, "customers", Customer, fragment, limit))
             .order_by(Customer.id.desc())
             .limit(limit)
         ).all()
@@ -147,7 +193,7 @@ def search(
             select(Device.id, Device.serial_no, Customer.name, ProductModel.code, Device.location)
             .join(Customer, Customer.id == Device.customer_id)
             .outerjoin(ProductModel, ProductModel.id == Device.model_id)
-            .where(matches("devices", fragment, newest=limit))
+            .where(_where(session, "devices", Device, fragment, limit))
             .order_by(Device.id.desc())
             .limit(limit)
         ).all()

@@ -80,6 +80,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Type any fragment of a number, name, phone or description (3 characters or more); "
         "1–2 characters match the start of a number or a customer's name only.",
     ),
+    "search.too_broad": (
+        "“{q}”太常见，无法快速查找，请输入更长或更具体的片段。",
+        "'{q}' is too common to search quickly: type a longer or more particular fragment.",
+    ),
     "search.none": ("没有找到“{q}”。", "Nothing found for '{q}'."),
     "search.kind.ticket": ("工单", "Tickets"),
     "search.kind.customer": ("客户", "Customers"),

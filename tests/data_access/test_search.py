@@ -83,3 +83,26 @@ def test_a_changed_description_is_found_by_its_new_words(world):
         t.fault_description = "液压站漏油"
     assert keys(world, "异响报") == set()
     assert keys(world, "站漏油") == {("ticket", "南方电子")}
+
+
+def test_a_search_that_runs_too_long_is_stopped_with_a_message(db_engine, monkeypatch):
+    """PostgreSQL: a fragment whose trigrams are everywhere must not hold a connection;
+    the search stops at the timeout and says "type more" (SQLite: no timeout asked)."""
+    from sqlalchemy import text
+
+    from data_access.errors import Refused
+
+    def slow(session, *args):
+        session.execute(text("SELECT pg_sleep(1)" if postgres else "SELECT 1"))
+        return []
+
+    postgres = db_engine.dialect.name == "postgresql"
+    monkeypatch.setattr(search, "TIMEOUT_MS", 50)
+    monkeypatch.setattr(search, "_search", slow)
+    with db.read(db_engine) as s:
+        if postgres:
+            with pytest.raises(Refused) as exc:
+                search.search(s, "100%", kinds=("ticket",))
+            assert exc.value.code == "search.too_broad"
+        else:
+            assert search.search(s, "100%", kinds=("ticket",)) == []
