@@ -13,6 +13,7 @@ from data_access.demo.customers import CustomersDemo
 from data_access.demo.fees import FeesDemo
 from data_access.demo.followups import FollowupsDemo
 from data_access.demo.maintenance import MaintenanceDemo
+from data_access.demo.notifications import NotificationsDemo
 from data_access.demo.parts import PartsDemo
 from data_access.demo.sla_settings import SlaSettingsDemo
 from data_access.demo.tickets import TicketsDemo
@@ -35,6 +36,7 @@ class Generator(
     MaintenanceDemo,
     ComplaintsDemo,
     TrainingDemo,
+    NotificationsDemo,
 ):
     """All domains on one random stream: the order of :meth:`run` fixes the data."""
 
@@ -57,6 +59,8 @@ class Generator(
         self.training()
         self.flush()
         self.finish_parts()
+        self.notifications()  # reads the tickets written above
+        self.flush()
         return {k: v for k, v in self.counts.items()}
 
 

@@ -9,13 +9,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.i18n import audit, backup, common, customers, dashboard, imports, registers, sla, tickets
+from rules.i18n import (
+    audit,
+    backup,
+    common,
+    customers,
+    dashboard,
+    imports,
+    notifications,
+    registers,
+    sla,
+    tickets,
+)
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 CATALOGUE: dict[str, tuple[str, str]] = {}
-for _module in (audit, backup, common, customers, dashboard, imports, registers, sla, tickets):
+for _module in (
+    audit,
+    backup,
+    common,
+    customers,
+    dashboard,
+    imports,
+    notifications,
+    registers,
+    sla,
+    tickets,
+):
     _dupes = CATALOGUE.keys() & _module.MESSAGES.keys()
     if _dupes:  # pragma: no cover - caught by the catalogue test
         raise RuntimeError(f"message keys defined twice: {sorted(_dupes)}")
