@@ -83,8 +83,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notify.settings.security.starttls": ("STARTTLS", "STARTTLS"),
     "notify.settings.security.ssl": ("SSL/TLS", "SSL/TLS"),
     "notify.settings.security.none": ("不加密（仅限内网）", "None (internal network only)"),
-    "notify.settings.username": ("用户名", "User name"),
-    "notify.settings.password": ("密码", "Password"),
+    "notify.settings.username": ("SMTP 用户名", "SMTP user name"),
+    "notify.settings.password": ("SMTP 密码", "SMTP password"),
     "notify.settings.sender": ("发件人地址", "From address"),
     "notify.settings.secret_kept": (
         "已保存（不显示）；留空则保持不变",

@@ -478,3 +478,56 @@ def test_a_robot_refusing_with_an_errcode_is_an_error(world, robot_server):  # n
     assert NT.deliver_round(engine, at(1)).retrying == 1
     [row] = outbox_rows(engine)
     assert row.last_error.endswith("errcode 310000: sign not match")
+
+
+def test_an_engineer_changed_in_the_tickets_grid_is_told_too(world):  # noqa: F811
+    from data_access.registers import save_changes
+
+    engine, ids = world
+    tid = new_ticket(engine, ids)
+    dispatch(engine, ids, tid)
+    with db.write(engine) as s:
+        version = s.get(Ticket, tid).version
+        done = save_changes(
+            s, "tickets", inserts=[], deletes=[], actor=agent(ids["agent"]), now=at(2),
+            updates=[{"id": tid, "version": version, "engineer": "eng2"}],
+        )  # fmt: skip
+    assert not done.problems
+    assert [(n.user_id, n.kind) for n in inbox_rows(engine)] == [
+        (ids["e1"], Kind.TICKET_ASSIGNED),
+        (ids["e2"], Kind.TICKET_ASSIGNED),
+    ]
+
+
+def test_the_job_ticker_delivers_the_outbox(world, robot_server, monkeypatch):  # noqa: F811
+    import time
+
+    from data_access import jobs
+
+    engine, ids = world
+    url = f"http://127.0.0.1:{robot_server.server_port}/cgi-bin/webhook/send?key=K"
+    configure(engine, wecom_enabled=True, wecom_url=url)
+    dispatch(engine, ids, new_ticket(engine, ids))
+    monkeypatch.setenv("AFTERSALES_JOBS", "1")
+    monkeypatch.setenv("AFTERSALES_ESCALATE_SECONDS", "3600")
+    monkeypatch.setenv("AFTERSALES_DELIVER_SECONDS", "0.05")
+    ticker = jobs.start(engine)  # on the wall clock: the 2026-11-23 ticket is long due
+
+    def pending() -> list[str]:
+        return [r.status for r in outbox_rows(engine) if r.status != "sent"]
+
+    try:
+        deadline = time.monotonic() + 20
+        while (pending() or ticker.deliveries < 1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ticker.stop()
+        ticker.join(5)
+    assert ticker.rounds == 1  # the escalation keeps its own, longer interval
+    subjects = [body["markdown"]["content"].split("\n")[0] for _, body in robot_server.received]
+    # the assignment, then the automatic escalation's notice, both sent by the ticker
+    assert subjects == [
+        "**工单 SR-20261123-0001 已派给 工程师一**",
+        "**工单 SR-20261123-0001 已升级到第 4 级**",
+    ]
+    assert pending() == []
