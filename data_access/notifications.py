@@ -29,6 +29,7 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -316,9 +317,11 @@ def warn_sla_at_risk(session: Session, now: dt.datetime) -> list[str]:
             key = f"sla:{ticket.id}:{clock}:{deadline.isoformat()}"
             if already_notified(session, key):
                 continue
+            people = [p for p in [ticket.engineer_id, *managers] if p is not None]
+            if not people:  # nobody to tell (and no inbox row to remember it was sent)
+                continue
             params = _ticket_params(session, ticket) | {"clock": clock, "due": _fmt(deadline)}
             link = DeepLink("ticket", ticket.ticket_no)
-            people = [ticket.engineer_id, *managers]
             if notify(session, people, N.Kind.SLA_AT_RISK, params, link, now=now, dedupe_key=key):
                 warned.append(ticket.ticket_no)
     return warned
@@ -413,7 +416,7 @@ def send_email(s: NotifySettings, to: str, subject: str, body: str) -> None:
     if not (s.smtp_enabled and s.smtp_host):
         raise DeliveryError("notify.err.smtp_off")
     mail = EmailMessage()
-    mail["Subject"], mail["To"] = subject, to
+    mail["Subject"], mail["To"] = " ".join(subject.split()), to  # no line break in a header
     mail["From"] = formataddr((t("app.title", s.robot_lang), s.smtp_sender or s.smtp_username))
     mail.set_content(body)
     where = f"{s.smtp_host}:{s.smtp_port}"
@@ -457,6 +460,8 @@ def post_json(url: str, payload: dict[str, Any]) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         error = f"cannot connect ({reason})"
+    except ValueError:  # http.client.InvalidURL and the like: an address that cannot work
+        error = "invalid address"
     if error:
         raise DeliveryError(f"{host}: {error}"[:400])
 
@@ -517,12 +522,26 @@ def deliver_round(engine: Engine, now: dt.datetime | None = None, batch: int = B
     On PostgreSQL one instance at a time runs a round (an advisory lock)."""
     now = now or dt.datetime.now().replace(microsecond=0)
     result = Round()
+    # one round at a time in this process (the ticker and an admin's "send now")
+    if not _round_lock.acquire(blocking=False):
+        return result
+    try:
+        _locked_round(engine, now, batch, result)
+    finally:
+        _round_lock.release()
+    return result
+
+
+_round_lock = threading.Lock()
+
+
+def _locked_round(engine: Engine, now: dt.datetime, batch: int, result: Round) -> None:
     with engine.connect() as lock:
         if engine.dialect.name == "postgresql":
             got = lock.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY})
             lock.commit()
             if not got.scalar():
-                return result
+                return
         try:
             with db.read(engine) as session:
                 settings = load_settings(session)
@@ -533,7 +552,6 @@ def deliver_round(engine: Engine, now: dt.datetime | None = None, batch: int = B
             if engine.dialect.name == "postgresql":
                 lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
                 lock.commit()
-    return result
 
 
 def _deliver_one(engine, settings: NotifySettings, row, now: dt.datetime, result: Round) -> None:

@@ -26,6 +26,8 @@ def _open(user_id: int, message: dict) -> None:
     with db.write(get_engine()) as session:
         NT.mark_read(session, user_id, [message["id"]], now())
     link = message["link"]
+    # a page follows an address's link once ("<page>.linked"); this is a new request
+    st.session_state.pop(f"{link.page}.linked", None)
     st.switch_page(f"pages/{link.page}.py", query_params={link.kind: link.key})
 
 

@@ -531,3 +531,14 @@ def test_the_job_ticker_delivers_the_outbox(world, robot_server, monkeypatch):  
         "**工单 SR-20261123-0001 已升级到第 4 级**",
     ]
     assert pending() == []
+
+
+def test_an_sla_warning_with_nobody_to_tell_is_not_sent_to_the_robot_every_round(world):  # noqa: F811
+    engine, ids = world
+    configure(engine, sla_lead_minutes=120, wecom_enabled=True, wecom_url="http://127.0.0.1:9/x")
+    tid = new_ticket(engine, ids)  # no engineer, no manager in this world
+    with db.read(engine) as s:
+        due = s.get(Ticket, tid).respond_due
+    for minutes in (30, 20, 10):
+        assert NT.sla_round(engine, due - dt.timedelta(minutes=minutes)) == []
+    assert outbox_rows(engine) == [] and inbox_rows(engine) == []
