@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from data_access import db
+from data_access.notifications import unread_count
 from data_access.users import (
     BadUsername,
     CurrentUser,
@@ -38,9 +39,10 @@ from pages.common import (
 from pages.search_links import search_links
 from rules.access import LOCK_MINUTES, MIN_USERNAME_LENGTH, Page, Role, pages_for
 from rules.i18n import LANGS
+from rules.links import DeepLink, parse_link
 
 SECTIONS: dict[str, tuple[Page, ...]] = {
-    "nav.section.overview": (Page.DASHBOARD, Page.SEARCH),
+    "nav.section.overview": (Page.DASHBOARD, Page.SEARCH, Page.INBOX),
     "nav.section.service": (Page.TICKETS, Page.MAINTENANCE, Page.COMPLAINTS, Page.FOLLOWUPS),
     "nav.section.resources": (
         Page.CUSTOMERS,
@@ -66,8 +68,11 @@ ICONS = {
     Page.AUDIT: ":material/history:",
     Page.SEARCH: ":material/search:",
     Page.KNOWLEDGE: ":material/menu_book:",
+    Page.INBOX: ":material/inbox:",
 }
 SIDEBAR_HITS = 5  # per kind, under the sidebar's search box
+# a deep link (?ticket=…, ?customer=…) opened before log-in: followed right after it
+LINK_KEY = "app.link"
 # failed attempts in one browser session before it must wait (the account lock-out
 # in data_access.users covers attempts spread over many sessions)
 SESSION_FAILS_BEFORE_DELAY = 3
@@ -182,18 +187,51 @@ def logout() -> None:
             del st.session_state[key]
 
 
-def navigation(user: CurrentUser) -> st.navigation:
+def navigation(user: CurrentUser) -> tuple[st.Page, dict[Page, st.Page]]:
+    """The signed-in user's menu: (the page this run shows, every page of the menu)."""
     allowed = set(pages_for(user.role))
-    sections = {}
+    sections, entries = {}, {}
     for section, pages in SECTIONS.items():
-        entries = [
-            st.Page(f"pages/{page}.py", title=tr(f"page.{page}"), icon=ICONS[page], url_path=page)
-            for page in pages
-            if page in allowed
-        ]
-        if entries:
-            sections[tr(section)] = entries
-    return st.navigation(sections, expanded=True)
+        for page in pages:
+            if page in allowed:
+                entries[page] = st.Page(
+                    f"pages/{page}.py", title=_title(page, user), icon=ICONS[page], url_path=page
+                )
+        listed = [entries[page] for page in pages if page in entries]
+        if listed:
+            sections[tr(section)] = listed
+    return st.navigation(sections, expanded=True), entries
+
+
+def _title(page: Page, user: CurrentUser) -> str:
+    """A page's menu title; the inbox's tells how many messages are unread."""
+    if page is not Page.INBOX:
+        return tr(f"page.{page}")
+    with db.read(get_engine()) as session:
+        unread = unread_count(session, user.id)
+    return tr("page.inbox_unread", n=unread) if unread else tr("page.inbox")
+
+
+def remember_link() -> None:
+    """Keep a record link of the address across the log-in (the log-in page's own
+    reruns and a failed attempt must not lose it)."""
+    link = parse_link(st.query_params.to_dict())
+    if link is not None:
+        st.session_state[LINK_KEY] = link
+
+
+def follow_link(current: st.Page, pages: dict[Page, st.Page]) -> None:
+    """After log-in, open the page a remembered link points to, with the link; a page
+    the role may not open gets the same "no access" as typing its address."""
+    link: DeepLink | None = st.session_state.pop(LINK_KEY, None)
+    if link is None:
+        return
+    target = pages.get(link.page)
+    if target is None:
+        st.error(tr("page.forbidden"))
+        return
+    if current.url_path != target.url_path or parse_link(st.query_params.to_dict()) != link:
+        st.switch_page(target, query_params={link.kind: link.key})
 
 
 def main() -> None:
@@ -207,15 +245,20 @@ def main() -> None:
     language_switch()
     user = current_user()  # re-read from the database on every run
     if user is None:
+        remember_link()
         # st.navigation on every run, also before log-in: without it Streamlit would
         # list every module under pages/ in the sidebar
         page = st.Page(anonymous_page, title=tr("login.title"), url_path="login", default=True)
-        st.navigation([page], position="hidden").run()
+        # every page's address shows the log-in too, so a typed URL or a refresh (F5)
+        # keeps its path and query; after log-in the user is where the address points
+        also = [st.Page(anonymous_page, title=tr("login.title"), url_path=str(p)) for p in Page]
+        st.navigation([page, *also], position="hidden").run()
         return
     account_box(user)
-    nav = navigation(user)
+    current, pages = navigation(user)
     search_box(user)
-    nav.run()
+    follow_link(current, pages)
+    current.run()
 
 
 def search_box(user: CurrentUser) -> None:

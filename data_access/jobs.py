@@ -1,4 +1,5 @@
-"""Timed work the app does on its own: automatic escalation of tickets.
+"""Timed work the app does on its own: automatic escalation of tickets, the SLA early
+warning, and the delivery of the notification outbox (``data_access/notifications.py``).
 
 Each app process runs :class:`Ticker` in a daemon thread (started with the engine,
 see ``pages/common.py``), so a ticket moves up the escalation ladder when its level's
@@ -8,7 +9,10 @@ while the others skip it. ``python -m data_access.jobs escalate`` runs one round
 (for cron, or a team that serves the app with ``AFTERSALES_JOBS=0``).
 
 Environment: ``AFTERSALES_JOBS=0`` turns the thread off (the tests do);
-``AFTERSALES_ESCALATE_SECONDS`` sets the interval (default 300).
+``AFTERSALES_ESCALATE_SECONDS`` sets the interval (default 300);
+``AFTERSALES_DELIVER_SECONDS`` how often the outbox is delivered and the SLA early
+warning looks (default 30, never less often than the escalation).
+``python -m data_access.jobs deliver`` runs one warning and delivery round.
 """
 
 from __future__ import annotations
@@ -18,17 +22,19 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access import backup, db
+from data_access import backup, db, notifications
 from data_access.errors import ConflictError
 from data_access.tickets import auto_escalate
 
 log = logging.getLogger(__name__)
 
 INTERVAL_DEFAULT = 300.0
+DELIVER_DEFAULT = 30.0
 LOCK_KEY = 7_316_001  # advisory lock id of the escalation round (any fixed bigint)
 
 
@@ -51,25 +57,45 @@ class Ticker(threading.Thread):
     next round tries again: the thread never dies of it.
     """
 
-    def __init__(self, engine: Engine, interval: float = INTERVAL_DEFAULT):
+    def __init__(
+        self, engine: Engine, interval: float = INTERVAL_DEFAULT, deliver: float = DELIVER_DEFAULT
+    ):
         super().__init__(name="aftersales-escalation", daemon=True)
         self.engine, self.interval = engine, interval
+        self.deliver_interval = min(deliver, interval)
         self.stopped = threading.Event()
         self.rounds = 0
+        self.deliveries = 0
         self.escalated: list[str] = []
 
     def run(self) -> None:
+        next_escalation = 0.0
         while not self.stopped.is_set():
-            try:
-                done = escalate_round(self.engine)
-                if done:
-                    self.escalated.extend(done)
-                    log.info("auto-escalated %d tickets", len(done))
-            except (ConflictError, DBAPIError) as exc:
-                log.warning("escalation round skipped: %s", exc)
-            backup.run_scheduled(self.engine)  # when the backup schedule says it is due
-            self.rounds += 1
-            self.stopped.wait(self.interval)
+            if time.monotonic() >= next_escalation:
+                next_escalation = time.monotonic() + self.interval
+                self.escalation()
+            self.notification()
+            self.stopped.wait(self.deliver_interval)
+
+    def escalation(self) -> None:
+        try:
+            done = escalate_round(self.engine)
+            if done:
+                self.escalated.extend(done)
+                log.info("auto-escalated %d tickets", len(done))
+        except (ConflictError, DBAPIError) as exc:
+            log.warning("escalation round skipped: %s", exc)
+        backup.run_scheduled(self.engine)  # when the backup schedule says it is due
+        self.rounds += 1
+
+    def notification(self) -> None:
+        """SLA early warnings, then the outbox: a failure waits for the next round."""
+        try:
+            notifications.sla_round(self.engine)
+            notifications.deliver_round(self.engine)
+        except DBAPIError as exc:
+            log.warning("notification round skipped: %s", exc)
+        self.deliveries += 1
 
     def stop(self) -> None:
         self.stopped.set()
@@ -82,21 +108,33 @@ def interval_from_env() -> float:
         return INTERVAL_DEFAULT
 
 
+def deliver_interval_from_env() -> float:
+    try:
+        return max(1.0, float(os.environ.get("AFTERSALES_DELIVER_SECONDS", DELIVER_DEFAULT)))
+    except ValueError:
+        return DELIVER_DEFAULT
+
+
 def start(engine: Engine) -> Ticker | None:
     """Start this process's ticker (None when ``AFTERSALES_JOBS=0``)."""
     if os.environ.get("AFTERSALES_JOBS", "1") == "0":
         return None
-    ticker = Ticker(engine, interval_from_env())
+    ticker = Ticker(engine, interval_from_env(), deliver_interval_from_env())
     ticker.start()
     return ticker
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_access.jobs", description=__doc__)
-    parser.add_argument("job", choices=["escalate"])
+    parser.add_argument("job", choices=["escalate", "deliver"])
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or data/aftersales.db)")
     args = parser.parse_args(argv)
     engine = db.make_engine(args.url or db.database_url())
+    if args.job == "deliver":
+        warned = notifications.sla_round(engine)
+        r = notifications.deliver_round(engine)
+        print(f"warned {len(warned)}; sent {r.sent}, retrying {r.retrying}, failed {r.failed}")
+        return 0
     done = escalate_round(engine)
     if done is None:
         print("another instance is running the escalation round")

@@ -88,6 +88,9 @@ class User(Stamped, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # where notifications reach them, and in which language (None: the default)
+    email: Mapped[str | None] = mapped_column(String(120))
+    lang: Mapped[str | None] = mapped_column(String(5))
 
 
 class Customer(Stamped, Base):
@@ -995,6 +998,40 @@ class Setting(Stamped, Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), unique=True)
     value: Mapped[dict | list | str | int | None] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------------- notifications
+class Notification(AppendOnly, Base):
+    """One message in one user's in-app inbox: a code and parameters, worded in the
+    reader's language when shown (see data_access/notifications.py)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict | None] = mapped_column(JSON)
+    link: Mapped[str | None] = mapped_column(String(200))  # "ticket=SR…", "customer=C001"
+    # what a timed notice is about ("sla:<ticket id>:<deadline>"): sent once per key
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class OutboxMessage(AppendOnly, Base):
+    """A message to send (e-mail to a user, or a group-robot webhook), written in the
+    same transaction as the action; the job ticker delivers it with retries."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    channel: Mapped[str] = mapped_column(String(20))  # email | wecom | dingtalk
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict | None] = mapped_column(JSON)
+    link: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class ImportBatch(AppendOnly, Base):

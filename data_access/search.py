@@ -115,9 +115,10 @@ def matches(table: str, fragment: str | None, newest: int | None = None) -> Colu
 class Hit:
     kind: str  # ticket | customer | device
     id: int
-    key: str  # the record's number (what a link opens)
+    key: str  # the record's number
     title: str
     detail: str
+    opens: str = ""  # the number a link opens (a device: its customer's code)
 
 
 def newest_ids(session: Session, table: str, fragment: str, limit: int) -> list[int] | None:
@@ -190,14 +191,24 @@ def _search(session: Session, fragment: str, kinds: Sequence[str], limit: int) -
         hits += [Hit("customer", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
     if "device" in kinds:
         rows = session.execute(
-            select(Device.id, Device.serial_no, Customer.name, ProductModel.code, Device.location)
+            select(
+                Device.id,
+                Device.serial_no,
+                Customer.name,
+                ProductModel.code,
+                Device.location,
+                Customer.code,
+            )
             .join(Customer, Customer.id == Device.customer_id)
             .outerjoin(ProductModel, ProductModel.id == Device.model_id)
             .where(_where(session, "devices", Device, fragment, limit))
             .order_by(Device.id.desc())
             .limit(limit)
         ).all()
-        hits += [Hit("device", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
+        hits += [
+            Hit("device", r[0], r[1], r[2], " ".join(x for x in r[3:5] if x), opens=r[5])
+            for r in rows
+        ]
     return hits
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from data_access import notifications
 from data_access.adapters import Hooks, Refs
 from data_access.bulk import insert_rows
 from data_access.deadlines import (
@@ -25,11 +26,12 @@ from data_access.deadlines import (
     store_closing_facts,
     store_history_figures,
 )
-from data_access.models import FollowUp, TicketEvent
+from data_access.models import FollowUp, Ticket, TicketEvent
 from data_access.sla_config import load_sla_config
 from rules.customers import ContractStatus, WarrantyStatus, contract_status, warranty_status
 from rules.fields import Problem
 from rules.tickets import (
+    OPEN,
     RATINGS,
     Status,
     deadlines_frozen,
@@ -107,10 +109,22 @@ def after_write(session: Session, written: Written) -> None:
         changed.extend(_dated(made, {**before, **values}, last.get(before["id"]), now))
     events.extend(changed)
     events.insert(session)
+    _notify_assigned(session, written.updated, user_id, now)
     config = load_sla_config(session)
     store_history_figures(session, histories, closings, now, user_id, config)
     refresh_deadlines(session, _unfrozen(written.updated), now, config)
     _store_closing_facts(session, [], changed, user_id)
+
+
+def _notify_assigned(session: Session, updated, user_id: int | None, now: dt.datetime) -> None:
+    """An open ticket given to another engineer in the grid or by an import: the same
+    notice as a dispatch (rows inserted by an import are history, not news)."""
+    for before, values in updated:
+        engineer = values.get("engineer_id")
+        status = values.get("status", before["status"])
+        if engineer and engineer != before["engineer_id"] and status in OPEN:
+            ticket = session.get(Ticket, before["id"])
+            notifications.ticket_assigned(session, ticket, engineer, user_id, now)
 
 
 class _Events:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data_access import notifications
 from data_access.deadlines import (
     BATCH,
     History,
@@ -376,6 +377,8 @@ def dispatch(
         note=note,
     )
     ticket.engineer_id = engineer_id
+    if previous != engineer_id:  # the outbox row commits or rolls back with the dispatch
+        notifications.ticket_assigned(session, ticket, engineer_id, actor.id, now)
     if Status.DISPATCHED in allowed_next(ticket.status) and ticket.status not in (
         Status.ON_SITE,
         Status.RETURNED_TO_FACTORY,
@@ -420,6 +423,8 @@ def reassign(
     )
     ticket.engineer_id = engineer_id
     _audit(session, ticket, "reassign", "engineer_id", before, engineer_id, actor, now)
+    if before != engineer_id:
+        notifications.ticket_assigned(session, ticket, engineer_id, actor.id, now)
     _flush(session, ticket.ticket_no)
     return ticket
 
@@ -459,6 +464,7 @@ def escalate(
     before = ticket.escalation_level
     ticket.escalation_level = target
     _audit(session, ticket, "escalate", "escalation_level", before, target, actor, now)
+    notifications.ticket_escalated(session, ticket, target, actor.id, now)
     _flush(session, ticket.ticket_no)
     return ticket
 

@@ -15,11 +15,12 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.errors import StreamlitAPIException
 
 from data_access import db, jobs
 from data_access.errors import Refused
@@ -143,6 +144,9 @@ def plain(value: object) -> str:
     return text.replace("\n", "  \n")
 
 
+_ROUTED_KEY = "app.routed_once"
+
+
 def require(page: Page) -> tuple[CurrentUser, str, bool]:
     """Stop the page unless the signed-in user's role may view it.
 
@@ -150,6 +154,15 @@ def require(page: Page) -> tuple[CurrentUser, str, bool]:
     not use; this check stops a typed URL from bypassing it.
     """
     user = current_user()
+    if user is None and not st.session_state.get(_ROUTED_KEY):
+        # Only until a server's first session has run app.py's st.navigation: before
+        # that, Streamlit maps a typed address like /tickets?ticket=… onto the file
+        # pages/tickets.py and runs it without app.py (its pages/ folder mode). Go
+        # through app.py, which shows the log-in and keeps the link for afterwards.
+        st.session_state[_ROUTED_KEY] = True
+        # (StreamlitAPIException: app.py's own navigation is in place, no detour)
+        with suppress(StreamlitAPIException):
+            st.switch_page("app.py", query_params=st.query_params.to_dict())
     if user is None or not can_view(user.role, page):
         st.error(tr("page.forbidden"))
         st.stop()

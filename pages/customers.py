@@ -8,19 +8,60 @@ from __future__ import annotations
 
 import streamlit as st
 
+from data_access import db
+from data_access.links import customer_card
 from pages import device_links, excel_panel
-from pages.common import get_engine, guarded, require, tr
+from pages.common import get_engine, guarded, plain, require, today, tr
 from pages.filter_bar import filter_bar
 from pages.register_grid import register_grid
 from rules.access import Page
 from rules.customers import CUSTOMERS, DEVICES
+from rules.links import parse_link
 
 # where a service agent looks first: which device, whose, and is it covered
 DEVICE_LEAD = ("serial_no", "customer", "model", "warranty_status", "contract_status")
 
 
+def linked_customer(lang: str) -> None:
+    """``?customer=C001`` shows that customer above the registers."""
+    link = parse_link(st.query_params.to_dict())
+    if link is None or link.kind != "customer":
+        return
+    with db.read(get_engine()) as session:
+        card = customer_card(session, link.key, today())
+    if card is None:
+        st.warning(tr("link.not_found", value=plain(link.key)))
+        return
+    c = card["customer"]
+    with st.container(border=True):
+        st.subheader(f"{plain(c['code'])} · {plain(c['name'])}")
+        labels = {f.name: f.label(lang) for f in CUSTOMERS.fields}
+        st.dataframe(
+            [{labels.get(k, k): ("" if v is None else str(v)) for k, v in c.items()}],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(tr("customers.link.open_tickets", n=card["open_tickets"]))
+        if card["devices"]:
+            st.dataframe(
+                [_device_row(d, lang) for d in card["devices"]],
+                hide_index=True,
+                width="stretch",
+            )
+
+
+def _device_row(device: dict, lang: str) -> dict:
+    row = {}
+    for name, value in device.items():
+        f = DEVICES.field(name)
+        row[f.label(lang)] = f.option_label(value, lang) if f.options else value
+    return row
+
+
 def main() -> None:
     user, lang, editable = require(Page.CUSTOMERS)
+    with guarded():
+        linked_customer(lang)
     tab_customers, tab_devices = st.tabs(
         [tr("customers.tab.customers"), tr("customers.tab.devices")]
     )

@@ -14,7 +14,7 @@ from rules.access import Page, can_view
 TARGETS: dict[str, tuple[Page, str]] = {
     "ticket": (Page.TICKETS, "ticket"),
     "customer": (Page.CUSTOMERS, "customer"),
-    "device": (Page.CUSTOMERS, "serial"),
+    "device": (Page.CUSTOMERS, "customer"),  # the device's customer
 }
 ICONS = {
     "ticket": ":material/build:",
@@ -50,6 +50,6 @@ def search_links(user: CurrentUser, fragment: str, *, limit: int) -> list[search
                 label=f"{h.key} · {h.title}",
                 help=h.detail or None,
                 icon=ICONS[kind],
-                query_params={param: h.key},
+                query_params={param: h.opens or h.key},
             )
     return hits

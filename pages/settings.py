@@ -14,6 +14,7 @@ from data_access.users import (
 )
 from pages import backup as backup_tab
 from pages import excel_panel
+from pages import notify_settings as notify_tab
 from pages.common import current_user, get_engine, guarded, password_refused, plain, require, tr
 from pages.filter_bar import filter_bar
 from pages.register_grid import refresh_grids, register_grid
@@ -85,13 +86,17 @@ def add_user(username: str, name: str, role: str, region: str, password: str) ->
 
 def main() -> None:
     _user, lang, _editable = require(Page.SETTINGS)
-    users, backups = st.tabs([tr("settings.tab.users"), tr("settings.tab.backup")])
+    users, backups, notify = st.tabs(
+        [tr("settings.tab.users"), tr("settings.tab.backup"), tr("settings.tab.notify")]
+    )
     with users, guarded():
         users_tab(_user, lang)
         with st.expander(tr("imports.panel.title")):
             excel_panel.render("users", get_engine(), _user, lang)
     with backups, guarded():
         backup_tab.render(_user, lang)
+    with notify, guarded():
+        notify_tab.render(_user, lang)
 
 
 main()

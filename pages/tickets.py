@@ -25,6 +25,7 @@ from pages.common import get_engine, guarded, in_lang, now, plain, require, show
 from pages.lines_grid import lines_grid
 from rules.access import Page, Role, TicketAction, may_change_ticket
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
+from rules.links import parse_link
 from rules.sla import ClockState, format_duration
 from rules.tickets import (
     CHANNEL_OPTIONS,
@@ -44,6 +45,7 @@ SELECTED = "tickets.selected"
 FLASH = "tickets.flash"
 GOTO = "tickets.goto"
 NOTE = "tickets.detail_note"
+LINKED = "tickets.linked"  # the ticket number of the address's link, once followed
 VIEWS = ("list", "new", "detail")
 # the intake form's text boxes
 TYPED = ("tickets.new_contact", "tickets.new_phone", "tickets.new_description")
@@ -700,9 +702,26 @@ def history(d: dict[str, Any], lang: str) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+def follow_link() -> None:
+    """``?ticket=SR…`` opens that ticket's detail, once per link: the user may then move
+    on while the address still shows it."""
+    link = parse_link(st.query_params.to_dict())
+    if link is None or link.kind != "ticket" or st.session_state.get(LINKED) == link.key:
+        return
+    st.session_state[LINKED] = link.key
+    with db.read(get_engine()) as s:
+        found = T.find_ticket_id(s, link.key)
+    if found is None:
+        st.warning(tr("link.not_found", value=plain(link.key)))
+        return
+    _open(found)
+
+
 # ---------------------------------------------------------------- page
 def main() -> None:
     user, lang, editable = require(Page.TICKETS)
+    with guarded():
+        follow_link()
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
     views = VIEWS if editable else ("list", "detail")

@@ -38,6 +38,7 @@ class Page(StrEnum):
     AUDIT = "audit"
     SEARCH = "search"
     KNOWLEDGE = "knowledge"
+    INBOX = "inbox"  # everyone's own notifications
 
 
 R = Role
@@ -61,6 +62,7 @@ VIEW: dict[Page, frozenset[Role]] = {
     Page.AUDIT: frozenset({R.ADMIN}),
     Page.SEARCH: ALL,  # each kind of hit only for who may open its page
     Page.KNOWLEDGE: ALL,  # every member of staff reads the fault codes and the FAQ
+    Page.INBOX: ALL,
 }
 
 # page → roles that may change its data (a subset of VIEW)
@@ -80,6 +82,7 @@ EDIT: dict[Page, frozenset[Role]] = {
     Page.AUDIT: frozenset(),  # nobody edits the audit log
     Page.SEARCH: frozenset(),
     Page.KNOWLEDGE: frozenset({R.ADMIN, R.MANAGER, R.QUALITY}),  # quality edits and publishes
+    Page.INBOX: ALL,  # marking one's own messages read
 }
 
 # import register → page whose edit right it needs
@@ -323,6 +326,7 @@ _ROLE_LABELS = {
     Role.TRAINER: ("培训师", "Trainer"),
     Role.QUALITY: ("质量专员", "Quality officer"),
 }
+LANG_OPTIONS = (Option("zh", "中文", "Chinese"), Option("en", "英文", "English"))
 ROLE_OPTIONS = tuple(Option(r.value, zh, en) for r, (zh, en) in _ROLE_LABELS.items())
 # a user is never deleted (tickets, audit and history name them): deactivate instead
 USERS = Register(
@@ -340,6 +344,10 @@ USERS = Register(
               aliases=("岗位",), example="engineer"),
         Field("region", "区域", "Region", max_len=50, aliases=("负责区域",), example="华东"),
         Field("phone", "电话", "Phone", max_len=40, aliases=("手机", "联系电话", "mobile")),
+        Field("email", "电子邮件", "E-mail", max_len=120, aliases=("邮箱", "e-mail", "mail"),
+              help_zh="接收通知邮件的地址", help_en="Where notification e-mails go"),
+        Field("lang", "通知语言", "Language", Kind.ENUM, options=LANG_OPTIONS,
+              aliases=("语言", "language"), help_zh="空：中文", help_en="Empty: Chinese"),
         Field("skills", "技能", "Skills", max_len=200, aliases=("擅长", "专长")),
         Field("is_active", "启用", "Active", Kind.BOOL, aliases=("在职", "active")),
         Field("demo_password", "演示密码", "Demo password", Kind.BOOL, computed=True),

@@ -14,6 +14,7 @@ from data_access.demo.faultcodes import FaultcodesDemo
 from data_access.demo.fees import FeesDemo
 from data_access.demo.followups import FollowupsDemo
 from data_access.demo.maintenance import MaintenanceDemo
+from data_access.demo.notifications import NotificationsDemo
 from data_access.demo.parts import PartsDemo
 from data_access.demo.sla_settings import SlaSettingsDemo
 from data_access.demo.tickets import TicketsDemo
@@ -37,6 +38,7 @@ class Generator(
     ComplaintsDemo,
     TrainingDemo,
     FaultcodesDemo,
+    NotificationsDemo,
 ):
     """All domains on one random stream: the order of :meth:`run` fixes the data."""
 
@@ -63,6 +65,8 @@ class Generator(
         self.report_links()
         self.flush()
         self.finish_parts()
+        self.notifications()  # reads the tickets written above
+        self.flush()
         return {k: v for k, v in self.counts.items()}
 
 

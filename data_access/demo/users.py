@@ -46,6 +46,7 @@ class UsersDemo(Plumbing):
                 region=region,
                 skills=skills,
                 phone=self.mobile(),
+                email=f"{username}@example.com",  # a documentation domain (RFC 2606)
                 password_hash=pw,
                 demo_password=True,
             )
