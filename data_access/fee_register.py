@@ -158,7 +158,7 @@ def _contract_pcts(session: Session, device_ids: Sequence[int]) -> dict[int, Dec
     p, k = MaintenancePlan, MaintenancePackage
     rows = session.execute(
         select(p.device_id, k.repair_discount_pct)
-        .join(k, k.code == p.package)
+        .join(k, k.id == p.package_id)
         .where(p.device_id.in_(list(device_ids)), p.active.is_(True))
         .order_by(p.start_date)
     ).all()

@@ -88,11 +88,12 @@ def shop(db_engine):
                           warranty_end=dt.date(2024, 1, 1)),
         }  # fmt: skip
         s.add_all(devs.values())
-        s.add(MaintenancePackage(code="comprehensive", name_zh="全面", name_en="Full",
-                                 repair_discount_pct=D("20")))  # fmt: skip
+        package = MaintenancePackage(code="comprehensive", name_zh="全面", name_en="Full",
+                                     repair_discount_pct=D("20"))  # fmt: skip
+        s.add(package)
         s.flush()
         s.add(MaintenancePlan(plan_no="MP1", name="全面维保", customer_id=c2.id,
-                              device_id=devs["contract"].id, package="comprehensive",
+                              device_id=devs["contract"].id, package_id=package.id,
                               frequency="quarterly", start_date=dt.date(2025, 1, 1)))  # fmt: skip
         wear = Part(part_no="W-1", name="密封圈", unit_cost=D("35.00"), price=D("60.00"),
                     warranty_months=3, is_wear=True)  # fmt: skip

@@ -399,7 +399,7 @@ def test_generation_on_the_demo_adds_nothing(db_engine):
     """The demo lays its visits out by the same rule and calendar, twelve months ahead."""
     from data_access import demo
 
-    demo.load(db_engine, customers=12, tickets=20)
+    demo.load(db_engine, customers=20, tickets=40)  # enough plans for every state
     with db.write(db_engine) as s:
         assert (
             dm.generate_visits(s, today=demo.DEMO_NOW.date(), actor=ADMIN, now=demo.DEMO_NOW) == 0

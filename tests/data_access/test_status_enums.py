@@ -7,7 +7,16 @@ from sqlalchemy import select
 
 from data_access import demo
 from data_access.models import Base
-from rules import complaints, fees, followups, maintenance, parts, training
+from rules import (
+    complaints,
+    faultcodes,
+    fees,
+    followups,
+    maintenance,
+    notifications,
+    parts,
+    training,
+)
 from rules.access import Role
 from rules.customers import ContractStatus, Grade, WarrantyStatus
 from rules.tickets import Channel, Priority, Status
@@ -26,7 +35,8 @@ COLUMNS = [
     ("ticket_events", "from_status", Status),
     ("ticket_events", "to_status", Status),
     ("sla_policies", "priority", Priority),
-    ("maintenance_plans", "package", maintenance.Package),
+    ("knowledge_articles", "status", faultcodes.ArticleStatus),
+    ("outbox", "status", notifications.OutboxStatus),
     ("maintenance_plans", "frequency", maintenance.Frequency),
     ("maintenance_plans", "kind", maintenance.PlanKind),
     ("maintenance_visits", "status", maintenance.VisitStatus),

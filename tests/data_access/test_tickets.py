@@ -383,9 +383,11 @@ def test_save_report_with_parts_and_ratings(world):
             rating_efficiency=4,
             parts=[
                 {"part_no": "0042", "qty": 2},
-                {"part_no": "X-9", "qty": 1, "description": "密封圈"},
+                # not in the parts master: kept only as an explicit non-catalogue part
+                {"part_no": "X-9", "qty": 1, "description": "密封圈", "non_catalogue": True,
+                 "non_catalogue_reason": "客户自购"},
             ],
-        )
+        )  # fmt: skip
         version = r.version
     with db.read(engine) as s:
         lines = s.execute(
