@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import statistics
 import sys
 import time
 from decimal import Decimal
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from bench.timing import median_time  # noqa: E402
 from data_access import db  # noqa: E402
 from data_access import fees as fees_da  # noqa: E402
 from data_access.models import Customer, FeeLine, Payment, Settlement, Ticket  # noqa: E402
@@ -176,15 +176,6 @@ def rolled_back(engine, fn):
         elapsed = time.perf_counter() - t0
         s.rollback()
     return elapsed, out
-
-
-def median_time(fn, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:

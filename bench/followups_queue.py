@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from bench.timing import median_time  # noqa: E402
 from data_access import db  # noqa: E402
 from data_access import followups as FU  # noqa: E402
 from data_access.models import Complaint, Customer, Device, FollowUp  # noqa: E402
@@ -103,15 +104,6 @@ def ensure_database(url: str, n_cust: int, n_fu: int, n_cp: int) -> None:
         )  # fmt: skip
     print(f"generated in {time.perf_counter() - t0:.1f} s")
     engine.dispose()
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def page_time(user: str, page: str, repeat: int) -> float:

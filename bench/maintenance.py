@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import DateTime, cast, delete, func, insert, select, update  # noqa: E402
 
+from bench.timing import median_time as median  # noqa: E402
 from data_access import db, sla_config  # noqa: E402
 from data_access import maintenance as dm  # noqa: E402
 from data_access.migrate import upgrade  # noqa: E402
@@ -111,15 +111,6 @@ def baseline(url: str, rows: list[dict]) -> float:
     took = time.perf_counter() - t0
     engine.dispose()
     return took
-
-
-def median(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def work_done(url: str) -> None:

@@ -23,7 +23,6 @@ import datetime as dt
 import io
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -36,6 +35,7 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from bench.timing import median_time as median  # noqa: E402
 from data_access import db  # noqa: E402
 from data_access.migrate import upgrade  # noqa: E402
 from data_access.models import StockMovement, User  # noqa: E402
@@ -111,15 +111,6 @@ def build(url: str, rows: int) -> None:
             create_user(s, USER, PASSWORD, "parts_keeper", "Bench")
     print(f"generated {rows:,} ledger rows in {time.perf_counter() - t0:.1f} s")
     engine.dispose()
-
-
-def median(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def page_time(repeat: int) -> float:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from bench.timing import median_time  # noqa: E402
 from data_access import db, search  # noqa: E402
 from data_access import tickets as T  # noqa: E402
 from data_access.migrate import upgrade  # noqa: E402
@@ -114,12 +114,7 @@ def _engine(url: str, schema: str | None):
 
 def median_ms(fn, repeat: int) -> float:
     fn()  # warm
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+    return median_time(fn, repeat) * 1000
 
 
 def like_scan(session, fragment: str) -> list:

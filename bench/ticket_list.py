@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from bench.timing import median_time  # noqa: E402
 from data_access import db  # noqa: E402
 from data_access import ticket_queries as Q  # noqa: E402
 from data_access import tickets as T  # noqa: E402
@@ -59,15 +59,6 @@ def ensure_database(url: str, tickets: int) -> None:
         if not s.scalar(select(User.id).where(User.username == BENCH_USER)):
             create_user(s, BENCH_USER, BENCH_PASSWORD, "manager", "Bench")
     engine.dispose()
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def page_script_time(repeat: int) -> float:

@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import os
 import random
-import statistics
 import sys
 import time
 from decimal import Decimal
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from bench.timing import median_time  # noqa: E402
 from data_access import db  # noqa: E402
 from data_access import training as data  # noqa: E402
 from data_access.migrate import upgrade  # noqa: E402
@@ -147,15 +147,6 @@ def build(url: str, customers: int, devices: int, attendance: int) -> None:
     print(f"built {customers:,} customers, {devices:,} devices, {len(lines):,} attendance rows "
           f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
     engine.dispose()
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def page_time(username: str, repeat: int) -> tuple[float, float]:

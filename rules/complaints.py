@@ -15,7 +15,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from rules import sla
-from rules.fields import Field, Kind, Option, Problem, Register
+from rules.fields import Field, Kind, Problem, Register, options
 
 
 class Status(StrEnum):
@@ -320,11 +320,7 @@ def complaint_seq(no: str) -> int | None:
 
 
 # ---------------------------------------------------------------- field specs
-def _opts(pairs: Mapping[str, tuple[str, str]]) -> tuple[Option, ...]:
-    return tuple(Option(v, zh, en) for v, (zh, en) in pairs.items())
-
-
-STATUS_OPTIONS = _opts(
+STATUS_OPTIONS = options(
     {
         Status.RECEIVED: ("已受理", "Received"),
         Status.INVESTIGATING: ("调查中", "Investigating"),
@@ -333,8 +329,8 @@ STATUS_OPTIONS = _opts(
         Status.CLOSED: ("已关闭", "Closed"),
     }
 )
-LEVEL_OPTIONS = _opts({L.HIGH: ("高", "High"), L.MEDIUM: ("中", "Medium"), L.LOW: ("低", "Low")})
-CHANNEL_OPTIONS = _opts(
+LEVEL_OPTIONS = options({L.HIGH: ("高", "High"), L.MEDIUM: ("中", "Medium"), L.LOW: ("低", "Low")})
+CHANNEL_OPTIONS = options(
     {
         Channel.HOTLINE: ("热线电话", "Hotline"),
         Channel.EMAIL: ("电子邮件", "Email"),
@@ -343,7 +339,7 @@ CHANNEL_OPTIONS = _opts(
         Channel.ONSITE: ("现场", "On site"),
     }
 )
-CATEGORY_OPTIONS = _opts(
+CATEGORY_OPTIONS = options(
     {
         Category.QUALITY: ("维修质量", "Repair quality"),
         Category.RESPONSE: ("响应速度", "Response time"),
@@ -353,7 +349,7 @@ CATEGORY_OPTIONS = _opts(
         Category.PRODUCT: ("产品质量", "Product quality"),
     }
 )
-CAUSE_OPTIONS = _opts(
+CAUSE_OPTIONS = options(
     {
         CauseCategory.PRODUCT: ("产品设计/制造", "Product design/manufacture"),
         CauseCategory.WORKMANSHIP: ("维修工艺", "Workmanship"),
@@ -363,14 +359,14 @@ CAUSE_OPTIONS = _opts(
         CauseCategory.CUSTOMER: ("客户使用", "Customer use"),
     }
 )
-CAPA_OPTIONS = _opts(
+CAPA_OPTIONS = options(
     {
         CapaStatus.OPEN: ("待验证", "To verify"),
         CapaStatus.EFFECTIVE: ("有效", "Effective"),
         CapaStatus.NOT_EFFECTIVE: ("无效（重开）", "Not effective (re-opened)"),
     }
 )
-KIND_OPTIONS = _opts(
+KIND_OPTIONS = options(
     {
         ActionKind.INVESTIGATION: ("调查", "Investigation"),
         ActionKind.MEASURE: ("处理措施", "Measure"),
@@ -380,7 +376,7 @@ KIND_OPTIONS = _opts(
         ActionKind.INFORM: ("告知客户", "Inform customer"),
     }
 )
-ACTION_STATUS_OPTIONS = _opts(
+ACTION_STATUS_OPTIONS = options(
     {
         ActionStatus.OPEN: ("未开始", "Open"),
         ActionStatus.DOING: ("进行中", "In progress"),

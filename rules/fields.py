@@ -44,6 +44,11 @@ class Option:
         return self.zh if lang == "zh" else self.en
 
 
+def options(pairs: Mapping[str, tuple[str, str]]) -> tuple[Option, ...]:
+    """Options from ``{value: (zh, en)}``, in that order."""
+    return tuple(Option(v, zh, en) for v, (zh, en) in pairs.items())
+
+
 @dataclass(frozen=True)
 class Field:
     name: str

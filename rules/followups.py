@@ -16,7 +16,7 @@ from typing import Any
 
 from rules.customers import add_months
 from rules.dashboard import REVIEW_SATISFACTION_BELOW, SATISFIED_AT
-from rules.fields import Field, Kind, Option, Problem, Register
+from rules.fields import Field, Kind, Problem, Register, options
 
 
 class Status(StrEnum):
@@ -243,11 +243,7 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
 
 
 # ---------------------------------------------------------------- field spec
-def _opts(pairs: Mapping[str, tuple[str, str]]) -> tuple[Option, ...]:
-    return tuple(Option(v, zh, en) for v, (zh, en) in pairs.items())
-
-
-STATUS_OPTIONS = _opts(
+STATUS_OPTIONS = options(
     {
         Status.PLANNED: ("待回访", "Planned"),
         Status.DONE: ("已回访", "Done"),
@@ -255,7 +251,7 @@ STATUS_OPTIONS = _opts(
         Status.CANCELLED: ("已取消", "Cancelled"),
     }
 )
-REASON_OPTIONS = _opts(
+REASON_OPTIONS = options(
     {
         Reason.TICKET: ("工单关闭", "Ticket closed"),
         Reason.COMPLAINT: ("投诉关闭", "Complaint closed"),
@@ -264,7 +260,7 @@ REASON_OPTIONS = _opts(
         Reason.MAINTENANCE: ("维护保养", "Maintenance visit"),
     }
 )
-MODE_OPTIONS = _opts(
+MODE_OPTIONS = options(
     {
         Mode.PHONE: ("电话", "Phone"),
         Mode.EMAIL: ("邮件", "Email"),
@@ -273,7 +269,7 @@ MODE_OPTIONS = _opts(
         Mode.ONLINE: ("在线问卷", "Online survey"),
     }
 )
-OUTCOME_OPTIONS = _opts(
+OUTCOME_OPTIONS = options(
     {
         Outcome.DONE: ("已完成", "Done"),
         Outcome.NO_ANSWER: ("无人接听", "No answer"),
