@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
 
 from data_access.errors import Refused
-from data_access.models import Customer, Device, ProductModel, Ticket
+from data_access.models import Complaint, Customer, Device, Part, ProductModel, Ticket
 
 # the indexed columns, as migration 0014 made the index (the PostgreSQL query must
 # repeat the index's expression exactly)
@@ -27,6 +27,9 @@ SEARCHED: dict[str, tuple[str, ...]] = {
     "tickets": ("ticket_no", "serial_no", "contact_name", "contact_phone", "fault_description"),
     "customers": ("code", "name", "contact_name", "phone"),
     "devices": ("serial_no", "location"),
+    # migration 0015
+    "parts": ("part_no", "name", "name_en", "spec", "compatible_models"),
+    "complaints": ("complaint_no", "complainant", "contact", "content"),
 }
 # what a one- or two-character fragment matches the start of (indexed columns): numbers,
 # and a customer's name ("南方" finds 南方电子)
@@ -34,6 +37,8 @@ PREFIXED: dict[str, tuple[str, ...]] = {
     "tickets": ("ticket_no", "serial_no"),
     "customers": ("code", "name"),
     "devices": ("serial_no",),
+    "parts": ("part_no",),
+    "complaints": ("complaint_no",),
 }
 MIN_TRIGRAM = 3
 TIMEOUT_MS = 2_000  # PostgreSQL: a search stops here ("type more")
@@ -85,6 +90,15 @@ def _escape_like(fragment: str) -> str:
     return fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+MODELS: dict[str, Any] = {
+    "tickets": Ticket,
+    "customers": Customer,
+    "devices": Device,
+    "parts": Part,
+    "complaints": Complaint,
+}
+
+
 def cleaned(fragment: str | None) -> str:
     """The fragment as searched: trimmed, inner whitespace kept, at most 100 characters."""
     return (fragment or "").strip()[:MAX_FRAGMENT]
@@ -102,7 +116,7 @@ def matches(table: str, fragment: str | None, newest: int | None = None) -> Colu
     ``newest``: the query wants only that many rows, highest ids first (ORDER BY id
     DESC LIMIT newest) — the index then stops after them."""
     fragment = cleaned(fragment)
-    model = {"tickets": Ticket, "customers": Customer, "devices": Device}[table]
+    model = MODELS[table]
     if not fragment:
         return false()
     if len(fragment) >= MIN_TRIGRAM:
@@ -151,10 +165,17 @@ def _where(session: Session, table: str, model: Any, fragment: str, limit: int):
 
 
 def search(
-    session: Session, fragment: str | None, *, kinds: Sequence[str], limit: int = 10
+    session: Session,
+    fragment: str | None,
+    *,
+    kinds: Sequence[str],
+    limit: int = 10,
+    complaints_seen: ColumnElement[bool] | None = None,
 ) -> list[Hit]:
-    """Up to ``limit`` hits per kind (``ticket``, ``customer``, ``device``), the latest
-    entered first. The caller passes only the kinds the user may see."""
+    """Up to ``limit`` hits per kind (``ticket``, ``customer``, ``device``, ``part``,
+    ``complaint``), the latest entered first. The caller passes only the kinds the user
+    may see, and for complaints the condition of those the user may read (an engineer:
+    the ones about his own tickets)."""
     fragment = cleaned(fragment)
     if not fragment:
         return []
@@ -162,7 +183,7 @@ def search(
     if postgres:  # a fragment of digits common everywhere must not hold a connection long
         session.execute(text(f"SET LOCAL statement_timeout = {TIMEOUT_MS}"))
     try:
-        return _search(session, fragment, kinds, limit)
+        return _search(session, fragment, kinds, limit, complaints_seen)
     except OperationalError as exc:
         if postgres and "statement timeout" in str(exc.orig):
             session.rollback()
@@ -170,7 +191,13 @@ def search(
         raise
 
 
-def _search(session: Session, fragment: str, kinds: Sequence[str], limit: int) -> list[Hit]:
+def _search(
+    session: Session,
+    fragment: str,
+    kinds: Sequence[str],
+    limit: int,
+    complaints_seen: ColumnElement[bool] | None = None,
+) -> list[Hit]:
     hits: list[Hit] = []
     if "ticket" in kinds:
         rows = session.execute(
@@ -209,6 +236,24 @@ def _search(session: Session, fragment: str, kinds: Sequence[str], limit: int) -
             Hit("device", r[0], r[1], r[2], " ".join(x for x in r[3:5] if x), opens=r[5])
             for r in rows
         ]
+    if "part" in kinds:
+        rows = session.execute(
+            select(Part.id, Part.part_no, Part.name, Part.spec, Part.compatible_models)
+            .where(_where(session, "parts", Part, fragment, limit))
+            .order_by(Part.id.desc())
+            .limit(limit)
+        ).all()
+        hits += [Hit("part", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
+    if "complaint" in kinds:
+        q = (
+            select(Complaint.id, Complaint.complaint_no, Customer.name, Complaint.content)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .where(_where(session, "complaints", Complaint, fragment, limit))
+        )
+        if complaints_seen is not None:
+            q = q.where(complaints_seen)
+        rows = session.execute(q.order_by(Complaint.id.desc()).limit(limit)).all()
+        hits += [Hit("complaint", r[0], r[1], r[2], _snippet(r[3])) for r in rows]
     return hits
 
 

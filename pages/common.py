@@ -29,6 +29,7 @@ from data_access.users import CurrentUser, WeakPassword, active_user
 from rules.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Page, can_edit, can_view
 from rules.fields import Field, Kind, Problem, Register
 from rules.i18n import DEFAULT_LANG, LANGS, t
+from rules.links import parse_link
 
 log = logging.getLogger("aftersales")
 
@@ -293,3 +294,14 @@ def in_lang(key: str, lang: str) -> str:
                 st.session_state[own] = st.session_state[f"{key}.{other}"]
                 break
     return own
+
+
+def take_link(kind: str) -> str | None:
+    """The record number of the address's ``?<kind>=…`` link, once per link: the page
+    opens that record, and the user may then move on while the address still shows it."""
+    link = parse_link(st.query_params.to_dict())
+    seen = f"link.followed.{kind}"
+    if link is None or link.kind != kind or st.session_state.get(seen) == link.key:
+        return None
+    st.session_state[seen] = link.key
+    return link.key

@@ -18,7 +18,16 @@ from data_access import db
 from data_access.errors import InvalidInput, NotAllowed
 from imports.complaint_report import report_bytes, report_sections
 from pages import excel_panel
-from pages.common import get_engine, guarded, now, plain, require, show_problems, tr
+from pages.common import (
+    get_engine,
+    guarded,
+    now,
+    plain,
+    require,
+    show_problems,
+    take_link,
+    tr,
+)
 from pages.filter_bar import filter_bar
 from pages.lines_grid import lines_grid
 from pages.register_grid import register_grid
@@ -228,6 +237,11 @@ def _intake(user, lang: str) -> None:
 
 def main() -> None:
     user, lang, editable = require(Page.COMPLAINTS)
+    linked = take_link("complaint")
+    if linked:  # ?complaint=TS…: the list shows it alone, its detail open
+        st.session_state[K + "open_only"] = False
+        st.session_state[K + "search"] = linked
+        st.session_state[K + "pick"] = linked
     flash = st.session_state.pop(K + "flash", None)
     if flash:
         st.success(flash)

@@ -23,7 +23,7 @@ from data_access.errors import InvalidInput
 from imports.count_sheet import count_sheet_bytes, read_counts
 from imports.writer import write_tuples
 from pages import excel_panel
-from pages.common import get_engine, guarded, now, plain, require, tr
+from pages.common import get_engine, guarded, now, plain, require, take_link, tr
 from pages.filter_bar import filter_bar
 from pages.register_grid import register_grid
 from rules.access import Page, Role
@@ -61,7 +61,12 @@ def main() -> None:
     user, lang, editable = require(Page.PARTS)
     engine = get_engine()
     staff = user.role != Role.ENGINEER
-    names = ["stock", "card", "master"]
+    linked = take_link("part")
+    if linked:  # ?part=P…: its card, first (and kept first: the tabs keep their places)
+        st.session_state["parts.card.part_no"] = linked
+        st.session_state["parts.card_first"] = True
+    card_first = st.session_state.get("parts.card_first", False)
+    names = ["card", "stock", "master"] if card_first else ["stock", "card", "master"]
     if editable:
         names.append("document")
     if staff:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access import db, search
+from data_access import complaints, db, search
 from data_access.users import CurrentUser
 from pages.common import get_engine, tr
 from rules.access import Page, can_view
@@ -15,11 +15,15 @@ TARGETS: dict[str, tuple[Page, str]] = {
     "ticket": (Page.TICKETS, "ticket"),
     "customer": (Page.CUSTOMERS, "customer"),
     "device": (Page.CUSTOMERS, "customer"),  # the device's customer
+    "part": (Page.PARTS, "part"),
+    "complaint": (Page.COMPLAINTS, "complaint"),
 }
 ICONS = {
     "ticket": ":material/build:",
     "customer": ":material/business:",
     "device": ":material/precision_manufacturing:",
+    "part": ":material/inventory_2:",
+    "complaint": ":material/report:",
 }
 
 
@@ -29,7 +33,13 @@ def visible_kinds(role: str | None) -> list[str]:
 
 def find(user: CurrentUser, fragment: str, limit: int) -> list[search.Hit]:
     with db.read(get_engine()) as s:
-        return search.search(s, fragment, kinds=visible_kinds(user.role), limit=limit)
+        return search.search(
+            s,
+            fragment,
+            kinds=visible_kinds(user.role),
+            limit=limit,
+            complaints_seen=complaints.readable_by(user),
+        )
 
 
 def search_links(user: CurrentUser, fragment: str, *, limit: int) -> list[search.Hit]:

@@ -74,7 +74,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "page.fees": ("服务费用", "Fees"),
     "page.settings": ("系统设置", "Settings"),
     "page.search": ("搜索", "Search"),
-    "search.box": ("搜索工单、客户、序列号", "Search tickets, customers, serials"),
+    "search.box": (
+        "搜索工单、客户、序列号、备件、投诉",
+        "Search tickets, customers, serials, parts, complaints",
+    ),
     "search.help": (
         "输入编号、名称、电话或描述中的任意片段（至少 3 个字）；1–2 个字只匹配编号或客户名称的开头。",
         "Type any fragment of a number, name, phone or description (3 characters or more); "
@@ -88,6 +91,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.kind.ticket": ("工单", "Tickets"),
     "search.kind.customer": ("客户", "Customers"),
     "search.kind.device": ("设备", "Devices"),
+    "search.kind.part": ("备件", "Parts"),
+    "search.kind.complaint": ("投诉", "Complaints"),
     "search.col.key": ("编号", "No."),
     "search.col.title": ("名称 / 客户", "Name / customer"),
     "search.col.detail": ("详情", "Details"),

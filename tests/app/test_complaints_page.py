@@ -129,3 +129,14 @@ def test_an_issue_raised_on_the_call_opens_a_ticket(desk):
         f = s.scalars(select(FollowUp).where(FollowUp.followup_no == "FU-1")).one()
     assert (f.issue_ticket_id, ticket.fault_description) == (ticket.id, "偶发异响")
     assert t("followups.issue.opened", "zh", value=ticket.ticket_no).split(" ")[0] in texts(at)
+
+
+def test_a_complaint_link_opens_it(desk):
+    """``/complaints?complaint=…``: the list shows that complaint alone, its detail open."""
+    _, no = desk
+    at = signed_in("quality")
+    at.query_params["complaint"] = no
+    at.switch_page("pages/complaints.py").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="complaints.search").value == no
+    assert at.selectbox(key="complaints.pick").value == no

@@ -149,3 +149,14 @@ def test_keeper_opens_a_stock_take_and_sees_the_frozen_book(parts_db):
     assert any("PD-202611-01" in s.value for s in at.success)
     with db.read(parts_db) as s:
         assert stock.balances_agree(s)
+
+
+def test_a_part_link_opens_its_card_first(parts_db):
+    """``/parts?part=000101`` (a search hit, a notification): the card comes first, filled."""
+    at = signed_in("manager", "en")
+    at.query_params["part"] = "000101"
+    at.switch_page("pages/parts.py").run()
+    assert not at.exception, at.exception
+    assert at.tabs[0].label == "Part card"
+    assert at.text_input(key="parts.card.part_no").value == "000101"
+    assert "000101" in at.subheader[0].value

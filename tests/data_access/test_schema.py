@@ -97,5 +97,5 @@ def test_sqlite_search_triggers_exist_at_head(sqlite_engine):
         names = set(
             conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
         )
-    for table in ("tickets", "customers", "devices"):
+    for table in ("tickets", "customers", "devices", "parts", "complaints"):
         assert {f"search_{table}_{s}" for s in ("ai", "ad", "au")} <= names

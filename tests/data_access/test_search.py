@@ -106,3 +106,42 @@ def test_a_search_that_runs_too_long_is_stopped_with_a_message(db_engine, monkey
             assert exc.value.code == "search.too_broad"
         else:
             assert search.search(s, "100%", kinds=("ticket",)) == []
+
+
+def test_parts_and_complaints_are_found_and_engineers_see_their_own_complaints(world):
+    """Migration 0015: parts by number, name, spec or model; complaints by number,
+    complainant or content — an engineer only those about his own tickets."""
+    from data_access import complaints as CP
+    from data_access.models import Part, User
+    from rules.access import Actor, Role
+    from tests.actors import engineer
+
+    with db.write(world) as s:
+        s.add(
+            Part(part_no="P-0042", name="主轴前轴承", spec="7014C/P4", compatible_models="CNC-850")
+        )
+        e1 = User(username="e1", display_name="工程师甲", role="engineer", password_hash="x")
+        s.add(e1)
+        s.flush()
+        theirs, other = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        theirs.engineer_id = e1.id
+        for t in (theirs, other):
+            CP.log_complaint(
+                s,
+                CP.Intake(customer=t.customer.code, complainant="王经理", channel="hotline",
+                          content=f"维修后{t.ticket_no}仍然漏油严重", severity="high",
+                          urgency="high", received_at=AT, ticket=t.ticket_no),
+                actor=ADMIN, now=AT,
+            )  # fmt: skip
+        mine = theirs.ticket_no
+        e1_id = e1.id
+    assert keys(world, "7014C", kinds=("part",)) == {("part", "P-0042")}
+    assert keys(world, "轴前轴", kinds=("part",)) == {("part", "P-0042")}
+    assert keys(world, "P-", kinds=("part",)) == {("part", "P-0042")}  # a number's start
+    with db.read(world) as s:
+        everyone = search.search(s, "漏油严重", kinds=("complaint",))
+        seen = CP.readable_by(engineer(e1_id))
+        own = search.search(s, "漏油严重", kinds=("complaint",), complaints_seen=seen)
+        assert CP.readable_by(Actor(None, Role.MANAGER)) is None
+    assert len(everyone) == 2
+    assert [h.detail for h in own] == [f"维修后{mine}仍然漏油严重"]
