@@ -27,7 +27,7 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access import backup, db, notifications
+from data_access import alerts, backup, db, notifications
 from data_access.errors import ConflictError
 from data_access.tickets import auto_escalate
 
@@ -92,6 +92,7 @@ class Ticker(threading.Thread):
         """SLA early warnings, then the outbox: a failure waits for the next round."""
         try:
             notifications.sla_round(self.engine)
+            alerts.alerts_round(self.engine)  # overdue visits, low parts, expiring certificates
             notifications.deliver_round(self.engine)
         except DBAPIError as exc:
             log.warning("notification round skipped: %s", exc)
@@ -132,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     engine = db.make_engine(args.url or db.database_url())
     if args.job == "deliver":
         warned = notifications.sla_round(engine)
+        told = sum(len(v) for v in alerts.alerts_round(engine).values())
         r = notifications.deliver_round(engine)
-        print(f"warned {len(warned)}; sent {r.sent}, retrying {r.retrying}, failed {r.failed}")
+        print(
+            f"warned {len(warned)}; told {told}; "
+            f"sent {r.sent}, retrying {r.retrying}, failed {r.failed}"
+        )
         return 0
     done = escalate_round(engine)
     if done is None:
