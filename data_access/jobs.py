@@ -27,7 +27,7 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access import alerts, backup, db, notifications
+from data_access import alerts, backup, complaints, db, notifications
 from data_access.errors import ConflictError
 from data_access.tickets import auto_escalate
 
@@ -40,14 +40,19 @@ LOCK_KEY = 7_316_001  # advisory lock id of the escalation round (any fixed bigi
 
 def escalate_round(engine: Engine, now: dt.datetime | None = None) -> list[str] | None:
     """One escalation round in one transaction: the ticket numbers moved up, or None
-    when another instance holds the round's lock."""
+    when another instance holds the round's lock. Complaints past their investigation
+    deadline move a tier up in the same round."""
     now = now or dt.datetime.now().replace(microsecond=0)
     with db.write(engine) as session:
         if engine.dialect.name == "postgresql":
             got = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
             if not got.scalar():
                 return None
-        return auto_escalate(session, now)
+        moved = auto_escalate(session, now)
+        tiers = complaints.escalate_overdue(session, now)
+        if tiers:
+            log.info("escalated %d overdue complaints", len(tiers))
+        return moved
 
 
 class Ticker(threading.Thread):

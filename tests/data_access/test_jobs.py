@@ -77,3 +77,24 @@ def test_ticker_runs_rounds_until_stopped(world, monkeypatch):  # noqa: F811
 def test_jobs_can_be_turned_off(world, monkeypatch):  # noqa: F811
     monkeypatch.setenv("AFTERSALES_JOBS", "0")
     assert jobs.start(world[0]) is None
+
+
+def test_the_round_moves_overdue_complaints_up_too(world):  # noqa: F811
+    """A complaint past its investigation deadline goes a tier up in the ticker's round."""
+    from data_access import complaints as CP
+    from data_access.models import Complaint, Customer
+    from tests.actors import ADMIN
+
+    engine, _ = world
+    with db.write(engine) as s:
+        code = s.scalar(select(Customer.code))
+        no = CP.log_complaint(
+            s,
+            CP.Intake(customer=code, complainant="张伟", channel="hotline", content="又坏了",
+                      severity="high", urgency="high", received_at=at(0)),
+            actor=ADMIN,
+            now=at(0),
+        )  # fmt: skip
+    round_done(engine, at(0, days=10))
+    with db.read(engine) as s:
+        assert s.scalar(select(Complaint.tier).where(Complaint.complaint_no == no)) > 1
