@@ -63,7 +63,7 @@ SECRETS = ("smtp_password", "wecom_url", "dingtalk_url", "dingtalk_secret")
 SECURITY = ("starttls", "ssl", "none")
 TIMEOUT_SECONDS = 10.0
 BATCH = 50
-LOCK_KEY = 7_316_002  # advisory lock of a delivery round (PostgreSQL)
+LOCK_KEY = 7_316_003  # advisory lock of a delivery round (PostgreSQL; backup holds 7_316_002)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import streamlit as st
 
+from data_access import complaints as CP
 from data_access import db
+from data_access import followups as FU
 from data_access import knowledge as K
 from data_access import reports as R
 from data_access import tickets as T
@@ -23,8 +25,10 @@ from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
 from pages.common import get_engine, guarded, in_lang, now, plain, require, show_problems, tr
 from pages.lines_grid import lines_grid
-from rules.access import Page, Role, TicketAction, may_change_ticket
+from rules.access import Page, Role, TicketAction, can_view, may_change_ticket
+from rules.complaints import COMPLAINTS
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
+from rules.followups import FOLLOWUPS
 from rules.links import parse_link
 from rules.sla import ClockState, format_duration
 from rules.tickets import (
@@ -340,8 +344,55 @@ def detail_view(user, lang: str, editable: bool) -> None:
         actions(d, engineers, user, lang)
         report_form(d, user, lang)
     parts_lines(d, lang, editable and _may(user, t, TicketAction.REPORT))
+    aftercare(d, user, lang)
     history(d, lang)
     st.session_state[seen_key] = (t.version, r.version if r else None)
+
+
+def aftercare(d: dict[str, Any], user, lang: str) -> None:
+    """The ticket's follow-up calls (planned, done, scores) and the complaints about it,
+    as far as the role may read them (an engineer: complaints about his own tickets)."""
+    t = d["ticket"]
+    calls = can_view(user.role, Page.FOLLOWUPS)
+    complaints = can_view(user.role, Page.COMPLAINTS) and (
+        user.role != Role.ENGINEER or t.engineer_id == user.id
+    )
+    if not (calls or complaints):
+        return
+    with db.read(get_engine()) as s:
+        followups = FU.followups_of_ticket(s, t.id) if calls else []
+        about = CP.complaints_of_ticket(s, t.id) if complaints else []
+    with st.expander(tr("tickets.detail.aftercare"), expanded=bool(about)):
+        if calls:
+            f = FOLLOWUPS.field
+            st.caption(tr("tickets.detail.followups", n=len(followups)))
+            if followups:
+                st.dataframe(
+                    [
+                        {
+                            f("followup_no").label(lang): r["followup_no"],
+                            f("due_date").label(lang): r["due_date"],
+                            f("status").label(lang): f("status").option_label(r["status"], lang),
+                            f("rating_quality").label(lang): r["rating_quality"],
+                            f("rating_attitude").label(lang): r["rating_attitude"],
+                            f("rating_efficiency").label(lang): r["rating_efficiency"],
+                            tr("tickets.detail.satisfaction"): r["satisfaction"],
+                        }
+                        for r in followups
+                    ],
+                    hide_index=True,
+                )
+        if complaints:
+            c = COMPLAINTS.field
+            st.caption(tr("tickets.detail.complaints", n=len(about)))
+            for r in about:
+                st.page_link(
+                    "pages/complaints.py",
+                    label=f"{r['complaint_no']} · {c('status').option_label(r['status'], lang)}"
+                    f" · {c('priority').option_label(r['priority'], lang)} · "
+                    f"{tr('tickets.detail.rounds', n=r['rounds'])}",
+                    query_params={"complaint": r["complaint_no"]},
+                )
 
 
 def header(d: dict[str, Any], lang: str) -> None:

@@ -87,6 +87,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.detail.escalated": ("已升级到 {value}。", "Escalated to {value}."),
     "tickets.detail.history": ("处理记录", "History"),
     "tickets.detail.report": ("服务报告", "Service report"),
+    "tickets.detail.aftercare": ("回访与投诉", "Follow-ups and complaints"),
+    "tickets.detail.followups": ("回访 {n} 次", "{n} follow-up calls"),
+    "tickets.detail.complaints": ("投诉 {n} 件", "{n} complaints"),
+    "tickets.detail.satisfaction": ("满意度", "Satisfaction"),
+    "tickets.detail.rounds": ("第 {n} 轮", "round {n}"),
     "tickets.detail.report_saved": ("服务报告已保存。", "Service report saved."),
     "tickets.detail.followup_created": (
         "已安排回访 {value}。",

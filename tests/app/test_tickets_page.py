@@ -430,3 +430,46 @@ def test_an_engineer_is_offered_only_what_they_may_do(tickets_db):
     at = _detail(at, theirs)
     assert not [k for k in (b.key or "" for b in at.button) if k.startswith("tickets.to_")]
     assert form_button(at, "Save").disabled
+
+
+def test_the_detail_shows_the_tickets_follow_ups_and_complaints(app_db):
+    """Planned and rated calls, and the complaints about the ticket as links."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from data_access import complaints as CP
+    from data_access import db
+    from data_access.models import Customer, FollowUp, Ticket
+    from tests.actors import ADMIN
+    from tests.app.conftest import CLOCK, signed_in
+    from tests.helpers import one_open_ticket
+
+    one_open_ticket(app_db, CLOCK - dt.timedelta(hours=2), ADMIN)
+    with db.write(app_db) as s:
+        t = s.scalar(select(Ticket))
+        c = s.get(Customer, t.customer_id)
+        s.add(FollowUp(followup_no="FU-1", customer_id=c.id, ticket_id=t.id, reason="ticket",
+                       mode="phone", due_date=CLOCK.date(), status="done", attempts=1,
+                       rating_quality=5, rating_attitude=4, rating_efficiency=3))  # fmt: skip
+        no = CP.log_complaint(
+            s,
+            CP.Intake(customer=c.code, complainant="张伟", channel="hotline", content="又坏了",
+                      severity="high", urgency="high", received_at=CLOCK, ticket=t.ticket_no),
+            actor=ADMIN,
+            now=CLOCK,
+        )  # fmt: skip
+        ticket_no = t.ticket_no
+    at = signed_in("manager", "en")
+    at.query_params["ticket"] = ticket_no
+    at.switch_page("pages/tickets.py").run()
+    assert not at.exception, at.exception
+    (calls,) = [d.value for d in at.dataframe if "Follow-up no." in d.value.columns]
+    assert list(calls["Follow-up no."]) == ["FU-1"] and list(calls["Satisfaction"]) == [4.0]
+    links = [p for p in at.get("page_link") if p.label.startswith(no)]
+    assert len(links) == 1 and links[0].proto.query_string == f"complaint={no}"
+    # an engineer who does not hold the ticket reads neither
+    at = signed_in("engineer", "en")
+    at.query_params["ticket"] = ticket_no
+    at.switch_page("pages/tickets.py").run()
+    assert not [p for p in at.get("page_link") if p.label.startswith(no)]

@@ -29,6 +29,10 @@ from rules.notifications import Kind, dingtalk_signed_url
 from tests.actors import ADMIN, agent
 from tests.data_access.test_tickets import MON, at, new_ticket, user, world  # noqa: F401
 
+# a delivery round takes a PostgreSQL advisory lock that spans the whole server: these
+# tests run on one worker, with the ticker's (tests/data_access/test_jobs.py)
+pytestmark = pytest.mark.xdist_group("escalation-lock")
+
 SMTP_USER, SMTP_PASSWORD = "robot@example.com", "s3cret-pass"
 
 
@@ -542,3 +546,13 @@ def test_an_sla_warning_with_nobody_to_tell_is_not_sent_to_the_robot_every_round
     for minutes in (30, 20, 10):
         assert NT.sla_round(engine, due - dt.timedelta(minutes=minutes)) == []
     assert outbox_rows(engine) == [] and inbox_rows(engine) == []
+
+
+def test_each_background_job_has_its_own_lock():
+    """Escalation, the scheduled backup and delivery each take their own PostgreSQL
+    advisory lock: a backup in progress must not stop the notifications (they once
+    shared a key)."""
+    from data_access import backup, jobs
+
+    keys = [jobs.LOCK_KEY, backup.LOCK_KEY, NT.LOCK_KEY]
+    assert len(set(keys)) == len(keys)
