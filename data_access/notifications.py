@@ -498,6 +498,9 @@ class Round:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    # another round was running (the ticker, an admin's "send now", another instance):
+    # this one sent nothing and left the messages to it
+    skipped: bool = False
 
 
 def _due(session: Session, now: dt.datetime, batch: int) -> list[Any]:
@@ -524,6 +527,7 @@ def deliver_round(engine: Engine, now: dt.datetime | None = None, batch: int = B
     result = Round()
     # one round at a time in this process (the ticker and an admin's "send now")
     if not _round_lock.acquire(blocking=False):
+        result.skipped = True
         return result
     try:
         _locked_round(engine, now, batch, result)
@@ -541,6 +545,7 @@ def _locked_round(engine: Engine, now: dt.datetime, batch: int, result: Round) -
             got = lock.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY})
             lock.commit()
             if not got.scalar():
+                result.skipped = True
                 return
         try:
             with db.read(engine) as session:

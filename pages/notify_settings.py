@@ -147,7 +147,10 @@ def outbox_section(user, lang: str) -> None:
     if c3.button(tr("notify.settings.send_now"), key="settings.outbox_send"):
         NT.sla_round(get_engine(), now())
         r = NT.deliver_round(get_engine(), now())
-        st.success(tr("notify.settings.sent_now", sent=r.sent, failed=r.failed + r.retrying))
+        if r.skipped:  # the ticker (or another instance) is sending right now
+            st.info(tr("notify.settings.busy"))
+        else:
+            st.success(tr("notify.settings.sent_now", sent=r.sent, failed=r.failed + r.retrying))
     with db.read(get_engine()) as session:
         rows = NT.outbox(session, lang, status=status)
     if not rows:

@@ -102,6 +102,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notify.settings.retry": ("重新发送失败的消息", "Retry the failed messages"),
     "notify.settings.retried": ("{n} 条消息将重新发送", "{n} messages will be sent again"),
     "notify.settings.send_now": ("立即发送待发消息", "Send pending messages now"),
+    "notify.settings.busy": (
+        "另一轮发送正在进行，待发消息由它发出。",
+        "Another sending round is running: it sends the pending messages.",
+    ),
     "notify.settings.sent_now": (
         "已发送 {sent} 条，失败 {failed} 条",
         "{sent} sent, {failed} failed",
