@@ -4,6 +4,8 @@ for a user who may open its page, each hit a link that opens it."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import streamlit as st
 
 from pages.common import SEARCH_KEY, guarded, require, tr
@@ -22,7 +24,7 @@ def main() -> None:
     if fragment.strip():
         with guarded():
             hits = search_links(user, fragment, limit=LIMIT)
-            if any(sum(h.kind == k for h in hits) == LIMIT for k in {h.kind for h in hits}):
+            if LIMIT in Counter(h.kind for h in hits).values():  # a kind cut at the limit
                 st.caption(tr("search.more", n=LIMIT))
 
 

@@ -23,13 +23,22 @@ from data_access.errors import NotAllowed
 from data_access.public_intake import photos_of
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
-from pages.common import get_engine, guarded, in_lang, now, plain, require, show_problems, tr
+from pages.common import (
+    get_engine,
+    guarded,
+    in_lang,
+    now,
+    plain,
+    require,
+    show_problems,
+    take_link,
+    tr,
+)
 from pages.lines_grid import lines_grid
 from rules.access import Page, Role, TicketAction, can_view, may_change_ticket
 from rules.complaints import COMPLAINTS
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
 from rules.followups import FOLLOWUPS
-from rules.links import parse_link
 from rules.sla import ClockState, format_duration
 from rules.tickets import (
     CHANNEL_OPTIONS,
@@ -49,7 +58,6 @@ SELECTED = "tickets.selected"
 FLASH = "tickets.flash"
 GOTO = "tickets.goto"
 NOTE = "tickets.detail_note"
-LINKED = "tickets.linked"  # the ticket number of the address's link, once followed
 VIEWS = ("list", "new", "detail")
 # the intake form's text boxes
 TYPED = ("tickets.new_contact", "tickets.new_phone", "tickets.new_description")
@@ -756,14 +764,13 @@ def history(d: dict[str, Any], lang: str) -> None:
 def follow_link() -> None:
     """``?ticket=SR…`` opens that ticket's detail, once per link: the user may then move
     on while the address still shows it."""
-    link = parse_link(st.query_params.to_dict())
-    if link is None or link.kind != "ticket" or st.session_state.get(LINKED) == link.key:
+    ticket_no = take_link("ticket")
+    if ticket_no is None:
         return
-    st.session_state[LINKED] = link.key
     with db.read(get_engine()) as s:
-        found = T.find_ticket_id(s, link.key)
+        found = T.find_ticket_id(s, ticket_no)
     if found is None:
-        st.warning(tr("link.not_found", value=plain(link.key)))
+        st.warning(tr("link.not_found", value=plain(ticket_no)))
         return
     _open(found)
 

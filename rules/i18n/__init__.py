@@ -29,11 +29,8 @@ from rules.i18n import (
     training,
 )
 
-LANGS = ("zh", "en")
-DEFAULT_LANG = "zh"
-
-CATALOGUE: dict[str, tuple[str, str]] = {}
-for _module in (
+# every domain's part of the catalogue
+MODULES = (
     audit,
     backup,
     common,
@@ -51,7 +48,13 @@ for _module in (
     sla,
     tickets,
     training,
-):
+)
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+CATALOGUE: dict[str, tuple[str, str]] = {}
+for _module in MODULES:
     _dupes = CATALOGUE.keys() & _module.MESSAGES.keys()
     if _dupes:  # pragma: no cover - caught by the catalogue test
         raise RuntimeError(f"message keys defined twice: {sorted(_dupes)}")
