@@ -13,17 +13,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from data_access import db
+from data_access.bulk import _chunks
 from data_access.models import (
     Customer,
     MaintenancePlan,
     MaintenanceVisit,
+    Notification,
     Part,
     TrainingAttendance,
     TrainingCourse,
     TrainingSession,
     User,
 )
-from data_access.notifications import already_notified, notify
+from data_access.notifications import notify
 from rules import maintenance as mr
 from rules.access import Role
 from rules.links import DeepLink
@@ -39,8 +41,19 @@ def _people(session: Session, *roles: str) -> list[int]:
     )
 
 
+def _told(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` were told already, a few queries a round instead of one per row.
+    The candidates are read whole (no row limit), so once the first ones are told the
+    next round reaches the rest."""
+    seen: set[str] = set()
+    for chunk in _chunks(keys, 5_000):
+        q = select(Notification.dedupe_key).where(Notification.dedupe_key.in_(chunk))
+        seen.update(session.scalars(q))
+    return seen
+
+
 def _tell(session: Session, key: str, people, kind, params, link, now) -> bool:
-    if already_notified(session, key) or not [p for p in people if p is not None]:
+    if not [p for p in people if p is not None]:
         return False
     return bool(notify(session, people, kind, params, link, now=now, dedupe_key=key))
 
@@ -55,12 +68,15 @@ def overdue_visits(session: Session, now: dt.datetime) -> list[str]:
         .join(Customer, Customer.id == p.customer_id)
         .where(v.status.in_(list(mr.OPEN)), v.due_date < now.date())
         .order_by(v.due_date, v.id)
-        .limit(PER_ROUND * 5)
     ).all()
     managers = _people(session, Role.MANAGER)
+    keys = {r.id: f"visit_overdue:{r.id}:{r.due_date.isoformat()}" for r in rows}
+    done = _told(session, list(keys.values()))
     told = []
     for r in rows:
-        key = f"visit_overdue:{r.id}:{r.due_date.isoformat()}"
+        key = keys[r.id]
+        if key in done:
+            continue
         params = {"visit_no": r.visit_no, "customer": r.name, "due": r.due_date.isoformat()}
         people = [r.engineer_id or r.responsible_id, *managers]
         if _tell(
@@ -79,12 +95,15 @@ def low_parts(session: Session, now: dt.datetime) -> list[str]:
         select(Part.id, Part.part_no, Part.name, Part.on_hand, Part.reorder_point)
         .where(Part.active.is_(True), Part.reorder_point > 0, Part.on_hand <= Part.reorder_point)
         .order_by(Part.part_no)
-        .limit(PER_ROUND * 5)
     ).all()
     people = _people(session, Role.PARTS_KEEPER, Role.MANAGER)
+    keys = {r.id: f"part_low:{r.id}:{r.on_hand}" for r in rows}
+    done = _told(session, list(keys.values()))
     told = []
     for r in rows:
-        key = f"part_low:{r.id}:{r.on_hand}"
+        key = keys[r.id]
+        if key in done:
+            continue
         params = {"part_no": r.part_no, "name": r.name, "on_hand": r.on_hand,
                   "reorder_point": r.reorder_point}  # fmt: skip
         if _tell(session, key, people, Kind.PART_LOW, params, DeepLink("part", r.part_no), now):
@@ -119,12 +138,15 @@ def expiring_certificates(session: Session, now: dt.datetime) -> list[str]:
             )
         )
         .order_by(a.certificate_expires, a.id)
-        .limit(PER_ROUND * 5)
     ).all()
     managers = _people(session, Role.MANAGER)
+    keys = {r.id: f"cert_expiring:{r.id}:{r.certificate_expires.isoformat()}" for r in rows}
+    done = _told(session, list(keys.values()))
     told = []
     for r in rows:
-        key = f"cert_expiring:{r.id}:{r.certificate_expires.isoformat()}"
+        key = keys[r.id]
+        if key in done:
+            continue
         params = {"person": r.name, "course": r.title_zh,
                   "expires": r.certificate_expires.isoformat()}  # fmt: skip
         people = [r.trainer_id, r.user_id, *managers]

@@ -28,3 +28,11 @@ def test_overdue_visits_low_parts_and_expiring_certificates_are_told_once(db_eng
     assert {"visit_overdue", "part_low", "cert_expiring"} <= kinds
     assert ("part_low", f"part={part_no}", keeper) in {(r.kind, r.link, r.user_id) for r in rows}
     assert all(r.link.startswith("visit=") for r in rows if r.kind == "visit_overdue")
+
+
+def test_a_round_tells_at_most_its_share_and_the_next_round_the_rest(db_engine, monkeypatch):
+    demo.load(db_engine, customers=20, tickets=40)
+    monkeypatch.setattr(alerts, "PER_ROUND", 2)
+    first = alerts.alerts_round(db_engine, demo.DEMO_NOW)["visits"]
+    second = alerts.alerts_round(db_engine, demo.DEMO_NOW)["visits"]
+    assert len(first) == len(second) == 2 and not set(first) & set(second)
