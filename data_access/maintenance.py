@@ -514,6 +514,22 @@ def _visit_rows(session: Session, *where: ColumnElement[bool]):
     )
 
 
+def visit_card(session: Session, visit_no: str, today: dt.date) -> dict[str, Any] | None:
+    """One visit as the list rows show it, with its saved result lines: what a link
+    ``?visit=<no>`` opens. None when there is no such visit."""
+    from data_access.lines import list_lines
+
+    v = MaintenanceVisit
+    found = session.execute(_visit_rows(session, v.visit_no == visit_no)).first()
+    if found is None:
+        return None
+    row = dict(found._mapping)
+    row["overdue"] = mr.is_overdue(row["status"], row["due_date"], today)
+    row["days_overdue"] = max(0, mr.days_overdue(row["due_date"], today))
+    row["results"] = list_lines(session, "visit_results", visit_no)
+    return row
+
+
 def my_visits(
     session: Session, engineer_id: int, today: dt.date, limit: int = MY_VISITS_LIMIT
 ) -> list[dict[str, Any]]:

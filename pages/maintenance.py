@@ -18,7 +18,17 @@ from data_access import db
 from data_access import maintenance as dm
 from data_access.errors import InvalidInput
 from pages import excel_panel
-from pages.common import get_engine, guarded, now, plain, require, show_problems, today, tr
+from pages.common import (
+    get_engine,
+    guarded,
+    now,
+    plain,
+    require,
+    show_problems,
+    take_link,
+    today,
+    tr,
+)
 from pages.filter_bar import filter_bar
 from pages.lines_grid import lines_grid
 from pages.register_grid import refresh_grids, register_grid
@@ -29,6 +39,7 @@ from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
 
 MANAGERS = (Role.ADMIN, Role.MANAGER)
 OPEN_KEY = "maint.mine.open"  # the visit whose form is open (one at a time)
+LINKED_KEY = "maint.linked"  # the visit a ?visit= link opened, shown above the views
 PLAN_LEAD = ("plan_no", "name", "device", "customer", "package", "frequency", "next_due")
 VISIT_LEAD = ("visit_no", "due_date", "status", "overdue", "engineer", "plan")
 # what an engineer fills in on site, in this order (a phone shows a few columns)
@@ -61,6 +72,8 @@ def my_visits_tab(user, lang: str, editable: bool) -> None:
         st.info(tr("maint.mine.empty"))
         return
     for row in rows:
+        if row["visit_no"] == st.session_state.get(LINKED_KEY):
+            continue  # shown above the views, its form there
         with st.container(border=True):
             when = (
                 tr("maint.mine.overdue", days=row["days_overdue"])
@@ -304,8 +317,48 @@ VIEWS = {
 }
 
 
+# ---------------------------------------------------------------- a linked visit
+def linked_visit(user, lang: str, editable: bool) -> None:
+    """The visit a ``?visit=<no>`` link names (the overdue alert's link), above the views,
+    with its form for the engineer it is assigned to (or a manager) while it is open."""
+    linked = take_link("visit")
+    if linked:
+        st.session_state[LINKED_KEY] = linked
+    visit_no = st.session_state.get(LINKED_KEY)
+    if not visit_no:
+        return
+    with db.read(get_engine()) as s:
+        row = dm.visit_card(s, visit_no, today())
+    if row is None:
+        st.warning(tr("link.not_found", value=visit_no))
+        st.session_state.pop(LINKED_KEY, None)
+        return
+    status = VISITS.field("status").option_label(row["status"], lang)
+    with st.container(border=True):
+        head, close = st.columns([6, 1])
+        head.markdown(f"**{plain(row['visit_no'])}** · {plain(status)}")
+        if close.button(tr("ui.close"), key="maint.linked.close"):
+            st.session_state.pop(LINKED_KEY, None)
+            st.rerun()
+        when = (
+            tr("maint.mine.overdue", days=row["days_overdue"])
+            if row["overdue"]
+            else tr("maint.mine.due", day=row["due_date"].isoformat())
+        )
+        st.text(f"{row['customer']} · {row['plan']} · {row['engineer'] or '—'} · {when}")
+        if row["results"]:
+            labels = {f.name: f.label(lang) for f in VISIT_RESULTS.fields}
+            frame = pd.DataFrame(row["results"], columns=list(RESULT_COLUMNS))
+            st.dataframe(frame.rename(columns=labels), hide_index=True)
+        mine = user.role in MANAGERS or row["engineer_id"] == user.id
+        if editable and mine and row["status"] in mr.OPEN:
+            _done_form(row, lang, user)
+
+
 def main() -> None:
     user, lang, editable = require(Page.MAINTENANCE)
+    with guarded():
+        linked_visit(user, lang, editable)
     # one view per run (tabs would run every section each click: at 200,000 visits the
     # grids and charts together cost seconds)
     view = st.radio(

@@ -1,5 +1,5 @@
-"""Deep links: every ticket and customer (and, as their pages learn it, complaint,
-visit and part) has a URL that opens it, e.g. ``/tickets?ticket=SR-20261123-0001``.
+"""Deep links: every ticket, customer, complaint, maintenance visit and part has a URL
+that opens it, e.g. ``/tickets?ticket=SR-20261123-0001``.
 
 Pure: which query parameter names which page, how a link is read from the query
 parameters Streamlit hands over, and how it is written into a URL.

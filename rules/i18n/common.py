@@ -136,6 +136,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The action did not complete because of an unexpected error (ref {ref}). No data was changed; please tell your administrator.",
     ),
     "ui.reload": ("刷新", "Reload"),
+    "ui.close": ("关闭", "Close"),
     "ui.export": ("导出 Excel", "Export Excel"),
     "ui.download": ("下载", "Download"),
     "ui.yes": ("是", "Yes"),

@@ -116,3 +116,35 @@ def test_agent_reads_without_editing(maint_db):
     at.radio(key="maint.view").set_value("plans").run()
     assert not [b for b in at.button if (b.key or "").endswith(".save")]
     assert not [b for b in at.button if b.key == "maint.generate"]
+
+
+def linked(username: str, visit_no: str, lang: str = "zh") -> AppTest:
+    at = signed_in(username, lang)
+    at.query_params["visit"] = visit_no
+    at.switch_page("pages/maintenance.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_visit_link_opens_the_visit_with_its_form(maint_db):
+    at = linked("engineer", "MP-1-20261116")
+    headings = [m.value for m in at.markdown if "MP-1-20261116" in m.value]
+    assert len(headings) == 1  # above the views, not again in the week's list
+    assert any("逾期 7 天" in t.value for t in at.text)
+    at.button(key="maint.done.MP-1-20261116.save").click().run()
+    assert not at.exception, at.exception
+    with db.read(maint_db) as s:
+        status = s.scalars(
+            select(MaintenanceVisit.status).where(MaintenanceVisit.visit_no == "MP-1-20261116")
+        ).one()
+    assert status == "done"
+    at.button(key="maint.linked.close").click().run()
+    assert not [m for m in at.markdown if m.value.startswith("**MP-1-20261116**")]
+
+
+def test_a_visit_link_for_a_reader_has_no_form_and_a_wrong_one_says_so(maint_db):
+    at = linked("agent", "MP-1-20261116", "en")
+    assert any("MP-1-20261116" in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == "maint.done.MP-1-20261116.save"]
+    at = linked("agent", "MP-404", "en")
+    assert any("MP-404" in w.value and "does not exist" in w.value for w in at.warning)
