@@ -33,6 +33,7 @@ from data_access.models import (
     User,
     VisitResultLine,
 )
+from data_access.parts import Line, visit_parts
 from data_access.settings import get_setting
 from data_access.sla_config import load_calendar
 from rules import maintenance as mr
@@ -416,13 +417,17 @@ def complete_visit(
     *,
     actor: Acting,
     now: dt.datetime,
-) -> None:
+    parts: Sequence[Line] = (),
+) -> str | None:
     """Record a visit's outcome (status, times, findings, acceptance, upgrade facts …,
     by field name) and its checklist results in one write: every problem of either is
     raised together as :class:`InvalidInput` and nothing is written. ``results`` are the
     visit's lines as they should be (:func:`checklist_for` gives them to fill in);
-    None leaves the stored lines as they are."""
+    None leaves the stored lines as they are. ``parts`` used on the visit leave the
+    engineer's van stock in the same write (:func:`data_access.parts.issue_for_visit`,
+    dated when the visit was done); returns that issue's document number."""
     from data_access.lines import save_lines
+    from data_access.parts import issue_for_visit
     from data_access.registers import save_changes
 
     visit = _visit(session, visit_no)
@@ -440,6 +445,15 @@ def complete_visit(
     if problems:
         raise InvalidInput(problems)
     refresh_next_due(session, [visit.plan_id])
+    if not parts:
+        return None
+    done_at = session.execute(
+        select(MaintenanceVisit.done_at).where(MaintenanceVisit.id == visit.id)
+    ).scalar()
+    return issue_for_visit(
+        session, visit.id, visit_no, visit.engineer_id, parts,
+        at=done_at or now, now=now, user_id=actor.id,
+    )  # fmt: skip
 
 
 def open_ticket_for_visit(
@@ -527,6 +541,7 @@ def visit_card(session: Session, visit_no: str, today: dt.date) -> dict[str, Any
     row["overdue"] = mr.is_overdue(row["status"], row["due_date"], today)
     row["days_overdue"] = max(0, mr.days_overdue(row["due_date"], today))
     row["results"] = list_lines(session, "visit_results", visit_no)
+    row["parts"] = visit_parts(session, row["id"])
     return row
 
 

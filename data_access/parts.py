@@ -623,6 +623,76 @@ def document_nos(rows: Iterable[dict[str, Any]]) -> list[str]:
     return sorted({r["doc_no"] for r in rows})
 
 
+# ---------------------------------------------------------------- issue to a visit
+def issue_for_visit(
+    session: Session,
+    visit_id: int,
+    visit_no: str,
+    engineer_id: int | None,
+    lines: Sequence[Line],
+    *,
+    at: dt.datetime,
+    now: dt.datetime,
+    user_id: int | None,
+) -> str | None:
+    """The parts used on a maintenance visit as one issue document from its engineer's
+    van stock, each row carrying the visit, in the visit's transaction; returns the
+    document number (None for no lines). Unknown parts are reported by line; a visit
+    without an engineer or an engineer without a van is refused by name (the parts
+    keeper then issues from a store with the visit number); a shortfall refuses the
+    whole write."""
+    from data_access.catalog import adapter  # catalog → maintenance → here
+    from data_access.writes import apply
+
+    lines = [ln for ln in lines if (ln.part_no or "").strip()]
+    if not lines:
+        return None
+    _positive(lines)
+    wanted = sorted({ln.part_no.strip() for ln in lines})
+    found = {
+        r.part_no: r
+        for r in session.execute(
+            select(P.c.part_no, P.c.id, P.c.unit_cost).where(P.c.part_no.in_(wanted))
+        )
+    }
+    unknown = [
+        Problem("part_no", "parts.err.unknown_part", {"value": ln.part_no}, i + 1, ln.part_no)
+        for i, ln in enumerate(lines)
+        if ln.part_no.strip() not in found
+    ]
+    if unknown:
+        raise InvalidInput(unknown)
+    van = None
+    if engineer_id is not None:
+        query = select(W.c.id).where(W.c.user_id == engineer_id, W.c.kind == WarehouseKind.VAN)
+        van = session.execute(query.order_by(W.c.code).limit(1)).scalar()
+    if van is None:
+        raise Refused("parts.err.no_van", value=user_name(session, engineer_id) or visit_no)
+    doc = next_doc_no(session, PREFIX[MovementKind.ISSUE], at)
+    rows = []
+    for i, ln in enumerate(lines, start=1):
+        part = found[ln.part_no.strip()]
+        rows.append({
+            "entry": entry_of(doc, i), "doc_no": doc, "line_no": i, "part_id": part.id,
+            "warehouse_id": van, "at": at, "kind": str(MovementKind.ISSUE), "qty": -ln.qty,
+            "unit_cost": part.unit_cost, "visit_id": visit_id, "reference": visit_no,
+            "user_id": user_id, "note": f"保养用件 {visit_no}",
+        })  # fmt: skip
+    apply(session, adapter("stock"), inserts=rows, now=now, user_id=user_id)
+    return doc
+
+
+def visit_parts(session: Session, visit_id: int) -> list[dict[str, Any]]:
+    """The parts a visit used: its ledger rows (issues, and any reversal), by entry."""
+    query = (
+        select(M.c.doc_no, M.c.line_no, P.c.part_no, P.c.name, M.c.qty, M.c.at)
+        .select_from(M.join(P, P.c.id == M.c.part_id))
+        .where(M.c.visit_id == visit_id)
+        .order_by(M.c.at, M.c.doc_no, M.c.line_no)
+    )
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
 # ---------------------------------------------------------------- issue to a ticket
 def issue_for_lines(
     session: Session,

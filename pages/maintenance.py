@@ -17,6 +17,7 @@ import streamlit as st
 from data_access import db
 from data_access import maintenance as dm
 from data_access.errors import InvalidInput
+from data_access.parts import Line
 from pages import excel_panel
 from pages.common import (
     get_engine,
@@ -128,6 +129,16 @@ def _done_form(row: dict[str, Any], lang: str, user) -> None:
     if row["kind"] == mr.PlanKind.FIRMWARE:
         backup = st.checkbox(fields["backup_done"], key=k + ".backup")
     st.caption(tr("maint.mine.parts"))
+    used = st.data_editor(
+        pd.DataFrame({"part_no": pd.Series(dtype="str"), "qty": pd.Series(dtype="Int64")}),
+        key=k + ".parts",
+        hide_index=True,
+        num_rows="dynamic",
+        column_config={
+            "part_no": st.column_config.TextColumn(tr("maint.parts.part_no")),
+            "qty": st.column_config.NumberColumn(tr("maint.parts.qty"), min_value=1, step=1),
+        },
+    )
     if st.button(tr("ui.save"), type="primary", key=k + ".save"):
         values = {
             "status": status, "arrived_at": dt.datetime.combine(day, arrived),
@@ -141,14 +152,23 @@ def _done_form(row: dict[str, Any], lang: str, user) -> None:
                                              "lower", "upper", "unit", *RESULT_COLUMNS)}}
             for r in edited.to_dict("records")
         ]  # fmt: skip
+        parts = [
+            Line(str(r["part_no"]).strip(), int(r["qty"]) if pd.notna(r["qty"]) else 0)
+            for r in used.to_dict("records")
+            if isinstance(r.get("part_no"), str) and r["part_no"].strip()
+        ]
         try:
             with db.write(get_engine()) as s:
-                dm.complete_visit(s, row["visit_no"], values, results, actor=user, now=now())
+                doc = dm.complete_visit(
+                    s, row["visit_no"], values, results, actor=user, now=now(), parts=parts
+                )
         except InvalidInput as exc:
             show_problems(exc.problems, {**labels, **fields}, lang, register=VISITS)
             return
         figures_changed()
         st.success(tr("maint.mine.saved", value=row["visit_no"]))
+        if doc:
+            st.success(tr("maint.parts.issued", value=doc))
     if st.button(tr("maint.ticket.open"), key=k + ".ticket"):
         with db.write(get_engine()) as s:
             no = dm.open_ticket_for_visit(s, row["visit_no"], actor=user, now=now())
@@ -350,6 +370,12 @@ def linked_visit(user, lang: str, editable: bool) -> None:
             labels = {f.name: f.label(lang) for f in VISIT_RESULTS.fields}
             frame = pd.DataFrame(row["results"], columns=list(RESULT_COLUMNS))
             st.dataframe(frame.rename(columns=labels), hide_index=True)
+        if row["parts"]:
+            st.caption(tr("maint.parts.used"))
+            st.dataframe(
+                pd.DataFrame(row["parts"]).rename(columns=lambda c: tr(f"maint.parts.{c}")),
+                hide_index=True,
+            )
         mine = user.role in MANAGERS or row["engineer_id"] == user.id
         if editable and mine and row["status"] in mr.OPEN:
             _done_form(row, lang, user)

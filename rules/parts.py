@@ -210,6 +210,8 @@ STOCK = Register(
               aliases=("采购单号", "参考", "ref")),
         Field("ticket", "工单号", "Ticket no.", Kind.REF, ref="tickets",
               aliases=("服务单号",)),
+        Field("visit", "保养单号", "Visit no.", Kind.REF, ref="maintenance_visits",
+              aliases=("巡检单号",)),
         Field("reason", "报废原因", "Scrap reason", Kind.ENUM, options=REASON_OPTIONS,
               aliases=("原因",)),
         Field("reverses", "冲销单号", "Reverses doc", max_len=50, aliases=("冲销",)),

@@ -6,21 +6,26 @@ failures, the figures, and who may do what."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from data_access import db, sla_config
 from data_access import maintenance as dm
+from data_access import parts as stock
 from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import (
     Customer,
     Device,
     MaintenancePlan,
     MaintenanceVisit,
+    Part,
+    StockMovement,
     Ticket,
     User,
     VisitResultLine,
+    Warehouse,
 )
 from data_access.registers import save_changes
 from data_access.settings import put_setting
@@ -426,3 +431,71 @@ def test_route_sheet_holds_one_engineers_month(planned):
     rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["MP-1-20260217"]
     assert len(list(openpyxl.load_workbook(io.BytesIO(nobody)).active.iter_rows())) == 1
+
+
+# ---------------------------------------------------------------- parts used on a visit
+@pytest.fixture
+def van(planned):
+    """eng1 has a van (VAN-1) holding 3 units of part 000101; eng2 has none."""
+    engine, ids = planned
+    with db.write(engine) as s:
+        s.add(Warehouse(code="VAN-1", name="VAN-1", kind="van", user_id=ids["eng1"], active=True))
+        s.add(Part(part_no="000101", name="滤芯", uom="个", unit_cost=Decimal("100"),
+                   price=Decimal("200"), is_key=True, reorder_point=0, reorder_qty=0,
+                   on_hand=0, active=True))  # fmt: skip
+        s.flush()
+        stock.post_document(s, "receipt", "VAN-1", [stock.Line("000101", 3)],
+                            at=dt.datetime(2026, 1, 12, 9, 0), actor=ADMIN, now=NOW)  # fmt: skip
+    return engine, ids
+
+
+DONE = {"status": "done", "arrived_at": "2026-01-17 09:00", "departed_at": "2026-01-17 12:00",
+        "done_at": "2026-01-17 12:00", "customer_rep": "张伟", "accepted": "是"}  # fmt: skip
+
+
+def test_parts_used_on_a_visit_leave_the_van_through_the_ledger(van):
+    engine, ids = van
+    eng = Actor(ids["eng1"], Role.ENGINEER)
+    jan = visits(engine)[dt.date(2026, 1, 17)]
+    with db.write(engine) as s:
+        doc = dm.complete_visit(s, jan.visit_no, DONE, None, actor=eng, now=NOW,
+                                parts=[stock.Line("000101", 2)])  # fmt: skip
+    assert doc
+    with db.read(engine) as s:
+        row = s.execute(
+            select(StockMovement.doc_no, StockMovement.qty, StockMovement.kind,
+                   StockMovement.visit_id, StockMovement.at)
+            .where(StockMovement.kind == "issue")
+        ).one()  # fmt: skip
+        assert tuple(row) == (doc, -2, "issue", jan.id, dt.datetime(2026, 1, 17, 12, 0))
+        assert stock.part_card(s, "000101", ADMIN)["balances"] == {"VAN-1": 1}
+        assert stock.balances_agree(s)
+        card = dm.visit_card(s, jan.visit_no, TODAY)
+    assert card["status"] == "done"
+    assert [(p["part_no"], p["qty"]) for p in card["parts"]] == [("000101", -2)]
+
+
+@pytest.mark.parametrize(
+    ("engineer", "parts", "error", "code"),
+    [
+        ("eng1", [stock.Line("000101", 5)], Refused, "parts.err.negative"),
+        ("eng1", [stock.Line("NOPE", 1)], InvalidInput, "parts.err.unknown_part"),
+        ("eng1", [stock.Line("000101", 0)], InvalidInput, "parts.err.qty_positive"),
+        ("eng2", [stock.Line("000101", 1)], Refused, "parts.err.no_van"),
+    ],
+)
+def test_a_visit_whose_parts_cannot_be_issued_is_not_completed(van, engineer, parts, error, code):
+    engine, ids = van
+    jan = visits(engine)[dt.date(2026, 1, 17)]
+    if engineer != "eng1":
+        with db.write(engine) as s:
+            v = s.get(MaintenanceVisit, jan.id)
+            v.engineer_id = ids[engineer]
+    actor = Actor(ids[engineer], Role.ENGINEER)
+    with pytest.raises(error) as caught, db.write(engine) as s:
+        dm.complete_visit(s, jan.visit_no, DONE, None, actor=actor, now=NOW, parts=parts)
+    got = caught.value.code if error is Refused else caught.value.problems[0].code
+    assert got == code
+    with db.read(engine) as s:
+        assert s.get(MaintenanceVisit, jan.id).status == "planned"
+        assert stock.part_card(s, "000101", ADMIN)["balances"] == {"VAN-1": 3}
