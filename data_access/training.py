@@ -561,27 +561,42 @@ def apply_programme(
     now: dt.datetime,
     capacity: int | None = None,
     steps: Sequence[tr.Step] = tr.PROGRAMME,
+    device: str | None = None,
 ) -> tuple[list[str], list[Problem]]:
     """Create a customer's programme (initial week 1, deepening weeks 2–4, review week 5)
     as planned sessions, each on the first working day of its week at the calendar's
     opening time. Returns (session numbers, problems); nothing is written on a problem.
+
+    With ``device`` (a serial no.) it is a new installation's programme: the device's
+    customer (``customer`` may be blank) and courses for the device's model.
     """
     _require(tr.may_manage(actor.role), "edit")
-    found = session.execute(
-        select(Customer.id, Customer.code).where(
-            or_(Customer.code == customer, Customer.name == customer)
-        )
-    ).all()
-    if len(found) != 1:
-        return [], [Problem("customer", "err.unknown_ref", {"value": customer})]
-    customer_id, code = found[0]
-    models = set(
-        session.scalars(
-            select(Device.model_id).where(
-                Device.customer_id == customer_id, Device.model_id.is_not(None)
+    if device:
+        found = session.execute(
+            select(Customer.id, Customer.code, Device.model_id)
+            .join(Device, Device.customer_id == Customer.id)
+            .where(Device.serial_no == device)
+        ).all()
+        if len(found) != 1:
+            return [], [Problem("device", "err.unknown_ref", {"value": device})]
+        customer_id, code, model_id = found[0]
+        models = {model_id} if model_id is not None else set()
+    else:
+        found = session.execute(
+            select(Customer.id, Customer.code).where(
+                or_(Customer.code == customer, Customer.name == customer)
+            )
+        ).all()
+        if len(found) != 1:
+            return [], [Problem("customer", "err.unknown_ref", {"value": customer})]
+        customer_id, code = found[0]
+        models = set(
+            session.scalars(
+                select(Device.model_id).where(
+                    Device.customer_id == customer_id, Device.model_id.is_not(None)
+                )
             )
         )
-    )
     calendar = load_calendar(session)
     inserts = []
     numbers = _next_session_numbers(session, start.year, len(steps))
@@ -614,6 +629,31 @@ def apply_programme(
     if result.problems:
         return [], list(result.problems)
     return [i["session_no"] for i in inserts], []
+
+
+def new_installations(session: Session, today: dt.date, days: int = 90) -> list[dict[str, Any]]:
+    """Devices installed in the last ``days`` days whose customer has had no training
+    session since: the new installations still owed their programme, newest first."""
+    since = today - dt.timedelta(days=days)
+    trained = exists().where(
+        TrainingSession.customer_id == Device.customer_id,
+        TrainingSession.status != tr.SessionStatus.CANCELLED,
+        func.date(TrainingSession.starts_at) >= Device.install_date,
+    )
+    query = (
+        select(
+            Device.serial_no,
+            Device.install_date,
+            Customer.code.label("customer_code"),
+            Customer.name.label("customer"),
+            ProductModel.code.label("model"),
+        )
+        .join(Customer, Customer.id == Device.customer_id)
+        .outerjoin(ProductModel, ProductModel.id == Device.model_id)
+        .where(Device.install_date >= since, Device.install_date <= today, ~trained)
+        .order_by(Device.install_date.desc(), Device.serial_no)
+    )
+    return [dict(r._mapping) for r in session.execute(query)]
 
 
 # ---------------------------------------------------------------- sign-in sheets

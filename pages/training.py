@@ -359,14 +359,32 @@ def programme_tab(user, lang: str, editable: bool) -> None:
     )
     if not editable:
         return
-    customer = st.text_input(tr("training.col.customer"), key=P + "prog_customer")
-    start = st.date_input(tr("training.programme_start"), value=today(), key=P + "prog_start")
-    if not st.button(tr("training.apply_programme"), key=P + "prog_apply") or not customer:
+    for_device = st.toggle(tr("training.programme_for_device"), key=P + "prog_for")
+    customer, device, first = "", None, today()
+    if for_device:
+        with db.read(get_engine()) as s:
+            owed = data.new_installations(s, today())
+        if not owed:
+            st.info(tr("training.no_new_installations"))
+            return
+        by_serial = {r["serial_no"]: r for r in owed}
+        device = st.selectbox(
+            tr("training.new_installation"), list(by_serial), key=P + "prog_device",
+            format_func=lambda n: (f"{n} · {by_serial[n]['customer']} · {by_serial[n]['model'] or '—'}"
+                                   f" · {by_serial[n]['install_date'].isoformat()}"),
+        )  # fmt: skip
+        first = max(today(), by_serial[device]["install_date"])
+    else:
+        customer = st.text_input(tr("training.col.customer"), key=P + "prog_customer")
+    start = st.date_input(tr("training.programme_start"), value=first, key=P + "prog_start")
+    clicked = st.button(tr("training.apply_programme"), key=P + "prog_apply")
+    if not clicked or not (customer or device):
         return
     with db.write(get_engine()) as s:
         nos, problems = data.apply_programme(
-            s, customer.strip(), start, trainer=user.username, actor=current_user(), now=now()
-        )
+            s, customer.strip(), start, trainer=user.username, actor=current_user(), now=now(),
+            device=device,
+        )  # fmt: skip
     if problems:
         labels = {f.name: f.label(lang) for f in SESSIONS.fields}
         shown = [dataclasses.replace(p, value=p.params.get("value")) for p in problems]

@@ -85,7 +85,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "training.export_certificates": ("导出证书清单", "Export the certificate list"),
     "training.by_course": ("按课程", "By course"),
     "training.by_trainer": ("按培训师", "By trainer"),
-    "training.apply_programme": ("为客户生成培训计划", "Apply the programme to a customer"),
+    "training.apply_programme": ("生成培训计划", "Apply the programme"),
+    "training.programme_for_device": ("为新装机生成", "For a new installation"),
+    "training.new_installation": (
+        "尚未培训的新装机（近 90 天）",
+        "New installations not yet trained (last 90 days)",
+    ),
+    "training.no_new_installations": (
+        "近 90 天的新装机都已安排培训。",
+        "Every installation of the last 90 days has its training.",
+    ),
     "training.programme_start": ("开始日期", "Start date"),
     "training.programme_done": ("已生成场次：{value}", "Sessions created: {value}"),
     "training.coverage_scope": (

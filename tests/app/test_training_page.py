@@ -14,7 +14,7 @@ from data_access.models import Customer, Device, ProductModel, TrainingSession, 
 from data_access.registers import save_changes
 from data_access.sla_config import seed_sla_defaults
 from tests.actors import ADMIN
-from tests.app.conftest import signed_in
+from tests.app.conftest import CLOCK, signed_in
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -147,3 +147,24 @@ def test_trainer_sets_the_coverage_targets(training_db):
     # no certificate of it, one gap, 0 %
     at.run()
     assert at.metric[2].value == "0.0%"
+
+
+def test_a_new_installation_is_offered_its_programme(training_db):
+    with db.write(training_db) as s:
+        for topic, code in [("maintenance", "MT"), ("troubleshooting", "TS"), ("advanced", "AD")]:
+            save_changes(s, "courses", inserts=[{"code": code, "title_zh": code, "topic": topic,
+                         "delivery": "online_live", "audience": "maintainers", "active": True}],
+                         updates=[], deletes=[], actor=ADMIN, now=NOW)  # fmt: skip
+        device = s.query(Device).filter_by(customer_id=2).first()
+        device.install_date = CLOCK.date() - dt.timedelta(days=3)
+        serial = device.serial_no
+    at = open_training("trainer", lang="en")
+    at.toggle(key="training.prog_for").set_value(True).run()
+    assert at.selectbox(key="training.prog_device").value == serial
+    at.button(key="training.prog_apply").click().run()
+    assert not at.exception and not at.error
+    assert any("PX-" in s.value for s in at.success)
+    with db.read(training_db) as s:
+        assert s.query(TrainingSession).filter_by(customer_id=2).count() == 5
+    at.run()
+    assert any("Every installation" in i.value for i in at.info)

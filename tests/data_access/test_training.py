@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from data_access import db
 from data_access import training as training_data
@@ -505,3 +505,43 @@ def test_demo_training_data(sqlite_engine):
     assert (last - first).days >= 330
     with db.write(sqlite_engine) as s:
         assert refresh_results(s, TrainingSession.id.is_not(None)) == 0  # nothing to correct
+
+
+def test_a_new_installation_gets_its_programme_for_its_model(world):
+    engine, _ = world
+    _save(engine, "courses", [
+        _course("MT-1", topic="maintenance", audience="maintainers"),
+        _course("TS-1", topic="troubleshooting", audience="maintainers"),
+        _course("AD-1", topic="advanced"),
+        _course("OP-M2", "M2"),
+    ])  # fmt: skip
+    today = dt.date(2026, 11, 30)
+    with db.write(engine) as s:
+        for serial, day in (("S2", dt.date(2026, 11, 20)), ("S3", dt.date(2026, 6, 1)),
+                            ("S4", dt.date(2026, 12, 5))):  # fmt: skip
+            s.execute(update(Device).where(Device.serial_no == serial).values(install_date=day))
+    with db.read(engine) as s:
+        owed = training_data.new_installations(s, today)
+    # S3 was installed too long ago, S4 is not installed yet
+    assert [(r["serial_no"], r["customer_code"], r["model"]) for r in owed] == [("S2", "C1", "M2")]
+    with db.write(engine) as s:
+        nos, problems = training_data.apply_programme(
+            s, "", dt.date(2026, 12, 2), trainer="trainer", actor=TRAINER, now=NOW, device="S2"
+        )
+    assert problems == [] and len(nos) == 5
+    with db.read(engine) as s:
+        rows = s.execute(
+            select(TrainingCourse.code, Customer.code)
+            .select_from(TrainingSession)
+            .join(TrainingCourse)
+            .join(Customer, Customer.id == TrainingSession.customer_id)
+            .order_by(TrainingSession.starts_at)
+        ).all()
+        assert rows[0] == ("OP-M2", "C1")  # the installed model's course, not C1's M1
+        assert {c for _, c in rows} == {"C1"}
+        assert training_data.new_installations(s, today) == []
+    with db.write(engine) as s:
+        nos, problems = training_data.apply_programme(
+            s, "", dt.date(2026, 12, 2), trainer=None, actor=TRAINER, now=NOW, device="NOPE"
+        )
+    assert (nos, [(p.field, p.code) for p in problems]) == ([], [("device", "err.unknown_ref")])
