@@ -268,7 +268,13 @@ def main() -> None:
                 editable=editable,
             )  # fmt: skip
             with st.expander(tr("imports.panel.title")):
-                excel_panel.render("complaints", get_engine(), user, lang)
+                excel_panel.render(
+                    "complaints",
+                    get_engine(),
+                    user,
+                    lang,
+                    selection=excel_panel.grid_selection(filters, search),
+                )
                 excel_panel.render("complaint_actions", get_engine(), user, lang)
 
 

@@ -71,7 +71,13 @@ def main() -> None:
             "customers", CUSTOMERS, filters=filters, search=search, lang=lang, editable=editable
         )
         with st.expander(tr("imports.panel.title")):
-            excel_panel.render("customers", get_engine(), user, lang)
+            excel_panel.render(
+                "customers",
+                get_engine(),
+                user,
+                lang,
+                selection=excel_panel.grid_selection(filters, search),
+            )
     with tab_devices, guarded():
         filters, search = filter_bar("customers", DEVICES, ("warranty_status", "customer"), lang)
         register_grid(
@@ -84,7 +90,13 @@ def main() -> None:
             lead=DEVICE_LEAD,
         )
         with st.expander(tr("imports.panel.title")):
-            excel_panel.render("devices", get_engine(), user, lang)
+            excel_panel.render(
+                "devices",
+                get_engine(),
+                user,
+                lang,
+                selection=excel_panel.grid_selection(filters, search),
+            )
         if editable:  # scan-to-report QR labels and links (扫码报修)
             with st.expander(tr("qr.title")):
                 device_links.panel(user)

@@ -53,7 +53,11 @@ def _export(
 ) -> bytes:
     """The register (or the page's selection) as .xlsx; the audit log records who
     exported what: register, row count, filter."""
-    chosen = {"selection": selection.filter, "now": selection.now} if selection else {}
+    chosen: dict[str, Any] = {}
+    if selection and isinstance(selection.filter, GridFilter):
+        chosen = {"filters": selection.filter.filters, "search": selection.filter.search}
+    elif selection:
+        chosen = {"selection": selection.filter, "now": selection.now}
     out = io.BytesIO()
     with db.read(engine) as session:
         rows = export_register(session, register, out, lang=lang, today=today(), **chosen)
@@ -86,6 +90,23 @@ class Selection:
     @property
     def signature(self) -> str:  # changes when the filter does
         return repr(self.filter)
+
+
+@dataclass(frozen=True)
+class GridFilter:
+    """A grid's filter bar (field values and search text): the export holds the rows
+    the grid shows, through the same conditions the grid's list uses."""
+
+    filters: dict[str, Any]
+    search: str | None
+
+
+def grid_selection(filters: dict[str, Any], search: str | None) -> Selection | None:
+    """The export selection of a filter bar; None while nothing is filtered (the whole
+    register is exported)."""
+    if not filters and not search:
+        return None
+    return Selection(GridFilter(dict(filters), search), now())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

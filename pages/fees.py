@@ -105,7 +105,13 @@ def ratecard_tab(user, lang: str) -> None:
     filters, search = filter_bar(P, F.RATECARD, ("kind",), lang)
     register_grid(P, F.RATECARD, filters=filters, search=search, lang=lang, editable=editable)
     with st.expander(tr("imports.panel.title")):
-        excel_panel.render("ratecard", get_engine(), user, lang)
+        excel_panel.render(
+            "ratecard",
+            get_engine(),
+            user,
+            lang,
+            selection=excel_panel.grid_selection(filters, search),
+        )
 
 
 # ---------------------------------------------------------------- statements

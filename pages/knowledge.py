@@ -175,7 +175,13 @@ def main() -> None:
         filters, search = filter_bar(P, FAULT_CODES, ("severity", "review_status"), lang)
         register_grid(P, FAULT_CODES, filters=filters, search=search, lang=lang, editable=editable)
         with st.expander(tr("imports.panel.title")):
-            excel_panel.render("faultcodes", get_engine(), user, lang)
+            excel_panel.render(
+                "faultcodes",
+                get_engine(),
+                user,
+                lang,
+                selection=excel_panel.grid_selection(filters, search),
+            )
     with tabs[2], guarded():
         filters, search = filter_bar(P, ARTICLES, ("status", "review_status"), lang)
         register_grid(P, ARTICLES, filters=filters, search=search, lang=lang, editable=editable)
@@ -184,7 +190,13 @@ def main() -> None:
         if may_publish_article(user.role):
             publish_form(user, lang)
         with st.expander(tr("imports.panel.title")):
-            excel_panel.render("articles", get_engine(), user, lang)
+            excel_panel.render(
+                "articles",
+                get_engine(),
+                user,
+                lang,
+                selection=excel_panel.grid_selection(filters, search),
+            )
     with tabs[3], guarded():
         review_tab(user, lang, editable)
 

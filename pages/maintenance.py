@@ -262,7 +262,9 @@ def plans_tab(user, lang: str, editable: bool) -> None:
     register_grid("maint", PLANS, filters=filters, search=search, lang=lang,
                   editable=editable and user.role in MANAGERS, lead=PLAN_LEAD)  # fmt: skip
     with st.expander(tr("imports.panel.title")):
-        excel_panel.render("plans", get_engine(), user, lang)
+        excel_panel.render(
+            "plans", get_engine(), user, lang, selection=excel_panel.grid_selection(filters, search)
+        )
     if user.role not in MANAGERS:
         return
     if st.button(tr("maint.generate"), key="maint.generate"):

@@ -81,7 +81,13 @@ def main() -> None:
         register_grid("parts", PARTS, filters=filters, search=search, lang=lang, editable=editable)
         if staff:
             with st.expander(tr("imports.panel.title")):
-                excel_panel.render("parts", engine, user, lang)
+                excel_panel.render(
+                    "parts",
+                    engine,
+                    user,
+                    lang,
+                    selection=excel_panel.grid_selection(filters, search),
+                )
     if "document" in tabs:
         with tabs["document"], guarded():
             _document(engine, user, lang)
@@ -95,7 +101,13 @@ def main() -> None:
             register_grid("parts", STOCK, filters=filters, search=search, lang=lang, editable=False)
             st.caption(tr("parts.ledger_help"))
             with st.expander(tr("imports.panel.title")):
-                excel_panel.render("stock", engine, user, lang)
+                excel_panel.render(
+                    "stock",
+                    engine,
+                    user,
+                    lang,
+                    selection=excel_panel.grid_selection(filters, search),
+                )
         with tabs["warehouses"], guarded():
             register_grid(
                 "parts", WAREHOUSES, filters={}, search=None, lang=lang, editable=editable

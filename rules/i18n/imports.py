@@ -127,7 +127,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "下载被拒绝的行（可修改后重新上传）",
         "Download rejected rows (fix and re-upload)",
     ),
-    "imports.panel.export_selection": ("导出当前筛选的工单", "Export the filtered list"),
+    "imports.panel.export_selection": ("导出当前筛选结果", "Export the filtered list"),
     "imports.panel.export": ("导出当前台账", "Export this register"),
     "imports.panel.template": ("下载空白模板", "Download blank template"),
     "imports.panel.undo": ("撤销最近一次导入", "Undo the last import"),

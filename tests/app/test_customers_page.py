@@ -313,3 +313,27 @@ def test_filter_bar_from_the_field_specs(customers_db):
     with db.read(customers_db) as s:
         expected = sorted(c.code for c in s.query(Customer) if region_part in (c.region or ""))
     assert sorted(codes) == expected == ["C2"]
+
+
+def test_export_holds_the_rows_the_filter_shows(customers_db):
+    import io
+
+    from openpyxl import load_workbook
+
+    at = open_customers("agent")
+    at.button(key="customers.excel.export_build").click().run()
+    everything = at.session_state["customers.excel.export"][1]
+    at.text_input(key="customers.customers.search").input("北方").run()
+    labels = [b.label for b in at.button if b.key == "customers.excel.export_build"]
+    assert labels == ["导出当前筛选结果"]
+    # the export made before the filter is not offered for the filtered list
+    assert not [d for d in at.get("download_button") if d.key == "customers.excel.export_download"]
+    at.button(key="customers.excel.export_build").click().run()
+    filtered = at.session_state["customers.excel.export"][1]
+
+    def codes(data: bytes) -> list[str]:
+        ws = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+        return [r[0] for r in ws.iter_rows(min_row=2, values_only=True) if r[0]]
+
+    assert codes(everything) == ["007", "C2"]
+    assert codes(filtered) == ["C2"]
