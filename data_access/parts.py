@@ -623,6 +623,45 @@ def document_nos(rows: Iterable[dict[str, Any]]) -> list[str]:
     return sorted({r["doc_no"] for r in rows})
 
 
+# ---------------------------------------------------------------- an engineer's parts
+def engineer_parts(session: Session, engineer_id: int) -> list[dict[str, Any]]:
+    """The part lines on an engineer's open tickets beside what his van holds of each
+    part: ``issued`` lines left the van already; ``short`` ones are not issued yet and
+    the van holds fewer than they need (what to pick up from the store)."""
+    from data_access.models import TicketPart
+    from rules.tickets import OPEN
+
+    T, TP, B = Ticket.__table__, TicketPart.__table__, StockBalance.__table__
+    van = session.execute(
+        select(W.c.id)
+        .where(W.c.user_id == engineer_id, W.c.kind == WarehouseKind.VAN)
+        .order_by(W.c.code)
+        .limit(1)
+    ).scalar()
+    on_van = func.coalesce(B.c.qty, 0).label("on_van")
+    query = (
+        select(T.c.ticket_no, T.c.status, TP.c.line_no, TP.c.part_no, TP.c.description,
+               TP.c.qty, TP.c.movement_id, on_van)
+        .select_from(
+            TP.join(T, T.c.id == TP.c.ticket_id).outerjoin(
+                B, and_(B.c.part_id == TP.c.part_id, B.c.warehouse_id == (van or -1))
+            )
+        )
+        .where(T.c.engineer_id == engineer_id, T.c.status.in_(sorted(OPEN)))
+        .order_by(T.c.received_at, T.c.id, TP.c.line_no)
+    )  # fmt: skip
+    out = []
+    for r in session.execute(query).mappings():
+        issued = r["movement_id"] is not None
+        out.append({
+            "ticket_no": r["ticket_no"], "status": r["status"], "line_no": r["line_no"],
+            "part_no": r["part_no"], "description": r["description"], "qty": r["qty"],
+            "issued": issued, "on_van": int(r["on_van"]),
+            "short": not issued and int(r["on_van"]) < r["qty"],
+        })  # fmt: skip
+    return out
+
+
 # ---------------------------------------------------------------- issue to a visit
 def issue_for_visit(
     session: Session,

@@ -36,6 +36,7 @@ from rules.parts import (
     WAREHOUSES,
     MovementKind,
 )
+from rules.tickets import status_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOC_KINDS = (
@@ -67,11 +68,16 @@ def main() -> None:
         st.session_state["parts.card_first"] = True
     card_first = st.session_state.get("parts.card_first", False)
     names = ["card", "stock", "master"] if card_first else ["stock", "card", "master"]
+    if user.role == Role.ENGINEER:
+        names.insert(0, "mine")
     if editable:
         names.append("document")
     if staff:
         names += ["stocktake", "reorder", "ledger", "warehouses"]
     tabs = dict(zip(names, st.tabs([tr(f"parts.tab.{n}") for n in names]), strict=True))
+    if "mine" in tabs:
+        with tabs["mine"], guarded():
+            _mine(engine, user, lang)
     with tabs["stock"], guarded():
         _stock(engine, user, lang)
     with tabs["card"], guarded():
@@ -115,6 +121,29 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------- stock by warehouse
+def _mine(engine, user, lang: str) -> None:
+    """An engineer's open tickets' part lines beside his van stock: what to pick up."""
+    with db.read(engine) as s:
+        rows = stock.engineer_parts(s, user.id)
+    if not rows:
+        st.info(tr("parts.mine.empty"))
+        return
+    short = sum(r["short"] for r in rows)
+    if short:
+        st.warning(tr("parts.mine.to_pick", n=short))
+    yes, no = tr("ui.yes"), tr("ui.no")
+    st.dataframe(
+        [{tr("parts.col.ticket_no"): r["ticket_no"],
+          tr("parts.col.status"): status_label(r["status"], lang),
+          tr("parts.col.part_no"): r["part_no"], tr("parts.col.name"): r["description"],
+          tr("parts.col.qty"): r["qty"], tr("parts.col.issued"): yes if r["issued"] else no,
+          tr("parts.col.on_van"): r["on_van"],
+          tr("parts.col.short"): "⚠ " + yes if r["short"] else ""}
+         for r in rows],
+        hide_index=True,
+    )  # fmt: skip
+
+
 def _stock(engine, user, lang: str) -> None:
     with db.read(engine) as s:
         houses = stock.warehouses(s, user)

@@ -126,7 +126,8 @@ def test_reorder_lists_parts_at_or_below_their_point(parts_db):
 
 def test_engineer_sees_their_van_only_and_posts_nothing(parts_db):
     at = open_parts("engineer")
-    assert [t.label for t in at.tabs] == ["Stock", "Part card", "Parts master"]
+    assert [t.label for t in at.tabs] == ["My tickets' parts", "Stock", "Part card", "Parts master"]
+    assert any("No part lines" in i.value for i in at.info)
     assert [(r["Warehouse"], r["Qty"]) for r in table(at, 0)] == [("VAN-1", 2)]
     at.text_input(key="parts.card.part_no").input("000101").run()
     metrics = {m.label: m.value for m in at.metric}
@@ -160,3 +161,31 @@ def test_a_part_link_opens_its_card_first(parts_db):
     assert at.tabs[0].label == "Part card"
     assert at.text_input(key="parts.card.part_no").value == "000101"
     assert "000101" in at.subheader[0].value
+
+
+def test_engineer_sees_what_to_pick_up_for_his_tickets(parts_db):
+    from data_access.models import Customer, Ticket, TicketPart
+
+    with db.write(parts_db) as s:
+        eng = s.execute(select(User.id).where(User.username == "engineer")).scalar_one()
+        c = Customer(code="C9", name="华东精密")
+        s.add(c)
+        s.flush()
+        t = Ticket(ticket_no="SR-9", customer_id=c.id, priority="standard", channel="phone",
+                   status="waiting_parts", fault_description="异响", engineer_id=eng,
+                   received_at=CLOCK - dt.timedelta(days=1))  # fmt: skip
+        s.add(t)
+        s.flush()
+        part = dict(s.execute(select(Part.part_no, Part.id)).all())
+        s.add_all([
+            TicketPart(ticket_id=t.id, line_no=1, part_id=part["000101"], part_no="000101",
+                       description="主轴前轴承", qty=3),
+            TicketPart(ticket_id=t.id, line_no=2, part_id=part["000108"], part_no="000108",
+                       description="急停按钮", qty=1),
+        ])  # fmt: skip
+    at = open_parts("engineer")
+    rows = table(at, 0)
+    assert [(r["Ticket no."], r["Part no."], r["On my van"], r["To pick up"]) for r in rows] == [
+        ("SR-9", "000101", 2, "⚠ Yes"), ("SR-9", "000108", 0, "⚠ Yes"),
+    ]  # fmt: skip
+    assert any("2 lines not issued" in w.value for w in at.warning)

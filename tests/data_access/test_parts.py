@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from data_access import db
 from data_access import parts as stock
@@ -517,3 +517,30 @@ def test_demo_ledger_never_goes_negative_and_balances_are_its_sums(db_engine):
     assert kinds == {"receipt", "issue", "return", "transfer", "scrap", "loan", "loan_return",
                      "faulty_return", "adjust"}  # fmt: skip
     assert vans and all(vans)  # every van stock belongs to an engineer
+
+
+def test_an_engineer_sees_his_tickets_parts_beside_his_van(ticket):
+    from data_access.models import Part, Ticket, TicketPart
+
+    engine, eng = ticket
+    assert report_lines(engine, eng, "SR1", [{"part_no": "000101", "qty": 1}]).problems == []
+    with db.write(engine) as s:
+        sr1, sr2 = (s.scalars(select(Ticket.id).where(Ticket.ticket_no == n)).one()
+                    for n in ("SR1", "SR2"))  # fmt: skip
+        part = dict(s.execute(select(Part.part_no, Part.id)).all())
+        s.add_all([
+            TicketPart(ticket_id=sr1, line_no=2, part_id=part["000101"], part_no="000101", qty=1),
+            TicketPart(ticket_id=sr1, line_no=3, part_id=part["000108"], part_no="000108", qty=1),
+            TicketPart(ticket_id=sr2, line_no=1, part_id=part["000101"], part_no="000101", qty=9),
+        ])  # fmt: skip
+    with db.read(engine) as s:
+        rows = stock.engineer_parts(s, eng.id)
+        assert stock.engineer_parts(s, -1) == []
+    got = [(r["ticket_no"], r["line_no"], r["issued"], r["on_van"], r["short"]) for r in rows]
+    # the van holds one 000101 after the issue: line 2 is covered, 000108 must be fetched
+    assert got == [("SR1", 1, True, 1, False), ("SR1", 2, False, 1, False),
+                   ("SR1", 3, False, 0, True)]  # fmt: skip
+    with db.write(engine) as s:
+        s.execute(update(Ticket).where(Ticket.id == sr1).values(status="closed"))
+    with db.read(engine) as s:
+        assert stock.engineer_parts(s, eng.id) == []  # a finished ticket's lines are done
