@@ -27,7 +27,7 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access import alerts, backup, complaints, db, notifications
+from data_access import alerts, backup, complaints, db, notifications, public_intake
 from data_access.errors import ConflictError
 from data_access.tickets import auto_escalate
 
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 INTERVAL_DEFAULT = 300.0
 DELIVER_DEFAULT = 30.0
+SWEEP_SECONDS = 3600.0  # the photo retention sweep
 LOCK_KEY = 7_316_001  # advisory lock id of the escalation round (any fixed bigint)
 
 
@@ -72,6 +73,7 @@ class Ticker(threading.Thread):
         self.rounds = 0
         self.deliveries = 0
         self.escalated: list[str] = []
+        self.next_sweep = 0.0
 
     def run(self) -> None:
         next_escalation = 0.0
@@ -91,6 +93,9 @@ class Ticker(threading.Thread):
         except (ConflictError, DBAPIError) as exc:
             log.warning("escalation round skipped: %s", exc)
         backup.run_scheduled(self.engine)  # when the backup schedule says it is due
+        if time.monotonic() >= self.next_sweep:
+            self.next_sweep = time.monotonic() + SWEEP_SECONDS
+            sweep_round(self.engine)
         self.rounds += 1
 
     def notification(self) -> None:
@@ -105,6 +110,20 @@ class Ticker(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+
+
+def sweep_round(engine: Engine, now: dt.datetime | None = None) -> public_intake.PhotoSweep:
+    """Delete report photos past their retention and orphan photo files (hourly: a
+    directory listing, cheap, and one instance doing it twice deletes nothing twice)."""
+    try:
+        with db.read(engine) as session:
+            done = public_intake.sweep_photos(session, now or dt.datetime.now())
+    except OSError as exc:  # the folder unreadable: the next round tries again
+        log.warning("photo sweep skipped: %s", exc)
+        return public_intake.PhotoSweep(0, 0)
+    if done.orphans or done.expired:
+        log.info("photos deleted: %d expired, %d orphans", done.expired, done.orphans)
+    return done
 
 
 def interval_from_env() -> float:
@@ -132,7 +151,7 @@ def start(engine: Engine) -> Ticker | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_access.jobs", description=__doc__)
-    parser.add_argument("job", choices=["escalate", "deliver"])
+    parser.add_argument("job", choices=["escalate", "deliver", "photos"])
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or data/aftersales.db)")
     args = parser.parse_args(argv)
     engine = db.make_engine(args.url or db.database_url())
@@ -144,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             f"warned {len(warned)}; told {told}; "
             f"sent {r.sent}, retrying {r.retrying}, failed {r.failed}"
         )
+        return 0
+    if args.job == "photos":
+        swept = sweep_round(engine)
+        print(f"photos deleted: {swept.expired} past retention, {swept.orphans} orphans")
         return 0
     done = escalate_round(engine)
     if done is None:

@@ -33,12 +33,16 @@ from data_access.models import (
     Ticket,
     User,
 )
+from data_access.settings import get_setting
 from data_access.tickets import create_ticket
 from data_access.writes import audit
 from rules.access import PUBLIC_ACTOR, Acting, Page, can_edit
 from rules.faultcodes import (
     DEFAULT_LIMITS,
     MAX_TICKET_NO,
+    ORPHAN_GRACE,
+    PHOTO_KEEP_DAYS,
+    PHOTO_KEEP_SETTING,
     URGENCY_PRIORITY,
     Limits,
     RepairForm,
@@ -49,7 +53,7 @@ from rules.faultcodes import (
     normalize_phone,
 )
 from rules.fields import Problem
-from rules.tickets import Channel
+from rules.tickets import Channel, Status
 
 TOKEN_BYTES = 24  # 192 random bits, 32 URL-safe characters
 MAX_TOKEN = 64
@@ -363,3 +367,44 @@ def photos_of(session: Session, ticket_id: int, folder: Path | None = None) -> l
         if path.is_file():
             out.append(path.read_bytes())
     return out
+
+
+# ---------------------------------------------------------------- photo retention
+@dataclass(frozen=True)
+class PhotoSweep:
+    orphans: int  # files no request row names (their write failed)
+    expired: int  # photos of tickets finished longer ago than the retention
+
+
+def sweep_photos(session: Session, now: dt.datetime, folder: Path | None = None) -> PhotoSweep:
+    """Delete the report photos past their retention (:data:`PHOTO_KEEP_DAYS` after the
+    ticket was closed or cancelled, setting ``public.photo_keep_days``) and the orphan
+    files no request names. The request rows stay (the log is append-only); the ticket
+    detail shows only the photos still on disk."""
+    folder = folder or upload_dir()
+    if not folder.is_dir():
+        return PhotoSweep(0, 0)
+    keep = get_setting(session, PHOTO_KEEP_SETTING)
+    keep_days = keep if isinstance(keep, int) and keep > 0 else PHOTO_KEEP_DAYS
+    finished = func.coalesce(Ticket.closed_at, Ticket.updated_at)
+    named = dict(
+        session.execute(
+            select(PublicRequest.photo, Ticket.status.in_([Status.CLOSED, Status.CANCELLED])
+                   & (finished < now - dt.timedelta(days=keep_days)))
+            .outerjoin(Ticket, Ticket.id == PublicRequest.ticket_id)
+            .where(PublicRequest.photo.is_not(None))
+        ).all()
+    )  # fmt: skip
+    orphan_before = (now - ORPHAN_GRACE).timestamp()
+    orphans = expired = 0
+    for path in folder.iterdir():
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        if path.name in named:
+            if named[path.name]:
+                path.unlink(missing_ok=True)
+                expired += 1
+        elif path.stat().st_mtime < orphan_before:
+            path.unlink(missing_ok=True)
+            orphans += 1
+    return PhotoSweep(orphans, expired)

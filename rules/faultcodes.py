@@ -421,6 +421,15 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
+# a report photo is kept this long after its ticket is closed or cancelled (a setting
+# overrides it), then deleted: a customer's photos are personal data, kept no longer
+# than the service and a warranty claim need them
+PHOTO_KEEP_SETTING = "public.photo_keep_days"
+PHOTO_KEEP_DAYS = 730
+# a stored photo without its request row is an orphan (its transaction failed) once it
+# is older than this: younger ones may belong to a request being written right now
+ORPHAN_GRACE = dt.timedelta(hours=1)
+
 _PHONE_JUNK = re.compile(r"[\s\-()（）]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")

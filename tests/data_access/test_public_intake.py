@@ -187,3 +187,38 @@ def test_label_sheet_is_one_png_per_twelve_devices():
     assert len(pages) == 2 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pages)
     assert sheet_png([], "https://svc.example.com") == []
     assert link("https://svc.example.com/", "a/b+c") == "https://svc.example.com/?r=a%2Fb%2Bc"
+
+
+def test_photos_are_deleted_after_their_retention_and_orphans_after_an_hour(linked, tmp_path):
+    import os
+
+    from data_access.settings import put_setting
+
+    engine, ids = linked
+    up = tmp_path / "up"
+    kept = submit(engine, ids["token"], photo=JPEG, photos=up)
+    gone = submit(engine, ids["token"], RepairForm("李娜", "13900000000", "急停按钮失灵", "normal"),
+                  photo=JPEG, photos=up, client="c2")  # fmt: skip
+    with db.write(engine) as s:
+        s.execute(
+            Ticket.__table__.update()
+            .where(Ticket.ticket_no == gone.ticket_no)
+            .values(status="closed", closed_at=NOW - dt.timedelta(days=40))
+        )
+        put_setting(s, "public.photo_keep_days", 30, NOW)
+        names = dict(s.execute(select(Ticket.ticket_no, PublicRequest.photo).join(
+            Ticket, Ticket.id == PublicRequest.ticket_id)).all())  # fmt: skip
+    fresh, stale = up / "new.jpg", up / "old.jpg"  # files no request names
+    fresh.write_bytes(JPEG)
+    stale.write_bytes(JPEG)
+    old = (NOW - dt.timedelta(hours=2)).timestamp()
+    os.utime(stale, (old, old))
+    os.utime(fresh, (NOW.timestamp(), NOW.timestamp()))
+    with db.read(engine) as s:
+        done = P.sweep_photos(s, NOW, up)
+        assert done == P.PhotoSweep(orphans=1, expired=1)
+        assert sorted(p.name for p in up.iterdir()) == sorted([names[kept.ticket_no], "new.jpg"])
+        t_gone = s.scalar(select(Ticket.id).where(Ticket.ticket_no == gone.ticket_no))
+        assert P.photos_of(s, t_gone, up) == []  # the detail shows what is left
+        assert P.sweep_photos(s, NOW, up) == P.PhotoSweep(0, 0)  # twice deletes nothing twice
+        assert P.sweep_photos(s, NOW, tmp_path / "none") == P.PhotoSweep(0, 0)
