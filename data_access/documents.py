@@ -348,8 +348,8 @@ def complaint_report(
 
 
 # ---------------------------------------------------------------- the statement
-STATEMENT_SPEC = (("ticket_no", 2.2), ("line_no", 0.5), ("kind", 1.2), ("description", 2.2),
-                  ("qty", 0.6), ("unit_price", 1.0), ("list_amount", 1.1), ("rule", 1.6),
+STATEMENT_SPEC = (("ticket_no", 2.2), ("line_no", 0.7), ("kind", 1.2), ("description", 2.1),
+                  ("qty", 0.7), ("unit_price", 1.0), ("list_amount", 1.1), ("rule", 1.6),
                   ("discount", 1.0), ("amount", 1.1))  # fmt: skip
 
 
