@@ -21,6 +21,7 @@ from pages import excel_panel
 from pages.common import get_engine, guarded, now, plain, require, show_problems, today, tr
 from pages.filter_bar import filter_bar
 from pages.lines_grid import lines_grid
+from pages.pdf_button import pdf_button
 from pages.register_grid import refresh_grids, register_grid
 from rules import maintenance as mr
 from rules.access import Page, Role
@@ -269,6 +270,10 @@ def visits_tab(user, lang: str, editable: bool) -> None:
         excel_panel.render("visits", get_engine(), user, lang, selection=_route(user))
     with st.expander(VISIT_RESULTS.label(lang)):
         excel_panel.render("visit_results", get_engine(), user, lang)
+    with st.expander(tr("docs.print_visit")):
+        visit_no = st.text_input(VISITS.field("visit_no").label(lang), key="maint.print.no")
+        if visit_no.strip():
+            pdf_button("visit", visit_no.strip(), user, lang, "maint.print")
 
 
 def _route(user) -> excel_panel.Selection:

@@ -82,7 +82,9 @@ MESSAGES = {
     "docs.footer.printed": ("打印时间 {at}", "Printed {at}"),
     "docs.footer.page": ("页", "Page"),
     # buttons and messages
+    "docs.build": ("生成 PDF", "Make PDF"),
     "docs.download": ("下载 PDF", "Download PDF"),
+    "docs.certificate_pick": ("证书编号", "Certificate no."),
     "docs.print_visit": ("打印保养记录", "Print a visit record"),
     "docs.print_certificate": ("打印培训证书", "Print a certificate"),
     "docs.err.not_found": ("找不到{kind}：{value}", "No such {kind}: {value}"),
