@@ -65,7 +65,7 @@ MESSAGES = {
     "docs.label.trainer": ("培训讲师", "Trainer"),
     "docs.label.session": ("培训场次", "Session"),
     "docs.label.certify": (
-        "兹证明 {name} 参加 {course} 培训，经考核合格，特发此证。",
+        "兹证明 {name} 参加《{course}》培训课程，经考核合格，特发此证。",
         "This certifies that {name} attended the course {course} and passed its assessment.",
     ),
     "docs.label.yes": ("是", "Yes"),
