@@ -504,6 +504,35 @@ def statement_display(session: Session, statement_no: str) -> tuple[dict[str, An
     return head, rows
 
 
+def statement_payments(session: Session, statement_no: str) -> list[dict[str, Any]]:
+    """The payments ledger rows of a statement, in posting order."""
+    p = Payment
+    rows = session.execute(
+        select(p.payment_no, p.kind, p.paid_on, p.amount, p.method, p.reference, p.reason)
+        .join(Settlement, Settlement.id == p.settlement_id)
+        .where(Settlement.settlement_no == statement_no)
+        .order_by(p.paid_on, p.id)
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def statement_of(session: Session, statement_no: str, *, actor: Acting) -> dict[str, Any]:
+    """A statement for its printed copy: the header with total, paid and outstanding
+    (:func:`statement_rows`), its lines, the lines' sums (:func:`rules.fees.totals`) and
+    its payments. The money roles only, as the page's statements section."""
+    _need(actor, FeeAction.QUOTE, statement_no)
+    head = next(iter(statement_rows(session, statement_no=statement_no)), None)
+    if head is None:
+        raise Refused("fees.err.no_statement", value=statement_no)
+    lines = statement_lines(session, statement_no)
+    return {
+        "head": head,
+        "lines": lines,
+        "totals": R.totals(lines),
+        "payments": statement_payments(session, statement_no),
+    }
+
+
 # ---------------------------------------------------------------- payments
 def _payment_no(session: Session, statement_no: str) -> str:
     n = session.execute(

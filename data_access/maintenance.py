@@ -27,9 +27,11 @@ from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import (
     ChecklistItem,
     Customer,
+    Device,
     MaintenancePackage,
     MaintenancePlan,
     MaintenanceVisit,
+    ProductModel,
     User,
     VisitResultLine,
 )
@@ -37,7 +39,7 @@ from data_access.parts import Line, visit_parts
 from data_access.settings import get_setting
 from data_access.sla_config import load_calendar
 from rules import maintenance as mr
-from rules.access import SYSTEM, Acting, Role
+from rules.access import SYSTEM, Acting, Page, Role, can_view
 from rules.fields import Problem
 
 MANAGERS = frozenset({Role.ADMIN, Role.MANAGER, SYSTEM})
@@ -542,6 +544,39 @@ def visit_card(session: Session, visit_no: str, today: dt.date) -> dict[str, Any
     row["days_overdue"] = max(0, mr.days_overdue(row["due_date"], today))
     row["results"] = list_lines(session, "visit_results", visit_no)
     row["parts"] = visit_parts(session, row["id"])
+    return row
+
+
+def visit_record(session: Session, visit_no: str, *, actor: Acting) -> dict[str, Any]:
+    """A visit with its plan, customer, device, engineer and checklist result lines, for
+    the printed record; whoever may open the maintenance page may read it."""
+    from data_access.lines import list_lines
+
+    if not can_view(actor.role, Page.MAINTENANCE):
+        raise NotAllowed("view", visit_no)
+    visit = _visit(session, visit_no)
+    plan = session.get(MaintenancePlan, visit.plan_id)
+    assert plan is not None
+    row = {col.key: getattr(visit, col.key) for col in MaintenanceVisit.__mapper__.column_attrs}
+    customer = session.get(Customer, plan.customer_id) if plan.customer_id else None
+    device = session.get(Device, plan.device_id) if plan.device_id else None
+    model = session.get(ProductModel, device.model_id) if device and device.model_id else None
+    names = dict(
+        session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_([visit.engineer_id, visit.skipped_by_id])
+            )
+        ).all()
+    )
+    row.update(
+        plan_no=plan.plan_no, plan=plan.name, customer=customer.name if customer else None,
+        customer_code=customer.code if customer else None,
+        address=customer.address if customer else None,
+        serial_no=device.serial_no if device else None,
+        location=device.location if device else None,
+        model=f"{model.code} {model.name}" if model else None,
+        engineer=names.get(visit.engineer_id), results=list_lines(session, "visit_results", visit_no),
+    )  # fmt: skip
     return row
 
 

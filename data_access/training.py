@@ -494,6 +494,28 @@ def certificates(
     return rows
 
 
+def certificate(session: Session, actor: Acting, certificate_no: str) -> dict[str, Any] | None:
+    """One issued certificate with its attendee, course, session and score (None when
+    there is no such number); for the printed certificate."""
+    _require(tr.may_see_sessions(actor.role), "view")
+    trainer = User.__table__.alias("trainer")
+    query = (
+        select(
+            A.certificate_no, A.certificate_expires, A.name, A.job, A.test_score, A.practical,
+            A.result, S.session_no, S.starts_at, S.location, C.code.label("course"),
+            C.title_zh, C.title_en, C.hours, Customer.name.label("customer_name"),
+            trainer.c.display_name.label("trainer"),
+        )
+        .join(S, S.id == A.session_id)
+        .join(C, C.id == S.course_id)
+        .outerjoin(Customer, Customer.id == A.customer_id)
+        .outerjoin(trainer, trainer.c.id == S.trainer_id)
+        .where(A.certificate_no == certificate_no)
+    )  # fmt: skip
+    found = session.execute(query).mappings().first()
+    return dict(found) if found else None
+
+
 def session_header(session: Session, actor: Acting, session_no: str) -> dict[str, Any] | None:
     _require(tr.may_see_sessions(actor.role), "view")
     trainer = User.__table__.alias("trainer")

@@ -30,6 +30,7 @@ from pages.common import (
 )
 from pages.filter_bar import filter_bar
 from pages.lines_grid import lines_grid
+from pages.pdf_button import pdf_button
 from pages.register_grid import register_grid
 from rules import complaints as R
 from rules.access import Page
@@ -140,6 +141,7 @@ def _detail(user, lang: str, rows: list[dict[str, Any]]) -> None:
         st.download_button(
             tr("ui.download"), built[2], file_name=f"{no}.xlsx", mime=XLSX, key=K + "report"
         )
+    pdf_button("complaint", no, user, lang, K + "report")
     if d["status"] == R.Status.CLOSED and handler and d["capa_status"]:
         _capa_form(user, lang, no)
     if d["status"] == R.Status.CLOSED:

@@ -19,6 +19,7 @@ from pages import excel_panel
 from pages.common import current_user, get_engine, guarded, now, plain, require, today, tr
 from pages.filter_bar import filter_bar
 from pages.lines_grid import lines_grid
+from pages.pdf_button import pdf_button
 from pages.register_grid import refresh_grids, register_grid
 from rules import fees as F
 from rules.access import FeeAction, Page, may_edit_register, may_fee
@@ -142,6 +143,7 @@ def statements_tab(user, lang: str) -> None:
             file_name=f"{chosen}.xlsx",
             key=f"{P}.st.download",
         )
+        pdf_button("statement", chosen, user, lang, f"{P}.st")
 
 
 # ---------------------------------------------------------------- payments

@@ -32,6 +32,7 @@ from pages.common import (
 )
 from pages.filter_bar import filter_bar
 from pages.lines_grid import lines_grid
+from pages.pdf_button import pdf_button
 from pages.register_grid import refresh_grids, register_grid
 from rules import maintenance as mr
 from rules.access import Page, Role
@@ -304,6 +305,10 @@ def visits_tab(user, lang: str, editable: bool) -> None:
         excel_panel.render("visits", get_engine(), user, lang, selection=_route(user))
     with st.expander(VISIT_RESULTS.label(lang)):
         excel_panel.render("visit_results", get_engine(), user, lang)
+    with st.expander(tr("docs.print_visit")):
+        visit_no = st.text_input(VISITS.field("visit_no").label(lang), key="maint.print.no")
+        if visit_no.strip():
+            pdf_button("visit", visit_no.strip(), user, lang, "maint.print")
 
 
 def _route(user) -> excel_panel.Selection:
@@ -378,6 +383,7 @@ def linked_visit(user, lang: str, editable: bool) -> None:
                 pd.DataFrame(row["parts"]).rename(columns=lambda c: tr(f"maint.parts.{c}")),
                 hide_index=True,
             )
+        pdf_button("visit", row["visit_no"], user, lang, "maint.linked.print")
         mine = user.role in MANAGERS or row["engineer_id"] == user.id
         if editable and mine and row["status"] in mr.OPEN:
             _done_form(row, lang, user)

@@ -35,6 +35,7 @@ from pages.common import (
     tr,
 )
 from pages.lines_grid import lines_grid
+from pages.pdf_button import pdf_button
 from rules.access import Page, Role, TicketAction, can_view, may_change_ticket
 from rules.complaints import COMPLAINTS
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
@@ -346,6 +347,7 @@ def detail_view(user, lang: str, editable: bool) -> None:
         seen_key, (t.version, r.version if r else None)
     )
     header(d, lang)
+    pdf_button("service_form", t.ticket_no, user, lang, "tickets.detail")  # 现场服务登记表
     sla_panel(d, lang)
     fault_code_panel(d, user, lang, editable and _may(user, t, TicketAction.EDIT))
     if editable:

@@ -30,6 +30,7 @@ from pages.common import (
     tr,
 )
 from pages.lines_grid import lines_grid
+from pages.pdf_button import pdf_button
 from pages.register_grid import refresh_grids, register_grid
 from rules import training as rules
 from rules.access import Page, Role
@@ -149,6 +150,11 @@ def session_detail(user, lang: str, editable: bool, session_no: str) -> None:
         mime=XLSX,
         key=P + "sheet",
     )
+    certificates = [ln["certificate_no"] for ln in lines if ln.get("certificate_no")]
+    if certificates:
+        with st.expander(tr("docs.print_certificate")):
+            number = st.selectbox(tr("docs.certificate_pick"), certificates, key=P + "cert_pick")
+            pdf_button("certificate", number, user, lang, P + "cert")
     if editable:
         with st.expander(tr("training.import_sheet")):
             sign_in_import(user, lang, session_no)
