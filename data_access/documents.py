@@ -300,6 +300,17 @@ def visit_record(
         sheet.table(columns, rows)
     else:
         sheet.note(t("docs.label.no_lines", lang))
+    sheet.heading(t("docs.sec.parts", lang))
+    if v["parts"]:  # the stock ledger's rows of the visit: issued (negative) as used
+        columns = [Column(t("maint.parts.doc_no", lang), 1.6, "LEFT"),
+                   Column(t("maint.parts.part_no", lang), 1.6, "LEFT"),
+                   Column(t("maint.parts.name", lang), 3.0, "LEFT"),
+                   Column(t("maint.parts.qty", lang), 0.8, "RIGHT")]  # fmt: skip
+        sheet.table(
+            columns, [[p["doc_no"], p["part_no"], p["name"], -p["qty"]] for p in v["parts"]]
+        )
+    else:
+        sheet.note(t("docs.label.no_parts", lang))
     sheet.fields(_pairs(VISITS, v, ("customer_rep", "accepted"), lang))
     _signatures(sheet, ("docs.sign.engineer", "docs.sign.customer"), lang)
     return sheet.output()

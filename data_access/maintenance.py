@@ -576,6 +576,7 @@ def visit_record(session: Session, visit_no: str, *, actor: Acting) -> dict[str,
         location=device.location if device else None,
         model=f"{model.code} {model.name}" if model else None,
         engineer=names.get(visit.engineer_id), results=list_lines(session, "visit_results", visit_no),
+        parts=visit_parts(session, visit.id),
     )  # fmt: skip
     return row
 

@@ -151,6 +151,34 @@ def test_statement_prints_the_warranty_rule_of_each_line(tmp_path, sqlite_templa
     assert "Inwarranty:free" in en and "Ratecard" in en
 
 
+def test_visit_record_lists_the_parts_the_visit_used(engine):
+    from data_access import parts as parts_da
+    from data_access.models import Part, StockBalance, Warehouse
+
+    found = _first(
+        engine,
+        select(MaintenanceVisit.id, MaintenanceVisit.visit_no, MaintenanceVisit.engineer_id,
+               Part.part_no, Part.name)
+        .join(Warehouse, (Warehouse.user_id == MaintenanceVisit.engineer_id)
+              & (Warehouse.kind == "van"))
+        .join(StockBalance, (StockBalance.warehouse_id == Warehouse.id) & (StockBalance.qty > 1))
+        .join(Part, Part.id == StockBalance.part_id)
+        .order_by(MaintenanceVisit.id, Part.part_no),
+    )  # fmt: skip
+    assert found is not None, "the demo has a visit whose engineer carries parts"
+    visit_id, visit_no, engineer_id, part_no, name = found
+    from data_access.models import StockMovement
+
+    with db.write(engine) as s:
+        after = s.scalar(select(func.max(StockMovement.at))) + dt.timedelta(minutes=1)
+        doc = parts_da.issue_for_visit(s, visit_id, visit_no, engineer_id,
+                                       [parts_da.Line(part_no, 2)], at=after, now=after,
+                                       user_id=None)  # fmt: skip
+    with db.read(engine) as s:
+        flat = squeeze(text_of(docs.visit_record(s, visit_no, actor=ADMIN, lang="en", now=NOW)))
+    assert squeeze(f"{doc}{part_no}{name}2") in flat
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_visit_record_has_the_checklist_lines(engine, lang):
     visit_id, visit_no = _first(
