@@ -13,7 +13,7 @@ from data_access import (
     faultcodes,
     fee_register,
     followups,
-    maintenance,
+    maintenance_register,
     parts,
     service_reports,
     ticket_queries,
@@ -126,19 +126,21 @@ ADAPTERS: dict[str, Adapter] = {
     "attendance": Adapter(
         ATTENDANCE, TrainingAttendance, hooks=training_register.AttendanceHooks()
     ),
-    "packages": Adapter(PACKAGES, MaintenancePackage, hooks=maintenance.PackageHooks()),
-    "checklists": Adapter(CHECKLISTS, ChecklistItem, hooks=maintenance.ChecklistHooks()),
-    "plans": Adapter(PLANS, MaintenancePlan, hooks=maintenance.PlanHooks()),
+    "packages": Adapter(PACKAGES, MaintenancePackage, hooks=maintenance_register.PackageHooks()),
+    "checklists": Adapter(CHECKLISTS, ChecklistItem, hooks=maintenance_register.ChecklistHooks()),
+    "plans": Adapter(PLANS, MaintenancePlan, hooks=maintenance_register.PlanHooks()),
     "visits": Adapter(
         VISITS,
         MaintenanceVisit,
-        hooks=maintenance.VisitHooks(),
-        computed=maintenance.visit_computed,
+        hooks=maintenance_register.VisitHooks(),
+        computed=maintenance_register.visit_computed,
         computed_from=("status", "due_date"),
-        computed_filters={"overdue": maintenance.overdue_clause},
-        where_of=maintenance.route_clauses,
+        computed_filters={"overdue": maintenance_register.overdue_clause},
+        where_of=maintenance_register.route_clauses,
     ),
-    "visit_results": Adapter(VISIT_RESULTS, VisitResultLine, hooks=maintenance.ResultHooks()),
+    "visit_results": Adapter(
+        VISIT_RESULTS, VisitResultLine, hooks=maintenance_register.ResultHooks()
+    ),
 }
 
 
