@@ -14,7 +14,7 @@ from data_access import (
     fee_register,
     followups,
     maintenance_register,
-    parts,
+    parts_register,
     service_reports,
     ticket_queries,
     ticket_register,
@@ -40,7 +40,6 @@ from data_access.models import (
     Payment,
     RateCardItem,
     ServiceReport,
-    StockMovement,
     Ticket,
     TicketPart,
     TrainingAttendance,
@@ -58,7 +57,7 @@ from rules.fees import FEE_LINES, PAYMENTS, RATECARD
 from rules.followups import FOLLOWUPS
 from rules.followups import computed as followup_computed
 from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
-from rules.parts import PARTS, STOCK, WAREHOUSES
+from rules.parts import PARTS, WAREHOUSES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 from rules.training import ATTENDANCE, COURSES, SESSIONS
@@ -119,7 +118,7 @@ ADAPTERS: dict[str, Adapter] = {
         where_of=followups.filter_clauses,
     ),
     "parts": Adapter(PARTS, Part),
-    "stock": Adapter(STOCK, StockMovement, hooks=parts.StockHooks()),
+    "stock": parts_register.STOCK_ADAPTER,
     "warehouses": Adapter(WAREHOUSES, Warehouse),
     "courses": Adapter(COURSES, TrainingCourse, hooks=training_register.CourseHooks()),
     "training_sessions": Adapter(SESSIONS, TrainingSession, hooks=training_register.SessionHooks()),
