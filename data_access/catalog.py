@@ -2,19 +2,23 @@
 
 Each domain module builds its part (hooks, computed values) from
 :mod:`data_access.adapters`; this module only lists them, so nothing generic
-imports a domain.
+imports a domain. It imports only the modules holding hooks (``<domain>_register``,
+``customers``, ``users`` …), which never import this module, :mod:`data_access.registers`
+or :mod:`data_access.lines` back (``tests/test_import_graph.py``). An adapter a hook
+writes through from inside another write (stock, complaints) is built beside that hook
+and listed here.
 """
 
 from __future__ import annotations
 
 from data_access import (
-    complaints,
+    complaint_register,
     customers,
     faultcodes,
     fee_register,
-    followups,
-    maintenance,
-    parts,
+    followup_register,
+    maintenance_register,
+    parts_register,
     service_reports,
     ticket_queries,
     ticket_register,
@@ -25,8 +29,6 @@ from data_access.adapters import Adapter, Satellite
 from data_access.errors import UnknownRegister
 from data_access.models import (
     ChecklistItem,
-    Complaint,
-    ComplaintAction,
     Customer,
     Device,
     FaultCode,
@@ -40,7 +42,6 @@ from data_access.models import (
     Payment,
     RateCardItem,
     ServiceReport,
-    StockMovement,
     Ticket,
     TicketPart,
     TrainingAttendance,
@@ -51,14 +52,13 @@ from data_access.models import (
     Warehouse,
 )
 from rules.access import USERS
-from rules.complaints import COMPLAINT_ACTIONS, COMPLAINTS
 from rules.customers import CUSTOMERS, DEVICES
 from rules.faultcodes import ARTICLES, FAULT_CODES
 from rules.fees import FEE_LINES, PAYMENTS, RATECARD
 from rules.followups import FOLLOWUPS
 from rules.followups import computed as followup_computed
 from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
-from rules.parts import PARTS, STOCK, WAREHOUSES
+from rules.parts import PARTS, WAREHOUSES
 from rules.service_reports import TICKET_PARTS
 from rules.tickets import RATINGS, TICKETS
 from rules.training import ATTENDANCE, COURSES, SESSIONS
@@ -106,39 +106,39 @@ ADAPTERS: dict[str, Adapter] = {
     "ratecard": Adapter(RATECARD, RateCardItem, hooks=fee_register.RateHooks()),
     "fees": Adapter(FEE_LINES, FeeLine, hooks=fee_register.FeeLineHooks()),
     "payments": Adapter(PAYMENTS, Payment, hooks=fee_register.PaymentHooks()),
-    "complaints": Adapter(COMPLAINTS, Complaint, hooks=complaints.ComplaintHooks()),
-    "complaint_actions": Adapter(
-        COMPLAINT_ACTIONS, ComplaintAction, hooks=complaints.ActionHooks()
-    ),
+    "complaints": complaint_register.COMPLAINTS_ADAPTER,
+    "complaint_actions": complaint_register.ACTIONS_ADAPTER,
     "followups": Adapter(
         FOLLOWUPS,
         FollowUp,
-        hooks=followups.FollowupHooks(),
+        hooks=followup_register.FollowupHooks(),
         computed=followup_computed,
         computed_from=("rating_quality", "rating_attitude", "rating_efficiency"),
-        where_of=followups.filter_clauses,
+        where_of=followup_register.filter_clauses,
     ),
     "parts": Adapter(PARTS, Part),
-    "stock": Adapter(STOCK, StockMovement, hooks=parts.StockHooks()),
+    "stock": parts_register.STOCK_ADAPTER,
     "warehouses": Adapter(WAREHOUSES, Warehouse),
     "courses": Adapter(COURSES, TrainingCourse, hooks=training_register.CourseHooks()),
     "training_sessions": Adapter(SESSIONS, TrainingSession, hooks=training_register.SessionHooks()),
     "attendance": Adapter(
         ATTENDANCE, TrainingAttendance, hooks=training_register.AttendanceHooks()
     ),
-    "packages": Adapter(PACKAGES, MaintenancePackage, hooks=maintenance.PackageHooks()),
-    "checklists": Adapter(CHECKLISTS, ChecklistItem, hooks=maintenance.ChecklistHooks()),
-    "plans": Adapter(PLANS, MaintenancePlan, hooks=maintenance.PlanHooks()),
+    "packages": Adapter(PACKAGES, MaintenancePackage, hooks=maintenance_register.PackageHooks()),
+    "checklists": Adapter(CHECKLISTS, ChecklistItem, hooks=maintenance_register.ChecklistHooks()),
+    "plans": Adapter(PLANS, MaintenancePlan, hooks=maintenance_register.PlanHooks()),
     "visits": Adapter(
         VISITS,
         MaintenanceVisit,
-        hooks=maintenance.VisitHooks(),
-        computed=maintenance.visit_computed,
+        hooks=maintenance_register.VisitHooks(),
+        computed=maintenance_register.visit_computed,
         computed_from=("status", "due_date"),
-        computed_filters={"overdue": maintenance.overdue_clause},
-        where_of=maintenance.route_clauses,
+        computed_filters={"overdue": maintenance_register.overdue_clause},
+        where_of=maintenance_register.route_clauses,
     ),
-    "visit_results": Adapter(VISIT_RESULTS, VisitResultLine, hooks=maintenance.ResultHooks()),
+    "visit_results": Adapter(
+        VISIT_RESULTS, VisitResultLine, hooks=maintenance_register.ResultHooks()
+    ),
 }
 
 

@@ -1,6 +1,7 @@
-"""Follow-up calls and satisfaction: the register hooks (every rating kept as its own
-row; a low score opens a complaint on the ticket and engineer), the caller's commands,
-the queue generation (idempotent), the caller's queue, CSAT and the threshold review.
+"""Follow-up calls and satisfaction: the caller's commands, the queue generation
+(idempotent), the caller's queue, CSAT and the threshold review. The register hooks
+(every rating kept as its own row; a low score opens a complaint on the ticket and
+engineer) are in :mod:`data_access.followup_register`.
 
 Ticket closing plans its follow-up in :mod:`data_access.deadlines` (the follow-up
 delay setting); the rules here add the other reasons. The caller owns the transaction.
@@ -14,11 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Hooks, Written
+from data_access.catalog import adapter
 from data_access.errors import InvalidInput, NotAllowed
+from data_access.followup_register import FollowupFilter
 from data_access.models import (
     Complaint,
     Customer,
@@ -32,6 +34,9 @@ from data_access.models import (
     Ticket,
     User,
 )
+from data_access.registers import save_changes
+from data_access.tickets import create_ticket
+from data_access.writes import _defaults, apply
 from rules import complaints as C
 from rules import followups as R
 from rules.access import Acting, Actor, Role
@@ -40,94 +45,8 @@ from rules.fields import Problem
 
 CALL_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT, Role.QUALITY})
 REVIEW_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-RATING_COLUMNS = ("rating_quality", "rating_attitude", "rating_efficiency")
 MAINTENANCE_DELAY_DAYS = 3
 COMPLAINT_DELAY_DAYS = 7
-
-
-# ---------------------------------------------------------------- register hooks
-class FollowupHooks(Hooks):
-    def after_write(self, session: Session, written: Written) -> None:
-        rated = [r for r in written.inserted if _has_rating(r)]
-        rated += [{**before, **values} for before, values in written.updated
-                  if any(k in values for k in (*RATING_COLUMNS, "rating_comment"))
-                  and _has_rating({**before, **values})]  # fmt: skip
-        if rated:
-            keep_ratings(session, rated, written.now, written.user_id)
-
-
-def _has_rating(row: dict[str, Any]) -> bool:
-    return all(row.get(k) is not None for k in RATING_COLUMNS)
-
-
-def keep_ratings(
-    session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime, user_id: int | None
-) -> list[str]:
-    """A new ``followup_ratings`` row per rating; a low score opens a complaint linked
-    to the ticket and the engineer (once per follow-up). Returns the complaints opened."""
-    ticket_ids = {r["ticket_id"] for r in rows if r.get("ticket_id")}
-    engineers = dict(
-        session.execute(
-            select(Ticket.id, Ticket.engineer_id).where(Ticket.id.in_(ticket_ids))
-        ).all()
-    ) if ticket_ids else {}  # fmt: skip
-    ratings, opened = [], []
-    for r in rows:
-        q, a, e = (r[k] for k in RATING_COLUMNS)
-        engineer = r.get("engineer_id") or engineers.get(r.get("ticket_id"))
-        ratings.append(
-            {"followup_id": r["id"], "ticket_id": r.get("ticket_id"), "engineer_id": engineer,
-             "user_id": r.get("user_id") or user_id, "rated_at": r.get("done_at") or now,
-             "quality": q, "attitude": a, "efficiency": e, "score": R.satisfaction(q, a, e),
-             "comment": r.get("rating_comment"), "created_at": now}
-        )  # fmt: skip
-        if R.is_low(q, a, e) and r.get("complaint_id") is None:
-            opened.append(_low_score_complaint(session, r, engineer, now, user_id))
-    session.execute(FollowUpRating.__table__.insert(), ratings)
-    return opened
-
-
-def _low_score_complaint(
-    session: Session, r: dict[str, Any], engineer_id: int | None, now: dt.datetime, user_id
-) -> str:
-    from data_access.complaints import Intake, log_complaint  # complaints imports this module
-
-    ticket_no = (
-        session.scalar(select(Ticket.ticket_no).where(Ticket.id == r["ticket_id"]))
-        if r.get("ticket_id")
-        else None
-    )
-    customer = session.execute(
-        select(Customer.code, Customer.contact_name, Customer.phone).where(
-            Customer.id == r["customer_id"]
-        )
-    ).one()
-    engineer = (
-        session.scalar(select(User.username).where(User.id == engineer_id)) if engineer_id else None
-    )
-    scores = "/".join(str(r[k]) for k in RATING_COLUMNS)
-    intake = Intake(
-        customer=customer.code,
-        complainant=customer.contact_name or customer.code,
-        contact=customer.phone,
-        channel=C.Channel.HOTLINE,
-        content=f"回访低分 {scores}（{r['followup_no']}）：{(r.get('rating_comment') or '').strip()}",
-        severity=C.Level.MEDIUM,
-        urgency=C.Level.MEDIUM,
-        received_at=r.get("done_at") or now,
-        category=C.Category.QUALITY,
-        ticket=ticket_no,
-        engineer=engineer,
-    )
-    no = log_complaint(session, intake, actor=Actor(user_id, Role.AGENT), now=now)
-    complaint_id = session.scalar(select(Complaint.id).where(Complaint.complaint_no == no))
-    f = FollowUp.__table__
-    session.execute(
-        update(f)
-        .where(f.c.id == r["id"])
-        .values(complaint_id=complaint_id, version=f.c.version + 1)
-    )
-    return no
 
 
 # ---------------------------------------------------------------- helpers
@@ -137,8 +56,6 @@ def _require(actor: Acting, roles: frozenset[str], action: str, what: str) -> No
 
 
 def _save(session: Session, actor: Acting, now: dt.datetime, **kw) -> None:
-    from data_access.registers import save_changes
-
     result = save_changes(
         session, "followups", inserts=kw.get("inserts", []), updates=kw.get("updates", []),
         deletes=[], actor=Actor(actor.id, Role.AGENT), now=now,
@@ -240,8 +157,6 @@ def open_issue_ticket(
 ) -> str:
     """An issue the customer raised on a call becomes a ticket, tracked to closure
     (:func:`issue_closed` reads the ticket's status). Returns the ticket number."""
-    from data_access.tickets import create_ticket  # tickets import the follow-up planning
-
     _require(actor, CALL_ROLES, "issue", followup_no)
     f = _get(session, followup_no)
     if not (f.issue_raised or "").strip():
@@ -298,9 +213,6 @@ def plan_after_complaint(session: Session, c: Complaint, now: dt.datetime, delay
 # ---------------------------------------------------------------- queue generation
 def _insert_planned(session: Session, planned: Sequence[R.Planned], now: dt.datetime) -> int:
     """Insert the planned calls whose number is not taken yet (idempotent)."""
-    from data_access.catalog import adapter
-    from data_access.writes import _defaults, apply
-
     if not planned:
         return 0
     numbers = [p.followup_no for p in planned]
@@ -376,27 +288,6 @@ def generate_queue(session: Session, year: int, *, actor: Acting, now: dt.dateti
 
 
 # ---------------------------------------------------------------- the caller's queue
-@dataclass(frozen=True)
-class FollowupFilter:
-    """A page's filter, also the week's call list export (``Adapter.where_of``)."""
-
-    due_from: dt.date | None = None
-    due_to: dt.date | None = None
-    status: str | None = None
-
-
-def filter_clauses(flt: FollowupFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
-    f = FollowUp.__table__.c
-    out = []
-    if flt.due_from:
-        out.append(f.due_date >= flt.due_from)
-    if flt.due_to:
-        out.append(f.due_date <= flt.due_to)
-    if flt.status:
-        out.append(f.status == flt.status)
-    return out
-
-
 def week_of(day: dt.date) -> FollowupFilter:
     monday = day - dt.timedelta(days=day.weekday())
     return FollowupFilter(None, monday + dt.timedelta(days=6), R.Status.PLANNED)

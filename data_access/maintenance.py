@@ -1,10 +1,10 @@
-"""Preventive maintenance: the register hooks (plans, visits, checklist results,
-templates, packages), visit generation on a rolling horizon, the bulk shift, visit
+"""Preventive maintenance: visit generation on a rolling horizon, the bulk shift, visit
 completion, a ticket from a visit's failures, and the page's queries.
 
-Who may do what (checked here, for grid saves and imports alike): managers and admins
-change everything; an engineer changes only the visits assigned to them (and their
-checklist results), never plans, templates or packages. Every write goes through the
+Who may do what (checked by the register hooks in :mod:`data_access.maintenance_register`,
+for grid saves and imports alike): managers and admins change everything; an engineer
+changes only the visits assigned to them (and their checklist results), never plans,
+templates or packages. Every write goes through the
 register write path (:func:`data_access.registers.save_changes`, :func:`save_lines`,
 :func:`data_access.writes.Writer`); ``maintenance_plans.next_due`` is a derived cache
 refreshed in the same transaction.
@@ -13,17 +13,18 @@ refreshed in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from data_access import audit
-from data_access.adapters import Hooks, Refs, Written
 from data_access.bulk import _chunks
+from data_access.catalog import adapter
 from data_access.errors import InvalidInput, NotAllowed, Refused
+from data_access.lines import list_lines, save_lines
+from data_access.maintenance_register import MANAGERS
 from data_access.models import (
     ChecklistItem,
     Customer,
@@ -32,166 +33,27 @@ from data_access.models import (
     MaintenancePlan,
     MaintenanceVisit,
     ProductModel,
+    Ticket,
     User,
     VisitResultLine,
 )
-from data_access.parts import Line, visit_parts
+from data_access.parts import Line, issue_for_visit, visit_parts
+from data_access.registers import save_changes
 from data_access.settings import get_setting
 from data_access.sla_config import load_calendar
+from data_access.tickets import create_ticket
+from data_access.writes import Writer
 from rules import maintenance as mr
-from rules.access import SYSTEM, Acting, Page, Role, can_view
+from rules.access import Acting, Page, Role, can_view
 from rules.fields import Problem
 
-MANAGERS = frozenset({Role.ADMIN, Role.MANAGER, SYSTEM})
 CHUNK = 10_000
 MY_VISITS_LIMIT = 30
-
-
-# ---------------------------------------------------------------- who may
-def _role_of(session: Session, user_id: int | None) -> str:
-    if user_id is None:
-        return SYSTEM  # the command line, the generation job
-    return session.execute(select(User.role).where(User.id == user_id)).scalar() or ""
 
 
 def require_manager(actor: Acting, what: str) -> None:
     if actor.role not in MANAGERS:
         raise NotAllowed("edit", what)
-
-
-def _engineer_owns(session: Session, user_id: int | None, engineer_ids: Iterable[Any]) -> None:
-    """An engineer's write touches only visits assigned to them."""
-    if _role_of(session, user_id) != Role.ENGINEER:
-        return
-    for engineer_id in engineer_ids:
-        if engineer_id != user_id:
-            raise Refused("maint.err.own_visits", value=engineer_id or "—")
-
-
-class _ManagersOnly(Hooks):
-    label = ""
-
-    def after_write(self, session: Session, written: Written) -> None:
-        if _role_of(session, written.user_id) not in MANAGERS:
-            raise Refused("maint.err.managers_only", value=self.label)
-
-
-# ---------------------------------------------------------------- register hooks
-class PackageHooks(_ManagersOnly):
-    label = "保养套餐 / packages"
-
-    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
-        if values.get("active") is None:
-            values["active"] = True
-        return []
-
-
-class ChecklistHooks(_ManagersOnly):
-    label = "保养清单模板 / checklist templates"
-
-
-class PlanHooks(_ManagersOnly):
-    label = "维护计划 / plans"
-
-    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
-        for column, default in (
-            ("mode", mr.Mode.FIXED.value),
-            ("window_days", mr.WINDOW_DAYS_DEFAULT),
-            ("active", True),
-            ("no_contract_confirmed", False),
-            ("kind", mr.PlanKind.INSPECTION.value),
-        ):
-            if values.get(column) is None:
-                values[column] = default
-        device = refs.get("device")
-        if device is None:
-            if values.get("customer_id") is None:
-                return [Problem("customer", "maint.err.customer")]
-            return []
-        problems = []
-        serial = device.get("serial_no")
-        if values.get("customer_id") is None:
-            values["customer_id"] = device["customer_id"]
-        elif values["customer_id"] != device["customer_id"]:
-            problems.append(Problem("device", "maint.err.device_customer", {"value": serial}))
-        if values.get("end_date") is None:
-            values["end_date"] = device.get("contract_end")
-        missing = mr.contract_missing(device.get("contract_end"), values.get("start_date"))
-        if missing and not values["no_contract_confirmed"]:
-            problems.append(
-                Problem("no_contract_confirmed", "maint.err.no_contract", {"value": serial})
-            )
-        return problems
-
-
-class VisitHooks(Hooks):
-    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
-        plan = refs.get("plan") or {}
-        if values.get("kind") is None:
-            values["kind"] = plan.get("kind") or mr.PlanKind.INSPECTION.value
-        if values.get("engineer_id") is None:
-            values["engineer_id"] = plan.get("responsible_id")
-        if values.get("planned_date") is None:
-            values["planned_date"] = values.get("due_date")
-        for column in ("skip_approved", "backup_done"):
-            if values.get(column) is None:
-                values[column] = False
-        return []
-
-    def after_write(self, session: Session, written: Written) -> None:
-        owners = [r.get("engineer_id") for r in written.inserted]
-        for before, diff in written.updated:
-            owners.append(before.get("engineer_id"))
-            owners.append(diff.get("engineer_id", before.get("engineer_id")))
-        _engineer_owns(session, written.user_id, owners)
-
-
-class ResultHooks(Hooks):
-    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
-        if values.get("passed") is None:
-            values["passed"] = mr.result_passed(
-                values.get("result_kind"), values.get("measured"), values.get("lower"),
-                values.get("upper"),
-            )  # fmt: skip
-        return []
-
-    def after_write(self, session: Session, written: Written) -> None:
-        ids = {r["visit_id"] for r in written.inserted} | {
-            b["visit_id"] for b, _ in written.updated
-        }
-        if not ids or _role_of(session, written.user_id) != Role.ENGINEER:
-            return
-        owners = session.execute(
-            select(MaintenanceVisit.engineer_id).where(MaintenanceVisit.id.in_(ids))
-        ).scalars()
-        _engineer_owns(session, written.user_id, owners)
-
-
-def visit_computed(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
-    return {"overdue": mr.is_overdue(row.get("status"), row.get("due_date"), today)}
-
-
-def overdue_clause(table: Table, wanted: Any, today: dt.date) -> ColumnElement[bool]:
-    """``is_overdue`` over the table (the one rule, said in SQL for filters)."""
-    overdue = and_(table.c.status.in_(list(mr.OPEN)), table.c.due_date < today)
-    return overdue if wanted in (True, "true", "1", 1) else ~overdue
-
-
-@dataclass(frozen=True)
-class RouteFilter:
-    """A route sheet: one engineer's visits due in a month."""
-
-    engineer_id: int | None
-    first: dt.date
-    last: dt.date
-
-
-def route_clauses(flt: RouteFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
-    t = MaintenanceVisit.__table__
-    clauses = [t.c.due_date >= flt.first, t.c.due_date <= flt.last]
-    if flt.engineer_id is not None:
-        clauses.append(t.c.engineer_id == flt.engineer_id)
-    return clauses
 
 
 # ---------------------------------------------------------------- generation
@@ -259,9 +121,6 @@ def generate_visits(
     """Add the visits active plans are missing from today to ``months`` ahead; returns
     how many. Idempotent: a schedule date any visit of the plan holds (moved, skipped or
     cancelled included) is never generated again. The past is not back-filled."""
-    from data_access.catalog import adapter  # the catalog imports this module
-    from data_access.writes import Writer
-
     require_manager(actor, "visits")
     calendar = load_calendar(session)
     direction = holiday_shift(session)
@@ -322,8 +181,6 @@ def _visit(session: Session, visit_no: str) -> MaintenanceVisit:
 
 
 def _save(session: Session, register: str, updates: list[dict], actor: Acting, now) -> None:
-    from data_access.registers import save_changes
-
     result = save_changes(
         session, register, inserts=[], updates=updates, deletes=[], actor=actor, now=now
     )
@@ -390,8 +247,6 @@ def shift_open_visits(
 def checklist_for(session: Session, visit_no: str) -> list[dict[str, Any]]:
     """The visit's result lines, or, before any is saved, its package's template as
     new lines (no id) for the engineer to fill in."""
-    from data_access.lines import list_lines
-
     stored = list_lines(session, "visit_results", visit_no)
     if stored:
         return stored
@@ -428,10 +283,6 @@ def complete_visit(
     None leaves the stored lines as they are. ``parts`` used on the visit leave the
     engineer's van stock in the same write (:func:`data_access.parts.issue_for_visit`,
     dated when the visit was done); returns that issue's document number."""
-    from data_access.lines import save_lines
-    from data_access.parts import issue_for_visit
-    from data_access.registers import save_changes
-
     visit = _visit(session, visit_no)
     if actor.role not in MANAGERS and visit.engineer_id != actor.id:
         raise NotAllowed("edit", visit_no)
@@ -463,9 +314,6 @@ def open_ticket_for_visit(
 ) -> str:
     """One step from a visit's failed items and findings to a ticket linked to it;
     a visit already linked gives its ticket."""
-    from data_access.models import Ticket
-    from data_access.tickets import create_ticket
-
     visit = _visit(session, visit_no)
     if actor.role not in MANAGERS and visit.engineer_id != actor.id:
         raise NotAllowed("edit", visit_no)
@@ -533,8 +381,6 @@ def _visit_rows(session: Session, *where: ColumnElement[bool]):
 def visit_card(session: Session, visit_no: str, today: dt.date) -> dict[str, Any] | None:
     """One visit as the list rows show it, with its saved result lines: what a link
     ``?visit=<no>`` opens. None when there is no such visit."""
-    from data_access.lines import list_lines
-
     v = MaintenanceVisit
     found = session.execute(_visit_rows(session, v.visit_no == visit_no)).first()
     if found is None:
@@ -550,8 +396,6 @@ def visit_card(session: Session, visit_no: str, today: dt.date) -> dict[str, Any
 def visit_record(session: Session, visit_no: str, *, actor: Acting) -> dict[str, Any]:
     """A visit with its plan, customer, device, engineer and checklist result lines, for
     the printed record; whoever may open the maintenance page may read it."""
-    from data_access.lines import list_lines
-
     if not can_view(actor.role, Page.MAINTENANCE):
         raise NotAllowed("view", visit_no)
     visit = _visit(session, visit_no)

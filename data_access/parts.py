@@ -1,14 +1,11 @@
-"""Spare parts in the database: the stock ledger's hooks (balances kept in the writing
-transaction, no negative stock over the dated ledger), stock documents posted through
-the one write path, cancellation by reversing rows, and the reads the parts page shows.
+"""Spare parts in the database: stock documents posted through the one write path,
+cancellation by reversing rows, and the reads the parts page shows.
 
 Every ledger write — a document posted here, a grid save, an import and its undo —
 goes through :func:`data_access.registers.save_changes` / the import engine, whose
-``after_write`` / ``after_undo`` here move ``stock_balances`` and ``parts.on_hand``
-and refuse a write that leaves a balance below zero on its date or any later date.
-On PostgreSQL each touched balance row is locked (``SELECT … FOR UPDATE``) before the
-ledger is read, so two users issuing the last unit are serialised: one succeeds, the
-other is refused with the shortfall message.
+``after_write`` / ``after_undo`` (:mod:`data_access.parts_register`) move
+``stock_balances`` and ``parts.on_hand`` and refuse a write that leaves a balance below
+zero on its date or any later date.
 """
 
 from __future__ import annotations
@@ -20,30 +17,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Hooks, Refs, Restored, Written
-from data_access.bulk import _chunks
 from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import Part, StockBalance, StockMovement, Ticket, User, Warehouse
+from data_access.parts_register import PREFIX, STOCK_ADAPTER, next_doc_no
+from data_access.registers import save_changes
+from data_access.writes import apply
 from rules.access import Acting, Page, Role, can_edit, can_view
 from rules.fields import Problem
 from rules.parts import (
     KEY_PART_HOURS,
     SOURCING_HOURS,
-    Move,
     MovementKind,
     WarehouseKind,
     entry_of,
-    first_shortfall,
     hours_between,
     moving_average,
     reorder,
     share_within,
-    split_entry,
 )
 
 M = StockMovement.__table__
@@ -52,178 +45,7 @@ P = Part.__table__
 W = Warehouse.__table__
 
 
-# ---------------------------------------------------------------- register hooks
-class StockHooks(Hooks):
-    """The stock ledger's domain behaviour on the one write path."""
-
-    columns = ("doc_no", "line_no")
-
-    def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
-        split = split_entry(values.get("entry"))
-        if split is not None:
-            values["doc_no"], values["line_no"] = split
-        part = refs.get("part_no")
-        faulty = values.get("kind") == MovementKind.FAULTY_RETURN  # not stock of value
-        if values.get("unit_cost") is None and part is not None and not faulty:
-            values["unit_cost"] = part.get("unit_cost")
-        return []
-
-    def after_write(self, session: Session, written: Written) -> None:
-        if written.inserted:
-            _check_transfers(session, written.inserted)
-            post_balances(session, written.inserted, sign=1)
-
-    def after_undo(self, session: Session, restored: Restored) -> None:
-        if restored.deleted:
-            post_balances(session, restored.deleted, sign=-1)
-
-
-def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
-    docs = sorted({r["doc_no"] for r in rows if r.get("kind") == MovementKind.TRANSFER})
-    if not docs:
-        return
-    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    query = select(M.c.doc_no, M.c.warehouse_id, M.c.qty).where(M.c.doc_no.in_(docs))
-    for doc, wh, qty in session.execute(query):
-        found[doc].append((wh, qty))
-    for doc in docs:
-        moves = found[doc]
-        if sum(q for _, q in moves) != 0:
-            raise Refused("parts.err.transfer_unbalanced", doc=doc)
-        outs = {w for w, q in moves if q < 0}
-        ins = {w for w, q in moves if q > 0}
-        if outs & ins:
-            raise Refused("parts.err.same_warehouse", doc=doc)
-
-
-def _lock_balances(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
-    """The balance rows of (part, warehouse) ``keys``, made if missing, locked until
-    commit (``SELECT … FOR UPDATE`` in key order; SQLite holds the write lock anyway)."""
-    pg = session.get_bind().dialect.name == "postgresql"
-    insert = (pg_insert if pg else sqlite_insert)(B).on_conflict_do_nothing()
-    session.execute(insert, [{"part_id": p, "warehouse_id": w, "qty": 0} for p, w in keys])
-    out: dict[tuple[int, int], int] = {}
-    pair = tuple_(B.c.part_id, B.c.warehouse_id)
-    for part in _chunks(keys):
-        query = (
-            select(B.c.part_id, B.c.warehouse_id, B.c.qty)
-            .where(pair.in_(part))
-            .order_by(B.c.part_id, B.c.warehouse_id)
-            .with_for_update()
-        )
-        out.update({(p, w): int(q) for p, w, q in session.execute(query)})
-    return out
-
-
-def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int) -> None:
-    """Move the balances by ``rows`` (inserted: +, undone: -) and refuse any part and
-    warehouse whose dated balance would go below zero from the rows' dates on.
-
-    Only a (part, warehouse) with an outflow among the rows is checked against its
-    ledger: stock coming in cannot leave a later balance short."""
-    deltas: dict[tuple[int, int], int] = defaultdict(int)
-    earliest: dict[tuple[int, int], tuple[dt.datetime, str]] = {}
-    outflow: set[tuple[int, int]] = set()
-    new_ids: set[int] = set()
-    for r in rows:
-        key = (int(r["part_id"]), int(r["warehouse_id"]))
-        q = sign * int(r["qty"])
-        deltas[key] += q
-        if q < 0:
-            outflow.add(key)
-        at = r["at"]
-        if key not in earliest or at < earliest[key][0]:
-            earliest[key] = (at, r["doc_no"])
-        if sign > 0 and r.get("id") is not None:
-            new_ids.add(int(r["id"]))
-    keys = sorted(deltas)  # one lock order: no deadlock between two postings
-    before = _lock_balances(session, keys)
-    session.execute(
-        update(B)
-        .where(B.c.part_id == bindparam("b_part"), B.c.warehouse_id == bindparam("b_wh"))
-        .values(qty=B.c.qty + bindparam("b_delta")),
-        [{"b_part": p, "b_wh": w, "b_delta": deltas[(p, w)]} for p, w in keys],
-    )
-    per_part: dict[int, int] = defaultdict(int)
-    for key in keys:
-        per_part[key[0]] += deltas[key]
-    moved = [{"b_part": p, "b_delta": d} for p, d in sorted(per_part.items()) if d]
-    if moved:
-        session.execute(
-            update(P)
-            .where(P.c.id == bindparam("b_part"))
-            .values(on_hand=P.c.on_hand + bindparam("b_delta")),
-            moved,
-        )
-    for key in sorted(outflow):
-        after = before[key] + deltas[key]
-        _check_ledger(session, key[0], key[1], after, earliest[key], new_ids, sign)
-
-
-def _check_ledger(
-    session: Session,
-    part_id: int,
-    wh_id: int,
-    balance: int,
-    earliest: tuple[dt.datetime, str],
-    new_ids: set[int],
-    sign: int,
-) -> None:
-    since, doc = earliest
-    query = (
-        select(M.c.at, M.c.id, M.c.qty, M.c.doc_no)
-        .where(M.c.part_id == part_id, M.c.warehouse_id == wh_id, M.c.at >= since)
-        .order_by(M.c.at, M.c.id)
-    )
-    moves = [Move(at, i, q, d, i in new_ids) for at, i, q, d in session.execute(query)]
-    opening = balance - sum(m.qty for m in moves)
-    if sign < 0:  # an undo: judge from the undone rows' date on
-        moves.append(Move(since, -1, 0, doc, True))
-    found = first_shortfall(opening, moves)
-    if found is None:
-        return
-    part_no = session.execute(select(P.c.part_no).where(P.c.id == part_id)).scalar_one()
-    wh = session.execute(select(W.c.code).where(W.c.id == wh_id)).scalar_one()
-    params: dict[str, Any] = {
-        "part": part_no,
-        "warehouse": wh,
-        "date": f"{found.at:%Y-%m-%d}",
-        "shortfall": found.shortfall,
-        "doc": found.doc_no,
-    }
-    if found.breaks and found.breaks != found.doc_no:
-        raise Refused("parts.err.negative_later", later=found.breaks, **params)
-    raise Refused("parts.err.negative", **params)
-
-
 # ---------------------------------------------------------------- documents
-PREFIX = {
-    MovementKind.RECEIPT: "RK",
-    MovementKind.ISSUE: "LY",
-    MovementKind.RETURN: "TH",
-    MovementKind.TRANSFER: "DB",
-    MovementKind.SCRAP: "BF",
-    MovementKind.LOAN: "JC",
-    MovementKind.LOAN_RETURN: "GH",
-    MovementKind.FAULTY_RETURN: "JJ",
-    MovementKind.ADJUST: "PD",
-}
-
-
-def next_doc_no(session: Session, prefix: str, at: dt.datetime) -> str:
-    """``<prefix>-YYYYMM-NNNN``: one above the highest of that prefix and month."""
-    stem = f"{prefix}-{at:%Y%m}-"
-    query = select(func.max(M.c.doc_no)).where(M.c.doc_no.like(f"{stem}%"))
-    last = session.execute(query).scalar()
-    n = 1
-    if last:
-        try:
-            n = int(last[len(stem) :][:4]) + 1
-        except ValueError:
-            n = 1
-    return f"{stem}{n:04d}"
-
-
 @dataclass(frozen=True)
 class Line:
     part_no: str
@@ -237,8 +59,6 @@ def _require_edit(actor: Acting) -> None:
 
 
 def _post(session: Session, rows: list[dict[str, Any]], actor: Acting, now: dt.datetime) -> str:
-    from data_access.registers import save_changes  # registers → catalog → this module
-
     done = save_changes(
         session, "stock", inserts=rows, updates=[], deletes=[], actor=actor, now=now
     )
@@ -680,9 +500,6 @@ def issue_for_visit(
     without an engineer or an engineer without a van is refused by name (the parts
     keeper then issues from a store with the visit number); a shortfall refuses the
     whole write."""
-    from data_access.catalog import adapter  # catalog → maintenance → here
-    from data_access.writes import apply
-
     lines = [ln for ln in lines if (ln.part_no or "").strip()]
     if not lines:
         return None
@@ -717,7 +534,7 @@ def issue_for_visit(
             "unit_cost": part.unit_cost, "visit_id": visit_id, "reference": visit_no,
             "user_id": user_id, "note": f"保养用件 {visit_no}",
         })  # fmt: skip
-    apply(session, adapter("stock"), inserts=rows, now=now, user_id=user_id)
+    apply(session, STOCK_ADAPTER, inserts=rows, now=now, user_id=user_id)
     return doc
 
 
@@ -730,83 +547,3 @@ def visit_parts(session: Session, visit_id: int) -> list[dict[str, Any]]:
         .order_by(M.c.at, M.c.doc_no, M.c.line_no)
     )
     return [dict(r._mapping) for r in session.execute(query)]
-
-
-# ---------------------------------------------------------------- issue to a ticket
-def issue_for_lines(
-    session: Session,
-    inserted: Sequence[dict[str, Any]],
-    updated: Sequence[tuple[dict[str, Any], dict[str, Any]]],
-    *,
-    now: dt.datetime,
-    user_id: int | None,
-) -> None:
-    """A service report's catalogue part lines as issue movements from the ticket
-    engineer's van stock, in the report's transaction (a changed quantity issues or
-    returns the difference). An engineer without a van issues nothing here: the parts
-    keeper posts from the store. A shortfall refuses the whole save."""
-    from data_access.catalog import adapter  # catalog → service_reports → here
-    from data_access.writes import apply
-
-    wanted: list[tuple[dict[str, Any], int]] = []  # (line, signed qty)
-    for line in inserted:
-        if line.get("part_id") is not None:
-            wanted.append((line, -int(line["qty"])))
-    for before, changed in updated:
-        if (
-            before.get("part_id") is None
-            or "qty" not in changed
-            or before.get("movement_id") is None
-        ):
-            continue
-        diff = int(before["qty"]) - int(changed["qty"])
-        if diff:
-            wanted.append(({**before, **changed}, diff))
-    if not wanted:
-        return
-    T = Ticket.__table__
-    tickets = {
-        r.id: r
-        for r in session.execute(
-            select(T.c.id, T.c.ticket_no, T.c.engineer_id, T.c.received_at).where(
-                T.c.id.in_(sorted({ln["ticket_id"] for ln, _ in wanted}))
-            )
-        )
-    }
-    vans: dict[int, int | None] = {}
-    rows: list[dict[str, Any]] = []
-    links: list[tuple[int, str]] = []
-    doc: str | None = None
-    for line, qty in wanted:
-        ticket = tickets[line["ticket_id"]]
-        eng = ticket.engineer_id
-        if eng is None:
-            continue
-        if eng not in vans:
-            query = select(W.c.id).where(W.c.user_id == eng, W.c.kind == WarehouseKind.VAN)
-            vans[eng] = session.execute(query.order_by(W.c.code).limit(1)).scalar()
-        if vans[eng] is None:
-            continue
-        doc = doc or next_doc_no(session, PREFIX[MovementKind.ISSUE], now)
-        kind = MovementKind.ISSUE if qty < 0 else MovementKind.RETURN
-        cost = session.execute(select(P.c.unit_cost).where(P.c.id == line["part_id"])).scalar()
-        entry = entry_of(doc, len(rows) + 1)
-        rows.append({
-            "entry": entry, "doc_no": doc, "line_no": len(rows) + 1, "part_id": line["part_id"],
-            "warehouse_id": vans[eng], "at": now, "kind": str(kind), "qty": qty,
-            "unit_cost": cost, "ticket_id": ticket.id, "reference": ticket.ticket_no,
-            "requested_at": ticket.received_at if kind is MovementKind.ISSUE else None,
-            "user_id": user_id, "note": f"服务报告配件 行{line['line_no']}",
-        })  # fmt: skip
-        if "id" in line and kind is MovementKind.ISSUE and line.get("movement_id") is None:
-            links.append((int(line["id"]), entry))
-    if not rows:
-        return
-    apply(session, adapter("stock"), inserts=rows, now=now, user_id=user_id)
-    if links:
-        from data_access.models import TicketPart
-
-        TP = TicketPart.__table__
-        ids = dict(session.execute(select(M.c.entry, M.c.id).where(M.c.doc_no == doc)).all())
-        for line_id, entry in links:
-            session.execute(update(TP).where(TP.c.id == line_id).values(movement_id=ids[entry]))

@@ -3,7 +3,7 @@
 The lines of a closed ticket are part of its frozen report: they change only after
 the ticket is reopened. Blank description and price come from the parts catalogue.
 A catalogue part's line issues it from the ticket engineer's van stock in the same
-transaction (:func:`data_access.parts.issue_for_lines`).
+transaction (:func:`data_access.parts_register.issue_for_lines`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from data_access.adapters import Hooks, Refs, Written
-from data_access.parts import issue_for_lines
+from data_access.parts_register import issue_for_lines
 from rules.fields import Problem
 from rules.service_reports import catalogue_problems, line_defaults
 from rules.tickets import Status

@@ -24,7 +24,8 @@ from data_access.models import (
     StockTakeLine,
     Warehouse,
 )
-from data_access.parts import _post, _require_edit, next_doc_no, visible_warehouse_ids
+from data_access.parts import _post, _require_edit, visible_warehouse_ids
+from data_access.parts_register import next_doc_no
 from rules.access import Acting
 from rules.fields import Problem
 from rules.parts import MovementKind, StockTakeStatus, TakeChoice, entry_of, take_adjustment

@@ -15,6 +15,7 @@ import streamlit as st
 
 from data_access import complaints as CP
 from data_access import db
+from data_access.complaint_register import Intake, log_complaint
 from data_access.errors import InvalidInput, NotAllowed
 from imports.complaint_report import report_bytes, report_sections
 from pages import excel_panel
@@ -226,13 +227,13 @@ def _intake(user, lang: str) -> None:
         urgency = _select(c2, "urgency", lang, K + "in_urgency", index=1)
         content = st.text_area(F("content").label(lang) + " *", key=K + "in_content")
         if st.form_submit_button(tr("complaints.tab.intake"), type="primary"):
-            intake = CP.Intake(
+            intake = Intake(
                 customer=customer.strip(), complainant=complainant.strip(), channel=channel,
                 content=content.strip(), severity=severity, urgency=urgency,
                 received_at=now(), category=category, contact=contact or None,
                 ticket=ticket.strip() or None,
             )  # fmt: skip
-            if _write(lambda s: CP.log_complaint(s, intake, actor=user, now=now()),
+            if _write(lambda s: log_complaint(s, intake, actor=user, now=now()),
                       "complaints.logged", lang):  # fmt: skip
                 st.rerun()
 

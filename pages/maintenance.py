@@ -17,6 +17,7 @@ import streamlit as st
 from data_access import db
 from data_access import maintenance as dm
 from data_access.errors import InvalidInput
+from data_access.maintenance_register import RouteFilter
 from data_access.parts import Line
 from pages import excel_panel
 from pages.common import (
@@ -321,7 +322,7 @@ def _route(user) -> excel_panel.Selection:
                       key="maint.route.who")  # fmt: skip
     day = b.date_input(tr("maint.month.pick"), today(), key="maint.route.month")
     first, last = month_bounds(day)
-    return excel_panel.Selection(dm.RouteFilter(who, first, last), now())
+    return excel_panel.Selection(RouteFilter(who, first, last), now())
 
 
 def checklists_tab(user, lang: str, editable: bool) -> None:

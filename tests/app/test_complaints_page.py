@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from data_access import complaints as CP
 from data_access import db
+from data_access.complaint_register import Intake, log_complaint
 from data_access.models import Complaint, Customer, FollowUp, FollowUpRating, User
 from rules.i18n import t
 from tests.actors import ADMIN
@@ -22,9 +22,9 @@ def desk(app_db):
         c = Customer(code="C0001", name="华东精密", grade="A")
         s.add(c)
         s.flush()
-        no = CP.log_complaint(
+        no = log_complaint(
             s,
-            CP.Intake(customer="C0001", complainant="张伟", channel="hotline", content="又坏了",
+            Intake(customer="C0001", complainant="张伟", channel="hotline", content="又坏了",
                       severity="high", urgency="high", received_at=CLOCK - dt.timedelta(hours=3)),
             actor=ADMIN,
             now=CLOCK,

@@ -440,8 +440,8 @@ def test_the_detail_shows_the_tickets_follow_ups_and_complaints(app_db):
 
     from sqlalchemy import select
 
-    from data_access import complaints as CP
     from data_access import db
+    from data_access.complaint_register import Intake, log_complaint
     from data_access.models import Customer, FollowUp, Ticket
     from tests.actors import ADMIN
     from tests.app.conftest import CLOCK, signed_in
@@ -454,9 +454,9 @@ def test_the_detail_shows_the_tickets_follow_ups_and_complaints(app_db):
         s.add(FollowUp(followup_no="FU-1", customer_id=c.id, ticket_id=t.id, reason="ticket",
                        mode="phone", due_date=CLOCK.date(), status="done", attempts=1,
                        rating_quality=5, rating_attitude=4, rating_efficiency=3))  # fmt: skip
-        no = CP.log_complaint(
+        no = log_complaint(
             s,
-            CP.Intake(customer=c.code, complainant="张伟", channel="hotline", content="又坏了",
+            Intake(customer=c.code, complainant="张伟", channel="hotline", content="又坏了",
                       severity="high", urgency="high", received_at=CLOCK, ticket=t.ticket_no),
             actor=ADMIN,
             now=CLOCK,

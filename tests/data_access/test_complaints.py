@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from data_access import complaints as CP
 from data_access import db
 from data_access import followups as FU
+from data_access.complaint_register import Intake, log_complaint
 from data_access.errors import InvalidInput, NotAllowed
 from data_access.models import (
     Complaint,
@@ -73,12 +74,12 @@ def intake(**kw):
     base = dict(customer="C0001", complainant="张伟", channel="hotline", content="维修后又坏了",
                 severity="low", urgency="low", received_at=NOW, category="quality",
                 ticket="SR-20261101-0001")  # fmt: skip
-    return CP.Intake(**{**base, **kw})
+    return Intake(**{**base, **kw})
 
 
 def log(engine, ids, who="agent", role=Role.AGENT, **kw) -> str:
     with db.write(engine) as s:
-        return CP.log_complaint(s, intake(**kw), actor=actor(ids, who, role), now=NOW)
+        return log_complaint(s, intake(**kw), actor=actor(ids, who, role), now=NOW)
 
 
 def row(engine, no):
@@ -285,7 +286,7 @@ def test_a_repeat_on_the_same_model_and_fault_makes_the_capa_not_effective(shop)
     engine, ids = shop
     no = closed_with_capa(engine, ids)
     with db.write(engine) as s:  # another complaint on the same ticket's model and fault
-        CP.log_complaint(s, intake(received_at=NOW + dt.timedelta(days=10)),
+        log_complaint(s, intake(received_at=NOW + dt.timedelta(days=10)),
                          actor=actor(ids, "agent", Role.AGENT), now=NOW)  # fmt: skip
     assert row(engine, no).capa_status == "not_effective"
 

@@ -81,16 +81,16 @@ def test_jobs_can_be_turned_off(world, monkeypatch):  # noqa: F811
 
 def test_the_round_moves_overdue_complaints_up_too(world):  # noqa: F811
     """A complaint past its investigation deadline goes a tier up in the ticker's round."""
-    from data_access import complaints as CP
+    from data_access.complaint_register import Intake, log_complaint
     from data_access.models import Complaint, Customer
     from tests.actors import ADMIN
 
     engine, _ = world
     with db.write(engine) as s:
         code = s.scalar(select(Customer.code))
-        no = CP.log_complaint(
+        no = log_complaint(
             s,
-            CP.Intake(customer=code, complainant="张伟", channel="hotline", content="又坏了",
+            Intake(customer=code, complainant="张伟", channel="hotline", content="又坏了",
                       severity="high", urgency="high", received_at=at(0)),
             actor=ADMIN,
             now=at(0),

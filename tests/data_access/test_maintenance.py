@@ -15,6 +15,7 @@ from data_access import db, sla_config
 from data_access import maintenance as dm
 from data_access import parts as stock
 from data_access.errors import InvalidInput, NotAllowed, Refused
+from data_access.maintenance_register import RouteFilter
 from data_access.models import (
     Customer,
     Device,
@@ -421,12 +422,12 @@ def test_route_sheet_holds_one_engineers_month(planned):
     from imports.writer import export_bytes
 
     engine, ids = planned
-    feb = dm.RouteFilter(ids["eng1"], dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    feb = RouteFilter(ids["eng1"], dt.date(2026, 2, 1), dt.date(2026, 2, 28))
     with db.read(engine) as s:
         data = export_bytes(s, "visits", lang="zh", today=TODAY, selection=feb, now=NOW)
         nobody = export_bytes(
             s, "visits", lang="zh", today=TODAY, now=NOW,
-            selection=dm.RouteFilter(ids["eng2"], dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
+            selection=RouteFilter(ids["eng2"], dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
         )  # fmt: skip
     rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["MP-1-20260217"]

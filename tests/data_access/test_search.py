@@ -112,6 +112,7 @@ def test_parts_and_complaints_are_found_and_engineers_see_their_own_complaints(w
     """Migration 0015: parts by number, name, spec or model; complaints by number,
     complainant or content — an engineer only those about his own tickets."""
     from data_access import complaints as CP
+    from data_access.complaint_register import Intake, log_complaint
     from data_access.models import Part, User
     from rules.access import Actor, Role
     from tests.actors import engineer
@@ -126,9 +127,9 @@ def test_parts_and_complaints_are_found_and_engineers_see_their_own_complaints(w
         theirs, other = s.scalars(select(Ticket).order_by(Ticket.id)).all()
         theirs.engineer_id = e1.id
         for t in (theirs, other):
-            CP.log_complaint(
+            log_complaint(
                 s,
-                CP.Intake(customer=t.customer.code, complainant="王经理", channel="hotline",
+                Intake(customer=t.customer.code, complainant="王经理", channel="hotline",
                           content=f"维修后{t.ticket_no}仍然漏油严重", severity="high",
                           urgency="high", received_at=AT, ticket=t.ticket_no),
                 actor=ADMIN, now=AT,
