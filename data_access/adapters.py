@@ -88,12 +88,13 @@ Refs = Mapping[str, Mapping[str, Any] | None]
 
 
 class Hooks:
-    """What a domain adds to the generic write path: three methods, each optional.
+    """What a domain adds to the generic write path: four methods, each optional.
 
     ``derive`` fills values that need the referenced rows (defaults, the device's
     cover status on the day received) and returns the problems only those rows can
-    show; ``after_write`` and ``after_undo`` run in the writing transaction (history,
-    deadlines). ``columns`` names the table columns ``derive`` sets that are no field.
+    show; ``after_write``, ``after_delete`` and ``after_undo`` run in the writing
+    transaction (history, deadlines, who may, what a removed line gives back).
+    ``columns`` names the table columns ``derive`` sets that are no field.
     Subclass per domain, in ``data_access/<domain>.py``.
     """
 
@@ -106,6 +107,9 @@ class Hooks:
         return []
 
     def after_write(self, session: Session, written: Written) -> None:
+        return None
+
+    def after_delete(self, session: Session, deleted: Deleted) -> None:
         return None
 
     def after_undo(self, session: Session, restored: Restored) -> None:
@@ -138,6 +142,15 @@ class Written:
 
     inserted: list[dict[str, Any]]  # column values, with "id"
     updated: list[tuple[dict[str, Any], dict[str, Any]]]  # (row before, changed values)
+    now: dt.datetime
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """The rows one write deleted (their stored column values), for ``after_delete``."""
+
+    rows: list[dict[str, Any]]
     now: dt.datetime
     user_id: int | None
 

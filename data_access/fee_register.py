@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from data_access import audit
-from data_access.adapters import Hooks, Refs, Written
+from data_access.adapters import Deleted, Hooks, Refs, Written
 from data_access.errors import Refused
 from data_access.models import (
     Device,
@@ -270,6 +270,20 @@ class FeeLineHooks(Hooks):
         if confirmed:
             self._approve(session, written, confirmed)
         price_tickets(session, list(ids))
+
+    def after_delete(self, session: Session, deleted: Deleted) -> None:
+        """A settled line, or any line of a confirmed quote, is never deleted (by the
+        grid or an import either): a correction is an adjustment line."""
+        ids = sorted({r["ticket_id"] for r in deleted.rows})
+        facts = ticket_facts(session, ids)
+        settled = settled_lines(session, [r["id"] for r in deleted.rows])
+        for row in deleted.rows:
+            fact = facts[row["ticket_id"]]
+            if row["id"] in settled or row.get("settlement_id") is not None:
+                raise Refused("fees.err.settled", value=fact.ticket_no,
+                              statement=settled.get(row["id"], ""))  # fmt: skip
+            if fact.quote_status == R.QuoteStatus.CONFIRMED:
+                raise Refused("fees.err.change_reason", value=fact.ticket_no, line=row["line_no"])
 
     @staticmethod
     def _approve(session: Session, written: Written, changes: list) -> None:

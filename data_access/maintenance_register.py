@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, select
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Hooks, Refs, Written
+from data_access.adapters import Deleted, Hooks, Refs, Written
 from data_access.errors import Refused
 from data_access.models import MaintenanceVisit, User
 from rules import maintenance as mr
@@ -48,6 +48,10 @@ class _ManagersOnly(Hooks):
 
     def after_write(self, session: Session, written: Written) -> None:
         if _role_of(session, written.user_id) not in MANAGERS:
+            raise Refused("maint.err.managers_only", value=self.label)
+
+    def after_delete(self, session: Session, deleted: Deleted) -> None:
+        if _role_of(session, deleted.user_id) not in MANAGERS:
             raise Refused("maint.err.managers_only", value=self.label)
 
 
@@ -120,6 +124,9 @@ class VisitHooks(Hooks):
             owners.append(diff.get("engineer_id", before.get("engineer_id")))
         _engineer_owns(session, written.user_id, owners)
 
+    def after_delete(self, session: Session, deleted: Deleted) -> None:
+        _engineer_owns(session, deleted.user_id, [r.get("engineer_id") for r in deleted.rows])
+
 
 class ResultHooks(Hooks):
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
@@ -134,12 +141,20 @@ class ResultHooks(Hooks):
         ids = {r["visit_id"] for r in written.inserted} | {
             b["visit_id"] for b, _ in written.updated
         }
-        if not ids or _role_of(session, written.user_id) != Role.ENGINEER:
-            return
-        owners = session.execute(
-            select(MaintenanceVisit.engineer_id).where(MaintenanceVisit.id.in_(ids))
-        ).scalars()
-        _engineer_owns(session, written.user_id, owners)
+        _visits_owned(session, written.user_id, ids)
+
+    def after_delete(self, session: Session, deleted: Deleted) -> None:
+        _visits_owned(session, deleted.user_id, {r["visit_id"] for r in deleted.rows})
+
+
+def _visits_owned(session: Session, user_id: int | None, visit_ids: set[int]) -> None:
+    """An engineer writes (or deletes) result lines of his own visits only."""
+    if not visit_ids or _role_of(session, user_id) != Role.ENGINEER:
+        return
+    owners = session.execute(
+        select(MaintenanceVisit.engineer_id).where(MaintenanceVisit.id.in_(visit_ids))
+    ).scalars()
+    _engineer_owns(session, user_id, owners)
 
 
 def visit_computed(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:

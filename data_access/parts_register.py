@@ -295,3 +295,37 @@ def issue_for_lines(
         ids = dict(session.execute(select(M.c.entry, M.c.id).where(M.c.doc_no == doc)).all())
         for line_id, entry in links:
             session.execute(update(TP).where(TP.c.id == line_id).values(movement_id=ids[entry]))
+
+
+def return_for_deleted_lines(
+    session: Session, deleted: Sequence[dict[str, Any]], *, now: dt.datetime, user_id: int | None
+) -> str | None:
+    """Report part lines deleted after they were issued: their quantity goes back into
+    the warehouse it left (a return movement per line, one document), in the deleting
+    transaction, so the van never shows a part the ticket no longer uses. Returns the
+    document number (None when no deleted line had been issued)."""
+    issued = [r for r in deleted if r.get("movement_id") is not None and r.get("part_id")]
+    if not issued:
+        return None
+    moves = {
+        r.id: r
+        for r in session.execute(
+            select(M.c.id, M.c.warehouse_id, M.c.unit_cost, M.c.ticket_id, M.c.reference).where(
+                M.c.id.in_(sorted({int(r["movement_id"]) for r in issued}))
+            )
+        )
+    }
+    doc = next_doc_no(session, PREFIX[MovementKind.RETURN], now)
+    rows = []
+    for line in issued:
+        move = moves[int(line["movement_id"])]
+        rows.append({
+            "entry": entry_of(doc, len(rows) + 1), "doc_no": doc, "line_no": len(rows) + 1,
+            "part_id": line["part_id"], "warehouse_id": move.warehouse_id, "at": now,
+            "kind": str(MovementKind.RETURN), "qty": int(line["qty"]),
+            "unit_cost": move.unit_cost, "ticket_id": move.ticket_id,
+            "reference": move.reference, "user_id": user_id,
+            "note": f"服务报告配件删除 行{line['line_no']}",
+        })  # fmt: skip
+    apply(session, STOCK_ADAPTER, inserts=rows, now=now, user_id=user_id)
+    return doc

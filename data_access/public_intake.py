@@ -42,7 +42,6 @@ from rules.faultcodes import (
     MAX_TICKET_NO,
     ORPHAN_GRACE,
     PHOTO_KEEP_DAYS,
-    PHOTO_KEEP_SETTING,
     URGENCY_PRIORITY,
     Limits,
     RepairForm,
@@ -55,6 +54,7 @@ from rules.faultcodes import (
 from rules.fields import Problem
 from rules.tickets import Channel, Status
 
+PHOTO_KEEP_SETTING = "report_photos.keep_days"  # overrides rules.faultcodes.PHOTO_KEEP_DAYS
 TOKEN_BYTES = 24  # 192 random bits, 32 URL-safe characters
 MAX_TOKEN = 64
 
@@ -378,7 +378,7 @@ class PhotoSweep:
 
 def sweep_photos(session: Session, now: dt.datetime, folder: Path | None = None) -> PhotoSweep:
     """Delete the report photos past their retention (:data:`PHOTO_KEEP_DAYS` after the
-    ticket was closed or cancelled, setting ``public.photo_keep_days``) and the orphan
+    ticket was closed or cancelled, setting ``report_photos.keep_days``) and the orphan
     files no request names. The request rows stay (the log is append-only); the ticket
     detail shows only the photos still on disk."""
     folder = folder or upload_dir()

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Hooks, Refs, Written
-from data_access.parts_register import issue_for_lines
+from data_access.adapters import Deleted, Hooks, Refs, Written
+from data_access.parts_register import issue_for_lines, return_for_deleted_lines
 from rules.fields import Problem
 from rules.service_reports import catalogue_problems, line_defaults
 from rules.tickets import Status
@@ -38,3 +38,7 @@ class PartLineHooks(Hooks):
         issue_for_lines(
             session, written.inserted, written.updated, now=written.now, user_id=written.user_id
         )
+
+    def after_delete(self, session: Session, deleted: Deleted) -> None:
+        """A deleted line that was issued gives its parts back to the warehouse they left."""
+        return_for_deleted_lines(session, deleted.rows, now=deleted.now, user_id=deleted.user_id)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from data_access.adapters import Adapter, Hooks, Restored, Written
+from data_access.adapters import Adapter, Deleted, Hooks, Restored, Written
 from data_access.bulk import Inserter, _chunks
 from data_access.errors import ConflictError, LedgerError
 from data_access.models import AuditLog, Base, ImportChange, User
@@ -202,6 +202,7 @@ class Writer:
             if undo
             else (hooks.after_write is not Hooks.after_write)
         )
+        self.after_deletes = not undo and hooks.after_delete is not Hooks.after_delete
 
     def apply(
         self,
@@ -227,6 +228,10 @@ class Writer:
                 ad.hooks.after_write(
                     self.session, Written(inserted, updated, self.now, self.user_id)
                 )
+        if deletes and self.after_deletes:
+            ad.hooks.after_delete(
+                self.session, Deleted([dict(r) for r in deletes], self.now, self.user_id)
+            )
         if self.audit_rows:
             audit(self.session, log, entity=ad.name, user_id=self.user_id, now=self.now)
         return Applied(len(inserts), len(updated), len(deletes))

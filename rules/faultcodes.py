@@ -424,7 +424,6 @@ DEFAULT_LIMITS = Limits()
 # a report photo is kept this long after its ticket is closed or cancelled (a setting
 # overrides it), then deleted: a customer's photos are personal data, kept no longer
 # than the service and a warranty claim need them
-PHOTO_KEEP_SETTING = "public.photo_keep_days"
 PHOTO_KEEP_DAYS = 730
 # a stored photo without its request row is an orphan (its transaction failed) once it
 # is older than this: younger ones may belong to a request being written right now

@@ -583,3 +583,19 @@ def test_cli_import_refused_by_a_rule_is_a_message(sqlite_url, tmp_path):
     with db.read(engine) as s:
         assert s.execute(select(func.count(Payment.id))).scalar() == 0
     engine.dispose()
+
+
+def test_a_settled_line_is_not_deleted_by_a_grid_or_import_either(shop):
+    from data_access.registers import save_changes
+
+    engine, a = shop
+    build(engine, "SR-OUT", a["eng"])
+    with db.write(engine) as s:
+        fees_da.settle_ticket(s, "SR-OUT", actor=a["manager"], now=NOW)
+    first = lines(engine, "SR-OUT")[0]
+    with pytest.raises(Refused) as err, db.write(engine) as s:
+        save_changes(s, "fees", inserts=[], updates=[], actor=a["manager"], now=NOW,
+                     deletes=[{"id": first["id"], "version": first["version"]}])  # fmt: skip
+    assert err.value.code == "fees.err.settled"
+    with db.read(engine) as s:
+        assert s.get(FeeLine, first["id"]) is not None

@@ -500,3 +500,34 @@ def test_a_visit_whose_parts_cannot_be_issued_is_not_completed(van, engineer, pa
     with db.read(engine) as s:
         assert s.get(MaintenanceVisit, jan.id).status == "planned"
         assert stock.part_card(s, "000101", ADMIN)["balances"] == {"VAN-1": 3}
+
+
+def test_an_engineer_cannot_delete_another_engineers_result_lines(planned):
+    engine, ids = planned
+    jan = visits(engine)[dt.date(2026, 1, 17)]
+    with db.write(engine) as s:
+        dm.complete_visit(s, jan.visit_no, DONE, _results(engine, jan.visit_no),
+                          actor=Actor(ids["eng1"], Role.ENGINEER), now=NOW)  # fmt: skip
+    with db.read(engine) as s:
+        stored = s.execute(
+            select(VisitResultLine.id, VisitResultLine.version).where(
+                VisitResultLine.visit_id == jan.id
+            )
+        ).all()
+    deletes = [{"id": i, "version": v} for i, v in stored]
+    with pytest.raises(Refused) as err, db.write(engine) as s:
+        save_changes(s, "visit_results", inserts=[], updates=[], deletes=deletes,
+                     actor=Actor(ids["eng2"], Role.ENGINEER), now=NOW)  # fmt: skip
+    assert err.value.code == "maint.err.own_visits"
+    with pytest.raises(Refused) as err, db.write(engine) as s:  # nor the visit itself
+        save_changes(s, "visits", inserts=[], updates=[], now=NOW,
+                     deletes=[{"id": jan.id, "version": visits(engine)[jan.due_date].version}],
+                     actor=Actor(ids["eng2"], Role.ENGINEER))  # fmt: skip
+    assert err.value.code == "maint.err.own_visits"
+    with db.read(engine) as s:
+        assert s.scalar(select(func.count()).select_from(VisitResultLine)) == len(stored)
+    with db.write(engine) as s:  # the visit's own engineer may
+        save_changes(s, "visit_results", inserts=[], updates=[], deletes=deletes,
+                     actor=Actor(ids["eng1"], Role.ENGINEER), now=NOW)  # fmt: skip
+    with db.read(engine) as s:
+        assert s.scalar(select(func.count()).select_from(VisitResultLine)) == 0

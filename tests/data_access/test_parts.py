@@ -544,3 +544,26 @@ def test_an_engineer_sees_his_tickets_parts_beside_his_van(ticket):
         s.execute(update(Ticket).where(Ticket.id == sr1).values(status="closed"))
     with db.read(engine) as s:
         assert stock.engineer_parts(s, eng.id) == []  # a finished ticket's lines are done
+
+
+def test_a_deleted_report_line_gives_its_parts_back_to_the_van(ticket):
+    from data_access.lines import list_lines
+    from data_access.registers import save_changes
+
+    engine, eng = ticket
+    assert report_lines(engine, eng, "SR1", [{"part_no": "000101", "qty": 2}]).problems == []
+    assert on_hand(engine) == {"WH01": 3, "VAN-1": 0}
+    with db.read(engine) as s:
+        [line] = list_lines(s, "ticket_parts", "SR1")
+    with db.write(engine) as s:
+        done = save_changes(s, "ticket_parts", inserts=[], updates=[], actor=eng, now=NOW,
+                            deletes=[{"id": line["id"], "version": line["version"]}])  # fmt: skip
+    assert done.problems == []
+    assert on_hand(engine) == {"WH01": 3, "VAN-1": 2} and agree(engine)
+    with db.read(engine) as s:
+        back = s.execute(
+            select(StockMovement.kind, StockMovement.qty, StockMovement.reference).where(
+                StockMovement.kind == "return"
+            )
+        ).one()
+    assert tuple(back) == ("return", 2, "SR1")

@@ -205,7 +205,7 @@ def test_photos_are_deleted_after_their_retention_and_orphans_after_an_hour(link
             .where(Ticket.ticket_no == gone.ticket_no)
             .values(status="closed", closed_at=NOW - dt.timedelta(days=40))
         )
-        put_setting(s, "public.photo_keep_days", 30, NOW)
+        put_setting(s, P.PHOTO_KEEP_SETTING, 30, NOW)
         names = dict(s.execute(select(Ticket.ticket_no, PublicRequest.photo).join(
             Ticket, Ticket.id == PublicRequest.ticket_id)).all())  # fmt: skip
     fresh, stale = up / "new.jpg", up / "old.jpg"  # files no request names
