@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data_access.adapters import Adapter, Hooks, Refs, Written
-from data_access.errors import InvalidInput, NotAllowed
+from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import (
     Complaint,
     ComplaintAction,
@@ -52,6 +52,28 @@ class ComplaintHooks(Hooks):
 
     def after_write(self, session: Session, written: Written) -> None:
         mark_repeats(session, [r["id"] for r in written.inserted], written.now, written.user_id)
+        closing = [b for b, d in written.updated
+                   if d.get("status") == R.Status.CLOSED and b.get("status") != R.Status.CLOSED]  # fmt: skip
+        if closing:
+            _closing_has_a_done_action(session, closing)
+
+
+def _closing_has_a_done_action(session: Session, rows: list[dict[str, Any]]) -> None:
+    """A complaint closed in the grid or by an import needs a completed action, as the
+    close command does (the row check has its root cause and confirmation). A row
+    imported already closed is history and is taken as it is: its actions cannot be
+    added to a closed complaint."""
+    done = set(
+        session.scalars(
+            select(ComplaintAction.complaint_id).where(
+                ComplaintAction.complaint_id.in_([r["id"] for r in rows]),
+                ComplaintAction.status == R.ActionStatus.DONE,
+            )
+        )
+    )
+    for row in rows:
+        if row["id"] not in done:
+            raise Refused("complaints.err.no_done_action_of", value=row["complaint_no"])
 
 
 class ActionHooks(Hooks):

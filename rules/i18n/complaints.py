@@ -6,6 +6,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "关闭前至少须有一项已完成的处理措施",
         "At least one completed action is needed to close",
     ),
+    "complaints.err.no_done_action_of": (
+        "投诉 {value} 关闭前至少须有一项已完成的处理措施",
+        "Complaint {value} needs at least one completed action to close",
+    ),
     "complaints.err.confirmation": (
         "须记录客户确认（方式、确认人、时间、是否满意）",
         "The customer's confirmation is needed (channel, person, time, satisfied)",

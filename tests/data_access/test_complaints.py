@@ -13,7 +13,7 @@ from data_access import complaints as CP
 from data_access import db
 from data_access import followups as FU
 from data_access.complaint_register import Intake, log_complaint
-from data_access.errors import InvalidInput, NotAllowed
+from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import (
     Complaint,
     ComplaintEvent,
@@ -682,3 +682,28 @@ def test_the_demo_covers_every_state_and_low_scores_have_their_complaint(db_engi
         # every rated follow-up has its rating row
         rated = s.scalar(select(func.count()).where(FollowUp.rating_quality.is_not(None)))
         assert rated == s.scalar(select(func.count(FollowUpRating.id)))
+
+
+def test_closing_in_the_grid_needs_a_completed_action_too(shop):
+    from data_access.registers import save_changes
+
+    engine, ids = shop
+    no = log(engine, ids)
+    handle(engine, ids, no, done=False)
+    c = row(engine, no)
+    closing = {"id": c.id, "version": c.version, "status": "closed", "satisfied": True,
+               "confirm_channel": "hotline", "confirm_person": "张伟", "confirm_at": NOW}  # fmt: skip
+    with pytest.raises(Refused) as err, db.write(engine) as s:
+        save_changes(s, "complaints", inserts=[], updates=[closing], deletes=[],
+                     actor=actor(ids, *QA), now=NOW)  # fmt: skip
+    assert (err.value.code, err.value.params["value"]) == ("complaints.err.no_done_action_of", no)
+    assert row(engine, no).status != "closed"
+    with db.write(engine) as s:
+        CP.add_action(s, no, kind="corrective", description="更换轴承", status="done",
+                      actor=actor(ids, *QA), now=NOW)  # fmt: skip
+    closing["version"] = row(engine, no).version
+    with db.write(engine) as s:
+        done = save_changes(s, "complaints", inserts=[], updates=[closing], deletes=[],
+                            actor=actor(ids, *QA), now=NOW)  # fmt: skip
+    assert done.problems == []
+    assert row(engine, no).status == "closed"
