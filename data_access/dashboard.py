@@ -872,7 +872,8 @@ def _drill_prepare(session, actor, key, period, filters, now):
     _check(period)
     kpi = _require_kpi(actor, key)
     _, filters = _scope(actor, filters)
-    now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
+    # "open" and "overdue" are as of now (the page passes its clock)
+    now = now or dt.datetime.now().replace(microsecond=0)
     return kpi, _drill_stmt(session, kpi, period, filters, now)
 
 
