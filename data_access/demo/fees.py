@@ -168,13 +168,19 @@ class FeesDemo(Plumbing):
             seq[prefix] = seq.get(prefix, 0) + 1
             sid = self.next_id("settlements")
             total = sum((ctx_["net"] for ctx_, _ in items), F.ZERO)
+            # the payments are buffered after their statement: a flush between them would
+            # write a payment whose statement is not written yet
+            payments: list[dict] = []
             self.add("settlements", created=at, id=sid, settlement_no=f"{prefix}{seq[prefix]:04d}",
                      kind=kind, customer_id=cid, ticket_id=ctx["id"] if ctx else None,
                      period_start=period[0] if period else None,
                      period_end=period[1] if period else None,
-                     status=self._payments(sid, f"{prefix}{seq[prefix]:04d}", total, at),
+                     status=self._payments(sid, f"{prefix}{seq[prefix]:04d}", total, at,
+                                           payments),
                      total=total, settled_by_id=self.manager, settled_at=at,
                      updated_at=at)  # fmt: skip
+            for payment in payments:
+                self.add("payments", **payment)
             for ctx_, _ in items:
                 settled_ids.add(ctx_["id"])
                 sid_of[ctx_["id"]] = sid
@@ -184,7 +190,7 @@ class FeesDemo(Plumbing):
                          settlement_id=sid_of.get(ctx["id"]), **ln)  # fmt: skip
         self.fee_pending = []
 
-    def _payments(self, sid: int, no: str, total: Decimal, at: dt.datetime) -> str:
+    def _payments(self, sid: int, no: str, total: Decimal, at: dt.datetime, out: list[dict]) -> str:
         """Payments of a statement settled ``at``: the older, the likelier paid; some in
         two parts, a few short by a small difference written off. Returns its status."""
         rng = self.fee_rng
@@ -193,29 +199,29 @@ class FeesDemo(Plumbing):
         if rng.random() >= p_paid:
             if age > 10 and rng.random() < 0.3:  # a first part only
                 part = F.money(total * Decimal("0.4"))
-                self._pay(sid, f"{no}-1", min(self.today, (at + 9 * D).date()), part)
+                out.append(self._pay(sid, f"{no}-1", min(self.today, (at + 9 * D).date()), part))
             return "settled"
         day = min(self.today, (at + rng.randint(3, 40) * D).date())
         k = 1
         rest = total
         if rng.random() < 0.2:
             first = F.money(total * Decimal("0.5"))
-            self._pay(sid, f"{no}-{k}", day, first)
+            out.append(self._pay(sid, f"{no}-{k}", day, first))
             k, rest = k + 1, total - first
             day = min(self.today, day + 14 * D)
         short = Decimal(rng.randint(1, 30)) if rng.random() < 0.08 and rest > 100 else F.ZERO
-        self._pay(sid, f"{no}-{k}", day, rest - short)
+        out.append(self._pay(sid, f"{no}-{k}", day, rest - short))
         if short:
-            self.add("payments", created=dt.datetime.combine(day, dt.time(16)),
+            out.append(dict(created=dt.datetime.combine(day, dt.time(16)),
                      payment_no=f"{no}-{k + 1}", settlement_id=sid, kind="write_off",
                      paid_on=day, amount=short, method=None, reference=None,
-                     reason="银行手续费差额核销")  # fmt: skip
+                     reason="银行手续费差额核销"))  # fmt: skip
         return "paid"
 
-    def _pay(self, sid: int, no: str, day: dt.date, amount: Decimal) -> None:
+    def _pay(self, sid: int, no: str, day: dt.date, amount: Decimal) -> dict:
         method = ("bank_transfer", "wechat", "alipay", "cash")[
             int(self.fee_rng.random() ** 2 * 4)
         ]  # mostly bank transfers
-        self.add("payments", created=dt.datetime.combine(day, dt.time(15)), payment_no=no,
-                 settlement_id=sid, kind="payment", paid_on=day, amount=amount, method=method,
-                 reference=f"回单 {day:%Y%m%d}-{sid:06d}")  # fmt: skip
+        return dict(created=dt.datetime.combine(day, dt.time(15)), payment_no=no,
+                    settlement_id=sid, kind="payment", paid_on=day, amount=amount, method=method,
+                    reference=f"回单 {day:%Y%m%d}-{sid:06d}")  # fmt: skip
