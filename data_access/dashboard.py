@@ -1,36 +1,944 @@
-"""KPI figures computed in SQL (never by loading tickets into pandas)."""
+"""KPI figures of the dashboard, computed in SQL over stored columns (never by replaying
+ticket histories, never by loading tickets into pandas).
+
+Each KPI of :data:`rules.dashboard.KPIS` is a *measure* here: the rows of its
+denominator (``base``), those of its numerator (``counted``) or the value it averages.
+The same measure gives the figure (one aggregate per domain), the breakdowns and the
+rows behind it (the drill), so a card and its drill cannot disagree.
+
+Periods are inclusive dates; tickets belong to the period they were received in,
+ratings to the period they were given in (as the follow-ups page counts them),
+complaints to the period received, maintenance visits to the period they were due.
+A filter a domain cannot honour (e.g. a channel for maintenance visits) leaves that
+KPI without a value (None) rather than an unfiltered figure.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, distinct, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Date,
+    Float,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
+from data_access.errors import InvalidInput, NotAllowed
 from data_access.models import (
     Complaint,
     Customer,
+    Device,
+    FollowUpRating,
+    MaintenancePlan,
     MaintenanceVisit,
+    Part,
+    ProductModel,
     ServiceReport,
+    Setting,
+    StockMovement,
     Ticket,
-    TrainingAttendance,
+    TicketPart,
+    User,
 )
 from data_access.ticket_queries import sla_state_is
-from rules.dashboard import SATISFIED_AT, share
-from rules.tickets import FINISHED, SlaState
+from rules import dashboard as K
+from rules.access import Acting
+from rules.dashboard import Figure, share
+from rules.fields import Problem
+from rules.tickets import FINISHED, OPEN, SlaState
 
 DONE = tuple(sorted(FINISHED))
+OPEN_STATUSES = tuple(sorted(OPEN))
+RESOLVED = ("repaired", "accepted", "closed")  # FINISHED but cancelled
 
 
+# ---------------------------------------------------------------- input
+@dataclass(frozen=True)
+class Filters:
+    """Every field optional; an engineer is always narrowed to himself."""
+
+    region: str | None = None
+    engineer_id: int | None = None
+    customer_grade: str | None = None
+    product_model: str | None = None  # product_models.code
+    service_type: str | None = None
+    channel: str | None = None
+
+    def given(self) -> set[str]:
+        return {k for k in _FILTER_FIELDS if getattr(self, k) is not None}
+
+
+_FILTER_FIELDS = ("region", "engineer_id", "customer_grade", "product_model", "service_type",
+                  "channel")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """``[start 00:00, end + 1 day 00:00)``."""
+        return (
+            dt.datetime.combine(self.start, dt.time()),
+            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()),
+        )
+
+    def previous(self) -> Period:
+        return Period(*K.previous_period(self.start, self.end))
+
+
+@dataclass(frozen=True)
+class DrillPage:
+    columns: tuple[str, ...]  # field names; the page translates "drill.col.<name>"
+    rows: list[dict]  # plain values; includes "counted" (in the numerator)
+    next_after: str | None  # opaque keyset cursor; None on the last page
+
+
+# ---------------------------------------------------------------- who sees what
+def _scope(actor: Acting, filters: Filters) -> tuple[tuple[K.Kpi, ...], Filters]:
+    """The KPIs ``actor`` sees and the filters narrowed to him when he sees only his own."""
+    kpis = K.visible(actor.role)
+    if not kpis:
+        raise NotAllowed("view", "dashboard")
+    if actor.role in K.OWN_FIGURES_ONLY:
+        filters = replace(filters, engineer_id=actor.id if actor.id is not None else -1)
+    return kpis, filters
+
+
+def _check(period: Period) -> None:
+    problems = K.check_period(period.start, period.end)
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _require_kpi(actor: Acting, key: str) -> K.Kpi:
+    kpi = K.KPI_BY_KEY.get(key)
+    if kpi is None:
+        raise InvalidInput([Problem("kpi", "dashboard.err.unknown_kpi", {"key": key})])
+    if actor.role not in kpi.seen_by:
+        raise NotAllowed("view", f"dashboard.{key}")
+    return kpi
+
+
+# ---------------------------------------------------------------- settings
+def _setting(session: Session, key: str) -> Any:
+    return session.scalar(select(Setting.value).where(Setting.key == key))
+
+
+def targets(session: Session) -> dict[str, float | None]:
+    """Every KPI's target: the default of rules.dashboard, overridden by the setting
+    ``dashboard.target.<key>`` (a number, or null for "no target")."""
+    keys = {K.TARGET_SETTING.format(key=k.key): k.key for k in K.KPIS}
+    found = dict(
+        session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all()
+    )
+    out: dict[str, float | None] = {}
+    for setting, key in keys.items():
+        if setting in found:
+            value = found[setting]
+            out[key] = float(value) if isinstance(value, int | float) else None
+        else:
+            out[key] = K.KPI_BY_KEY[key].target
+    return out
+
+
+def ftf_repeat_days(session: Session) -> int:
+    value = _setting(session, K.FTF_DAYS_SETTING)
+    return value if isinstance(value, int) and value >= 0 else K.FTF_REPEAT_DAYS
+
+
+# ---------------------------------------------------------------- dialect helpers
 def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
     """`end - start` in seconds, in the dialect's own date arithmetic."""
-    if session.get_bind().dialect.name == "sqlite":
+    if _sqlite(session):
         return (func.julianday(end) - func.julianday(start)) * 86400.0
     return func.extract("epoch", end - start)
 
 
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _plus_days(session: Session, moment: Any, days: int) -> ColumnElement:
+    if _sqlite(session):
+        return func.datetime(moment, f"+{int(days)} days")
+    return moment + dt.timedelta(days=days)
+
+
+def _bucket(session: Session, moment: Any, grain: str) -> ColumnElement:
+    """The first day of ``moment``'s week (Monday) or month."""
+    if _sqlite(session):
+        if grain == "week":
+            return func.date(moment, "-6 days", "weekday 1")
+        return func.date(moment, "start of month")
+    return cast(func.date_trunc(grain, moment), Date)
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+# ---------------------------------------------------------------- filters per domain
+def _customers_where(f: Filters) -> list[ColumnElement[bool]]:
+    c = []
+    if f.region is not None:
+        c.append(Customer.region == f.region)
+    if f.customer_grade is not None:
+        c.append(Customer.grade == f.customer_grade)
+    return c
+
+
+def _customer_in(column: Any, f: Filters) -> list[ColumnElement[bool]]:
+    where = _customers_where(f)
+    return [column.in_(select(Customer.id).where(*where))] if where else []
+
+
+def _model_ids(code: str):
+    return select(ProductModel.id).where(ProductModel.code == code)
+
+
+def _ticket_where(f: Filters) -> list[ColumnElement[bool]]:
+    c = _customer_in(Ticket.customer_id, f)
+    if f.engineer_id is not None:
+        c.append(Ticket.engineer_id == f.engineer_id)
+    if f.product_model is not None:
+        c.append(Ticket.device_id.in_(select(Device.id).where(Device.model_id.in_(
+            _model_ids(f.product_model)))))  # fmt: skip
+    if f.service_type is not None:
+        c.append(Ticket.service_type == f.service_type)
+    if f.channel is not None:
+        c.append(Ticket.channel == f.channel)
+    return c
+
+
+def _tickets_in(period: Period) -> list[ColumnElement[bool]]:
+    start, end = period.bounds()
+    return [Ticket.received_at >= start, Ticket.received_at < end]
+
+
+# ---------------------------------------------------------------- ticket measures
+@dataclass(frozen=True)
+class Measure:
+    """A KPI over one domain's rows: ``base`` selects the denominator's rows; a ratio
+    counts ``counted`` among them, a mean averages ``value`` over them, a count counts
+    them."""
+
+    kind: str  # "count" | "ratio" | "mean"
+    base: ColumnElement[bool]
+    counted: ColumnElement[bool] | None = None
+    value: ColumnElement | None = None
+    scale: float = 1.0  # value → unit (seconds → minutes: 1/60)
+    percent: bool = True  # a ratio in percent
+
+
+def _resolved() -> ColumnElement[bool]:
+    return and_(Ticket.status.in_(RESOLVED), Ticket.resolution_business_s.is_not(None))
+
+
+def _repeat_on_device(session: Session, days: int) -> ColumnElement[bool]:
+    """Another ticket on the same device, received from this one's receipt until
+    ``days`` days after it was resolved."""
+    other = aliased(Ticket)
+    return exists().where(
+        other.device_id == Ticket.device_id,
+        other.id != Ticket.id,
+        other.received_at >= Ticket.received_at,
+        other.received_at <= _plus_days(session, Ticket.resolved_at, days),
+    )
+
+
+def ticket_measures(session: Session, now: dt.datetime, repeat_days: int) -> dict[str, Measure]:
+    """The ticket KPIs, as expressions over the ``tickets`` row."""
+    responded = Ticket.responded_at.is_not(None)
+    resolved = _resolved()
+    ftf = and_(
+        Ticket.first_time_fix.is_(True),
+        or_(Ticket.device_id.is_(None), ~_repeat_on_device(session, repeat_days)),
+    )
+    wall_response = seconds_between(session, Ticket.received_at, Ticket.responded_at)
+    wall_resolution = seconds_between(session, Ticket.received_at, Ticket.resolved_at)
+    return {
+        "tickets_received": Measure("count", true()),
+        "tickets_open": Measure("count", Ticket.status.in_(OPEN_STATUSES)),
+        "tickets_overdue": Measure("count", sla_state_is(SlaState.OVERDUE, now)),
+        "first_response_min": Measure(
+            "mean",
+            Ticket.response_business_s.is_not(None),
+            value=Ticket.response_business_s,
+            scale=1 / 60,
+        ),  # fmt: skip
+        "first_response_wall_min": Measure("mean", responded, value=wall_response, scale=1 / 60),
+        "resolution_h": Measure(
+            "mean", resolved, value=Ticket.resolution_business_s, scale=1 / 3600
+        ),  # fmt: skip
+        "resolution_wall_h": Measure(
+            "mean",
+            and_(resolved, Ticket.resolved_at.is_not(None)),
+            value=wall_resolution,
+            scale=1 / 3600,
+        ),  # fmt: skip
+        "response_compliance": Measure(
+            "ratio",
+            and_(responded, Ticket.respond_due.is_not(None)),
+            counted=Ticket.responded_at <= Ticket.respond_due,
+        ),  # fmt: skip
+        "on_time_repair": Measure(
+            "ratio",
+            and_(resolved, Ticket.resolved_at.is_not(None), Ticket.resolve_due.is_not(None)),
+            counted=Ticket.resolved_at <= Ticket.resolve_due,
+        ),  # fmt: skip
+        "first_time_fix": Measure("ratio", resolved, counted=ftf),
+    }
+
+
+def _report_complete() -> ColumnElement[bool]:
+    return and_(*(getattr(ServiceReport, name).is_not(None) for name in K.REPORT_REQUIRED),
+                func.trim(ServiceReport.work_done) != "",
+                func.trim(ServiceReport.diagnosis) != "")  # fmt: skip
+
+
+def report_measures() -> dict[str, Measure]:
+    """KPIs of the service reports (joined to their ticket)."""
+    has_report = ServiceReport.id.is_not(None)
+    return {
+        "repair_success": Measure(
+            "ratio",
+            and_(_resolved(), has_report, ServiceReport.result.is_not(None)),
+            counted=ServiceReport.result.in_(K.SUCCESS_RESULTS),
+        ),  # fmt: skip
+        "work_order_accuracy": Measure(
+            "ratio",
+            has_report,
+            counted=and_(_report_complete(), ServiceReport.corrected_at.is_(None)),
+        ),  # fmt: skip
+        "diagnosis_accuracy": Measure(
+            "ratio",
+            and_(
+                has_report,
+                ServiceReport.fault_code_id.is_not(None),
+                Ticket.fault_code_id.is_not(None),
+            ),
+            counted=ServiceReport.fault_code_id == Ticket.fault_code_id,
+        ),  # fmt: skip
+    }
+
+
+def _aggregate(measures: dict[str, Measure]) -> list:
+    cols = []
+    for key, m in measures.items():
+        if m.kind == "count":
+            cols.append(func.sum(case((m.base, 1), else_=0)).label(f"{key}__n"))
+            continue
+        cols.append(func.sum(case((m.base, 1), else_=0)).label(f"{key}__d"))
+        if m.kind == "ratio":
+            cols.append(func.sum(case((and_(m.base, m.counted), 1), else_=0)).label(f"{key}__n"))
+        else:
+            cols.append(func.sum(case((m.base, cast(m.value, Float)), else_=None)).label(
+                f"{key}__n"))  # fmt: skip
+    return cols
+
+
+def _figure(m: Measure, row: Any, key: str, population: int | None) -> Figure:
+    """A figure from an aggregate row; ``population`` is the domain's row count (0: no
+    data, every figure None)."""
+    num = getattr(row, f"{key}__n", None)
+    if m.kind == "count":
+        n = int(num or 0)
+        return Figure(n if population else None, n if population else None, None)
+    den = int(getattr(row, f"{key}__d") or 0)
+    if not den:
+        return Figure(None, None if num is None else float(num), 0)
+    if m.kind == "ratio":
+        return Figure(share(num, den), float(num or 0), den)
+    total = float(num or 0) * m.scale
+    return Figure(total / den, total, den)
+
+
+# ---------------------------------------------------------------- figures per domain
+def _ticket_figures(
+    session: Session, period: Period, f: Filters, now: dt.datetime, repeat_days: int
+) -> tuple[dict[str, Figure], int]:
+    measures = ticket_measures(session, now, repeat_days)
+    row = session.execute(
+        select(func.count(Ticket.id).label("rows"), *_aggregate(measures)).where(
+            *_tickets_in(period), *_ticket_where(f)
+        )
+    ).one()
+    rows = int(row.rows or 0)
+    return {k: _figure(m, row, k, rows) for k, m in measures.items()}, rows
+
+
+def _report_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:
+    measures = report_measures()
+    row = session.execute(
+        select(func.count(ServiceReport.id).label("rows"), *_aggregate(measures))
+        .select_from(Ticket)
+        .join(ServiceReport, ServiceReport.ticket_id == Ticket.id)
+        .where(*_tickets_in(period), *_ticket_where(f))
+    ).one()
+    return {k: _figure(m, row, k, row.rows) for k, m in measures.items()}
+
+
+def latest_ratings(period: Period, f: Filters):
+    """The latest rating per ticket among the ratings given in the period (as
+    :func:`data_access.followups.latest_scores`), of the tickets the filters select."""
+    r = FollowUpRating
+    start, end = period.bounds()
+    where = [r.rated_at >= start, r.rated_at < end, r.ticket_id.is_not(None)]
+    ticket_where = _ticket_where(f)
+    if ticket_where:
+        where.append(r.ticket_id.in_(select(Ticket.id).where(*ticket_where)))
+    last = select(func.max(r.id).label("id")).where(*where).group_by(r.ticket_id).subquery()
+    return last
+
+
+def _satisfaction_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:
+    r = FollowUpRating
+    last = latest_ratings(period, f)
+    n, total, satisfied = session.execute(
+        select(
+            func.count(r.id),
+            func.sum(cast(r.score, Float)),
+            func.sum(case((r.score >= K.SATISFIED_AT, 1), else_=0)),
+        ).join(last, last.c.id == r.id)
+    ).one()
+    n = int(n or 0)
+    return {
+        "csat": Figure(
+            float(total) / n if n else None, None if total is None else float(total), n
+        ),  # fmt: skip
+        "satisfaction_rate": Figure(share(satisfied, n), float(satisfied or 0) if n else None, n),
+    }
+
+
+def _complaint_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
+    start, end = period.bounds()
+    c = [Complaint.received_at >= start, Complaint.received_at < end]
+    c += _customer_in(Complaint.customer_id, f)
+    if f.engineer_id is not None:
+        c.append(Complaint.engineer_id == f.engineer_id)
+    if f.product_model is not None:
+        c.append(Complaint.model_id.in_(_model_ids(f.product_model)))
+    ticket_where = []
+    if f.service_type is not None:
+        ticket_where.append(Ticket.service_type == f.service_type)
+    if f.channel is not None:
+        ticket_where.append(Ticket.channel == f.channel)
+    if ticket_where:
+        c.append(Complaint.ticket_id.in_(select(Ticket.id).where(*ticket_where)))
+    return c
+
+
+def _complaint_figures(
+    session: Session, period: Period, f: Filters, tickets: int
+) -> dict[str, Figure]:
+    n, confirmed, satisfied = session.execute(
+        select(
+            func.count(Complaint.id),
+            func.sum(case((Complaint.satisfied.is_not(None), 1), else_=0)),
+            func.sum(case((Complaint.satisfied.is_(True), 1), else_=0)),
+        ).where(*_complaint_where(period, f))
+    ).one()
+    n, confirmed = int(n or 0), int(confirmed or 0)
+    return {
+        "complaint_rate": Figure(share(n, tickets), n if tickets else None, tickets),
+        "complaint_satisfaction": Figure(
+            share(satisfied, confirmed), float(satisfied or 0) if confirmed else None, confirmed
+        ),
+    }
+
+
+_VISIT_FILTERS = {"region", "customer_grade", "engineer_id", "product_model"}
+
+
+def _visit_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
+    v = MaintenanceVisit
+    c = [v.due_date >= period.start, v.due_date <= period.end, v.status != "cancelled"]
+    plans = _customer_in(MaintenancePlan.customer_id, f)
+    if f.product_model is not None:
+        plans.append(MaintenancePlan.device_id.in_(
+            select(Device.id).where(Device.model_id.in_(_model_ids(f.product_model)))))  # fmt: skip
+    if plans:
+        c.append(v.plan_id.in_(select(MaintenancePlan.id).where(*plans)))
+    if f.engineer_id is not None:
+        c.append(v.engineer_id == f.engineer_id)
+    return c
+
+
+def _visit_on_time() -> ColumnElement[bool]:
+    v = MaintenanceVisit
+    return and_(v.status == "done", v.done_at.is_not(None), func.date(v.done_at) <= v.due_date)
+
+
+def _maintenance_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:
+    if f.given() - _VISIT_FILTERS:
+        return {"maintenance_completion": Figure(None, None, None)}
+    due, on_time = session.execute(
+        select(func.count(MaintenanceVisit.id), func.sum(case((_visit_on_time(), 1), else_=0)))
+        .where(*_visit_where(period, f))
+    ).one()  # fmt: skip
+    due = int(due or 0)
+    return {
+        "maintenance_completion": Figure(
+            share(on_time, due), float(on_time or 0) if due else None, due
+        )  # fmt: skip
+    }
+
+
+def _training_figures(session: Session, f: Filters) -> dict[str, Figure]:
+    from data_access.training import customer_coverage
+
+    if f.given() - {"region", "customer_grade"}:
+        return {"training_coverage": Figure(None, None, None)}
+    customers, trained = customer_coverage(session, f.region, f.customer_grade)
+    return {
+        "training_coverage": Figure(
+            share(trained, customers), trained if customers else None, customers
+        )  # fmt: skip
+    }
+
+
+def _key_part_lines(session: Session, period: Period, f: Filters):
+    """Key-part lines on the period's tickets, with whether each was issued from stock
+    within 72 h of being requested (the issue's requested_at, else the ticket's receipt)."""
+    requested = func.coalesce(StockMovement.requested_at, Ticket.received_at)
+    within = and_(
+        StockMovement.id.is_not(None),
+        StockMovement.qty < 0,
+        seconds_between(session, requested, StockMovement.at) <= K.KEY_PARTS_HOURS * 3600,
+    )
+    stmt = (
+        select(TicketPart.id, within.label("counted"))
+        .select_from(TicketPart)
+        .join(Part, Part.id == TicketPart.part_id)
+        .join(Ticket, Ticket.id == TicketPart.ticket_id)
+        .outerjoin(StockMovement, StockMovement.id == TicketPart.movement_id)
+        .where(Part.is_key.is_(True), *_tickets_in(period), *_ticket_where(f))
+    )
+    return stmt, within
+
+
+def _parts_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:
+    stmt, within = _key_part_lines(session, period, f)
+    sub = stmt.subquery()
+    n, ok = session.execute(
+        select(func.count(sub.c.id), func.sum(case((sub.c.counted, 1), else_=0)))
+    ).one()
+    n = int(n or 0)
+    return {"key_parts_72h": Figure(share(ok, n), float(ok or 0) if n else None, n)}
+
+
+def _installed_devices(period: Period, f: Filters):
+    c = [Device.install_date.is_not(None), Device.install_date <= period.end]
+    c += _customer_in(Device.customer_id, f)
+    if f.product_model is not None:
+        c.append(Device.model_id.in_(_model_ids(f.product_model)))
+    return c
+
+
+def _device_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:
+    if f.given() - {"region", "customer_grade", "product_model"}:
+        return {"failure_rate": Figure(None, None, None)}
+    devices = session.scalar(select(func.count(Device.id)).where(*_installed_devices(period, f)))
+    repairs = session.scalar(
+        select(func.count(Ticket.id)).where(
+            *_tickets_in(period), *_ticket_where(f),
+            Ticket.service_type == K.FAILURE_SERVICE_TYPE,
+            Ticket.device_id.is_not(None),
+        )
+    )  # fmt: skip
+    devices, repairs = int(devices or 0), int(repairs or 0)
+    value = K.annualised_share(repairs, devices, period.days)
+    return {"failure_rate": Figure(value, repairs if devices else None, devices)}
+
+
+def _compute(
+    session: Session, keys: set[str], period: Period, f: Filters, now: dt.datetime
+) -> dict[str, Figure]:
+    topics = {K.KPI_BY_KEY[k].topic for k in keys}
+    out: dict[str, Figure] = {}
+    tickets, received = _ticket_figures(session, period, f, now, ftf_repeat_days(session))
+    out.update(tickets)
+    if topics & {"quality"}:
+        out.update(_report_figures(session, period, f))
+    if "satisfaction" in topics:
+        out.update(_satisfaction_figures(session, period, f))
+    if "complaints" in topics:
+        out.update(_complaint_figures(session, period, f, received))
+    if "maintenance" in topics:
+        out.update(_maintenance_figures(session, period, f))
+    if "training" in topics:
+        out.update(_training_figures(session, f))
+    if "parts" in topics:
+        out.update(_parts_figures(session, period, f))
+    if "devices" in topics:
+        out.update(_device_figures(session, period, f))
+    return {k: v for k, v in out.items() if k in keys}
+
+
+def figures(
+    session: Session, actor: Acting, period: Period, filters: Filters, now: dt.datetime
+) -> dict[str, Figure]:
+    """Every KPI ``actor`` sees over ``period``, with the previous period's value."""
+    _check(period)
+    kpis, filters = _scope(actor, filters)
+    keys = {k.key for k in kpis}
+    current = _compute(session, keys, period, filters, now)
+    before = _compute(session, keys, period.previous(), filters, now)
+    out = {}
+    for kpi in kpis:
+        fig = current[kpi.key]
+        previous = None if kpi.topic == "training" else before[kpi.key].value
+        out[kpi.key] = replace(fig, previous=previous)
+    return out
+
+
+# ---------------------------------------------------------------- breakdowns and trend
+def _dimension(dimension: str) -> tuple[ColumnElement, ColumnElement | None, list]:
+    """(grouping column, label column, joins) of a breakdown dimension."""
+    match dimension:
+        case "region":
+            return Customer.region, None, [(Customer, Customer.id == Ticket.customer_id)]
+        case "customer_grade":
+            return Customer.grade, None, [(Customer, Customer.id == Ticket.customer_id)]
+        case "engineer":
+            return Ticket.engineer_id, User.display_name, [(User, User.id == Ticket.engineer_id)]
+        case "product_model":
+            return (
+                ProductModel.code,
+                ProductModel.name,
+                [
+                    (Device, Device.id == Ticket.device_id),
+                    (ProductModel, ProductModel.id == Device.model_id),
+                ],
+            )
+        case "service_type":
+            return Ticket.service_type, None, []
+        case "channel":
+            return Ticket.channel, None, []
+    raise InvalidInput([Problem("dimension", "dashboard.err.unknown_dimension",
+                                  {"dimension": dimension})])  # fmt: skip
+
+
+_GROUP_KPIS = ("first_response_min", "resolution_h", "response_compliance", "on_time_repair",
+               "first_time_fix")  # fmt: skip
+
+
+def _grouped(
+    session: Session, period: Period, f: Filters, now: dt.datetime, group: ColumnElement,
+    label: ColumnElement | None, joins: list,
+) -> dict[Any, dict[str, Any]]:  # fmt: skip
+    measures = ticket_measures(session, now, ftf_repeat_days(session))
+    chosen = {k: measures[k] for k in _GROUP_KPIS}
+    cols = [group.label("g"), func.count(Ticket.id).label("rows"), *_aggregate(chosen)]
+    if label is not None:
+        cols.append(func.max(label).label("lbl"))
+    stmt = select(*cols).select_from(Ticket)
+    for target, on in joins:
+        stmt = stmt.outerjoin(target, on)
+    stmt = stmt.where(*_tickets_in(period), *_ticket_where(f)).group_by(group)
+    out = {}
+    for row in session.execute(stmt):
+        item = {"key": row.g, "label": row.lbl if label is not None else None,
+                "tickets": int(row.rows)}  # fmt: skip
+        for k, m in chosen.items():
+            item[k] = _figure(m, row, k, row.rows).value
+        out[row.g] = item
+    return out
+
+
+def _grouped_csat(
+    session: Session, period: Period, f: Filters, group: ColumnElement, joins: list
+) -> dict[Any, float | None]:
+    r = FollowUpRating
+    last = latest_ratings(period, f)
+    stmt = (
+        select(group.label("g"), func.avg(cast(r.score, Float)))
+        .select_from(r)
+        .join(last, last.c.id == r.id)
+        .join(Ticket, Ticket.id == r.ticket_id)
+    )
+    for target, on in joins:
+        stmt = stmt.outerjoin(target, on)
+    return {g: None if v is None else float(v) for g, v in session.execute(stmt.group_by(group))}
+
+
+def breakdown(
+    session: Session, actor: Acting, period: Period, filters: Filters, dimension: str,
+    now: dt.datetime | None = None,
+) -> list[dict]:  # fmt: skip
+    """One dict per group: key, label, tickets, share (%), response_min, resolution_h
+    (business), response_compliance, on_time_repair, first_time_fix, csat."""
+    _check(period)
+    _, filters = _scope(actor, filters)
+    group, label, joins = _dimension(dimension)
+    now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
+    groups = _grouped(session, period, filters, now, group, label, joins)
+    csat = _grouped_csat(session, period, filters, group, joins)
+    total = sum(g["tickets"] for g in groups.values())
+    out = []
+    for key, g in groups.items():
+        out.append({
+            "key": key, "label": g["label"], "tickets": g["tickets"],
+            "share": share(g["tickets"], total),
+            "response_min": g["first_response_min"], "resolution_h": g["resolution_h"],
+            "response_compliance": g["response_compliance"],
+            "on_time_repair": g["on_time_repair"], "first_time_fix": g["first_time_fix"],
+            "csat": csat.get(key),
+        })  # fmt: skip
+    out.sort(key=lambda d: (-d["tickets"], str(d["key"])))
+    return out
+
+
+def trend(
+    session: Session, actor: Acting, period: Period, filters: Filters, grain: str,
+    now: dt.datetime | None = None,
+) -> list[dict]:  # fmt: skip
+    """Per week (Monday) or month (1st): tickets, first_response_min, resolution_h,
+    response_compliance, on_time_repair, first_time_fix, csat, satisfaction_rate."""
+    _check(period)
+    _, filters = _scope(actor, filters)
+    if grain not in K.GRAINS:
+        raise InvalidInput([Problem("grain", "dashboard.err.unknown_grain", {"grain": grain})])
+    now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
+    groups = _grouped(session, period, filters, now, _bucket(session, Ticket.received_at, grain),
+                      None, [])  # fmt: skip
+    r = FollowUpRating
+    last = latest_ratings(period, filters)
+    bucket = _bucket(session, r.rated_at, grain)
+    ratings = {
+        _as_date(b): (n, total, ok)
+        for b, n, total, ok in session.execute(
+            select(bucket, func.count(r.id), func.sum(cast(r.score, Float)),
+                   func.sum(case((r.score >= K.SATISFIED_AT, 1), else_=0)))
+            .join(last, last.c.id == r.id).group_by(bucket)
+        )
+    }  # fmt: skip
+    buckets = sorted({_as_date(b) for b in groups} | set(ratings))
+    by_day = {_as_date(b): g for b, g in groups.items()}
+    out = []
+    for b in buckets:
+        g = by_day.get(b, {})
+        n, total, ok = ratings.get(b, (0, None, 0))
+        out.append({
+            "bucket": b, "tickets": g.get("tickets", 0),
+            "first_response_min": g.get("first_response_min"),
+            "resolution_h": g.get("resolution_h"),
+            "response_compliance": g.get("response_compliance"),
+            "on_time_repair": g.get("on_time_repair"), "first_time_fix": g.get("first_time_fix"),
+            "csat": float(total) / n if n else None, "satisfaction_rate": share(ok, n),
+        })  # fmt: skip
+    return out
+
+
+def engineers(
+    session: Session, actor: Acting, period: Period, filters: Filters,
+    now: dt.datetime | None = None,
+) -> list[dict]:  # fmt: skip
+    """Per engineer: tickets, on_time_repair, first_time_fix, csat, hours (labour hours of
+    the service reports of the period's tickets)."""
+    rows = breakdown(session, actor, period, filters, "engineer", now)
+    _, filters = _scope(actor, filters)
+    hours = dict(
+        session.execute(
+            select(Ticket.engineer_id, func.sum(ServiceReport.labour_hours))
+            .join(ServiceReport, ServiceReport.ticket_id == Ticket.id)
+            .where(*_tickets_in(period), *_ticket_where(filters))
+            .group_by(Ticket.engineer_id)
+        ).all()
+    )
+    return [
+        {"engineer_id": r["key"], "engineer": r["label"], "tickets": r["tickets"],
+         "on_time_repair": r["on_time_repair"], "first_time_fix": r["first_time_fix"],
+         "csat": r["csat"],
+         "hours": None if hours.get(r["key"]) is None else float(hours[r["key"]])}
+        for r in rows
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- drill
+TICKET_COLUMNS = ("ticket_no", "received_at", "status", "priority", "customer", "engineer",
+                  "response_min", "resolution_h", "counted")  # fmt: skip
+
+
+def _drill_stmt(
+    session: Session, kpi: K.Kpi, period: Period, f: Filters, now: dt.datetime
+) -> tuple[Any, Any, tuple[str, ...]] | None:
+    """(statement selecting the rows behind ``kpi`` with ``counted``, its key column,
+    columns) or None when the KPI has no rows under these filters."""
+    key = kpi.key
+    if kpi.drill == "tickets":
+        measures = {**ticket_measures(session, now, ftf_repeat_days(session)), **report_measures()}
+        if key == "failure_rate":
+            m = Measure("count", and_(Ticket.service_type == K.FAILURE_SERVICE_TYPE,
+                                      Ticket.device_id.is_not(None)))  # fmt: skip
+        else:
+            m = measures[key]
+        counted = m.counted if m.kind == "ratio" else true()
+        stmt = (
+            select(
+                Ticket.id.label("id"), Ticket.ticket_no, Ticket.received_at, Ticket.status,
+                Ticket.priority, Customer.name.label("customer"),
+                User.display_name.label("engineer"),
+                (Ticket.response_business_s / 60.0).label("response_min"),
+                (Ticket.resolution_business_s / 3600.0).label("resolution_h"),
+                case((counted, True), else_=False).label("counted"),
+            )
+            .select_from(Ticket)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .outerjoin(User, User.id == Ticket.engineer_id)
+            .outerjoin(ServiceReport, ServiceReport.ticket_id == Ticket.id)
+            .where(m.base, *_tickets_in(period), *_ticket_where(f))
+        )  # fmt: skip
+        return stmt, Ticket.id, TICKET_COLUMNS
+    if kpi.drill == "followups":
+        r = FollowUpRating
+        last = latest_ratings(period, f)
+        stmt = (
+            select(r.id.label("id"), Ticket.ticket_no, r.rated_at, r.quality, r.attitude,
+                   r.efficiency, cast(r.score, Float).label("score"),
+                   case((r.score >= K.SATISFIED_AT, True), else_=False).label("counted"))
+            .join(last, last.c.id == r.id)
+            .join(Ticket, Ticket.id == r.ticket_id)
+        )  # fmt: skip
+        return stmt, r.id, ("ticket_no", "rated_at", "quality", "attitude", "efficiency",
+                            "score", "counted")  # fmt: skip
+    if kpi.drill == "complaints":
+        c = Complaint
+        counted = true() if key == "complaint_rate" else c.satisfied.is_(True)
+        base = [] if key == "complaint_rate" else [c.satisfied.is_not(None)]
+        stmt = select(
+            c.id.label("id"), c.complaint_no, c.received_at, c.status, c.severity,
+            Customer.name.label("customer"), c.satisfied,
+            case((counted, True), else_=False).label("counted"),
+        ).join(Customer, Customer.id == c.customer_id).where(*_complaint_where(period, f), *base)  # fmt: skip
+        return stmt, c.id, ("complaint_no", "received_at", "status", "severity", "customer",
+                            "satisfied", "counted")  # fmt: skip
+    if kpi.drill == "visits":
+        if f.given() - _VISIT_FILTERS:
+            return None
+        v = MaintenanceVisit
+        stmt = select(
+            v.id.label("id"), v.visit_no, v.due_date, v.done_at, v.status,
+            User.display_name.label("engineer"),
+            case((_visit_on_time(), True), else_=False).label("counted"),
+        ).outerjoin(User, User.id == v.engineer_id).where(*_visit_where(period, f))  # fmt: skip
+        return stmt, v.id, ("visit_no", "due_date", "done_at", "status", "engineer", "counted")
+    if kpi.drill == "customers":
+        from data_access.training import trained_exists
+
+        if f.given() - {"region", "customer_grade"}:
+            return None
+        stmt = select(
+            Customer.id.label("id"), Customer.code, Customer.name, Customer.region,
+            Customer.grade, case((trained_exists(), True), else_=False).label("counted"),
+        ).where(*_customers_where(f))  # fmt: skip
+        return stmt, Customer.id, ("code", "name", "region", "grade", "counted")
+    if kpi.drill == "part_lines":
+        stmt, within = _key_part_lines(session, period, f)
+        stmt = stmt.with_only_columns(
+            TicketPart.id.label("id"), Ticket.ticket_no, TicketPart.line_no, TicketPart.part_no,
+            TicketPart.qty, func.coalesce(StockMovement.requested_at, Ticket.received_at)
+            .label("requested_at"), StockMovement.at.label("issued_at"),
+            case((within, True), else_=False).label("counted"),
+        )  # fmt: skip
+        return stmt, TicketPart.id, ("ticket_no", "line_no", "part_no", "qty", "requested_at",
+                                     "issued_at", "counted")  # fmt: skip
+    return None
+
+
+def _drill_prepare(session, actor, key, period, filters, now):
+    _check(period)
+    kpi = _require_kpi(actor, key)
+    _, filters = _scope(actor, filters)
+    now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
+    return kpi, _drill_stmt(session, kpi, period, filters, now)
+
+
+def _row(r: Any, columns: tuple[str, ...]) -> dict:
+    m = r._mapping
+    out = {c: m[c] for c in columns}
+    out["counted"] = bool(out.get("counted"))
+    return out
+
+
+def drill(
+    session: Session, actor: Acting, key: str, period: Period, filters: Filters, *,
+    after: str | None = None, limit: int = 100, now: dt.datetime | None = None,
+) -> DrillPage:  # fmt: skip
+    """The rows behind KPI ``key``, ``limit`` at a time in id order (keyset: ``after`` is
+    the previous page's ``next_after``)."""
+    kpi, built = _drill_prepare(session, actor, key, period, filters, now)
+    if built is None:
+        return DrillPage(("counted",), [], None)
+    stmt, id_col, columns = built
+    if after is not None:
+        try:
+            last = int(after)
+        except ValueError:
+            raise InvalidInput([Problem("after", "dashboard.err.cursor")]) from None
+        stmt = stmt.where(id_col > last)
+    rows = session.execute(stmt.order_by(id_col).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_after = str(rows[-1]._mapping["id"]) if more and rows else None
+    return DrillPage(columns, [_row(r, columns) for r in rows], next_after)
+
+
+def drill_rows(
+    session: Session, actor: Acting, key: str, period: Period, filters: Filters,
+    now: dt.datetime | None = None,
+) -> Iterator[dict]:  # fmt: skip
+    """Every row behind KPI ``key`` (for the export), streamed in id order."""
+    kpi, built = _drill_prepare(session, actor, key, period, filters, now)
+    if built is None:
+        return
+    stmt, id_col, columns = built
+    for chunk in session.execute(
+        stmt.order_by(id_col).execution_options(yield_per=2000)
+    ).partitions():
+        for r in chunk:
+            yield _row(r, columns)
+
+
+# ---------------------------------------------------------------- the 85% rule
+def review_due(session: Session, period: Period, now: dt.datetime) -> dict | None:
+    """When the period's satisfaction rate is below the threshold (setting
+    ``followups.review_below_pct``, default 85 %): the rate, the threshold and the
+    satisfaction review record (found, or opened: call inside a write transaction)."""
+    from data_access.followups import review_for_period
+
+    _check(period)
+    review, rate, limit = review_for_period(session, period.start, period.end, now=now)
+    if review is None:
+        return None
+    return {"rate": rate, "threshold": limit, "review_id": review.id,
+            "link": f"review={review.id}"}  # fmt: skip
+
+
+# ---------------------------------------------------------------- before issue 17
+# The page of before the KPI catalogue reads these until it is replaced.
 def _mean_rating() -> ColumnElement[float]:
     return (
         cast(ServiceReport.rating_quality, Float)
@@ -42,91 +950,17 @@ def _mean_rating() -> ColumnElement[float]:
 def kpis(
     session: Session, start: dt.datetime, end: dt.datetime, now: dt.datetime
 ) -> dict[str, float | None]:
-    """Every KPI of rules.dashboard.KPIS for tickets received in [start, end)."""
-    in_period = and_(Ticket.received_at >= start, Ticket.received_at < end)
-    response_s = seconds_between(session, Ticket.received_at, Ticket.responded_at)
-    resolution_s = seconds_between(session, Ticket.received_at, Ticket.resolved_at)
-    t = session.execute(
-        select(
-            func.count(Ticket.id),
-            func.avg(response_s),
-            func.avg(resolution_s),
-            func.count(Ticket.responded_at),
-            func.sum(case((Ticket.responded_at <= Ticket.respond_due, 1), else_=0)),
-            func.count(Ticket.resolved_at),
-            func.sum(case((Ticket.resolved_at <= Ticket.resolve_due, 1), else_=0)),
-            func.sum(case((Ticket.first_time_fix.is_(True), 1), else_=0)),
-        ).where(in_period)
-    ).one()
-    received, resp_s, res_s, responded, resp_ok, resolved, res_ok, ftf = t
-    open_now = session.scalar(select(func.count(Ticket.id)).where(Ticket.status.not_in(DONE)))
-    overdue = session.scalar(
-        select(func.count(Ticket.id)).where(sla_state_is(SlaState.OVERDUE, now))
-    )
-    mean = _mean_rating()
-    r = session.execute(
-        select(
-            func.avg(mean),
-            func.count(ServiceReport.id),
-            func.sum(case((mean >= SATISFIED_AT, 1), else_=0)),
-        )
-        .join(Ticket, Ticket.id == ServiceReport.ticket_id)
-        .where(in_period, ServiceReport.rating_quality.is_not(None))
-    ).one()
-    csat, rated, satisfied = r
-    complaints = session.scalar(
-        select(func.count(Complaint.id)).where(
-            Complaint.received_at >= start, Complaint.received_at < end
-        )
-    )
-    due_visits, on_time_visits = session.execute(
-        select(
-            func.count(MaintenanceVisit.id),
-            func.sum(
-                case(
-                    (
-                        and_(
-                            MaintenanceVisit.done_at.is_not(None),
-                            func.date(MaintenanceVisit.done_at) <= MaintenanceVisit.due_date,
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-        ).where(
-            MaintenanceVisit.due_date >= start.date(),
-            MaintenanceVisit.due_date < end.date(),
-            MaintenanceVisit.status != "cancelled",
-        )
-    ).one()
-    customers = session.scalar(select(func.count(Customer.id)))
-    trained = session.scalar(
-        select(func.count(distinct(TrainingAttendance.customer_id))).where(
-            TrainingAttendance.presence.in_(("present", "late"))  # rules.training.ATTENDED
-        )
-    )
-    return {
-        "tickets_received": received,
-        "tickets_open": open_now,
-        "tickets_overdue": overdue,
-        "first_response_min": None if resp_s is None else float(resp_s) / 60,
-        "resolution_h": None if res_s is None else float(res_s) / 3600,
-        "response_compliance": share(resp_ok, responded),
-        "on_time_repair": share(res_ok, resolved),
-        "first_time_fix": share(ftf, resolved),
-        "csat": None if csat is None else float(csat),
-        "satisfaction_rate": share(satisfied, rated),
-        "complaint_rate": share(complaints, received),
-        "maintenance_completion": share(on_time_visits, due_visits),
-        "training_coverage": share(trained, customers),
-    }
+    """The old page's figures for tickets received in [start, end) (kept for its page)."""
+    period = Period(start.date(), (end - dt.timedelta(microseconds=1)).date())
+    f = Filters()
+    out = _compute(session, {k.key for k in K.KPIS}, period, f, now)
+    return {k: v.value for k, v in out.items()}
 
 
 def by_priority(session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     """Seed 000 §5.1.1's table: per priority the count, share, mean resolution hours and
     mean satisfaction."""
-    resolution_h = seconds_between(session, Ticket.received_at, Ticket.resolved_at) / 3600.0
+    resolution_h = Ticket.resolution_business_s / 3600.0
     rows = session.execute(
         select(
             Ticket.priority, func.count(Ticket.id), func.avg(resolution_h), func.avg(_mean_rating())
@@ -167,3 +1001,10 @@ def daily_volume(session: Session, start: dt.datetime, end: dt.datetime) -> list
     first, last = start.date(), (end - dt.timedelta(microseconds=1)).date()
     days = (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
     return [{"day": d.isoformat(), "count": counts.get(d.isoformat(), 0)} for d in days]
+
+
+__all__ = [
+    "DrillPage", "Filters", "Measure", "Period", "breakdown", "by_priority", "daily_volume",
+    "drill", "drill_rows", "engineers", "figures", "kpis", "review_due", "status_counts",
+    "targets", "trend",
+]  # fmt: skip

@@ -62,9 +62,12 @@ def clock_of(
 
 
 def _apply_deadlines(ticket: Ticket, clock: sla.SlaClock) -> None:
-    """Store the deadlines the list sorts by (resolve_due is NULL while paused)."""
+    """Store the deadlines the list sorts by (resolve_due is NULL while paused) and the
+    business durations the dashboard averages."""
     ticket.respond_due = clock.respond_by
     ticket.resolve_due = clock.resolve_by
+    ticket.response_business_s = clock.response_seconds
+    ticket.resolution_business_s = clock.resolution_seconds
 
 
 def _refresh(session: Session, ticket: Ticket, config: SlaConfig, now: dt.datetime) -> None:
@@ -180,7 +183,9 @@ def recompute_open_deadlines(session: Session, now: dt.datetime) -> int:
     refresh_deadlines(session, ids, now)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Ticket):  # loaded rows would show the old deadlines
-            session.expire(obj, ["respond_due", "resolve_due"])
+            session.expire(
+                obj, ["respond_due", "resolve_due", "response_business_s", "resolution_business_s"]
+            )
     return len(ids)
 
 
@@ -210,7 +215,12 @@ def store_deadlines(
     stmt = (
         update(t)
         .where(t.c.id == bindparam("b_id"))
-        .values(respond_due=bindparam("v_respond"), resolve_due=bindparam("v_resolve"))
+        .values(
+            respond_due=bindparam("v_respond"),
+            resolve_due=bindparam("v_resolve"),
+            response_business_s=bindparam("v_response_s"),
+            resolution_business_s=bindparam("v_resolution_s"),
+        )
     )
     for chunk in _chunks(list(histories), BATCH * 10):
         grades = _grades(session, {h.customer_id for h in chunk})
@@ -219,7 +229,13 @@ def store_deadlines(
             policy = config.policy(h.priority, grades.get(h.customer_id))
             clock = sla.sla_clock(h.received_at, policy, config.calendar, h.events, now)
             params.append(
-                {"b_id": h.ticket_id, "v_respond": clock.respond_by, "v_resolve": clock.resolve_by}
+                {
+                    "b_id": h.ticket_id,
+                    "v_respond": clock.respond_by,
+                    "v_resolve": clock.resolve_by,
+                    "v_response_s": clock.response_seconds,
+                    "v_resolution_s": clock.resolution_seconds,
+                }
             )
         session.execute(stmt, params)
 
@@ -240,13 +256,16 @@ def store_history_figures(
     config = config or load_sla_config(session)
     delay = followup_delay_days(session)
     t = Ticket.__table__
-    names = ("b_id", "v_respond", "v_resolve", "v_remote", "v_ftf", "v_now")
+    names = ("b_id", "v_respond", "v_resolve", "v_response_s", "v_resolution_s", "v_remote",
+             "v_ftf", "v_now")  # fmt: skip
     stmt = (
         update(t)
         .where(t.c.id == bindparam("b_id"))
         .values(
             respond_due=bindparam("v_respond"),
             resolve_due=bindparam("v_resolve"),
+            response_business_s=bindparam("v_response_s"),
+            resolution_business_s=bindparam("v_resolution_s"),
             remote_resolved=bindparam("v_remote"),
             first_time_fix=bindparam("v_ftf"),
             updated_at=bindparam("v_now"),
@@ -262,8 +281,8 @@ def store_history_figures(
             clock = sla.sla_clock(h.received_at, policy, calendar, h.events, now)
             facts = closing_facts(h.events, delay)
             rows.append(
-                (h.ticket_id, clock.respond_by, clock.resolve_by, facts.remote_resolved,
-                 facts.first_time_fix, now)
+                (h.ticket_id, clock.respond_by, clock.resolve_by, clock.response_seconds,
+                 clock.resolution_seconds, facts.remote_resolved, facts.first_time_fix, now)
             )  # fmt: skip
             n = min(new_closings.get(h.ticket_id, 0), len(facts.followups))
             owed.extend((h.ticket_id, due) for due in facts.followups[len(facts.followups) - n :])

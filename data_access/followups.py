@@ -483,20 +483,29 @@ def check_period(
     manager with the tickets rated unsatisfied."""
     _require(actor, CALL_ROLES | {"system"}, "review", "followups")
     start, end = R.month_of(day)
-    scores = latest_scores(
-        session, dt.datetime.combine(start, dt.time()), dt.datetime.combine(end, dt.time())
-    )
+    review, _, _ = review_for_period(session, start, end - dt.timedelta(days=1), now=now)
+    return review
+
+
+def review_for_period(
+    session: Session, first: dt.date, last: dt.date, *, now: dt.datetime
+) -> tuple[SatisfactionReview | None, float | None, float]:
+    """(the review record, the rate, the threshold) of the ratings given from ``first``
+    to ``last`` (inclusive): below the threshold the record starting on ``first`` is
+    found or opened; else None. The caller has checked the right to see it."""
+    start = dt.datetime.combine(first, dt.time())
+    scores = latest_scores(session, start, start + dt.timedelta(days=(last - first).days + 1))
     rate = R.satisfaction_rate(list(scores.values()))
     limit = threshold(session)
     if not R.needs_review(rate, limit):
-        return None
+        return None, rate, limit
     found = session.scalars(
-        select(SatisfactionReview).where(SatisfactionReview.period_start == start)
+        select(SatisfactionReview).where(SatisfactionReview.period_start == first)
     ).first()
     if found is not None:
-        return found
+        return found, rate, limit
     review = SatisfactionReview(
-        period_start=start, period_end=end - dt.timedelta(days=1),
+        period_start=first, period_end=last,
         satisfaction=Decimal(str(round(rate or 0, 2))), threshold=Decimal(str(limit)),
         ratings=len(scores),
         ticket_ids=sorted(t for t, s in scores.items() if not R.satisfied(s)),
@@ -504,7 +513,7 @@ def check_period(
     )  # fmt: skip
     session.add(review)
     session.flush()
-    return review
+    return review, rate, limit
 
 
 def close_review(

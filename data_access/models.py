@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -272,6 +273,8 @@ class Ticket(Stamped, Base):
         Index("ix_tickets_status_resolve_due", "status", "resolve_due"),
         Index("ix_tickets_engineer_status", "engineer_id", "status"),
         Index("ix_tickets_received_at", "received_at"),
+        # first-time fix: another ticket on the same device soon after (one seek each)
+        Index("ix_tickets_device_received", "device_id", "received_at"),
     )
     ticket_no: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(
@@ -307,6 +310,11 @@ class Ticket(Stamped, Base):
     resolve_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
     first_time_fix: Mapped[bool | None] = mapped_column(Boolean)
     remote_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # business seconds (rules.sla.sla_clock, on the policy's calendar), stored with the
+    # deadlines: received → first response (NULL until responded), and the resolution
+    # clock consumed, pauses excluded (NULL until resolved; a cancelled ticket: NULL)
+    response_business_s: Mapped[float | None] = mapped_column(Float)
+    resolution_business_s: Mapped[float | None] = mapped_column(Float)
 
     customer: Mapped[Customer] = relationship()
     device: Mapped[Device | None] = relationship()
@@ -351,6 +359,14 @@ class ServiceReport(Stamped, Base):
     rating_efficiency: Mapped[int | None] = mapped_column(Integer)
     customer_feedback: Mapped[str | None] = mapped_column(Text)
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # the fault the engineer confirmed on site (diagnosis accuracy compares it with the
+    # ticket's intake fault code)
+    fault_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fault_codes.id", ondelete="SET NULL")
+    )
+    # when the report was first changed after the customer had accepted it (work-order
+    # accuracy: a corrected report does not count as right first time)
+    corrected_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class TicketPart(Stamped, Base):
@@ -613,6 +629,7 @@ class Complaint(Stamped, Base):
     __table_args__ = (
         Index("ix_complaints_status_received_at", "status", "received_at"),
         Index("ix_complaints_model_fault", "model_id", "fault_code_id"),
+        Index("ix_complaints_received_at", "received_at"),
     )
     complaint_no: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(

@@ -73,13 +73,27 @@ def _valid_certificate(today: dt.date):
     )
 
 
-def _trained_exists():
-    """A customer attended at least one held session."""
+def trained_exists():
+    """A customer attended at least one held session (the training-coverage rule; the
+    dashboard counts it too)."""
     return (
         exists()
         .where(A.customer_id == Customer.id, A.presence.in_(ATTENDED))
         .where(S.id == A.session_id, S.status == tr.SessionStatus.HELD)
     )
+
+
+_trained_exists = trained_exists
+
+
+def customer_coverage(
+    session: Session, region: str | None = None, grade: str | None = None
+) -> tuple[int, int]:
+    """(customers, customers trained) of ``region`` / ``grade`` (None: all)."""
+    scope = _customer_scope(region) + ([] if grade is None else [Customer.grade == grade])
+    customers = session.scalar(select(func.count(Customer.id)).where(*scope)) or 0
+    trained = session.scalar(select(func.count(Customer.id)).where(*scope, trained_exists())) or 0
+    return customers, trained
 
 
 @dataclass(frozen=True)
@@ -117,8 +131,7 @@ def coverage(
     expiring within 30 days. Lists hold at most ``limit`` rows; counts are whole."""
     region = region_scope(session, actor)
     scope = _customer_scope(region)
-    customers = session.scalar(select(func.count(Customer.id)).where(*scope)) or 0
-    trained = session.scalar(select(func.count(Customer.id)).where(*scope, _trained_exists()))
+    customers, trained = customer_coverage(session, region)
     untrained = [
         dict(r)
         for r in session.execute(

@@ -418,6 +418,7 @@ class Phase(StrEnum):
 RECEIVED = "received"
 PAUSING = frozenset({"waiting_customer", "waiting_parts"})
 STOPPING = frozenset({"repaired", "accepted", "closed", "cancelled"})
+UNRESOLVED = frozenset({"cancelled"})  # stops the clock without resolving the ticket
 
 
 def phase_of(status: str) -> Phase:
@@ -455,6 +456,11 @@ class SlaClock:
     budget: float
     segments: tuple[Segment, ...]
     by_status: dict[str, float]  # counted business seconds per status
+    # business seconds from receipt to the first response (None until responded)
+    response_seconds: float | None = None
+    # the resolution clock consumed once resolved (None while open, and for a ticket
+    # cancelled: it was never resolved); what the dashboard averages
+    resolution_seconds: float | None = None
 
     @property
     def overdue(self) -> bool:
@@ -507,6 +513,7 @@ def sla_clock(
     respond_by = _after(calendar, received_at, ticks[0], policy.respond_hours * 3600)
 
     responded_at = spans[1][1] if len(spans) > 1 else None
+    response_seconds = (ticks[1] - ticks[0]) / _US if len(spans) > 1 else None
     if responded_at is not None:
         r_state = ClockState.MET if responded_at <= respond_by else ClockState.BREACHED
         r_left = 0.0
@@ -564,6 +571,10 @@ def sla_clock(
         budget=budget,
         segments=tuple(segments),
         by_status=by_status,
+        response_seconds=response_seconds,
+        resolution_seconds=consumed
+        if resolved_at is not None and current not in UNRESOLVED
+        else None,
     )
 
 
