@@ -30,8 +30,17 @@ from imports.monthly_report import (
 )
 from imports.writer import write_plain
 from pages.common import get_engine, guarded, in_lang, now, require, today, tr
-from rules.access import Actor, Page, Role
-from rules.dashboard import DIMENSIONS, Direction, Figure, Kpi, check_period, visible
+from rules.access import Actor, Page, Role, can_view
+from rules.dashboard import (
+    DIMENSIONS,
+    OWN_FIGURES_ONLY,
+    Direction,
+    Figure,
+    Kpi,
+    check_period,
+    visible,
+)
+from rules.i18n import t
 from rules.i18n.common import CHART_TIME_LOCALES
 
 P = "dashboard."
@@ -59,6 +68,12 @@ def fmt(unit: str, value: float | None) -> str:
             return f"{value:.2f}"
         case _:
             return f"{value:,.1f}"
+
+
+def _plain_number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def fmt_change(unit: str, change: float | None) -> str | None:
@@ -169,6 +184,7 @@ def pick_period() -> tuple[dt.date, dt.date] | None:
 def pick_filters(user, lang: str, options: dict[str, list]) -> D.Filters:
     values: dict[str, Any] = {}
     dims = [d for d in DIMENSIONS if not (d == "engineer" and user.role == Role.ENGINEER)]
+    every = tr("ui.all")  # format functions get the language bound, not read at call time
     with st.expander(tr("dashboard.filters"), expanded=False):
         cols = st.columns(3)
         for i, dimension in enumerate(dims):
@@ -176,7 +192,7 @@ def pick_filters(user, lang: str, options: dict[str, list]) -> D.Filters:
             chosen = cols[i % 3].selectbox(
                 tr(f"dashboard.dim.{dimension}"),
                 [None, *(k for k in labels if k is not None)],
-                format_func=lambda k, labels=labels: tr("ui.all") if k is None else labels[k],
+                format_func=lambda k, labels=labels: every if k is None else labels[k],
                 key=in_lang(P + f"filter.{dimension}", lang),
             )
             values[FILTER_FIELDS[dimension]] = chosen
@@ -190,39 +206,34 @@ def _key(user, start: dt.date, end: dt.date, filters: D.Filters) -> Key:
 
 # ---------------------------------------------------------------- cards
 def card(kpi: Kpi, fig: Figure, target: float | None, lang: str) -> None:
+    """Value, change against the previous period, target and whether it is met (colour
+    and sign and words), numerator / denominator, the formula in words, the drill button."""
     unit = str(kpi.unit)
     with st.container(border=True):
-        change = fmt_change(unit, fig.change)
         st.metric(
             tr(f"kpi.{kpi.key}"),
             fmt(unit, fig.value),
-            delta=change,
+            delta=fmt_change(unit, fig.change),
             delta_color="inverse" if kpi.direction is Direction.AT_MOST else "normal",
-            help=tr(f"kpi.{kpi.key}.formula"),
         )
-        met = kpi.met(fig.value, target)
         goal = target_text(kpi, target)
         if goal:
-            verdict = met_text(met, lang)
-            colour = {True: "green", False: "red"}.get(met)  # type: ignore[arg-type]
+            met = kpi.met(fig.value, target)
             text = f"{tr('dashboard.target_label')} {goal}"
-            if verdict:
-                text += f" · :{colour}[{verdict}]" if colour else f" · {verdict}"
+            if met is not None:
+                text += f" · :{'green' if met else 'red'}[{met_text(met, lang)}]"
             st.markdown(text)
-        num = (
-            "—" if fig.numerator is None else fmt("count" if unit == "count" else "", fig.numerator)
-        )
-        den = "—" if fig.denominator is None else fmt("", fig.denominator)
-        st.caption(
-            f"{tr(f'kpi.{kpi.key}.num')} / {tr(f'kpi.{kpi.key}.den')}: {num} / {den}"
-            + (f" · {tr('dashboard.previous')} {fmt(unit, fig.previous)}")
-        )
+        num, den = _plain_number(fig.numerator), _plain_number(fig.denominator)
+        ratio = f"{tr(f'kpi.{kpi.key}.num')}: {num}"
+        if fig.denominator is not None or fig.value is None:
+            ratio = f"{tr(f'kpi.{kpi.key}.num')} / {tr(f'kpi.{kpi.key}.den')}: {num} / {den}"
+        st.caption(f"{ratio} · {tr('dashboard.previous')} {fmt(unit, fig.previous)}")
         st.caption(tr(f"kpi.{kpi.key}.formula"))
-        if kpi.drill and st.button(
-            tr("dashboard.drill"), key=P + f"drill.{kpi.key}", use_container_width=True
-        ):
+        if kpi.drill and st.button(tr("dashboard.drill"), key=P + f"drill.{kpi.key}",
+                                   width="stretch"):  # fmt: skip
             st.session_state[P + "drill.kpi"] = kpi.key
             st.session_state[P + "drill.pages"] = [None]
+            st.session_state.pop(P + "drill.export", None)
 
 
 def cards(shown: list[Kpi], figures: dict[str, Figure], targets: dict, lang: str) -> None:
@@ -315,7 +326,7 @@ def breakdowns(key: Key, lang: str) -> None:
         st.segmented_control(
             tr("dashboard.by"),
             DIMENSIONS,
-            format_func=lambda d: tr(f"dashboard.dim.{d}"),
+            format_func=lambda d: t(f"dashboard.dim.{d}", lang),
             default="region",
             key=in_lang(P + "breakdown", lang),
         )
@@ -345,12 +356,12 @@ def trends(key: Key, targets: dict, lang: str) -> None:
     left, right = st.columns(2)
     grain = left.segmented_control(
         tr("dashboard.grain"), ("week", "month"), default="week",
-        format_func=lambda g: tr(f"dashboard.grain.{g}"), key=in_lang(P + "grain", lang),
+        format_func=lambda g: t(f"dashboard.grain.{g}", lang), key=in_lang(P + "grain", lang),
     ) or "week"  # fmt: skip
     shown = right.selectbox(
         tr("dashboard.trend_kpi"),
         TREND_KPIS,
-        format_func=lambda k: tr(f"kpi.{k}"),
+        format_func=lambda k: t(f"kpi.{k}", lang),
         key=in_lang(P + "trend_kpi", lang),
     )
     rows = _trend(key, grain)
@@ -380,7 +391,7 @@ def trends(key: Key, targets: dict, lang: str) -> None:
             .encode(y="target:Q")
         )
         chart = alt.layer(line, rule)
-    st.altair_chart(localized(chart, lang), use_container_width=True)
+    st.altair_chart(localized(chart, lang), width="stretch")
     volume = (
         alt.Chart(pd.DataFrame([{"bucket": pd.Timestamp(r["bucket"]), "tickets": r.get("tickets")}
                                 for r in rows], columns=["bucket", "tickets"]))
@@ -389,7 +400,7 @@ def trends(key: Key, targets: dict, lang: str) -> None:
                         axis=alt.Axis(format=tr("chart.day_format") if grain == "week" else "%Y-%m")),
                 y=alt.Y("tickets:Q", title=tr("dashboard.col.tickets")))
     )  # fmt: skip
-    st.altair_chart(localized(volume, lang), use_container_width=True)
+    st.altair_chart(localized(volume, lang), width="stretch")
 
 
 def engineer_table(key: Key, lang: str) -> None:
@@ -407,16 +418,24 @@ def engineer_table(key: Key, lang: str) -> None:
 
 
 # ---------------------------------------------------------------- the 85% rule
-def review_warning(user, start: dt.date, end: dt.date) -> None:
-    with db.write(get_engine()) as s:  # finding the review may open it (once)
-        due = D.review_due(s, D.Period(start, end), now())
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
+def _review(url: str, start: dt.date, end: dt.date, at: dt.datetime) -> dict | None:
+    del url  # cache key only
+    with db.write(get_engine()) as s:  # finding the review may open it (once per period)
+        return D.review_due(s, D.Period(start, end), at)
+
+
+def review_warning(user, key: Key, figures: dict) -> None:
+    """The 85% rule over the whole period (not for an engineer: his figures are his own)."""
+    if "satisfaction_rate" not in figures or user.role in OWN_FIGURES_ONLY:
+        return
+    due = _review(key[0], key[3], key[4], key[6])
     if not due:
         return
     st.warning(tr("dashboard.review", value=due["rate"], threshold=due["threshold"]), icon="⚠️")
-    link = due.get("link")
-    if link and user.role in (Role.ADMIN, Role.MANAGER, Role.AGENT, Role.QUALITY):
+    if due.get("link") and can_view(user.role, Page.FOLLOWUPS):
         st.page_link("pages/followups.py", label=tr("dashboard.review_link", id=due["review_id"]),
-                     query_params=dict(_query(link)), icon="🔎")  # fmt: skip
+                     query_params=dict(_query(due["link"])), icon="🔎")  # fmt: skip
 
 
 def _query(link: str) -> list[tuple[str, str]]:
@@ -478,7 +497,7 @@ def main() -> None:
         return
     key, figures = loaded
     with guarded():
-        review_warning(user, start, end)
+        review_warning(user, key, figures)
     targets = _targets(key[0], key[-1])
     cards([k for k in shown if k.key in figures], figures, targets, lang)
     with guarded():
