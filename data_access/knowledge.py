@@ -248,6 +248,13 @@ def fault_code_of(session: Session, ticket_id: int) -> CodeHit | None:
     return _code_hit(fc) if fc else None
 
 
+def code_hits(session: Session, ids: list[int]) -> list[CodeHit]:
+    """The fault codes of ``ids`` (unknown ids left out)."""
+    if not ids:
+        return []
+    return [_code_hit(fc) for fc in session.scalars(select(FaultCode).where(FaultCode.id.in_(ids)))]
+
+
 # ---------------------------------------------------------------- diagnosis
 def set_ticket_fault_code(
     session: Session,

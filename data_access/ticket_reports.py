@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from data_access.errors import ConflictError, InvalidInput, ReportLocked
 from data_access.lines import list_lines, save_lines
-from data_access.models import ServiceReport, TicketPart
+from data_access.models import FaultCode, ServiceReport, TicketPart
 from data_access.ticket_queries import _get
 from data_access.tickets import REPORT_FIELDS, require
 from data_access.writes import flush_or_conflict as _flush
 from rules.access import Acting, TicketAction
+from rules.dashboard import CORRECTION_FIELDS
 from rules.fields import Problem
 from rules.tickets import REPORT_LOCKED, check_ratings
 
@@ -60,6 +61,7 @@ def save_report(
     for name in ("labour_hours", "travel_km"):
         if values.get(name) is not None and Decimal(str(values[name])) < 0:
             problems.append(Problem(name, "err.min", {"min": 0}))
+    problems.extend(fault_code_problems(session, values.get("fault_code_id")))
     if parts is not None:
         problems.extend(_save_parts(session, ticket, list(parts), actor, now))
     if problems:
@@ -72,6 +74,7 @@ def save_report(
         session.add(report)
     elif report.version != expected_version:  # None: the caller saw no report
         raise ConflictError(ticket.ticket_no)
+    mark_correction(report, values, now)
     for name, value in values.items():
         setattr(report, name, value)
     report.updated_at = now  # the parts lines are part of the report: bump its version too
@@ -82,6 +85,37 @@ def save_report(
         # two first reports at once (PostgreSQL): the unique ticket_id lets one in
         raise ConflictError(no) from None
     return report
+
+
+def fault_code_problems(session: Session, fault_code_id: Any) -> list[Problem]:
+    """The confirmed fault code must name a code of the library."""
+    if fault_code_id is None:
+        return []
+    if session.get(FaultCode, fault_code_id) is None:
+        return [Problem("fault_code_id", "err.unknown_ref", {"value": fault_code_id})]
+    return []
+
+
+def mark_correction(report: ServiceReport, values: dict[str, Any], now: dt.datetime) -> None:
+    """A report changed after the customer accepted it is a corrected work order
+    (work-order accuracy): the first such change is stamped, once."""
+    if report.id is None or report.accepted_at is None or report.corrected_at is not None:
+        return
+    changed = (
+        getattr(report, name) != _same(report, name, value)
+        for name, value in values.items()
+        if name in CORRECTION_FIELDS
+    )
+    if any(changed):
+        report.corrected_at = now
+
+
+def _same(report: ServiceReport, name: str, value: Any) -> Any:
+    """``value`` as the report holds it (numbers as Decimal), for comparison."""
+    current = getattr(report, name)
+    if isinstance(current, Decimal) and value is not None:
+        return Decimal(str(value)).quantize(current)
+    return value
 
 
 def _save_parts(

@@ -520,6 +520,7 @@ REPORT_FIELDS = (
     "rating_attitude",
     "rating_efficiency",
     "customer_feedback",
+    "fault_code_id",  # the fault the engineer confirmed (diagnosis accuracy)
 )
 
 

@@ -666,6 +666,14 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
             value=float(r.travel_km) if r and r.travel_km is not None else 0.0,
             disabled=locked,
         )
+        codes = _report_codes(d, lang)
+        confirmed = st.selectbox(
+            tr("tickets.report.fault_code"),
+            list(codes),
+            index=list(codes).index(r.fault_code_id) if r and r.fault_code_id in codes else 0,
+            format_func=codes.get,
+            disabled=locked,
+        )
         c4, c5 = st.columns(2)
         accepted_by = c4.text_input(
             tr("tickets.report.accepted_by"), r.accepted_by if r else "", disabled=locked
@@ -706,13 +714,37 @@ def report_form(d: dict[str, Any], user, lang: str) -> None:
             labour_hours=labour,
             travel_km=travel,
             accepted_by=accepted_by.strip() or None,
-            accepted_at=moment if accepted_by.strip() else None,
+            accepted_at=_accepted_at(r, accepted_by.strip(), moment),
             customer_feedback=feedback.strip() or None,
+            fault_code_id=confirmed,
             **ratings,
         ),
         tr("tickets.detail.report_saved"),
     ):
         st.rerun()
+
+
+def _report_codes(d: dict[str, Any], lang: str) -> dict[int | None, str]:
+    """The fault codes to confirm on the report: the ticket's, the suggested ones and
+    the report's own (id → label); None first (not confirmed)."""
+    t, r = d["ticket"], d["report"]
+    with db.read(get_engine()) as s:
+        current = K.fault_code_of(s, t.id)
+        suggested, _ = K.suggest_for_ticket(s, t.id)
+        own = K.code_hits(s, [r.fault_code_id] if r and r.fault_code_id else [])
+    options: dict[int | None, str] = {None: tr("tickets.report.fault_code_none")}
+    for hit in [*([current] if current else []), *suggested, *own]:
+        options[hit.id] = hit.label(lang)
+    return options
+
+
+def _accepted_at(r, accepted_by: str, moment: dt.datetime) -> dt.datetime | None:
+    """The acceptance keeps its time while the same person stays named."""
+    if not accepted_by:
+        return None
+    if r is not None and r.accepted_at is not None and r.accepted_by == accepted_by:
+        return r.accepted_at
+    return moment
 
 
 # notes the app writes itself: shown in the page's language (or not at all)

@@ -136,6 +136,10 @@ KEY_PARTS_HOURS = 72
 SUCCESS_RESULTS = ("fixed",)
 # a report is complete when these are filled (work-order accuracy)
 REPORT_REQUIRED = ("work_done", "diagnosis", "result", "labour_hours", "accepted_by", "accepted_at")
+# a change of these after the customer accepted the report makes it a corrected work
+# order (the acceptance itself and the customer's ratings are not corrections)
+CORRECTION_FIELDS = ("work_done", "diagnosis", "result", "labour_hours", "travel_km",
+                     "fault_code_id")  # fmt: skip
 # the ticket service type counted by the device failure rate
 FAILURE_SERVICE_TYPE = "repair"
 # the longest period the dashboard computes in one go (measured: bench/dashboard.py)

@@ -134,6 +134,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.report.work_done": ("处理内容", "Work done"),
     "tickets.report.diagnosis": ("故障诊断", "Diagnosis"),
     "tickets.report.result": ("处理结果", "Result"),
+    "tickets.report.fault_code": ("确认的故障代码", "Confirmed fault code"),
+    "tickets.report.fault_code_none": ("（未确认）", "(not confirmed)"),
     "tickets.report.labour_hours": ("工时（小时）", "Labour hours"),
     "tickets.report.travel_km": ("路程（公里）", "Travel (km)"),
     "tickets.report.accepted_by": ("验收人（客户签字）", "Accepted by (customer signature)"),

@@ -22,7 +22,8 @@ from tests.imports.test_ticket_register import (  # noqa: F401 (the fixture)
 )
 
 FIGURES = (Ticket.id, Ticket.respond_due, Ticket.resolve_due, Ticket.remote_resolved,
-           Ticket.first_time_fix)  # fmt: skip
+           Ticket.first_time_fix, Ticket.response_business_s,
+           Ticket.resolution_business_s)  # fmt: skip
 
 
 def _figures(engine) -> tuple[list, list]:
@@ -48,7 +49,12 @@ def test_one_pass_equals_deadlines_then_closing_facts(seeded):  # noqa: F811
     with db.write(seeded) as s:
         s.execute(
             update(Ticket).values(
-                respond_due=None, resolve_due=None, remote_resolved=False, first_time_fix=None
+                respond_due=None,
+                resolve_due=None,
+                remote_resolved=False,
+                first_time_fix=None,
+                response_business_s=None,
+                resolution_business_s=None,
             )
         )
         s.execute(delete(FollowUp))
@@ -61,3 +67,18 @@ def test_one_pass_equals_deadlines_then_closing_facts(seeded):  # noqa: F811
         T.store_deadlines(s, histories, NOW)
         T.store_closing_facts(s, events, closings, None)
     assert _figures(seeded) == one_pass
+
+
+def test_import_stores_business_durations(seeded):  # noqa: F811
+    report = run(seeded, xlsx([HEAD, CLOSED, ON_SITE, RECEIVED]))
+    assert report.committed
+    with db.read(seeded) as s:
+        got = dict(
+            (no, (resp, res))
+            for no, resp, res in s.execute(
+                select(Ticket.ticket_no, Ticket.response_business_s, Ticket.resolution_business_s)
+            )
+        )
+    # SR-1 (emergency) received Mon 09:00, answered 09:30, repaired 15:00; SR-2 answered
+    # after an hour and still open; SR-3 not answered
+    assert got == {"SR-1": (1800, 6 * 3600), "SR-2": (3600, None), "SR-3": (None, None)}
