@@ -19,6 +19,7 @@ from data_access import dashboard as D
 from data_access import db
 from data_access import reports as monthly
 from data_access.audit import record_export
+from data_access.dashboard_filters import filter_choices
 from data_access.errors import InvalidInput
 from imports.monthly_report import (
     BREAKDOWN_COLUMNS,
@@ -138,15 +139,19 @@ def _engineers(key: Key) -> list[dict]:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
-def _options(key: Key) -> dict[str, list[tuple[Any, str | None]]]:
-    """Each filter's choices: the groups the period holds, unfiltered (a filter that
-    narrows one dimension still offers every value of the others)."""
-    actor, period, _, _ = _args(key)
+def _choices(url: str, role: str, user_id: int | None) -> dict[str, list]:
+    del url  # cache key only
     with db.read(get_engine()) as s:
-        return {
-            d: [(g["key"], g.get("label")) for g in D.breakdown(s, actor, period, D.Filters(), d)]
-            for d in DIMENSIONS
-        }
+        return filter_choices(s, Actor(user_id, role))
+
+
+def _options(unfiltered: Key) -> dict[str, list[tuple[Any, str | None]]]:
+    """Each filter's choices: the small tables' values, and the service types the
+    period holds (the unfiltered service-type table: one query the page makes anyway)."""
+    choices = dict(_choices(unfiltered[0], unfiltered[1], unfiltered[2]))
+    types = _breakdown(unfiltered, "service_type")
+    choices["service_type"] = [(g["key"], g.get("label")) for g in types]
+    return choices
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
