@@ -388,6 +388,7 @@ class TicketsDemo(Plumbing):
             resolved_at = max(t for s, t in zip(statuses, times, strict=True) if s == S.REPAIRED)
         reached_repair = current in RESOLVED
         respond_due, resolve_due = self.deadlines(received, priority, statuses, times)
+        response_s, resolution_s = self.durations(statuses, times)
         facts = closing_facts(list(zip(times, statuses, strict=True)))
         self.add(
             "tickets",
@@ -423,6 +424,8 @@ class TicketsDemo(Plumbing):
             contract_status=str(c_status),
             respond_due=respond_due,
             resolve_due=resolve_due,
+            response_business_s=response_s,
+            resolution_business_s=resolution_s,
             # the tickets domain's one rule, as the app and the import apply it
             first_time_fix=facts.first_time_fix,
             remote_resolved=facts.remote_resolved,
@@ -465,6 +468,20 @@ class TicketsDemo(Plumbing):
                 idle += self.business_seconds(times[k], times[k + 1])
         resolve = self.add_business(received, policy.resolve_hours * 3600 + idle)
         return respond, resolve
+
+    def durations(self, statuses, times) -> tuple[float | None, float | None]:
+        """The business seconds the tickets domain stores (``rules.sla.SlaClock``'s
+        response_seconds / resolution_seconds): to the first move out of received, and
+        the running stretches of a resolved ticket (pauses, stops before a reopen out)."""
+        response = self.business_seconds(times[0], times[1]) if len(times) > 1 else None
+        if statuses[-1] not in RESOLVED:
+            return response, None
+        used = sum(
+            self.business_seconds(times[k], times[k + 1])
+            for k in range(len(statuses) - 1)
+            if statuses[k] not in NOT_COUNTED
+        )
+        return response, used
 
     def ticket_events(self, tid, statuses, times, agent, engs, priority):
         """The append-only history: status changes, assignments, escalations, notes."""

@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from data_access import db
 from data_access import ticket_reports as R
@@ -114,3 +114,22 @@ def test_report_fault_code_and_correction_after_acceptance(world):
                       labour_hours=3)  # fmt: skip
     with db.read(engine) as s:
         assert s.query(ServiceReport).filter_by(ticket_id=tid).one().corrected_at == later
+
+
+def test_demo_durations_equal_the_sla_clock(sqlite_engine):
+    """The demo generator's stored durations (worked out without a clock per ticket)
+    equal what :func:`rules.sla.sla_clock` gives through the backfill."""
+    from data_access.demo import DEMO_NOW, load
+
+    load(sqlite_engine, customers=30, tickets=400)
+    cols = (Ticket.id, Ticket.response_business_s, Ticket.resolution_business_s)
+    with db.read(sqlite_engine) as s:
+        demo = s.execute(select(*cols).order_by(Ticket.id)).all()
+    with sqlite_engine.begin() as conn:
+        backfill_business_durations(conn, DEMO_NOW)
+    with db.read(sqlite_engine) as s:
+        clock = s.execute(select(*cols).order_by(Ticket.id)).all()
+    assert sum(r[2] is not None for r in demo) > 100
+    assert [(i, r, pytest.approx(v)) for i, r, v in demo] == [
+        (i, pytest.approx(r), v) for i, r, v in clock
+    ]
