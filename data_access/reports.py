@@ -1,142 +1,173 @@
-"""The service report (服务报告): its header fields and its parts lines.
+"""The monthly service report (月度服务报告): every KPI of the month against its target and
+the previous month, the breakdowns, the trends and the engineer table, as one workbook.
 
-The header is one row of ``service_reports``; the parts are the lines register
-``ticket_parts`` and are written through :func:`data_access.lines.save_lines`, the same
-validation and write path as the lines grid and the Excel import. Lines already issued
-from stock stay as they are (the parts ledger owns them).
+``monthly_workbook`` gathers the figures through :mod:`data_access.dashboard` (the same
+numbers the dashboard shows, for the same role) and :mod:`imports.monthly_report` writes
+them. On demand from the dashboard page, or from the command line::
+
+    python -m data_access.reports monthly 2026-11 [--out PATH] [--lang zh|en] [--user NAME]
+
+(The service report of one ticket, 服务报告, is :mod:`data_access.ticket_reports`.)
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-from collections.abc import Iterable
-from decimal import Decimal
-from typing import Any
+import re
+import sys
+from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from data_access.errors import ConflictError, InvalidInput, ReportLocked
-from data_access.lines import list_lines, save_lines
-from data_access.models import FaultCode, ServiceReport, TicketPart
-from data_access.ticket_queries import _get
-from data_access.tickets import REPORT_FIELDS, require
-from data_access.writes import flush_or_conflict as _flush
-from rules.access import Acting, TicketAction
-from rules.dashboard import CORRECTION_FIELDS
+from data_access import dashboard as D
+from data_access import db
+from data_access.errors import InvalidInput, NotAllowed, Refused
+from data_access.models import User
+from imports.monthly_report import KpiLine, MonthlyReport, workbook_bytes
+from rules.access import Acting, Actor, Role
+from rules.dashboard import DIMENSIONS, visible
 from rules.fields import Problem
-from rules.tickets import REPORT_LOCKED, check_ratings
+from rules.i18n import t
+
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+TREND_MONTHS = 12  # the trend sheet: this month and the eleven before it
 
 
-def save_report(
-    session: Session,
-    ticket_id: int,
-    *,
-    actor: Acting,
-    now: dt.datetime,
-    expected_version: int | None = None,
-    parts: Iterable[dict[str, Any]] | None = None,
-    **values: Any,
-) -> ServiceReport:
-    """Create or update the service report and, when ``parts`` is given, its lines.
-
-    ``values`` are :data:`~data_access.tickets.REPORT_FIELDS`; ``expected_version`` is
-    the report's version, None when the caller saw no report: if one exists by now
-    (another engineer saved it meanwhile) that is a :class:`ConflictError` too, never a
-    silent overwrite. ``parts`` replaces the lines not yet
-    issued from stock: ``{"part_no", "qty", "description"?, "unit_price"?}``. Every
-    problem of the header and of every line is raised together (:class:`InvalidInput`,
-    a line's problems with ``row`` = its position, from 1).
-    """
-    unknown = set(values) - set(REPORT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown report fields: {sorted(unknown)}")
-    ticket = _get(session, ticket_id)
-    require(actor, ticket, TicketAction.REPORT)
-    user_id = actor.id
-    if ticket.status in REPORT_LOCKED:
-        raise ReportLocked(ticket.ticket_no)
-    problems = check_ratings(values)
-    for name in ("labour_hours", "travel_km"):
-        if values.get(name) is not None and Decimal(str(values[name])) < 0:
-            problems.append(Problem(name, "err.min", {"min": 0}))
-    problems.extend(fault_code_problems(session, values.get("fault_code_id")))
-    if parts is not None:
-        problems.extend(_save_parts(session, ticket, list(parts), actor, now))
-    if problems:
-        raise InvalidInput(problems)  # the caller's transaction rolls back any lines
-    report = session.scalars(
-        select(ServiceReport).where(ServiceReport.ticket_id == ticket.id)
-    ).first()
-    if report is None:
-        report = ServiceReport(ticket_id=ticket.id, engineer_id=ticket.engineer_id or user_id)
-        session.add(report)
-    elif report.version != expected_version:  # None: the caller saw no report
-        raise ConflictError(ticket.ticket_no)
-    mark_correction(report, values, now)
-    for name, value in values.items():
-        setattr(report, name, value)
-    report.updated_at = now  # the parts lines are part of the report: bump its version too
-    no = ticket.ticket_no  # read now: a failed flush leaves the ticket unloadable
-    try:
-        _flush(session, no)
-    except IntegrityError:
-        # two first reports at once (PostgreSQL): the unique ticket_id lets one in
-        raise ConflictError(no) from None
-    return report
+def parse_month(text: str) -> tuple[dt.date, dt.date]:
+    """``"2026-11"`` → the month's first and last day; :class:`InvalidInput` otherwise."""
+    m = _MONTH.fullmatch((text or "").strip())
+    year, month = (int(m[1]), int(m[2])) if m else (0, 0)
+    if not m or not 1 <= month <= 12 or year < 1900:
+        raise InvalidInput([Problem("month", "dashboard.err.month", {"value": text})])
+    first = dt.date(year, month, 1)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first, following - dt.timedelta(days=1)
 
 
-def fault_code_problems(session: Session, fault_code_id: Any) -> list[Problem]:
-    """The confirmed fault code must name a code of the library."""
-    if fault_code_id is None:
-        return []
-    if session.get(FaultCode, fault_code_id) is None:
-        return [Problem("fault_code_id", "err.unknown_ref", {"value": fault_code_id})]
-    return []
+def month_name(first: dt.date) -> str:
+    return f"{first:%Y-%m}"
 
 
-def mark_correction(report: ServiceReport, values: dict[str, Any], now: dt.datetime) -> None:
-    """A report changed after the customer accepted it is a corrected work order
-    (work-order accuracy): the first such change is stamped, once."""
-    if report.id is None or report.accepted_at is None or report.corrected_at is not None:
-        return
-    changed = (
-        getattr(report, name) != _same(report, name, value)
-        for name, value in values.items()
-        if name in CORRECTION_FIELDS
-    )
-    if any(changed):
-        report.corrected_at = now
+def file_name(month: str) -> str:
+    """The workbook's default file name, ``月度服务报告-2026-11.xlsx``."""
+    return f"月度服务报告-{month}.xlsx"
 
 
-def _same(report: ServiceReport, name: str, value: Any) -> Any:
-    """``value`` as the report holds it (numbers as Decimal), for comparison."""
-    current = getattr(report, name)
-    if isinstance(current, Decimal) and value is not None:
-        return Decimal(str(value)).quantize(current)
-    return value
+def _months_back(first: dt.date, n: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 - n
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _save_parts(
-    session: Session, ticket, given: list[dict[str, Any]], actor: Acting, now: dt.datetime
-) -> list[Problem]:
-    """The ticket's lines become its lines issued from stock (as they are) plus ``given``;
-    a given line's problems come back with ``row`` = its position, from 1."""
-    session.flush()
-    issued = set(
-        session.scalars(
-            select(TicketPart.id).where(
-                TicketPart.ticket_id == ticket.id, TicketPart.movement_id.is_not(None)
-            )
-        )
-    )
-    kept = [r for r in list_lines(session, "ticket_parts", ticket.ticket_no) if r["id"] in issued]
-    rows = [*kept, *({**line, "line_no": None} for line in given)]
-    no = ticket.ticket_no
-    result = save_lines(session, "ticket_parts", no, rows, actor=actor, now=now)
-    first = len(kept)
-    return [
-        Problem(p.field, p.code, p.params, None if p.row is None else p.row - first + 1, p.value)
-        for p in result.problems
+def monthly_report(session: Session, actor: Acting, month: str, now: dt.datetime) -> MonthlyReport:
+    """The month's figures as the actor's role sees them (an engineer: his own)."""
+    first, last = parse_month(month)
+    period = D.Period(first, last)
+    filters = D.Filters()
+    figures = D.figures(session, actor, period, filters, now)  # NotAllowed for the role
+    targets = D.targets(session)
+    lines = [
+        KpiLine(kpi, figures[kpi.key], targets.get(kpi.key, kpi.target))
+        for kpi in visible(actor.role)
+        if kpi.key in figures
     ]
+    year = D.Period(_months_back(first, TREND_MONTHS - 1), last)
+    managers = actor.role in (Role.ADMIN, Role.MANAGER)
+    return MonthlyReport(
+        month=month_name(first),
+        start=first,
+        end=last,
+        lines=lines,
+        breakdowns={d: D.breakdown(session, actor, period, filters, d) for d in DIMENSIONS},
+        months=D.trend(session, actor, year, filters, "month"),
+        weeks=D.trend(session, actor, period, filters, "week"),
+        engineers=D.engineers(session, actor, period, filters) if managers else None,
+    )
+
+
+def monthly_workbook(
+    session: Session, actor: Acting, month: str, now: dt.datetime, lang: str
+) -> bytes:
+    """The monthly service report for ``month`` (``"2026-11"``) as .xlsx bytes.
+
+    :class:`InvalidInput` for a month that is not ``YYYY-MM``; :class:`NotAllowed` for a
+    role without the dashboard."""
+    return workbook_bytes(monthly_report(session, actor, month, now), lang)
+
+
+# ---------------------------------------------------------------- command line
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m data_access.reports", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    monthly = sub.add_parser("monthly", help="the monthly service report as .xlsx")
+    monthly.add_argument("month", help="YYYY-MM, e.g. 2026-11")
+    monthly.add_argument(
+        "--out", type=Path, help="file to write (default 月度服务报告-<month>.xlsx)"
+    )
+    monthly.add_argument("--lang", choices=("zh", "en"), default="zh")
+    monthly.add_argument(
+        "--user", help="report as this user's role sees it (default: everything, as an admin)"
+    )
+    return p
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def _actor(session: Session, username: str | None, lang: str) -> Acting | str:
+    """Whoever runs the command holds the database's file or credentials: without
+    ``--user`` the report shows everything (an admin's view)."""
+    if username is None:
+        return Actor(None, Role.ADMIN)
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.is_active:
+        return t("dashboard.cli.no_user", lang, user=username)
+    return Actor(user.id, user.role)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    lang = args.lang
+    try:
+        first, _ = parse_month(args.month)
+    except InvalidInput:
+        return _fail(t("dashboard.err.month", lang, value=args.month))
+    month = month_name(first)
+    out: Path = args.out or Path(file_name(month))
+    if not out.parent.is_dir():
+        return _fail(t("dashboard.cli.no_folder", lang, folder=out.parent))
+    engine = db.make_engine()
+    try:
+        with db.read(engine) as session:
+            actor = _actor(session, args.user, lang)
+            if isinstance(actor, str):
+                return _fail(actor)
+            data = monthly_workbook(
+                session, actor, month, dt.datetime.now().replace(microsecond=0), lang
+            )
+    except (NotAllowed, InvalidInput) as exc:
+        return _fail(_refusal(exc, lang))
+    except (OperationalError, ProgrammingError) as exc:
+        return _fail(f"{t('imports.err.no_tables', lang)} ({type(exc.orig).__name__})")
+    finally:
+        engine.dispose()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        return _fail(t("dashboard.cli.cannot_write", lang, path=out, reason=exc.strerror or exc))
+    print(t("dashboard.cli.written", lang, path=out))
+    return 0
+
+
+def _refusal(exc: Refused | InvalidInput, lang: str) -> str:
+    if isinstance(exc, InvalidInput):
+        return "; ".join(p.message(lang) for p in exc.problems)
+    return t(exc.code, lang, **exc.params)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

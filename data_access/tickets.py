@@ -4,8 +4,8 @@ escalation — each checking the acting user's right to it.
 The rest of the tickets domain lives beside it: :mod:`data_access.ticket_queries` (the
 list, counts, detail, pickers), :mod:`data_access.deadlines` (deadlines and the figures
 a history gives), :mod:`data_access.sla_config` (policies, ladder, calendar, follow-up
-delay), :mod:`data_access.reports` (the service report), and their names are re-exported
-here. Every function takes the caller's session and never commits: one write is one
+delay), :mod:`data_access.ticket_reports` (the service report), and their names are
+re-exported here. Every function takes the caller's session and never commits: one write is one
 transaction owned by the caller (``with db.write(engine) as s: ...``). Business rules
 (transitions, clocks, numbering) come from :mod:`rules.tickets` and :mod:`rules.sla`.
 """

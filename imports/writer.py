@@ -180,6 +180,47 @@ def export_bytes(session: Session, register: str, *, lang: str, today: dt.date, 
     return buf.getvalue()
 
 
+# ---------------------------------------------------------------- plain rows
+def write_plain(
+    out: Out, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, lang: str
+) -> int:
+    """Rows of plain values that no register describes (a dashboard figure's rows) in one
+    streamed sheet: numbers as numbers, dates as dates, yes/no in ``lang``, and any text
+    written as a guarded string. Returns the row count."""
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
+    try:
+        ws = wb.add_worksheet(sheet_title(title))
+        cells = _Cells(wb, lang)
+        for c, h in enumerate(headers):
+            ws.set_column(c, c, max(12, min(40, sum(2 if ord(ch) > 0x2E80 else 1 for ch in h) + 4)))
+        ws.write_row(0, 0, list(headers), cells.header)
+        ws.freeze_panes(1, 0)
+        r = 0
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row):
+                _write_plain(ws, r, c, v, cells)
+        ws.autofilter(0, 0, max(r, 1), max(len(headers) - 1, 0))
+    finally:
+        wb.close()
+    return r
+
+
+def _write_plain(ws, r: int, c: int, v: Any, cells: _Cells) -> None:
+    if v is None or v == "":
+        return
+    if isinstance(v, bool):
+        ws.write_string(r, c, cells.yes if v else cells.no)
+    elif isinstance(v, int | float | Decimal):
+        ws.write_number(r, c, float(v))
+    elif isinstance(v, dt.datetime):
+        ws.write_datetime(r, c, v, cells.datetime)
+    elif isinstance(v, dt.date):
+        ws.write_number(r, c, excel_serial(v), cells.date)
+    else:
+        s = str(v)
+        ws.write_string(r, c, escape_text(s) if s[0] in _GUARDED else s)
+
+
 # ---------------------------------------------------------------- template
 def write_template(out: Out, register: str, *, lang: str) -> None:
     """Blank register: header comments, dropdowns for enums, one example row."""

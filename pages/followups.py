@@ -13,7 +13,17 @@ from data_access import db
 from data_access import followups as FU
 from data_access.errors import InvalidInput, NotAllowed
 from pages import excel_panel
-from pages.common import get_engine, guarded, now, plain, require, show_problems, today, tr
+from pages.common import (
+    get_engine,
+    guarded,
+    now,
+    plain,
+    require,
+    show_problems,
+    take_link,
+    today,
+    tr,
+)
 from pages.filter_bar import filter_bar
 from pages.register_grid import register_grid
 from rules import followups as R
@@ -140,7 +150,7 @@ def _plan(user, lang: str) -> None:
         st.dataframe(rows, hide_index=True)
 
 
-def _reviews(user, lang: str) -> None:
+def _reviews(user, lang: str, fresh: bool) -> None:
     if st.button(tr("followups.review.check"), key=K + "check"):
         review = _write(lambda s: FU.check_period(s, today(), actor=user, now=now()), lang)
         if review is None:
@@ -149,6 +159,15 @@ def _reviews(user, lang: str) -> None:
         rows = FU.list_reviews(s)
     st.dataframe(rows, hide_index=True)
     open_ids = [r["id"] for r in rows if r["status"] == R.ReviewStatus.OPEN]
+    linked = st.session_state.get(K + "linked_review")
+    if linked is not None:  # opened from a link (the dashboard's 85% rule)
+        chosen = [r for r in rows if str(r["id"]) == linked]
+        if chosen:
+            st.info(tr("followups.review.linked", **chosen[0]))
+            if fresh and chosen[0]["id"] in open_ids:  # preselected once, then the user's
+                st.session_state[K + "review_id"] = chosen[0]["id"]
+        else:
+            st.warning(tr("followups.review.not_found", id=plain(linked)))
     if open_ids and user.role in FU.REVIEW_ROLES:
         with st.form(K + "close_review", enter_to_submit=False):
             rid = st.selectbox("#", open_ids, key=K + "review_id")
@@ -163,9 +182,13 @@ def main() -> None:
     user, lang, editable = require(Page.FOLLOWUPS)
     for message in st.session_state.pop(K + "flash", []):
         st.success(message)
+    linked = take_link("review")
+    if linked is not None:
+        st.session_state[K + "linked_review"] = linked
     names = ["followups.tab.today", "followups.tab.register", "followups.tab.plan",
              "followups.tab.reviews"]  # fmt: skip
-    tabs = dict(zip(names, st.tabs([tr(n) for n in names]), strict=True))
+    default = tr("followups.tab.reviews") if linked else None
+    tabs = dict(zip(names, st.tabs([tr(n) for n in names], default=default), strict=True))
     with tabs["followups.tab.today"], guarded():
         _calls(user, lang)
         with st.expander(tr("followups.week_export")):
@@ -181,7 +204,7 @@ def main() -> None:
     with tabs["followups.tab.plan"], guarded():
         _plan(user, lang)
     with tabs["followups.tab.reviews"], guarded():
-        _reviews(user, lang)
+        _reviews(user, lang, linked is not None)
 
 
 main()

@@ -17,7 +17,7 @@ from data_access import complaints as CP
 from data_access import db
 from data_access import followups as FU
 from data_access import knowledge as K
-from data_access import reports as R
+from data_access import ticket_reports as R
 from data_access import tickets as T
 from data_access.errors import NotAllowed
 from data_access.public_intake import photos_of

@@ -46,7 +46,8 @@ ALL = frozenset(Role)
 
 # page → roles that may open it
 VIEW: dict[Page, frozenset[Role]] = {
-    Page.DASHBOARD: frozenset({R.ADMIN, R.MANAGER, R.QUALITY, R.AGENT}),
+    # an engineer sees his own figures (the data layer narrows them to him)
+    Page.DASHBOARD: frozenset({R.ADMIN, R.MANAGER, R.QUALITY, R.AGENT, R.ENGINEER}),
     Page.CUSTOMERS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER, R.QUALITY, R.TRAINER}),
     Page.TICKETS: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER, R.QUALITY, R.PARTS_KEEPER}),
     Page.MAINTENANCE: frozenset({R.ADMIN, R.MANAGER, R.AGENT, R.ENGINEER}),

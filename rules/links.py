@@ -20,6 +20,7 @@ LINK_PAGES: dict[str, Page] = {
     "complaint": Page.COMPLAINTS,
     "visit": Page.MAINTENANCE,
     "part": Page.PARTS,
+    "review": Page.FOLLOWUPS,  # a satisfaction review (the dashboard's 85% rule)
 }
 MAX_KEY_LENGTH = 80
 

@@ -45,6 +45,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "followups.review.fine": ("满意度未低于阈值", "Satisfaction is not below the threshold"),
     "followups.review.close": ("关闭评审", "Close review"),
+    "followups.review.linked": (
+        "评审记录 #{id}：{period_start} 至 {period_end}，满意率 {satisfaction}%（阈值 {threshold}%），"
+        "共 {ratings} 条评价，状态：{status}",
+        "Review #{id}: {period_start} to {period_end}, satisfaction {satisfaction}% (threshold "
+        "{threshold}%), {ratings} ratings, status: {status}",
+    ),
+    "followups.review.not_found": ("没有编号为 {id} 的评审记录。", "No review #{id}."),
     "followups.issue.ticket": ("为客户反映的问题开工单", "Open a ticket for the issue raised"),
     "followups.issue.opened": ("已开工单 {value}", "Ticket {value} opened"),
     "followups.year": ("年度", "Year"),

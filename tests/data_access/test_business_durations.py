@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from data_access import db
-from data_access import reports as R
+from data_access import ticket_reports as R
 from data_access import tickets as T
 from data_access.backfill_durations import backfill_business_durations
 from data_access.errors import InvalidInput

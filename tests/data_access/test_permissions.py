@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data_access import db
-from data_access import reports as R
+from data_access import ticket_reports as R
 from data_access import tickets as T
 from data_access.catalog import ADAPTERS
 from data_access.errors import NotAllowed

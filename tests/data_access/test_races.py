@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from data_access import db
-from data_access import reports as R
+from data_access import ticket_reports as R
 from data_access import tickets as T
 from data_access.models import ServiceReport, Ticket
 from tests.actors import agent

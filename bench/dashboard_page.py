@@ -1,0 +1,146 @@
+"""The dashboard page's script time over a large database, against a bare SQL GROUP BY.
+
+    .venv/bin/python bench/dashboard_page.py [--tickets 1000000] [--db PATH] [--postgres URL]
+
+The database is the one ``bench/dashboard.py`` makes (the demo generator, every domain at
+matching scale; reused when it already holds the tickets). The page runs in AppTest as
+the demo manager, its clock one minute after the newest ticket (the default period: the
+90 days up to then). Timed, each the median of ``--repeat`` rounds:
+
+- ``first``: the first render with every cache cleared (cache cold);
+- ``filter``: a region filter chosen (the period's filter choices stay cached);
+- ``warm``: the same render again (served from the page's short-lived cache);
+- ``monthly``: the monthly service report of the last full month, built by the page's
+  data function (``monthly_workbook``);
+- ``baseline``: ``SELECT priority, count(*), avg(…) … GROUP BY priority`` over the same
+  period's tickets.
+
+Prints ``RESULT dashboard_page db=… tickets=… first_s=… filter_s=… warm_s=… monthly_s=…
+baseline_s=… first_ratio=… filter_ratio=…``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from bench.timing import median_time  # noqa: E402
+from data_access import db  # noqa: E402
+from data_access.models import Ticket  # noqa: E402
+from data_access.reports import monthly_workbook  # noqa: E402
+from rules.access import Actor, Role  # noqa: E402
+from rules.i18n import t  # noqa: E402
+
+BASELINE = (
+    "SELECT priority, count(*), avg(response_business_s), avg(resolution_business_s) "
+    "FROM tickets WHERE received_at >= :a AND received_at < :b GROUP BY priority"
+)
+PASSWORD = "demo123"  # data_access.demo's users
+
+
+def ensure_database(url: str, tickets: int) -> None:
+    from data_access.demo import load
+    from data_access.migrate import upgrade
+
+    engine = db.make_engine(url)
+    upgrade(engine)
+    with db.read(engine) as s:
+        have = s.scalar(select(func.count(Ticket.id))) or 0
+    if have < tickets:
+        t0 = time.perf_counter()
+        load(engine, tickets=tickets, customers=max(200, tickets // 500), reset=True)
+        print(f"generated {tickets:,} tickets in {time.perf_counter() - t0:.1f} s", flush=True)
+    engine.dispose()
+
+
+def page(clock: dt.datetime) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.session_state["lang"] = "en"
+    at.session_state["clock"] = clock
+    at.run()
+    at.text_input[0].input("manager")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()  # the log-in lands on the dashboard: not timed
+    return at
+
+
+def timed_run(at: AppTest) -> float:
+    t0 = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - t0
+    if at.exception:
+        raise SystemExit(f"the page failed: {at.exception[0].message}")
+    return elapsed
+
+
+def one_round(clock: dt.datetime) -> tuple[float, float, float]:
+    at = page(clock)
+    st.cache_data.clear()
+    at.switch_page("pages/dashboard.py")
+    first = timed_run(at)
+    (region,) = [s for s in at.selectbox if s.label == t("dashboard.dim.region", "en")]
+    choice = next(o for o in region.options if o != t("ui.all", "en"))
+    region.select(choice)
+    changed = timed_run(at)
+    warm = timed_run(at)
+    return first, changed, warm
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tickets", type=int, default=1_000_000)
+    ap.add_argument("--db", default=None)
+    ap.add_argument("--postgres", default=None, help="a PostgreSQL URL instead of SQLite")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    url = args.postgres or f"sqlite:///{args.db or f'/tmp/bench_dashboard_{args.tickets}.db'}"
+    ensure_database(url, args.tickets)
+    os.environ["DATABASE_URL"] = url
+    engine = db.make_engine(url)
+    with db.read(engine) as s:
+        last = s.scalar(select(func.max(Ticket.received_at)))
+        n = s.scalar(select(func.count(Ticket.id)))
+    clock = (last + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+    end = clock.date()
+    start = end - dt.timedelta(days=89)
+    bounds = {"a": dt.datetime.combine(start, dt.time()),
+              "b": dt.datetime.combine(end + dt.timedelta(days=1), dt.time())}  # fmt: skip
+    rounds = [one_round(clock) for _ in range(args.repeat)]
+    first, changed, warm = (statistics.median(r[i] for r in rounds) for i in range(3))
+    month = (end.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+    def workbook() -> None:
+        with db.read(engine) as s:
+            monthly_workbook(s, Actor(None, Role.MANAGER), month, clock, "zh")
+
+    monthly = median_time(workbook, 1)
+
+    def baseline() -> None:
+        with db.read(engine) as s:
+            s.execute(text(BASELINE), bounds).all()
+
+    base = median_time(baseline, args.repeat)
+    engine.dispose()
+    kind = "postgresql" if args.postgres else "sqlite"
+    print(
+        f"RESULT dashboard_page db={kind} tickets={n} first_s={first:.3f} "
+        f"filter_s={changed:.3f} warm_s={warm:.3f} monthly_s={monthly:.3f} "
+        f"baseline_s={base:.4f} first_ratio={first / base:.1f} filter_ratio={changed / base:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
