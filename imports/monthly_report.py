@@ -21,7 +21,7 @@ from imports.reader import escape_text, sheet_title
 from imports.writer import DATE_FORMAT
 from rules.dashboard import DIMENSIONS, Direction, Figure, Kpi
 from rules.i18n import t
-from rules.tickets import channel_label
+from rules.tickets import channel_label, service_type_label
 
 # the unit of each column of the breakdown, trend and engineer tables
 COLUMN_UNITS: dict[str, str] = {
@@ -70,13 +70,16 @@ class MonthlyReport:
 
 def group_label(dimension: str, key: Any, label: Any, lang: str) -> str:
     """A breakdown group's name: the data's own name where it has one (an engineer's
-    name), a channel in ``lang``, "not set" for a missing key, else the key itself."""
+    name), a channel or service type in ``lang``, "not set" for a missing key, else the
+    key itself."""
     if label not in (None, ""):
         return str(label)
     if key is None or key == "":
         return t("dashboard.unset", lang)
     if dimension == "channel":
         return channel_label(str(key), lang)
+    if dimension == "service_type":
+        return service_type_label(str(key), lang)
     return str(key)
 
 

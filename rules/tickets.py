@@ -232,10 +232,19 @@ RESULT_OPTIONS = (
     Option("not_fixed", "未修复", "Not fixed", ("未解决",)),
     Option("returned", "返厂", "Returned to factory"),
 )
+# the kind of service a ticket asks for (seed 000 §5.1.1's table is per service type)
+SERVICE_TYPE_OPTIONS = (
+    Option("repair", "故障维修", "Repair", ("维修",)),
+    Option("maintenance", "保养维护", "Maintenance", ("保养", "维护")),
+    Option("installation", "安装调试", "Installation", ("安装",)),
+    Option("consultation", "技术咨询", "Consultation", ("咨询",)),
+    Option("upgrade", "升级改造", "Upgrade", ("升级",)),
+)
 _LABELS = {
     "status": {o.value: o for o in STATUS_OPTIONS},
     "priority": {o.value: o for o in PRIORITY_OPTIONS},
     "channel": {o.value: o for o in CHANNEL_OPTIONS},
+    "service_type": {o.value: o for o in SERVICE_TYPE_OPTIONS},
 }
 
 
@@ -254,6 +263,11 @@ def priority_label(value: str | None, lang: str) -> str:
 
 def channel_label(value: str | None, lang: str) -> str:
     return _label("channel", value, lang)
+
+
+def service_type_label(value: str | None, lang: str) -> str:
+    """A service type in ``lang``; one the list does not know shows as typed."""
+    return _label("service_type", value, lang)
 
 
 # ---------------------------------------------------------------- satisfaction

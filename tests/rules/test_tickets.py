@@ -392,3 +392,17 @@ def test_closing_facts_come_from_the_history(statuses, remote, first_time, follo
     assert len(facts.followups) == followups
     if followups:
         assert facts.followups[-1] == (_T0 + dt.timedelta(hours=len(statuses) - 1, days=3)).date()
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "shown"),
+    [("repair", "zh", "故障维修"), ("consultation", "en", "Consultation"),
+     ("maintenance", "zh", "保养维护"), ("custom", "zh", "custom"), (None, "en", "")],
+)  # fmt: skip
+def test_service_types_speak_the_readers_language(value, lang, shown):
+    from imports.monthly_report import group_label
+    from rules.tickets import service_type_label
+
+    assert service_type_label(value, lang) == shown
+    if value:  # the dashboard's and the monthly report's group names
+        assert group_label("service_type", value, None, lang) == shown
