@@ -27,7 +27,7 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access import alerts, backup, complaints, db, notifications, public_intake
+from data_access import alerts, backup, complaints, db, notifications, parts, public_intake
 from data_access.errors import ConflictError
 from data_access.tickets import auto_escalate
 
@@ -96,6 +96,7 @@ class Ticker(threading.Thread):
         if time.monotonic() >= self.next_sweep:
             self.next_sweep = time.monotonic() + SWEEP_SECONDS
             sweep_round(self.engine)
+            reorder_round(self.engine)
         self.rounds += 1
 
     def notification(self) -> None:
@@ -126,6 +127,21 @@ def sweep_round(engine: Engine, now: dt.datetime | None = None) -> public_intake
     return done
 
 
+def reorder_round(engine: Engine, now: dt.datetime | None = None) -> list[str]:
+    """Store the reorder suggestions stock now calls for (hourly; the parts page's button
+    does it at once). A concurrent round's duplicate is refused by the unique index and
+    simply tried again next hour."""
+    try:
+        with db.write(engine) as session:
+            made = parts.refresh_reorder(session, now or dt.datetime.now().replace(microsecond=0))
+    except DBAPIError as exc:
+        log.warning("reorder round skipped: %s", exc)
+        return []
+    if made:
+        log.info("reorder suggestions: %s", ", ".join(made[:20]))
+    return made
+
+
 def interval_from_env() -> float:
     try:
         return max(1.0, float(os.environ.get("AFTERSALES_ESCALATE_SECONDS", INTERVAL_DEFAULT)))
@@ -151,7 +167,7 @@ def start(engine: Engine) -> Ticker | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_access.jobs", description=__doc__)
-    parser.add_argument("job", choices=["escalate", "deliver", "photos"])
+    parser.add_argument("job", choices=["escalate", "deliver", "photos", "reorder"])
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or data/aftersales.db)")
     args = parser.parse_args(argv)
     engine = db.make_engine(args.url or db.database_url())
@@ -162,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"warned {len(warned)}; told {told}; "
             f"sent {r.sent}, retrying {r.retrying}, failed {r.failed}"
+        )
+        return 0
+    if args.job == "reorder":
+        made = reorder_round(engine)
+        print(
+            f"reorder suggestions added: {len(made)}"
+            + (": " + ", ".join(made[:20]) if made else "")
         )
         return 0
     if args.job == "photos":

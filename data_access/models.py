@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
@@ -600,6 +601,39 @@ class StockBalance(Base):
     part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"))
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
     qty: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReorderSuggestion(Stamped, Base):
+    """A reorder suggestion (补货建议) for a part at the store that receives it: the figures
+    that triggered it are kept; at most one open (or ordered) per part and warehouse; a
+    receipt of the part into that warehouse closes it."""
+
+    __tablename__ = "reorder_suggestions"
+    __table_args__ = (
+        Index(
+            "ux_reorder_open",
+            "part_id",
+            "warehouse_id",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'ordered')"),
+            postgresql_where=text("status IN ('open', 'ordered')"),
+        ),
+    )
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # rules.parts.SuggestionStatus
+    on_hand: Mapped[int] = mapped_column(Integer)
+    on_order: Mapped[int] = mapped_column(Integer)
+    reserved: Mapped[int] = mapped_column(Integer)
+    projected: Mapped[int] = mapped_column(Integer)
+    reorder_point: Mapped[int] = mapped_column(Integer)
+    reorder_qty: Mapped[int] = mapped_column(Integer)
+    suggested: Mapped[int] = mapped_column(Integer)
+    purchase_ref: Mapped[str | None] = mapped_column(String(100))  # the purchase order no.
+    ordered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ordered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_doc: Mapped[str | None] = mapped_column(String(60))  # the receipt that closed it
 
 
 class StockTake(Stamped, Base):

@@ -17,11 +17,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from data_access.errors import InvalidInput, NotAllowed, Refused
-from data_access.models import Part, StockBalance, StockMovement, Ticket, User, Warehouse
+from data_access.models import (
+    Part,
+    ReorderSuggestion,
+    StockBalance,
+    StockMovement,
+    Ticket,
+    User,
+    Warehouse,
+)
 from data_access.parts_register import PREFIX, STOCK_ADAPTER, next_doc_no
 from data_access.registers import save_changes
 from data_access.writes import apply
@@ -29,8 +37,10 @@ from rules.access import Acting, Page, Role, can_edit, can_view
 from rules.fields import Problem
 from rules.parts import (
     KEY_PART_HOURS,
+    LIVE_SUGGESTIONS,
     SOURCING_HOURS,
     MovementKind,
+    SuggestionStatus,
     WarehouseKind,
     entry_of,
     hours_between,
@@ -378,11 +388,19 @@ def stock_value(session: Session, actor: Acting) -> dict[str, Decimal]:
     return dict(out)
 
 
-def reorder_suggestions(session: Session, actor: Acting) -> list[dict[str, Any]]:
-    """Parts whose projected stock (all valued warehouses) is at or below the reorder
-    point, with the figures that trigger it. On order and reserved come from no
-    purchase or reservation table yet: both are 0."""
-    visible_warehouse_ids(session, actor)
+def _receiving_store(session: Session) -> int | None:
+    """The warehouse purchases arrive at: the first central store."""
+    query = select(W.c.id).where(W.c.kind == WarehouseKind.CENTRAL, W.c.active.is_(True))
+    return session.execute(query.order_by(W.c.code).limit(1)).scalar()
+
+
+def reorder_figures(session: Session) -> list[dict[str, Any]]:
+    """Per active part with a reorder point: on hand (valued warehouses), on order (the
+    quantities of its ordered suggestions), reserved (catalogue lines of open tickets
+    not issued yet) and what :func:`rules.parts.reorder` makes of them."""
+    from data_access.models import TicketPart
+    from rules.tickets import OPEN
+
     valued = select(W.c.id).where(W.c.kind != WarehouseKind.FAULTY)
     on_hand = (
         select(B.c.part_id, func.sum(B.c.qty).label("qty"))
@@ -390,20 +408,124 @@ def reorder_suggestions(session: Session, actor: Acting) -> list[dict[str, Any]]
         .group_by(B.c.part_id)
         .subquery()
     )
+    S = ReorderSuggestion.__table__
+    on_order = (
+        select(S.c.part_id, func.sum(S.c.suggested).label("qty"))
+        .where(S.c.status == SuggestionStatus.ORDERED)
+        .group_by(S.c.part_id)
+        .subquery()
+    )
+    TP, T = TicketPart.__table__, Ticket.__table__
+    reserved = (
+        select(TP.c.part_id, func.sum(TP.c.qty).label("qty"))
+        .join(T, T.c.id == TP.c.ticket_id)
+        .where(TP.c.movement_id.is_(None), TP.c.part_id.is_not(None),
+               T.c.status.in_(sorted(OPEN)))
+        .group_by(TP.c.part_id)
+        .subquery()
+    )  # fmt: skip
     query = (
-        select(P.c.part_no, P.c.name, P.c.reorder_point, P.c.reorder_qty, P.c.unit_cost,
-               func.coalesce(on_hand.c.qty, 0).label("on_hand"))
-        .select_from(P.outerjoin(on_hand, on_hand.c.part_id == P.c.id))
-        .where(P.c.active.is_(True))
+        select(P.c.id, P.c.part_no, P.c.name, P.c.reorder_point, P.c.reorder_qty, P.c.unit_cost,
+               func.coalesce(on_hand.c.qty, 0).label("on_hand"),
+               func.coalesce(on_order.c.qty, 0).label("on_order"),
+               func.coalesce(reserved.c.qty, 0).label("reserved"))
+        .select_from(
+            P.outerjoin(on_hand, on_hand.c.part_id == P.c.id)
+            .outerjoin(on_order, on_order.c.part_id == P.c.id)
+            .outerjoin(reserved, reserved.c.part_id == P.c.id)
+        )
+        .where(P.c.active.is_(True), P.c.reorder_point > 0)
         .order_by(P.c.part_no)
     )  # fmt: skip
     out = []
     for r in session.execute(query).mappings():
-        fig = reorder(int(r["on_hand"]), 0, 0, int(r["reorder_point"]), int(r["reorder_qty"]))
-        if fig.alert:
-            out.append({**dict(r), "on_order": 0, "reserved": 0, "projected": fig.projected,
-                        "suggested": fig.qty})  # fmt: skip
+        fig = reorder(int(r["on_hand"]), int(r["on_order"]), int(r["reserved"]),
+                      int(r["reorder_point"]), int(r["reorder_qty"]))  # fmt: skip
+        out.append({**dict(r), "projected": fig.projected, "alert": fig.alert,
+                    "suggested": fig.qty})  # fmt: skip
     return out
+
+
+def refresh_reorder(session: Session, now: dt.datetime) -> list[str]:
+    """Store a suggestion for each part whose projected stock is at or below its reorder
+    point and has none open or ordered (with the figures that triggered it); close the
+    open ones whose part is back above the point before anything was ordered. Returns the
+    part numbers newly suggested. Run by the ticker and the reorder tab's button."""
+    store = _receiving_store(session)
+    if store is None:
+        return []
+    S = ReorderSuggestion.__table__
+    live = dict(
+        session.execute(
+            select(S.c.part_id, S.c.status).where(S.c.status.in_(sorted(LIVE_SUGGESTIONS)))
+        ).all()
+    )
+    new_rows, cleared = [], []
+    for fig in reorder_figures(session):
+        status = live.get(fig["id"])
+        if fig["alert"] and status is None:
+            new_rows.append({
+                "part_id": fig["id"], "warehouse_id": store, "status": SuggestionStatus.OPEN,
+                **{k: int(fig[k]) for k in ("on_hand", "on_order", "reserved", "projected",
+                                            "reorder_point", "reorder_qty", "suggested")},
+                "version": 1, "created_at": now, "updated_at": now,
+            })  # fmt: skip
+        elif not fig["alert"] and status == SuggestionStatus.OPEN:
+            cleared.append(fig["id"])
+    if new_rows:
+        session.execute(insert(S), new_rows)
+    if cleared:
+        session.execute(
+            update(S)
+            .where(S.c.part_id.in_(cleared), S.c.status == SuggestionStatus.OPEN)
+            .values(status=SuggestionStatus.CLOSED, closed_at=now, updated_at=now,
+                    version=S.c.version + 1)
+        )  # fmt: skip
+    ids = {r["part_id"] for r in new_rows}
+    return sorted(f["part_no"] for f in reorder_figures(session) if f["id"] in ids)
+
+
+def reorder_suggestions(
+    session: Session, actor: Acting, *, live_only: bool = True
+) -> list[dict[str, Any]]:
+    """The stored suggestions (open and ordered first, newest first) with the part, in
+    the purchase list's columns, plus status, purchase ref and dates."""
+    visible_warehouse_ids(session, actor)
+    S = ReorderSuggestion.__table__
+    query = (
+        select(S.c.id, S.c.version, S.c.status, P.c.part_no, P.c.name, S.c.on_hand,
+               S.c.on_order, S.c.reserved, S.c.projected, S.c.reorder_point, S.c.reorder_qty,
+               S.c.suggested, P.c.unit_cost, W.c.code.label("warehouse"), S.c.purchase_ref,
+               S.c.created_at, S.c.ordered_at, S.c.closed_at, S.c.closed_doc)
+        .join(P, P.c.id == S.c.part_id)
+        .join(W, W.c.id == S.c.warehouse_id)
+        .order_by(S.c.status.in_(sorted(LIVE_SUGGESTIONS)).desc(), S.c.created_at.desc(),
+                  P.c.part_no)
+    )  # fmt: skip
+    if live_only:
+        query = query.where(S.c.status.in_(sorted(LIVE_SUGGESTIONS)))
+    return [dict(r) for r in session.execute(query.limit(2000)).mappings()]
+
+
+def mark_ordered(
+    session: Session, part_no: str, purchase_ref: str, *, actor: Acting, now: dt.datetime
+) -> None:
+    """The part's open suggestion is ordered under ``purchase_ref`` (the purchase order
+    no.): its quantity now counts as on order."""
+    _require_edit(actor)
+    ref = (purchase_ref or "").strip()
+    if not ref:
+        raise InvalidInput([Problem("purchase_ref", "err.required")])
+    S = ReorderSuggestion.__table__
+    done = session.execute(
+        update(S)
+        .where(S.c.part_id == select(P.c.id).where(P.c.part_no == part_no).scalar_subquery(),
+               S.c.status == SuggestionStatus.OPEN)
+        .values(status=SuggestionStatus.ORDERED, purchase_ref=ref[:100], ordered_at=now,
+                ordered_by_id=actor.id, updated_at=now, version=S.c.version + 1)
+    )  # fmt: skip
+    if done.rowcount != 1:
+        raise Refused("parts.err.no_open_suggestion", value=part_no)
 
 
 def availability(session: Session) -> dict[str, Any]:

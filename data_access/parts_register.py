@@ -27,13 +27,23 @@ from sqlalchemy.orm import Session
 from data_access.adapters import Adapter, Hooks, Refs, Restored, Written
 from data_access.bulk import _chunks
 from data_access.errors import Refused
-from data_access.models import Part, StockBalance, StockMovement, Ticket, TicketPart, Warehouse
+from data_access.models import (
+    Part,
+    ReorderSuggestion,
+    StockBalance,
+    StockMovement,
+    Ticket,
+    TicketPart,
+    Warehouse,
+)
 from data_access.writes import apply
 from rules.fields import Problem
 from rules.parts import (
+    LIVE_SUGGESTIONS,
     STOCK,
     Move,
     MovementKind,
+    SuggestionStatus,
     WarehouseKind,
     entry_of,
     first_shortfall,
@@ -66,10 +76,32 @@ class StockHooks(Hooks):
         if written.inserted:
             _check_transfers(session, written.inserted)
             post_balances(session, written.inserted, sign=1)
+            _close_suggestions(session, written.inserted, written.now)
 
     def after_undo(self, session: Session, restored: Restored) -> None:
         if restored.deleted:
             post_balances(session, restored.deleted, sign=-1)
+
+
+def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> None:
+    """A receipt of a part into a warehouse closes that part's open or ordered reorder
+    suggestion there, naming the receipt."""
+    received = {
+        (r["part_id"], r["warehouse_id"]): r["doc_no"]
+        for r in rows
+        if r.get("kind") == MovementKind.RECEIPT and r["qty"] > 0 and not r.get("reverses")
+    }
+    if not received:
+        return
+    S = ReorderSuggestion.__table__
+    for (part_id, wh_id), doc in received.items():
+        session.execute(
+            update(S)
+            .where(S.c.part_id == part_id, S.c.warehouse_id == wh_id,
+                   S.c.status.in_(sorted(LIVE_SUGGESTIONS)))
+            .values(status=SuggestionStatus.CLOSED, closed_at=now, closed_doc=doc,
+                    updated_at=now, version=S.c.version + 1)
+        )  # fmt: skip
 
 
 def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:

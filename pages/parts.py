@@ -415,23 +415,53 @@ def _stocktake(engine, user, lang: str, editable: bool) -> None:
 
 # ---------------------------------------------------------------- reorder
 def _reorder(engine, user, lang: str) -> None:
+    """Stored suggestions (open and ordered): the purchase list export, marking one
+    ordered under its purchase order no., and an immediate check (the ticker checks
+    hourly); a receipt of the part closes its suggestion."""
+    top = st.columns([1, 3])
+    if user.role != Role.ENGINEER and top[0].button(
+        tr("parts.reorder.check"), key="parts.reorder.check"
+    ):
+        with db.write(engine) as s:
+            made = stock.refresh_reorder(s, now())
+        st.success(tr("parts.reorder.checked", n=len(made)))
     with db.read(engine) as s:
         rows = stock.reorder_suggestions(s, user)
     fields = PURCHASE_LIST.fields
     table = [tuple(r[f.name] for f in fields) for r in rows]
     frame = pd.DataFrame(table, columns=[f.label(lang) for f in fields])
+    frame.insert(0, tr("parts.col.suggestion_status"),
+                 [tr(f"parts.suggestion.{r['status']}") for r in rows])  # fmt: skip
+    frame[tr("parts.col.purchase_ref")] = [r["purchase_ref"] or "" for r in rows]
+    frame[tr("parts.col.suggested_at")] = [r["created_at"] for r in rows]
     st.caption(tr("parts.reorder_help", n=len(rows)))
     st.dataframe(frame, hide_index=True, width="stretch")
-    if rows:
-        buf = io.BytesIO()
-        write_tuples(buf, PURCHASE_LIST, table, lang=lang)  # formulas in text are guarded
-        st.download_button(
-            tr("parts.export_purchase"),
-            buf.getvalue(),
-            file_name=f"purchase-{now():%Y%m%d}.xlsx",
-            mime=XLSX,
-            key="parts.reorder.export",
-        )
+    if not rows:
+        return
+    buf = io.BytesIO()
+    write_tuples(buf, PURCHASE_LIST, table, lang=lang)  # formulas in text are guarded
+    st.download_button(
+        tr("parts.export_purchase"),
+        buf.getvalue(),
+        file_name=f"purchase-{now():%Y%m%d}.xlsx",
+        mime=XLSX,
+        key="parts.reorder.export",
+    )
+    open_parts = [r["part_no"] for r in rows if r["status"] == "open"]
+    if not open_parts or user.role == Role.ENGINEER:
+        return
+    a, b, c = st.columns([2, 2, 1])
+    part_no = a.selectbox(tr("parts.col.part_no"), open_parts, key="parts.reorder.part")
+    ref = b.text_input(tr("parts.col.purchase_ref"), key="parts.reorder.ref")
+    if c.button(tr("parts.reorder.ordered"), key="parts.reorder.mark"):
+        try:
+            with db.write(engine) as s:
+                stock.mark_ordered(s, part_no, ref, actor=user, now=now())
+        except InvalidInput:
+            st.error(tr("parts.reorder.need_ref"))
+            return
+        st.success(tr("parts.reorder.marked", value=part_no))
+        st.rerun()
 
 
 main()

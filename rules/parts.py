@@ -319,6 +319,19 @@ class Reorder:
     qty: int  # suggested order quantity (0 without an alert)
 
 
+class SuggestionStatus(StrEnum):
+    """A stored reorder suggestion: open → ordered (a purchase order placed, its quantity
+    counts as on order) → closed (a receipt into its warehouse, or stock back above the
+    point before anything was ordered)."""
+
+    OPEN = "open"
+    ORDERED = "ordered"
+    CLOSED = "closed"
+
+
+LIVE_SUGGESTIONS = frozenset({SuggestionStatus.OPEN, SuggestionStatus.ORDERED})
+
+
 def reorder(on_hand: int, on_order: int, reserved: int, point: int, lot: int) -> Reorder:
     """projected = on hand + on order − reserved; alert when projected ≤ reorder point;
     quantity = max(reorder quantity, reorder point − projected)."""

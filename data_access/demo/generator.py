@@ -65,6 +65,7 @@ class Generator(
         self.report_links()
         self.flush()
         self.finish_parts()
+        self.reorder_suggestions()
         self.notifications()  # reads the tickets written above
         self.flush()
         return {k: v for k, v in self.counts.items()}

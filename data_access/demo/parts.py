@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 
 from data_access.demo.base import D, H, Plumbing, T, money
 from data_access.demo.customers import ALL_CATS, REGIONS
@@ -349,3 +349,22 @@ class PartsDemo(Plumbing):
                 update(tp).where(tp.c.id == bindparam("tid")).values(movement_id=bindparam("mid"))
             )
             self.conn.execute(stmt, [{"tid": t, "mid": ids[m]} for t, m in self.line_moves])
+
+    def reorder_suggestions(self) -> None:
+        """The suggestions the reorder rule stores for today's stock (through its own
+        function, on the loading transaction), the oldest of them already ordered."""
+        from data_access.parts import refresh_reorder
+        from rules.parts import SuggestionStatus
+
+        self.flush()
+        made = refresh_reorder(self.orm, self.now)
+        table = T["reorder_suggestions"]
+        first = self.conn.execute(select(table.c.id).order_by(table.c.id).limit(1)).scalar()
+        if first is not None:
+            self.conn.execute(
+                update(table).where(table.c.id == first).values(
+                    status=SuggestionStatus.ORDERED, purchase_ref="PO-DEMO-0001",
+                    ordered_at=self.now,
+                )
+            )  # fmt: skip
+        self.counts["reorder_suggestions"] += len(made)

@@ -43,6 +43,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "目录外配件须注明原因",
         "A non-catalogue part needs a reason",
     ),
+    "parts.err.no_open_suggestion": (
+        "配件 {value} 没有待采购的补货建议",
+        "Part {value} has no open reorder suggestion",
+    ),
     "parts.err.no_van": (
         "工程师 {value} 没有车载库存仓库",
         "Engineer {value} has no van stock warehouse",
@@ -107,10 +111,23 @@ MESSAGES.update(
         "parts.cancel_doc": ("冲销单据号", "Document no. to cancel"),
         "parts.cancel": ("冲销", "Cancel document"),
         "parts.reorder_help": (
-            "{n} 个配件的预计库存（库存 + 在途 − 预留）不高于再订货点",
-            "{n} parts projected (on hand + on order − reserved) at or below their reorder point",
+            "{n} 条补货建议：配件的预计库存（库存 + 在途 − 预留）不高于再订货点时生成，"
+            "入库后自动关闭",
+            "{n} suggestions: made when a part's projected stock (on hand + on order − "
+            "reserved) is at or below its reorder point, closed by its receipt",
         ),
         "parts.export_purchase": ("导出采购清单", "Export purchase list"),
+        "parts.reorder.check": ("立即检查补货", "Check now"),
+        "parts.reorder.checked": ("新增 {n} 条补货建议", "{n} new suggestions"),
+        "parts.reorder.ordered": ("标记已下单", "Mark ordered"),
+        "parts.reorder.need_ref": ("请填写采购单号", "Enter the purchase order no."),
+        "parts.reorder.marked": ("{value} 已标记为已下单", "{value} marked ordered"),
+        "parts.col.suggestion_status": ("状态", "Status"),
+        "parts.col.purchase_ref": ("采购单号", "Purchase order no."),
+        "parts.col.suggested_at": ("建议时间", "Suggested at"),
+        "parts.suggestion.open": ("待采购", "To order"),
+        "parts.suggestion.ordered": ("已下单（在途）", "Ordered (on order)"),
+        "parts.suggestion.closed": ("已关闭", "Closed"),
         "parts.col.warehouse": ("仓库", "Warehouse"),
         "parts.col.part_no": ("配件编号", "Part no."),
         "parts.col.name": ("配件名称", "Name"),

@@ -110,18 +110,26 @@ def test_part_card_shows_ledger_and_chart(parts_db):
     assert sorted(ledger["Qty"].tolist()) == [-2, 2, 8]
 
 
-def test_reorder_lists_parts_at_or_below_their_point(parts_db):
+def test_reorder_suggestions_are_checked_ordered_and_exported(parts_db):
     at = open_parts("parts_keeper")
     frame = [d for d in at.dataframe if "Suggested qty" in d.value.columns][0].value
     assert frame.to_dict("records") == []  # 8 of 000101 above its point 5
     with db.write(parts_db) as s:
         stock.post_document(s, "issue", "WH01", [Line("000101", 4)], at=CLOCK, actor=ADMIN,
                             now=CLOCK)  # fmt: skip
-    at.run()
+    at.button(key="parts.reorder.check").click().run()
+    assert any("1 new suggestions" in m.value for m in at.success)
     frame = [d for d in at.dataframe if "Suggested qty" in d.value.columns][0].value
-    got = frame[["Part no.", "On hand", "Projected", "Suggested qty"]].values.tolist()
-    assert got == [["000101", 4, 4, 10]]
+    got = frame[["Status", "Part no.", "On hand", "Projected", "Suggested qty"]].values.tolist()
+    assert got == [["To order", "000101", 4, 4, 10]]
     assert any(b.key == "parts.reorder.export" for b in at.get("download_button"))
+    at.text_input(key="parts.reorder.ref").input("PO-7").run()
+    at.button(key="parts.reorder.mark").click().run()
+    assert not at.exception, at.exception
+    frame = [d for d in at.dataframe if "Suggested qty" in d.value.columns][0].value
+    assert frame[["Status", "Purchase order no."]].values.tolist() == [
+        ["Ordered (on order)", "PO-7"]
+    ]
 
 
 def test_engineer_sees_their_van_only_and_posts_nothing(parts_db):

@@ -352,14 +352,67 @@ def test_moving_average_cost_and_stock_value(store):
     assert value == {"WH01": Decimal("1150.00"), "VAN-1": Decimal("230.00")}
 
 
-def test_reorder_suggestions_carry_their_figures(store):
-    engine, _, _ = store
-    post(engine, "receipt", "WH01", [Line("000101", 3), Line("000108", 20)])
+def _suggestions(engine, live_only=True):
     with db.read(engine) as s:
-        rows = stock.reorder_suggestions(s, ADMIN)
-    assert [(r["part_no"], r["on_hand"], r["projected"], r["suggested"]) for r in rows] == [
-        ("000101", 3, 3, 10)
+        rows = stock.reorder_suggestions(s, ADMIN, live_only=live_only)
+    return [(r["part_no"], r["status"], r["on_hand"], r["on_order"], r["reserved"],
+             r["projected"], r["suggested"]) for r in rows]  # fmt: skip
+
+
+def _refresh(engine, at=NOW):
+    with db.write(engine) as s:
+        return stock.refresh_reorder(s, at)
+
+
+def test_reorder_suggestions_are_stored_once_ordered_and_closed_by_the_receipt(store):
+    engine, keeper, _ = store
+    post(engine, "receipt", "WH01", [Line("000101", 3), Line("000108", 20)])
+    assert _refresh(engine) == ["000101"]  # 3 ≤ 5; 000108 is well above its point
+    assert _suggestions(engine) == [("000101", "open", 3, 0, 0, 3, 10)]
+    assert _refresh(engine) == []  # at most one open suggestion a part
+    with pytest.raises(InvalidInput), db.write(engine) as s:
+        stock.mark_ordered(s, "000101", " ", actor=keeper, now=NOW)
+    with pytest.raises(NotAllowed), db.write(engine) as s:
+        stock.mark_ordered(s, "000101", "PO-1", actor=Actor(99, Role.ENGINEER), now=NOW)
+    with db.write(engine) as s:
+        stock.mark_ordered(s, "000101", "PO-2026-118", actor=keeper, now=NOW)
+    with pytest.raises(Refused) as err, db.write(engine) as s:
+        stock.mark_ordered(s, "000101", "PO-2", actor=keeper, now=NOW)
+    assert err.value.code == "parts.err.no_open_suggestion"
+    # ordered: its quantity is on order, so the part projects above its point
+    with db.read(engine) as s:
+        fig = {f["part_no"]: f for f in stock.reorder_figures(s)}["000101"]
+    assert (fig["on_order"], fig["projected"], fig["alert"]) == (10, 13, False)
+    assert _refresh(engine) == []
+    post(engine, "receipt", "WH01", [Line("000101", 10)], at=D3, doc_no="RK-PO-2026-118")
+    assert _suggestions(engine) == []
+    with db.read(engine) as s:
+        closed = stock.reorder_suggestions(s, ADMIN, live_only=False)
+    assert [(r["status"], r["closed_doc"], r["purchase_ref"]) for r in closed] == [
+        ("closed", "RK-PO-2026-118", "PO-2026-118")
     ]
+
+
+def test_reserved_ticket_lines_count_and_an_open_suggestion_clears_itself(ticket):
+    from data_access.models import Part, Ticket, TicketPart
+
+    engine, _ = ticket  # 000101: 3 in WH01 and 2 on the van = 5, its point
+
+    def of_101():
+        return [r[1:] for r in _suggestions(engine) if r[0] == "000101"]
+
+    assert "000101" in _refresh(engine)
+    assert of_101() == [("open", 5, 0, 0, 5, 10)]
+    with db.write(engine) as s:
+        s.execute(Part.__table__.update().where(Part.part_no == "000101").values(reorder_point=1))
+    _refresh(engine)  # above its (new) point before anything was ordered: cleared
+    assert of_101() == []
+    with db.write(engine) as s:
+        sr1 = s.scalar(select(Ticket.id).where(Ticket.ticket_no == "SR1"))
+        part = s.scalar(select(Part.id).where(Part.part_no == "000101"))
+        s.add(TicketPart(ticket_id=sr1, line_no=1, part_id=part, part_no="000101", qty=4))
+    assert _refresh(engine) == ["000101"]  # 5 on hand − 4 reserved = 1 ≤ 1
+    assert of_101() == [("open", 5, 0, 4, 1, 10)]
 
 
 def test_the_ledger_page_is_keyset_paged(store):
