@@ -7,13 +7,18 @@ Callers own their transactions: ``with session_factory(engine).begin() as s: ...
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from data_access.errors import Refused
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = ROOT / "data" / "aftersales.db"
@@ -75,10 +80,63 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Session]:
-    """One write transaction: commits on success, rolls back on any error."""
+    """One write transaction: commits on success, rolls back on any error.
+
+    SQLite has one writer at a time: a write that waited the busy timeout for another
+    (a long import) is refused as ``db.busy`` — naming the import when one is running —
+    instead of surfacing "database is locked"; nothing of it was written."""
     bound = engine.execution_options(sqlite_write=True)
-    with Session(bound, expire_on_commit=False) as session, session.begin():
-        yield session
+    try:
+        with Session(bound, expire_on_commit=False) as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        if is_sqlite(engine) and "database is locked" in str(exc.orig):
+            raise busy(engine) from None
+        raise
+
+
+def _marker(bind: Engine | Connection) -> Path | None:
+    """The file beside a SQLite database saying an import is writing to it."""
+    engine = bind.engine
+    if not is_sqlite(engine) or not engine.url.database or engine.url.database == ":memory:":
+        return None
+    return Path(engine.url.database + ".importing")
+
+
+@contextmanager
+def import_running(
+    bind: Engine | Connection, labels: tuple[str, str], user: str | None
+) -> Iterator[None]:
+    """While an import writes to a SQLite database, a small file beside it names the
+    import (the register's zh and en names, who, since when), so a writer kept waiting
+    is told what it waits for (:func:`busy`)."""
+    path = _marker(bind)
+    if path is not None:
+        stamp = {"zh": labels[0], "en": labels[1], "user": user or "",
+                 "since": f"{dt.datetime.now():%H:%M}"}  # fmt: skip
+        try:
+            path.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
+        except OSError:
+            path = None  # a read-only folder: the message is then the general one
+    try:
+        yield
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def busy(engine: Engine) -> Refused:
+    """The refusal a write gets when SQLite stayed locked for the whole busy timeout."""
+    path = _marker(engine)
+    try:
+        running = json.loads(path.read_text(encoding="utf-8")) if path else None
+    except (OSError, ValueError):
+        running = None
+    if isinstance(running, dict):
+        return Refused("db.busy_import", register_zh=str(running.get("zh", "")),
+                       register_en=str(running.get("en", "")), user=str(running.get("user", "")),
+                       since=str(running.get("since", "")))  # fmt: skip
+    return Refused("db.busy")
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data_access import db
 from data_access.batches import (
     UndoError,
     UndoResult,
@@ -44,6 +45,7 @@ from data_access.batches import (
 )
 from data_access.batches import undo_last_import as _undo_last_import
 from data_access.errors import NotAllowed
+from data_access.models import User
 from data_access.registers import (
     Adapter,
     ConflictError,
@@ -331,10 +333,12 @@ def import_file(
     report = ImportReport(register, file_name, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
     report.sha256 = sha256_of(source)
     book = open_book(source, file_name)
+    labels = (ad.register.label("zh"), ad.register.label("en"))
+    who = session.scalar(select(User.display_name).where(User.id == user_id)) if user_id else None
     try:
         report.sheets = list(book.sheet_names)
         report.sheet = sheet = sheet or book.sheet_names[0]
-        with _fewer_collections():
+        with _fewer_collections(), db.import_running(session.get_bind(), labels, who):
             _run(session, ad, book, sheet, report, mapping, user_id, now, on_progress)
     finally:
         book.close()

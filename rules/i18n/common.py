@@ -135,6 +135,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "操作未完成，发生了意外错误（编号 {ref}）。数据未被修改，请联系管理员。",
         "The action did not complete because of an unexpected error (ref {ref}). No data was changed; please tell your administrator.",
     ),
+    "db.busy": (
+        "数据库正忙（另一项写入尚未完成），本次操作未保存，请稍后再试。",
+        "The database is busy with another write; nothing was saved. Please try again shortly.",
+    ),
+    "db.busy_import": (
+        "正在导入「{register_zh}」（{user}，{since} 开始），本次操作未保存，请在导入完成后再试。",
+        "An import of {register_en} ({user}, since {since}) is running; nothing was saved. "
+        "Please try again when it has finished.",
+    ),
     "ui.reload": ("刷新", "Reload"),
     "ui.close": ("关闭", "Close"),
     "ui.export": ("导出 Excel", "Export Excel"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
@@ -50,3 +51,49 @@ def test_database_url_accepts_plain_postgres_scheme(monkeypatch):
     assert db.database_url() == "postgresql+psycopg://u@h/d"
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/d")
     assert db.database_url() == "postgresql+psycopg://u@h/d"
+
+
+def test_a_write_kept_waiting_by_an_import_is_told_what_it_waits_for(sqlite_url, monkeypatch):
+    """SQLite's one writer: a write that waited the busy timeout gets a message (naming
+    the import that holds the lock), not "database is locked", and writes nothing."""
+    from data_access.errors import Refused
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
+    holder, waiter = db.make_engine(sqlite_url), db.make_engine(sqlite_url)
+    marker = db._marker(holder)
+    with db.write(holder) as s:
+        with db.import_running(s.get_bind(), ("工单", "Tickets"), "王建华"):
+            s.add(Setting(key="held", value=1))
+            s.flush()
+            assert marker.exists()
+            with pytest.raises(Refused) as err, db.write(waiter) as w:
+                w.add(Setting(key="waiting", value=1))
+            assert err.value.code == "db.busy_import"
+            assert err.value.params["register_zh"] == "工单"
+            assert err.value.params["user"] == "王建华"
+        assert not marker.exists()  # the import is done: the next waiter is told in general
+        with pytest.raises(Refused) as err, db.write(waiter) as w:
+            w.add(Setting(key="waiting", value=1))
+        assert err.value.code == "db.busy"
+    with db.write(waiter) as w:  # the lock released: writes go through again
+        w.add(Setting(key="after", value=1))
+    with db.read(waiter) as r:
+        assert sorted(r.scalars(select(Setting.key))) == ["after", "held"]
+    holder.dispose()
+    waiter.dispose()
+
+
+def test_an_import_marks_the_database_while_it_writes(sqlite_engine):
+    from imports.engine import import_file
+    from tests.actors import ADMIN
+
+    seen: list[bool] = []
+    marker = db._marker(sqlite_engine)
+    csv = "客户编号,客户名称,客户等级\n".encode() + b"".join(
+        f"C{i:04d},客户{i},A\n".encode() for i in range(600)
+    )
+    with db.write(sqlite_engine) as s:
+        import_file(s, "customers", csv, file_name="c.csv", now=dt.datetime(2026, 11, 30),
+                    actor=ADMIN, on_progress=lambda done, total: seen.append(marker.exists()))  # fmt: skip
+    assert seen and all(seen)
+    assert not marker.exists()
