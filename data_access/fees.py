@@ -82,11 +82,19 @@ def customer_zone(session: Session, customer_id: int) -> str | None:
 
 
 def engineer_level(session: Session, engineer_id: int | None) -> str:
-    levels = get_setting(session, R.SETTING_LEVELS) or {}
+    """The rate-card level an engineer's labour is priced at: his user record's level,
+    else the older setting ``fees.engineer_levels`` ({username: level}), else standard."""
     if engineer_id is None:
         return R.DEFAULT_LEVEL
-    name = session.execute(select(User.username).where(User.id == engineer_id)).scalar()
-    return str(levels.get(name, R.DEFAULT_LEVEL))
+    found = session.execute(
+        select(User.username, User.engineer_level).where(User.id == engineer_id)
+    ).first()
+    if found is None:
+        return R.DEFAULT_LEVEL
+    if (found.engineer_level or "").strip():
+        return found.engineer_level.strip()
+    levels = get_setting(session, R.SETTING_LEVELS) or {}
+    return str(levels.get(found.username, R.DEFAULT_LEVEL))
 
 
 def job_of(session: Session, ticket: Ticket) -> R.Job:

@@ -82,6 +82,8 @@ class User(Stamped, Base):
     role: Mapped[str] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(50))
     skills: Mapped[str | None] = mapped_column(String(200))
+    # the rate card's labour variant this engineer is billed at (junior, senior …)
+    engineer_level: Mapped[str | None] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

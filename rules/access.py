@@ -350,6 +350,11 @@ USERS = Register(
         Field("lang", "通知语言", "Language", Kind.ENUM, options=LANG_OPTIONS,
               aliases=("语言", "language"), help_zh="空：中文", help_en="Empty: Chinese"),
         Field("skills", "技能", "Skills", max_len=200, aliases=("擅长", "专长")),
+        Field("engineer_level", "工程师级别", "Engineer level", max_len=20,
+              aliases=("级别", "技术等级", "level"), example="senior",
+              help_zh="工时费按此级别取价目表（如 junior / standard / senior）；空：standard",
+              help_en="Labour is priced at this rate-card level (e.g. junior / standard / "
+                      "senior); empty: standard"),
         Field("is_active", "启用", "Active", Kind.BOOL, aliases=("在职", "active")),
         Field("demo_password", "演示密码", "Demo password", Kind.BOOL, computed=True),
         Field("last_login_at", "最近登录", "Last log-in", Kind.DATETIME, computed=True),

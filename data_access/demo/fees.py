@@ -90,6 +90,7 @@ class FeesDemo(Plumbing):
             hours=Decimal(hours),
             km=Decimal(km) if km else None,
             zone=self.customer_region.get(ctx["cid"]),
+            level=self.engineer_level.get(ctx["engineer"], F.DEFAULT_LEVEL),
             parts=tuple((p["no"], p["name"], Decimal(q), p["cost"]) for p, q in used),
         )
         proposed = F.propose(job, self.rates)

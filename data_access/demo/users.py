@@ -7,6 +7,8 @@ from data_access.demo.customers import MODELS, REGIONS
 from data_access.users import hash_password
 from rules.access import Role
 
+LEVELS = ("senior", "standard", "junior", "standard")
+
 
 class UsersDemo(Plumbing):
     def users(self) -> None:
@@ -15,6 +17,7 @@ class UsersDemo(Plumbing):
         self.by_role: dict[str, list[int]] = {r: [] for r in Role}
         self.eng_by_region: dict[str, list[int]] = {r: [] for r in REGIONS}
         self.user_names: dict[int, str] = {}
+        self.engineer_level: dict[int, str] = {}
         demo = [
             ("admin", Role.ADMIN, "系统管理员", None),
             ("manager", Role.MANAGER, "王建华", "华东"),
@@ -34,9 +37,11 @@ class UsersDemo(Plumbing):
                 candidate = self.person()
                 name = None if candidate in taken else candidate
             taken.add(name)
-            skills = None
+            skills = level = None
             if role == Role.ENGINEER:
                 skills = ",".join(rng.sample([m[3] for m in MODELS[::3]], 2))
+                # the rate card's labour levels: a few seniors and juniors among them
+                level = LEVELS[len(self.engineer_level) % len(LEVELS)]
             uid = self.add(
                 "users",
                 created=self.year_ago - 30 * D,
@@ -45,12 +50,15 @@ class UsersDemo(Plumbing):
                 role=str(role),
                 region=region,
                 skills=skills,
+                engineer_level=level,
                 phone=self.mobile(),
                 email=f"{username}@example.com",  # a documentation domain (RFC 2606)
                 password_hash=pw,
                 demo_password=True,
             )
             self.by_role[role].append(uid)
+            if level:
+                self.engineer_level[uid] = level
             self.user_names[uid] = name
             if role == Role.ENGINEER:
                 self.eng_by_region[region].append(uid)

@@ -599,3 +599,31 @@ def test_a_settled_line_is_not_deleted_by_a_grid_or_import_either(shop):
     assert err.value.code == "fees.err.settled"
     with db.read(engine) as s:
         assert s.get(FeeLine, first["id"]) is not None
+
+
+def test_labour_is_priced_at_the_engineers_level_from_his_user_record(shop):
+    from data_access.registers import save_changes
+    from data_access.settings import put_setting
+    from tests.actors import ADMIN
+
+    engine, a = shop
+    with db.write(engine) as s:
+        s.add(RateCardItem(rate_key="LAB-SR@2026-01-01", code="LAB-SR", kind="labour",
+                           variant="senior", name_zh="工时费（高级）", name_en="Labour (senior)",
+                           unit="小时", basis="per_unit", price=D("380"), valid_from=JAN))  # fmt: skip
+        # the older setting still counts where the user record says nothing …
+        put_setting(s, F.SETTING_LEVELS, {"eng": "senior"}, NOW)
+        assert fees_da.engineer_level(s, a["eng"].id) == "senior"
+        # … and the record wins once it is set (edited on the users grid)
+        _user(s, "root", "admin")  # a users write keeps an active admin
+        row = s.execute(select(User.id, User.version).where(User.username == "eng")).one()
+        done = save_changes(s, "users", inserts=[], deletes=[], actor=ADMIN, now=NOW,
+                            updates=[{"id": row.id, "version": row.version,
+                                      "engineer_level": "standard"}])  # fmt: skip
+        assert done.problems == []
+        assert fees_da.engineer_level(s, a["eng"].id) == "standard"
+        s.execute(User.__table__.update().where(User.username == "eng")
+                  .values(engineer_level="senior"))  # fmt: skip
+    build(engine, "SR-OUT", a["eng"])
+    labour = by_kind(lines(engine, "SR-OUT"))[("labour", None)]
+    assert (labour["rate_code"], labour["list_amount"]) == ("LAB-SR", D("760.00"))
