@@ -31,7 +31,7 @@ FONT_SUFFIXES = (".ttf", ".ttc", ".otf")
 FAMILY = "cjk"
 BASE_PT = 9.5
 TABLE_PT = 8
-LINE_MM = 5.5
+LINE_MM = 5
 TABLE_LINE_MM = 4.4
 GREY = (235, 235, 235)
 
@@ -233,9 +233,9 @@ class Sheet:
         """One signature line and a date line per signer, side by side; never split
         across a page break."""
         pdf = self.pdf
-        if pdf.get_y() + 26 > pdf.h - pdf.b_margin:
+        if pdf.get_y() + 28 > pdf.h - pdf.b_margin:
             pdf.add_page()
-        pdf.ln(8)
+        pdf.ln(6)
         width = (pdf.w - pdf.l_margin - pdf.r_margin) / max(1, len(labels))
         y = pdf.get_y()
         for i, label in enumerate(labels):
