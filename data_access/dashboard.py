@@ -209,22 +209,30 @@ def _customers_where(f: Filters) -> list[ColumnElement[bool]]:
     return c
 
 
-def _customer_in(column: Any, f: Filters) -> list[ColumnElement[bool]]:
+def _customer_in(column: Any, f: Filters, ranged: bool = False) -> list[ColumnElement[bool]]:
+    """``ranged``: the rows are also narrowed to a period by an indexed date: the
+    column is wrapped (``+ 0``) so that the planner walks the date's index rather than
+    the customer's, across all time (measured at 1M tickets: 0.17 s instead of 0.87 s
+    for a region)."""
     where = _customers_where(f)
-    return [column.in_(select(Customer.id).where(*where))] if where else []
+    if not where:
+        return []
+    return [(column + 0 if ranged else column).in_(select(Customer.id).where(*where))]
 
 
 def _model_ids(code: str):
     return select(ProductModel.id).where(ProductModel.code == code)
 
 
-def _ticket_where(f: Filters) -> list[ColumnElement[bool]]:
-    c = _customer_in(Ticket.customer_id, f)
+def _ticket_where(f: Filters, ranged: bool = False) -> list[ColumnElement[bool]]:
+    """``ranged``: with a period on received_at (see :func:`_customer_in`)."""
+    c = _customer_in(Ticket.customer_id, f, ranged)
     if f.engineer_id is not None:
         c.append(Ticket.engineer_id == f.engineer_id)
     if f.product_model is not None:
-        c.append(Ticket.device_id.in_(select(Device.id).where(Device.model_id.in_(
-            _model_ids(f.product_model)))))  # fmt: skip
+        device = Ticket.device_id + 0 if ranged else Ticket.device_id
+        devices = select(Device.id).where(Device.model_id.in_(_model_ids(f.product_model)))
+        c.append(device.in_(devices))
     if f.service_type is not None:
         c.append(Ticket.service_type == f.service_type)
     if f.channel is not None:
@@ -382,7 +390,7 @@ def _ticket_figures(
     measures = ticket_measures(session, now, repeat_days)
     row = session.execute(
         select(func.count(Ticket.id).label("rows"), *_aggregate(measures)).where(
-            *_tickets_in(period), *_ticket_where(f)
+            *_tickets_in(period), *_ticket_where(f, ranged=True)
         )
     ).one()
     rows = int(row.rows or 0)
@@ -395,7 +403,7 @@ def _report_figures(session: Session, period: Period, f: Filters) -> dict[str, F
         select(func.count(ServiceReport.id).label("rows"), *_aggregate(measures))
         .select_from(Ticket)
         .join(ServiceReport, ServiceReport.ticket_id == Ticket.id)
-        .where(*_tickets_in(period), *_ticket_where(f))
+        .where(*_tickets_in(period), *_ticket_where(f, ranged=True))
     ).one()
     return {k: _figure(m, row, k, row.rows) for k, m in measures.items()}
 
@@ -435,7 +443,7 @@ def _satisfaction_figures(session: Session, period: Period, f: Filters) -> dict[
 def _complaint_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
     start, end = period.bounds()
     c = [Complaint.received_at >= start, Complaint.received_at < end]
-    c += _customer_in(Complaint.customer_id, f)
+    c += _customer_in(Complaint.customer_id, f, ranged=True)
     if f.engineer_id is not None:
         c.append(Complaint.engineer_id == f.engineer_id)
     if f.product_model is not None:
@@ -534,7 +542,7 @@ def _key_part_lines(session: Session, period: Period, f: Filters):
         .join(Part, Part.id == TicketPart.part_id)
         .join(Ticket, Ticket.id == TicketPart.ticket_id)
         .outerjoin(StockMovement, StockMovement.id == TicketPart.movement_id)
-        .where(Part.is_key.is_(True), *_tickets_in(period), *_ticket_where(f))
+        .where(Part.is_key.is_(True), *_tickets_in(period), *_ticket_where(f, ranged=True))
     )
     return stmt, within
 
@@ -566,7 +574,7 @@ def _device_figures(
     devices = session.scalar(select(func.count(Device.id)).where(*_installed_devices(period, f)))
     repairs = repairs if repairs is not None else session.scalar(
         select(func.count(Ticket.id)).where(
-            *_tickets_in(period), *_ticket_where(f),
+            *_tickets_in(period), *_ticket_where(f, ranged=True),
             Ticket.service_type == K.FAILURE_SERVICE_TYPE,
             Ticket.device_id.is_not(None),
         )
@@ -594,7 +602,9 @@ def _empty_sums() -> Any:
 def _overdue(session: Session, period: Period, f: Filters, now: dt.datetime) -> int | None:
     n = session.scalar(
         select(func.count(Ticket.id)).where(
-            sla_state_is(SlaState.OVERDUE, now), *_tickets_in(period), *_ticket_where(f)
+            sla_state_is(SlaState.OVERDUE, now),
+            *_tickets_in(period),
+            *_ticket_where(f, ranged=True),
         )
     )
     return n
@@ -706,7 +716,7 @@ def _grouped(
     stmt = select(*cols).select_from(Ticket)
     for target, on in joins:
         stmt = stmt.outerjoin(target, on)
-    stmt = stmt.where(*_tickets_in(period), *_ticket_where(f)).group_by(group)
+    stmt = stmt.where(*_tickets_in(period), *_ticket_where(f, ranged=True)).group_by(group)
     out = {}
     for row in session.execute(stmt):
         item = {"key": row.g, "label": row.lbl if label is not None else None,
@@ -875,7 +885,7 @@ def engineers(
             session.execute(
                 select(Ticket.engineer_id, func.sum(ServiceReport.labour_hours))
                 .join(ServiceReport, ServiceReport.ticket_id == Ticket.id)
-                .where(*_tickets_in(period), *_ticket_where(filters))
+                .where(*_tickets_in(period), *_ticket_where(filters, ranged=True))
                 .group_by(Ticket.engineer_id)
             ).all()
         )
@@ -921,7 +931,7 @@ def _drill_stmt(
             .join(Customer, Customer.id == Ticket.customer_id)
             .outerjoin(User, User.id == Ticket.engineer_id)
             .outerjoin(ServiceReport, ServiceReport.ticket_id == Ticket.id)
-            .where(m.base, *_tickets_in(period), *_ticket_where(f))
+            .where(m.base, *_tickets_in(period), *_ticket_where(f, ranged=True))
         )  # fmt: skip
         return stmt, Ticket.id, TICKET_COLUMNS
     if kpi.drill == "followups":

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
+    Engine,
     String,
     and_,
     case,
@@ -38,9 +39,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from data_access import dashboard as DB
+from data_access import db
 from data_access.models import (
     ROLLUP_COUNTS,
     ROLLUP_SUMS,
@@ -206,6 +209,16 @@ def refresh(session: Session) -> int:
         _fill(session, repeat_days, _on_days(days))
     session.execute(delete(DashboardDirty).where(DashboardDirty.id <= upto))
     return len(days)
+
+
+def refresh_now(engine: Engine) -> int | None:
+    """:func:`refresh` in its own write transaction; None when the database is busy
+    with another writer (the readers compute the dirty days live meanwhile)."""
+    try:
+        with db.write(engine) as session:
+            return refresh(session)
+    except OperationalError:
+        return None
 
 
 # ---------------------------------------------------------------- reading

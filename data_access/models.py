@@ -771,6 +771,8 @@ class FollowUpRating(AppendOnly, Base):
     """Every rating a call records, a new row each time; CSAT reads the latest per ticket."""
 
     __tablename__ = "followup_ratings"
+    # the latest rating per ticket of a period (the dashboard's CSAT) from the index alone
+    __table_args__ = (Index("ix_followup_ratings_latest", "rated_at", "ticket_id", "score"),)
     followup_id: Mapped[int] = mapped_column(
         ForeignKey("followups.id", ondelete="CASCADE"), index=True
     )
