@@ -67,6 +67,9 @@ GROUPINGS: tuple[tuple[str, ...], ...] = (
 )
 # more dirty days than this in a period: computing the period directly is as quick
 MAX_LIVE_DAYS = 31
+# a dirty log longer than this (a large import, a demo load): readers compute directly
+# and a refresh rebuilds the whole rollup in one pass rather than day by day
+MAX_LOG = 20_000
 _FIELD = {"region": "region", "engineer_id": "engineer", "customer_grade": "customer_grade",
           "product_model": "product_model", "service_type": "service_type",
           "channel": "channel"}  # fmt: skip
@@ -171,6 +174,15 @@ def rebuild(session: Session) -> None:
     session.flush()
 
 
+def _log_size(session: Session) -> int:
+    """At most this many rows in the dirty log (ids only grow; a refresh deletes a
+    prefix)."""
+    low, high = session.execute(
+        select(func.min(DashboardDirty.id), func.max(DashboardDirty.id))
+    ).one()
+    return 0 if high is None else high - low + 1
+
+
 def dirty_days(session: Session, repeat_days: int, upto: int | None = None) -> set[dt.date]:
     """The days whose rollup rows a write has made stale (log rows up to id ``upto``)."""
     d = DashboardDirty
@@ -195,7 +207,7 @@ def refresh(session: Session) -> int:
     if not DB._sqlite(session):
         session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
     repeat_days = DB.ftf_repeat_days(session)
-    if _state(session) != repeat_days:
+    if _state(session) != repeat_days or _log_size(session) > MAX_LOG:
         rebuild(session)
         return -1
     upto = session.scalar(select(func.max(DashboardDirty.id)))
@@ -261,7 +273,7 @@ def sums(
     if len(dims) > 2:
         return None
     repeat_days = DB.ftf_repeat_days(session)
-    if _state(session) != repeat_days:
+    if _state(session) != repeat_days or _log_size(session) > MAX_LOG:
         return None
     dirty = {d for d in dirty_days(session, repeat_days) if period.start <= d <= period.end}
     if len(dirty) > MAX_LIVE_DAYS:

@@ -265,3 +265,14 @@ def test_three_filters_and_a_filtered_breakdown_beyond_two_fall_back(seeded):  #
         assert R.sums(s, PERIOD, f) is not None
         assert R.sums(s, PERIOD, f, "service_type") is None
         assert R.sums(s, PERIOD, DB.Filters(region="华东"), "region") is not None
+
+
+def test_a_long_dirty_log_is_read_directly_and_rebuilt_in_one_pass(seeded, monkeypatch):  # noqa: F811
+    engine = seeded
+    _generate(engine)
+    monkeypatch.setattr(R, "MAX_LOG", 50)  # the 120 tickets wrote more rows than that
+    with db.read(engine) as s:
+        assert R.sums(s, PERIOD, DB.Filters()) is None
+    with db.write(engine) as s:
+        assert R.refresh(s) == -1
+    _check(engine, monkeypatch)
