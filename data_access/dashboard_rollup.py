@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from data_access import dashboard as DB
 from data_access import db
+from data_access.errors import Refused
 from data_access.models import (
     ROLLUP_COUNTS,
     ROLLUP_SUMS,
@@ -223,13 +224,27 @@ def refresh(session: Session) -> int:
     return len(days)
 
 
+REFRESH_WAIT_MS = 200  # SQLite: how long a refresh waits for another writer
+
+
 def refresh_now(engine: Engine) -> int | None:
-    """:func:`refresh` in its own write transaction; None when the database is busy
-    with another writer (the readers compute the dirty days live meanwhile)."""
+    """:func:`refresh` in its own write transaction; None when another writer holds
+    the database (a long import): on SQLite it waits :data:`REFRESH_WAIT_MS`, not the
+    usual busy timeout, so a page is not held up — readers compute the dirty days live
+    meanwhile."""
+    sqlite = db.is_sqlite(engine)
     try:
-        with db.write(engine) as session:
-            return refresh(session)
-    except OperationalError:
+        with engine.execution_options(sqlite_write=True).connect() as conn:
+            raw = conn.connection.driver_connection if sqlite else None
+            if raw is not None:  # before the transaction begins (BEGIN IMMEDIATE waits)
+                raw.execute(f"PRAGMA busy_timeout={REFRESH_WAIT_MS}")
+            try:
+                with Session(bind=conn) as session, session.begin():
+                    return refresh(session)
+            finally:
+                if raw is not None:
+                    raw.execute(f"PRAGMA busy_timeout={db.BUSY_TIMEOUT_MS}")
+    except (OperationalError, Refused):
         return None
 
 

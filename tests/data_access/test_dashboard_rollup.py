@@ -276,3 +276,31 @@ def test_a_long_dirty_log_is_read_directly_and_rebuilt_in_one_pass(seeded, monke
     with db.write(engine) as s:
         assert R.refresh(s) == -1
     _check(engine, monkeypatch)
+
+
+def test_a_refresh_gives_way_to_another_writer_at_once(sqlite_engine):
+    """A long import holds SQLite's write lock: the page's refresh does not wait the
+    busy timeout for it (readers compute the dirty days live meanwhile)."""
+    import time
+
+    ticket = Ticket(ticket_no="W1", customer_id=None, channel="phone", priority="high",
+                             status="received", fault_description="x",
+                             received_at=D(2025, 4, 1, 9))  # fmt: skip
+    with db.write(sqlite_engine) as s:
+        c = Customer(code="W", name="W")
+        s.add(c)
+        s.flush()
+        ticket.customer_id = c.id
+        s.add(ticket)
+    holder = sqlite_engine.execution_options(sqlite_write=True).connect()
+    holder.exec_driver_sql("UPDATE customers SET name = 'X'")  # BEGIN IMMEDIATE: locked
+    try:
+        t0 = time.perf_counter()
+        assert R.refresh_now(sqlite_engine) is None
+        assert time.perf_counter() - t0 < 2
+    finally:
+        holder.rollback()
+        holder.close()
+    assert R.refresh_now(sqlite_engine) == 1  # the day of W1
+    with sqlite_engine.connect() as conn:  # the pool's connection waits as usual again
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
