@@ -17,8 +17,11 @@ Create Date: 2026-12-12 00:00:00
 - ``ix_followup_ratings_latest``: the latest rating per ticket of a period from the index
   alone (measured at 1M tickets: 0.30 s → 0.14 s).
 
-The rollup of the existing tickets is built here. The SQLite search triggers of 0014 are
-on other tables' columns and stay.
+The rollup of the existing tickets is built here. The SQLite search triggers of 0014 stay
+(nothing is rebuilt). A later migration that rebuilds tickets, service_reports, customers
+or devices on SQLite (``batch_alter_table`` copies the table) drops these triggers and
+must create them again (``tests/data_access/test_dashboard_rollup.py`` fails until it
+does).
 """
 
 from __future__ import annotations

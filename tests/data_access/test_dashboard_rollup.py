@@ -304,3 +304,19 @@ def test_a_refresh_gives_way_to_another_writer_at_once(sqlite_engine):
     assert R.refresh_now(sqlite_engine) == 1  # the day of W1
     with sqlite_engine.connect() as conn:  # the pool's connection waits as usual again
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_the_triggers_are_there_at_head(db_engine):
+    """A later migration that rebuilds tickets, service_reports, customers or devices
+    on SQLite (batch_alter_table copies the table) drops their triggers: it must make
+    them again."""
+    with db_engine.connect() as conn:
+        if db_engine.dialect.name == "sqlite":
+            sql = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            sql = ("SELECT c.relname, t.tgname FROM pg_trigger t "
+                   "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal")  # fmt: skip
+        found = {(t, n) for t, n in conn.exec_driver_sql(sql) if n.startswith("dashboard_")}
+    tables = {t for t, _ in found}
+    assert tables == {"tickets", "service_reports", "customers", "devices"}
+    assert len(found) == 8  # SQLite: insert, delete, update; PostgreSQL: rows, TRUNCATE
