@@ -743,8 +743,7 @@ def _grouped_csat(
     return {g: None if v is None else float(v) for g, v in session.execute(stmt.group_by(group))}
 
 
-def _group_item(session: Session, now: dt.datetime, key: Any, label: Any, sums: Any) -> dict:
-    measures = ticket_measures(session, now, ftf_repeat_days(session))
+def _group_item(measures: dict[str, Measure], key: Any, label: Any, sums: Any) -> dict:
     item = {"key": key, "label": label, "tickets": int(sums.rows), "hours": sums.labour_hours}
     for k in _GROUP_KPIS:
         item[k] = _figure(measures[k], sums, k, sums.rows).value
@@ -759,13 +758,14 @@ def _rolled_groups(
     got = _rolled(session, period, f, dimension)
     if got is None:
         return None
+    ms = ticket_measures(session, now, ftf_repeat_days(session))
     if dimension == "engineer":
         ids = [int(k) for k in got if k is not None]
         names = dict(
             session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
         )
         return {(None if k is None else int(k)): _group_item(
-            session, now, None if k is None else int(k),
+            ms, None if k is None else int(k),
             None if k is None else names.get(int(k)), v) for k, v in got.items()}  # fmt: skip
     if dimension == "product_model":
         ids = [int(k) for k in got if k is not None]
@@ -783,8 +783,8 @@ def _rolled_groups(
                 labels[code] = name  # max(name), as the direct query
         for v in merged.values():
             v.setdefault("labour_hours", None)
-        return {c: _group_item(session, now, c, labels.get(c), v) for c, v in merged.items()}
-    return {k: _group_item(session, now, k, None, v) for k, v in got.items()}
+        return {c: _group_item(ms, c, labels.get(c), v) for c, v in merged.items()}
+    return {k: _group_item(ms, k, None, v) for k, v in got.items()}
 
 
 def breakdown(
@@ -837,7 +837,8 @@ def trend(
             _add(per.setdefault(b, Sums()), v)
         for v in per.values():
             v.setdefault("labour_hours", None)
-        groups = {b: _group_item(session, now, b, None, v) for b, v in per.items()}
+        ms = ticket_measures(session, now, ftf_repeat_days(session))
+        groups = {b: _group_item(ms, b, None, v) for b, v in per.items()}
     else:
         groups = _grouped(session, period, filters, now,
                           _bucket(session, Ticket.received_at, grain), None, [])  # fmt: skip
