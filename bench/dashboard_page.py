@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# the page's script time is measured, not the background ticker's first escalation round
+# over the demo data (a long write at 1M tickets that can hold the log-in's write lock)
+os.environ.setdefault("AFTERSALES_JOBS", "0")
 
 import streamlit as st  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
@@ -62,6 +65,12 @@ def ensure_database(url: str, tickets: int) -> None:
         t0 = time.perf_counter()
         load(engine, tickets=tickets, customers=max(200, tickets // 500), reset=True)
         print(f"generated {tickets:,} tickets in {time.perf_counter() - t0:.1f} s", flush=True)
+    # what the page does once a minute: fold the writes into the dashboard's rollup
+    from data_access.dashboard_rollup import refresh_now
+
+    t0 = time.perf_counter()
+    days = refresh_now(engine)
+    print(f"dashboard rollup refreshed ({days} days) in {time.perf_counter() - t0:.1f} s")
     engine.dispose()
 
 

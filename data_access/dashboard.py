@@ -209,22 +209,30 @@ def _customers_where(f: Filters) -> list[ColumnElement[bool]]:
     return c
 
 
-def _customer_in(column: Any, f: Filters) -> list[ColumnElement[bool]]:
+def _customer_in(column: Any, f: Filters, ranged: bool = False) -> list[ColumnElement[bool]]:
+    """``ranged``: the rows are also narrowed to a period by an indexed date: the
+    column is wrapped (``+ 0``) so that the planner walks the date's index rather than
+    the customer's, across all time (measured at 1M tickets: 0.17 s instead of 0.87 s
+    for a region)."""
     where = _customers_where(f)
-    return [column.in_(select(Customer.id).where(*where))] if where else []
+    if not where:
+        return []
+    return [(column + 0 if ranged else column).in_(select(Customer.id).where(*where))]
 
 
 def _model_ids(code: str):
     return select(ProductModel.id).where(ProductModel.code == code)
 
 
-def _ticket_where(f: Filters) -> list[ColumnElement[bool]]:
-    c = _customer_in(Ticket.customer_id, f)
+def _ticket_where(f: Filters, ranged: bool = False) -> list[ColumnElement[bool]]:
+    """``ranged``: with a period on received_at (see :func:`_customer_in`)."""
+    c = _customer_in(Ticket.customer_id, f, ranged)
     if f.engineer_id is not None:
         c.append(Ticket.engineer_id == f.engineer_id)
     if f.product_model is not None:
-        c.append(Ticket.device_id.in_(select(Device.id).where(Device.model_id.in_(
-            _model_ids(f.product_model)))))  # fmt: skip
+        device = Ticket.device_id + 0 if ranged else Ticket.device_id
+        devices = select(Device.id).where(Device.model_id.in_(_model_ids(f.product_model)))
+        c.append(device.in_(devices))
     if f.service_type is not None:
         c.append(Ticket.service_type == f.service_type)
     if f.channel is not None:
@@ -382,7 +390,7 @@ def _ticket_figures(
     measures = ticket_measures(session, now, repeat_days)
     row = session.execute(
         select(func.count(Ticket.id).label("rows"), *_aggregate(measures)).where(
-            *_tickets_in(period), *_ticket_where(f)
+            *_tickets_in(period), *_ticket_where(f, ranged=True)
         )
     ).one()
     rows = int(row.rows or 0)
@@ -395,7 +403,7 @@ def _report_figures(session: Session, period: Period, f: Filters) -> dict[str, F
         select(func.count(ServiceReport.id).label("rows"), *_aggregate(measures))
         .select_from(Ticket)
         .join(ServiceReport, ServiceReport.ticket_id == Ticket.id)
-        .where(*_tickets_in(period), *_ticket_where(f))
+        .where(*_tickets_in(period), *_ticket_where(f, ranged=True))
     ).one()
     return {k: _figure(m, row, k, row.rows) for k, m in measures.items()}
 
@@ -435,7 +443,7 @@ def _satisfaction_figures(session: Session, period: Period, f: Filters) -> dict[
 def _complaint_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
     start, end = period.bounds()
     c = [Complaint.received_at >= start, Complaint.received_at < end]
-    c += _customer_in(Complaint.customer_id, f)
+    c += _customer_in(Complaint.customer_id, f, ranged=True)
     if f.engineer_id is not None:
         c.append(Complaint.engineer_id == f.engineer_id)
     if f.product_model is not None:
@@ -534,7 +542,7 @@ def _key_part_lines(session: Session, period: Period, f: Filters):
         .join(Part, Part.id == TicketPart.part_id)
         .join(Ticket, Ticket.id == TicketPart.ticket_id)
         .outerjoin(StockMovement, StockMovement.id == TicketPart.movement_id)
-        .where(Part.is_key.is_(True), *_tickets_in(period), *_ticket_where(f))
+        .where(Part.is_key.is_(True), *_tickets_in(period), *_ticket_where(f, ranged=True))
     )
     return stmt, within
 
@@ -557,13 +565,16 @@ def _installed_devices(period: Period, f: Filters):
     return c
 
 
-def _device_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:
+def _device_figures(
+    session: Session, period: Period, f: Filters, repairs: int | None = None
+) -> dict[str, Figure]:
+    """``repairs``: the period's repair tickets when already known (the rollup)."""
     if f.given() - {"region", "customer_grade", "product_model"}:
         return {"failure_rate": Figure(None, None, None)}
     devices = session.scalar(select(func.count(Device.id)).where(*_installed_devices(period, f)))
-    repairs = session.scalar(
+    repairs = repairs if repairs is not None else session.scalar(
         select(func.count(Ticket.id)).where(
-            *_tickets_in(period), *_ticket_where(f),
+            *_tickets_in(period), *_ticket_where(f, ranged=True),
             Ticket.service_type == K.FAILURE_SERVICE_TYPE,
             Ticket.device_id.is_not(None),
         )
@@ -573,27 +584,75 @@ def _device_figures(session: Session, period: Period, f: Filters) -> dict[str, F
     return {"failure_rate": Figure(value, repairs if devices else None, devices)}
 
 
+def _rolled(session: Session, period: Period, f: Filters, group: str | None = None,
+            by_day: bool = False) -> dict | None:  # fmt: skip
+    """The rollup's sums (data_access.dashboard_rollup), or None: compute directly."""
+    from data_access import dashboard_rollup as R
+
+    return R.sums(session, period, f, group, by_day)
+
+
+def _empty_sums() -> Any:
+    from data_access import dashboard_rollup as R
+    from data_access.models import ROLLUP_COUNTS
+
+    return R.Sums({m: (0 if m in ROLLUP_COUNTS else None) for m in R.MEASURES})
+
+
+def _overdue(session: Session, period: Period, f: Filters, now: dt.datetime) -> int | None:
+    n = session.scalar(
+        select(func.count(Ticket.id)).where(
+            sla_state_is(SlaState.OVERDUE, now),
+            *_tickets_in(period),
+            *_ticket_where(f, ranged=True),
+        )
+    )
+    return n
+
+
 def _compute(
-    session: Session, keys: set[str], period: Period, f: Filters, now: dt.datetime
-) -> dict[str, Figure]:
+    session: Session, keys: set[str], period: Period, f: Filters, now: dt.datetime,
+    previous: bool = False,
+) -> dict[str, Figure]:  # fmt: skip
+    """The figures of ``keys``; the ticket, report and repair counts from the rollup when
+    it can answer. ``previous``: only the values a previous period shows (no training
+    coverage, which has no period)."""
     topics = {K.KPI_BY_KEY[k].topic for k in keys}
     out: dict[str, Figure] = {}
-    tickets, received = _ticket_figures(session, period, f, now, ftf_repeat_days(session))
-    out.update(tickets)
+    repeat_days = ftf_repeat_days(session)
+    got = _rolled(session, period, f)
+    roll = None if got is None else got.get(None) or _empty_sums()
+    if roll is not None:
+        received = roll.rows
+        measures = ticket_measures(session, now, repeat_days)
+        for k, m in measures.items():
+            if k == "tickets_overdue":
+                n = int(_overdue(session, period, f, now) or 0)
+                out[k] = Figure(n if received else None, n if received else None, None)
+            else:
+                out[k] = _figure(m, roll, k, received)
+    else:
+        tickets, received = _ticket_figures(session, period, f, now, repeat_days)
+        out.update(tickets)
     if topics & {"quality"}:
-        out.update(_report_figures(session, period, f))
+        if roll is not None:
+            out.update({k: _figure(m, roll, k, roll.reports)
+                        for k, m in report_measures().items()})  # fmt: skip
+        else:
+            out.update(_report_figures(session, period, f))
     if "satisfaction" in topics:
         out.update(_satisfaction_figures(session, period, f))
     if "complaints" in topics:
         out.update(_complaint_figures(session, period, f, received))
     if "maintenance" in topics:
         out.update(_maintenance_figures(session, period, f))
-    if "training" in topics:
+    if "training" in topics and not previous:
         out.update(_training_figures(session, f))
     if "parts" in topics:
         out.update(_parts_figures(session, period, f))
     if "devices" in topics:
-        out.update(_device_figures(session, period, f))
+        repairs = None if roll is None else roll.failure_repairs
+        out.update(_device_figures(session, period, f, repairs))
     return {k: v for k, v in out.items() if k in keys}
 
 
@@ -605,7 +664,7 @@ def figures(
     kpis, filters = _scope(actor, filters)
     keys = {k.key for k in kpis}
     current = _compute(session, keys, period, filters, now)
-    before = _compute(session, keys, period.previous(), filters, now)
+    before = _compute(session, keys, period.previous(), filters, now, previous=True)
     out = {}
     for kpi in kpis:
         fig = current[kpi.key]
@@ -657,7 +716,7 @@ def _grouped(
     stmt = select(*cols).select_from(Ticket)
     for target, on in joins:
         stmt = stmt.outerjoin(target, on)
-    stmt = stmt.where(*_tickets_in(period), *_ticket_where(f)).group_by(group)
+    stmt = stmt.where(*_tickets_in(period), *_ticket_where(f, ranged=True)).group_by(group)
     out = {}
     for row in session.execute(stmt):
         item = {"key": row.g, "label": row.lbl if label is not None else None,
@@ -684,6 +743,50 @@ def _grouped_csat(
     return {g: None if v is None else float(v) for g, v in session.execute(stmt.group_by(group))}
 
 
+def _group_item(measures: dict[str, Measure], key: Any, label: Any, sums: Any) -> dict:
+    item = {"key": key, "label": label, "tickets": int(sums.rows), "hours": sums.labour_hours}
+    for k in _GROUP_KPIS:
+        item[k] = _figure(measures[k], sums, k, sums.rows).value
+    return item
+
+
+def _rolled_groups(
+    session: Session, period: Period, f: Filters, now: dt.datetime, dimension: str
+) -> dict[Any, dict[str, Any]] | None:
+    """:func:`_grouped` from the rollup (None: it cannot answer). Keys and labels as
+    the direct query gives them: engineer ids, product model codes and names."""
+    got = _rolled(session, period, f, dimension)
+    if got is None:
+        return None
+    ms = ticket_measures(session, now, ftf_repeat_days(session))
+    if dimension == "engineer":
+        ids = [int(k) for k in got if k is not None]
+        names = dict(
+            session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+        )
+        return {(None if k is None else int(k)): _group_item(
+            ms, None if k is None else int(k),
+            None if k is None else names.get(int(k)), v) for k, v in got.items()}  # fmt: skip
+    if dimension == "product_model":
+        ids = [int(k) for k in got if k is not None]
+        models = {str(i): (c, n) for i, c, n in session.execute(
+            select(ProductModel.id, ProductModel.code, ProductModel.name)
+            .where(ProductModel.id.in_(ids)))}  # fmt: skip
+        from data_access.dashboard_rollup import Sums, _add
+
+        merged: dict[Any, Any] = {}
+        labels: dict[Any, Any] = {}
+        for k, v in got.items():
+            code, name = models.get(k, (None, None)) if k is not None else (None, None)
+            _add(merged.setdefault(code, Sums()), v)
+            if name is not None and (labels.get(code) is None or name > labels[code]):
+                labels[code] = name  # max(name), as the direct query
+        for v in merged.values():
+            v.setdefault("labour_hours", None)
+        return {c: _group_item(ms, c, labels.get(c), v) for c, v in merged.items()}
+    return {k: _group_item(ms, k, None, v) for k, v in got.items()}
+
+
 def breakdown(
     session: Session, actor: Acting, period: Period, filters: Filters, dimension: str,
     now: dt.datetime | None = None,
@@ -694,7 +797,9 @@ def breakdown(
     _, filters = _scope(actor, filters)
     group, label, joins = _dimension(dimension)
     now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
-    groups = _grouped(session, period, filters, now, group, label, joins)
+    groups = _rolled_groups(session, period, filters, now, dimension)
+    if groups is None:
+        groups = _grouped(session, period, filters, now, group, label, joins)
     csat = _grouped_csat(session, period, filters, group, joins)
     total = sum(g["tickets"] for g in groups.values())
     out = []
@@ -722,8 +827,21 @@ def trend(
     if grain not in K.GRAINS:
         raise InvalidInput([Problem("grain", "dashboard.err.unknown_grain", {"grain": grain})])
     now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
-    groups = _grouped(session, period, filters, now, _bucket(session, Ticket.received_at, grain),
-                      None, [])  # fmt: skip
+    days = _rolled(session, period, filters, by_day=True)
+    if days is not None:
+        from data_access.dashboard_rollup import Sums, _add
+
+        per: dict[dt.date, Any] = {}
+        for day, v in days.items():
+            b = day - dt.timedelta(days=day.weekday()) if grain == "week" else day.replace(day=1)
+            _add(per.setdefault(b, Sums()), v)
+        for v in per.values():
+            v.setdefault("labour_hours", None)
+        ms = ticket_measures(session, now, ftf_repeat_days(session))
+        groups = {b: _group_item(ms, b, None, v) for b, v in per.items()}
+    else:
+        groups = _grouped(session, period, filters, now,
+                          _bucket(session, Ticket.received_at, grain), None, [])  # fmt: skip
     r = FollowUpRating
     last = latest_ratings(period, filters)
     bucket = _bucket(session, r.rated_at, grain)
@@ -760,13 +878,18 @@ def engineers(
     the service reports of the period's tickets)."""
     rows = breakdown(session, actor, period, filters, "engineer", now)
     _, filters = _scope(actor, filters)
-    hours = dict(
-        session.execute(
-            select(Ticket.engineer_id, func.sum(ServiceReport.labour_hours))
-            .join(ServiceReport, ServiceReport.ticket_id == Ticket.id)
-            .where(*_tickets_in(period), *_ticket_where(filters))
-            .group_by(Ticket.engineer_id)
-        ).all()
+    got = _rolled(session, period, filters, "engineer")
+    hours = (
+        {(None if k is None else int(k)): v.labour_hours for k, v in got.items()}
+        if got is not None
+        else dict(
+            session.execute(
+                select(Ticket.engineer_id, func.sum(ServiceReport.labour_hours))
+                .join(ServiceReport, ServiceReport.ticket_id == Ticket.id)
+                .where(*_tickets_in(period), *_ticket_where(filters, ranged=True))
+                .group_by(Ticket.engineer_id)
+            ).all()
+        )
     )
     return [
         {"engineer_id": r["key"], "engineer": r["label"], "tickets": r["tickets"],
@@ -809,7 +932,7 @@ def _drill_stmt(
             .join(Customer, Customer.id == Ticket.customer_id)
             .outerjoin(User, User.id == Ticket.engineer_id)
             .outerjoin(ServiceReport, ServiceReport.ticket_id == Ticket.id)
-            .where(m.base, *_tickets_in(period), *_ticket_where(f))
+            .where(m.base, *_tickets_in(period), *_ticket_where(f, ranged=True))
         )  # fmt: skip
         return stmt, Ticket.id, TICKET_COLUMNS
     if kpi.drill == "followups":

@@ -807,6 +807,8 @@ class FollowUpRating(AppendOnly, Base):
     """Every rating a call records, a new row each time; CSAT reads the latest per ticket."""
 
     __tablename__ = "followup_ratings"
+    # the latest rating per ticket of a period (the dashboard's CSAT) from the index alone
+    __table_args__ = (Index("ix_followup_ratings_latest", "rated_at", "ticket_id", "score"),)
     followup_id: Mapped[int] = mapped_column(
         ForeignKey("followups.id", ondelete="CASCADE"), index=True
     )
@@ -1122,3 +1124,61 @@ def in_models(name: str | None, type_: str, parent_names: dict) -> bool:
     if type_ == "table" and name and name.startswith("search_"):
         return False
     return not (type_ == "index" and name and name.endswith("_search"))
+
+
+# ---------------------------------------------------------------- dashboard rollup
+# Kept by the database itself (migration 0017's triggers mark the days a write touches;
+# data_access.dashboard_rollup recomputes them): never written by the application's
+# commands. The measure columns are data_access.dashboard's ticket measures.
+ROLLUP_COUNTS = (
+    "rows", "reports", "failure_repairs", "tickets_received__n", "tickets_open__n",
+    "first_response_min__d", "first_response_wall_min__d", "resolution_h__d",
+    "resolution_wall_h__d", "response_compliance__d", "response_compliance__n",
+    "on_time_repair__d", "on_time_repair__n", "first_time_fix__d", "first_time_fix__n",
+    "repair_success__d", "repair_success__n", "work_order_accuracy__d",
+    "work_order_accuracy__n", "diagnosis_accuracy__d", "diagnosis_accuracy__n",
+)  # fmt: skip
+ROLLUP_SUMS = ("first_response_min__n", "first_response_wall_min__n", "resolution_h__n",
+               "resolution_wall_h__n")  # fmt: skip
+
+
+class DashboardDaily(Base):
+    """The dashboard's additive ticket measures per day of receipt and per value of no,
+    one or two breakdown dimensions (``dims``: '' or 'region' or 'engineer,region', in
+    the order of rules.dashboard.DIMENSIONS; ``v1``/``v2`` their values as text)."""
+
+    __tablename__ = "dashboard_daily"
+    __table_args__ = (Index("ix_dashboard_daily_dims_day", "dims", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    dims: Mapped[str] = mapped_column(String(40))
+    v1: Mapped[str | None] = mapped_column(String(100))
+    v2: Mapped[str | None] = mapped_column(String(100))
+    labour_hours: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+
+for _name in ROLLUP_COUNTS:
+    setattr(DashboardDaily, _name, mapped_column(_name, Integer, nullable=False, default=0))
+for _name in ROLLUP_SUMS:
+    setattr(DashboardDaily, _name, mapped_column(_name, Float))
+
+
+class DashboardDirty(Base):
+    """What a write touched since the rollup was last refreshed (append-only, written by
+    triggers): a day of receipt; a device's tickets (``at``: those whose first-time fix a
+    ticket received then can change; none: all); a customer's tickets."""
+
+    __tablename__ = "dashboard_dirty"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date | None] = mapped_column(Date)
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class DashboardRollupState(Base):
+    """One row: the first-time-fix window the rollup was computed with."""
+
+    __tablename__ = "dashboard_rollup_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ftf_repeat_days: Mapped[int] = mapped_column(Integer)

@@ -20,6 +20,7 @@ from data_access import db
 from data_access import reports as monthly
 from data_access.audit import record_export
 from data_access.dashboard_filters import filter_choices
+from data_access.dashboard_rollup import refresh_now
 from data_access.errors import InvalidInput
 from imports.monthly_report import (
     BREAKDOWN_COLUMNS,
@@ -108,6 +109,14 @@ def _figures(key: Key) -> dict[str, Figure]:
     actor, period, filters, at = _args(key)
     with db.read(get_engine()) as s:
         return D.figures(s, actor, period, filters, at)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=16)
+def _refresh(url: str, at: dt.datetime) -> int | None:
+    """Fold the writes since the last render into the dashboard's rollup (once a
+    minute; the figures are exact without it, only slower)."""
+    del url, at  # cache key only
+    return refresh_now(get_engine())
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
@@ -471,7 +480,9 @@ def _load(user, start: dt.date, end: dt.date, lang: str) -> tuple[Key, dict] | N
     """The filters (their choices from the period's data) and the figures; None after
     showing why the data layer refused the period."""
     try:
-        options = _options(_key(user, start, end, D.Filters()))
+        unfiltered = _key(user, start, end, D.Filters())
+        _refresh(unfiltered[0], unfiltered[-1])
+        options = _options(unfiltered)
         key = _key(user, start, end, pick_filters(user, lang, options))
         return key, _figures(key)
     except InvalidInput as exc:

@@ -137,18 +137,24 @@ class ComplaintsDemo(Plumbing):
             return
         t = T["tickets"]
         ids = [x[1] for x in self.low_scores]
-        facts = {
-            r.id: r
-            for r in self.conn.execute(
-                select(
-                    t.c.id, t.c.engineer_id, t.c.device_id, t.c.contact_name, t.c.contact_phone
-                ).where(t.c.id.in_(ids))
-            )
-        }
+        facts = {}
+        for i in range(0, len(ids), 30_000):  # PostgreSQL takes at most 65,535 parameters
+            facts.update(
+                (r.id, r)
+                for r in self.conn.execute(
+                    select(
+                        t.c.id, t.c.engineer_id, t.c.device_id, t.c.contact_name,
+                        t.c.contact_phone,
+                    ).where(t.c.id.in_(ids[i : i + 30_000]))
+                )
+            )  # fmt: skip
+        devices = {}
+        for d in self.all_devices:
+            devices.setdefault(d[0], d)  # the first, as a search of the list finds it
         links = []
         for fid, tid, cid, rated in self.low_scores:
             f = facts[tid]
-            dev = next((d for d in self.all_devices if d[0] == f.device_id), None)
+            dev = devices.get(f.device_id)
             cpid = self.ids["complaints"] + 1
             contact = (f.contact_name or "客户", f.contact_phone)
             content = ("quality", "回访低分：客户认为问题处理不及时，需改进")

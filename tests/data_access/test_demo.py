@@ -24,7 +24,8 @@ from tests.helpers import copy_sqlite
 SIZES = {"customers": 12, "tickets": 160}
 NOW = demo.DEMO_NOW
 EMPTY_OK = {"import_batches", "import_changes", "audit_log"}
-T = Base.metadata.tables
+# the dashboard rollup (dashboard_*) is derived by triggers and refreshes, not demo data
+T = {n: t for n, t in Base.metadata.tables.items() if not n.startswith("dashboard_")}
 
 
 def _load(engine, **kw):

@@ -1,0 +1,344 @@
+"""The dashboard's daily rollup: exact sums of the additive ticket measures per day of
+receipt and per value of no, one or two breakdown dimensions (migration 0017).
+
+A day's rows are recomputed from that day's tickets, with the very measure expressions
+of :mod:`data_access.dashboard`, whenever a write touched it: database triggers append
+what changed to ``dashboard_dirty`` on every write path. Readers never trust a dirty
+day: :func:`sums` takes the clean days from the rollup and computes the dirty ones live
+(:func:`refresh`, run in a write transaction, folds them in). When the rollup was made
+with another first-time-fix window than the setting's, or more than
+:data:`MAX_LIVE_DAYS` days of the period are dirty, :func:`sums` answers None and the
+caller computes directly.
+
+Served: no filter or one filter, with or without one breakdown dimension or per day (the
+trend), and two filters without a breakdown — at most two dimensions in all. Not
+additive, hence always direct: the latest rating per ticket (CSAT, satisfaction), the
+tickets overdue (they depend on the clock), complaints, visits, training, key parts and
+the installed devices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from itertools import combinations
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Engine,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from data_access import dashboard as DB
+from data_access import db
+from data_access.errors import Refused
+from data_access.models import (
+    ROLLUP_COUNTS,
+    ROLLUP_SUMS,
+    Customer,
+    DashboardDaily,
+    DashboardDirty,
+    DashboardRollupState,
+    Device,
+    ProductModel,
+    ServiceReport,
+    Ticket,
+)
+from rules import dashboard as K
+
+MEASURES = (*ROLLUP_COUNTS, *ROLLUP_SUMS, "labour_hours")
+# grouping sets kept: none, each dimension, each pair (in the order of K.DIMENSIONS)
+GROUPINGS: tuple[tuple[str, ...], ...] = (
+    (),
+    *((d,) for d in K.DIMENSIONS),
+    *combinations(K.DIMENSIONS, 2),
+)
+# more dirty days than this in a period: computing the period directly is as quick
+MAX_LIVE_DAYS = 31
+# a dirty log longer than this (a large import, a demo load): readers compute directly
+# and a refresh rebuilds the whole rollup in one pass rather than day by day
+MAX_LOG = 20_000
+_FIELD = {"region": "region", "engineer_id": "engineer", "customer_grade": "customer_grade",
+          "product_model": "product_model", "service_type": "service_type",
+          "channel": "channel"}  # fmt: skip
+_LOCK = 7216017  # PostgreSQL advisory lock of the refresh
+
+
+def _day(session: Session, moment: Any):
+    if DB._sqlite(session):
+        return func.date(moment)
+    return cast(moment, Date)
+
+
+def _cube(session: Session, repeat_days: int, where: list):
+    """Per day and combination of the six dimensions, the measure sums of the tickets
+    ``where`` selects."""
+    now = dt.datetime(2000, 1, 1)  # only "overdue" reads the clock, and it is left out
+    tm = DB.ticket_measures(session, now, repeat_days)
+    tm.pop("tickets_overdue")
+    measures = {**tm, **DB.report_measures()}
+    dims = {
+        "region": Customer.region, "customer_grade": Customer.grade,
+        "engineer": Ticket.engineer_id, "product_model": Device.model_id,
+        "service_type": Ticket.service_type, "channel": Ticket.channel,
+    }  # fmt: skip
+    day = _day(session, Ticket.received_at)
+    cols = [
+        day.label("day"),
+        *(c.label(name) for name, c in dims.items()),
+        func.count(Ticket.id).label("rows"),
+        func.count(ServiceReport.id).label("reports"),
+        func.sum(case((and_(Ticket.service_type == K.FAILURE_SERVICE_TYPE,
+                            Ticket.device_id.is_not(None)), 1), else_=0)).label("failure_repairs"),
+        func.sum(ServiceReport.labour_hours).label("labour_hours"),
+        *DB._aggregate(measures),
+    ]  # fmt: skip
+    return (
+        select(*cols)
+        .select_from(Ticket)
+        .outerjoin(ServiceReport, ServiceReport.ticket_id == Ticket.id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Device, Device.id == Ticket.device_id)
+        .where(*where)
+        .group_by(day, *dims.values())
+    )
+
+
+def _ranges(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as inclusive ranges."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in sorted(days):
+        if out and out[-1][1] + dt.timedelta(days=1) == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+def _on_days(days: set[dt.date]) -> list:
+    """Tickets received on ``days`` (ranges on received_at: its index serves them)."""
+    parts = [
+        and_(Ticket.received_at >= dt.datetime.combine(a, dt.time()),
+             Ticket.received_at < dt.datetime.combine(b + dt.timedelta(days=1), dt.time()))
+        for a, b in _ranges(days)
+    ]  # fmt: skip
+    return [or_(*parts)] if parts else [Ticket.id.is_(None)]
+
+
+def _fill(session: Session, repeat_days: int, where: list) -> None:
+    cube = _cube(session, repeat_days, where).cte("cube").prefix_with("MATERIALIZED")
+    sums = [c for c in MEASURES if c != "labour_hours"]
+    selects = []
+    for dims in GROUPINGS:
+        keys = [cast(cube.c[d], String(100)) for d in dims]
+        v = [*keys, *([None] * (2 - len(keys)))]
+        selects.append(
+            select(
+                cube.c.day, literal(",".join(dims), String(40)),
+                (v[0] if v[0] is not None else literal(None, String(100))),
+                (v[1] if v[1] is not None else literal(None, String(100))),
+                *(func.coalesce(func.sum(cube.c[m]), 0) if m in ROLLUP_COUNTS
+                  else func.sum(cube.c[m]) for m in sums),
+                func.sum(cube.c.labour_hours),
+            ).group_by(cube.c.day, *keys)
+        )  # fmt: skip
+    target = ["day", "dims", "v1", "v2", *sums, "labour_hours"]
+    session.execute(insert(DashboardDaily).from_select(target, union_all(*selects)))
+
+
+def _state(session: Session) -> int | None:
+    return session.scalar(select(DashboardRollupState.ftf_repeat_days).limit(1))
+
+
+def rebuild(session: Session) -> None:
+    """The whole rollup, from every ticket (the migration; a changed first-time-fix
+    window)."""
+    repeat_days = DB.ftf_repeat_days(session)
+    session.execute(delete(DashboardDaily))
+    session.execute(delete(DashboardDirty))
+    session.execute(delete(DashboardRollupState))
+    _fill(session, repeat_days, [])
+    session.add(DashboardRollupState(id=1, ftf_repeat_days=repeat_days))
+    session.flush()
+
+
+def _log_size(session: Session) -> int:
+    """At most this many rows in the dirty log (ids only grow; a refresh deletes a
+    prefix)."""
+    low, high = session.execute(
+        select(func.min(DashboardDirty.id), func.max(DashboardDirty.id))
+    ).one()
+    return 0 if high is None else high - low + 1
+
+
+def dirty_days(session: Session, repeat_days: int, upto: int | None = None) -> set[dt.date]:
+    """The days whose rollup rows a write has made stale (log rows up to id ``upto``)."""
+    d = DashboardDirty
+    cap = [d.id <= upto] if upto is not None else []
+    if session.scalar(select(d.id).where(*cap).limit(1)) is None:
+        return set()
+    day = _day(session, Ticket.received_at)
+    later = or_(d.at.is_(None), and_(Ticket.received_at <= d.at,
+                                     d.at <= DB._plus_days(session, Ticket.resolved_at,
+                                                           repeat_days)))  # fmt: skip
+    stmt = union_all(
+        select(d.day.label("day")).where(d.day.is_not(None), *cap),
+        select(day).join(d, d.device_id == Ticket.device_id).where(later, *cap),
+        select(day).join(d, d.customer_id == Ticket.customer_id).where(*cap),
+    )
+    return {DB._as_date(x) for (x,) in session.execute(stmt) if x is not None}
+
+
+def refresh(session: Session) -> int:
+    """Fold what was written since the last refresh into the rollup (call in a write
+    transaction); returns the number of days recomputed."""
+    if not DB._sqlite(session):
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+    repeat_days = DB.ftf_repeat_days(session)
+    if _state(session) != repeat_days or _log_size(session) > MAX_LOG:
+        rebuild(session)
+        return -1
+    upto = session.scalar(select(func.max(DashboardDirty.id)))
+    if upto is None:
+        return 0
+    days = dirty_days(session, repeat_days, upto)
+    for a, b in _ranges(days):
+        session.execute(delete(DashboardDaily).where(DashboardDaily.day >= a,
+                                                     DashboardDaily.day <= b))  # fmt: skip
+    if days:
+        _fill(session, repeat_days, _on_days(days))
+    session.execute(delete(DashboardDirty).where(DashboardDirty.id <= upto))
+    return len(days)
+
+
+REFRESH_WAIT_MS = 200  # SQLite: how long a refresh waits for another writer
+
+
+def refresh_now(engine: Engine) -> int | None:
+    """:func:`refresh` in its own write transaction; None when another writer holds
+    the database (a long import): on SQLite it waits :data:`REFRESH_WAIT_MS`, not the
+    usual busy timeout, so a page is not held up — readers compute the dirty days live
+    meanwhile."""
+    sqlite = db.is_sqlite(engine)
+    try:
+        with engine.execution_options(sqlite_write=True).connect() as conn:
+            raw = conn.connection.driver_connection if sqlite else None
+            if raw is not None:  # before the transaction begins (BEGIN IMMEDIATE waits)
+                raw.execute(f"PRAGMA busy_timeout={REFRESH_WAIT_MS}")
+            try:
+                with Session(bind=conn) as session, session.begin():
+                    return refresh(session)
+            finally:
+                if raw is not None:
+                    raw.execute(f"PRAGMA busy_timeout={db.BUSY_TIMEOUT_MS}")
+    except (OperationalError, Refused):
+        return None
+
+
+# ---------------------------------------------------------------- reading
+class Sums(dict):
+    """Measure sums with attribute access (what ``dashboard._figure`` reads)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _wanted(f: DB.Filters) -> dict[str, Any]:
+    return {_FIELD[k]: getattr(f, k) for k in sorted(f.given())}
+
+
+def _model_ids(session: Session, code: str) -> list[str]:
+    return [str(i) for i in session.scalars(select(ProductModel.id).where(
+        ProductModel.code == code))]  # fmt: skip
+
+
+def _add(into: dict, row: Any) -> None:
+    for m in MEASURES:
+        value = row[m]
+        if value is None:
+            continue
+        into[m] = value if into.get(m) is None else into[m] + value
+
+
+def sums(
+    session: Session, period: DB.Period, f: DB.Filters, group: str | None = None,
+    by_day: bool = False,
+) -> dict[Any, Sums] | None:  # fmt: skip
+    """Measure sums of the period's tickets under ``f``, per value of dimension
+    ``group`` (key None without one) or per day; None when the rollup cannot answer
+    exactly (see the module's docstring)."""
+    wanted = _wanted(f)
+    dims = sorted(set(wanted) | ({group} if group else set()), key=K.DIMENSIONS.index)
+    if len(dims) > 2:
+        return None
+    repeat_days = DB.ftf_repeat_days(session)
+    if _state(session) != repeat_days or _log_size(session) > MAX_LOG:
+        return None
+    dirty = {d for d in dirty_days(session, repeat_days) if period.start <= d <= period.end}
+    if len(dirty) > MAX_LIVE_DAYS:
+        return None
+    values: dict[str, list[str | None]] = {}
+    for dim, value in wanted.items():
+        if dim == "product_model":
+            values[dim] = _model_ids(session, value)
+        else:
+            values[dim] = [str(value)]
+    out: dict[Any, Sums] = defaultdict(Sums)
+    # clean days from the rollup
+    r = DashboardDaily
+    cols = {dim: (r.v1, r.v2)[i] for i, dim in enumerate(dims)}
+    where = [r.dims == ",".join(dims), r.day >= period.start, r.day <= period.end]
+    where += [cols[dim].in_(vals) for dim, vals in values.items()]
+    for a, b in _ranges(dirty):
+        where.append(~and_(r.day >= a, r.day <= b))
+    keys = ([cols[group]] if group else []) + ([r.day] if by_day else [])
+    stmt = select(*keys, *(func.sum(getattr(r, m)).label(m) for m in MEASURES)).where(*where)
+    for row in session.execute(stmt.group_by(*keys)).mappings():
+        if row["rows"] is None:
+            continue  # no rows at all (an aggregate without GROUP BY)
+        key = _key(row, group, by_day, r)
+        _add(out[key], row)
+    # dirty days live, from the tickets
+    if dirty:
+        cube = _cube(session, repeat_days, _on_days(dirty)).subquery()
+        for row in session.execute(select(cube)).mappings():
+            keep = all(
+                (None if row[dim] is None else str(row[dim])) in vals
+                for dim, vals in values.items()
+            )
+            if not keep:
+                continue
+            g = None if group is None else row[group]
+            g = None if g is None else str(g)
+            key = DB._as_date(row["day"]) if by_day else g
+            _add(out[key], row)
+    for item in out.values():
+        for m in MEASURES:
+            item.setdefault(m, None)
+        for m in ROLLUP_COUNTS:
+            item[m] = int(item[m] or 0)
+    return dict(out)
+
+
+def _key(row: Any, group: str | None, by_day: bool, r: Any) -> Any:
+    if by_day:
+        return DB._as_date(row["day"])
+    if group:
+        return row[r.v1.name] if r.v1.name in row else row[r.v2.name]
+    return None

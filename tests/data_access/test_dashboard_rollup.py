@@ -1,0 +1,322 @@
+"""The dashboard's rollup gives exactly the figures of the direct queries: every figure,
+breakdown, trend and the engineer table, under no, one and two filters, on a generated
+data set, after inserts, updates, status changes, device and customer changes, a
+deletion, raw SQL, an import and its undo — both before the rollup is refreshed (dirty
+days computed live) and after. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+
+from data_access import backup, db
+from data_access import dashboard as DB
+from data_access import dashboard_rollup as R
+from data_access.models import (
+    Customer,
+    DashboardDaily,
+    DashboardDirty,
+    Device,
+    ProductModel,
+    ServiceReport,
+    Setting,
+    Ticket,
+    User,
+)
+from imports.engine import undo_last_import
+from rules.access import Actor, Role
+from rules.dashboard import DIMENSIONS
+from tests.imports.test_ticket_register import (  # noqa: F401 (the fixture)
+    CLOSED,
+    HEAD,
+    ON_SITE,
+    RECEIVED,
+    run,
+    seeded,
+    xlsx,
+)
+
+D = dt.datetime
+ADMIN = Actor(None, Role.ADMIN)
+PERIOD = DB.Period(dt.date(2025, 3, 1), dt.date(2025, 5, 31))
+SHORT = DB.Period(dt.date(2025, 4, 1), dt.date(2025, 4, 30))
+NOW = D(2025, 6, 2, 9, 0)
+STATUSES = ("closed", "closed", "accepted", "repaired", "cancelled", "dispatched", "received")
+TYPES = ("repair", "repair", "maintenance", "consultation", None)
+CHANNELS = ("phone", "email", "online")
+
+
+def _generate(engine) -> None:
+    """120 tickets over March–May 2025 on four devices (so later tickets on a device
+    undo an earlier first-time fix), two models, three regions, two engineers."""
+    rnd = random.Random(17)
+    with db.write(engine) as s:
+        m1, m2 = ProductModel(code="M1", name="车床"), ProductModel(code="M2", name="铣床")
+        c3 = Customer(code="C3", name="客户三", grade="B", region="华南")
+        s.add_all([m1, m2, c3, User(username="li", display_name="李工", role="engineer",
+                                    password_hash="x")])  # fmt: skip
+        s.flush()
+        s.execute(update(Customer).where(Customer.code == "C1").values(region="华东"))
+        s.execute(update(Device).where(Device.serial_no == "SN1").values(model_id=m1.id))
+        s.execute(update(Device).where(Device.serial_no == "SN2").values(model_id=m2.id))
+        s.add(Device(serial_no="SN3", customer_id=c3.id, model_id=m1.id))
+        s.add(Device(serial_no="SN4", customer_id=c3.id))
+        s.flush()
+        devices = s.execute(select(Device.id, Device.customer_id)).all()
+        engineers = [*s.scalars(select(User.id)), None]
+        for i in range(120):
+            device_id, customer_id = rnd.choice([*devices, (None, c3.id)])
+            received = D(2025, 3, 1, 8) + dt.timedelta(minutes=rnd.randrange(0, 92 * 24 * 60))
+            status = rnd.choice(STATUSES)
+            done = status in ("closed", "accepted", "repaired")
+            responded = received + dt.timedelta(minutes=rnd.randrange(1, 600))
+            resolved = received + dt.timedelta(hours=rnd.randrange(1, 200)) if done else None
+            t = Ticket(
+                ticket_no=f"G{i:03d}", customer_id=customer_id, device_id=device_id,
+                channel=rnd.choice(CHANNELS), priority="high", status=status,
+                service_type=rnd.choice(TYPES), fault_description="x",
+                engineer_id=rnd.choice(engineers), received_at=received,
+                responded_at=responded if rnd.random() < 0.9 else None,
+                resolved_at=resolved, respond_due=received + dt.timedelta(hours=2),
+                resolve_due=received + dt.timedelta(hours=48),
+                response_business_s=float(rnd.randrange(60, 30000)) / 7,
+                resolution_business_s=float(rnd.randrange(600, 400000)) / 3 if done else None,
+                first_time_fix=rnd.random() < 0.7 if done else None,
+            )  # fmt: skip
+            s.add(t)
+            s.flush()
+            if rnd.random() < 0.6:
+                s.add(ServiceReport(
+                    ticket_id=t.id, work_done=rnd.choice(["换轴承", " ", None]),
+                    diagnosis="磨损", result=rnd.choice(["fixed", "not_fixed", None]),
+                    labour_hours=Decimal(rnd.randrange(1, 40)) / 4, accepted_by="王",
+                    accepted_at=received + dt.timedelta(days=1),
+                    corrected_at=received + dt.timedelta(days=2) if rnd.random() < 0.2 else None,
+                ))  # fmt: skip
+
+
+def _filters(engine) -> list[DB.Filters]:
+    with db.read(engine) as s:
+        wang = s.scalar(select(User.id).where(User.username == "wang"))
+    return [
+        DB.Filters(),
+        DB.Filters(region="华东"),
+        DB.Filters(engineer_id=wang),
+        DB.Filters(customer_grade="B"),
+        DB.Filters(product_model="M1"),
+        DB.Filters(service_type="repair"),
+        DB.Filters(channel="email"),
+        DB.Filters(region="华南", product_model="M1"),
+        DB.Filters(engineer_id=wang, service_type="repair"),
+        DB.Filters(region="华东", channel="phone", service_type="repair"),  # three: direct
+    ]
+
+
+def _everything(engine, filters: list[DB.Filters]) -> dict:
+    out: dict = {}
+    with db.read(engine) as s:
+        for p in (PERIOD, SHORT):
+            for f in filters:
+                out["fig", p, f] = DB.figures(s, ADMIN, p, f, NOW)
+                for grain in ("week", "month"):
+                    out["trend", p, f, grain] = DB.trend(s, ADMIN, p, f, grain, NOW)
+            for f in filters[:3]:
+                for d in DIMENSIONS:
+                    out["by", p, f, d] = DB.breakdown(s, ADMIN, p, f, d, NOW)
+                out["eng", p, f] = DB.engineers(s, ADMIN, p, f, NOW)
+    return out
+
+
+def _same(a, b, where="") -> None:
+    if isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-9), where
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _same(a[k], b[k], f"{where}/{k}")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{i}]")
+    elif hasattr(a, "__dataclass_fields__"):
+        for k in a.__dataclass_fields__:
+            _same(getattr(a, k), getattr(b, k), f"{where}.{k}")
+    else:
+        assert a == b, where
+
+
+def _direct(engine, filters, monkeypatch) -> dict:
+    with monkeypatch.context() as m:
+        m.setattr(R, "sums", lambda *a, **k: None)
+        return _everything(engine, filters)
+
+
+def _served(engine) -> bool:
+    """Whether the rollup answers (the comparison would prove nothing otherwise)."""
+    with db.read(engine) as s:
+        return R.sums(s, PERIOD, DB.Filters(region="华东"), "service_type") is not None
+
+
+def _check(engine, monkeypatch) -> None:
+    """Rollup equals direct, with the dirty days live, then after a refresh."""
+    filters = _filters(engine)
+    direct = _direct(engine, filters, monkeypatch)
+    assert _served(engine)
+    _same(_everything(engine, filters), direct, "live")
+    with db.write(engine) as s:
+        R.refresh(s)
+    with db.read(engine) as s:
+        assert s.scalar(select(func.count(DashboardDirty.id))) == 0
+        assert s.scalar(select(func.count(DashboardDaily.id))) > 0
+    assert _served(engine)
+    _same(_everything(engine, filters), direct, "refreshed")
+    assert direct["fig", PERIOD, DB.Filters()]["tickets_received"].value > 0
+
+
+@pytest.fixture(autouse=True)
+def _live_days(monkeypatch):
+    # the data span 92 days: compute them all live before a refresh
+    monkeypatch.setattr(R, "MAX_LIVE_DAYS", 1000)
+
+
+def test_rollup_equals_direct_through_every_write_path(seeded, monkeypatch):  # noqa: F811
+    engine = seeded
+    _generate(engine)
+    _check(engine, monkeypatch)
+
+    # ORM updates: statuses, a resolution, a ticket moved to another device and day
+    with db.write(engine) as s:
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        tickets[0].status = "closed"
+        tickets[1].status = "dispatched"
+        tickets[2].resolved_at = tickets[2].received_at + dt.timedelta(hours=3)
+        tickets[3].device_id, tickets[3].received_at = tickets[4].device_id, D(2025, 4, 2, 10)
+        tickets[5].first_time_fix = not tickets[5].first_time_fix
+        tickets[6].engineer_id = None
+    _check(engine, monkeypatch)
+
+    # a new ticket on a device soon after an earlier one was resolved (its first-time
+    # fix falls), a report changed, a ticket deleted
+    with db.write(engine) as s:
+        first = s.scalars(
+            select(Ticket).where(Ticket.first_time_fix.is_(True), Ticket.device_id.is_not(None),
+                                 Ticket.resolved_at.is_not(None)).order_by(Ticket.id)
+        ).first()  # fmt: skip
+        s.add(Ticket(ticket_no="NEW1", customer_id=first.customer_id, device_id=first.device_id,
+                     channel="phone", priority="high", status="received", fault_description="x",
+                     received_at=first.resolved_at + dt.timedelta(days=2)))  # fmt: skip
+        report = s.scalars(select(ServiceReport).order_by(ServiceReport.id)).first()
+        report.result = "fixed" if report.result != "fixed" else "not_fixed"
+        report.labour_hours = Decimal("7.25")
+        s.delete(s.scalars(select(Ticket).order_by(Ticket.id.desc())).first())
+    _check(engine, monkeypatch)
+
+    # customers' region and grade, a device's model, raw SQL
+    with db.write(engine) as s:
+        s.execute(update(Customer).where(Customer.code == "C2").values(region="华东", grade="B"))
+        s.execute(update(Device).where(Device.serial_no == "SN4").values(
+            model_id=select(ProductModel.id).where(ProductModel.code == "M2").scalar_subquery()))  # fmt: skip
+        s.execute(text("UPDATE tickets SET status = 'closed' WHERE status = 'received'"))
+        s.execute(delete(ServiceReport).where(ServiceReport.result.is_(None)))
+    _check(engine, monkeypatch)
+
+    # an import, then its undo
+    report = run(engine, xlsx([HEAD, CLOSED, ON_SITE, RECEIVED]))
+    assert report.committed and report.inserted == 3
+    _check(engine, monkeypatch)
+    with db.write(engine) as s:
+        undone = undo_last_import(s, "tickets", ADMIN, now=NOW)
+    assert undone.deleted == 3
+    _check(engine, monkeypatch)
+
+
+def test_a_restored_backup_is_not_read_from_a_stale_rollup(seeded, monkeypatch, tmp_path):  # noqa: F811
+    engine = seeded
+    _generate(engine)
+    done = backup.create_backup(engine, tmp_path, role=Role.ADMIN, now=NOW)
+    with db.write(engine) as s:  # after the backup: other figures, folded in
+        s.execute(update(Ticket).values(status="closed", service_type="repair"))
+        s.execute(delete(ServiceReport))
+        R.refresh(s)
+    backup.restore_backup(engine, done.path, role=Role.ADMIN, force=True, now=NOW)
+    _check(engine, monkeypatch)
+
+
+def test_a_new_first_time_fix_window_rebuilds(seeded, monkeypatch):  # noqa: F811
+    engine = seeded
+    _generate(engine)
+    with db.write(engine) as s:
+        R.refresh(s)
+        s.add(Setting(key="dashboard.ftf_repeat_days", value=30))
+    with db.read(engine) as s:  # made with 7 days: not trusted
+        assert R.sums(s, PERIOD, DB.Filters()) is None
+    with db.write(engine) as s:
+        assert R.refresh(s) == -1  # rebuilt
+    _check(engine, monkeypatch)
+
+
+def test_three_filters_and_a_filtered_breakdown_beyond_two_fall_back(seeded):  # noqa: F811
+    with db.read(seeded) as s:
+        f = DB.Filters(region="华东", channel="phone")
+        assert R.sums(s, PERIOD, f) is not None
+        assert R.sums(s, PERIOD, f, "service_type") is None
+        assert R.sums(s, PERIOD, DB.Filters(region="华东"), "region") is not None
+
+
+def test_a_long_dirty_log_is_read_directly_and_rebuilt_in_one_pass(seeded, monkeypatch):  # noqa: F811
+    engine = seeded
+    _generate(engine)
+    monkeypatch.setattr(R, "MAX_LOG", 50)  # the 120 tickets wrote more rows than that
+    with db.read(engine) as s:
+        assert R.sums(s, PERIOD, DB.Filters()) is None
+    with db.write(engine) as s:
+        assert R.refresh(s) == -1
+    _check(engine, monkeypatch)
+
+
+def test_a_refresh_gives_way_to_another_writer_at_once(sqlite_engine):
+    """A long import holds SQLite's write lock: the page's refresh does not wait the
+    busy timeout for it (readers compute the dirty days live meanwhile)."""
+    import time
+
+    ticket = Ticket(ticket_no="W1", customer_id=None, channel="phone", priority="high",
+                             status="received", fault_description="x",
+                             received_at=D(2025, 4, 1, 9))  # fmt: skip
+    with db.write(sqlite_engine) as s:
+        c = Customer(code="W", name="W")
+        s.add(c)
+        s.flush()
+        ticket.customer_id = c.id
+        s.add(ticket)
+    holder = sqlite_engine.execution_options(sqlite_write=True).connect()
+    holder.exec_driver_sql("UPDATE customers SET name = 'X'")  # BEGIN IMMEDIATE: locked
+    try:
+        t0 = time.perf_counter()
+        assert R.refresh_now(sqlite_engine) is None
+        assert time.perf_counter() - t0 < 2
+    finally:
+        holder.rollback()
+        holder.close()
+    assert R.refresh_now(sqlite_engine) == 1  # the day of W1
+    with sqlite_engine.connect() as conn:  # the pool's connection waits as usual again
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_the_triggers_are_there_at_head(db_engine):
+    """A later migration that rebuilds tickets, service_reports, customers or devices
+    on SQLite (batch_alter_table copies the table) drops their triggers: it must make
+    them again."""
+    with db_engine.connect() as conn:
+        if db_engine.dialect.name == "sqlite":
+            sql = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            sql = ("SELECT c.relname, t.tgname FROM pg_trigger t "
+                   "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal")  # fmt: skip
+        found = {(t, n) for t, n in conn.exec_driver_sql(sql) if n.startswith("dashboard_")}
+    tables = {t for t, _ in found}
+    assert tables == {"tickets", "service_reports", "customers", "devices"}
+    assert len(found) == 8  # SQLite: insert, delete, update; PostgreSQL: rows, TRUNCATE
