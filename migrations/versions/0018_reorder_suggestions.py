@@ -1,7 +1,7 @@
 """stored reorder suggestions (补货建议)
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-01 00:00:00
 
 - ``reorder_suggestions``: one row a suggestion, keeping the figures that triggered it;
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
