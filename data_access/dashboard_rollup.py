@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from data_access import dashboard as DB
+from data_access import dashboard_measures as DB
 from data_access import db
 from data_access.errors import Refused
 from data_access.models import (

@@ -202,10 +202,6 @@ def _check_ledger(
         .order_by(M.c.at, M.c.id)
     )
     moves = [Move(at, i, q, d, i in new_ids) for at, i, q, d in session.execute(query)]
-    # the rows under check come after the rows already posted at the same moment: two
-    # writers racing for the last unit get "not enough stock" for their own row, whichever
-    # took its row id first
-    moves.sort(key=lambda m: (m.at, m.new, m.seq))
     opening = balance - sum(m.qty for m in moves)
     if sign < 0:  # an undo: judge from the undone rows' date on
         moves.append(Move(since, -1, 0, doc, True))

@@ -263,14 +263,17 @@ class Shortfall:
 
 
 def first_shortfall(opening: int, moves: Iterable[Move]) -> Shortfall | None:
-    """The balance from ``opening`` through ``moves`` (in date order, then ``seq``):
+    """The balance from ``opening`` through ``moves`` (in date order, rows posted before
+    the ones under check, then ``seq``):
     None if it never drops below zero from the first new row on; else when it first
     does, the worst shortfall and the document there.
 
     Earlier rows are counted but not judged: a back-dated movement is refused for what
     it does on its date or any later date.
     """
-    ordered = sorted(moves, key=lambda m: (m.at, m.seq))
+    # a row under check comes after the rows already posted at the same moment (two
+    # writers racing for the last unit each get the shortfall of their own row)
+    ordered = sorted(moves, key=lambda m: (m.at, m.new, m.seq))
     balance, judging, first, worst, posting = opening, False, None, 0, None
     for m in ordered:
         balance += m.qty

@@ -43,6 +43,7 @@ COLUMNS = [
     ("maintenance_visits", "result", maintenance.VisitResult),
     ("stock_movements", "kind", parts.MovementKind),
     ("stock_takes", "status", parts.StockTakeStatus),
+    ("reorder_suggestions", "status", parts.SuggestionStatus),
     ("complaints", "status", complaints.Status),
     ("complaints", "channel", complaints.Channel),
     ("complaints", "category", complaints.Category),

@@ -132,9 +132,16 @@ def _m(at, seq, qty, doc, new=False):
         ),
         # rows before the new one are counted, not judged (the opening was negative)
         (-1, [_m(D1, 3, 1, "RK-3"), _m(D2, 10, 1, "RK-9", True)], None),
-        # same moment: the row id orders them (receipt first, then the issue)
+        # same moment: rows already posted come first, whatever their row id (a writer
+        # that took its id before another committed is judged after it), then the id
         (0, [_m(D2, 11, -1, "LY-9", True), _m(D2, 10, 1, "RK-8")], None),
-        (0, [_m(D2, 9, -1, "LY-9", True), _m(D2, 10, 1, "RK-8")], Shortfall(D2, 1, "LY-9", None)),
+        (0, [_m(D2, 9, -1, "LY-9", True), _m(D2, 10, 1, "RK-8")], None),
+        (1, [_m(D2, 9, -1, "LY-9", True), _m(D2, 10, -1, "LY-8")], Shortfall(D2, 1, "LY-9", None)),
+        (
+            0,
+            [_m(D2, 9, -1, "LY-9", True), _m(D2, 10, 1, "LY-9", True)],
+            Shortfall(D2, 1, "LY-9", None),
+        ),
         # an undo judged from a zero-quantity marker at the undone row's date
         (
             0,
