@@ -27,10 +27,11 @@ from data_access.models import (
     StockBalance,
     StockMovement,
     Ticket,
+    TicketPart,
     User,
     Warehouse,
 )
-from data_access.parts_register import PREFIX, STOCK_ADAPTER, next_doc_no
+from data_access.parts_register import PREFIX, STOCK_ADAPTER, next_doc_no, van_id
 from data_access.registers import save_changes
 from data_access.writes import apply
 from rules.access import Acting, Page, Role, can_edit, can_view
@@ -48,6 +49,7 @@ from rules.parts import (
     reorder,
     share_within,
 )
+from rules.tickets import OPEN
 
 M = StockMovement.__table__
 B = StockBalance.__table__
@@ -398,9 +400,6 @@ def reorder_figures(session: Session) -> list[dict[str, Any]]:
     """Per active part with a reorder point: on hand (valued warehouses), on order (the
     quantities of its ordered suggestions), reserved (catalogue lines of open tickets
     not issued yet) and what :func:`rules.parts.reorder` makes of them."""
-    from data_access.models import TicketPart
-    from rules.tickets import OPEN
-
     valued = select(W.c.id).where(W.c.kind != WarehouseKind.FAULTY)
     on_hand = (
         select(B.c.part_id, func.sum(B.c.qty).label("qty"))
@@ -460,10 +459,11 @@ def refresh_reorder(session: Session, now: dt.datetime) -> list[str]:
             select(S.c.part_id, S.c.status).where(S.c.status.in_(sorted(LIVE_SUGGESTIONS)))
         ).all()
     )
-    new_rows, cleared = [], []
+    new_rows, cleared, suggested = [], [], []
     for fig in reorder_figures(session):
         status = live.get(fig["id"])
         if fig["alert"] and status is None:
+            suggested.append(fig["part_no"])
             new_rows.append({
                 "part_id": fig["id"], "warehouse_id": store, "status": SuggestionStatus.OPEN,
                 **{k: int(fig[k]) for k in ("on_hand", "on_order", "reserved", "projected",
@@ -481,8 +481,7 @@ def refresh_reorder(session: Session, now: dt.datetime) -> list[str]:
             .values(status=SuggestionStatus.CLOSED, closed_at=now, updated_at=now,
                     version=S.c.version + 1)
         )  # fmt: skip
-    ids = {r["part_id"] for r in new_rows}
-    return sorted(f["part_no"] for f in reorder_figures(session) if f["id"] in ids)
+    return sorted(suggested)
 
 
 def reorder_suggestions(
@@ -570,16 +569,8 @@ def engineer_parts(session: Session, engineer_id: int) -> list[dict[str, Any]]:
     """The part lines on an engineer's open tickets beside what his van holds of each
     part: ``issued`` lines left the van already; ``short`` ones are not issued yet and
     the van holds fewer than they need (what to pick up from the store)."""
-    from data_access.models import TicketPart
-    from rules.tickets import OPEN
-
     T, TP, B = Ticket.__table__, TicketPart.__table__, StockBalance.__table__
-    van = session.execute(
-        select(W.c.id)
-        .where(W.c.user_id == engineer_id, W.c.kind == WarehouseKind.VAN)
-        .order_by(W.c.code)
-        .limit(1)
-    ).scalar()
+    van = van_id(session, engineer_id)
     on_van = func.coalesce(B.c.qty, 0).label("on_van")
     query = (
         select(T.c.ticket_no, T.c.status, TP.c.line_no, TP.c.part_no, TP.c.description,
@@ -640,10 +631,7 @@ def issue_for_visit(
     ]
     if unknown:
         raise InvalidInput(unknown)
-    van = None
-    if engineer_id is not None:
-        query = select(W.c.id).where(W.c.user_id == engineer_id, W.c.kind == WarehouseKind.VAN)
-        van = session.execute(query.order_by(W.c.code).limit(1)).scalar()
+    van = van_id(session, engineer_id)
     if van is None:
         raise Refused("parts.err.no_van", value=user_name(session, engineer_id) or visit_no)
     doc = next_doc_no(session, PREFIX[MovementKind.ISSUE], at)

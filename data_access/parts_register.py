@@ -226,6 +226,14 @@ def _check_ledger(
 STOCK_ADAPTER = Adapter(STOCK, StockMovement, hooks=StockHooks())
 
 
+def van_id(session: Session, user_id: int | None) -> int | None:
+    """The engineer's van stock (车载库存): the first van warehouse tied to him."""
+    if user_id is None:
+        return None
+    query = select(W.c.id).where(W.c.user_id == user_id, W.c.kind == WarehouseKind.VAN)
+    return session.execute(query.order_by(W.c.code).limit(1)).scalar()
+
+
 # ---------------------------------------------------------------- document numbers
 PREFIX = {
     MovementKind.RECEIPT: "RK",
@@ -302,8 +310,7 @@ def issue_for_lines(
         if eng is None:
             continue
         if eng not in vans:
-            query = select(W.c.id).where(W.c.user_id == eng, W.c.kind == WarehouseKind.VAN)
-            vans[eng] = session.execute(query.order_by(W.c.code).limit(1)).scalar()
+            vans[eng] = van_id(session, eng)
         if vans[eng] is None:
             continue
         doc = doc or next_doc_no(session, PREFIX[MovementKind.ISSUE], now)

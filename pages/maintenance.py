@@ -78,18 +78,20 @@ def my_visits_tab(user, lang: str, editable: bool) -> None:
         if row["visit_no"] == st.session_state.get(LINKED_KEY):
             continue  # shown above the views, its form there
         with st.container(border=True):
-            when = (
-                tr("maint.mine.overdue", days=row["days_overdue"])
-                if row["overdue"]
-                else tr("maint.mine.due", day=row["due_date"].isoformat())
-            )
-            st.markdown(f"**{plain(row['visit_no'])}** · {plain(when)}")
+            st.markdown(f"**{plain(row['visit_no'])}** · {plain(_when(row))}")
             st.text(f"{row['customer']} · {row['plan']}")
             if editable and (user.role in MANAGERS or engineer_id == user.id):
                 if st.button(tr("maint.mine.done"), key=f"maint.open.{row['visit_no']}"):
                     st.session_state[OPEN_KEY] = row["visit_no"]
                 if st.session_state.get(OPEN_KEY) == row["visit_no"]:
                     _done_form(row, lang, user)
+
+
+def _when(row: dict[str, Any]) -> str:
+    """How late (or when due) an open visit is, as its card says it."""
+    if row["overdue"]:
+        return tr("maint.mine.overdue", days=row["days_overdue"])
+    return tr("maint.mine.due", day=row["due_date"].isoformat())
 
 
 def _done_form(row: dict[str, Any], lang: str, user) -> None:
@@ -368,12 +370,7 @@ def linked_visit(user, lang: str, editable: bool) -> None:
         if close.button(tr("ui.close"), key="maint.linked.close"):
             st.session_state.pop(LINKED_KEY, None)
             st.rerun()
-        when = (
-            tr("maint.mine.overdue", days=row["days_overdue"])
-            if row["overdue"]
-            else tr("maint.mine.due", day=row["due_date"].isoformat())
-        )
-        st.text(f"{row['customer']} · {row['plan']} · {row['engineer'] or '—'} · {when}")
+        st.text(f"{row['customer']} · {row['plan']} · {row['engineer'] or '—'} · {_when(row)}")
         if row["results"]:
             labels = {f.name: f.label(lang) for f in VISIT_RESULTS.fields}
             frame = pd.DataFrame(row["results"], columns=list(RESULT_COLUMNS))
