@@ -38,6 +38,7 @@ from rules.access import Page
 
 K = "complaints."
 F = R.COMPLAINTS.field
+PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -78,30 +79,43 @@ def _list(user, lang: str) -> list[dict[str, Any]]:
     c1, c2 = st.columns([1, 3])
     open_only = c1.checkbox(tr("complaints.filter.open"), value=True, key=K + "open_only")
     search = c2.text_input(tr("ui.search"), key=K + "search") or None
+    page = int(st.session_state.get(K + "page", 1))
+    flt = CP.ComplaintFilter(open_only=open_only, search=search)
     with db.read(get_engine()) as s:
         rows, total = CP.list_complaints(
-            s, CP.ComplaintFilter(open_only=open_only, search=search), actor=user
+            s, flt, actor=user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
+        pages = max(1, -(-total // PAGE_SIZE))
+        if page > pages:  # the filter shrank the list under the page number
+            page = pages
+            rows, _ = CP.list_complaints(
+                s, flt, actor=user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            )
     if not rows:
         st.info(tr("complaints.none"))
         return rows
+    names = ("complaint_no", "customer", "received_at", "category", "priority", "status",
+             "tier", "rounds", "investigate_by", "capa_status")  # fmt: skip
+    fields = [F(n) for n in names]
+    heads = [f.label(lang) for f in fields]
+    # option labels once per column, not once per cell
+    options = {
+        n: {o.value: o.label(lang) for o in f.options}
+        for n, f in zip(names, fields, strict=True)
+        if f.options
+    }
     shown = [
         {
-            F("complaint_no").label(lang): r["complaint_no"],
-            F("customer").label(lang): r["customer"],
-            F("received_at").label(lang): r["received_at"],
-            F("category").label(lang): F("category").option_label(r["category"], lang),
-            F("priority").label(lang): F("priority").option_label(r["priority"], lang),
-            F("status").label(lang): F("status").option_label(r["status"], lang),
-            F("tier").label(lang): r["tier"],
-            F("rounds").label(lang): r["rounds"],
-            F("investigate_by").label(lang): r["investigate_by"],
-            F("capa_status").label(lang): F("capa_status").option_label(r["capa_status"], lang),
+            h: options[n].get(r[n], r[n]) if n in options else r[n]
+            for h, n in zip(heads, names, strict=True)
         }
         for r in rows
     ]
     st.dataframe(shown, hide_index=True)
-    st.caption(tr("ui.page_of", page=1, pages=1, total=total))
+    left, right = st.columns([1, 4])
+    st.session_state[K + "page"] = page  # back within range when the filter shrank the list
+    left.number_input(tr("ui.page"), 1, pages, key=K + "page")
+    right.caption(tr("ui.page_of", page=page, pages=pages, total=total))
     return rows
 
 
@@ -243,6 +257,7 @@ def main() -> None:
     linked = take_link("complaint")
     if linked:  # ?complaint=TS…: the list shows it alone, its detail open
         st.session_state[K + "open_only"] = False
+        st.session_state[K + "page"] = 1
         st.session_state[K + "search"] = linked
         st.session_state[K + "pick"] = linked
     flash = st.session_state.pop(K + "flash", None)

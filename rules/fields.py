@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from rules.i18n import t
@@ -161,10 +162,18 @@ class Register:
         return self.zh if lang == "zh" else self.en
 
     def field(self, name: str) -> Field:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        # pages look fields up per cell: a scan of the tuple each time added up
+        by_name: dict[str, Field] = {}
         for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
+            by_name.setdefault(f.name, f)
+        return by_name
 
     @property
     def input_fields(self) -> tuple[Field, ...]:

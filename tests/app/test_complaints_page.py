@@ -140,3 +140,27 @@ def test_a_complaint_link_opens_it(desk):
     assert not at.exception, at.exception
     assert at.text_input(key="complaints.search").value == no
     assert at.selectbox(key="complaints.pick").value == no
+
+
+def test_the_list_pages_fifty_at_a_time_and_keeps_the_page_in_range(desk):
+    engine, _ = desk
+    with db.write(engine) as s:
+        for i in range(60):
+            log_complaint(
+                s,
+                Intake(customer="C0001", complainant="张伟", channel="hotline", content=f"第{i}次",
+                       severity="low", urgency="low",
+                       received_at=CLOCK - dt.timedelta(days=1, minutes=i)),
+                actor=ADMIN,
+                now=CLOCK,
+            )  # fmt: skip
+    at = open_page("quality", "complaints")
+    assert len(at.dataframe[0].value) == 50  # the list comes first
+    assert t("ui.page_of", "zh", page=1, pages=2, total=61) in texts(at)
+    at.number_input(key="complaints.page").set_value(2).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 11
+    at.text_input(key="complaints.search").input("第59次").run()  # one row: back to page 1
+    assert not at.exception
+    assert at.number_input(key="complaints.page").value == 1
+    assert len(at.dataframe[0].value) == 1
