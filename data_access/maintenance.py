@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select, update
@@ -24,7 +25,7 @@ from data_access.bulk import _chunks
 from data_access.catalog import adapter
 from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.lines import list_lines, save_lines
-from data_access.maintenance_register import MANAGERS
+from data_access.maintenance_register import MANAGERS, counts_as_due, done_in_window
 from data_access.models import (
     ChecklistItem,
     Customer,
@@ -443,38 +444,93 @@ def my_visits(
     return rows
 
 
+@dataclass(frozen=True)
+class MonthFilter:
+    """Whose visits the month view counts: one engineer's, one region's, or all."""
+
+    engineer_id: int | None = None
+    region: str | None = None
+
+
+def _filtered(query: Any, flt: MonthFilter) -> Any:
+    """The filter's conditions; the region joins the plan and customer only when asked."""
+    v = MaintenanceVisit
+    if flt.engineer_id is not None:
+        query = query.where(v.engineer_id == flt.engineer_id)
+    if flt.region is not None:
+        plans = select(MaintenancePlan.id).join(
+            Customer, Customer.id == MaintenancePlan.customer_id
+        )
+        query = query.where(v.plan_id.in_(plans.where(Customer.region == flt.region)))
+    return query
+
+
 def month_counts(
-    session: Session, first: dt.date, last: dt.date, today: dt.date, by: str = "engineer"
-) -> list[dict[str, Any]]:
-    """Visits due in [first, last] per day, engineer (or region) and state, with
-    overdue as its own state: what the month view draws. Counted in SQL."""
-    v, p = MaintenanceVisit, MaintenancePlan
-    group = User.display_name if by == "engineer" else Customer.region
-    state = case((and_(v.status.in_(list(mr.OPEN)), v.due_date < today), "overdue"), else_=v.status)
-    query = (
-        select(v.due_date, group.label("who"), state.label("state"), func.count(v.id))
-        .join(p, p.id == v.plan_id)
-        .join(Customer, Customer.id == p.customer_id)
-        .outerjoin(User, User.id == v.engineer_id)
-        .where(v.due_date >= first, v.due_date <= last)
-        .group_by(v.due_date, group, state)
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+    flt: MonthFilter = MonthFilter(),
+) -> dict[dt.date, dict[str, int]]:
+    """Visits due in [first, last] per day and state, overdue (the one rule, in SQL)
+    as its own state: what the month calendar shows. Counted in SQL."""
+    v = MaintenanceVisit
+    state = case(
+        (and_(v.status.in_(list(mr.OPEN)), v.due_date < today), mr.OVERDUE), else_=v.status
     )
-    return [
-        {"day": _as_date(d), "who": who or "—", "state": s, "count": n}
-        for d, who, s, n in session.execute(query)
-    ]
+    query = _filtered(
+        select(v.due_date, state.label("state"), func.count()).where(
+            v.due_date >= first, v.due_date <= last
+        ),
+        flt,
+    ).group_by(v.due_date, state)
+    out: dict[dt.date, dict[str, int]] = {}
+    for day, s, n in session.execute(query):
+        out.setdefault(_as_date(day), {})[s] = n  # type: ignore[index]
+    return out
 
 
-def completion_rate(session: Session, first: dt.date, last: dt.date) -> float | None:
-    """:func:`rules.maintenance.completion_rate` over the visits due in [first, last]."""
-    v, p = MaintenanceVisit, MaintenancePlan
-    query = (
-        select(v.status, v.due_date, v.done_at, p.window_days, v.skip_approved)
-        .join(p, p.id == v.plan_id)
-        .where(v.due_date >= first, v.due_date <= last)
+def month_view(
+    session: Session, month: dt.date, today: dt.date, flt: MonthFilter = MonthFilter()
+) -> tuple[list[list[mr.MonthDay | None]], float | None]:
+    """The month calendar (weeks × weekdays, the working calendar's days marked) and
+    the month's completion rate, both for the filter's visits."""
+    first, last = mr.month_start(month), mr.month_end(month)
+    counts = month_counts(session, first, last, today, flt)
+    grid = mr.month_grid(first, load_calendar(session), counts, today)
+    due, done = completion_counts(session, first, last, flt)
+    return grid, (None if due == 0 else done / due)
+
+
+def regions(session: Session) -> list[str]:
+    query = select(Customer.region).where(Customer.region.is_not(None)).distinct()
+    return sorted(r for r in session.scalars(query) if r)
+
+
+def completion_rate(
+    session: Session, first: dt.date, last: dt.date, flt: MonthFilter = MonthFilter()
+) -> float | None:
+    """:func:`rules.maintenance.completion_rate` over the visits due in [first, last],
+    counted in SQL (:func:`completion_counts`)."""
+    due, done = completion_counts(session, first, last, flt)
+    return None if due == 0 else done / due
+
+
+def completion_counts(
+    session: Session, first: dt.date, last: dt.date, flt: MonthFilter = MonthFilter()
+) -> tuple[int, int]:
+    """(visits due, done within their window) over the visits due in [first, last]:
+    the completion rule's two counts, said in SQL (``maintenance_register``)."""
+    v = MaintenanceVisit
+    done = case((done_in_window(), 1), else_=0)
+    query = _filtered(
+        select(func.count(), func.sum(done)).where(
+            v.due_date >= first, v.due_date <= last, counts_as_due()
+        ),
+        flt,
     )
-    facts = (mr.VisitFact(*r) for r in session.execute(query))
-    return mr.completion_rate(facts, first, last)
+    due, done_n = session.execute(query).one()
+    return int(due or 0), int(done_n or 0)
 
 
 def overdue_ageing(session: Session, today: dt.date, by: str = "engineer") -> list[dict[str, Any]]:
