@@ -650,3 +650,32 @@ def test_plans_without_a_number_are_numbered_typed_ones_kept(base):
     with db.write(engine) as s:
         back = import_file(s, "plans", exported, file_name="e.xlsx", now=NOW, actor=ADMIN)
     assert (back.problems, back.inserted, back.updated, back.unchanged) == ([], 0, 0, 7)
+
+
+def test_concurrent_new_plans_get_distinct_numbers(base):
+    """Three managers save a plan without a number at the same moment: each gets its
+    own (PostgreSQL: the year's advisory lock; SQLite: one writer at a time)."""
+    import threading
+
+    engine, _ = base
+    errors: list[Exception] = []
+    barrier = threading.Barrier(3)
+
+    def one(i: int) -> None:
+        barrier.wait()
+        try:
+            with db.write(engine) as s:
+                result = _save(s, "plans", [plan(plan_no=None, name=f"并发 {i}")])
+                assert not result.problems, result.problems
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with db.read(engine) as s:
+        nos = sorted(s.scalars(select(MaintenancePlan.plan_no)))
+    assert nos == [f"MP-2026-0000{i}" for i in (1, 2, 3)]
