@@ -465,6 +465,24 @@ def _filtered(query: Any, flt: MonthFilter) -> Any:
     return query
 
 
+def _month_rows(session: Session, first: dt.date, last: dt.date, today: dt.date, flt: MonthFilter):
+    """Per due day and state: visits, those due by the completion rule and those done in
+    their window (one pass over the month's visits)."""
+    v = MaintenanceVisit
+    state = case(
+        (and_(v.status.in_(list(mr.OPEN)), v.due_date < today), mr.OVERDUE), else_=v.status
+    )
+    query = _filtered(
+        select(
+            v.due_date, state.label("state"), func.count(),
+            func.sum(case((counts_as_due(), 1), else_=0)),
+            func.sum(case((done_in_window(), 1), else_=0)),
+        ).where(v.due_date >= first, v.due_date <= last),
+        flt,
+    ).group_by(v.due_date, state)  # fmt: skip
+    return session.execute(query).all()
+
+
 def month_counts(
     session: Session,
     first: dt.date,
@@ -474,19 +492,9 @@ def month_counts(
 ) -> dict[dt.date, dict[str, int]]:
     """Visits due in [first, last] per day and state, overdue (the one rule, in SQL)
     as its own state: what the month calendar shows. Counted in SQL."""
-    v = MaintenanceVisit
-    state = case(
-        (and_(v.status.in_(list(mr.OPEN)), v.due_date < today), mr.OVERDUE), else_=v.status
-    )
-    query = _filtered(
-        select(v.due_date, state.label("state"), func.count()).where(
-            v.due_date >= first, v.due_date <= last
-        ),
-        flt,
-    ).group_by(v.due_date, state)
     out: dict[dt.date, dict[str, int]] = {}
-    for day, s, n in session.execute(query):
-        out.setdefault(_as_date(day), {})[s] = n  # type: ignore[index]
+    for day, state, n, _, _ in _month_rows(session, first, last, today, flt):
+        out.setdefault(_as_date(day), {})[state] = n  # type: ignore[index]
     return out
 
 
@@ -494,11 +502,15 @@ def month_view(
     session: Session, month: dt.date, today: dt.date, flt: MonthFilter = MonthFilter()
 ) -> tuple[list[list[mr.MonthDay | None]], float | None]:
     """The month calendar (weeks × weekdays, the working calendar's days marked) and
-    the month's completion rate, both for the filter's visits."""
+    the month's completion rate (:func:`completion_counts`' rule), both for the
+    filter's visits, from one query."""
     first, last = mr.month_start(month), mr.month_end(month)
-    counts = month_counts(session, first, last, today, flt)
+    counts: dict[dt.date, dict[str, int]] = {}
+    due = done = 0
+    for day, state, n, due_n, done_n in _month_rows(session, first, last, today, flt):
+        counts.setdefault(_as_date(day), {})[state] = n  # type: ignore[index]
+        due, done = due + int(due_n or 0), done + int(done_n or 0)
     grid = mr.month_grid(first, load_calendar(session), counts, today)
-    due, done = completion_counts(session, first, last, flt)
     return grid, (None if due == 0 else done / due)
 
 
@@ -535,26 +547,39 @@ def completion_counts(
 
 def overdue_ageing(session: Session, today: dt.date, by: str = "engineer") -> list[dict[str, Any]]:
     """Open visits past due per engineer, region or customer, in the buckets 1–7,
-    8–30 and over 30 days (counted in SQL, by date bounds)."""
+    8–30 and over 30 days (counted in SQL, by date bounds; only the tables the grouping
+    needs are joined: by engineer none, the names read after)."""
     v, p = MaintenanceVisit, MaintenancePlan
-    group = {"engineer": User.display_name, "region": Customer.region}.get(by, Customer.name)
     week_ago, month_ago = today - dt.timedelta(days=7), today - dt.timedelta(days=30)
     bucket = case(
         (v.due_date >= week_ago, mr.Ageing.DAYS_1_7.value),
         (v.due_date >= month_ago, mr.Ageing.DAYS_8_30.value),
         else_=mr.Ageing.OVER_30.value,
     )
-    query = (
-        select(group.label("who"), bucket.label("bucket"), func.count(v.id))
-        .join(p, p.id == v.plan_id)
-        .join(Customer, Customer.id == p.customer_id)
-        .outerjoin(User, User.id == v.engineer_id)
-        .where(v.status.in_(list(mr.OPEN)), v.due_date < today)
-        .group_by(group, bucket)
-    )
+    overdue = (v.status.in_(list(mr.OPEN)), v.due_date < today)
+    if by == "engineer":
+        query = select(v.engineer_id, bucket, func.count()).where(*overdue)
+        query = query.group_by(v.engineer_id, bucket)
+    else:
+        group = Customer.region if by == "region" else Customer.name
+        query = (
+            select(group, bucket, func.count())
+            .join(p, p.id == v.plan_id)
+            .join(Customer, Customer.id == p.customer_id)
+            .where(*overdue)
+            .group_by(group, bucket)
+        )
+    found = session.execute(query).all()
+    names: dict[Any, str] = {}
+    if by == "engineer":
+        ids = {who for who, _, _ in found if who is not None}
+        names = dict(
+            session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+        )  # type: ignore[arg-type]
     table: dict[str, dict[str, int]] = {}
-    for who, b, n in session.execute(query):
-        row = table.setdefault(who or "—", dict.fromkeys((a.value for a in mr.Ageing), 0))
+    for who, b, n in found:
+        label = names.get(who) if by == "engineer" else who
+        row = table.setdefault(label or "—", dict.fromkeys((a.value for a in mr.Ageing), 0))
         row[b] += n
     out = [{"who": who, **counts, "total": sum(counts.values())} for who, counts in table.items()]
     return sorted(out, key=lambda r: (-r["total"], r["who"]))

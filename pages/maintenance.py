@@ -258,19 +258,19 @@ def month_tab(lang: str) -> None:
 
 
 def _calendar(grid: list[list[mr.MonthDay | None]], lang: str) -> None:
-    heads = st.columns(7)
-    for i, col in enumerate(heads):
-        col.markdown(f"**{tr(f'maint.weekday.{i}')}**")
+    """The month as one Markdown table (one element: a grid of 42 cells drawn as
+    widgets cost more than the counts behind them)."""
+    head = "| " + " | ".join(tr(f"maint.weekday.{i}") for i in range(7)) + " |"
+    rows = [head, "|" + " :-- |" * 7]
     for week in grid:
-        cols = st.columns(7, border=True)
-        for col, day in zip(cols, week, strict=True):
-            if day is not None:
-                col.markdown(_day_text(day, lang))
+        cells = [_day_text(day, lang) if day else " " for day in week]
+        rows.append("| " + " | ".join(cells) + " |")
+    st.markdown("\n".join(rows))
 
 
 def _day_text(day: mr.MonthDay, lang: str) -> str:
     """A day's cell: its number (today's highlighted), its mark on the working calendar,
-    one line per state with the count. Only the app's own words: no user text."""
+    each state with its count. Only the app's own words: no user text."""
     number = f"**{day.day.day}**"
     if day.today:
         head = f":blue-background[{number}]"
@@ -286,7 +286,7 @@ def _day_text(day: mr.MonthDay, lang: str) -> str:
         colour = STATE_COLOUR.get(state, "gray")
         text = f"{_state_label(state, lang)} {n}"
         lines.append(f":{colour}[**{text}**]" if state == mr.OVERDUE else f":{colour}[{text}]")
-    return "  \n".join(lines)
+    return " ".join(lines)
 
 
 def _state_label(state: str, lang: str) -> str:

@@ -100,15 +100,18 @@ def test_manager_month_view_ageing_and_generation(maint_db):
     assert not at.exception, at.exception
     texts = [m.value for m in at.markdown]
     assert "**2026-11**" in texts
-    assert "**16**  \n:red[**Overdue 1**]" in texts  # the calendar's cell of 16 Nov
-    assert ":blue-background[**23**]  \n:blue[Planned 1]" in texts  # today
+    month = next(x for x in texts if x.startswith("| Mon | Tue"))  # the calendar table
+    assert "| **16** :red[**Overdue 1**] |" in month  # 16 Nov, a Monday
+    assert "| :blue-background[**23**] :blue[Planned 1] |" in month  # today
+    assert "| :gray[**29**] |" in month  # a Sunday, no visits
     assert any(m.value == "0%" for m in at.metric)  # 16 Nov is due and not done
     at.button(key="maint.month.next").click().run()
-    assert "**2026-12**" in [m.value for m in at.markdown]
-    assert "**7**  \n:blue[Planned 1]" in [m.value for m in at.markdown]  # a Monday
+    texts = [m.value for m in at.markdown]
+    assert "**2026-12**" in texts
+    assert "| **7** :blue[Planned 1] |" in next(x for x in texts if x.startswith("| Mon"))
     at.selectbox(key="maint.month.region").set_value("华东").run()
     at.button(key="maint.month.this").click().run()
-    assert "**16**  \n:red[**Overdue 1**]" in [m.value for m in at.markdown]
+    assert any("**16** :red[**Overdue 1**]" in m.value for m in at.markdown)
     at.radio(key="maint.view").set_value("ageing").run()
     frames = [f.value for f in at.dataframe]
     ageing = next(f for f in frames if "1-7" in f.columns)
