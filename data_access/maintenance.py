@@ -453,15 +453,20 @@ class MonthFilter:
 
 
 def _filtered(query: Any, flt: MonthFilter) -> Any:
-    """The filter's conditions; the region joins the plan and customer only when asked."""
-    v = MaintenanceVisit
+    """The filter's conditions. A visit's region is looked up per visit of the month
+    (two key lookups): bounded by the month's visits however many plans the region has,
+    where a list of the region's plans made SQLite walk every visit of them."""
+    v, p = MaintenanceVisit, MaintenancePlan
     if flt.engineer_id is not None:
         query = query.where(v.engineer_id == flt.engineer_id)
     if flt.region is not None:
-        plans = select(MaintenancePlan.id).join(
-            Customer, Customer.id == MaintenancePlan.customer_id
+        region = (
+            select(Customer.region)
+            .join(p, p.customer_id == Customer.id)
+            .where(p.id == v.plan_id)
+            .scalar_subquery()
         )
-        query = query.where(v.plan_id.in_(plans.where(Customer.region == flt.region)))
+        query = query.where(region == flt.region)
     return query
 
 
