@@ -449,6 +449,8 @@ def _check_visit(row: dict[str, Any]) -> list[Problem]:
         problems.append(Problem("note", "maint.err.early", {"value": due.isoformat()}))
     if status == VisitStatus.SKIPPED and not row.get("skip_reason"):
         problems.append(Problem("skip_reason", "maint.err.skip_reason"))
+    if status == VisitStatus.SKIPPED and not row.get("skipped_by"):
+        problems.append(Problem("skipped_by", "maint.err.skipped_by"))
     upgrade = row.get("kind") == PlanKind.FIRMWARE
     if upgrade and status == VisitStatus.DONE and not row.get("backup_done"):
         problems.append(Problem("backup_done", "maint.err.backup"))

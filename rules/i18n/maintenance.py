@@ -14,6 +14,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Done before its due date {value}: give the reason in the note",
     ),
     "maint.err.skip_reason": ("跳过保养须选择跳过原因", "A skipped visit needs a skip reason"),
+    "maint.err.skipped_by": ("跳过保养须写明跳过人", "A skipped visit needs who skipped it"),
     "maint.err.backup": ("升级完成前须确认已备份", "An upgrade is done only after the backup"),
     "maint.err.limits": ("上限不能小于下限", "The upper limit is below the lower one"),
     "maint.err.out_of_limits": (

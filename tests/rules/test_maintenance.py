@@ -289,7 +289,8 @@ DONE = {"status": "done", "done_at": "2026-11-20 15:00"}
         ({"status": "done"}, "done_at", "maint.err.done_at"),
         ({"status": "partly_done"}, "done_at", "maint.err.done_at"),
         ({**DONE, "done_at": "2026-11-18 15:00"}, "note", "maint.err.early"),
-        ({"status": "skipped"}, "skip_reason", "maint.err.skip_reason"),
+        ({"status": "skipped", "skipped_by": "mgr"}, "skip_reason", "maint.err.skip_reason"),
+        ({"status": "skipped", "skip_reason": "shutdown"}, "skipped_by", "maint.err.skipped_by"),
         ({**DONE, "kind": "firmware"}, "backup_done", "maint.err.backup"),
         ({**DONE, "kind": "firmware", "backup_done": "否"}, "backup_done", "maint.err.backup"),
         ({"arrived_at": "2026-11-20 10:00", "departed_at": "2026-11-20 09:00"},
@@ -307,7 +308,7 @@ def test_visit_checks(changes, field, code):
         DONE,
         {**DONE, "done_at": "2026-11-18 15:00", "note": "客户要求提前"},
         {**DONE, "kind": "firmware", "backup_done": "是"},
-        {"status": "skipped", "skip_reason": "shutdown"},
+        {"status": "skipped", "skip_reason": "shutdown", "skipped_by": "mgr"},
     ],
 )
 def test_valid_visits_pass(changes):
