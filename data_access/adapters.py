@@ -8,7 +8,7 @@ and :mod:`data_access.catalog` lists them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,12 @@ class Hooks:
         return None
 
     def after_undo(self, session: Session, restored: Restored) -> None:
+        return None
+
+    def numbers(self, session: Session, now: dt.datetime) -> Iterator[str] | None:
+        """A register numbered by the desk: the free numbers after the highest in use,
+        in order, for new rows left without one (None: every row brings its key).
+        Takes whatever lock makes concurrent writers number one after another."""
         return None
 
 

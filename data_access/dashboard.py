@@ -56,6 +56,7 @@ from data_access.dashboard_measures import (
     ticket_measures,
 )
 from data_access.errors import InvalidInput
+from data_access.maintenance_register import counts_as_due, done_in_window
 from data_access.models import (
     ROLLUP_COUNTS,
     Complaint,
@@ -195,7 +196,7 @@ _VISIT_FILTERS = {"region", "customer_grade", "engineer_id", "product_model"}
 
 def _visit_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
     v = MaintenanceVisit
-    c = [v.due_date >= period.start, v.due_date <= period.end, v.status != "cancelled"]
+    c = [v.due_date >= period.start, v.due_date <= period.end, counts_as_due()]
     plans = _customer_in(MaintenancePlan.customer_id, f)
     if f.product_model is not None:
         plans.append(MaintenancePlan.device_id.in_(
@@ -208,8 +209,7 @@ def _visit_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
 
 
 def _visit_on_time() -> ColumnElement[bool]:
-    v = MaintenanceVisit
-    return and_(v.status == "done", v.done_at.is_not(None), func.date(v.done_at) <= v.due_date)
+    return done_in_window()  # the one completion rule (rules.maintenance), in SQL
 
 
 def _maintenance_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select, update
@@ -24,7 +25,7 @@ from data_access.bulk import _chunks
 from data_access.catalog import adapter
 from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.lines import list_lines, save_lines
-from data_access.maintenance_register import MANAGERS
+from data_access.maintenance_register import MANAGERS, counts_as_due, done_in_window
 from data_access.models import (
     ChecklistItem,
     Customer,
@@ -443,62 +444,147 @@ def my_visits(
     return rows
 
 
+@dataclass(frozen=True)
+class MonthFilter:
+    """Whose visits the month view counts: one engineer's, one region's, or all."""
+
+    engineer_id: int | None = None
+    region: str | None = None
+
+
+def _filtered(query: Any, flt: MonthFilter) -> Any:
+    """The filter's conditions. A visit's region is looked up per visit of the month
+    (two key lookups): bounded by the month's visits however many plans the region has,
+    where a list of the region's plans made SQLite walk every visit of them."""
+    v, p = MaintenanceVisit, MaintenancePlan
+    if flt.engineer_id is not None:
+        query = query.where(v.engineer_id == flt.engineer_id)
+    if flt.region is not None:
+        region = (
+            select(Customer.region)
+            .join(p, p.customer_id == Customer.id)
+            .where(p.id == v.plan_id)
+            .scalar_subquery()
+        )
+        query = query.where(region == flt.region)
+    return query
+
+
+def _month_rows(session: Session, first: dt.date, last: dt.date, today: dt.date, flt: MonthFilter):
+    """Per due day and state: visits, those due by the completion rule and those done in
+    their window (one pass over the month's visits)."""
+    v = MaintenanceVisit
+    state = case(
+        (and_(v.status.in_(list(mr.OPEN)), v.due_date < today), mr.OVERDUE), else_=v.status
+    )
+    query = _filtered(
+        select(
+            v.due_date, state.label("state"), func.count(),
+            func.sum(case((counts_as_due(), 1), else_=0)),
+            func.sum(case((done_in_window(), 1), else_=0)),
+        ).where(v.due_date >= first, v.due_date <= last),
+        flt,
+    ).group_by(v.due_date, state)  # fmt: skip
+    return session.execute(query).all()
+
+
 def month_counts(
-    session: Session, first: dt.date, last: dt.date, today: dt.date, by: str = "engineer"
-) -> list[dict[str, Any]]:
-    """Visits due in [first, last] per day, engineer (or region) and state, with
-    overdue as its own state: what the month view draws. Counted in SQL."""
-    v, p = MaintenanceVisit, MaintenancePlan
-    group = User.display_name if by == "engineer" else Customer.region
-    state = case((and_(v.status.in_(list(mr.OPEN)), v.due_date < today), "overdue"), else_=v.status)
-    query = (
-        select(v.due_date, group.label("who"), state.label("state"), func.count(v.id))
-        .join(p, p.id == v.plan_id)
-        .join(Customer, Customer.id == p.customer_id)
-        .outerjoin(User, User.id == v.engineer_id)
-        .where(v.due_date >= first, v.due_date <= last)
-        .group_by(v.due_date, group, state)
-    )
-    return [
-        {"day": _as_date(d), "who": who or "—", "state": s, "count": n}
-        for d, who, s, n in session.execute(query)
-    ]
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+    flt: MonthFilter = MonthFilter(),
+) -> dict[dt.date, dict[str, int]]:
+    """Visits due in [first, last] per day and state, overdue (the one rule, in SQL)
+    as its own state: what the month calendar shows. Counted in SQL."""
+    out: dict[dt.date, dict[str, int]] = {}
+    for day, state, n, _, _ in _month_rows(session, first, last, today, flt):
+        out.setdefault(_as_date(day), {})[state] = n  # type: ignore[index]
+    return out
 
 
-def completion_rate(session: Session, first: dt.date, last: dt.date) -> float | None:
-    """:func:`rules.maintenance.completion_rate` over the visits due in [first, last]."""
-    v, p = MaintenanceVisit, MaintenancePlan
-    query = (
-        select(v.status, v.due_date, v.done_at, p.window_days, v.skip_approved)
-        .join(p, p.id == v.plan_id)
-        .where(v.due_date >= first, v.due_date <= last)
+def month_view(
+    session: Session, month: dt.date, today: dt.date, flt: MonthFilter = MonthFilter()
+) -> tuple[list[list[mr.MonthDay | None]], float | None]:
+    """The month calendar (weeks × weekdays, the working calendar's days marked) and
+    the month's completion rate (:func:`completion_counts`' rule), both for the
+    filter's visits, from one query."""
+    first, last = mr.month_start(month), mr.month_end(month)
+    counts: dict[dt.date, dict[str, int]] = {}
+    due = done = 0
+    for day, state, n, due_n, done_n in _month_rows(session, first, last, today, flt):
+        counts.setdefault(_as_date(day), {})[state] = n  # type: ignore[index]
+        due, done = due + int(due_n or 0), done + int(done_n or 0)
+    grid = mr.month_grid(first, load_calendar(session), counts, today)
+    return grid, (None if due == 0 else done / due)
+
+
+def regions(session: Session) -> list[str]:
+    query = select(Customer.region).where(Customer.region.is_not(None)).distinct()
+    return sorted(r for r in session.scalars(query) if r)
+
+
+def completion_rate(
+    session: Session, first: dt.date, last: dt.date, flt: MonthFilter = MonthFilter()
+) -> float | None:
+    """:func:`rules.maintenance.completion_rate` over the visits due in [first, last],
+    counted in SQL (:func:`completion_counts`)."""
+    due, done = completion_counts(session, first, last, flt)
+    return None if due == 0 else done / due
+
+
+def completion_counts(
+    session: Session, first: dt.date, last: dt.date, flt: MonthFilter = MonthFilter()
+) -> tuple[int, int]:
+    """(visits due, done within their window) over the visits due in [first, last]:
+    the completion rule's two counts, said in SQL (``maintenance_register``)."""
+    v = MaintenanceVisit
+    done = case((done_in_window(), 1), else_=0)
+    query = _filtered(
+        select(func.count(), func.sum(done)).where(
+            v.due_date >= first, v.due_date <= last, counts_as_due()
+        ),
+        flt,
     )
-    facts = (mr.VisitFact(*r) for r in session.execute(query))
-    return mr.completion_rate(facts, first, last)
+    due, done_n = session.execute(query).one()
+    return int(due or 0), int(done_n or 0)
 
 
 def overdue_ageing(session: Session, today: dt.date, by: str = "engineer") -> list[dict[str, Any]]:
     """Open visits past due per engineer, region or customer, in the buckets 1–7,
-    8–30 and over 30 days (counted in SQL, by date bounds)."""
+    8–30 and over 30 days (counted in SQL, by date bounds; only the tables the grouping
+    needs are joined: by engineer none, the names read after)."""
     v, p = MaintenanceVisit, MaintenancePlan
-    group = {"engineer": User.display_name, "region": Customer.region}.get(by, Customer.name)
     week_ago, month_ago = today - dt.timedelta(days=7), today - dt.timedelta(days=30)
     bucket = case(
         (v.due_date >= week_ago, mr.Ageing.DAYS_1_7.value),
         (v.due_date >= month_ago, mr.Ageing.DAYS_8_30.value),
         else_=mr.Ageing.OVER_30.value,
     )
-    query = (
-        select(group.label("who"), bucket.label("bucket"), func.count(v.id))
-        .join(p, p.id == v.plan_id)
-        .join(Customer, Customer.id == p.customer_id)
-        .outerjoin(User, User.id == v.engineer_id)
-        .where(v.status.in_(list(mr.OPEN)), v.due_date < today)
-        .group_by(group, bucket)
-    )
+    overdue = (v.status.in_(list(mr.OPEN)), v.due_date < today)
+    if by == "engineer":
+        query = select(v.engineer_id, bucket, func.count()).where(*overdue)
+        query = query.group_by(v.engineer_id, bucket)
+    else:
+        group = Customer.region if by == "region" else Customer.name
+        query = (
+            select(group, bucket, func.count())
+            .join(p, p.id == v.plan_id)
+            .join(Customer, Customer.id == p.customer_id)
+            .where(*overdue)
+            .group_by(group, bucket)
+        )
+    found = session.execute(query).all()
+    names: dict[Any, str] = {}
+    if by == "engineer":
+        ids = {who for who, _, _ in found if who is not None}
+        names = dict(
+            session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+        )  # type: ignore[arg-type]
     table: dict[str, dict[str, int]] = {}
-    for who, b, n in session.execute(query):
-        row = table.setdefault(who or "—", dict.fromkeys((a.value for a in mr.Ageing), 0))
+    for who, b, n in found:
+        label = names.get(who) if by == "engineer" else who
+        row = table.setdefault(label or "—", dict.fromkeys((a.value for a in mr.Ageing), 0))
         row[b] += n
     out = [{"who": who, **counts, "total": sum(counts.values())} for who, counts in table.items()]
     return sorted(out, key=lambda r: (-r["total"], r["who"]))

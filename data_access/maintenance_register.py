@@ -10,16 +10,18 @@ module only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, select
+from sqlalchemy import ColumnElement, Integer, Table, and_, func, not_, select, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from data_access.adapters import Deleted, Hooks, Refs, Written
 from data_access.errors import Refused
-from data_access.models import MaintenanceVisit, User
+from data_access.models import MaintenancePlan, MaintenanceVisit, User
 from rules import maintenance as mr
 from rules.access import SYSTEM, Role
 from rules.fields import Problem
@@ -69,8 +71,33 @@ class ChecklistHooks(_ManagersOnly):
     label = "保养清单模板 / checklist templates"
 
 
+# advisory lock space of plan numbers (second key: the year)
+NUMBERING_LOCK = 7_316_020
+
+
 class PlanHooks(_ManagersOnly):
     label = "维护计划 / plans"
+
+    def numbers(self, session: Session, now: dt.datetime) -> Iterator[str]:
+        """``MP-<year>-NNNNN`` after the year's highest. Concurrent writers number one
+        after another: PostgreSQL holds the year's advisory lock until commit (read
+        committed: the scan below sees what the previous holder committed); a SQLite
+        write transaction is exclusive already."""
+        day = now.date()
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                {"space": NUMBERING_LOCK, "key": day.year},
+            )
+        prefix = mr.plan_no_prefix(day)
+        p = MaintenancePlan
+        held = session.scalars(
+            select(p.plan_no).where(p.plan_no >= prefix, p.plan_no < prefix + "~")
+        )  # a range of the unique index; typed numbers of other shapes are skipped
+        seq = max((n for no in held if (n := mr.plan_seq(no)) is not None), default=0)
+        while True:
+            seq += 1
+            yield mr.make_plan_no(day, seq)
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
         for column, default in (
@@ -165,6 +192,50 @@ def overdue_clause(table: Table, wanted: Any, today: dt.date) -> ColumnElement[b
     """``is_overdue`` over the table (the one rule, said in SQL for filters)."""
     overdue = and_(table.c.status.in_(list(mr.OPEN)), table.c.due_date < today)
     return overdue if wanted in (True, "true", "1", 1) else ~overdue
+
+
+# ---------------------------------------------------------------- completion, in SQL
+class _DaysLate(FunctionElement):
+    """Whole days from a visit's due date to the day it was done (dialect date maths)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_DaysLate, "sqlite")
+def _days_late_sqlite(element, compiler, **kw):
+    done, due = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday(date({done})) - julianday({due}) AS INTEGER)"
+
+
+@compiles(_DaysLate, "postgresql")
+def _days_late_pg(element, compiler, **kw):
+    done, due = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({done} AS DATE) - {due})"
+
+
+def counts_as_due() -> ColumnElement[bool]:
+    """:func:`rules.maintenance.completion_rate`'s denominator, said in SQL: a visit due
+    in the period counts unless cancelled or skipped with approval."""
+    v = MaintenanceVisit
+    skipped = and_(v.status == mr.VisitStatus.SKIPPED, v.skip_approved.is_(True))
+    return and_(v.status != mr.VisitStatus.CANCELLED, not_(skipped))
+
+
+def done_in_window(window_days: Any = None) -> ColumnElement[bool]:
+    """:func:`rules.maintenance.done_in_window` said in SQL: done on a day within the
+    window that opens on the due date. ``window_days`` is the plan's column where the
+    query joins the plan; else a correlated subquery reads it (callers need no join).
+    Stored windows are at least 1 (the field's minimum); blank or 0 is the default."""
+    v, p = MaintenanceVisit, MaintenancePlan
+    if window_days is None:
+        window_days = select(p.window_days).where(p.id == v.plan_id).scalar_subquery()
+    window = func.coalesce(func.nullif(window_days, 0), mr.WINDOW_DAYS_DEFAULT)
+    return and_(
+        v.status == mr.VisitStatus.DONE,
+        v.done_at.is_not(None),
+        _DaysLate(v.done_at, v.due_date) < window,
+    )
 
 
 @dataclass(frozen=True)

@@ -462,8 +462,20 @@ class MaintenanceVisit(Stamped, Base):
     # the schedule's own date: generation matches by it, so a moved visit stays moved
     __table_args__ = (
         UniqueConstraint("plan_id", "planned_date", name="uq_maintenance_visits_plan_planned"),
-        # open visits past due (overdue, ageing): a range of the open ones only
-        Index("ix_maintenance_visits_status_due", "status", "due_date"),
+        # open visits past due (overdue, ageing by engineer): a range of the open ones
+        # only, the engineer read from the index too
+        Index("ix_maintenance_visits_status_due_engineer", "status", "due_date", "engineer_id"),
+        # a month of visits (the month calendar, completion, the dashboard) from the
+        # index alone: what the counts, the filters and the window rule read
+        Index(
+            "ix_maintenance_visits_due_cover",
+            "due_date",
+            "status",
+            "engineer_id",
+            "skip_approved",
+            "done_at",
+            "plan_id",
+        ),  # fmt: skip
         # a plan's next open visit (next_due) in one seek: without it SQLite walks the
         # index above for min(due_date) and refreshing 20,000 plans takes minutes
         Index("ix_maintenance_visits_plan_status_due", "plan_id", "status", "due_date"),
@@ -474,7 +486,7 @@ class MaintenanceVisit(Stamped, Base):
     )
     kind: Mapped[str] = mapped_column(String(20), default="inspection", server_default="inspection")
     planned_date: Mapped[dt.date] = mapped_column(Date)
-    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    due_date: Mapped[dt.date] = mapped_column(Date)
     # planned | done | partly_done | skipped | cancelled (overdue is derived)
     status: Mapped[str] = mapped_column(String(20))
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -89,6 +89,23 @@ def _require_tickets(
             raise NotAllowed(action, str(keys[ticket_id]))
 
 
+def numbered(session: Session, ad: Adapter, inserts: list[dict], now: dt.datetime) -> list[dict]:
+    """New rows of a register the desk numbers (:meth:`Hooks.numbers`) that came without
+    a number get the next free ones; a typed number is kept (and never handed out)."""
+    key = ad.register.key
+    blank = [i for i, raw in enumerate(inserts) if raw.get(key) in (None, "")]
+    if not blank or ad.parent is not None:
+        return inserts
+    free = ad.hooks.numbers(session, now)
+    if free is None:
+        return inserts
+    typed = {str(raw[key]).strip() for raw in inserts if raw.get(key) not in (None, "")}
+    out = list(inserts)
+    for i in blank:
+        out[i] = {**inserts[i], key: next(n for n in free if n not in typed)}
+    return out
+
+
 def save_rows(
     session: Session,
     ad: Adapter,
@@ -119,6 +136,7 @@ def save_rows(
         )
     current = _current_rows(session, ad, [*updates, *deletes])
     _require_tickets(session, ad, actor, inserts, current)
+    inserts = numbered(session, ad, inserts, now)
     checker = unchecked(ad.register)
     resolver = RefResolver(session, ad)
     ins = [validate_row(checker, raw, row=i) for i, raw in enumerate(inserts)]

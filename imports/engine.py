@@ -49,6 +49,7 @@ from data_access.models import User
 from data_access.registers import (
     Adapter,
     ConflictError,
+    Hooks,
     NewRows,
     RefResolver,
     adapter,
@@ -220,6 +221,9 @@ class _Ctx:
     example: dict[str, Any] = field(default_factory=dict)
     # totals-looking rows not yet followed by data: skipped if nothing follows them
     totals: list[_Row] = field(default_factory=list)
+    # a register the desk numbers: the file's typed keys, and the free numbers
+    typed: set[Any] = field(default_factory=set)
+    numbers: Iterator[str] | None = None
 
     def __post_init__(self) -> None:
         header, reg = self.header, self.ad.register
@@ -406,9 +410,12 @@ def _run(
         return
     report.header = header
     report.warnings.extend(header.duplicate_problems(sheet, ad.name))
-    # a line names its document: both columns make its key
+    # a line names its document: both columns make its key (a register the desk
+    # numbers takes a file without its key column: every row is then a new one)
     for key in (ad.register.parent, ad.register.key):
         if key is None or key in header.mapping.values():
+            continue
+        if key == ad.register.key and _numbered(ad):
             continue
         report.problems.append(
             ImportProblem(
@@ -447,7 +454,8 @@ def _run(
         user_id=user_id,
     )
     header_pos = header.row - first
-    ctx.duplicates = _duplicate_keys(ctx, book, sheet, header_pos)
+    if ad.register.key in header.mapping.values():
+        ctx.duplicates = _duplicate_keys(ctx, book, sheet, header_pos)
     total = max(0, book.height(sheet) - header_pos - 1)
     savepoint = session.begin_nested() if ctx.write else None
     try:
@@ -526,7 +534,25 @@ def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[
         earlier = seen.setdefault(key, row)
         if earlier != row:
             dups.setdefault(key, [earlier]).append(row)
+    if _numbered(ctx.ad):
+        ctx.typed = set(seen)  # numbers given to blank rows skip them
     return dups
+
+
+def _numbered(ad: Adapter) -> bool:
+    """The desk numbers the register's new rows (:meth:`Hooks.numbers`)."""
+    return ad.parent is None and type(ad.hooks).numbers is not Hooks.numbers
+
+
+def _number_blank(ctx: _Ctx, rows: list[_Row]) -> None:
+    """Rows without a number get the next free ones (preview and import alike)."""
+    key = ctx.ad.register.key
+    for r in rows:
+        if r.clean.get(key) is not None or any(p.field == key for p in r.problems):
+            continue
+        if ctx.numbers is None:
+            ctx.numbers = ctx.ad.hooks.numbers(ctx.session, ctx.now)
+        r.clean[key] = next(n for n in ctx.numbers if n not in ctx.typed)
 
 
 def _is_blank(cells: list[Any], positions) -> bool:
@@ -566,7 +592,7 @@ def _convert(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> list[_Row]:
                 problems: list[ImportProblem] = []
             except ValueProblem:
                 clean, problems = _convert_slowly(ctx, row, full)
-        if clean.get(key, 0) is None and _is_blank(full, ctx.positions.values()):
+        if clean.get(key) is None and _is_blank(full, ctx.positions.values()):
             continue
         if example and clean.get(key) == example_key and _is_example(clean, example):
             ctx.report.example_rows.append(row)
@@ -668,6 +694,8 @@ def _process(ctx: _Ctx, start: int, chunk: list[list[Any]]) -> None:
     ad = ctx.ad
     key = ad.register.key
     rows = _convert(ctx, start, chunk)
+    if _numbered(ad):
+        _number_blank(ctx, rows)
     dups = ctx.duplicates
     natural = ad.natural_key
     for r in rows:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -52,8 +51,7 @@ RESULT_COLUMNS = ("item", "standard", "passed", "measured", "observation", "note
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
-    first = day.replace(day=1)
-    return first, mr.horizon_end(first, 1) - dt.timedelta(days=1)
+    return mr.month_start(day), mr.month_end(day)
 
 
 # ---------------------------------------------------------------- my visits
@@ -187,12 +185,20 @@ def _cell(value: Any) -> Any:
 
 # ---------------------------------------------------------------- manager views
 @st.cache_data(ttl=60, show_spinner=False)
-def month_figures(url: str, first: dt.date, last: dt.date, day: dt.date, by: str) -> tuple:
-    """A month's counts and completion rate, shared by viewers for a minute (cleared
+def month_figures(url: str, month: dt.date, day: dt.date, engineer_id, region) -> tuple:
+    """A month's calendar and completion rate, shared by viewers for a minute (cleared
     by this page's writes)."""
     del url  # part of the cache key only: one cache per database
     with db.read(get_engine()) as s:
-        return dm.month_counts(s, first, last, day, by=by), dm.completion_rate(s, first, last)
+        return dm.month_view(s, month, day, dm.MonthFilter(engineer_id, region))
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def month_choices(url: str) -> tuple[list[tuple[int, str]], list[str]]:
+    """The month view's filter choices: engineers and regions."""
+    del url
+    with db.read(get_engine()) as s:
+        return dm.engineers(s), dm.regions(s)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -208,39 +214,83 @@ def figures_changed() -> None:
     refresh_grids()
 
 
+MONTH_KEY = "maint.month.first"  # the first day of the month shown
+# how a day is marked on the working calendar (a day off: its number in grey)
+DAY_MARK = {mr.DayKind.HOLIDAY: ("gray-background", "maint.day.holiday"),
+            mr.DayKind.MAKEUP: ("orange-background", "maint.day.makeup")}  # fmt: skip
+STATE_COLOUR = {mr.OVERDUE: "red", mr.VisitStatus.PLANNED: "blue",
+                mr.VisitStatus.PARTLY_DONE: "orange", mr.VisitStatus.DONE: "green",
+                mr.VisitStatus.SKIPPED: "gray", mr.VisitStatus.CANCELLED: "gray"}  # fmt: skip
+
+
+def _go_month(months: int) -> None:
+    shown = st.session_state.get(MONTH_KEY) or mr.month_start(today())
+    st.session_state[MONTH_KEY] = mr.month_start(shown, months)
+
+
+def _this_month() -> None:
+    st.session_state[MONTH_KEY] = mr.month_start(today())
+
+
 def month_tab(lang: str) -> None:
-    left, right = st.columns(2)
-    picked = left.date_input(tr("maint.month.pick"), today(), key="maint.month.day")
-    by = right.radio(
-        tr("maint.month.by"), ["engineer", "region"], horizontal=True, key="maint.month.by",
-        format_func=lambda v: t(f"maint.month.{v}", lang),
-    )  # fmt: skip
-    first, last = month_bounds(picked)
-    counts, rate = month_figures(db.database_url(), first, last, today(), by)
+    """The month as a calendar: weeks × weekdays, each day its visits per state, the
+    working calendar's holidays and make-up days marked, overdue in red."""
+    people, areas = month_choices(db.database_url())
+    names: dict[int | None, str] = {None: tr("ui.any"), **dict(people)}
+    a, b = st.columns(2)
+    engineer_id = a.selectbox(tr("maint.month.engineer"), list(names), format_func=names.get,
+                              key="maint.month.engineer")  # fmt: skip
+    region = b.selectbox(tr("maint.month.region"), [None, *areas], key="maint.month.region",
+                         format_func=lambda r: tr("ui.any") if r is None else r)  # fmt: skip
+    month = st.session_state.get(MONTH_KEY) or mr.month_start(today())
+    prev, label, now_btn, nxt = st.columns([1, 3, 1, 1])
+    prev.button("◀", key="maint.month.prev", on_click=_go_month, args=(-1,),
+                help=tr("maint.month.prev"))  # fmt: skip
+    label.markdown(f"**{tr('maint.month.title', year=month.year, month=month.month)}**")
+    now_btn.button(tr("maint.month.this"), key="maint.month.this", on_click=_this_month)
+    nxt.button("▶", key="maint.month.next", on_click=_go_month, args=(1,),
+               help=tr("maint.month.next"))  # fmt: skip
+    grid, rate = month_figures(db.database_url(), month, today(), engineer_id, region)
     st.metric(tr("maint.month.rate", value=""), mr.format_rate(rate))
-    if not counts:
+    _calendar(grid, lang)
+    if not any(d and d.total for week in grid for d in week):
         st.info(tr("maint.month.empty"))
-        return
-    frame = pd.DataFrame(counts)
-    frame["state"] = [_state_label(x, lang) for x in frame["state"]]
-    frame["day"] = pd.to_datetime(frame["day"])
-    chart = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("date(day):O", title=tr("maint.col.day")),
-            y=alt.Y("sum(count):Q", title=tr("maint.col.count")),
-            color=alt.Color("state:N", title=tr("maint.col.status")),
-            row=alt.Row("who:N", title=None),
-            tooltip=["who", "day", "state", "count"],
-        )
-        .properties(height=80)
-    )
-    st.altair_chart(chart)
+
+
+def _calendar(grid: list[list[mr.MonthDay | None]], lang: str) -> None:
+    """The month as one Markdown table (one element: a grid of 42 cells drawn as
+    widgets cost more than the counts behind them)."""
+    head = "| " + " | ".join(tr(f"maint.weekday.{i}") for i in range(7)) + " |"
+    rows = [head, "|" + " :-- |" * 7]
+    for week in grid:
+        cells = [_day_text(day, lang) if day else " " for day in week]
+        rows.append("| " + " | ".join(cells) + " |")
+    st.markdown("\n".join(rows))
+
+
+def _day_text(day: mr.MonthDay, lang: str) -> str:
+    """A day's cell: its number (today's highlighted), its mark on the working calendar,
+    each state with its count. Only the app's own words: no user text."""
+    number = f"**{day.day.day}**"
+    if day.today:
+        head = f":blue-background[{number}]"
+    elif day.kind in (mr.DayKind.OFF, mr.DayKind.HOLIDAY):
+        head = f":gray[{number}]"
+    else:
+        head = number
+    if day.kind in DAY_MARK:
+        style, word = DAY_MARK[day.kind]
+        head += f" :{style}[{tr(word)}]"
+    lines = [head]
+    for state, n in day.counts:
+        colour = STATE_COLOUR.get(state, "gray")
+        text = f"{_state_label(state, lang)} {n}"
+        lines.append(f":{colour}[**{text}**]" if state == mr.OVERDUE else f":{colour}[{text}]")
+    return " ".join(lines)
 
 
 def _state_label(state: str, lang: str) -> str:
-    if state == "overdue":
+    if state == mr.OVERDUE:
         return VISITS.field("overdue").label(lang)
     return VISITS.field("status").option_label(state, lang)
 

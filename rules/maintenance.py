@@ -299,6 +299,87 @@ def completion_rate(visits: Iterable[VisitFact], first: dt.date, last: dt.date) 
     return None if due == 0 else done / due
 
 
+# ---------------------------------------------------------------- the month calendar
+OVERDUE = "overdue"  # a state of the month view beside the stored ones (is_overdue)
+# the order a day lists its visits: what needs doing first
+MONTH_STATES = (OVERDUE, VisitStatus.PLANNED, VisitStatus.PARTLY_DONE, VisitStatus.DONE,
+                VisitStatus.SKIPPED, VisitStatus.CANCELLED)  # fmt: skip
+
+
+class DayKind(StrEnum):
+    WORKDAY = "workday"
+    OFF = "off"  # a weekend (or any weekday without hours)
+    HOLIDAY = "holiday"  # a public holiday
+    MAKEUP = "makeup"  # a make-up working day (调休) on a weekend
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    """One day of the month view: its kind on the working calendar and its visits per
+    state (overdue counted apart from planned)."""
+
+    day: dt.date
+    kind: DayKind
+    counts: tuple[tuple[str, int], ...] = ()
+    today: bool = False
+
+    @property
+    def overdue(self) -> int:
+        return dict(self.counts).get(OVERDUE, 0)
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+def month_start(day: dt.date, months: int = 0) -> dt.date:
+    """The first day of ``day``'s month, ``months`` months on (back when negative)."""
+    return add_months(day.replace(day=1), months)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return month_start(day, 1) - dt.timedelta(days=1)
+
+
+def day_kind(calendar: Calendar, day: dt.date) -> DayKind:
+    if day in getattr(calendar, "holidays", ()):
+        return DayKind.HOLIDAY
+    if day in getattr(calendar, "extra_workdays", ()) and day.weekday() >= 5:
+        return DayKind.MAKEUP
+    return DayKind.WORKDAY if is_working_day(calendar, day) else DayKind.OFF
+
+
+def visit_state(status: str, due: dt.date, today: dt.date) -> str:
+    """The state the month view counts a visit under: overdue by the one rule, else
+    its status."""
+    return OVERDUE if is_overdue(status, due, today) else str(status)
+
+
+def month_grid(
+    month: dt.date,
+    calendar: Calendar,
+    counts: dict[dt.date, dict[str, int]],
+    today: dt.date,
+) -> list[list[MonthDay | None]]:
+    """``month``'s weeks, Monday to Sunday (None outside the month), each day with its
+    kind on the calendar and its visits per state in :data:`MONTH_STATES` order."""
+    first, last = month_start(month), month_end(month)
+    day = first - dt.timedelta(days=first.weekday())
+    weeks: list[list[MonthDay | None]] = []
+    while day <= last:
+        week: list[MonthDay | None] = []
+        for _ in range(7):
+            if first <= day <= last:
+                held = counts.get(day, {})
+                ordered = tuple((s, held[s]) for s in MONTH_STATES if held.get(s))
+                week.append(MonthDay(day, day_kind(calendar, day), ordered, day == today))
+            else:
+                week.append(None)
+            day += dt.timedelta(days=1)
+        weeks.append(week)
+    return weeks
+
+
 def format_rate(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.0%}"
 
@@ -318,6 +399,24 @@ def result_passed(
     return not (
         (lower is not None and measured < lower) or (upper is not None and measured > upper)
     )
+
+
+PLAN_PREFIX = "MP"
+
+
+def plan_no_prefix(day: dt.date) -> str:
+    """Plans the desk numbers are ``MP-<year created>-NNNNN`` (the demo's shape)."""
+    return f"{PLAN_PREFIX}-{day:%Y}-"
+
+
+def make_plan_no(day: dt.date, seq: int) -> str:
+    return f"{plan_no_prefix(day)}{seq:05d}"
+
+
+def plan_seq(no: str | None) -> int | None:
+    """The sequence of a desk-made plan number (None for a number typed otherwise)."""
+    head, _, tail = (no or "").rpartition("-")
+    return int(tail) if head and tail.isdigit() else None
 
 
 def visit_no(plan_no: str, planned: dt.date) -> str:
@@ -350,6 +449,8 @@ def _check_visit(row: dict[str, Any]) -> list[Problem]:
         problems.append(Problem("note", "maint.err.early", {"value": due.isoformat()}))
     if status == VisitStatus.SKIPPED and not row.get("skip_reason"):
         problems.append(Problem("skip_reason", "maint.err.skip_reason"))
+    if status == VisitStatus.SKIPPED and not row.get("skipped_by"):
+        problems.append(Problem("skipped_by", "maint.err.skipped_by"))
     upgrade = row.get("kind") == PlanKind.FIRMWARE
     if upgrade and status == VisitStatus.DONE and not row.get("backup_done"):
         problems.append(Problem("backup_done", "maint.err.backup"))
@@ -472,7 +573,9 @@ PLANS = Register(
     key="plan_no",
     fields=(
         Field("plan_no", "计划编号", "Plan no.", required=True, key=True, max_len=40,
-              aliases=("编号", "plan no"), example="MP-2026-00001"),
+              aliases=("编号", "plan no"), example="MP-2026-00001",
+              help_zh="新计划留空时自动编号（MP-年份-序号）",
+              help_en="Blank on a new plan: numbered MP-year-NNNNN"),
         Field("name", "计划名称", "Name", required=True, max_len=200, example="XK-5000 全面保养"),
         Field("customer", "客户", "Customer", Kind.REF, ref="customers",
               aliases=("客户编号", "客户名称"), help_zh="空白时取设备所属客户",

@@ -130,7 +130,7 @@ def data(db_engine):
         s.add(plan)
         s.flush()
         visits = [("V1", dt.date(2026, 3, 10), "done", D(2026, 3, 10, 15)),
-                  ("V2", dt.date(2026, 3, 15), "done", D(2026, 3, 17, 10)),
+                  ("V2", dt.date(2026, 3, 15), "done", D(2026, 3, 24, 10)),  # past its window
                   ("V3", dt.date(2026, 3, 20), "planned", None),
                   ("V4", dt.date(2026, 3, 25), "cancelled", None)]  # fmt: skip
         for no, due, status, done in visits:

@@ -6,10 +6,12 @@ failures, the figures, and who may do what."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from data_access import db, sla_config
 from data_access import maintenance as dm
@@ -314,7 +316,8 @@ def test_completion_with_results_and_a_ticket_in_one_step(planned):
          ["maint.err.out_of_limits"]),
         ({"status": "done"}, {}, ["maint.err.done_at"]),
         ({"status": "done", "done_at": "2026-01-16 12:00"}, {}, ["maint.err.early"]),
-        ({"status": "skipped"}, {}, ["maint.err.skip_reason"]),
+        ({"status": "skipped"}, {}, ["maint.err.skip_reason", "maint.err.skipped_by"]),
+        ({"status": "skipped", "skip_reason": "shutdown"}, {}, ["maint.err.skipped_by"]),
         ({"status": "done", "done_at": "2026-01-17 12:00", "kind": "firmware"}, {},
          ["maint.err.backup"]),
     ],
@@ -396,9 +399,31 @@ def test_figures_my_visits_ageing_month_and_completion(planned):
         assert dm.completion_rate(s, dt.date(2026, 1, 1), dt.date(2026, 2, 28)) == 0.5
         assert dm.completion_rate(s, dt.date(2025, 1, 1), dt.date(2025, 1, 31)) is None
         month = dm.month_counts(s, dt.date(2026, 2, 1), dt.date(2026, 2, 28), today)
-        assert month == [
-            {"day": dt.date(2026, 2, 24), "who": "eng1", "state": "overdue", "count": 1}
-        ]
+        assert month == {dt.date(2026, 2, 24): {"overdue": 1}}
+        assert (
+            dm.month_counts(
+                s, dt.date(2026, 1, 1), dt.date(2026, 3, 31), today, dm.MonthFilter(ids["eng2"])
+            )
+            == {}
+        )
+        by_region = dm.MonthFilter(region="华东")
+        assert dm.month_counts(s, dt.date(2026, 1, 1), dt.date(2026, 3, 31), today, by_region) == {
+            dt.date(2026, 1, 17): {"done": 1}, dt.date(2026, 2, 24): {"overdue": 1},
+            dt.date(2026, 3, 17): {"planned": 1},
+        }  # fmt: skip
+        assert (
+            dm.month_counts(
+                s, dt.date(2026, 1, 1), dt.date(2026, 3, 31), today, dm.MonthFilter(region="华北")
+            )
+            == {}
+        )
+        grid, rate = dm.month_view(s, dt.date(2026, 2, 10), today, by_region)
+        days = {d.day: d for week in grid for d in week if d}
+        assert rate == 0.0 and days[dt.date(2026, 2, 24)].counts == (("overdue", 1),)
+        assert days[dt.date(2026, 2, 16)].kind == mr.DayKind.HOLIDAY  # Spring Festival
+        assert days[dt.date(2026, 2, 14)].kind == mr.DayKind.MAKEUP  # a make-up Saturday
+        assert days[dt.date(2026, 2, 8)].kind == mr.DayKind.OFF
+        assert dm.regions(s) == sorted(["华北", "华东"])
 
 
 def test_generation_on_the_demo_adds_nothing(db_engine):
@@ -531,3 +556,127 @@ def test_an_engineer_cannot_delete_another_engineers_result_lines(planned):
                      actor=Actor(ids["eng1"], Role.ENGINEER), now=NOW)  # fmt: skip
     with db.read(engine) as s:
         assert s.scalar(select(func.count()).select_from(VisitResultLine)) == 0
+
+
+@pytest.mark.parametrize("window_days", [1, 7, 30])
+def test_completion_counts_in_sql_follow_the_rule(planned, window_days):
+    """The SQL counts (the page's and the dashboard's) give what the pure rule gives
+    over the same visits: done on the due day, at the window's last day, one day
+    after, partly done, skipped with and without approval, cancelled, open."""
+    from sqlalchemy import update
+
+    from data_access.maintenance_register import counts_as_due, done_in_window
+
+    engine, _ = planned
+    v = MaintenanceVisit.__table__
+    with db.write(engine) as s:
+        s.execute(update(MaintenancePlan.__table__).values(window_days=window_days))
+        ids = [r.id for r in sorted(visits(engine).values(), key=lambda x: x.planned_date)]
+        cases = [
+            ("done", 0, False), ("done", window_days - 1, False), ("done", window_days, False),
+            ("partly_done", 0, False), ("skipped", None, True), ("skipped", None, False),
+            ("cancelled", None, False), ("planned", None, False), ("done", -2, False),
+        ]  # fmt: skip
+        for visit_id, (status, late, approved) in zip(ids, cases, strict=False):
+            due = s.scalar(select(v.c.due_date).where(v.c.id == visit_id))
+            done_at = None if late is None else dt.datetime.combine(
+                due + dt.timedelta(days=late), dt.time(23, 30)
+            )  # fmt: skip
+            s.execute(update(v).where(v.c.id == visit_id).values(
+                status=status, done_at=done_at, skip_approved=approved, note="x"))  # fmt: skip
+    first, last = dt.date(2026, 1, 1), dt.date(2027, 12, 31)
+    with db.read(engine) as s:
+        facts = [
+            mr.VisitFact(r.status, r.due_date, r.done_at, window_days, r.skip_approved)
+            for r in s.execute(select(v))
+        ]
+        due, done = dm.completion_counts(s, first, last)
+        assert (due, done) == (
+            sum(1 for f in facts if f.status != "cancelled"
+                and not (f.status == "skipped" and f.skip_approved)),
+            sum(mr.done_in_window(f.status, f.due, f.done_at, f.window_days) for f in facts),
+        )  # fmt: skip
+        assert done / due == mr.completion_rate(facts, first, last)
+        # the dashboard's form: no join, the window read per visit
+        joined = s.execute(
+            select(func.count(), func.sum(case((done_in_window(), 1), else_=0)))
+            .where(counts_as_due())
+        ).one()  # fmt: skip
+        assert (joined[0], joined[1]) == (due, done)
+
+
+def test_plans_without_a_number_are_numbered_typed_ones_kept(base):
+    """A new plan left without a number (grid or import) gets MP-<year>-NNNNN after the
+    year's highest; a typed number is kept and never handed out again; an export of
+    them re-imported unchanged reports nothing to change."""
+    from imports.engine import import_file
+    from imports.writer import export_bytes
+
+    engine, _ = base
+    with db.write(engine) as s:
+        got = _save(s, "plans", [plan(plan_no=None), plan(plan_no="MP-2026-00002", device="SN3"),
+                                 plan(plan_no="", name="第三")])  # fmt: skip
+        assert not got.problems
+        assert _save(s, "plans", [plan(plan_no="自编-7", name="手工")]).inserted == 1
+    with db.read(engine) as s:
+        nos = set(s.scalars(select(MaintenancePlan.plan_no)))
+    assert nos == {"MP-2026-00001", "MP-2026-00002", "MP-2026-00003", "自编-7"}
+    # an import: a file without the number column, and one with a blank and a typed row
+    sheet = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active.append(["计划名称", "设备序列号", "保养套餐", "计划类型", "频次", "开始日期"])
+    wb.active.append(["导入一", "SN1", "basic", "inspection", "yearly", "2026-03-01"])
+    wb.save(sheet)
+    sheet2 = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active.append(
+        ["计划编号", "计划名称", "设备序列号", "保养套餐", "计划类型", "频次", "开始日期"]
+    )
+    wb.active.append([None, "导入二", "SN1", "basic", "inspection", "yearly", "2026-03-01"])
+    wb.active.append(
+        ["MP-2026-00005", "导入三", "SN1", "basic", "inspection", "yearly", "2026-03-01"]
+    )
+    wb.save(sheet2)
+    for data, expected in ((sheet, 1), (sheet2, 2)):
+        with db.write(engine) as s:
+            report = import_file(s, "plans", data.getvalue(), file_name="p.xlsx", now=NOW,
+                                 actor=ADMIN)  # fmt: skip
+        assert (report.problems, report.inserted) == ([], expected)
+    with db.read(engine) as s:
+        names = dict(s.execute(select(MaintenancePlan.name, MaintenancePlan.plan_no)).all())
+        exported = export_bytes(s, "plans", lang="zh", today=TODAY)
+    assert (names["导入一"], names["导入二"], names["导入三"]) == (
+        "MP-2026-00004", "MP-2026-00006", "MP-2026-00005"
+    )  # fmt: skip
+    with db.write(engine) as s:
+        back = import_file(s, "plans", exported, file_name="e.xlsx", now=NOW, actor=ADMIN)
+    assert (back.problems, back.inserted, back.updated, back.unchanged) == ([], 0, 0, 7)
+
+
+def test_concurrent_new_plans_get_distinct_numbers(base):
+    """Three managers save a plan without a number at the same moment: each gets its
+    own (PostgreSQL: the year's advisory lock; SQLite: one writer at a time)."""
+    import threading
+
+    engine, _ = base
+    errors: list[Exception] = []
+    barrier = threading.Barrier(3)
+
+    def one(i: int) -> None:
+        barrier.wait()
+        try:
+            with db.write(engine) as s:
+                result = _save(s, "plans", [plan(plan_no=None, name=f"并发 {i}")])
+                assert not result.problems, result.problems
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with db.read(engine) as s:
+        nos = sorted(s.scalars(select(MaintenancePlan.plan_no)))
+    assert nos == [f"MP-2026-0000{i}" for i in (1, 2, 3)]

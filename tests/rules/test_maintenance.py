@@ -289,7 +289,8 @@ DONE = {"status": "done", "done_at": "2026-11-20 15:00"}
         ({"status": "done"}, "done_at", "maint.err.done_at"),
         ({"status": "partly_done"}, "done_at", "maint.err.done_at"),
         ({**DONE, "done_at": "2026-11-18 15:00"}, "note", "maint.err.early"),
-        ({"status": "skipped"}, "skip_reason", "maint.err.skip_reason"),
+        ({"status": "skipped", "skipped_by": "mgr"}, "skip_reason", "maint.err.skip_reason"),
+        ({"status": "skipped", "skip_reason": "shutdown"}, "skipped_by", "maint.err.skipped_by"),
         ({**DONE, "kind": "firmware"}, "backup_done", "maint.err.backup"),
         ({**DONE, "kind": "firmware", "backup_done": "否"}, "backup_done", "maint.err.backup"),
         ({"arrived_at": "2026-11-20 10:00", "departed_at": "2026-11-20 09:00"},
@@ -307,7 +308,7 @@ def test_visit_checks(changes, field, code):
         DONE,
         {**DONE, "done_at": "2026-11-18 15:00", "note": "客户要求提前"},
         {**DONE, "kind": "firmware", "backup_done": "是"},
-        {"status": "skipped", "skip_reason": "shutdown"},
+        {"status": "skipped", "skip_reason": "shutdown", "skipped_by": "mgr"},
     ],
 )
 def test_valid_visits_pass(changes):
@@ -330,3 +331,45 @@ RESULT = {"visit": "V1", "line_no": 1, "item": "校准传感器", "result_kind":
 def test_result_checks(changes, codes):
     _, problems = validate_row(mr.VISIT_RESULTS, {**RESULT, **changes})
     assert [p.code for p in problems] == codes
+
+
+FEB_2026 = WorkingCalendar(
+    weekly=DEFAULT_WEEKLY,
+    holidays=frozenset(dt.date(2026, 2, 15) + dt.timedelta(days=i) for i in range(9)),
+    extra_workdays=frozenset({dt.date(2026, 2, 14), dt.date(2026, 2, 28)}),
+)
+
+
+def test_month_grid_lays_weeks_monday_to_sunday_with_the_calendar_and_states():
+    counts = {
+        dt.date(2026, 2, 3): {"done": 2, "overdue": 1, "cancelled": 0},
+        dt.date(2026, 2, 24): {"planned": 4},
+    }
+    grid = mr.month_grid(dt.date(2026, 2, 20), FEB_2026, counts, dt.date(2026, 2, 10))
+    assert [len(w) for w in grid] == [7] * 5  # 1 Feb 2026 is a Sunday
+    assert grid[0][:6] == [None] * 6 and grid[0][6].day == dt.date(2026, 2, 1)
+    assert grid[-1][5].day == dt.date(2026, 2, 28) and grid[-1][6] is None
+    days = {d.day: d for w in grid for d in w if d}
+    assert len(days) == 28
+    # overdue first, states without visits left out
+    assert days[dt.date(2026, 2, 3)].counts == (("overdue", 1), ("done", 2))
+    assert days[dt.date(2026, 2, 3)].overdue == 1 and days[dt.date(2026, 2, 3)].total == 3
+    assert days[dt.date(2026, 2, 10)].today and not days[dt.date(2026, 2, 11)].today
+    kinds = {d: days[d].kind for d in (dt.date(2026, 2, 13), dt.date(2026, 2, 14),
+                                       dt.date(2026, 2, 16), dt.date(2026, 2, 22),
+                                       dt.date(2026, 2, 28), dt.date(2026, 2, 8))}  # fmt: skip
+    assert list(kinds.values()) == [mr.DayKind.WORKDAY, mr.DayKind.MAKEUP, mr.DayKind.HOLIDAY,
+                                    mr.DayKind.HOLIDAY, mr.DayKind.MAKEUP, mr.DayKind.OFF]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "day, months, first, last",
+    [
+        (dt.date(2026, 1, 31), 1, dt.date(2026, 2, 1), dt.date(2026, 1, 31)),
+        (dt.date(2026, 1, 15), -1, dt.date(2025, 12, 1), dt.date(2026, 1, 31)),
+        (dt.date(2028, 2, 10), 0, dt.date(2028, 2, 1), dt.date(2028, 2, 29)),
+    ],
+)
+def test_month_navigation(day, months, first, last):
+    assert mr.month_start(day, months) == first
+    assert mr.month_end(day) == last
