@@ -194,7 +194,7 @@ def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     moment = now()
     n = _write(
         "policies",
-        lambda s: S.save_policy_table(s, seen, rows, moment, by=_by()),
+        lambda s: S.save_policy_table(s, seen, rows, moment, by=_by(), actor=current_user()),
         _policy_labels(),
         lang,
     )
