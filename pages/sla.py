@@ -26,6 +26,7 @@ from data_access.sla_config import (
     load_levels,
     set_followup_delay_days,
 )
+from pages import excel_panel
 from pages.common import current_user, get_engine, guarded, now, require, show_problems, tr
 from rules import sla_settings as R
 from rules.access import Page
@@ -524,6 +525,10 @@ def main() -> None:
         )
         with policies:
             policies_tab(lang, editable, cal)
+            user = current_user()
+            if user is not None:  # the policy table as a register: Excel in and out, undo
+                with st.expander(tr("imports.panel.title")):
+                    excel_panel.render("sla_policies", get_engine(), user, lang)
         with escalation:
             escalation_tab(lang, editable)
         with calendar:
