@@ -27,24 +27,43 @@ from rules.tickets import Priority
 RECOMPUTED = "sla_policies.recomputed"
 
 
-def _check_all_grades(session: Session) -> None:
-    """Every priority the table names keeps its "all grades" row (a grade row alone
-    would leave the other grades on the built-in default without a word)."""
-    rows = session.execute(select(SlaPolicy.priority, SlaPolicy.customer_grade)).all()
-    with_all = {p for p, g in rows if g == ALL_GRADES}
-    if not rows:
-        return  # an empty table: every priority runs on the built-in defaults
+def _check_all_grades(session: Session, removed: set[str]) -> None:
+    """A write may not take away a priority's "all grades" row (the page's rule: a
+    grade row alone would leave the other grades on the built-in default without a
+    word). ``removed``: priorities whose stored all-grades row was deleted or re-keyed.
+    A priority never stored runs on the built-in default, as the page shows it."""
+    if not removed:
+        return
+    left = set(
+        session.scalars(
+            select(SlaPolicy.priority).where(
+                SlaPolicy.customer_grade == ALL_GRADES, SlaPolicy.priority.in_(removed)
+            )
+        )
+    )
     for p in Priority:
-        if p not in with_all:
+        if p in removed and p not in left:
             raise Refused("sla.err.no_all_grades", value=p.value)
 
 
-def _recompute(session: Session, now: dt.datetime) -> None:
+def _rekeyed(updated: list[tuple[dict[str, Any], dict[str, Any]]]) -> set[str]:
+    """Priorities whose all-grades row an update moved to another priority or grade."""
+    out = set()
+    for before, values in updated:
+        after = {**before, **values}
+        if before["customer_grade"] == ALL_GRADES and (
+            after["priority"] != before["priority"] or after["customer_grade"] != ALL_GRADES
+        ):
+            out.add(before["priority"])
+    return out
+
+
+def _recompute(session: Session, now: dt.datetime, removed: set[str]) -> None:
     # the write was Core statements: policies loaded before it would read as they were
     for obj in list(session.identity_map.values()):
         if isinstance(obj, SlaPolicy):
             session.expire(obj)
-    _check_all_grades(session)
+    _check_all_grades(session, removed)
     session.info[RECOMPUTED] = (now, recompute_open_deadlines(session, now))
 
 
@@ -62,17 +81,20 @@ class PolicyHooks(Hooks):
         return []
 
     def after_write(self, session: Session, written: Written) -> None:
-        _recompute(session, written.now)
+        _recompute(session, written.now, _rekeyed(written.updated))
 
     def after_delete(self, session: Session, deleted: Deleted) -> None:
         # a write with inserts or updates too has recomputed after all of it already
         # (deletes run first, the hooks after every statement)
+        removed = {r["priority"] for r in deleted.rows if r["customer_grade"] == ALL_GRADES}
         done = session.info.get(RECOMPUTED)
         if done is None or done[0] != deleted.now:
-            _recompute(session, deleted.now)
+            _recompute(session, deleted.now, removed)
+        else:
+            _check_all_grades(session, removed)
 
     def after_undo(self, session: Session, restored: Restored) -> None:
-        _recompute(session, restored.now)
+        _recompute(session, restored.now, set())
 
 
 POLICIES_ADAPTER = Adapter(SLA_POLICIES, SlaPolicy, hooks=PolicyHooks())

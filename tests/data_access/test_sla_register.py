@@ -271,3 +271,26 @@ def test_a_finished_tickets_deadlines_stay_in_list_and_detail(world):
     assert deadlines(engine, ids)["done"] == stored_before
     assert (after.respond_by, after.resolve_by) == (before.respond_by, before.resolve_by)
     assert (after.respond_by, after.resolve_by) == stored_before
+
+
+def test_an_import_of_some_priorities_into_an_empty_table_is_taken(db_engine):
+    """A priority never stored runs on the built-in default (the page shows it so):
+    only taking a stored all-grades row away is refused."""
+    wb = openpyxl.Workbook()
+    wb.active.append(list(LABELS.values()))
+    wb.active.append(["低", "全部等级", 20, 60, None, "否"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with db.write(db_engine) as s:
+        report = import_file(
+            s, "sla_policies", buf.getvalue(), file_name="p.xlsx", now=NOW, actor=ADMIN
+        )
+    assert report.problems == [] and report.inserted == 1
+    with db.read(db_engine) as s:
+        table = S.policy_table(s)
+    assert [(r["priority"], r["id"] is not None) for r in table] == [
+        ("emergency", False),
+        ("high", False),
+        ("standard", False),
+        ("low", True),
+    ]
