@@ -10,6 +10,7 @@ history and stay as they were).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -17,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from data_access.adapters import Adapter, Deleted, Hooks, Refs, Restored, Written
 from data_access.deadlines import recompute_open_deadlines
-from data_access.errors import Refused
+from data_access.errors import ConflictError, InvalidInput, Refused
 from data_access.models import SlaPolicy
+from data_access.saving import save_rows
+from rules.access import Acting, Actor, Role
 from rules.fields import Problem
 from rules.sla_settings import ALL_GRADES, SLA_POLICIES
 from rules.tickets import Priority
@@ -98,3 +101,76 @@ class PolicyHooks(Hooks):
 
 
 POLICIES_ADAPTER = Adapter(SLA_POLICIES, SlaPolicy, hooks=PolicyHooks())
+
+
+# the single-row commands below are called by trusted code (setup, scripts, tests): the
+# page saves through data_access.sla_settings.save_policy_table with its user's rights
+TRUSTED = Actor(None, Role.ADMIN)
+
+
+def save_policy(
+    session: Session,
+    *,
+    priority: str,
+    respond_hours: float | Decimal,
+    resolve_hours: float | Decimal,
+    customer_grade: str = "*",
+    onsite_hours: float | Decimal | None = None,
+    round_the_clock: bool = False,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+    actor: Acting = TRUSTED,
+) -> SlaPolicy:
+    """Insert or update the policy of (priority, grade) through the register's write
+    path (its hooks recompute the open tickets' deadlines); ``now`` defaults to the
+    clock."""
+    problems = []
+    if priority not in set(Priority):
+        problems.append(
+            Problem("priority", "err.enum", {"value": priority, "allowed": " / ".join(Priority)})
+        )
+    for name, value in (("respond_hours", respond_hours), ("resolve_hours", resolve_hours)):
+        if value is None or Decimal(str(value)) <= 0:
+            problems.append(Problem(name, "err.min", {"min": "0"}))
+    if problems:
+        raise InvalidInput(problems)
+    key = (SlaPolicy.priority == priority, SlaPolicy.customer_grade == customer_grade)
+    found = session.execute(select(SlaPolicy.id, SlaPolicy.version).where(*key)).first()
+    if found is not None and expected_version is not None and found.version != expected_version:
+        raise ConflictError(f"{priority}/{customer_grade}")
+    values = {
+        "respond_hours": Decimal(str(respond_hours)),
+        "resolve_hours": Decimal(str(resolve_hours)),
+        "onsite_hours": None if onsite_hours is None else Decimal(str(onsite_hours)),
+        "round_the_clock": bool(round_the_clock),
+    }
+    new = {"priority": priority, "customer_grade": customer_grade, **values}
+    result = save_rows(
+        session,
+        POLICIES_ADAPTER,
+        inserts=[new] if found is None else [],
+        updates=[] if found is None else [{"id": found.id, "version": found.version, **values}],
+        deletes=[],
+        actor=actor,
+        now=now or dt.datetime.now(),
+    )
+    if result.problems:
+        raise InvalidInput(list(result.problems))
+    recomputed(session)
+    return session.scalars(select(SlaPolicy).where(*key)).one()
+
+
+def delete_policy(
+    session: Session, policy_id: int, *, now: dt.datetime | None = None, actor: Acting = TRUSTED
+) -> None:
+    """Delete one policy through the register's write path (a stored all-grades row
+    whose priority would be left without one is refused)."""
+    version = session.scalar(select(SlaPolicy.version).where(SlaPolicy.id == policy_id))
+    if version is None:
+        return
+    deletes = [{"id": policy_id, "version": version}]
+    when = now or dt.datetime.now()
+    save_rows(
+        session, POLICIES_ADAPTER, inserts=[], updates=[], deletes=deletes, actor=actor, now=when
+    )
+    recomputed(session)

@@ -2,8 +2,10 @@
 :mod:`rules.sla_settings` (every problem returned), then one write that also recomputes
 the open tickets' deadlines.
 
-The single-row commands (``save_policy``, ``save_calendar``, ``set_calendar_day`` …)
-live in :mod:`data_access.tickets`; this module composes them.
+The single-row commands (``save_calendar``, ``set_calendar_day`` … in
+:mod:`data_access.sla_config`; ``save_policy`` in :mod:`data_access.sla_register`, on the
+policy register's write path) are re-exported by :mod:`data_access.tickets`; this module
+composes them.
 
 Stale edits raise :class:`~data_access.errors.ConflictError`: each save compares
 what the user started from (ids + versions, or the ladder / calendar version) with
