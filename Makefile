@@ -32,11 +32,11 @@ run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 test: dev
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=20 $(PYTEST_ARGS)
 
 # SQLite only, no browser: the quick loop while editing (`make test` before pushing)
 test-fast: dev
-	$(PY) -m pytest -n 2 --dist loadgroup -m "not browser and not postgres" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=20 -m "not browser and not postgres" $(PYTEST_ARGS)
 
 demo: install
 	$(PY) -m data_access.demo $(DEMO_ARGS)

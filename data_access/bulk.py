@@ -122,6 +122,9 @@ def _sqlite_datetimes(
         return None if v is None else proc(v)
 
     def bind(values: Sequence[Any]) -> list:
+        n = len(values)
+        if n > 1 and values[0] is values[-1] and values.count(values[0]) == n:
+            return [one(values[0])] * n  # one moment throughout (created_at, updated_at)
         # the common case (naive, whole seconds) inline: no call per value
         return [
             v.isoformat(" ") + ".000000"

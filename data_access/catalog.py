@@ -20,6 +20,7 @@ from data_access import (
     maintenance_register,
     parts_register,
     service_reports,
+    sla_register,
     ticket_queries,
     ticket_register,
     training_register,
@@ -139,6 +140,7 @@ ADAPTERS: dict[str, Adapter] = {
     "visit_results": Adapter(
         VISIT_RESULTS, VisitResultLine, hooks=maintenance_register.ResultHooks()
     ),
+    "sla_policies": sla_register.POLICIES_ADAPTER,
 }
 
 

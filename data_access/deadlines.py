@@ -222,22 +222,38 @@ def store_deadlines(
             resolution_business_s=bindparam("v_resolution_s"),
         )
     )
+    policy_of = _policies(config)
     for chunk in _chunks(list(histories), BATCH * 10):
         grades = _grades(session, {h.customer_id for h in chunk})
         params = []
         for h in chunk:
-            policy = config.policy(h.priority, grades.get(h.customer_id))
-            clock = sla.sla_clock(h.received_at, policy, config.calendar, h.events, now)
+            policy = policy_of(h.priority, grades.get(h.customer_id))
+            fig = sla.clock_figures(h.received_at, policy, config.calendar, h.events)
             params.append(
                 {
                     "b_id": h.ticket_id,
-                    "v_respond": clock.respond_by,
-                    "v_resolve": clock.resolve_by,
-                    "v_response_s": clock.response_seconds,
-                    "v_resolution_s": clock.resolution_seconds,
+                    "v_respond": fig.respond_by,
+                    "v_resolve": fig.resolve_by,
+                    "v_response_s": fig.response_seconds,
+                    "v_resolution_s": fig.resolution_seconds,
                 }
             )
         session.execute(stmt, params)
+
+
+def _policies(config: SlaConfig):
+    """``config.policy`` remembered per (priority, grade): a batch asks a few of them
+    thousands of times."""
+    memo: dict[tuple[str, str | None], sla.Policy] = {}
+
+    def policy_of(priority: str, grade: str | None) -> sla.Policy:
+        try:
+            return memo[(priority, grade)]
+        except KeyError:
+            found = memo[(priority, grade)] = config.policy(priority, grade)
+            return found
+
+    return policy_of
 
 
 def store_history_figures(
@@ -273,17 +289,15 @@ def store_history_figures(
     )
     updater = Inserter(session, t, names, stmt)
     calendar, owed = config.calendar, []
+    policy_of, figures = _policies(config), sla.clock_figures
     for chunk in _chunks(list(histories), BATCH * 10):
         grades = _grades(session, {h.customer_id for h in chunk})
         rows = []
         for h in chunk:
-            policy = config.policy(h.priority, grades.get(h.customer_id))
-            clock = sla.sla_clock(h.received_at, policy, calendar, h.events, now)
+            policy = policy_of(h.priority, grades.get(h.customer_id))
+            fig = figures(h.received_at, policy, calendar, h.events)
             facts = closing_facts(h.events, delay)
-            rows.append(
-                (h.ticket_id, clock.respond_by, clock.resolve_by, clock.response_seconds,
-                 clock.resolution_seconds, facts.remote_resolved, facts.first_time_fix, now)
-            )  # fmt: skip
+            rows.append((h.ticket_id, *fig, facts.remote_resolved, facts.first_time_fix, now))
             n = min(new_closings.get(h.ticket_id, 0), len(facts.followups))
             owed.extend((h.ticket_id, due) for due in facts.followups[len(facts.followups) - n :])
         updater(dict(zip(names, zip(*rows, strict=True), strict=True)))

@@ -232,6 +232,8 @@ def fetch_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[An
 
 def _lines_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[Any, dict]:
     table = ad.table
+    if ad.parent.kind is not Kind.REF:  # type: ignore[union-attr]
+        return _pairs_by_keys(session, ad, keys)
     target = ad.ref_target(ad.parent)  # type: ignore[arg-type]
     parents = target.table.alias("parent")
     parent_key = parents.c[target.keys[0]]
@@ -247,6 +249,22 @@ def _lines_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[A
             k = (row["_parent_key"], row[ad.key_column])
             if k in wanted:
                 out[k] = {n: v for n, v in row.items() if n != "_parent_key"}
+    return out
+
+
+def _pairs_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[Any, dict]:
+    """Rows of a register keyed by two plain columns (an SLA policy's priority and
+    customer grade): the key is the two column values."""
+    table = ad.table
+    first = ad.column(ad.parent)  # type: ignore[arg-type]
+    wanted = set(keys)
+    out: dict[Any, dict[str, Any]] = {}
+    query = _row_select(ad)
+    for part in _chunks(sorted({k[0] for k in wanted})):
+        for row in session.execute(query.where(table.c[first].in_(part))).mappings():
+            k = (row[first], row[ad.key_column])
+            if k in wanted:
+                out[k] = dict(row)
     return out
 
 

@@ -115,13 +115,15 @@ def save_rows(
     deletes: list[dict],
     actor: Acting,
     now: dt.datetime,
+    audit_rows: bool = True,
 ) -> SaveResult:
     """Validate every insert/update/delete, then write all of them or none.
 
     Problems come back as :class:`RowProblem` (``row`` = index in its list, ``kind`` =
     which list). A stale version raises :class:`ConflictError` before anything is
     written. The caller owns the transaction. :class:`NotAllowed` unless ``actor`` may
-    edit the register's page (and, for a ticket's rows, that ticket).
+    edit the register's page (and, for a ticket's rows, that ticket). ``audit_rows``
+    False: the caller audits the save as a whole (a settings table).
     """
     register = ad.name
     if not may_edit_register(actor.role, register):
@@ -176,6 +178,13 @@ def save_rows(
         return SaveResult(problems=problems)
     rows = [current[int(d["id"])] for d in deletes]
     done = apply(
-        session, ad, inserts=new_rows, updates=changed_rows, deletes=rows, now=now, user_id=user_id
+        session,
+        ad,
+        inserts=new_rows,
+        updates=changed_rows,
+        deletes=rows,
+        now=now,
+        user_id=user_id,
+        audit_rows=audit_rows,
     )
     return SaveResult(inserted=done.inserted, updated=done.updated, deleted=done.deleted)

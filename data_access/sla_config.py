@@ -32,7 +32,6 @@ from rules.fields import Problem
 from rules.tickets import (
     FOLLOWUP_DELAY_DAYS_DEFAULT,
     FOLLOWUP_DELAY_SETTING,
-    Priority,
 )
 
 FOLLOWUP_DELAY_KEY = FOLLOWUP_DELAY_SETTING
@@ -209,51 +208,6 @@ def seed_sla_defaults(session: Session) -> None:
     if _default_calendar_row(session) is None:
         save_calendar(session, weekly=sla.DEFAULT_WEEKLY)
     session.flush()
-
-
-def save_policy(
-    session: Session,
-    *,
-    priority: str,
-    respond_hours: float | Decimal,
-    resolve_hours: float | Decimal,
-    customer_grade: str = "*",
-    onsite_hours: float | Decimal | None = None,
-    round_the_clock: bool = False,
-    expected_version: int | None = None,
-) -> SlaPolicy:
-    """Insert or update the policy of (priority, grade). Call
-    :func:`recompute_open_deadlines` in the same transaction to apply it."""
-    problems = []
-    if priority not in set(Priority):
-        problems.append(
-            Problem("priority", "err.enum", {"value": priority, "allowed": " / ".join(Priority)})
-        )
-    for name, value in (("respond_hours", respond_hours), ("resolve_hours", resolve_hours)):
-        if value is None or Decimal(str(value)) <= 0:
-            problems.append(Problem(name, "err.min", {"min": "0"}))
-    if problems:
-        raise InvalidInput(problems)
-    row = session.scalars(
-        select(SlaPolicy).where(
-            SlaPolicy.priority == priority, SlaPolicy.customer_grade == customer_grade
-        )
-    ).first()
-    if row is None:
-        row = SlaPolicy(priority=priority, customer_grade=customer_grade)
-        session.add(row)
-    elif expected_version is not None and row.version != expected_version:
-        raise ConflictError(f"{priority}/{customer_grade}")
-    row.respond_hours = Decimal(str(respond_hours))
-    row.resolve_hours = Decimal(str(resolve_hours))
-    row.onsite_hours = None if onsite_hours is None else Decimal(str(onsite_hours))
-    row.round_the_clock = bool(round_the_clock)
-    _flush(session, f"{priority}/{customer_grade}")
-    return row
-
-
-def delete_policy(session: Session, policy_id: int) -> None:
-    session.execute(delete(SlaPolicy).where(SlaPolicy.id == policy_id))
 
 
 def save_escalation_levels(session: Session, levels: Sequence[sla.EscalationLevel]) -> None:

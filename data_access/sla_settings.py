@@ -2,8 +2,10 @@
 :mod:`rules.sla_settings` (every problem returned), then one write that also recomputes
 the open tickets' deadlines.
 
-The single-row commands (``save_policy``, ``save_calendar``, ``set_calendar_day`` …)
-live in :mod:`data_access.tickets`; this module composes them.
+The single-row commands (``save_calendar``, ``set_calendar_day`` … in
+:mod:`data_access.sla_config`; ``save_policy`` in :mod:`data_access.sla_register`, on the
+policy register's write path) are re-exported by :mod:`data_access.tickets`; this module
+composes them.
 
 Stale edits raise :class:`~data_access.errors.ConflictError`: each save compares
 what the user started from (ids + versions, or the ladder / calendar version) with
@@ -17,13 +19,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data_access import audit, statutory
 from data_access.deadlines import recompute_open_deadlines
 from data_access.errors import ConflictError, InvalidInput
 from data_access.models import SlaPolicy
+from data_access.saving import save_rows
 from data_access.sla_config import (
     _default_calendar_row,
     list_calendar_days,
@@ -33,10 +36,12 @@ from data_access.sla_config import (
     remove_calendar_day,
     save_calendar,
     save_escalation_levels,
-    save_policy,
     set_calendar_day,
 )
+from data_access.sla_register import POLICIES_ADAPTER, recomputed
 from rules import sla
+from rules.access import Acting, Actor, Role
+from rules.fields import Problem
 from rules.sla_settings import (
     ALL_GRADES,
     GRADES,
@@ -87,12 +92,31 @@ def _key(row: dict[str, Any]) -> tuple[str, str]:
     return row["priority"], row["customer_grade"] or ALL_GRADES
 
 
-def _delete_policy(session: Session, policy_id: int, version: int, what: str) -> None:
-    gone = session.execute(
-        delete(SlaPolicy).where(SlaPolicy.id == policy_id, SlaPolicy.version == version)
+def _check_seen(session: Session, seen: Sequence[dict[str, Any]]) -> None:
+    """The stored rows are still the ones the user saw (none changed or removed)."""
+    shown = {old["id"]: old for old in seen if old["id"] is not None}
+    stored = dict(
+        session.execute(
+            select(SlaPolicy.id, SlaPolicy.version).where(SlaPolicy.id.in_(list(shown)))
+        ).all()
     )
-    if gone.rowcount != 1:
-        raise ConflictError(what)
+    for policy_id, old in shown.items():
+        if stored.get(policy_id) != old["version"]:
+            raise ConflictError("/".join(_key(old)))
+
+
+def _values(row: dict[str, Any]) -> dict[str, Any]:
+    """A checked table row as register field values (hours to the column's 0.01)."""
+
+    def q(v: Decimal | None) -> Decimal | None:
+        return None if v is None else v.quantize(Decimal("0.01"))
+
+    return {
+        "priority": str(row["priority"]),
+        "customer_grade": row["customer_grade"],
+        **{k: q(row[k]) for k in ("respond_hours", "resolve_hours", "onsite_hours")},
+        "round_the_clock": bool(row.get("round_the_clock")),
+    }
 
 
 def save_policy_table(
@@ -102,6 +126,7 @@ def save_policy_table(
     now: dt.datetime,
     *,
     by: int | None = None,
+    actor: Acting | None = None,
 ) -> int:
     """Replace the policy table the user saw (``seen``: rows with id/version) by ``rows``
     and recompute every open ticket's deadlines. Returns how many were recomputed.
@@ -110,48 +135,64 @@ def save_policy_table(
     and ``row`` (the number shown to the user). Raises :class:`InvalidInput` with every
     problem before writing anything, :class:`ConflictError` when someone else changed,
     deleted or added a policy meanwhile.
+
+    The whole table is checked here (:func:`rules.sla_settings.check_policies`: the
+    cell the user edited is the one blamed), then written as inserts, updates and
+    deletes of the ``sla_policies`` register (:func:`data_access.saving.save_rows`),
+    the path its import and undo take too; its hooks recompute the deadlines. A row
+    whose priority or grade changed is deleted and added again, so a swap of two keys
+    cannot trip the unique constraint. ``actor`` (the signed-in user) must hold the
+    SLA page's edit right; without one the caller is trusted (scripts, the CLI) and
+    ``by`` names who saves.
     """
     clean, problems = check_policies(rows)
     if problems:
         raise InvalidInput(problems)
+    _check_seen(session, seen)
     before = _policy_snapshot(session)
-    kept: dict[int, dict[str, Any]] = {}
-    inserts: list[dict[str, Any]] = []
+    inserts, updates, kept = [], [], set()
+    shown: dict[str, list[Any]] = {"insert": [], "update": []}  # row numbers as shown
     for raw, row in zip(rows, clean, strict=True):
         idx = raw.get("seen_index")
         old = seen[idx] if idx is not None else None
         if old is not None and old["id"] is not None and _key(old) == _key(row):
-            kept[old["id"]] = row
+            kept.add(old["id"])
+            if _changed(old, row):
+                updates.append({"id": old["id"], "version": old["version"], **_values(row)})
+                shown["update"].append(raw.get("row"))
         else:
-            inserts.append(row)
-    # deleted rows and rows whose priority/grade changed go first: a swap of two
-    # keys must not trip the unique constraint
-    for old in seen:
-        if old["id"] is not None and old["id"] not in kept:
-            _delete_policy(session, old["id"], old["version"], "/".join(_key(old)))
-    session.flush()
-    for old in seen:
-        row = kept.get(old["id"]) if old["id"] is not None else None
-        if row is None:
-            continue
-        current = session.get(SlaPolicy, old["id"])
-        if current is None or current.version != old["version"]:
-            raise ConflictError("/".join(_key(old)))
-        if _changed(old, row):
-            _save(session, row, expected_version=old["version"])
-    for row in inserts:
-        exists = session.scalar(
-            select(SlaPolicy.id).where(
-                SlaPolicy.priority == row["priority"],
-                SlaPolicy.customer_grade == row["customer_grade"],
-            )
-        )
-        if exists is not None:  # added by someone else meanwhile
-            raise ConflictError("/".join(_key(row)))
-        _save(session, row, expected_version=None)
-    session.flush()
+            inserts.append(_values(row))
+            shown["insert"].append(raw.get("row"))
+    deletes = [
+        {"id": old["id"], "version": old["version"]}
+        for old in seen
+        if old["id"] is not None and old["id"] not in kept
+    ]
+    result = save_rows(
+        session,
+        POLICIES_ADAPTER,
+        inserts=inserts,
+        updates=updates,
+        deletes=deletes,
+        actor=actor or Actor(by, Role.ADMIN),
+        now=now,
+        audit_rows=False,  # one audit row with the table before and after, below
+    )
+    if result.problems:
+        taken = [p for p in result.problems if p.code == "err.duplicate_key"]
+        if taken:  # the table passed its checks: someone else added that key meanwhile
+            raise ConflictError(str(taken[0].value))
+        raise InvalidInput([_shown(p, shown) for p in result.problems])
     _record(session, audit.SLA_POLICIES, before, _policy_snapshot(session), by, now)
-    return recompute_open_deadlines(session, now)
+    n = recomputed(session)
+    return recompute_open_deadlines(session, now) if n is None else n
+
+
+def _shown(p: Problem, shown: dict[str, list[Any]]) -> Problem:
+    """A register problem with the row number the user sees."""
+    rows = shown.get(getattr(p, "kind", ""), [])
+    row = rows[p.row] if p.row is not None and p.row < len(rows) else p.row
+    return Problem(p.field, p.code, p.params, row, p.value)
 
 
 def _policy_snapshot(session: Session) -> dict[str, list[str | None]]:
@@ -196,22 +237,6 @@ def _changed(old: dict[str, Any], row: dict[str, Any]) -> bool:
 
     return bool(old.get("round_the_clock")) != bool(row.get("round_the_clock")) or any(
         num(old[k]) != num(row[k]) for k in ("respond_hours", "resolve_hours", "onsite_hours")
-    )
-
-
-def _save(session: Session, row: dict[str, Any], expected_version: int | None) -> None:
-    def q(v: Decimal | None) -> Decimal | None:
-        return None if v is None else v.quantize(Decimal("0.01"))
-
-    save_policy(
-        session,
-        priority=row["priority"],
-        customer_grade=row["customer_grade"],
-        respond_hours=q(row["respond_hours"]),
-        resolve_hours=q(row["resolve_hours"]),
-        onsite_hours=q(row["onsite_hours"]),
-        round_the_clock=bool(row.get("round_the_clock")),
-        expected_version=expected_version,
     )
 
 

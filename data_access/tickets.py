@@ -58,7 +58,6 @@ from data_access.sla_config import (
     FOLLOWUP_DELAY_KEY,
     FOLLOWUP_DELAY_MAX,
     SlaConfig,
-    delete_policy,
     followup_delay_days,
     list_calendar_days,
     list_policies,
@@ -69,11 +68,11 @@ from data_access.sla_config import (
     remove_calendar_day,
     save_calendar,
     save_escalation_levels,
-    save_policy,
     seed_sla_defaults,
     set_calendar_day,
     set_followup_delay_days,
 )
+from data_access.sla_register import delete_policy, save_policy
 from data_access.ticket_queries import (
     SLA_STATES,
     TicketFilter,

@@ -26,6 +26,7 @@ from data_access.sla_config import (
     load_levels,
     set_followup_delay_days,
 )
+from pages import excel_panel
 from pages.common import current_user, get_engine, guarded, now, require, show_problems, tr
 from rules import sla_settings as R
 from rules.access import Page
@@ -194,7 +195,7 @@ def policies_tab(lang: str, editable: bool, cal: dict[str, Any]) -> None:
     moment = now()
     n = _write(
         "policies",
-        lambda s: S.save_policy_table(s, seen, rows, moment, by=_by()),
+        lambda s: S.save_policy_table(s, seen, rows, moment, by=_by(), actor=current_user()),
         _policy_labels(),
         lang,
     )
@@ -524,6 +525,10 @@ def main() -> None:
         )
         with policies:
             policies_tab(lang, editable, cal)
+            user = current_user()
+            if user is not None:  # the policy table as a register: Excel in and out, undo
+                with st.expander(tr("imports.panel.title")):
+                    excel_panel.render("sla_policies", get_engine(), user, lang)
         with escalation:
             escalation_tab(lang, editable)
         with calendar:

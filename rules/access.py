@@ -113,6 +113,7 @@ REGISTER_PAGE: dict[str, Page] = {
     "articles": Page.KNOWLEDGE,
     "ratecard": Page.FEES,
     "payments": Page.FEES,
+    "sla_policies": Page.SLA,
 }
 
 # registers only some of their page's editors may change (grid saves and imports)

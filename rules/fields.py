@@ -151,7 +151,8 @@ class Register:
     key: str
     checks: tuple[Check, ...] = ()
     # a lines register: the REF field naming the parent document; the natural key is
-    # then (parent, key), e.g. (ticket no., line no.)
+    # then (parent, key), e.g. (ticket no., line no.). A plain field here makes a
+    # two-column key (an SLA policy's priority and customer grade)
     parent: str | None = None
     # a ledger takes new rows only; a correction is a reversing row
     ledger: bool = False

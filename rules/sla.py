@@ -578,6 +578,60 @@ def sla_clock(
     )
 
 
+class StoredFigures(NamedTuple):
+    """What a ticket stores of its clocks (the columns the list and reports read)."""
+
+    respond_by: dt.datetime
+    resolve_by: dt.datetime | None
+    response_seconds: float | None
+    resolution_seconds: float | None
+
+
+def clock_figures(
+    received_at: dt.datetime,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    events: Iterable[tuple[dt.datetime, str]],
+) -> StoredFigures:
+    """:func:`sla_clock`'s ``respond_by``, ``resolve_by``, ``response_seconds`` and
+    ``resolution_seconds``, and nothing else: the figures a write stores, for an import
+    of many tickets. None of them depends on the current time (only the open span's
+    time so far does, which none of them reads), so there is no ``now``;
+    ``tests/rules/test_sla.py`` proves they equal :func:`sla_clock`'s."""
+    calendar = clock_calendar(policy, calendar)
+    budget = policy.resolve_hours * 3600
+    spans = _timeline(received_at, events, received_at)
+    ticks = [_clock_us(calendar, start) for _, start, _ in spans]
+    respond_by = _after(calendar, received_at, ticks[0], policy.respond_hours * 3600)
+    response_seconds = (ticks[1] - ticks[0]) / _US if len(spans) > 1 else None
+    consumed = 0.0
+    deadline: dt.datetime | None = None
+    last_start, last_secs = None, 0.0  # the last counted span
+    last = len(spans) - 1
+    for i, (status, start, _end) in enumerate(spans):
+        if status in PAUSING or status in STOPPING:
+            continue
+        if i == last:  # the open span: the deadline is where the budget left runs out
+            if deadline is None:
+                deadline = _after(calendar, start, ticks[i], max(budget - consumed, 0.0))
+            break
+        secs = (ticks[i + 1] - ticks[i]) / _US
+        if deadline is None and consumed + secs >= budget:
+            deadline = _after(calendar, start, ticks[i], max(budget - consumed, 0.0))
+        consumed += secs
+        last_start, last_secs = start, secs
+    current = spans[-1][0]
+    resolution_seconds = None
+    if current in STOPPING:
+        if deadline is None and last_start is not None:
+            deadline = add_business_time(calendar, last_start, budget - (consumed - last_secs))
+        if current not in UNRESOLVED:
+            resolution_seconds = consumed
+    elif current in PAUSING and consumed <= budget:
+        deadline = None
+    return StoredFigures(respond_by, deadline, response_seconds, resolution_seconds)
+
+
 def _signed_left(
     calendar: WorkingCalendar, now: dt.datetime, due: dt.datetime, now_us: int | None = None
 ) -> float:

@@ -15,9 +15,19 @@ from decimal import Decimal
 from typing import Any
 
 from rules import sla
-from rules.customers import Grade
-from rules.fields import Problem, ValueProblem, parse_date, parse_decimal, parse_int
-from rules.tickets import Priority
+from rules.customers import GRADE_OPTIONS, Grade
+from rules.fields import (
+    Field,
+    Kind,
+    Option,
+    Problem,
+    Register,
+    ValueProblem,
+    parse_date,
+    parse_decimal,
+    parse_int,
+)
+from rules.tickets import PRIORITY_OPTIONS, Priority
 
 ALL_GRADES = "*"
 GRADES = (ALL_GRADES, *(g.value for g in Grade))
@@ -138,6 +148,57 @@ def check_policies(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]]
         if p not in with_all and not any(x.field == "priority" for x in problems):
             problems.append(Problem("priority", "sla.err.no_all_grades", value=p.value))
     return clean, problems
+
+
+# ---------------------------------------------------------------- the policy register
+def _policy_check(row: dict[str, Any]) -> list[Problem]:
+    """One policy row as a register row (grid save, import): hours > 0 and at most
+    ``MAX_HOURS``, respond within resolve. The whole-table checks (duplicates, each
+    priority's all-grades row) are the write path's (``data_access.sla_register``)."""
+    problems: list[Problem] = []
+    for name in ("respond_hours", "resolve_hours", "onsite_hours"):
+        value = row.get(name)
+        if value is None:
+            continue
+        if value <= 0:
+            problems.append(Problem(name, "sla.err.positive", value=value))
+        elif value > MAX_HOURS:
+            problems.append(Problem(name, "err.max", {"max": str(MAX_HOURS)}, value=value))
+    respond, resolve = row.get("respond_hours"), row.get("resolve_hours")
+    if not problems and respond is not None and resolve is not None and respond > resolve:
+        problems.append(Problem("respond_hours", "sla.err.respond_after_resolve", value=respond))
+    return problems
+
+
+GRADE_ALL_OPTION = Option(ALL_GRADES, "全部等级", "All grades", ("全部", "所有", "all", "any"))
+# one row per (priority, customer grade): the priority is the first part of the key,
+# as a document is a line's (a plain column here, not a reference)
+SLA_POLICIES = Register(
+    name="sla_policies",
+    zh="服务时限策略",
+    en="SLA policies",
+    key="customer_grade",
+    parent="priority",
+    checks=(_policy_check,),
+    fields=(
+        Field("priority", "优先级", "Priority", Kind.ENUM, required=True,
+              options=PRIORITY_OPTIONS, aliases=("紧急程度",), example=Priority.STANDARD),
+        Field("customer_grade", "客户等级", "Customer grade", Kind.ENUM, required=True, key=True,
+              options=(GRADE_ALL_OPTION, *GRADE_OPTIONS), aliases=("客户分级", "等级", "grade"),
+              example=ALL_GRADES, help_zh="“全部等级”行每个优先级必须有；等级行优先",
+              help_en="Each priority needs its 'all grades' row; a grade row wins"),
+        Field("respond_hours", "响应时限（工作小时）", "Respond within (business h)",
+              Kind.DECIMAL, required=True, aliases=("响应时限", "respond hours"), example=8),
+        Field("resolve_hours", "解决时限（工作小时）", "Resolve within (business h)",
+              Kind.DECIMAL, required=True, aliases=("解决时限", "resolve hours"), example=48),
+        Field("onsite_hours", "到场时限（工作小时）", "On site within (business h)",
+              Kind.DECIMAL, aliases=("到场时限", "on-site hours")),
+        Field("round_the_clock", "全天候 24×7", "Round the clock (24×7)", Kind.BOOL,
+              aliases=("全天候", "24x7", "24×7"),
+              help_zh="是：时限按自然小时计；否：按工作日历", help_en="Yes: wall-clock hours;"
+              " no: business hours on the working calendar"),
+    ),
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------- escalation ladder

@@ -325,6 +325,9 @@ class ClosingFacts:
     followups: tuple[dt.date, ...]  # the follow-up call due after each closing
 
 
+_STATUSES = {s.value: s for s in Status}  # a dict look-up: Status(text) costs an enum call
+
+
 def closing_facts(
     events: Sequence[tuple[dt.datetime, str]],
     followup_delay_days: int = FOLLOWUP_DELAY_DAYS_DEFAULT,
@@ -335,7 +338,7 @@ def closing_facts(
     First-time fix: repaired at the first visit (or remotely), no wait for parts,
     never reopened (a reopen makes it False for good).
     """
-    statuses = [Status(status) for _, status in events]
+    statuses = [_STATUSES.get(status) or Status(status) for _, status in events]
     reopened = S.REOPENED in statuses
     repairs = [i for i, status in enumerate(statuses) if status is S.REPAIRED]
     followups = tuple(

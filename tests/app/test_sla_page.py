@@ -370,3 +370,14 @@ def test_an_emergency_contract_runs_round_the_clock(sla_db):
     grid = next(e for e in at.data_editor if e.key.startswith("sla.policies.grid")).value
     assert list(grid["round_the_clock"]) == [False, False, True, False]
     assert grid["resolve_days"].isna().tolist() == [False, False, True, False]
+
+
+def test_the_policy_table_exports_and_imports_as_a_register(sla_db):
+    """The policies tab carries the sla_policies register's Excel panel: export for
+    everyone who sees the page, import and undo for those who may edit it."""
+    at = open_sla("admin")
+    assert at.button(key="sla_policies.excel.export_build")
+    assert "sla_policies.excel.template" in [b.key for b in at.get("download_button")]
+    at = open_sla("quality")
+    assert at.button(key="sla_policies.excel.export_build")
+    assert "Your role may export but not import." in [c.value for c in at.caption]

@@ -22,6 +22,7 @@ from rules.sla import (
     WorkingCalendar,
     add_business_time,
     business_seconds,
+    clock_figures,
     due_escalation_level,
     format_duration,
     policy_for,
@@ -553,3 +554,33 @@ def test_round_the_clock_pauses_still_stop_the_clock():
     ]
     clock = sla_clock(d("2026-10-03 00:00"), policy, CAL, events, d("2026-10-03 13:00"))
     assert clock.resolve_by == d("2026-10-04 10:00")  # 24 h + the 10 h waiting
+
+
+# ---------------------------------------------------------------- stored figures
+_STEPS = ["received", "diagnosing", "dispatched", "on_site", "waiting_parts",
+          "waiting_customer", "repaired", "accepted", "closed", "cancelled", "reopened"]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("round_the_clock", [False, True])
+def test_clock_figures_are_sla_clocks_stored_values(seed, round_the_clock):
+    """What an import stores per ticket (``clock_figures``) is what ``sla_clock``
+    gives, whatever the history and whenever it is asked."""
+    rng = random.Random(seed)
+    cal = WorkingCalendar(
+        weekly=CAL.weekly, holidays={dt.date(2026, 1, 6)}, extra_workdays={dt.date(2026, 1, 4)}
+    )
+    for _ in range(300):
+        policy = Policy("x", rng.choice([0.5, 2, 4, 8]), rng.choice([4, 9.5, 24, 72]),
+                        round_the_clock=round_the_clock)  # fmt: skip
+        received = dt.datetime(2026, 1, 1, 7) + dt.timedelta(minutes=rng.randrange(0, 20000))
+        at, events = received, []
+        for _ in range(rng.randrange(0, 7)):
+            at += dt.timedelta(minutes=rng.randrange(-30, 3000))
+            events.append((at, rng.choice(_STEPS)))
+        now = received + dt.timedelta(minutes=rng.randrange(-60, 30000))
+        clock = sla_clock(received, policy, cal, events, now)
+        got = clock_figures(received, policy, cal, events)
+        want = (clock.respond_by, clock.resolve_by, clock.response_seconds,
+                clock.resolution_seconds)  # fmt: skip
+        assert tuple(got) == want, (received, policy, events, now)
