@@ -246,7 +246,7 @@ def coverage_tab(user, lang: str) -> None:
             "certificate_no": "certificate",
             "certificate_expires": "expires",
         },
-        len(cov.expiring),
+        cov.expiring_total,
     )
 
 
