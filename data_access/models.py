@@ -156,6 +156,9 @@ class Device(Stamped, Base):
     customer: Mapped[Customer] = relationship(back_populates="devices")
     model: Mapped[ProductModel | None] = relationship()
 
+    # the training coverage groups devices by customer × model (migration 0024)
+    __table_args__ = (Index("ix_devices_customer_model", "customer_id", "model_id"),)
+
 
 class WorkingCalendar(Stamped, Base):
     __tablename__ = "working_calendars"

@@ -4,15 +4,24 @@ trigram index on both databases (migration 0014), never a scan of the table.
 Fragments of three characters or more use the index (SQLite FTS5 ``trigram``, PostgreSQL
 ``pg_trgm``); one or two characters only match the start of a number (ticket no.,
 serial, customer code), through the ordinary unique indexes.
+
+Tickets (the table at a million rows) keep their numbers apart (migration 0024): digits
+have only a thousand trigrams and "000" is in every ticket's number, so a rare fragment
+of digits would walk postings as long as the table. Their text (contact, description)
+has a trigram index of its own; their numbers a trigram index and an index of their
+five-character grams. A number-like fragment (letters, digits, "-"; five or more)
+asks the grams — rows holding every gram of it, checked against the numbers
+themselves — any other fragment the numbers' trigrams.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, text
+from sqlalchemy import ARRAY, ColumnElement, Text, and_, bindparam, false, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -40,9 +49,21 @@ PREFIXED: dict[str, tuple[str, ...]] = {
     "parts": ("part_no",),
     "complaints": ("complaint_no",),
 }
+# tickets: text and numbers indexed apart (migration 0024)
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {"tickets": ("contact_name", "fault_description")}
+NUMBER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "tickets": ("ticket_no", "serial_no", "contact_phone")
+}
+NUMBER_TABLES = {"tickets": ("search_ticket_numbers", "search_ticket_grams")}
+GRAM = 5
+NUMBER_LIKE = re.compile(r"[0-9A-Za-z-]+")
 MIN_TRIGRAM = 3
 TIMEOUT_MS = 2_000  # PostgreSQL: a search stops here ("type more")
 RECENT_WINDOW = 20_000  # PostgreSQL: newest rows read before asking the index
+# … for a number-like fragment of a ticket: its gram index answers a fragment in one
+# row in two hundred in a few milliseconds, so only a commoner one needs the window
+NUMBER_WINDOW = 2_000
+RARE_ROWS = 5_000  # PostgreSQL: a fragment the window missed, fetched whole below this
 MAX_FRAGMENT = 100
 
 
@@ -62,27 +83,93 @@ class _Matches(ColumnElement[bool]):
         self.newest = newest  # SQLite: only the ``newest`` highest ids (the index stops early)
 
 
-@compiles(_Matches, "sqlite")
-def _sqlite(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
-    fts = f"search_{element.table}"
-    phrase = '"' + element.fragment.replace('"', '""') + '"'  # one phrase, no operators
+def grams(fragment: str) -> list[str] | None:
+    """The five-character grams of a number-like fragment (lower case), else None."""
+    if len(fragment) < GRAM or not NUMBER_LIKE.fullmatch(fragment):
+        return None
+    low = fragment.lower()
+    return sorted({low[i : i + GRAM] for i in range(len(low) - GRAM + 1)})
+
+
+def _fts_ids(fts: str, fragment: str, newest: int | None):
+    phrase = '"' + fragment.replace('"', '""') + '"'  # one phrase, no operators
     match = text(f"{fts} MATCH :q").bindparams(bindparam("q", phrase, unique=True))
     ids = select(text("rowid")).select_from(text(fts)).where(match)
-    if element.newest is not None:
+    if newest is not None:
         # a common phrase matches a tenth of a million rows: walk the index from the
         # newest end and stop, instead of collecting every match first
-        ids = ids.order_by(text("rowid DESC")).limit(element.newest)
-    return compiler.process(element.id_column.in_(ids), **kw)
+        ids = ids.order_by(text("rowid DESC")).limit(newest)
+    return ids
+
+
+def _sqlite_gram_ids(element: _Matches, found: list[str]):
+    """Rows holding every gram of the fragment (a rowid walk of short postings), each
+    checked against its numbers (the grams of a number do not say where they are)."""
+    table, fts = element.table, NUMBER_TABLES[element.table][1]
+    low = element.fragment.lower()
+    q = " AND ".join(f'"{g}"' for g in found)
+    check = " OR ".join(f"instr(lower(n.{c}), :low) > 0" for c in NUMBER_COLUMNS[table])
+    sql = (
+        f"SELECT g.rowid FROM {fts} AS g JOIN {table} AS n ON n.id = g.rowid "
+        f"WHERE {fts} MATCH :gq AND ({check})"
+    )
+    if element.newest is not None:
+        sql += " ORDER BY g.rowid DESC LIMIT :gn"
+    params = [bindparam("gq", q, unique=True), bindparam("low", low, unique=True)]
+    if element.newest is not None:
+        params.append(bindparam("gn", element.newest, unique=True))
+    return text(sql).bindparams(*params)
+
+
+@compiles(_Matches, "sqlite")
+def _sqlite(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
+    table = element.table
+    if table not in NUMBER_TABLES:
+        ids = _fts_ids(f"search_{table}", element.fragment, element.newest)
+        return compiler.process(element.id_column.in_(ids), **kw)
+    in_text = element.id_column.in_(_fts_ids(f"search_{table}", element.fragment, element.newest))
+    found = grams(element.fragment)
+    if found is None:
+        numbers = _fts_ids(NUMBER_TABLES[table][0], element.fragment, element.newest)
+    else:
+        numbers = _sqlite_gram_ids(element, found)
+    return compiler.process(or_(in_text, element.id_column.in_(numbers)), **kw)
+
+
+def _pg_joined(table: str, columns: Sequence[str]) -> str:
+    return " || E'\\n' || ".join(f"coalesce({table}.{c}, '')" for c in columns)
 
 
 @compiles(_Matches, "postgresql")
 def _postgresql(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
-    columns = SEARCHED[element.table]
-    joined = " || E'\\n' || ".join(f"coalesce({element.table}.{c}, '')" for c in columns)
+    table = element.table
     like = "%" + _escape_like(element.fragment) + "%"
-    condition = text(f"({joined}) ILIKE :like ESCAPE '\\'").bindparams(
-        bindparam("like", like, unique=True)
-    )
+    if table not in NUMBER_TABLES:
+        joined = _pg_joined(table, SEARCHED[table])
+        condition = text(f"({joined}) ILIKE :like ESCAPE '\\'").bindparams(
+            bindparam("like", like, unique=True)
+        )
+        return compiler.process(condition, **kw)
+    in_text = f"({_pg_joined(table, TEXT_COLUMNS[table])}) ILIKE :like ESCAPE '\\'"
+    numbers = _pg_joined(table, NUMBER_COLUMNS[table])
+    params = [bindparam("like", like, unique=True)]
+    found = grams(element.fragment)
+    if found is None:
+        in_numbers = f"({numbers}) ILIKE :like ESCAPE '\\'"
+    else:
+        # the gram index finds the rows; strpos (no index can serve it) checks them,
+        # so the planner does not bring the numbers' trigram index into it. strpos
+        # first: a plan that reads every row (the list's OR with the customers) then
+        # skips the gram function on the rows without the fragment
+        in_numbers = (
+            f"(strpos(lower({numbers}), :low) > 0 "
+            f"AND search_grams({numbers}) @> CAST(:grams AS text[]))"
+        )
+        params += [
+            bindparam("grams", found, unique=True, type_=ARRAY(Text)),
+            bindparam("low", element.fragment.lower(), unique=True),
+        ]
+    condition = text(f"(({in_text}) OR {in_numbers})").bindparams(*params)
     return compiler.process(condition, **kw)
 
 
@@ -142,21 +229,34 @@ def newest_ids(session: Session, table: str, fragment: str, limit: int) -> list[
     a phrase fills a sixth of the table (it would collect every match through the
     trigram index, then sort): it first reads the newest rows alone, and asks the index
     only when they hold fewer than ``limit`` matches — a rare fragment, which the index
-    finds at once. None: let the query's own condition do it."""
+    finds at once (every match, unordered: few). None: let the query's own condition
+    do it (SQLite)."""
     if session.get_bind().dialect.name != "postgresql" or len(fragment) < MIN_TRIGRAM:
         return None
     joined = " || E'\\n' || ".join(f"coalesce({c}, '')" for c in SEARCHED[table])
     like = "%" + _escape_like(fragment) + "%"
+    numbered = table in NUMBER_TABLES and grams(fragment) is not None
+    window = NUMBER_WINDOW if numbered else RECENT_WINDOW
     recent = session.execute(
         text(
             f"SELECT id FROM (SELECT id, {joined} AS txt FROM {table} ORDER BY id DESC "
             f"LIMIT :window) AS recent WHERE txt ILIKE :like ESCAPE '\\' "
             "ORDER BY id DESC LIMIT :n"
         ),
-        {"window": RECENT_WINDOW, "like": like, "n": limit},
+        {"window": window, "like": like, "n": limit},
     ).scalars()
     found = list(recent)
-    return found if len(found) >= limit else None
+    if len(found) >= limit:
+        return found
+    # fewer in the window: a rarer fragment. Every match through the index, unordered
+    # (asked for the newest ten, the planner may walk the primary key backwards and
+    # test row after row, trusting a misjudged count), the newest kept
+    every = session.scalars(
+        select(MODELS[table].id).where(matches(table, fragment)).limit(RARE_ROWS)
+    ).all()
+    if len(every) >= RARE_ROWS:  # not so rare after all (older rows): the ordered query
+        return None
+    return sorted(every, reverse=True)[:limit]
 
 
 def _where(session: Session, table: str, model: Any, fragment: str, limit: int):

@@ -91,9 +91,11 @@ def customer_coverage(
 ) -> tuple[int, int]:
     """(customers, customers trained) of ``region`` / ``grade`` (None: all)."""
     scope = _customer_scope(region) + ([] if grade is None else [Customer.grade == grade])
-    customers = session.scalar(select(func.count(Customer.id)).where(*scope)) or 0
-    trained = session.scalar(select(func.count(Customer.id)).where(*scope, trained_exists())) or 0
-    return customers, trained
+    # one pass over the customers: both counts
+    customers, trained = session.execute(
+        select(func.count(Customer.id), func.count(case((trained_exists(), 1)))).where(*scope)
+    ).one()
+    return customers or 0, trained or 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Coverage:
     staff_done: int
     staff_gaps: list[dict[str, Any]]
     expiring: list[dict[str, Any]]
+    expiring_total: int = 0  # the whole count (the list stops at ``limit``)
 
     @property
     def customer_ratio(self) -> float | None:
@@ -155,6 +158,7 @@ def coverage(
         staff_done=staff_done,
         staff_gaps=staff_gaps,
         expiring=expiring_certificates(session, today, region, limit=limit),
+        expiring_total=expiring_count(session, today, region),
     )
 
 
@@ -336,11 +340,23 @@ def staff_coverage(
     return required, ok, gaps
 
 
+def _expiring(today: dt.date):
+    until = today + dt.timedelta(days=tr.EXPIRING_DAYS)
+    return and_(A.certificate_expires >= today, A.certificate_expires <= until)
+
+
+def expiring_count(session: Session, today: dt.date, region: str | None) -> int:
+    """How many certificates valid today end within the next 30 days."""
+    query = select(func.count(A.id)).where(_expiring(today))
+    if region is not None:
+        query = query.join(Customer, Customer.id == A.customer_id).where(Customer.region == region)
+    return session.scalar(query) or 0
+
+
 def expiring_certificates(
     session: Session, today: dt.date, region: str | None, *, limit: int = LIST_LIMIT
 ) -> list[dict[str, Any]]:
     """Certificates valid today that end within the next 30 days, soonest first."""
-    until = today + dt.timedelta(days=tr.EXPIRING_DAYS)
     query = (
         select(
             A.name,
@@ -353,7 +369,7 @@ def expiring_certificates(
         .join(S, S.id == A.session_id)
         .join(C, C.id == S.course_id)
         .outerjoin(Customer, Customer.id == A.customer_id)
-        .where(A.certificate_expires >= today, A.certificate_expires <= until)
+        .where(_expiring(today))
         .where(*_customer_scope(region))
         .order_by(A.certificate_expires, A.certificate_no)
         .limit(limit)

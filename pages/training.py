@@ -246,14 +246,17 @@ def coverage_tab(user, lang: str) -> None:
             "certificate_no": "certificate",
             "certificate_expires": "expires",
         },
-        len(cov.expiring),
+        cov.expiring_total,
     )
 
 
 def _table(title: str, rows: list[dict], columns: dict[str, str], total: int) -> None:
     st.subheader(f"{tr(title)}（{total}）")
     if rows:
-        shown = [{tr(f"training.col.{label}"): r[k] for k, label in columns.items()} for r in rows]
+        heads = {
+            k: tr(f"training.col.{label}") for k, label in columns.items()
+        }  # once, not per row
+        shown = [{head: r[k] for k, head in heads.items()} for r in rows]
         st.dataframe(shown, hide_index=True, height=min(400, 40 + 35 * len(shown)))
 
 

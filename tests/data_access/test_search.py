@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from data_access import db, search
 from data_access import tickets as T
-from data_access.models import Customer, Device, Ticket
+from data_access.models import Customer, Device, Ticket, TicketEvent
 from tests.actors import ADMIN
 
 AT = dt.datetime(2026, 11, 23, 9, 0)
@@ -146,3 +146,36 @@ def test_parts_and_complaints_are_found_and_engineers_see_their_own_complaints(w
         assert CP.readable_by(Actor(None, Role.MANAGER)) is None
     assert len(everyone) == 2
     assert [h.detail for h in own] == [f"维修后{mine}仍然漏油严重"]
+
+
+def test_number_fragments_of_tickets_through_their_own_index(world):
+    """Migration 0024: a ticket's numbers (ticket no., serial, contact phone) have an
+    index apart from its text; a number-like fragment of five or more is answered from
+    their grams and checked against the numbers, kept in step by every write."""
+    with db.write(world) as s:
+        first, second = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        first.serial_no, first.contact_phone = "AB-2049-7731", "0512-66078812"
+        second.fault_description = "客户来电 66078812 转述"  # the digits in the text
+        ticket_no = first.ticket_no
+    south, east = ("ticket", "南方电子"), ("ticket", "华东精密机械")
+    assert keys(world, "049-773") == {south}  # a serial's middle, with its dash
+    assert keys(world, "b-2049") == {south}  # any case
+    assert keys(world, "66078812") == {south, east}  # the phone, and the description
+    assert keys(world, "6607881") == {south, east}
+    assert keys(world, ticket_no[3:]) == {south}
+    assert keys(world, "2049-7732") == set()  # every gram there, not in one number
+    assert keys(world, "2049") == {south}  # four characters: the numbers' trigrams
+    with db.read(world) as s:
+        listed = T.list_tickets(s, T.TicketFilter(text="049-773"), now=AT)
+        counted = T.count_tickets(s, T.TicketFilter(text="66078812"), AT)
+    assert [r["ticket_no"] for r in listed] == [ticket_no] and counted == 2
+    with db.write(world) as s:
+        t = s.scalars(select(Ticket).order_by(Ticket.id)).first()
+        t.serial_no, t.contact_phone = "CD-1234-5678", None
+    assert keys(world, "049-773") == set()
+    assert keys(world, "234-567") == {south}
+    with db.write(world) as s:
+        tid = s.scalar(select(Ticket.id).order_by(Ticket.id))
+        s.execute(delete(TicketEvent).where(TicketEvent.ticket_id == tid))
+        s.execute(delete(Ticket).where(Ticket.id == tid))
+    assert keys(world, "234-567") == set()

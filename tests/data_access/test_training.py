@@ -494,6 +494,7 @@ def test_demo_training_data(sqlite_engine):
     today = demo.DEMO_NOW.date()
     with db.read(sqlite_engine) as s:
         cov = training_data.coverage(s, ADMIN, today)
+        capped = training_data.coverage(s, ADMIN, today, limit=1)
         first, last = s.execute(
             select(func.min(TrainingSession.starts_at), func.max(TrainingSession.starts_at))
         ).one()
@@ -502,6 +503,9 @@ def test_demo_training_data(sqlite_engine):
         today <= e["certificate_expires"] <= today + dt.timedelta(days=30) for e in cov.expiring
     )
     assert cov.operator_gaps and cov.staff_gaps and cov.staff_required > cov.staff_done > 0
+    # the lists stop at the limit, the counts are whole
+    assert cov.expiring_total == len(cov.expiring) > 1
+    assert len(capped.expiring) == 1 and capped.expiring_total == cov.expiring_total
     assert (last - first).days >= 330
     with db.write(sqlite_engine) as s:
         assert refresh_results(s, TrainingSession.id.is_not(None)) == 0  # nothing to correct
