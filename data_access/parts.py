@@ -32,6 +32,7 @@ from data_access.models import (
     Warehouse,
 )
 from data_access.parts_register import PREFIX, STOCK_ADAPTER, next_doc_no, van_id
+from data_access.reads import _filter_clauses
 from data_access.registers import save_changes
 from data_access.writes import apply
 from rules.access import Acting, Page, Role, can_edit, can_view
@@ -231,7 +232,8 @@ def stock_by_warehouse(
 
 
 def stock_count(session: Session, actor: Acting, **filters: Any) -> int:
-    """How many rows :func:`stock_by_warehouse` gives for the same filters."""
+    """How many rows :func:`stock_by_warehouse` gives for the same filters: a count of
+    balance rows, joined to the parts only when a filter reads them (no sort)."""
     query = _stock_query(
         session,
         actor,
@@ -240,24 +242,31 @@ def stock_count(session: Session, actor: Acting, **filters: Any) -> int:
         filters.get("key_only", False),
         filters.get("idle_days"),
         filters.get("now"),
+        count=True,
     )
-    return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+    return int(session.execute(query).scalar_one())
 
 
-def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now):
+def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now, count=False):
     ids = visible_warehouse_ids(session, actor)
-    query = (
-        select(
-            P.c.part_no, P.c.name, W.c.code.label("warehouse"), B.c.qty, P.c.reorder_point,
-            P.c.reorder_qty, P.c.is_key, P.c.unit_cost, P.c.bin,
-        )
-        .select_from(B.join(P, P.c.id == B.c.part_id).join(W, W.c.id == B.c.warehouse_id))
-        .order_by(W.c.code, P.c.part_no)
-    )  # fmt: skip
+    if count:
+        joined = B.join(P, P.c.id == B.c.part_id) if below_reorder or key_only else B
+        query = select(func.count()).select_from(joined)
+    else:
+        query = (
+            select(
+                P.c.part_no, P.c.name, W.c.code.label("warehouse"), B.c.qty, P.c.reorder_point,
+                P.c.reorder_qty, P.c.is_key, P.c.unit_cost, P.c.bin,
+            )
+            .select_from(B.join(P, P.c.id == B.c.part_id).join(W, W.c.id == B.c.warehouse_id))
+            .order_by(W.c.code, P.c.part_no)
+        )  # fmt: skip
     if ids is not None:
         query = query.where(B.c.warehouse_id.in_(ids))
     if warehouse:
-        query = query.where(W.c.code == warehouse)
+        query = query.where(
+            B.c.warehouse_id == select(W.c.id).where(W.c.code == warehouse).scalar_subquery()
+        )
     if below_reorder:
         query = query.where(B.c.qty <= P.c.reorder_point)
     if key_only:
@@ -269,6 +278,41 @@ def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, 
         )
         query = query.where(~moved.exists())
     return query
+
+
+def ledger_page(
+    session: Session,
+    actor: Acting,
+    *,
+    filters: dict[str, Any] | None = None,
+    search: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+    today: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """One keyset page of the stock ledger, the latest entered first: the rows with an
+    id below ``before`` (the last row's id of the page before; None: the first page).
+    ``filters``/``search`` as the register grid and the ledger export read them, so the
+    page shows what the export holds. Never counts or skips the ledger: each page walks
+    the row ids down from ``before`` and stops after ``limit`` rows."""
+    ids = visible_warehouse_ids(session, actor)
+    T = Ticket.__table__
+    clauses = _filter_clauses(STOCK_ADAPTER, filters, search, today or dt.date.today())
+    query = (
+        select(M.c.id, M.c.at, M.c.entry, M.c.kind, P.c.part_no, P.c.name,
+               W.c.code.label("warehouse"), M.c.qty, M.c.unit_cost, M.c.supplier,
+               M.c.reference, T.c.ticket_no.label("ticket"), M.c.reason, M.c.reverses, M.c.note)
+        .select_from(M.join(P, P.c.id == M.c.part_id).join(W, W.c.id == M.c.warehouse_id)
+                     .outerjoin(T, T.c.id == M.c.ticket_id))
+        .where(*clauses)
+        .order_by(M.c.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    if ids is not None:
+        query = query.where(M.c.warehouse_id.in_(ids))
+    if before is not None:
+        query = query.where(M.c.id < before)
+    return [dict(r) for r in session.execute(query).mappings()]
 
 
 def ledger_sums(session: Session) -> dict[tuple[int, int], int]:
