@@ -85,7 +85,8 @@ class StockHooks(Hooks):
 
 def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> None:
     """A receipt of a part into a warehouse closes that part's open or ordered reorder
-    suggestion there, naming the receipt."""
+    suggestion there, naming the receipt. The live suggestions are few: they are read
+    once and only the received ones are closed (one statement), however many lines."""
     received = {
         (r["part_id"], r["warehouse_id"]): r["doc_no"]
         for r in rows
@@ -94,14 +95,21 @@ def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.dat
     if not received:
         return
     S = ReorderSuggestion.__table__
-    for (part_id, wh_id), doc in received.items():
-        session.execute(
-            update(S)
-            .where(S.c.part_id == part_id, S.c.warehouse_id == wh_id,
-                   S.c.status.in_(sorted(LIVE_SUGGESTIONS)))
-            .values(status=SuggestionStatus.CLOSED, closed_at=now, closed_doc=doc,
-                    updated_at=now, version=S.c.version + 1)
-        )  # fmt: skip
+    live = session.execute(
+        select(S.c.id, S.c.part_id, S.c.warehouse_id).where(
+            S.c.status.in_(sorted(LIVE_SUGGESTIONS))
+        )
+    ).all()
+    closing = [{"b_id": i, "b_doc": received[(p, w)]} for i, p, w in live if (p, w) in received]
+    if not closing:
+        return
+    session.execute(
+        update(S)
+        .where(S.c.id == bindparam("b_id"))
+        .values(status=SuggestionStatus.CLOSED, closed_at=now, closed_doc=bindparam("b_doc"),
+                updated_at=now, version=S.c.version + 1),
+        closing,
+    )  # fmt: skip
 
 
 def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
