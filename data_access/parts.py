@@ -612,13 +612,14 @@ def document_nos(rows: Iterable[dict[str, Any]]) -> list[str]:
 def engineer_parts(session: Session, engineer_id: int) -> list[dict[str, Any]]:
     """The part lines on an engineer's open tickets beside what his van holds of each
     part: ``issued`` lines left the van already; ``short`` ones are not issued yet and
-    the van holds fewer than they need (what to pick up from the store)."""
+    the van holds fewer than they need (what to pick up from the store); a
+    ``non_catalogue`` line (目录外) is never short: no store holds it."""
     T, TP, B = Ticket.__table__, TicketPart.__table__, StockBalance.__table__
     van = van_id(session, engineer_id)
     on_van = func.coalesce(B.c.qty, 0).label("on_van")
     query = (
         select(T.c.ticket_no, T.c.status, TP.c.line_no, TP.c.part_no, TP.c.description,
-               TP.c.qty, TP.c.movement_id, on_van)
+               TP.c.qty, TP.c.movement_id, TP.c.non_catalogue, on_van)
         .select_from(
             TP.join(T, T.c.id == TP.c.ticket_id).outerjoin(
                 B, and_(B.c.part_id == TP.c.part_id, B.c.warehouse_id == (van or -1))
@@ -630,11 +631,12 @@ def engineer_parts(session: Session, engineer_id: int) -> list[dict[str, Any]]:
     out = []
     for r in session.execute(query).mappings():
         issued = r["movement_id"] is not None
+        outside = bool(r["non_catalogue"])  # never in stock: nothing to pick up
         out.append({
             "ticket_no": r["ticket_no"], "status": r["status"], "line_no": r["line_no"],
             "part_no": r["part_no"], "description": r["description"], "qty": r["qty"],
-            "issued": issued, "on_van": int(r["on_van"]),
-            "short": not issued and int(r["on_van"]) < r["qty"],
+            "issued": issued, "on_van": int(r["on_van"]), "non_catalogue": outside,
+            "short": not issued and not outside and int(r["on_van"]) < r["qty"],
         })  # fmt: skip
     return out
 

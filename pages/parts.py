@@ -187,10 +187,13 @@ def _mine(engine, user, lang: str, editable: bool = False) -> None:
     if short:
         st.warning(tr("parts.mine.to_pick", n=short))
     yes, no = tr("ui.yes"), tr("ui.no")
+    outside = " " + tr("parts.mine.non_catalogue")
     c = _cols("ticket_no", "status", "part_no", "name", "qty", "issued", "on_van", "short")
     st.dataframe(
         [{c["ticket_no"]: r["ticket_no"], c["status"]: status_label(r["status"], lang),
-          c["part_no"]: r["part_no"], c["name"]: r["description"], c["qty"]: r["qty"],
+          c["part_no"]: r["part_no"],
+          c["name"]: (r["description"] or "") + (outside if r["non_catalogue"] else ""),
+          c["qty"]: r["qty"],
           c["issued"]: yes if r["issued"] else no, c["on_van"]: r["on_van"],
           c["short"]: "⚠ " + yes if r["short"] else ""}
          for r in rows],

@@ -635,3 +635,12 @@ def test_a_deleted_report_line_gives_its_parts_back_to_the_van(ticket):
             )
         ).one()
     assert tuple(back) == ("return", 2, "SR1")
+
+
+def test_a_non_catalogue_line_is_never_to_be_picked_up(ticket):
+    engine, eng = ticket
+    row = {"part_no": "X-9", "qty": 1, "non_catalogue": True, "non_catalogue_reason": "客户自购"}
+    assert report_lines(engine, eng, "SR1", [row]).problems == []
+    with db.read(engine) as s:
+        [line] = stock.engineer_parts(s, eng.id)
+    assert (line["part_no"], line["non_catalogue"], line["short"]) == ("X-9", True, False)
