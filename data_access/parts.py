@@ -383,6 +383,19 @@ def part_card(
             "cost": part_cost(session, pid)}  # fmt: skip
 
 
+def card_stamp(session: Session, part_no: str) -> tuple[int, int, int | None] | None:
+    """What a part's card depends on, in one indexed read: the master row's version,
+    the number of its ledger rows and the last row's id (a posting adds a row; an undo
+    removes some; the ledger changes no row). None: no such part."""
+    part = session.execute(select(P.c.id, P.c.version).where(P.c.part_no == part_no)).first()
+    if part is None:
+        return None
+    n, last = session.execute(
+        select(func.count(), func.max(M.c.id)).where(M.c.part_id == part.id)
+    ).one()
+    return (int(part.version), int(n), last)
+
+
 def balance_series(session: Session, part_no: str, actor: Acting) -> list[dict[str, Any]]:
     """The part's balance at the end of each day it moved (the visible warehouses)."""
     ids = visible_warehouse_ids(session, actor)

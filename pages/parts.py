@@ -13,7 +13,6 @@ import io
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -262,9 +261,7 @@ def _card(engine, user, lang: str, editable: bool = False) -> None:
         return
     cursor_key = f"parts.card.after.{part_no}"
     after = st.session_state.get(cursor_key)
-    with db.read(engine) as s:
-        card = stock.part_card(s, part_no, user, after=after, limit=LEDGER_PAGE)
-        series = stock.balance_series(s, part_no, user) if card else []
+    card, series = _card_data(engine, user, part_no, after)
     if card is None:
         st.warning(tr("parts.err.unknown_part", value=plain(part_no)))
         return
@@ -282,18 +279,15 @@ def _card(engine, user, lang: str, editable: bool = False) -> None:
              for k, v in card["balances"].items()],
             hide_index=True,
         )  # fmt: skip
-    if series:
-        frame = pd.DataFrame(series)
-        frame["day"] = pd.to_datetime(frame["day"])
-        chart = (
-            alt.Chart(frame)
-            .mark_line(interpolate="step-after")
-            .encode(
-                x=alt.X("day:T", title=tr("parts.col.date")),
-                y=alt.Y("on_hand:Q", title=tr("parts.col.qty")),
-            )
-        )
-        st.altair_chart(chart, width="stretch")
+    if series:  # a plain Vega-Lite spec: no chart object built and validated per rerun
+        spec = {
+            "mark": {"type": "line", "interpolate": "step-after"},
+            "encoding": {
+                "x": {"field": "day", "type": "temporal", "title": tr("parts.col.date")},
+                "y": {"field": "on_hand", "type": "quantitative", "title": tr("parts.col.qty")},
+            },
+        }
+        st.vega_lite_chart(pd.DataFrame(series), spec, width="stretch")
     ledger = card["ledger"]
     c = _cols("date", "entry", "kind", "warehouse", "qty", "reference", "note")
     st.dataframe(
@@ -311,6 +305,22 @@ def _card(engine, user, lang: str, editable: bool = False) -> None:
     if len(ledger) == LEDGER_PAGE and more.button(tr("parts.ledger_more"), key="parts.card.more"):
         st.session_state[cursor_key] = (ledger[-1]["at"], ledger[-1]["id"])
         st.rerun()
+
+
+def _card_data(engine, user, part_no: str, after) -> tuple[dict | None, list[dict]]:
+    """The card and its balance series, read again only when the part or its ledger
+    changed (its stamp: the master row's version, its ledger's row count and last id);
+    a rerun of the card for anything else (a click elsewhere) reuses them."""
+    key = (user.id, part_no, after)
+    with db.read(engine) as s:
+        stamp = stock.card_stamp(s, part_no)
+        kept = st.session_state.get("parts.card.kept")
+        if stamp is not None and kept and kept[0] == (key, stamp):
+            return kept[1], kept[2]
+        card = stock.part_card(s, part_no, user, after=after, limit=LEDGER_PAGE)
+        series = stock.balance_series(s, part_no, user) if card else []
+    st.session_state["parts.card.kept"] = ((key, stamp), card, series)
+    return card, series
 
 
 # ---------------------------------------------------------------- documents

@@ -222,3 +222,18 @@ def test_only_the_open_tab_runs_and_the_ledger_lists_the_latest_first(parts_db):
     at.multiselect(key="parts.stock.kind.en").set_value(["receipt"]).run()
     ledger = [d for d in at.dataframe if "Doc/line" in d.value.columns][0].value
     assert ledger["Part no."].tolist() == ["000108", "000101"]
+
+
+def test_the_card_shows_a_new_movement_at_the_next_rerun(parts_db):
+    at = tab(open_parts("manager"), "card")
+    at.text_input(key="parts.card.part_no").input("000101").run()
+    assert {m.label: m.value for m in at.metric}["Qty"] == "8"
+    at.run()  # nothing moved: the kept card is shown again
+    assert {m.label: m.value for m in at.metric}["Qty"] == "8"
+    with db.write(parts_db) as s:
+        stock.post_document(s, "issue", "WH01", [Line("000101", 3)], at=CLOCK, actor=ADMIN,
+                            now=CLOCK)  # fmt: skip
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Qty"] == "5"
+    ledger = [d for d in at.dataframe if "Doc/line" in d.value.columns][0].value
+    assert ledger["Qty"].tolist()[0] == -3
