@@ -125,6 +125,30 @@ def import_running(
             path.unlink(missing_ok=True)
 
 
+IMPORT_CACHE_KIB = 262_144  # SQLite page cache while an import writes (allocated as used)
+
+
+@contextmanager
+def bulk_cache(session: Session) -> Iterator[None]:
+    """A large SQLite page cache on the importing connection, the default again after.
+
+    An import inserts into tables whose indexes are large (a million-row ledger has
+    three besides its key); with the default 2 MiB cache nearly every row's index
+    entries evicted a page another row needed next, and inserting 100,000 ledger rows
+    took twice as long. PostgreSQL: nothing to do."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    # the driver's connection itself: the restore must work after a failed statement too
+    raw = session.connection().connection.dbapi_connection
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(before)}")
+
+
 def busy(engine: Engine) -> Refused:
     """The refusal a write gets when SQLite stayed locked for the whole busy timeout."""
     path = _marker(engine)

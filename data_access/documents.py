@@ -93,6 +93,15 @@ def check_font() -> None:
 
 
 # ---------------------------------------------------------------- helpers
+def _part_text(p, lang: str) -> str:
+    """A line's description; a part outside the catalogue says so, with its reason."""
+    text = p.description or ""
+    if not p.non_catalogue:
+        return text
+    mark = t("docs.label.non_catalogue", lang, reason=p.non_catalogue_reason or "")
+    return f"{text} {mark}".strip()
+
+
 def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
@@ -233,7 +242,7 @@ def service_form(
         columns = _columns(TICKET_PARTS, (("line_no", 0.6), ("part_no", 1.6),
                                           ("description", 3.2), ("qty", 0.7),
                                           ("unit_price", 1.1)), lang)  # fmt: skip
-        sheet.table(columns, [[p.line_no, p.part_no, p.description, p.qty,
+        sheet.table(columns, [[p.line_no, p.part_no, _part_text(p, lang), p.qty,
                                _money(p.unit_price)] for p in parts])  # fmt: skip
     else:
         sheet.note(t("docs.label.no_parts", lang))

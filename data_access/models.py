@@ -610,7 +610,7 @@ class StockMovement(AppendOnly, Base):
 
 class StockBalance(Base):
     """On hand per part and warehouse: the ledger sum, written in the movement's
-    transaction (and the row a posting locks, SELECT … FOR UPDATE)."""
+    transaction (and the row a posting locks: its upsert, in key order)."""
 
     __tablename__ = "stock_balances"
     __table_args__ = (UniqueConstraint("part_id", "warehouse_id"),)

@@ -32,6 +32,7 @@ from data_access.models import (
     Warehouse,
 )
 from data_access.parts_register import PREFIX, STOCK_ADAPTER, next_doc_no, van_id
+from data_access.reads import _filter_clauses
 from data_access.registers import save_changes
 from data_access.writes import apply
 from rules.access import Acting, Page, Role, can_edit, can_view
@@ -231,7 +232,8 @@ def stock_by_warehouse(
 
 
 def stock_count(session: Session, actor: Acting, **filters: Any) -> int:
-    """How many rows :func:`stock_by_warehouse` gives for the same filters."""
+    """How many rows :func:`stock_by_warehouse` gives for the same filters: a count of
+    balance rows, joined to the parts only when a filter reads them (no sort)."""
     query = _stock_query(
         session,
         actor,
@@ -240,24 +242,31 @@ def stock_count(session: Session, actor: Acting, **filters: Any) -> int:
         filters.get("key_only", False),
         filters.get("idle_days"),
         filters.get("now"),
+        count=True,
     )
-    return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+    return int(session.execute(query).scalar_one())
 
 
-def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now):
+def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, now, count=False):
     ids = visible_warehouse_ids(session, actor)
-    query = (
-        select(
-            P.c.part_no, P.c.name, W.c.code.label("warehouse"), B.c.qty, P.c.reorder_point,
-            P.c.reorder_qty, P.c.is_key, P.c.unit_cost, P.c.bin,
-        )
-        .select_from(B.join(P, P.c.id == B.c.part_id).join(W, W.c.id == B.c.warehouse_id))
-        .order_by(W.c.code, P.c.part_no)
-    )  # fmt: skip
+    if count:
+        joined = B.join(P, P.c.id == B.c.part_id) if below_reorder or key_only else B
+        query = select(func.count()).select_from(joined)
+    else:
+        query = (
+            select(
+                P.c.part_no, P.c.name, W.c.code.label("warehouse"), B.c.qty, P.c.reorder_point,
+                P.c.reorder_qty, P.c.is_key, P.c.unit_cost, P.c.bin,
+            )
+            .select_from(B.join(P, P.c.id == B.c.part_id).join(W, W.c.id == B.c.warehouse_id))
+            .order_by(W.c.code, P.c.part_no)
+        )  # fmt: skip
     if ids is not None:
         query = query.where(B.c.warehouse_id.in_(ids))
     if warehouse:
-        query = query.where(W.c.code == warehouse)
+        query = query.where(
+            B.c.warehouse_id == select(W.c.id).where(W.c.code == warehouse).scalar_subquery()
+        )
     if below_reorder:
         query = query.where(B.c.qty <= P.c.reorder_point)
     if key_only:
@@ -269,6 +278,41 @@ def _stock_query(session, actor, warehouse, below_reorder, key_only, idle_days, 
         )
         query = query.where(~moved.exists())
     return query
+
+
+def ledger_page(
+    session: Session,
+    actor: Acting,
+    *,
+    filters: dict[str, Any] | None = None,
+    search: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+    today: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """One keyset page of the stock ledger, the latest entered first: the rows with an
+    id below ``before`` (the last row's id of the page before; None: the first page).
+    ``filters``/``search`` as the register grid and the ledger export read them, so the
+    page shows what the export holds. Never counts or skips the ledger: each page walks
+    the row ids down from ``before`` and stops after ``limit`` rows."""
+    ids = visible_warehouse_ids(session, actor)
+    T = Ticket.__table__
+    clauses = _filter_clauses(STOCK_ADAPTER, filters, search, today or dt.date.today())
+    query = (
+        select(M.c.id, M.c.at, M.c.entry, M.c.kind, P.c.part_no, P.c.name,
+               W.c.code.label("warehouse"), M.c.qty, M.c.unit_cost, M.c.supplier,
+               M.c.reference, T.c.ticket_no.label("ticket"), M.c.reason, M.c.reverses, M.c.note)
+        .select_from(M.join(P, P.c.id == M.c.part_id).join(W, W.c.id == M.c.warehouse_id)
+                     .outerjoin(T, T.c.id == M.c.ticket_id))
+        .where(*clauses)
+        .order_by(M.c.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    if ids is not None:
+        query = query.where(M.c.warehouse_id.in_(ids))
+    if before is not None:
+        query = query.where(M.c.id < before)
+    return [dict(r) for r in session.execute(query).mappings()]
 
 
 def ledger_sums(session: Session) -> dict[tuple[int, int], int]:
@@ -337,6 +381,19 @@ def part_card(
     balances = {code: int(q) for code, q in session.execute(bal_q)}
     return {"part": dict(part), "balances": balances, "ledger": ledger,
             "cost": part_cost(session, pid)}  # fmt: skip
+
+
+def card_stamp(session: Session, part_no: str) -> tuple[int, int, int | None] | None:
+    """What a part's card depends on, in one indexed read: the master row's version,
+    the number of its ledger rows and the last row's id (a posting adds a row; an undo
+    removes some; the ledger changes no row). None: no such part."""
+    part = session.execute(select(P.c.id, P.c.version).where(P.c.part_no == part_no)).first()
+    if part is None:
+        return None
+    n, last = session.execute(
+        select(func.count(), func.max(M.c.id)).where(M.c.part_id == part.id)
+    ).one()
+    return (int(part.version), int(n), last)
 
 
 def balance_series(session: Session, part_no: str, actor: Acting) -> list[dict[str, Any]]:
@@ -568,13 +625,14 @@ def document_nos(rows: Iterable[dict[str, Any]]) -> list[str]:
 def engineer_parts(session: Session, engineer_id: int) -> list[dict[str, Any]]:
     """The part lines on an engineer's open tickets beside what his van holds of each
     part: ``issued`` lines left the van already; ``short`` ones are not issued yet and
-    the van holds fewer than they need (what to pick up from the store)."""
+    the van holds fewer than they need (what to pick up from the store); a
+    ``non_catalogue`` line (目录外) is never short: no store holds it."""
     T, TP, B = Ticket.__table__, TicketPart.__table__, StockBalance.__table__
     van = van_id(session, engineer_id)
     on_van = func.coalesce(B.c.qty, 0).label("on_van")
     query = (
         select(T.c.ticket_no, T.c.status, TP.c.line_no, TP.c.part_no, TP.c.description,
-               TP.c.qty, TP.c.movement_id, on_van)
+               TP.c.qty, TP.c.movement_id, TP.c.non_catalogue, on_van)
         .select_from(
             TP.join(T, T.c.id == TP.c.ticket_id).outerjoin(
                 B, and_(B.c.part_id == TP.c.part_id, B.c.warehouse_id == (van or -1))
@@ -586,11 +644,12 @@ def engineer_parts(session: Session, engineer_id: int) -> list[dict[str, Any]]:
     out = []
     for r in session.execute(query).mappings():
         issued = r["movement_id"] is not None
+        outside = bool(r["non_catalogue"])  # never in stock: nothing to pick up
         out.append({
             "ticket_no": r["ticket_no"], "status": r["status"], "line_no": r["line_no"],
             "part_no": r["part_no"], "description": r["description"], "qty": r["qty"],
-            "issued": issued, "on_van": int(r["on_van"]),
-            "short": not issued and int(r["on_van"]) < r["qty"],
+            "issued": issued, "on_van": int(r["on_van"]), "non_catalogue": outside,
+            "short": not issued and not outside and int(r["on_van"]) < r["qty"],
         })  # fmt: skip
     return out
 

@@ -2,8 +2,8 @@
 writing transaction, no negative stock over the dated ledger), its adapter, document
 numbers, and a service report's catalogue parts issued from the engineer's van.
 
-On PostgreSQL each touched balance row is locked (``SELECT … FOR UPDATE``) before the
-ledger is read, so two users issuing the last unit are serialised: one succeeds, the
+On PostgreSQL each touched balance row is locked (by its upsert, in key order) before
+the ledger is read, so two users issuing the last unit are serialised: one succeeds, the
 other is refused with the shortfall message.
 
 The stock adapter is built here, not in :mod:`data_access.catalog` (which lists it):
@@ -85,7 +85,8 @@ class StockHooks(Hooks):
 
 def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> None:
     """A receipt of a part into a warehouse closes that part's open or ordered reorder
-    suggestion there, naming the receipt."""
+    suggestion there, naming the receipt. The live suggestions are few: they are read
+    once and only the received ones are closed (one statement), however many lines."""
     received = {
         (r["part_id"], r["warehouse_id"]): r["doc_no"]
         for r in rows
@@ -94,14 +95,21 @@ def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.dat
     if not received:
         return
     S = ReorderSuggestion.__table__
-    for (part_id, wh_id), doc in received.items():
-        session.execute(
-            update(S)
-            .where(S.c.part_id == part_id, S.c.warehouse_id == wh_id,
-                   S.c.status.in_(sorted(LIVE_SUGGESTIONS)))
-            .values(status=SuggestionStatus.CLOSED, closed_at=now, closed_doc=doc,
-                    updated_at=now, version=S.c.version + 1)
-        )  # fmt: skip
+    live = session.execute(
+        select(S.c.id, S.c.part_id, S.c.warehouse_id).where(
+            S.c.status.in_(sorted(LIVE_SUGGESTIONS))
+        )
+    ).all()
+    closing = [{"b_id": i, "b_doc": received[(p, w)]} for i, p, w in live if (p, w) in received]
+    if not closing:
+        return
+    session.execute(
+        update(S)
+        .where(S.c.id == bindparam("b_id"))
+        .values(status=SuggestionStatus.CLOSED, closed_at=now, closed_doc=bindparam("b_doc"),
+                updated_at=now, version=S.c.version + 1),
+        closing,
+    )  # fmt: skip
 
 
 def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -122,21 +130,26 @@ def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
             raise Refused("parts.err.same_warehouse", doc=doc)
 
 
-def _lock_balances(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
-    """The balance rows of (part, warehouse) ``keys``, made if missing, locked until
-    commit (``SELECT … FOR UPDATE`` in key order; SQLite holds the write lock anyway)."""
+def _move_balances(
+    session: Session, deltas: dict[tuple[int, int], int], wanted: set[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    """Add ``deltas`` to the balance rows of their (part, warehouse) keys — one upsert
+    per key, made if missing, in key order (one lock order on PostgreSQL: the upsert
+    locks its row until commit, so two postings of one part are serialised and never
+    deadlock) — and return the balances after it of the ``wanted`` keys."""
     pg = session.get_bind().dialect.name == "postgresql"
-    insert = (pg_insert if pg else sqlite_insert)(B).on_conflict_do_nothing()
-    session.execute(insert, [{"part_id": p, "warehouse_id": w, "qty": 0} for p, w in keys])
+    stmt = (pg_insert if pg else sqlite_insert)(B)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[B.c.part_id, B.c.warehouse_id], set_={"qty": B.c.qty + stmt.excluded.qty}
+    )
+    keys = sorted(deltas)
+    session.execute(
+        stmt, [{"part_id": p, "warehouse_id": w, "qty": deltas[(p, w)]} for p, w in keys]
+    )
     out: dict[tuple[int, int], int] = {}
     pair = tuple_(B.c.part_id, B.c.warehouse_id)
-    for part in _chunks(keys):
-        query = (
-            select(B.c.part_id, B.c.warehouse_id, B.c.qty)
-            .where(pair.in_(part))
-            .order_by(B.c.part_id, B.c.warehouse_id)
-            .with_for_update()
-        )
+    for part in _chunks(sorted(wanted)):
+        query = select(B.c.part_id, B.c.warehouse_id, B.c.qty).where(pair.in_(part))
         out.update({(p, w): int(q) for p, w, q in session.execute(query)})
     return out
 
@@ -162,17 +175,10 @@ def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int
             earliest[key] = (at, r["doc_no"])
         if sign > 0 and r.get("id") is not None:
             new_ids.add(int(r["id"]))
-    keys = sorted(deltas)  # one lock order: no deadlock between two postings
-    before = _lock_balances(session, keys)
-    session.execute(
-        update(B)
-        .where(B.c.part_id == bindparam("b_part"), B.c.warehouse_id == bindparam("b_wh"))
-        .values(qty=B.c.qty + bindparam("b_delta")),
-        [{"b_part": p, "b_wh": w, "b_delta": deltas[(p, w)]} for p, w in keys],
-    )
+    after = _move_balances(session, deltas, outflow)  # receipts alone: nothing read back
     per_part: dict[int, int] = defaultdict(int)
-    for key in keys:
-        per_part[key[0]] += deltas[key]
+    for key, delta in deltas.items():
+        per_part[key[0]] += delta
     moved = [{"b_part": p, "b_delta": d} for p, d in sorted(per_part.items()) if d]
     if moved:
         session.execute(
@@ -182,8 +188,7 @@ def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int
             moved,
         )
     for key in sorted(outflow):
-        after = before[key] + deltas[key]
-        _check_ledger(session, key[0], key[1], after, earliest[key], new_ids, sign)
+        _check_ledger(session, key[0], key[1], after[key], earliest[key], new_ids, sign)
 
 
 def _check_ledger(

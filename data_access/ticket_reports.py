@@ -13,13 +13,16 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data_access.errors import ConflictError, InvalidInput, ReportLocked
 from data_access.lines import list_lines, save_lines
-from data_access.models import FaultCode, ServiceReport, TicketPart
+from data_access.models import FaultCode, Part, ServiceReport, StockBalance, TicketPart
+from data_access.parts_register import van_id
+from data_access.registers import SaveResult
+from data_access.search import MIN_TRIGRAM, _escape_like, cleaned, matches
 from data_access.ticket_queries import _get
 from data_access.tickets import REPORT_FIELDS, require
 from data_access.writes import flush_or_conflict as _flush
@@ -140,3 +143,81 @@ def _save_parts(
         Problem(p.field, p.code, p.params, None if p.row is None else p.row - first + 1, p.value)
         for p in result.problems
     ]
+
+
+# ---------------------------------------------------------------- the part picker
+PICK_LIMIT = 10
+
+
+def part_choices(
+    session: Session,
+    ticket_id: int,
+    fragment: str | None,
+    *,
+    actor: Acting,
+    limit: int = PICK_LIMIT,
+) -> list[dict[str, Any]]:
+    """Active catalogue parts for a report line of ``ticket_id``: those whose number,
+    name (zh/en), specification or compatible models hold ``fragment`` (the parts search
+    index), each with its sale price and what the ticket engineer's van holds of it.
+    Parts on the van first, then by number; an exact part number comes first of all.
+
+    Without a fragment: what the van holds (the parts he most likely uses).
+    One or two characters: the start of a part number, or a name holding them (the
+    master is small: "轴承" must find bearings)."""
+    ticket = _get(session, ticket_id)
+    require(actor, ticket, TicketAction.REPORT)
+    P, B = Part.__table__, StockBalance.__table__
+    van = van_id(session, ticket.engineer_id)
+    on_van = func.coalesce(B.c.qty, 0)
+    query = (
+        select(P.c.part_no, P.c.name, P.c.name_en, P.c.spec, P.c.compatible_models, P.c.uom,
+               P.c.price, on_van.label("on_van"))
+        .select_from(P.outerjoin(B, and_(B.c.part_id == P.c.id, B.c.warehouse_id == (van or -1))))
+        .where(P.c.active.is_(True))
+        .limit(limit)
+    )  # fmt: skip
+    text = cleaned(fragment)
+    if not text:
+        query = query.where(on_van > 0).order_by(P.c.part_no)
+    else:
+        found = matches("parts", text)
+        if len(text) < MIN_TRIGRAM:  # the index needs three characters; names are short
+            like = "%" + _escape_like(text) + "%"
+            found = or_(
+                found, P.c.name.like(like, escape="\\"), P.c.name_en.ilike(like, escape="\\")
+            )
+        exact = case((P.c.part_no == text, 0), else_=1)
+        query = query.where(found).order_by(exact, case((on_van > 0, 0), else_=1), P.c.part_no)
+    rows = [dict(r) for r in session.execute(query).mappings()]
+    for r in rows:
+        r["on_van"] = int(r["on_van"])
+        r["has_van"] = van is not None
+    return rows
+
+
+def add_part_line(
+    session: Session,
+    ticket_id: int,
+    line: dict[str, Any],
+    *,
+    actor: Acting,
+    now: dt.datetime,
+) -> SaveResult:
+    """Append one parts line to the report (``part_no``, ``qty``, and for a part outside
+    the master ``non_catalogue`` with ``non_catalogue_reason``; ``description`` and
+    ``unit_price`` optional) through the lines register's write path: a catalogue part
+    leaves the engineer's van in this transaction. The stored lines stay as they are.
+    Problems come back with ``row`` None (there is only the one line)."""
+    ticket = _get(session, ticket_id)
+    require(actor, ticket, TicketAction.REPORT)
+    if ticket.status in REPORT_LOCKED:
+        raise ReportLocked(ticket.ticket_no)
+    stored = list_lines(session, "ticket_parts", ticket.ticket_no)
+    result = save_lines(
+        session, "ticket_parts", ticket.ticket_no, [*stored, dict(line)], actor=actor, now=now
+    )
+    if not result.problems:
+        return result
+    problems = [Problem(p.field, p.code, p.params, None, p.value) for p in result.problems]
+    return SaveResult(problems=problems)

@@ -342,7 +342,11 @@ def import_file(
     try:
         report.sheets = list(book.sheet_names)
         report.sheet = sheet = sheet or book.sheet_names[0]
-        with _fewer_collections(), db.import_running(session.get_bind(), labels, who):
+        with (
+            _fewer_collections(),
+            db.import_running(session.get_bind(), labels, who),
+            db.bulk_cache(session),
+        ):
             _run(session, ad, book, sheet, report, mapping, user_id, now, on_progress)
     finally:
         book.close()

@@ -13,7 +13,6 @@ import io
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -53,9 +52,39 @@ LEDGER_PAGE = 50
 STOCK_PAGE = 100
 
 
+def _cols(*names: str) -> dict[str, str]:
+    """Column headings, translated once per table (not once per cell)."""
+    return {n: tr(f"parts.col.{n}") for n in names}
+
+
+def _reason_label(value: str | None, lang: str) -> str:
+    opt = next((o for o in REASON_OPTIONS if o.value == value), None)
+    return opt.label(lang) if opt else (value or "")
+
+
 def _kind_label(value: str, lang: str) -> str:
     opt = next((o for o in KIND_OPTIONS if o.value == value), None)
     return opt.label(lang) if opt else value
+
+
+TAB_NAME = "parts.open_tab"  # the open tab by name: its label changes with the language
+
+
+def _open_tabs(names: list[str], lang: str) -> dict[str, Any]:
+    """The page's tabs; only the open one runs (``on_change="rerun"``): the others
+    would each read and render their tables on every click."""
+    labels = {n: tr(f"parts.tab.{n}") for n in names}
+    by_label = {v: k for k, v in labels.items()}
+    key = f"parts.tabs.{lang}"
+    wanted = st.session_state.get(TAB_NAME)
+    if wanted in labels and st.session_state.get(key) != labels[wanted]:
+        st.session_state[key] = labels[wanted]
+
+    def remember() -> None:
+        st.session_state[TAB_NAME] = by_label.get(st.session_state.get(key))
+
+    containers = st.tabs(list(labels.values()), key=key, on_change=remember)
+    return dict(zip(names, containers, strict=True))
 
 
 def main() -> None:
@@ -66,6 +95,7 @@ def main() -> None:
     if linked:  # ?part=P…: its card, first (and kept first: the tabs keep their places)
         st.session_state["parts.card.part_no"] = linked
         st.session_state["parts.card_first"] = True
+        st.session_state[TAB_NAME] = "card"
     card_first = st.session_state.get("parts.card_first", False)
     names = ["card", "stock", "master"] if card_first else ["stock", "card", "master"]
     if user.role == Role.ENGINEER:
@@ -74,54 +104,78 @@ def main() -> None:
         names.append("document")
     if staff:
         names += ["stocktake", "reorder", "ledger", "warehouses"]
-    tabs = dict(zip(names, st.tabs([tr(f"parts.tab.{n}") for n in names]), strict=True))
-    if "mine" in tabs:
-        with tabs["mine"], guarded():
-            _mine(engine, user, lang)
-    with tabs["stock"], guarded():
-        _stock(engine, user, lang)
-    with tabs["card"], guarded():
-        _card(engine, user, lang)
-    with tabs["master"], guarded():
-        filters, search = filter_bar("parts", PARTS, ("is_key", "active"), lang)
-        register_grid("parts", PARTS, filters=filters, search=search, lang=lang, editable=editable)
-        if staff:
-            with st.expander(tr("imports.panel.title")):
-                excel_panel.render(
-                    "parts",
-                    engine,
-                    user,
-                    lang,
-                    selection=excel_panel.grid_selection(filters, search),
-                )
-    if "document" in tabs:
-        with tabs["document"], guarded():
-            _document(engine, user, lang)
-    if staff:
-        with tabs["stocktake"], guarded():
-            _stocktake(engine, user, lang, editable)
-        with tabs["reorder"], guarded():
-            _reorder(engine, user, lang)
-        with tabs["ledger"], guarded():
-            filters, search = filter_bar("parts", STOCK, ("kind",), lang)
-            register_grid("parts", STOCK, filters=filters, search=search, lang=lang, editable=False)
-            st.caption(tr("parts.ledger_help"))
-            with st.expander(tr("imports.panel.title")):
-                excel_panel.render(
-                    "stock",
-                    engine,
-                    user,
-                    lang,
-                    selection=excel_panel.grid_selection(filters, search),
-                )
-        with tabs["warehouses"], guarded():
-            register_grid(
-                "parts", WAREHOUSES, filters={}, search=None, lang=lang, editable=editable
+    tabs = _open_tabs(names, lang)
+    for name, tab in tabs.items():
+        if tab.open is False:
+            continue
+        with tab, guarded():
+            TABS[name](engine, user, lang, editable)
+
+
+def _master(engine, user, lang: str, editable: bool) -> None:
+    filters, search = filter_bar("parts", PARTS, ("is_key", "active"), lang)
+    register_grid("parts", PARTS, filters=filters, search=search, lang=lang, editable=editable)
+    if user.role != Role.ENGINEER:
+        with st.expander(tr("imports.panel.title")):
+            excel_panel.render(
+                "parts", engine, user, lang, selection=excel_panel.grid_selection(filters, search)
             )
 
 
+def _ledger(engine, user, lang: str, editable: bool) -> None:
+    """The stock ledger, the latest entered first, a keyset page at a time (never an
+    offset into a million rows, never a count of them); the export holds the filter."""
+    filters, search = filter_bar("parts", STOCK, ("kind",), lang)
+    view = repr((sorted(filters.items()), search))
+    if st.session_state.get("parts.ledger.view") != view:  # a new filter: the first page
+        st.session_state["parts.ledger.view"] = view
+        st.session_state["parts.ledger.before"] = []
+    stack = st.session_state["parts.ledger.before"]
+    with db.read(engine) as s:
+        rows = stock.ledger_page(
+            s, user, filters=filters, search=search, before=stack[-1] if stack else None,
+            limit=LEDGER_PAGE, today=now().date(),
+        )  # fmt: skip
+    cols = {n: STOCK.field(n).label(lang) for n in
+            ("at", "entry", "kind", "part_no", "warehouse", "qty", "unit_cost", "supplier",
+             "reference", "ticket", "reason", "reverses", "note")}  # fmt: skip
+    st.dataframe(
+        pd.DataFrame(
+            {cols["at"]: [f"{r['at']:%Y-%m-%d %H:%M}" for r in rows],
+             cols["entry"]: [r["entry"] for r in rows],
+             cols["kind"]: [_kind_label(r["kind"], lang) for r in rows],
+             cols["part_no"]: [r["part_no"] for r in rows],
+             tr("parts.col.name"): [r["name"] for r in rows],
+             **{cols[n]: [r[n] for r in rows] for n in ("warehouse", "qty")},
+             cols["unit_cost"]: [None if r["unit_cost"] is None else float(r["unit_cost"])
+                                 for r in rows],
+             **{cols[n]: [r[n] or "" for r in rows] for n in ("supplier", "reference", "ticket")},
+             cols["reason"]: [_reason_label(r["reason"], lang) for r in rows],
+             **{cols[n]: [r[n] or "" for r in rows] for n in ("reverses", "note")}}
+        ),
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+    first, more, _ = st.columns([1, 1, 4])
+    if stack and first.button(tr("parts.ledger_first"), key="parts.ledger.first"):
+        stack.clear()
+        st.rerun()
+    if len(rows) == LEDGER_PAGE and more.button(tr("parts.ledger_more"), key="parts.ledger.more"):
+        stack.append(rows[-1]["id"])
+        st.rerun()
+    st.caption(tr("parts.ledger_help"))
+    with st.expander(tr("imports.panel.title")):
+        excel_panel.render(
+            "stock", engine, user, lang, selection=excel_panel.grid_selection(filters, search)
+        )
+
+
+def _warehouses(engine, user, lang: str, editable: bool) -> None:
+    register_grid("parts", WAREHOUSES, filters={}, search=None, lang=lang, editable=editable)
+
+
 # ---------------------------------------------------------------- stock by warehouse
-def _mine(engine, user, lang: str) -> None:
+def _mine(engine, user, lang: str, editable: bool = False) -> None:
     """An engineer's open tickets' part lines beside his van stock: what to pick up."""
     with db.read(engine) as s:
         rows = stock.engineer_parts(s, user.id)
@@ -132,19 +186,21 @@ def _mine(engine, user, lang: str) -> None:
     if short:
         st.warning(tr("parts.mine.to_pick", n=short))
     yes, no = tr("ui.yes"), tr("ui.no")
+    outside = " " + tr("parts.mine.non_catalogue")
+    c = _cols("ticket_no", "status", "part_no", "name", "qty", "issued", "on_van", "short")
     st.dataframe(
-        [{tr("parts.col.ticket_no"): r["ticket_no"],
-          tr("parts.col.status"): status_label(r["status"], lang),
-          tr("parts.col.part_no"): r["part_no"], tr("parts.col.name"): r["description"],
-          tr("parts.col.qty"): r["qty"], tr("parts.col.issued"): yes if r["issued"] else no,
-          tr("parts.col.on_van"): r["on_van"],
-          tr("parts.col.short"): "⚠ " + yes if r["short"] else ""}
+        [{c["ticket_no"]: r["ticket_no"], c["status"]: status_label(r["status"], lang),
+          c["part_no"]: r["part_no"],
+          c["name"]: (r["description"] or "") + (outside if r["non_catalogue"] else ""),
+          c["qty"]: r["qty"],
+          c["issued"]: yes if r["issued"] else no, c["on_van"]: r["on_van"],
+          c["short"]: "⚠ " + yes if r["short"] else ""}
          for r in rows],
         hide_index=True,
     )  # fmt: skip
 
 
-def _stock(engine, user, lang: str) -> None:
+def _stock(engine, user, lang: str, editable: bool = False) -> None:
     with db.read(engine) as s:
         houses = stock.warehouses(s, user)
     if not houses:
@@ -172,11 +228,12 @@ def _stock(engine, user, lang: str) -> None:
         rows = stock.stock_by_warehouse(
             s, user, limit=STOCK_PAGE, offset=(page - 1) * STOCK_PAGE, **filters
         )
-    shown = [{tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.part_no"): r["part_no"],
-              tr("parts.col.name"): r["name"], tr("parts.col.qty"): r["qty"],
-              tr("parts.col.reorder_point"): r["reorder_point"],
-              tr("parts.col.key"): tr("ui.yes") if r["is_key"] else "",
-              tr("parts.col.bin"): r["bin"] or ""} for r in rows]  # fmt: skip
+    c = _cols("warehouse", "part_no", "name", "qty", "reorder_point", "key", "bin")
+    yes = tr("ui.yes")
+    shown = [{c["warehouse"]: r["warehouse"], c["part_no"]: r["part_no"], c["name"]: r["name"],
+              c["qty"]: r["qty"], c["reorder_point"]: r["reorder_point"],
+              c["key"]: yes if r["is_key"] else "", c["bin"]: r["bin"] or ""}
+             for r in rows]  # fmt: skip
     st.dataframe(shown, hide_index=True, width="stretch")
     left, right = st.columns([1, 4])
     left.number_input(tr("ui.page"), 1, pages, page, key="parts.onhand.page")
@@ -197,16 +254,14 @@ def _stock(engine, user, lang: str) -> None:
 
 
 # ---------------------------------------------------------------- a part's card
-def _card(engine, user, lang: str) -> None:
+def _card(engine, user, lang: str, editable: bool = False) -> None:
     part_no = st.text_input(tr("parts.card_part"), key="parts.card.part_no").strip()
     if not part_no:
         st.caption(tr("parts.card_hint"))
         return
     cursor_key = f"parts.card.after.{part_no}"
     after = st.session_state.get(cursor_key)
-    with db.read(engine) as s:
-        card = stock.part_card(s, part_no, user, after=after, limit=LEDGER_PAGE)
-        series = stock.balance_series(s, part_no, user) if card else []
+    card, series = _card_data(engine, user, part_no, after)
     if card is None:
         st.warning(tr("parts.err.unknown_part", value=plain(part_no)))
         return
@@ -224,24 +279,21 @@ def _card(engine, user, lang: str) -> None:
              for k, v in card["balances"].items()],
             hide_index=True,
         )  # fmt: skip
-    if series:
-        frame = pd.DataFrame(series)
-        frame["day"] = pd.to_datetime(frame["day"])
-        chart = (
-            alt.Chart(frame)
-            .mark_line(interpolate="step-after")
-            .encode(
-                x=alt.X("day:T", title=tr("parts.col.date")),
-                y=alt.Y("on_hand:Q", title=tr("parts.col.qty")),
-            )
-        )
-        st.altair_chart(chart, width="stretch")
+    if series:  # a plain Vega-Lite spec: no chart object built and validated per rerun
+        spec = {
+            "mark": {"type": "line", "interpolate": "step-after"},
+            "encoding": {
+                "x": {"field": "day", "type": "temporal", "title": tr("parts.col.date")},
+                "y": {"field": "on_hand", "type": "quantitative", "title": tr("parts.col.qty")},
+            },
+        }
+        st.vega_lite_chart(pd.DataFrame(series), spec, width="stretch")
     ledger = card["ledger"]
+    c = _cols("date", "entry", "kind", "warehouse", "qty", "reference", "note")
     st.dataframe(
-        [{tr("parts.col.date"): f"{r['at']:%Y-%m-%d %H:%M}", tr("parts.col.entry"): r["entry"],
-          tr("parts.col.kind"): _kind_label(r["kind"], lang),
-          tr("parts.col.warehouse"): r["warehouse"], tr("parts.col.qty"): r["qty"],
-          tr("parts.col.reference"): r["reference"] or "", tr("parts.col.note"): r["note"] or ""}
+        [{c["date"]: f"{r['at']:%Y-%m-%d %H:%M}", c["entry"]: r["entry"],
+          c["kind"]: _kind_label(r["kind"], lang), c["warehouse"]: r["warehouse"],
+          c["qty"]: r["qty"], c["reference"]: r["reference"] or "", c["note"]: r["note"] or ""}
          for r in ledger],
         hide_index=True,
         width="stretch",
@@ -255,8 +307,24 @@ def _card(engine, user, lang: str) -> None:
         st.rerun()
 
 
+def _card_data(engine, user, part_no: str, after) -> tuple[dict | None, list[dict]]:
+    """The card and its balance series, read again only when the part or its ledger
+    changed (its stamp: the master row's version, its ledger's row count and last id);
+    a rerun of the card for anything else (a click elsewhere) reuses them."""
+    key = (user.id, part_no, after)
+    with db.read(engine) as s:
+        stamp = stock.card_stamp(s, part_no)
+        kept = st.session_state.get("parts.card.kept")
+        if stamp is not None and kept and kept[0] == (key, stamp):
+            return kept[1], kept[2]
+        card = stock.part_card(s, part_no, user, after=after, limit=LEDGER_PAGE)
+        series = stock.balance_series(s, part_no, user) if card else []
+    st.session_state["parts.card.kept"] = ((key, stamp), card, series)
+    return card, series
+
+
 # ---------------------------------------------------------------- documents
-def _document(engine, user, lang: str) -> None:
+def _document(engine, user, lang: str, editable: bool = True) -> None:
     with db.read(engine) as s:  # the central store first: most documents are its
         houses = sorted(
             stock.warehouses(s, user), key=lambda h: (h["kind"] != "central", h["code"])
@@ -414,7 +482,7 @@ def _stocktake(engine, user, lang: str, editable: bool) -> None:
 
 
 # ---------------------------------------------------------------- reorder
-def _reorder(engine, user, lang: str) -> None:
+def _reorder(engine, user, lang: str, editable: bool = False) -> None:
     """Stored suggestions (open and ordered): the purchase list export, marking one
     ordered under its purchase order no., and an immediate check (the ticker checks
     hourly); a receipt of the part closes its suggestion."""
@@ -463,5 +531,17 @@ def _reorder(engine, user, lang: str) -> None:
         st.success(tr("parts.reorder.marked", value=part_no))
         st.rerun()
 
+
+TABS = {
+    "mine": _mine,
+    "stock": _stock,
+    "card": _card,
+    "master": _master,
+    "document": _document,
+    "stocktake": _stocktake,
+    "reorder": _reorder,
+    "ledger": _ledger,
+    "warehouses": _warehouses,
+}
 
 main()

@@ -19,7 +19,7 @@ from data_access import followups as FU
 from data_access import knowledge as K
 from data_access import ticket_reports as R
 from data_access import tickets as T
-from data_access.errors import NotAllowed
+from data_access.errors import NotAllowed, Refused
 from data_access.public_intake import photos_of
 from data_access.ticket_register import IMPORT_NOTE, UNDO_NOTE
 from pages import excel_panel
@@ -40,6 +40,7 @@ from rules.access import Page, Role, TicketAction, can_view, may_change_ticket
 from rules.complaints import COMPLAINTS
 from rules.customers import CONTRACT_OPTIONS, WARRANTY_OPTIONS
 from rules.followups import FOLLOWUPS
+from rules.service_reports import TICKET_PARTS
 from rules.sla import ClockState, format_duration
 from rules.tickets import (
     CHANNEL_OPTIONS,
@@ -353,7 +354,7 @@ def detail_view(user, lang: str, editable: bool) -> None:
     if editable:
         actions(d, engineers, user, lang)
         report_form(d, user, lang)
-    parts_lines(d, lang, editable and _may(user, t, TicketAction.REPORT))
+    parts_lines(d, user, lang, editable and _may(user, t, TicketAction.REPORT))
     aftercare(d, user, lang)
     history(d, lang)
     st.session_state[seen_key] = (t.version, r.version if r else None)
@@ -621,12 +622,101 @@ def actions(d: dict[str, Any], engineers: list[dict], user, lang: str) -> None:
             st.rerun()
 
 
-def parts_lines(d: dict[str, Any], lang: str, editable: bool) -> None:
+def parts_lines(d: dict[str, Any], user, lang: str, editable: bool) -> None:
     """The report's parts, one grid row a line (the lines register ``ticket_parts``);
-    a closed ticket's lines are shown, not editable, until it is reopened."""
+    a closed ticket's lines are shown, not editable, until it is reopened. Above the
+    grid, the part picker adds one line at a time (typed on a phone at the machine)."""
     st.markdown(f"**{tr('tickets.report.parts')}**")
     editable = editable and not d["report_locked"]
+    if editable:
+        part_picker(d, user, lang)
     lines_grid("tickets.parts", "ticket_parts", d["ticket"].ticket_no, lang=lang, editable=editable)
+
+
+def _choice_label(r: dict[str, Any], lang: str) -> str:
+    name = r["name_en"] if lang == "en" and r["name_en"] else r["name"]
+    price = "—" if r["price"] is None else f"¥{r['price']:,.2f}"
+    van = tr("tickets.pick.on_van", n=r["on_van"]) if r["has_van"] else ""
+    return " · ".join(x for x in (f"{r['part_no']} {name}", r["spec"] or "", van, price) if x)
+
+
+def part_picker(d: dict[str, Any], user, lang: str) -> None:
+    """Add a parts line: type a fragment of the part's number, name or model, pick it
+    from the hits (each with what the engineer's van holds and the price), give the
+    quantity. A part outside the catalogue is entered as such, with a reason. One
+    column of full-width widgets: it reads on a phone."""
+    t = d["ticket"]
+    base = f"tickets.pick.{t.id}"
+    nonce = st.session_state.get(f"{base}.nonce", 0)
+    key = f"{base}.{nonce}"
+    with st.expander(tr("tickets.pick.title"), expanded=True):
+        outside = st.toggle(tr("tickets.pick.non_catalogue"), key=f"{key}.nc")
+        line = _non_catalogue_line(key) if outside else _catalogue_line(t.id, key, user, lang)
+        if line is None:
+            return
+        if not st.button(tr("tickets.pick.add"), key=f"{key}.add", type="primary", width="stretch"):
+            return
+        _add_line(d, user, lang, line, base, nonce)
+
+
+def _catalogue_line(ticket_id: int, key: str, user, lang: str) -> dict[str, Any] | None:
+    typed = st.text_input(
+        tr("tickets.pick.search"), key=f"{key}.q", placeholder=tr("tickets.pick.hint")
+    )
+    with db.read(get_engine()) as s:
+        hits = R.part_choices(s, ticket_id, typed, actor=user)
+    if not hits:
+        st.caption(tr("tickets.pick.none" if typed.strip() else "tickets.pick.van_empty"))
+        return None
+    if not typed.strip():
+        st.caption(tr("tickets.pick.van_list"))
+    # the labels themselves are the options (unique: each starts with its part no.)
+    by_label = {_choice_label(r, lang): r for r in hits}
+    label = st.radio(
+        tr("tickets.pick.part"), list(by_label), key=f"{key}.part", label_visibility="collapsed"
+    )
+    part_no = by_label[label]["part_no"]
+    by_no = {r["part_no"]: r for r in hits}
+    qty = st.number_input(tr("tickets.pick.qty"), min_value=1, value=1, step=1, key=f"{key}.qty")
+    if by_no[part_no]["has_van"] and by_no[part_no]["on_van"] < qty:
+        st.warning(tr("tickets.pick.short", n=by_no[part_no]["on_van"]))
+    return {"part_no": part_no, "qty": int(qty)}
+
+
+def _non_catalogue_line(key: str) -> dict[str, Any] | None:
+    part_no = st.text_input(tr("tickets.pick.nc_part_no"), key=f"{key}.nc_no").strip()
+    description = st.text_input(tr("tickets.pick.nc_description"), key=f"{key}.nc_desc").strip()
+    reason = st.text_input(tr("tickets.pick.nc_reason"), key=f"{key}.nc_reason").strip()
+    qty = st.number_input(tr("tickets.pick.qty"), min_value=1, value=1, step=1, key=f"{key}.nc_qty")
+    st.caption(tr("tickets.pick.nc_help"))
+    if not part_no:
+        return None
+    return {"part_no": part_no, "qty": int(qty), "description": description or None,
+            "non_catalogue": True, "non_catalogue_reason": reason or None}  # fmt: skip
+
+
+def _add_line(d: dict[str, Any], user, lang: str, line: dict, base: str, nonce: int) -> None:
+    t = d["ticket"]
+    try:
+        with db.write(get_engine()) as s:
+            result = R.add_part_line(s, t.id, line, actor=user, now=now())
+            if result.problems:
+                raise T.InvalidInput(result.problems)  # nothing of it stays
+    except T.InvalidInput as exc:
+        labels = {f.name: f.label(lang) for f in TICKET_PARTS.fields}
+        show_problems(exc.problems, labels, lang, register=TICKET_PARTS)
+        return
+    except Refused as exc:  # not enough on the van: the message names part and shortfall
+        st.error(tr(exc.code, **exc.params))
+        return
+    except T.ReportLocked:
+        st.error(tr("tickets.report.locked"))
+        return
+    st.session_state[f"{base}.nonce"] = nonce + 1  # a fresh picker
+    grid = f"tickets.parts.ticket_parts.{t.ticket_no}.nonce"  # the grid reads the new line
+    st.session_state[grid] = st.session_state.get(grid, 0) + 1
+    _flash(tr("tickets.pick.added", value=plain(line["part_no"]), n=line["qty"]))
+    st.rerun()
 
 
 def report_form(d: dict[str, Any], user, lang: str) -> None:

@@ -155,7 +155,27 @@ def entry_of(doc_no: str, line_no: int) -> str:
     return f"{doc_no}/{line_no}"
 
 
+_DIGITS = frozenset("0123456789")
+
+
 def split_entry(entry: str | None) -> tuple[str, int] | None:
+    """(doc no., line) of ``<doc no.>/<line>``, None if it is not one (``ENTRY_RE``).
+
+    Runs for every imported ledger row: the common, well-formed key is split by hand
+    (the pattern's lazy document part ends at the last ``/`` too); anything else
+    goes to the pattern."""
+    if entry:
+        doc, sep, line = entry.rpartition("/")
+        if (
+            sep
+            and 0 < len(doc) <= 49
+            and 0 < len(line) <= 6
+            and line[0] != "0"
+            and _DIGITS.issuperset(line)
+            and not doc[0].isspace()
+            and "\n" not in doc
+        ):
+            return doc, int(line)
     m = ENTRY_RE.match(entry or "")
     return (m["doc"], int(m["line"])) if m else None
 
@@ -170,8 +190,8 @@ def movement_problems(v: dict[str, Any]) -> list[Problem]:
     reverses = v.get("reverses")  # a reversing row runs against its kind's sign
     if qty is not None and qty == 0:
         out.append(Problem("qty", "parts.err.qty_zero", {}))
-    elif qty is not None and kind in SIGN and SIGN[MovementKind(kind)] * qty < 0 and not reverses:
-        code = "parts.err.qty_in" if SIGN[MovementKind(kind)] > 0 else "parts.err.qty_out"
+    elif qty is not None and (sign := SIGN.get(kind)) and sign * qty < 0 and not reverses:
+        code = "parts.err.qty_in" if sign > 0 else "parts.err.qty_out"
         out.append(Problem("qty", code, {"value": qty}))
     if kind == MovementKind.SCRAP and not v.get("reason"):
         out.append(Problem("reason", "parts.err.scrap_reason", {}))

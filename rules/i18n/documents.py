@@ -55,6 +55,7 @@ MESSAGES = {
     "docs.label.paid": ("已付", "Paid"),
     "docs.label.balance": ("余额（未付）", "Balance (outstanding)"),
     "docs.label.no_parts": ("未使用配件", "No parts used"),
+    "docs.label.non_catalogue": ("（目录外：{reason}）", "(non-catalogue: {reason})"),
     "docs.label.no_lines": ("无", "None"),
     "docs.label.attendee": ("学员姓名", "Attendee"),
     "docs.label.course": ("培训课程", "Course"),

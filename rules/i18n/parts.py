@@ -168,3 +168,4 @@ MESSAGES.update(
 )
 
 MESSAGES["parts.show_value"] = ("计算库存金额（移动平均成本）", "Stock value (moving-average cost)")
+MESSAGES["parts.mine.non_catalogue"] = ("（目录外）", "(non-catalogue)")

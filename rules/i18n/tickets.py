@@ -157,3 +157,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tickets.event.auto": ("（自动）", " (automatic)"),
     "tickets.event.note": ("备注", "Note"),
 }
+
+# the service report's part picker
+MESSAGES.update(
+    {
+        "tickets.pick.title": ("添加配件", "Add a part"),
+        "tickets.pick.search": ("配件编号、名称或适用机型", "Part no., name or model"),
+        "tickets.pick.hint": ("输入编号或名称的一部分", "Type part of the number or name"),
+        "tickets.pick.part": ("配件", "Part"),
+        "tickets.pick.qty": ("数量", "Qty"),
+        "tickets.pick.on_van": ("车上 {n}", "on van {n}"),
+        "tickets.pick.van_list": (
+            "车载库存（输入可搜索全部配件）：",
+            "On your van (type to search all parts):",
+        ),
+        "tickets.pick.van_empty": (
+            "车上没有配件，请输入编号或名称搜索",
+            "Nothing on the van: type to search",
+        ),
+        "tickets.pick.none": (
+            "没有找到配件；目录外的配件请打开“目录外配件”",
+            'No part found; for a part outside the catalogue switch on "non-catalogue"',
+        ),
+        "tickets.pick.short": (
+            "车上只有 {n} 个，保存会被拒绝",
+            "The van holds only {n}: saving will be refused",
+        ),
+        "tickets.pick.add": ("添加到服务报告", "Add to the report"),
+        "tickets.pick.added": ("已添加 {value} × {n}", "Added {value} × {n}"),
+        "tickets.pick.non_catalogue": ("目录外配件", "Non-catalogue part"),
+        "tickets.pick.nc_part_no": ("配件编号（按实物填写）", "Part no. (as on the part)"),
+        "tickets.pick.nc_description": ("配件名称", "Description"),
+        "tickets.pick.nc_reason": (
+            "目录外原因（必填）",
+            "Why it is outside the catalogue (required)",
+        ),
+        "tickets.pick.nc_help": (
+            "目录外配件不从库存出库、不计价，报告中标为“目录外”",
+            "A non-catalogue part leaves no stock, has no price and shows as non-catalogue",
+        ),
+    }
+)

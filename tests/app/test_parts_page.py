@@ -48,6 +48,14 @@ def open_parts(username: str, lang: str = "en"):
     return at
 
 
+def tab(at, name: str):
+    """Open a tab by name (only the open tab runs)."""
+    at.session_state["parts.open_tab"] = name
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def table(at, index: int) -> list[dict]:
     return at.dataframe[index].value.to_dict("records")
 
@@ -69,6 +77,7 @@ def test_keeper_sees_stock_filters_and_posts_a_receipt(parts_db):
     at.checkbox(key="parts.onhand.below").uncheck().run()
 
     # a receipt through the document form
+    tab(at, "document")
     at.selectbox(key="parts.doc.kind").set_value("receipt").run()
     at.text_input(key="parts.doc.supplier").input("原厂备件中心")
     grid = next(e for e in at.data_editor if e.key.startswith("parts.doc.lines."))
@@ -85,7 +94,7 @@ def test_keeper_sees_stock_filters_and_posts_a_receipt(parts_db):
 
 
 def test_an_issue_beyond_stock_is_refused_in_words(parts_db):
-    at = open_parts("parts_keeper")
+    at = tab(open_parts("parts_keeper"), "document")
     at.selectbox(key="parts.doc.kind").set_value("scrap").run()
     at.selectbox(key="parts.doc.reason").set_value("damaged")
     grid = next(e for e in at.data_editor if e.key.startswith("parts.doc.lines."))
@@ -100,6 +109,7 @@ def test_part_card_shows_ledger_and_chart(parts_db):
     at = open_parts("manager")
     at.checkbox(key="parts.onhand.value").check().run()
     assert any("Stock value in total: 1,760.00" in c.value for c in at.caption)
+    tab(at, "card")
     at.text_input(key="parts.card.part_no").input("000101").run()
     assert not at.exception, at.exception
     assert "000101" in at.subheader[0].value
@@ -111,7 +121,7 @@ def test_part_card_shows_ledger_and_chart(parts_db):
 
 
 def test_reorder_suggestions_are_checked_ordered_and_exported(parts_db):
-    at = open_parts("parts_keeper")
+    at = tab(open_parts("parts_keeper"), "reorder")
     frame = [d for d in at.dataframe if "Suggested qty" in d.value.columns][0].value
     assert frame.to_dict("records") == []  # 8 of 000101 above its point 5
     with db.write(parts_db) as s:
@@ -136,14 +146,16 @@ def test_engineer_sees_their_van_only_and_posts_nothing(parts_db):
     at = open_parts("engineer")
     assert [t.label for t in at.tabs] == ["My tickets' parts", "Stock", "Part card", "Parts master"]
     assert any("No part lines" in i.value for i in at.info)
+    tab(at, "stock")
     assert [(r["Warehouse"], r["Qty"]) for r in table(at, 0)] == [("VAN-1", 2)]
+    tab(at, "card")
     at.text_input(key="parts.card.part_no").input("000101").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Qty"] == "2"
 
 
 def test_keeper_opens_a_stock_take_and_sees_the_frozen_book(parts_db):
-    at = open_parts("parts_keeper")
+    at = tab(open_parts("parts_keeper"), "stocktake")
     assert any("No stock-take yet" in c.value for c in at.caption)
     at.multiselect(key="parts.take.warehouses").set_value(["WH01"]).run()
     at.button(key="parts.take.new").click().run()
@@ -197,3 +209,31 @@ def test_engineer_sees_what_to_pick_up_for_his_tickets(parts_db):
         ("SR-9", "000101", 2, "⚠ Yes"), ("SR-9", "000108", 0, "⚠ Yes"),
     ]  # fmt: skip
     assert any("2 lines not issued" in w.value for w in at.warning)
+
+
+def test_only_the_open_tab_runs_and_the_ledger_lists_the_latest_first(parts_db):
+    at = open_parts("parts_keeper")
+    assert not [w for w in at.text_input if w.key == "parts.card.part_no"]  # card not run
+    tab(at, "ledger")
+    ledger = [d for d in at.dataframe if "Doc/line" in d.value.columns][0].value
+    # the latest entered first: the transfer's two rows, then the receipt's lines
+    assert ledger["Qty"].tolist() == [2, -2, 20, 8]
+    assert not [b for b in at.button if b.key == "parts.ledger.more"]  # one page only
+    at.multiselect(key="parts.stock.kind.en").set_value(["receipt"]).run()
+    ledger = [d for d in at.dataframe if "Doc/line" in d.value.columns][0].value
+    assert ledger["Part no."].tolist() == ["000108", "000101"]
+
+
+def test_the_card_shows_a_new_movement_at_the_next_rerun(parts_db):
+    at = tab(open_parts("manager"), "card")
+    at.text_input(key="parts.card.part_no").input("000101").run()
+    assert {m.label: m.value for m in at.metric}["Qty"] == "8"
+    at.run()  # nothing moved: the kept card is shown again
+    assert {m.label: m.value for m in at.metric}["Qty"] == "8"
+    with db.write(parts_db) as s:
+        stock.post_document(s, "issue", "WH01", [Line("000101", 3)], at=CLOCK, actor=ADMIN,
+                            now=CLOCK)  # fmt: skip
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Qty"] == "5"
+    ledger = [d for d in at.dataframe if "Doc/line" in d.value.columns][0].value
+    assert ledger["Qty"].tolist()[0] == -3

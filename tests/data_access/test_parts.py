@@ -431,6 +431,21 @@ def test_the_ledger_page_is_keyset_paged(store):
     assert [p["on_hand"] for p in series] == [1, 2, 3, 4, 5, 6, 7]
 
 
+def test_the_stock_ledger_is_keyset_paged_latest_first(store):
+    engine, _, users = store
+    for n in range(5):
+        post(engine, "receipt", "WH01", [Line("000101", n + 1)], doc_no=f"RK-K{n}")
+    with db.read(engine) as s:
+        first = stock.ledger_page(s, ADMIN, limit=2)
+        second = stock.ledger_page(s, ADMIN, limit=2, before=first[-1]["id"])
+        third = stock.ledger_page(s, ADMIN, limit=2, before=second[-1]["id"])
+        only = stock.ledger_page(s, ADMIN, search="RK-K3")
+        eng = stock.ledger_page(s, Actor(users["eng"], Role.ENGINEER))
+    assert [r["qty"] for r in first + second + third] == [5, 4, 3, 2, 1]
+    assert [r["entry"] for r in only] == ["RK-K3/1"]
+    assert eng == []  # an engineer: his van's rows only
+
+
 def test_two_users_issuing_the_last_unit_exactly_one_succeeds(store):
     engine, keeper, _ = store
     post(engine, "receipt", "WH01", [Line("000101", 1)])
@@ -620,3 +635,12 @@ def test_a_deleted_report_line_gives_its_parts_back_to_the_van(ticket):
             )
         ).one()
     assert tuple(back) == ("return", 2, "SR1")
+
+
+def test_a_non_catalogue_line_is_never_to_be_picked_up(ticket):
+    engine, eng = ticket
+    row = {"part_no": "X-9", "qty": 1, "non_catalogue": True, "non_catalogue_reason": "客户自购"}
+    assert report_lines(engine, eng, "SR1", [row]).problems == []
+    with db.read(engine) as s:
+        [line] = stock.engineer_parts(s, eng.id)
+    assert (line["part_no"], line["non_catalogue"], line["short"]) == ("X-9", True, False)
