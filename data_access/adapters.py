@@ -23,6 +23,7 @@ from data_access.models import (
     Customer,
     Device,
     FaultCode,
+    FeeQuote,
     MaintenancePackage,
     MaintenancePlan,
     MaintenanceVisit,
@@ -74,6 +75,8 @@ REF_TARGETS: dict[str, RefTarget] = {
     "parts": RefTarget(Part, ("part_no",), ("name", "price", "unit_cost")),
     "warehouses": RefTarget(Warehouse, ("code", "name")),
     "settlements": RefTarget(Settlement, ("settlement_no",), ("status", "total")),
+    # a ticket's or a visit's fee document, by the ticket's or the visit's number
+    "fee_documents": RefTarget(FeeQuote, ("doc_no",), ("ticket_id", "visit_id", "status")),
     "complaints": RefTarget(Complaint, ("complaint_no",), ("status",)),
     "courses": RefTarget(TrainingCourse, ("code",)),
     "training_sessions": RefTarget(TrainingSession, ("session_no",), ("status", "customer_id")),

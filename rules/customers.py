@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -170,6 +171,28 @@ CUSTOMERS = Register(
             max_len=50,
             aliases=("区域", "服务区域", "地区", "area", "service area"),
             example="华东",
+        ),
+        Field(
+            "travel_zone",
+            "差旅区域",
+            "Travel zone",
+            max_len=40,
+            aliases=("收费区域", "差旅分区", "travel zone", "zone"),
+            example="西北",
+            help_zh="价目表差旅费的区域；空白：按所属区域",
+            help_en="The rate card's travel zone; blank: the region",
+        ),
+        Field(
+            "travel_km",
+            "上门距离(公里)",
+            "Travel distance (km)",
+            Kind.DECIMAL,
+            min_value=0,
+            aliases=("距离", "公里数", "上门距离", "distance", "km"),
+            example=Decimal("35"),
+            help_zh="服务网点到客户的距离，对应价目表距离段；保养和报告未填距离的工单按此计差旅费",
+            help_en="From the service base, for the rate card's distance bands: a visit's "
+            "travel, and a ticket's when its report gives no distance",
         ),
         Field(
             "industry", "所属行业", "Industry", max_len=100, aliases=("行业",), example="汽车零部件"

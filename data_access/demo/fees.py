@@ -115,8 +115,13 @@ class FeesDemo(Plumbing):
             ln["line_no"] = i
         net = F.totals(lines)["amount"]
         if net > 0:
-            self._quote(ctx, net)
-        self.fee_pending.append(({**ctx, "net": net, "monthly": bool(ctx["contract"])}, lines))
+            doc = self._quote(ctx, net)
+        else:  # a free job's fee document: a draft never quoted
+            doc = self.add("fee_quotes", created=ctx["repaired"], doc_no=ctx["no"],
+                           ticket_id=ctx["id"], status="draft")  # fmt: skip
+        self.fee_pending.append(
+            ({**ctx, "net": net, "monthly": bool(ctx["contract"]), "doc": doc}, lines)
+        )
 
     @staticmethod
     def _line(ln: dict, priced: F.Priced, part: dict | None) -> dict:
@@ -127,12 +132,13 @@ class FeesDemo(Plumbing):
                 "rule": str(priced.rule), "discount_pct": priced.discount_pct,
                 "discount": priced.discount, "amount": priced.net}  # fmt: skip
 
-    def _quote(self, ctx, net: Decimal) -> None:
+    def _quote(self, ctx, net: Decimal) -> int:
         rng = self.fee_rng
         start = ctx["last"].get(S.ON_SITE) or ctx["last"].get(S.DIAGNOSING) or ctx["repaired"]
         quoted = min(start, ctx["repaired"]) - rng.randint(1, 3) * H
         confirmed = quoted + rng.randint(10, 90) * dt.timedelta(minutes=1)
-        self.add("fee_quotes", created=quoted, ticket_id=ctx["id"], status="confirmed",
+        return self.add("fee_quotes", created=quoted, doc_no=ctx["no"], ticket_id=ctx["id"],
+                 status="confirmed",
                  quoted_total=net, quoted_by_id=ctx["agent"], quoted_at=quoted,
                  confirmed_by=ctx["contact"][0], confirmed_at=confirmed,
                  confirmed_via=rng.choice(VIA), recorded_by_id=ctx["agent"],
@@ -187,7 +193,8 @@ class FeesDemo(Plumbing):
                 sid_of[ctx_["id"]] = sid
         for ctx, lines in self.fee_pending:
             for ln in lines:
-                self.add("fee_lines", created=ctx["repaired"], ticket_id=ctx["id"],
+                self.add("fee_lines", created=ctx["repaired"], doc_id=ctx["doc"],
+                         doc_no=ctx["no"], ticket_id=ctx["id"],
                          settlement_id=sid_of.get(ctx["id"]), **ln)  # fmt: skip
         self.fee_pending = []
 

@@ -351,7 +351,7 @@ def test_monthly_statement_per_customer(shop):
         no = fees_da.settle_month(s, "C1", dt.date(2026, 9, 15), actor=a["manager"], now=NOW)
     with db.read(engine) as s:
         head = fees_da.statement_rows(s, statement_no=no)[0]
-        tickets = {r["ticket_no"] for r in fees_da.statement_lines(s, no)}
+        tickets = {r["doc_no"] for r in fees_da.statement_lines(s, no)}
         _, printed = fees_da.statement_display(s, no)
         month = dict(fees_da.monthly_totals(s, dt.date(2026, 9, 1), dt.date(2026, 9, 30)))
     assert tickets == {"SR-WAR", "SR-NIGHT"}  # August's SR-OUT is not September's

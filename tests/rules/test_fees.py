@@ -234,7 +234,7 @@ def test_ageing_per_customer_skips_settled_in_full():
     ],
 )
 def test_fee_line_checks(raw, codes):
-    row = {"ticket": "SR1", "line_no": 1, "qty": "1", **raw}
+    row = {"document": "SR1", "line_no": 1, "qty": "1", **raw}
     _, problems = validate_row(F.FEE_LINES, row)
     assert {p.code for p in problems} == codes
 
