@@ -91,7 +91,7 @@ Refs = Mapping[str, Mapping[str, Any] | None]
 
 
 class Hooks:
-    """What a domain adds to the generic write path: four methods, each optional.
+    """What a domain adds to the generic write path: five methods, each optional.
 
     ``derive`` fills values that need the referenced rows (defaults, the device's
     cover status on the day received) and returns the problems only those rows can
@@ -108,6 +108,17 @@ class Hooks:
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
         return []
+
+    def before_write(
+        self,
+        session: Session,
+        inserts: Sequence[dict[str, Any]],
+        updates: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+        now: dt.datetime,
+    ) -> None:
+        """Fill, in place, values that need the database just before a validated write
+        (a loose reference's row made on first use: a fee line's document)."""
+        return None
 
     def after_write(self, session: Session, written: Written) -> None:
         return None

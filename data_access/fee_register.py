@@ -376,11 +376,14 @@ class FeeLineHooks(Hooks):
             values["ticket_id"] = values["visit_id"] = None
         return []
 
+    def before_write(self, session: Session, inserts, updates, now: dt.datetime) -> None:
+        _attach(session, list(inserts), now)
+        _attach(session, [d for _, d in updates if "doc_id" in d], now)
+
     def after_write(self, session: Session, written: Written) -> None:
-        inserted = _attach(session, written.inserted, written.now)
-        updated = [(b, d) for b, d in written.updated]
-        moved = _attach(session, [{**b, **d} for b, d in updated], written.now)
-        doc_of = {r["id"]: r["doc_id"] for r in [*inserted, *moved]}
+        inserted, updated = written.inserted, written.updated
+        doc_of = {r["id"]: r["doc_id"] for r in inserted}
+        doc_of.update((b["id"], d.get("doc_id", b["doc_id"])) for b, d in updated)
         ids = set(doc_of.values())
         facts = doc_facts(session, list(ids))
         _may_propose(session, written.user_id, facts.values())
@@ -440,12 +443,12 @@ class FeeLineHooks(Hooks):
                          user_id=written.user_id, now=written.now)  # fmt: skip
 
 
-def _attach(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> list[dict]:
-    """Lines naming a ticket or visit that had no fee document: the document is made
-    and the lines joined to it (and to its ticket or visit)."""
-    loose = [r for r in rows if r.get("doc_id") is None]
+def _attach(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Lines naming a ticket or visit that has no fee document yet: the document is made
+    and the lines joined to it and to its ticket or visit (in place)."""
+    loose = [r for r in rows if r.get("doc_id") is None and r.get("doc_no")]
     if not loose:
-        return rows
+        return
     docs = ensure_documents(session, [r["doc_no"] for r in loose], now)
     heads = {
         d.id: d
@@ -455,23 +458,9 @@ def _attach(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> l
             )
         )
     }
-    fixed = []
     for r in loose:
         head = heads[docs[r["doc_no"]]]
-        fixed.append({"b_id": r["id"], "doc_id": head.id, "ticket_id": head.ticket_id,
-                      "visit_id": head.visit_id})  # fmt: skip
-    t = FeeLine.__table__
-    session.execute(
-        update(t).where(t.c.id == bindparam("b_id")).values(
-            doc_id=bindparam("doc_id"), ticket_id=bindparam("ticket_id"),
-            visit_id=bindparam("visit_id")),
-        fixed,
-    )  # fmt: skip
-    by_id = {f["b_id"]: f for f in fixed}
-    return [
-        {**r, **{k: v for k, v in by_id[r["id"]].items() if k != "b_id"}} if r["id"] in by_id else r
-        for r in rows
-    ]
+        r.update(doc_id=head.id, ticket_id=head.ticket_id, visit_id=head.visit_id)
 
 
 def _may_propose(session: Session, user_id: int | None, facts: Any) -> None:

@@ -150,7 +150,8 @@ def job_of(session: Session, ticket: Ticket | Subject) -> R.Job:
         .order_by(TicketPart.line_no)
     ).all()  # fmt: skip
     zone, customer_km = customer_travel(session, t.customer_id)
-    km = report.travel_km if report.travel_km is not None else customer_km
+    # a report without a distance: the customer's (not for a job solved remotely)
+    km = report.travel_km if report.travel_km is not None or t.remote_resolved else customer_km
     return R.Job(
         failure=t.received_at.date(),
         received_at=t.received_at,
