@@ -412,7 +412,6 @@ def _make_statement(
         insert(t).values(
             settlement_no=no, kind=str(kind), customer_id=customer_id,
             ticket_id=subject.ticket_id if subject else None,
-            visit_id=subject.visit_id if subject else None,
             period_start=period[0] if period else None, period_end=period[1] if period else None,
             status=str(R.SettlementStatus.SETTLED if total != 0 else R.SettlementStatus.PAID),
             total=total, settled_by_id=actor.id, settled_at=now, version=1, created_at=now,
@@ -532,7 +531,7 @@ def settle_months(
     t = Settlement.__table__
     heads = [
         {"settlement_no": f"{prefix}{first + i:04d}", "kind": str(R.SettlementKind.MONTHLY),
-         "customer_id": cid, "ticket_id": None, "visit_id": None, "period_start": start,
+         "customer_id": cid, "ticket_id": None, "period_start": start,
          "period_end": end,
          "status": str(R.SettlementStatus.SETTLED if total else R.SettlementStatus.PAID),
          "total": R.money(total or 0), "settled_by_id": actor.id, "settled_at": now,
@@ -589,12 +588,11 @@ def statement_rows(
     s = Settlement
     stmt = (
         select(s.settlement_no, s.kind, Customer.code.label("customer"), Customer.name,
-               func.coalesce(Ticket.ticket_no, MaintenanceVisit.visit_no).label("ticket_no"),
+               func.coalesce(Ticket.ticket_no, _visit_of(s)).label("ticket_no"),
                s.period_start, s.period_end, s.status, s.total,
                _paid_of(s.id).label("paid"), s.settled_at)
         .join(Customer, Customer.id == s.customer_id)
         .outerjoin(Ticket, Ticket.id == s.ticket_id)
-        .outerjoin(MaintenanceVisit, MaintenanceVisit.id == s.visit_id)
         .order_by(s.settled_at.desc(), s.id.desc())
         .limit(limit)
     )  # fmt: skip
@@ -821,6 +819,19 @@ def _match(session: Session, memo: str) -> str | None:
 
 
 # ---------------------------------------------------------------- receivables
+def _visit_of(s):
+    """A visit's statement: the visit no. its lines name (a ticket's: its ticket)."""
+    return (
+        select(func.min(FeeLine.doc_no))
+        .where(
+            FeeLine.settlement_id == s.id,
+            FeeLine.visit_id.is_not(None),
+            s.kind == R.SettlementKind.TICKET,
+        )
+        .scalar_subquery()
+    )
+
+
 def _paid_of(settlement_id):
     """The posted sum of a statement: a correlated sum over its payments (index)."""
     return (

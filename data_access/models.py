@@ -961,8 +961,9 @@ class RateCardItem(Stamped, Base):
 
 
 class Settlement(Stamped, Base):
-    """A statement (结算单): one ticket's, or a customer's month (月结). Locked once
-    settled: later corrections are adjustment lines on a new statement."""
+    """A statement (结算单): one ticket's or visit's (``kind`` ticket; a visit's has no
+    ``ticket_id`` and names its visit by its lines), or a customer's month (月结). Locked
+    once settled: later corrections are adjustment lines on a new statement."""
 
     __tablename__ = "settlements"
     settlement_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -971,9 +972,6 @@ class Settlement(Stamped, Base):
         ForeignKey("customers.id", ondelete="RESTRICT"), index=True
     )
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    visit_id: Mapped[int | None] = mapped_column(
-        ForeignKey("maintenance_visits.id", ondelete="SET NULL")
-    )
     period_start: Mapped[dt.date | None] = mapped_column(Date)
     period_end: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), index=True)  # rules.fees.SettlementStatus

@@ -392,7 +392,8 @@ def linked_visit(user, lang: str, editable: bool) -> None:
 def _bill_button(user, row: dict[str, Any]) -> None:
     """The "bill this visit" button: a done visit outside a contract gets its fee lines (inspection,
     labour, travel, the parts issued to it), quoted and settled on the fees page."""
-    if not may_edit_register(user.role, "fees"):
+    own = user.role != Role.ENGINEER or row["engineer_id"] == user.id  # as a ticket's lines
+    if not (may_edit_register(user.role, "fees") and own):
         return
     with db.read(get_engine()) as s:
         billable = fees_da.billable_visit(s, row["visit_no"])

@@ -251,7 +251,7 @@ class FeesDemo(Plumbing):
                 sid = self.next_id("settlements")
                 payments: list[dict] = []
                 self.add("settlements", created=at, id=sid, settlement_no=no, kind="ticket",
-                         customer_id=cid, visit_id=v["id"],
+                         customer_id=cid,
                          status=self._payments(sid, no, net, at, payments), total=net,
                          settled_by_id=self.manager, settled_at=at, updated_at=at)  # fmt: skip
                 for payment in payments:

@@ -7,8 +7,10 @@ Create Date: 2026-12-01 00:00:00
 A fee document (``fee_quotes``) is now a ticket's or a maintenance visit's (outside a
 contract), numbered by the ticket's or the visit's number; fee lines belong to a
 document (``doc_id``, unique with the line no.) and repeat its ticket or visit. Every
-ticket with fee lines gets its document (a draft where it had no quote). Statements may
-name a visit. Customers get the rate card's travel zone and their distance in km.
+ticket with fee lines gets its document (a draft where it had no quote). Customers get
+the rate card's travel zone and their distance in km. (A visit's statement names its
+visit through its lines: ``settlements`` is not rebuilt, which SQLite would refuse under
+the payments and fee lines that refer to it.)
 """
 
 from __future__ import annotations
@@ -35,10 +37,6 @@ def upgrade() -> None:
     op.add_column(
         "customers", sa.Column("travel_km", sa.Numeric(precision=8, scale=1), nullable=True)
     )
-    with op.batch_alter_table("settlements", schema=None) as batch:
-        batch.add_column(sa.Column("visit_id", sa.Integer(), nullable=True))
-        _fk("settlements", "visit_id", "maintenance_visits", "SET NULL", batch)
-
     with op.batch_alter_table("fee_quotes", schema=None) as batch:
         batch.add_column(sa.Column("doc_no", sa.String(length=60), nullable=True))
         batch.add_column(sa.Column("visit_id", sa.Integer(), nullable=True))
@@ -99,9 +97,6 @@ def downgrade() -> None:
         batch.alter_column("ticket_id", existing_type=sa.Integer(), nullable=False)
         batch.drop_column("visit_id")
         batch.drop_column("doc_no")
-    with op.batch_alter_table("settlements", schema=None) as batch:
-        batch.drop_constraint("fk_settlements_visit_id_maintenance_visits", type_="foreignkey")
-        batch.drop_column("visit_id")
-    with op.batch_alter_table("customers", schema=None) as batch:
-        batch.drop_column("travel_km")
-        batch.drop_column("travel_zone")
+    # no batch rebuild of customers: it would drop the search triggers (0014)
+    op.drop_column("customers", "travel_km")
+    op.drop_column("customers", "travel_zone")

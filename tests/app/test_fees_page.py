@@ -11,6 +11,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from data_access import db
+from data_access import fees as fees_da
 from data_access.models import (
     AuditLog,
     Customer,
@@ -172,7 +173,8 @@ def test_bill_this_visit_from_the_maintenance_page_then_settle_on_the_fees_page(
     assert not at.exception, at.exception
     with db.read(visit_db) as s:
         st = s.execute(select(Settlement)).scalar_one()
-    assert (st.total, st.ticket_id, st.visit_id is not None) == (D("910.00"), None, True)
+        head = fees_da.statement_rows(s, statement_no=st.settlement_no)[0]
+    assert (st.total, st.ticket_id, head["ticket_no"]) == (D("910.00"), None, "MP-O-1")
 
 
 def test_a_visit_under_contract_offers_no_bill_button(visit_db):
