@@ -101,11 +101,6 @@ def customer_travel(session: Session, customer_id: int) -> tuple[str | None, Dec
     return R.travel_zone(found.travel_zone, found.region), km
 
 
-def customer_zone(session: Session, customer_id: int) -> str | None:
-    """The customer's travel zone: its travel zone, else its region."""
-    return customer_travel(session, customer_id)[0]
-
-
 def engineer_level(session: Session, engineer_id: int | None) -> str:
     """The rate-card level an engineer's labour is priced at: his user record's level,
     else the older setting ``fees.engineer_levels`` ({username: level}), else standard."""
@@ -133,12 +128,11 @@ def _part_items(session: Session, rows: Sequence[Any]) -> tuple:
     )  # fmt: skip
 
 
-def job_of(session: Session, ticket: Ticket | Subject) -> R.Job:
+def job_of(session: Session, subject: Subject) -> R.Job:
     """A ticket's job for :func:`rules.fees.propose`: the service report's hours and
     distance (else the customer's distance), its parts lines, the customer's travel
     zone and the engineer's level."""
-    ticket_id = ticket.ticket_id if isinstance(ticket, Subject) else ticket.id
-    t = session.execute(select(Ticket).where(Ticket.id == ticket_id)).scalar_one()
+    t = session.execute(select(Ticket).where(Ticket.id == subject.ticket_id)).scalar_one()
     report = session.execute(select(ServiceReport).where(ServiceReport.ticket_id == t.id)).scalar()
     if report is None:
         raise Refused("fees.err.no_report", value=t.ticket_no)
