@@ -23,6 +23,7 @@ from data_access.models import (
     Customer,
     Device,
     FaultCode,
+    FeeQuote,
     MaintenancePackage,
     MaintenancePlan,
     MaintenanceVisit,
@@ -74,6 +75,8 @@ REF_TARGETS: dict[str, RefTarget] = {
     "parts": RefTarget(Part, ("part_no",), ("name", "price", "unit_cost")),
     "warehouses": RefTarget(Warehouse, ("code", "name")),
     "settlements": RefTarget(Settlement, ("settlement_no",), ("status", "total")),
+    # a ticket's or a visit's fee document, by the ticket's or the visit's number
+    "fee_documents": RefTarget(FeeQuote, ("doc_no",), ("ticket_id", "visit_id", "status")),
     "complaints": RefTarget(Complaint, ("complaint_no",), ("status",)),
     "courses": RefTarget(TrainingCourse, ("code",)),
     "training_sessions": RefTarget(TrainingSession, ("session_no",), ("status", "customer_id")),
@@ -88,7 +91,7 @@ Refs = Mapping[str, Mapping[str, Any] | None]
 
 
 class Hooks:
-    """What a domain adds to the generic write path: four methods, each optional.
+    """What a domain adds to the generic write path: five methods, each optional.
 
     ``derive`` fills values that need the referenced rows (defaults, the device's
     cover status on the day received) and returns the problems only those rows can
@@ -105,6 +108,17 @@ class Hooks:
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
         return []
+
+    def before_write(
+        self,
+        session: Session,
+        inserts: Sequence[dict[str, Any]],
+        updates: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+        now: dt.datetime,
+    ) -> None:
+        """Fill, in place, values that need the database just before a validated write
+        (a loose reference's row made on first use: a fee line's document)."""
+        return None
 
     def after_write(self, session: Session, written: Written) -> None:
         return None

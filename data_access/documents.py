@@ -368,7 +368,7 @@ def complaint_report(
 
 
 # ---------------------------------------------------------------- the statement
-STATEMENT_SPEC = (("ticket_no", 2.2), ("line_no", 0.7), ("kind", 1.2), ("description", 2.1),
+STATEMENT_SPEC = (("doc_no", 2.2), ("line_no", 0.7), ("kind", 1.2), ("description", 2.1),
                   ("qty", 0.7), ("unit_price", 1.0), ("list_amount", 1.1), ("rule", 1.6),
                   ("discount", 1.0), ("amount", 1.1))  # fmt: skip
 
@@ -395,7 +395,7 @@ def statement(
         (t("docs.label.kind", lang), t(f"docs.label.kind.{head['kind']}", lang)),
         (t("docs.label.customer", lang), head["name"]),
         (t("docs.label.customer_code", lang), head["customer"]),
-        (TICKETS.field("ticket_no").label(lang), head["ticket_no"]),
+        (t("fees.ticket", lang), head["ticket_no"]),
         (t("docs.label.period", lang), period),
         (t("docs.label.settled_at", lang), head["settled_at"]),
         (t("docs.label.status", lang),

@@ -1,5 +1,6 @@
 """Fees through the register machinery: the hooks of the rate card, fee lines and
-payments registers, and the pricing of a ticket's lines by the one coverage rule.
+payments registers, the fee documents (a ticket's, or a maintenance visit's outside a
+contract) and the pricing of their lines by the one coverage rule.
 
 Kept apart from the commands (:mod:`data_access.fees`), which import the register
 writes: :mod:`data_access.catalog` imports this module only.
@@ -7,23 +8,25 @@ writes: :mod:`data_access.catalog` imports this module only.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_access import audit
 from data_access.adapters import Deleted, Hooks, Refs, Written
-from data_access.errors import Refused
+from data_access.errors import NotAllowed, Refused
 from data_access.models import (
     Device,
     FeeLine,
     FeeQuote,
     MaintenancePackage,
     MaintenancePlan,
+    MaintenanceVisit,
     Part,
     Payment,
     RateCardItem,
@@ -33,7 +36,7 @@ from data_access.models import (
 )
 from data_access.settings import get_setting
 from rules import fees as R
-from rules.access import SYSTEM, FeeAction, may_fee
+from rules.access import SYSTEM, FeeAction, TicketAction, may_change_ticket, may_fee
 from rules.fields import Problem
 
 
@@ -106,49 +109,170 @@ class RateHooks(Hooks):
             raise Refused("fees.err.rate_overlap", value=R.rate_key(code, start))
 
 
-# ---------------------------------------------------------------- pricing a ticket's lines
+# ---------------------------------------------------------------- what a fee document bills
 @dataclass(frozen=True)
-class TicketFacts:
-    id: int
-    ticket_no: str
+class Subject:
+    """What a fee document bills: a ticket, or a maintenance visit outside a contract.
+    ``cover`` is the device's warranty and contract on the failure date (a ticket: the
+    day received; a visit: the day done)."""
+
+    no: str
+    ticket_id: int | None
+    visit_id: int | None
     customer_id: int
+    engineer_id: int | None
+    status: str
     cover: R.Cover
-    quote_status: str | None
-    locked: bool  # some line is on a settled statement
 
 
-def ticket_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, TicketFacts]:
-    """The coverage inputs of each ticket on its failure date (the day received)."""
-    if not ticket_ids:
-        return {}
-    t, d = Ticket, Device
-    rows = session.execute(
-        select(t.id, t.ticket_no, t.customer_id, t.received_at, d.id.label("device_id"),
-               d.warranty_end, d.install_date, d.contract_end, FeeQuote.status)
-        .outerjoin(d, d.id == t.device_id)
-        .outerjoin(FeeQuote, FeeQuote.ticket_id == t.id)
-        .where(t.id.in_(list(ticket_ids)))
-    ).all()  # fmt: skip
+def _covers(session: Session, rows: Sequence[Any], days: Sequence[dt.date]) -> list[R.Cover]:
     pct = _contract_pcts(session, [r.device_id for r in rows if r.device_id])
     default = _contract_default(session)
-    locked = set(
-        session.execute(
-            select(FeeLine.ticket_id)
-            .join(Settlement, Settlement.id == FeeLine.settlement_id)
-            .where(FeeLine.ticket_id.in_(list(ticket_ids)), Settlement.status.in_(list(R.LOCKED)))
-        ).scalars()
-    )
-    out = {}
-    for r in rows:
-        cover = R.Cover(
-            failure=r.received_at.date(),
+    return [
+        R.Cover(
+            failure=day,
             warranty_end=r.warranty_end,
             install_date=r.install_date,
             contract_end=r.contract_end,
             contract_pct=pct.get(r.device_id, default) if r.contract_end else R.ZERO,
         )
-        out[r.id] = TicketFacts(r.id, r.ticket_no, r.customer_id, cover, r.status, r.id in locked)
+        for r, day in zip(rows, days, strict=True)
+    ]
+
+
+def _ticket_subjects(session: Session, where: Any) -> list[Subject]:
+    t, d = Ticket, Device
+    rows = session.execute(
+        select(t.id, t.ticket_no.label("no"), t.customer_id, t.engineer_id, t.status,
+               t.received_at.label("day"), d.id.label("device_id"), d.warranty_end,
+               d.install_date, d.contract_end)
+        .outerjoin(d, d.id == t.device_id)
+        .where(where)
+    ).all()  # fmt: skip
+    covers = _covers(session, rows, [r.day.date() for r in rows])
+    return [
+        Subject(r.no, r.id, None, r.customer_id, r.engineer_id, r.status, cover)
+        for r, cover in zip(rows, covers, strict=True)
+    ]
+
+
+def _visit_subjects(session: Session, where: Any) -> list[Subject]:
+    v, p, d = MaintenanceVisit, MaintenancePlan, Device
+    rows = session.execute(
+        select(v.id, v.visit_no.label("no"), p.customer_id, v.engineer_id, v.status,
+               v.done_at, v.due_date, d.id.label("device_id"),
+               d.warranty_end, d.install_date, d.contract_end)
+        .join(p, p.id == v.plan_id)
+        .outerjoin(d, d.id == p.device_id)
+        .where(where)
+    ).all()  # fmt: skip
+    # a visit's failure date: the day it was done (else the day it was due)
+    days = [r.done_at.date() if r.done_at else r.due_date for r in rows]
+    covers = _covers(session, rows, days)
+    return [
+        Subject(r.no, None, r.id, r.customer_id, r.engineer_id, r.status, cover)
+        for r, cover in zip(rows, covers, strict=True)
+    ]
+
+
+def subjects_by_no(session: Session, nos: Sequence[str]) -> dict[str, Subject]:
+    """Tickets by ticket no., then maintenance visits by visit no. for the rest."""
+    wanted = sorted(set(nos))
+    out = {x.no: x for x in _ticket_subjects(session, Ticket.ticket_no.in_(wanted))}
+    rest = [n for n in wanted if n not in out]
+    if rest:
+        out.update((x.no, x) for x in _visit_subjects(session, MaintenanceVisit.visit_no.in_(rest)))
     return out
+
+
+def visit_problem(subject: Subject) -> str | None:
+    """Why a visit may not be billed (None: it may): not done yet, or under contract."""
+    if subject.visit_id is None:
+        return None
+    if subject.status not in VISIT_DONE:
+        return "fees.err.visit_not_done"
+    if not R.visit_billable(subject.cover):
+        return "fees.err.visit_contract"
+    return None
+
+
+VISIT_DONE = frozenset({"done", "partly_done"})
+
+
+def ensure_documents(session: Session, nos: Sequence[str], now: dt.datetime) -> dict[str, int]:
+    """The fee document of each ticket or visit no., made (a draft) where there is none
+    yet. An unknown number, a visit not done or under contract: refused."""
+    t = FeeQuote.__table__
+    wanted = sorted(set(nos))
+    found = dict(session.execute(select(t.c.doc_no, t.c.id).where(t.c.doc_no.in_(wanted))).all())
+    missing = [n for n in wanted if n not in found]
+    if not missing:
+        return found
+    subjects = subjects_by_no(session, missing)
+    for no in missing:
+        subject = subjects.get(no)
+        if subject is None:
+            raise Refused("fees.err.no_document", value=no)
+        problem = visit_problem(subject)
+        if problem:
+            raise Refused(problem, value=no)
+    session.execute(
+        insert(t),
+        [{"doc_no": no, "ticket_id": subjects[no].ticket_id, "visit_id": subjects[no].visit_id,
+          "status": str(R.QuoteStatus.DRAFT), "version": 1, "created_at": now,
+          "updated_at": now} for no in missing],
+    )  # fmt: skip
+    found.update(session.execute(select(t.c.doc_no, t.c.id).where(t.c.doc_no.in_(missing))).all())
+    return found
+
+
+# ---------------------------------------------------------------- pricing a document's lines
+@dataclass(frozen=True)
+class DocFacts:
+    id: int
+    doc_no: str
+    subject: Subject
+    quote_status: str | None
+    locked: bool  # some line is on a settled statement
+
+    @property
+    def cover(self) -> R.Cover:
+        return self.subject.cover
+
+    @property
+    def customer_id(self) -> int:
+        return self.subject.customer_id
+
+
+def doc_facts(session: Session, doc_ids: Sequence[int]) -> dict[int, DocFacts]:
+    """The coverage inputs of each fee document on its failure date."""
+    if not doc_ids:
+        return {}
+    q = FeeQuote
+    docs = session.execute(
+        select(q.id, q.doc_no, q.ticket_id, q.visit_id, q.status).where(q.id.in_(list(doc_ids)))
+    ).all()
+    tickets = {x.ticket_id: x for x in _ticket_subjects(
+        session, Ticket.id.in_([d.ticket_id for d in docs if d.ticket_id]))}  # fmt: skip
+    visits = {x.visit_id: x for x in _visit_subjects(
+        session, MaintenanceVisit.id.in_([d.visit_id for d in docs if d.visit_id]))}  # fmt: skip
+    locked = set(
+        session.execute(
+            select(FeeLine.doc_id)
+            .join(Settlement, Settlement.id == FeeLine.settlement_id)
+            .where(FeeLine.doc_id.in_(list(doc_ids)), Settlement.status.in_(list(R.LOCKED)))
+        ).scalars()
+    )
+    return {
+        d.id: DocFacts(
+            d.id,
+            d.doc_no,
+            tickets[d.ticket_id] if d.ticket_id else visits[d.visit_id],
+            d.status,
+            d.id in locked,
+        )
+        for d in docs
+    }
 
 
 def _contract_pcts(session: Session, device_ids: Sequence[int]) -> dict[int, Decimal]:
@@ -185,16 +309,16 @@ def _part_terms(
     }
 
 
-def price_tickets(session: Session, ticket_ids: Sequence[int]) -> None:
+def price_documents(session: Session, doc_ids: Sequence[int]) -> None:
     """Recompute the rule, list amount, discount and net of every unsettled line of the
-    tickets; a blank unit price takes the rate card's (valid on the failure date) or
+    documents; a blank unit price takes the rate card's (valid on the failure date) or
     the part's; a covered line priced differently needs an override reason."""
-    facts = ticket_facts(session, ticket_ids)
+    facts = doc_facts(session, doc_ids)
     f = FeeLine
     lines = session.execute(
-        select(f.id, f.ticket_id, f.line_no, f.kind, f.rate_code, f.part_id, f.qty, f.unit_price,
+        select(f.id, f.doc_id, f.line_no, f.kind, f.rate_code, f.part_id, f.qty, f.unit_price,
                f.override_reason, f.list_amount, f.rule, f.discount_pct, f.discount, f.amount)
-        .where(f.ticket_id.in_(list(ticket_ids)), f.settlement_id.is_(None))
+        .where(f.doc_id.in_(list(doc_ids)), f.settlement_id.is_(None))
     ).all()  # fmt: skip
     if not lines:
         return
@@ -202,7 +326,7 @@ def price_tickets(session: Session, ticket_ids: Sequence[int]) -> None:
     parts = _part_terms(session, {ln.part_id for ln in lines if ln.part_id})
     changed = []
     for ln in lines:
-        cover = facts[ln.ticket_id].cover
+        cover = facts[ln.doc_id].cover
         terms, part_price = parts.get(ln.part_id, (None, None)) if ln.part_id else (None, None)
         expected = part_price
         if ln.rate_code:
@@ -235,55 +359,70 @@ def price_tickets(session: Session, ticket_ids: Sequence[int]) -> None:
 
 
 class FeeLineHooks(Hooks):
-    """Fee lines: description from the part; locks, reasons and approval after
-    confirmation; every line priced by the one coverage rule."""
+    """Fee lines: the document's ticket or visit, description from the part; the
+    document made on first use; an engineer's own jobs only; locks, reasons and
+    approval after confirmation; every line priced by the one coverage rule."""
+
+    columns = ("ticket_id", "visit_id")
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
         part = refs.get("part_no")
         if part is not None and values.get("description") is None:
             values["description"] = part.get("name")
+        doc = refs.get("document")
+        if doc is not None:
+            values["ticket_id"], values["visit_id"] = doc["ticket_id"], doc["visit_id"]
+        elif "document" in refs:  # a ticket or visit without a fee document yet
+            values["ticket_id"] = values["visit_id"] = None
         return []
 
+    def before_write(self, session: Session, inserts, updates, now: dt.datetime) -> None:
+        _attach(session, list(inserts), now)
+        _attach(session, [d for _, d in updates if "doc_id" in d], now)
+
     def after_write(self, session: Session, written: Written) -> None:
-        ids = {r["ticket_id"] for r in written.inserted} | {
-            b["ticket_id"] for b, _ in written.updated
-        }
-        facts = ticket_facts(session, list(ids))
-        settled = settled_lines(session, [b["id"] for b, _ in written.updated])
-        for before, _ in written.updated:
+        inserted, updated = written.inserted, written.updated
+        doc_of = {r["id"]: r["doc_id"] for r in inserted}
+        doc_of.update((b["id"], d.get("doc_id", b["doc_id"])) for b, d in updated)
+        ids = set(doc_of.values())
+        facts = doc_facts(session, list(ids))
+        _may_propose(session, written.user_id, facts.values())
+        settled = settled_lines(session, [b["id"] for b, _ in updated])
+        for before, _ in updated:
             if before["id"] in settled:
-                fact = facts[before["ticket_id"]]
+                fact = facts[doc_of[before["id"]]]
                 raise Refused(
-                    "fees.err.settled", value=fact.ticket_no, statement=settled[before["id"]]
+                    "fees.err.settled", value=fact.doc_no, statement=settled[before["id"]]
                 )
-        for row in written.inserted:
-            fact = facts[row["ticket_id"]]
+        for row in inserted:
+            fact = facts[row["doc_id"]]
             if fact.locked and row["kind"] != R.FeeKind.ADJUSTMENT:
-                raise Refused("fees.err.settled", value=fact.ticket_no, statement="")
+                raise Refused("fees.err.settled", value=fact.doc_no, statement="")
         confirmed = [
-            (b, d, facts[b["ticket_id"]]) for b, d in written.updated
-            if facts[b["ticket_id"]].quote_status == R.QuoteStatus.CONFIRMED
+            (b, d, facts[doc_of[b["id"]]]) for b, d in updated
+            if facts[doc_of[b["id"]]].quote_status == R.QuoteStatus.CONFIRMED
         ] + [
-            ({}, r, facts[r["ticket_id"]]) for r in written.inserted
-            if facts[r["ticket_id"]].quote_status == R.QuoteStatus.CONFIRMED
+            ({}, r, facts[r["doc_id"]]) for r in inserted
+            if facts[r["doc_id"]].quote_status == R.QuoteStatus.CONFIRMED
         ]  # fmt: skip
         if confirmed:
             self._approve(session, written, confirmed)
-        price_tickets(session, list(ids))
+        price_documents(session, list(ids))
 
     def after_delete(self, session: Session, deleted: Deleted) -> None:
         """A settled line, or any line of a confirmed quote, is never deleted (by the
         grid or an import either): a correction is an adjustment line."""
-        ids = sorted({r["ticket_id"] for r in deleted.rows})
-        facts = ticket_facts(session, ids)
+        ids = sorted({r["doc_id"] for r in deleted.rows})
+        facts = doc_facts(session, ids)
+        _may_propose(session, deleted.user_id, facts.values())
         settled = settled_lines(session, [r["id"] for r in deleted.rows])
         for row in deleted.rows:
-            fact = facts[row["ticket_id"]]
+            fact = facts[row["doc_id"]]
             if row["id"] in settled or row.get("settlement_id") is not None:
-                raise Refused("fees.err.settled", value=fact.ticket_no,
+                raise Refused("fees.err.settled", value=fact.doc_no,
                               statement=settled.get(row["id"], ""))  # fmt: skip
             if fact.quote_status == R.QuoteStatus.CONFIRMED:
-                raise Refused("fees.err.change_reason", value=fact.ticket_no, line=row["line_no"])
+                raise Refused("fees.err.change_reason", value=fact.doc_no, line=row["line_no"])
 
     @staticmethod
     def _approve(session: Session, written: Written, changes: list) -> None:
@@ -291,17 +430,47 @@ class FeeLineHooks(Hooks):
         for before, diff, fact in changes:
             line = diff.get("line_no", before.get("line_no"))
             if not may_fee(role, FeeAction.APPROVE):
-                raise Refused("fees.err.manager_only", value=fact.ticket_no)
+                raise Refused("fees.err.manager_only", value=fact.doc_no)
             reason = (diff.get("change_reason") or "").strip()
             if not reason:
-                raise Refused("fees.err.change_reason", value=fact.ticket_no, line=line)
+                raise Refused("fees.err.change_reason", value=fact.doc_no, line=line)
             fields = {
                 k: [before.get(k), v] for k, v in diff.items()
-                if k not in ("change_reason", "id", "ticket_id", "version")
+                if k not in ("change_reason", "id", "doc_id", "ticket_id", "visit_id", "version")
             }  # fmt: skip
             record_money(session, entity="fee_change", action="insert" if not before else "update",
-                         key=f"{fact.ticket_no}/{line}", changes={**fields, "reason": reason},
+                         key=f"{fact.doc_no}/{line}", changes={**fields, "reason": reason},
                          user_id=written.user_id, now=written.now)  # fmt: skip
+
+
+def _attach(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Lines naming a ticket or visit that has no fee document yet: the document is made
+    and the lines joined to it and to its ticket or visit (in place)."""
+    loose = [r for r in rows if r.get("doc_id") is None and r.get("doc_no")]
+    if not loose:
+        return
+    docs = ensure_documents(session, [r["doc_no"] for r in loose], now)
+    heads = {
+        d.id: d
+        for d in session.execute(
+            select(FeeQuote.id, FeeQuote.ticket_id, FeeQuote.visit_id).where(
+                FeeQuote.id.in_(list(docs.values()))
+            )
+        )
+    }
+    for r in loose:
+        head = heads[docs[r["doc_no"]]]
+        r.update(doc_id=head.id, ticket_id=head.ticket_id, visit_id=head.visit_id)
+
+
+def _may_propose(session: Session, user_id: int | None, facts: Any) -> None:
+    """An engineer proposes the lines of his own tickets and visits only."""
+    role = _role_of(session, user_id)
+    if role == SYSTEM or may_change_ticket(role, user_id, None, TicketAction.REPORT):
+        return
+    for fact in facts:
+        if not may_change_ticket(role, user_id, fact.subject.engineer_id, TicketAction.REPORT):
+            raise NotAllowed(TicketAction.REPORT, fact.doc_no)
 
 
 def settled_lines(session: Session, line_ids: Sequence[int]) -> dict[int, str]:

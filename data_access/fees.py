@@ -26,11 +26,14 @@ from sqlalchemy.orm import Session
 from data_access import audit
 from data_access.errors import NotAllowed, Refused
 from data_access.fee_register import (
+    Subject,
+    ensure_documents,
     part_pricing,
     rates,
     record_money,
     settled_lines,
-    ticket_facts,
+    subjects_by_no,
+    visit_problem,
 )
 from data_access.lines import list_lines, save_lines
 from data_access.models import (
@@ -38,10 +41,13 @@ from data_access.models import (
     Customer,
     FeeLine,
     FeeQuote,
+    MaintenancePlan,
+    MaintenanceVisit,
     Part,
     Payment,
     ServiceReport,
     Settlement,
+    StockMovement,
     Ticket,
     TicketPart,
     User,
@@ -57,11 +63,16 @@ FEE_ENTITIES = ("fees", "ratecard", "payments", "fee_change", "fee_quote", "sett
 
 
 # ---------------------------------------------------------------- commands
-def _ticket(session: Session, ticket_no: str) -> Ticket:
-    found = session.execute(select(Ticket).where(Ticket.ticket_no == ticket_no)).scalar()
+def _subject(session: Session, no: str) -> Subject:
+    """The ticket or maintenance visit a fee document no. names."""
+    found = subjects_by_no(session, [no]).get(no)
     if found is None:
-        raise Refused("fees.err.no_ticket", value=ticket_no)
+        raise Refused("fees.err.no_ticket", value=no)
     return found
+
+
+def _doc_id(session: Session, no: str) -> int | None:
+    return session.execute(select(FeeQuote.id).where(FeeQuote.doc_no == no)).scalar()
 
 
 def _need(actor: Acting, action: FeeAction, what: str) -> None:
@@ -76,9 +87,18 @@ def _check(result: SaveResult) -> SaveResult:
     return result
 
 
-def customer_zone(session: Session, customer_id: int) -> str | None:
-    """The customer's travel zone: their region (the rate card's travel variants)."""
-    return session.execute(select(Customer.region).where(Customer.id == customer_id)).scalar()
+def customer_travel(session: Session, customer_id: int) -> tuple[str | None, Decimal | None]:
+    """The customer's travel zone (the rate card's travel variant: its travel zone, else
+    its region) and its distance in km from the service base (None: not given)."""
+    found = session.execute(
+        select(Customer.travel_zone, Customer.region, Customer.travel_km).where(
+            Customer.id == customer_id
+        )
+    ).first()
+    if found is None:
+        return None, None
+    km = Decimal(found.travel_km) if found.travel_km is not None else None
+    return R.travel_zone(found.travel_zone, found.region), km
 
 
 def engineer_level(session: Session, engineer_id: int | None) -> str:
@@ -97,64 +117,129 @@ def engineer_level(session: Session, engineer_id: int | None) -> str:
     return str(levels.get(found.username, R.DEFAULT_LEVEL))
 
 
-def job_of(session: Session, ticket: Ticket) -> R.Job:
-    """A ticket's job for :func:`rules.fees.propose`: the service report's hours and
-    distance, its parts lines, the customer's zone and the engineer's level."""
-    report = session.execute(
-        select(ServiceReport).where(ServiceReport.ticket_id == ticket.id)
-    ).scalar()
-    if report is None:
-        raise Refused("fees.err.no_report", value=ticket.ticket_no)
+def _part_items(session: Session, rows: Sequence[Any]) -> tuple:
+    """(part no., name, qty, price) of parts used, at cost or sale price (the setting);
+    a part not in the master keeps the price its line gives."""
     use_cost = part_pricing(session) == R.PartPricing.COST
+    return tuple(
+        (p.part_no, p.description or p.name or p.part_no, Decimal(p.qty),
+         (p.unit_cost if use_cost else p.price) if p.name is not None else p.unit_price)
+        for p in rows
+    )  # fmt: skip
+
+
+def job_of(session: Session, subject: Subject) -> R.Job:
+    """A ticket's job for :func:`rules.fees.propose`: the service report's hours and
+    distance (else the customer's distance), its parts lines, the customer's travel
+    zone and the engineer's level."""
+    t = session.execute(select(Ticket).where(Ticket.id == subject.ticket_id)).scalar_one()
+    report = session.execute(select(ServiceReport).where(ServiceReport.ticket_id == t.id)).scalar()
+    if report is None:
+        raise Refused("fees.err.no_report", value=t.ticket_no)
     parts = session.execute(
         select(TicketPart.part_no, TicketPart.description, TicketPart.qty, TicketPart.unit_price,
                Part.name, Part.unit_cost, Part.price)
         .outerjoin(Part, Part.id == TicketPart.part_id)
-        .where(TicketPart.ticket_id == ticket.id)
+        .where(TicketPart.ticket_id == t.id)
         .order_by(TicketPart.line_no)
     ).all()  # fmt: skip
-    items = tuple(
-        (p.part_no, p.description or p.name or p.part_no, Decimal(p.qty),
-         (p.unit_cost if use_cost else p.price) if p.name is not None else p.unit_price)
-        for p in parts
-    )  # fmt: skip
-    km = report.travel_km
+    zone, customer_km = customer_travel(session, t.customer_id)
+    # a report without a distance: the customer's (not for a job solved remotely)
+    km = report.travel_km if report.travel_km is not None or t.remote_resolved else customer_km
     return R.Job(
-        failure=ticket.received_at.date(),
-        received_at=ticket.received_at,
-        emergency=ticket.priority == Priority.EMERGENCY,
+        failure=t.received_at.date(),
+        received_at=t.received_at,
+        emergency=t.priority == Priority.EMERGENCY,
         factory=report.result == "returned",
         remote=not km,
         hours=Decimal(report.labour_hours or 0),
         km=Decimal(km) if km else None,
-        zone=customer_zone(session, ticket.customer_id),
-        level=engineer_level(session, report.engineer_id or ticket.engineer_id),
-        parts=items,
+        zone=zone,
+        level=engineer_level(session, report.engineer_id or t.engineer_id),
+        parts=_part_items(session, parts),
+    )
+
+
+def visit_job(session: Session, subject: Subject) -> R.Job:
+    """A maintenance visit's job: the on-site inspection, labour from arrival to
+    departure at the engineer's level, travel by the customer's zone and distance, and
+    the parts issued to the visit through the stock ledger (net of returns)."""
+    v = session.execute(
+        select(MaintenanceVisit).where(MaintenanceVisit.id == subject.visit_id)
+    ).scalar_one()
+    m = StockMovement
+    used = session.execute(
+        select(Part.part_no, Part.name.label("description"), (-func.sum(m.qty)).label("qty"),
+               func.max(m.unit_cost).label("unit_price"), Part.name, Part.unit_cost,
+               Part.price)
+        .join(Part, Part.id == m.part_id)
+        .where(m.visit_id == v.id)
+        .group_by(Part.part_no, Part.name, Part.unit_cost, Part.price)
+        .having(func.sum(m.qty) < 0)
+        .order_by(Part.part_no)
+    ).all()  # fmt: skip
+    zone, km = customer_travel(session, subject.customer_id)
+    day = subject.cover.failure
+    return R.Job(
+        failure=day,
+        received_at=v.arrived_at or v.done_at or dt.datetime.combine(day, dt.time(9)),
+        hours=R.visit_hours(v.arrived_at, v.departed_at),
+        remote=not km,
+        km=km or None,
+        zone=zone,
+        level=engineer_level(session, v.engineer_id),
+        parts=_part_items(session, used),
+        visit=True,
     )
 
 
 def build_lines(session: Session, ticket_no: str, *, actor: Acting, now: dt.datetime) -> int:
-    """Propose a ticket's fee lines from its service report (labour hours, parts lines,
-    the customer's zone) at the rate card valid on the failure date; priced by the
-    coverage rule on save. Refused when the ticket has lines already."""
-    ticket = _ticket(session, ticket_no)
-    if session.execute(select(FeeLine.id).where(FeeLine.ticket_id == ticket.id).limit(1)).first():
+    """Propose the fee lines of a ticket (from its service report) or of a maintenance
+    visit outside a contract (from the visit and its parts issues) at the rate card valid
+    on the failure date; priced by the coverage rule on save. Refused when the document
+    has lines already, or the visit is under contract or not done."""
+    subject = _subject(session, ticket_no)
+    problem = visit_problem(subject)
+    if problem:
+        raise Refused(problem, value=ticket_no)
+    doc = _doc_id(session, ticket_no)
+    if doc and session.execute(select(FeeLine.id).where(FeeLine.doc_id == doc).limit(1)).first():
         raise Refused("fees.err.lines_exist", value=ticket_no)
-    job = job_of(session, ticket)
+    job = visit_job(session, subject) if subject.visit_id else job_of(session, subject)
     card = rates(session)
     rows = [{**ln, "line_no": i} for i, ln in enumerate(R.propose(job, card), 1)]
     if not rows:
         return 0
+    ensure_documents(session, [ticket_no], now)
     _check(save_lines(session, "fees", ticket_no, rows, actor=actor, now=now))
     stored = list_lines(session, "fees", ticket_no)
     minimum = R.rate_on(card, R.FeeKind.MINIMUM, job.failure)
-    in_warranty = ticket_facts(session, [ticket.id])[ticket.id].cover.in_warranty
-    top_up = R.minimum_top_up(stored, minimum, in_warranty=in_warranty)
+    top_up = R.minimum_top_up(stored, minimum, in_warranty=subject.cover.in_warranty)
     if top_up and minimum is not None:
         extra = {"kind": R.FeeKind.MINIMUM, "rate_code": minimum.code, "qty": 1,
                  "description": minimum.name_zh, "unit_price": top_up}  # fmt: skip
         _check(save_lines(session, "fees", ticket_no, [*stored, extra], actor=actor, now=now))
     return len(rows) + (1 if top_up else 0)
+
+
+def bill_visit(session: Session, visit_no: str, *, actor: Acting, now: dt.datetime) -> int:
+    """Bill this visit: the fee lines of a completed maintenance visit outside a
+    contract (see :func:`build_lines`); then quote, confirm and settle it like a ticket."""
+    subject = _subject(session, visit_no)
+    if subject.visit_id is None:
+        raise Refused("fees.err.no_visit", value=visit_no)
+    return build_lines(session, visit_no, actor=actor, now=now)
+
+
+def billable_visit(session: Session, visit_no: str) -> bool:
+    """Whether "bill this visit" applies: a visit done, outside a contract, not billed."""
+    subject = subjects_by_no(session, [visit_no]).get(visit_no)
+    if subject is None or subject.visit_id is None or visit_problem(subject):
+        return False
+    doc = _doc_id(session, visit_no)
+    return not (
+        doc and session.execute(select(FeeLine.id).where(FeeLine.doc_id == doc).limit(1)).first()
+    )
 
 
 def save_fee_lines(
@@ -165,13 +250,19 @@ def save_fee_lines(
     actor: Acting,
     now: dt.datetime,
 ) -> SaveResult:
-    """The page's save of a ticket's lines: a settled line or, after confirmation, any
-    line is never deleted (a correction is an adjustment line), then :func:`save_lines`."""
-    ticket = _ticket(session, ticket_no)
+    """The page's save of a ticket's (or visit's) lines: a settled line or, after
+    confirmation, any line is never deleted (a correction is an adjustment line), then
+    :func:`save_lines`."""
+    _subject(session, ticket_no)
+    doc = _doc_id(session, ticket_no)
     kept = {int(r["id"]) for r in rows if r.get("id") is not None}
-    stored = session.execute(
-        select(FeeLine.id, FeeLine.settlement_id).where(FeeLine.ticket_id == ticket.id)
-    ).all()
+    stored = (
+        session.execute(
+            select(FeeLine.id, FeeLine.settlement_id).where(FeeLine.doc_id == doc)
+        ).all()
+        if doc
+        else []
+    )
     dropped = [r for r in stored if r.id not in kept]
     if dropped:
         settled = settled_lines(session, [r.id for r in dropped])
@@ -179,16 +270,14 @@ def save_fee_lines(
             raise Refused(
                 "fees.err.settled", value=ticket_no, statement=next(iter(settled.values()))
             )
-        status = session.execute(
-            select(FeeQuote.status).where(FeeQuote.ticket_id == ticket.id)
-        ).scalar()
+        status = session.execute(select(FeeQuote.status).where(FeeQuote.id == doc)).scalar()
         if status == R.QuoteStatus.CONFIRMED:
             raise Refused("fees.err.change_reason", value=ticket_no, line="-")
     return save_lines(session, "fees", ticket_no, rows, actor=actor, now=now)
 
 
 def ticket_lines(session: Session, ticket_no: str) -> list[dict[str, Any]]:
-    """The ticket's fee lines (display rows with id and version)."""
+    """The ticket's (or visit's) fee lines (display rows with id and version)."""
     return list_lines(session, "fees", ticket_no)
 
 
@@ -204,17 +293,18 @@ class QuoteView:
     totals: dict[str, Decimal]
     in_warranty: bool
     contract: bool
+    visit: bool = False  # a maintenance visit's document (not a ticket's)
 
 
 def quote_of(session: Session, ticket_no: str) -> QuoteView:
-    ticket = _ticket(session, ticket_no)
-    q = session.execute(select(FeeQuote).where(FeeQuote.ticket_id == ticket.id)).scalar()
-    cover = ticket_facts(session, [ticket.id])[ticket.id].cover
+    subject = _subject(session, ticket_no)
+    q = session.execute(select(FeeQuote).where(FeeQuote.doc_no == ticket_no)).scalar()
+    cover = subject.cover
     sums = R.totals(
         dict(r._mapping)
         for r in session.execute(
             select(FeeLine.list_amount, FeeLine.discount, FeeLine.amount).where(
-                FeeLine.ticket_id == ticket.id
+                FeeLine.doc_id == (q.id if q else None)
             )
         )
     )
@@ -229,24 +319,26 @@ def quote_of(session: Session, ticket_no: str) -> QuoteView:
         sums,
         cover.in_warranty,
         cover.under_contract,
+        subject.visit_id is not None,
     )
 
 
 def quote(session: Session, ticket_no: str, *, actor: Acting, now: dt.datetime) -> Decimal:
-    """Quote the ticket's fees (its net total) for the customer to confirm."""
+    """Quote the ticket's (or visit's) fees (its net total) for the customer to confirm."""
     _need(actor, FeeAction.QUOTE, ticket_no)
-    ticket = _ticket(session, ticket_no)
     view = quote_of(session, ticket_no)
     if view.status == R.QuoteStatus.CONFIRMED:
         raise Refused("fees.err.already_confirmed", value=ticket_no)
-    if not session.execute(
-        select(FeeLine.id).where(FeeLine.ticket_id == ticket.id).limit(1)
-    ).first():
+    doc = _doc_id(session, ticket_no)
+    if (
+        not doc
+        or not session.execute(select(FeeLine.id).where(FeeLine.doc_id == doc).limit(1)).first()
+    ):
         raise Refused("fees.err.no_lines", value=ticket_no)
     total = view.totals["amount"]
     values = {"status": str(R.QuoteStatus.QUOTED), "quoted_total": total,
               "quoted_by_id": actor.id, "quoted_at": now, "updated_at": now}  # fmt: skip
-    _upsert_quote(session, ticket.id, values, now)
+    _update_doc(session, doc, values)
     record_money(session, entity="fee_quote", action=audit.Action.MONEY, key=ticket_no,
                  changes={"quoted_total": [view.quoted_total, total]}, user_id=actor.id,
                  now=now)  # fmt: skip
@@ -265,7 +357,6 @@ def confirm(
 ) -> None:
     """Record who at the customer confirmed the quote, when and how."""
     _need(actor, FeeAction.QUOTE, ticket_no)
-    ticket = _ticket(session, ticket_no)
     view = quote_of(session, ticket_no)
     if view.status == R.QuoteStatus.CONFIRMED:
         raise Refused("fees.err.already_confirmed", value=ticket_no)
@@ -276,19 +367,15 @@ def confirm(
     values = {"status": str(R.QuoteStatus.CONFIRMED), "confirmed_by": by.strip()[:100],
               "confirmed_at": at, "confirmed_via": via, "recorded_by_id": actor.id,
               "updated_at": now}  # fmt: skip
-    _upsert_quote(session, ticket.id, values, now)
+    _update_doc(session, _doc_id(session, ticket_no), values)
     record_money(session, entity="fee_quote", action="confirm", key=ticket_no,
                  changes={"confirmed_by": by, "confirmed_at": at, "via": via,
                           "total": view.quoted_total}, user_id=actor.id, now=now)  # fmt: skip
 
 
-def _upsert_quote(session: Session, ticket_id: int, values: dict, now: dt.datetime) -> None:
+def _update_doc(session: Session, doc_id: int | None, values: dict) -> None:
     t = FeeQuote.__table__
-    found = session.execute(select(t.c.id).where(t.c.ticket_id == ticket_id)).scalar()
-    if found is None:
-        session.execute(insert(t).values(ticket_id=ticket_id, version=1, created_at=now, **values))
-    else:
-        session.execute(update(t).where(t.c.id == found).values(version=t.c.version + 1, **values))
+    session.execute(update(t).where(t.c.id == doc_id).values(version=t.c.version + 1, **values))
 
 
 # ---------------------------------------------------------------- statements
@@ -305,7 +392,7 @@ def _make_statement(
     *,
     kind: R.SettlementKind,
     customer_id: int,
-    ticket_id: int | None,
+    subject: Subject | None,
     line_ids: list[int],
     total: Decimal,
     period: tuple[dt.date, dt.date] | None,
@@ -317,7 +404,8 @@ def _make_statement(
     t = Settlement.__table__
     sid = session.execute(
         insert(t).values(
-            settlement_no=no, kind=str(kind), customer_id=customer_id, ticket_id=ticket_id,
+            settlement_no=no, kind=str(kind), customer_id=customer_id,
+            ticket_id=subject.ticket_id if subject else None,
             period_start=period[0] if period else None, period_end=period[1] if period else None,
             status=str(R.SettlementStatus.SETTLED if total != 0 else R.SettlementStatus.PAID),
             total=total, settled_by_id=actor.id, settled_at=now, version=1, created_at=now,
@@ -333,27 +421,34 @@ def _make_statement(
 
 
 def settle_ticket(session: Session, ticket_no: str, *, actor: Acting, now: dt.datetime) -> str:
-    """A ticket's statement over its unsettled lines (adjustments included); locked."""
+    """A ticket's (or a billed visit's) statement over its unsettled lines (adjustments
+    included); locked."""
     _need(actor, FeeAction.SETTLE, ticket_no)
-    ticket = _ticket(session, ticket_no)
-    rows = session.execute(
-        select(FeeLine.id, FeeLine.amount).where(
-            FeeLine.ticket_id == ticket.id, FeeLine.settlement_id.is_(None)
-        )
-    ).all()
+    subject = _subject(session, ticket_no)
+    doc = _doc_id(session, ticket_no)
+    rows = (
+        session.execute(
+            select(FeeLine.id, FeeLine.amount).where(
+                FeeLine.doc_id == doc, FeeLine.settlement_id.is_(None)
+            )
+        ).all()
+        if doc
+        else []
+    )
     if not rows:
         raise Refused("fees.err.nothing_to_settle", value=ticket_no)
     total = sum((r.amount for r in rows), R.ZERO)
-    return _make_statement(session, kind=R.SettlementKind.TICKET, customer_id=ticket.customer_id,
-                           ticket_id=ticket.id, line_ids=[r.id for r in rows], total=total,
-                           period=None, actor=actor, now=now)  # fmt: skip
+    return _make_statement(session, kind=R.SettlementKind.TICKET,
+                           customer_id=subject.customer_id, subject=subject,
+                           line_ids=[r.id for r in rows], total=total, period=None,
+                           actor=actor, now=now)  # fmt: skip
 
 
 def settle_month(
     session: Session, customer_code: str, month: dt.date, *, actor: Acting, now: dt.datetime
 ) -> str:
     """A customer's monthly statement (月结) over the unsettled lines of the tickets
-    received in ``month``; refused when there is nothing to settle."""
+    received and the visits done in ``month``; refused when there is nothing to settle."""
     _need(actor, FeeAction.SETTLE, customer_code)
     if session.execute(select(Customer.id).where(Customer.code == customer_code)).first() is None:
         raise Refused("fees.err.no_customer", value=customer_code)
@@ -361,6 +456,47 @@ def settle_month(
     if not made:
         raise Refused("fees.err.nothing_to_settle", value=f"{customer_code} {month:%Y-%m}")
     return made[0]
+
+
+def _month_lines(start: dt.date, end: dt.date, *, unsettled: bool):
+    """Per source (tickets received, visits done in [start, end]): a select of
+    (customer id, line id, amount) over their fee lines."""
+    lo = dt.datetime.combine(start, dt.time())
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    open_ = (FeeLine.settlement_id.is_(None),) if unsettled else ()
+    tickets = (
+        select(Ticket.customer_id.label("customer_id"), FeeLine.id, FeeLine.amount)
+        .join(Ticket, Ticket.id == FeeLine.ticket_id)
+        .where(Ticket.received_at >= lo, Ticket.received_at < hi, *open_)
+    )
+    v = MaintenanceVisit
+    visits = (
+        select(MaintenancePlan.customer_id.label("customer_id"), FeeLine.id, FeeLine.amount)
+        .join(v, v.id == FeeLine.visit_id)
+        .join(MaintenancePlan, MaintenancePlan.id == v.plan_id)
+        # a range on the index: it seeks the visits' lines (IS NOT NULL made SQLite scan
+        # every ticket's line)
+        .where(FeeLine.visit_id > 0, v.done_at >= lo, v.done_at < hi, *open_)
+    )
+    return tickets, visits
+
+
+def _by_customer(session: Session, sources, customer_id: int | None) -> dict[int, list]:
+    """Per customer: [net sum, line count] over the sources' lines (one grouped query
+    each, merged)."""
+    out: dict[int, list] = {}
+    for src in sources:
+        sub = src.subquery()
+        stmt = select(sub.c.customer_id, func.sum(sub.c.amount), func.count(sub.c.id)).group_by(
+            sub.c.customer_id
+        )
+        if customer_id is not None:
+            stmt = stmt.where(sub.c.customer_id == customer_id)
+        for cid, total, n in session.execute(stmt):
+            row = out.setdefault(cid, [R.ZERO, 0])
+            row[0] += total or R.ZERO
+            row[1] += n
+    return out
 
 
 def settle_months(
@@ -372,26 +508,18 @@ def settle_months(
     customer_code: str | None = None,
 ) -> list[str]:
     """Monthly statements for every customer (or one) with unsettled fee lines on the
-    tickets received in ``month``, set-based: one grouped query, one insert of the
-    statements, one statement locking the lines, one insert of their audit rows."""
+    tickets received or the maintenance visits done in ``month``, set-based: one
+    grouped query per source, one insert of the statements, one statement locking the
+    lines, one insert of their audit rows."""
     _need(actor, FeeAction.SETTLE, customer_code or "*")
     start, end = R.month_bounds(month)
-    window = (
-        Ticket.received_at >= dt.datetime.combine(start, dt.time()),
-        Ticket.received_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
-    )
-    stmt = (
-        select(Ticket.customer_id, func.sum(FeeLine.amount), func.count(FeeLine.id))
-        .join(Ticket, Ticket.id == FeeLine.ticket_id)
-        .where(*window, FeeLine.settlement_id.is_(None))
-        .group_by(Ticket.customer_id)
-        .order_by(Ticket.customer_id)
-    )
+    one = None
     if customer_code is not None:
-        stmt = stmt.join(Customer, Customer.id == Ticket.customer_id).where(
-            Customer.code == customer_code
-        )
-    groups = session.execute(stmt).all()
+        one = session.execute(select(Customer.id).where(Customer.code == customer_code)).scalar()
+        if one is None:
+            return []
+    sources = _month_lines(start, end, unsettled=True)
+    groups = sorted(_by_customer(session, sources, one).items())
     if not groups:
         return []
     prefix = f"YJ{now:%Y%m}-"
@@ -399,11 +527,12 @@ def settle_months(
     t = Settlement.__table__
     heads = [
         {"settlement_no": f"{prefix}{first + i:04d}", "kind": str(R.SettlementKind.MONTHLY),
-         "customer_id": cid, "ticket_id": None, "period_start": start, "period_end": end,
+         "customer_id": cid, "ticket_id": None, "period_start": start,
+         "period_end": end,
          "status": str(R.SettlementStatus.SETTLED if total else R.SettlementStatus.PAID),
          "total": R.money(total or 0), "settled_by_id": actor.id, "settled_at": now,
          "version": 1, "created_at": now, "updated_at": now}
-        for i, (cid, total, _n) in enumerate(groups)
+        for i, (cid, (total, _n)) in enumerate(groups)
     ]  # fmt: skip
     session.execute(insert(t), heads)
     ids = dict(
@@ -415,11 +544,12 @@ def settle_months(
     )
     # the lines by id (a primary-key update each): a per-customer subquery made the
     # database scan every fee line once per statement
-    found = session.execute(
-        select(FeeLine.id, Ticket.customer_id)
-        .join(Ticket, Ticket.id == FeeLine.ticket_id)
-        .where(*window, FeeLine.settlement_id.is_(None), Ticket.customer_id.in_(list(ids)))
-    ).all()
+    found = []
+    for src in sources:
+        sub = src.subquery()
+        found += session.execute(
+            select(sub.c.id, sub.c.customer_id).where(sub.c.customer_id.in_(list(ids)))
+        ).all()
     f = FeeLine.__table__
     session.execute(
         update(f).where(f.c.id == bindparam("b_id")).values(settlement_id=bindparam("b_sid")),
@@ -429,26 +559,17 @@ def settle_months(
         {"key": h["settlement_no"], "action": str(audit.Action.MONEY),
          "changes": audit.plain_value({"total": [None, h["total"]], "lines": n,
                                        "kind": h["kind"]})}
-        for h, (_c, _t, n) in zip(heads, groups, strict=True)
+        for h, (_c, (_t, n)) in zip(heads, groups, strict=True)
     ]  # fmt: skip
     write_audit(session, audit_rows, entity="settlements", user_id=actor.id, now=now)
     return [h["settlement_no"] for h in heads]
 
 
 def monthly_totals(session: Session, start: dt.date, end: dt.date) -> list[tuple[int, Decimal]]:
-    """Per customer, the net of the fee lines of the tickets received in [start, end]:
-    what monthly statements over that period would hold (one grouped query)."""
-    rows = session.execute(
-        select(Ticket.customer_id, func.sum(FeeLine.amount))
-        .join(Ticket, Ticket.id == FeeLine.ticket_id)
-        .where(
-            Ticket.received_at >= dt.datetime.combine(start, dt.time()),
-            Ticket.received_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
-        )
-        .group_by(Ticket.customer_id)
-        .order_by(Ticket.customer_id)
-    ).all()
-    return [(cid, R.money(total or 0)) for cid, total in rows]
+    """Per customer, the net of the fee lines of the tickets received and the visits
+    done in [start, end]: what monthly statements over that period would hold."""
+    groups = _by_customer(session, _month_lines(start, end, unsettled=False), None)
+    return [(cid, R.money(total or 0)) for cid, (total, _n) in sorted(groups.items())]
 
 
 def statement_rows(
@@ -463,7 +584,8 @@ def statement_rows(
     s = Settlement
     stmt = (
         select(s.settlement_no, s.kind, Customer.code.label("customer"), Customer.name,
-               Ticket.ticket_no, s.period_start, s.period_end, s.status, s.total,
+               func.coalesce(Ticket.ticket_no, _visit_of(s)).label("ticket_no"),
+               s.period_start, s.period_end, s.status, s.total,
                _paid_of(s.id).label("paid"), s.settled_at)
         .join(Customer, Customer.id == s.customer_id)
         .outerjoin(Ticket, Ticket.id == s.ticket_id)
@@ -488,12 +610,11 @@ def statement_rows(
 def statement_lines(session: Session, statement_no: str) -> list[dict[str, Any]]:
     f = FeeLine
     rows = session.execute(
-        select(Ticket.ticket_no, f.line_no, f.kind, f.description, f.qty, f.unit_price,
+        select(f.doc_no, f.line_no, f.kind, f.description, f.qty, f.unit_price,
                f.list_amount, f.rule, f.discount, f.amount)
         .join(Settlement, Settlement.id == f.settlement_id)
-        .join(Ticket, Ticket.id == f.ticket_id)
         .where(Settlement.settlement_no == statement_no)
-        .order_by(Ticket.ticket_no, f.line_no)
+        .order_by(f.doc_no, f.line_no)
     ).all()  # fmt: skip
     return [dict(r._mapping) for r in rows]
 
@@ -675,7 +796,7 @@ def import_bank_statement(
 
 def _match(session: Session, memo: str) -> str | None:
     """The statement a bank memo names: a statement no. in it, else the latest statement
-    of a ticket no. in it (tokens of letters, digits and dashes)."""
+    of a ticket or visit no. in it (tokens of letters, digits and dashes)."""
     tokens = _TOKEN.findall(memo.upper())
     if not tokens:
         return None
@@ -687,14 +808,26 @@ def _match(session: Session, memo: str) -> str | None:
     return session.execute(
         select(Settlement.settlement_no)
         .join(FeeLine, FeeLine.settlement_id == Settlement.id)
-        .join(Ticket, Ticket.id == FeeLine.ticket_id)
-        .where(Ticket.ticket_no.in_(tokens))
+        .where(FeeLine.doc_no.in_(tokens))
         .order_by(Settlement.settled_at.desc(), Settlement.id.desc())
         .limit(1)
     ).scalar()
 
 
 # ---------------------------------------------------------------- receivables
+def _visit_of(s):
+    """A visit's statement: the visit no. its lines name (a ticket's: its ticket)."""
+    return (
+        select(func.min(FeeLine.doc_no))
+        .where(
+            FeeLine.settlement_id == s.id,
+            FeeLine.visit_id.is_not(None),
+            s.kind == R.SettlementKind.TICKET,
+        )
+        .scalar_subquery()
+    )
+
+
 def _paid_of(settlement_id):
     """The posted sum of a statement: a correlated sum over its payments (index)."""
     return (

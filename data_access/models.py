@@ -103,6 +103,10 @@ class Customer(Stamped, Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     grade: Mapped[str] = mapped_column(String(2), default="B")
     region: Mapped[str | None] = mapped_column(String(50), index=True)
+    # the rate card's travel zone and the distance from the service base (km): a visit's
+    # travel, and a ticket's when its report gives no distance; blank zone: the region
+    travel_zone: Mapped[str | None] = mapped_column(String(40))
+    travel_km: Mapped[Decimal | None] = mapped_column(Numeric(8, 1))
     industry: Mapped[str | None] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(String(300))
     # the primary contact, as registers keep it; further contacts in `contacts`
@@ -972,8 +976,9 @@ class RateCardItem(Stamped, Base):
 
 
 class Settlement(Stamped, Base):
-    """A statement (结算单): one ticket's, or a customer's month (月结). Locked once
-    settled: later corrections are adjustment lines on a new statement."""
+    """A statement (结算单): one ticket's or visit's (``kind`` ticket; a visit's has no
+    ``ticket_id`` and names its visit by its lines), or a customer's month (月结). Locked
+    once settled: later corrections are adjustment lines on a new statement."""
 
     __tablename__ = "settlements"
     settlement_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -991,11 +996,17 @@ class Settlement(Stamped, Base):
 
 
 class FeeQuote(Stamped, Base):
-    """A ticket's fee document header: the quote and the customer's confirmation."""
+    """A fee document's header: a ticket's, or a maintenance visit's outside a contract
+    (exactly one of the two); its number is the ticket's or the visit's; the quote and
+    the customer's confirmation."""
 
     __tablename__ = "fee_quotes"
-    ticket_id: Mapped[int] = mapped_column(
+    doc_no: Mapped[str] = mapped_column(String(60), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="CASCADE"), unique=True
+    )
+    visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maintenance_visits.id", ondelete="CASCADE"), unique=True
     )
     status: Mapped[str] = mapped_column(String(20))  # rules.fees.QuoteStatus
     quoted_total: Mapped[Decimal | None] = mapped_column(Money)
@@ -1008,12 +1019,24 @@ class FeeQuote(Stamped, Base):
 
 
 class FeeLine(Stamped, Base):
-    """A fee line of a ticket: list amount before discount, the coverage rule applied,
-    the discount and the net amount (each rounded half-up to 0.01)."""
+    """A fee line of a fee document (a ticket's or a visit's): list amount before
+    discount, the coverage rule applied, the discount and the net amount (each rounded
+    half-up to 0.01). ``ticket_id`` / ``visit_id`` repeat the document's, for queries."""
 
     __tablename__ = "fee_lines"
-    __table_args__ = (UniqueConstraint("ticket_id", "line_no"),)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    __table_args__ = (UniqueConstraint("doc_id", "line_no"),)
+    # set on every write (an import naming a ticket or visit without a fee document yet
+    # makes the document after the write); null only inside that write
+    doc_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fee_quotes.id", ondelete="CASCADE"), index=True
+    )
+    doc_no: Mapped[str | None] = mapped_column(String(60))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maintenance_visits.id", ondelete="CASCADE"), index=True
+    )
     line_no: Mapped[int] = mapped_column(Integer)
     settlement_id: Mapped[int | None] = mapped_column(
         ForeignKey("settlements.id", ondelete="RESTRICT"), index=True

@@ -214,6 +214,8 @@ class Writer:
         if ad.register.ledger and (updates or deletes) and not self.undo:
             raise LedgerError(ad.name)
         log: list[dict[str, Any]] = []
+        if not self.undo and (inserts or updates):
+            ad.hooks.before_write(self.session, inserts, updates, self.now)
         if deletes:
             self._delete(deletes, log)
         updated = self._update(updates, log) if updates else []

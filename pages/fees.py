@@ -56,7 +56,10 @@ def ticket_tab(user, lang: str, editable: bool) -> None:
         st.caption(
             f"{tr('fees.confirmed_by')}: {plain(view.confirmed_by)} · {view.confirmed_at} · {via}"
         )
-    if editable and not has_lines and st.button(tr("fees.build"), key=f"{P}.build"):
+    if view.visit:
+        st.caption(tr("fees.visit_doc"))
+    build = tr("fees.build_visit" if view.visit else "fees.build")
+    if editable and not has_lines and st.button(build, key=f"{P}.build"):
         with db.write(get_engine()) as s:
             n = fees_da.build_lines(s, ticket_no, actor=user, now=now())
         st.success(tr("fees.built", n=n))

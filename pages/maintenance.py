@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access import db
+from data_access import fees as fees_da
 from data_access import maintenance as dm
 from data_access.errors import InvalidInput
 from data_access.maintenance_register import RouteFilter
@@ -35,7 +36,7 @@ from pages.lines_grid import lines_grid
 from pages.pdf_button import pdf_button
 from pages.register_grid import refresh_grids, register_grid
 from rules import maintenance as mr
-from rules.access import Page, Role
+from rules.access import Page, Role, may_edit_register
 from rules.i18n import t
 from rules.maintenance import CHECKLISTS, PACKAGES, PLANS, VISIT_RESULTS, VISITS
 
@@ -432,9 +433,24 @@ def linked_visit(user, lang: str, editable: bool) -> None:
                 hide_index=True,
             )
         pdf_button("visit", row["visit_no"], user, lang, "maint.linked.print")
+        _bill_button(user, row)
         mine = user.role in MANAGERS or row["engineer_id"] == user.id
         if editable and mine and row["status"] in mr.OPEN:
             _done_form(row, lang, user)
+
+
+def _bill_button(user, row: dict[str, Any]) -> None:
+    """The "bill this visit" button: a done visit outside a contract gets its fee lines (inspection,
+    labour, travel, the parts issued to it), quoted and settled on the fees page."""
+    own = user.role != Role.ENGINEER or row["engineer_id"] == user.id  # as a ticket's lines
+    if not (may_edit_register(user.role, "fees") and own):
+        return
+    with db.read(get_engine()) as s:
+        billable = fees_da.billable_visit(s, row["visit_no"])
+    if billable and st.button(tr("fees.bill_visit"), key="maint.linked.bill"):
+        with db.write(get_engine()) as s:
+            n = fees_da.bill_visit(s, row["visit_no"], actor=user, now=now())
+        st.success(tr("fees.billed_visit", value=plain(row["visit_no"]), n=n))
 
 
 def main() -> None:

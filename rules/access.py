@@ -217,7 +217,8 @@ TICKET_OWN: dict[TicketAction, frozenset[str]] = {
 TICKET_REGISTERS: dict[str, TicketAction] = {
     "tickets": TicketAction.EDIT,
     "ticket_parts": TicketAction.REPORT,
-    "fees": TicketAction.REPORT,  # engineers propose their own tickets' fee lines
+    # fee lines: an engineer proposes those of his own tickets and visits, checked by the
+    # fee hooks (a line's document is a ticket's or a visit's)
 }
 
 

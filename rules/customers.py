@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -207,6 +208,29 @@ CUSTOMERS = Register(
             example="上海市嘉定区安亭镇 1 号",
         ),
         Field("notes", "备注", "Notes", Kind.LONGTEXT, aliases=("说明", "remarks", "remark")),
+        # last, so exports keep the layout teams already have
+        Field(
+            "travel_zone",
+            "差旅区域",
+            "Travel zone",
+            max_len=40,
+            aliases=("收费区域", "差旅分区", "travel zone", "zone"),
+            example="西北",
+            help_zh="价目表差旅费的区域；空白：按所属区域",
+            help_en="The rate card's travel zone; blank: the region",
+        ),
+        Field(
+            "travel_km",
+            "上门距离(公里)",
+            "Travel distance (km)",
+            Kind.DECIMAL,
+            min_value=0,
+            aliases=("距离", "公里数", "上门距离", "distance", "km"),
+            example=Decimal("35"),
+            help_zh="服务网点到客户的距离，对应价目表距离段；保养和报告未填距离的工单按此计差旅费",
+            help_en="From the service base, for the rate card's distance bands: a visit's "
+            "travel, and a ticket's when its report gives no distance",
+        ),
     ),
     checks=(_check_customer,),
 )

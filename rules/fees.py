@@ -276,11 +276,18 @@ FEE_LINES = Register(
     zh="费用明细",
     en="Fee lines",
     key="line_no",
-    parent="ticket",
+    parent="document",
     checks=(_line_checks,),
     fields=(
-        Field("ticket", "工单号", "Ticket no.", Kind.REF, required=True, ref="tickets",
-              aliases=("服务单号", "ticket", "ticket no"), example="SR202601010001"),
+        # a fee document is a ticket's or a maintenance visit's (outside a contract): its
+        # number is the ticket's or the visit's; a new one is made on first use
+        Field("document", "工单/保养单号", "Ticket / visit no.", Kind.REF, required=True,
+              ref="fee_documents", column="doc_id", loose="doc_no", max_len=60,
+              aliases=("工单号", "服务单号", "保养单号", "单据号", "ticket", "ticket no",
+                       "visit no", "document"),
+              example="SR202601010001",
+              help_zh="工单号，或合同外保养的保养单号", help_en="A ticket no., or the visit no. "
+              "of a maintenance visit outside a contract"),
         Field("line_no", "行号", "Line", Kind.INT, required=True, key=True, min_value=1,
               aliases=("序号", "line no"), example=1),
         Field("kind", "费用类别", "Kind", Kind.ENUM, required=True,
@@ -359,7 +366,7 @@ STATEMENT_LINES = Register(
     en="Statement lines",
     key="line_no",
     fields=(
-        Field("ticket_no", "工单号", "Ticket no.", computed=True),
+        Field("doc_no", "工单/保养单号", "Ticket / visit no.", computed=True),
         Field("line_no", "行号", "Line", Kind.INT, computed=True),
         Field("kind", "费用类别", "Kind", Kind.ENUM, computed=True, options=_opts(FeeKind, KIND_LABELS)),
         Field("description", "说明", "Description", computed=True),
@@ -550,11 +557,35 @@ class Job:
     zone: str | None = None
     level: str = DEFAULT_LEVEL
     parts: tuple[tuple[str, str, Decimal, Decimal | None], ...] = ()  # no, name, qty, price
+    # a maintenance visit outside a contract: an on-site inspection instead of diagnosis
+    visit: bool = False
+
+
+VISIT = "visit"  # the rate card's inspection variant for a maintenance visit
+
+
+def visit_billable(cover: Cover) -> bool:
+    """A maintenance visit is billed only outside a contract: a contract's visits are
+    what its package buys (its repairs get the package's discount instead)."""
+    return not cover.under_contract
+
+
+def visit_hours(arrived: dt.datetime | None, departed: dt.datetime | None) -> Decimal:
+    """Labour hours of a visit from arrival to departure, up to the next half hour."""
+    if arrived is None or departed is None or departed <= arrived:
+        return ZERO
+    halves = -(-int((departed - arrived).total_seconds()) // 1800)
+    return Decimal(halves) / 2
+
+
+def travel_zone(zone: str | None, region: str | None) -> str | None:
+    """The rate card's travel variant of a customer: its travel zone, else its region."""
+    return (zone or "").strip() or (region or "").strip() or None
 
 
 def propose(job: Job, rates: Sequence[Rate]) -> list[dict[str, Any]]:
     """The fee lines a job gets from the rate card valid on its failure date (before
-    coverage): diagnosis, labour by engineer level, travel by zone and distance band,
+    coverage): diagnosis (a visit: the on-site inspection), labour by engineer level, travel by zone and distance band,
     rush for an emergency (night or day), return-to-factory items, then parts."""
     day = job.failure
     out: list[dict[str, Any]] = []
@@ -567,7 +598,10 @@ def propose(job: Job, rates: Sequence[Rate]) -> list[dict[str, Any]]:
         out.append({"kind": kind, "rate_code": r.code, "description": r.name_zh,
                     "qty": unit_qty, "unit_price": r.price, "part_no": None})  # fmt: skip
 
-    add(FeeKind.DIAGNOSIS, Decimal(1))
+    if job.visit:
+        add(FeeKind.INSPECTION, Decimal(1), VISIT)
+    else:
+        add(FeeKind.DIAGNOSIS, Decimal(1))
     if job.hours > 0:
         add(FeeKind.LABOUR, job.hours, job.level)
     if job.factory:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from data_access.demo.base import D, Plumbing, pick
 from rules.customers import add_months, default_warranty_end
@@ -97,6 +98,7 @@ class CustomersDemo(Plumbing):
         weights = tuple(REGION_WEIGHTS.values())
         names: set[str] = set()
         self.cust: list[tuple] = []  # (id, region, grade, [(name, phone)])
+        self.customer_km: dict[int, Decimal] = {}
         for k in range(1, self.n_customers + 1):
             region = pick(rng, regions, weights)
             city, city_py, area, districts = rng.choice(REGIONS[region])
@@ -126,7 +128,11 @@ class CustomersDemo(Plumbing):
                 phone=phone,
                 email=f"{rng.choice(['sb', 'service', 'equipment', 'tech'])}@{brand_py}-{city_py}.com.cn",
                 notes="重点客户，季度走访" if grade == "A" else None,
+                # the distance from the service base (the rate card's travel bands), fixed
+                # by the code so no other demo value moves; the zone is the region
+                travel_km=Decimal(8 + (k * 37) % 140),
             )
+            self.customer_km[cid] = Decimal(8 + (k * 37) % 140)
             contacts = [(contact, phone)]
             self.add("contacts", customer_id=cid, name=contact, title=rng.choice(TITLES[:3]),
                      phone=phone, email=None, is_primary=True)  # fmt: skip

@@ -32,6 +32,7 @@ RATES = [
     ("INSP-01", "inspection", None, "返厂检测费", "Factory inspection", "次", "fixed", "500", None, None),
     ("REP-01", "repair", None, "返厂维修费", "Factory repair", "次", "fixed", "2500", None, None),
     ("MIN-ONSITE", "minimum", None, "上门最低收费", "On-site minimum charge", "次", "fixed", "800", None, None),
+    ("INSP-VISIT", "inspection", "visit", "上门保养检查费", "Maintenance visit inspection", "次", "fixed", "350", None, None),
 ]  # fmt: skip
 # the mid-year price rise: these codes get a second version
 RAISED = {"LAB-JR": "220", "LAB-STD": "300", "LAB-SR": "400", "DIAG-01": "320"}
@@ -62,6 +63,7 @@ class FeesDemo(Plumbing):
                 self.rates.append(F.Rate(code, kind, zh, unit, basis, Decimal(p), valid_from,
                                          valid_to, variant, km_from, km_to))  # fmt: skip
         self.fee_pending: list[tuple[dict, list[dict]]] = []
+        self.fee_seq: dict[str, int] = {}  # statement numbers taken per month prefix
         for key, value in (
             (F.SETTING_PART_PRICING, str(F.PartPricing.COST)),
             (F.SETTING_WRITE_OFF_LIMIT, str(F.DEFAULT_WRITE_OFF_LIMIT)),
@@ -115,8 +117,13 @@ class FeesDemo(Plumbing):
             ln["line_no"] = i
         net = F.totals(lines)["amount"]
         if net > 0:
-            self._quote(ctx, net)
-        self.fee_pending.append(({**ctx, "net": net, "monthly": bool(ctx["contract"])}, lines))
+            doc = self._quote(ctx, net)
+        else:  # a free job's fee document: a draft never quoted
+            doc = self.add("fee_quotes", created=ctx["repaired"], doc_no=ctx["no"],
+                           ticket_id=ctx["id"], status="draft")  # fmt: skip
+        self.fee_pending.append(
+            ({**ctx, "net": net, "monthly": bool(ctx["contract"]), "doc": doc}, lines)
+        )
 
     @staticmethod
     def _line(ln: dict, priced: F.Priced, part: dict | None) -> dict:
@@ -127,12 +134,13 @@ class FeesDemo(Plumbing):
                 "rule": str(priced.rule), "discount_pct": priced.discount_pct,
                 "discount": priced.discount, "amount": priced.net}  # fmt: skip
 
-    def _quote(self, ctx, net: Decimal) -> None:
+    def _quote(self, ctx, net: Decimal) -> int:
         rng = self.fee_rng
         start = ctx["last"].get(S.ON_SITE) or ctx["last"].get(S.DIAGNOSING) or ctx["repaired"]
         quoted = min(start, ctx["repaired"]) - rng.randint(1, 3) * H
         confirmed = quoted + rng.randint(10, 90) * dt.timedelta(minutes=1)
-        self.add("fee_quotes", created=quoted, ticket_id=ctx["id"], status="confirmed",
+        return self.add("fee_quotes", created=quoted, doc_no=ctx["no"], ticket_id=ctx["id"],
+                 status="confirmed",
                  quoted_total=net, quoted_by_id=ctx["agent"], quoted_at=quoted,
                  confirmed_by=ctx["contact"][0], confirmed_at=confirmed,
                  confirmed_via=rng.choice(VIA), recorded_by_id=ctx["agent"],
@@ -161,7 +169,7 @@ class FeesDemo(Plumbing):
             if at <= self.now:
                 statements.append(("monthly", cid, None, (start, end), at, items))
         statements.sort(key=lambda s: (s[4], s[1]))
-        seq: dict[str, int] = {}
+        seq: dict[str, int] = self.fee_seq
         settled_ids: set[int] = set()
         sid_of: dict[int, int] = {}
         for kind, cid, ctx, period, at, items in statements:
@@ -187,9 +195,70 @@ class FeesDemo(Plumbing):
                 sid_of[ctx_["id"]] = sid
         for ctx, lines in self.fee_pending:
             for ln in lines:
-                self.add("fee_lines", created=ctx["repaired"], ticket_id=ctx["id"],
+                self.add("fee_lines", created=ctx["repaired"], doc_id=ctx["doc"],
+                         doc_no=ctx["no"], ticket_id=ctx["id"],
                          settlement_id=sid_of.get(ctx["id"]), **ln)  # fmt: skip
         self.fee_pending = []
+
+    def visit_fees(self, visits: list[dict], dev) -> None:
+        """The done visits of a plan outside a contract, billed as "bill this visit"
+        does: inspection, labour from arrival to departure, travel by the customer's
+        distance (no parts: the demo issues none to visits); quoted, confirmed and
+        settled per visit once a week old, then paid like the tickets' statements."""
+        rng = self.fee_rng
+        did, serial, m, w_end, c_end, install, cid = dev
+        region = self.customer_region.get(cid)
+        km = self.customer_km[cid]
+        for v in visits:
+            if v["status"] not in ("done", "partly_done"):
+                continue
+            done = v["done_at"]
+            cover = F.Cover(failure=done.date(), warranty_end=w_end, install_date=install,
+                            contract_end=c_end)  # fmt: skip
+            if not F.visit_billable(cover):
+                continue
+            job = F.Job(failure=cover.failure, received_at=v["arrived_at"],
+                        hours=F.visit_hours(v["arrived_at"], v["departed_at"]), km=km,
+                        zone=region, level=self.engineer_level.get(v["engineer_id"],
+                                                                   F.DEFAULT_LEVEL),
+                        visit=True)  # fmt: skip
+            lines = [self._line(ln, F.price_line(ln["kind"], ln["qty"], ln["unit_price"], cover),
+                                None) for ln in F.propose(job, self.rates)]  # fmt: skip
+            minimum = F.rate_on(self.rates, F.FeeKind.MINIMUM, cover.failure)
+            top_up = F.minimum_top_up(lines, minimum, in_warranty=cover.in_warranty)
+            if top_up:
+                ln = {"kind": F.FeeKind.MINIMUM, "rate_code": minimum.code, "qty": Decimal(1),
+                      "description": minimum.name_zh, "unit_price": top_up, "part_no": None}  # fmt: skip
+                lines.append(self._line(ln, F.price_line(ln["kind"], Decimal(1), top_up, cover),
+                                        None))  # fmt: skip
+            net = F.totals(lines)["amount"]
+            billed = done + rng.randint(1, 48) * H
+            doc = self.add("fee_quotes", created=billed, doc_no=v["visit_no"], visit_id=v["id"],
+                           status="confirmed" if net > 0 else "draft",
+                           quoted_total=net if net > 0 else None,
+                           quoted_by_id=self.manager if net > 0 else None,
+                           quoted_at=billed if net > 0 else None,
+                           confirmed_by=v["customer_rep"] if net > 0 else None,
+                           confirmed_at=billed + H if net > 0 else None,
+                           confirmed_via=rng.choice(VIA) if net > 0 else None,
+                           recorded_by_id=self.manager if net > 0 else None)  # fmt: skip
+            sid = None
+            at = billed + rng.randint(24, 96) * H
+            if net > 0 and at + 7 * D <= self.now:
+                prefix = f"JS{at:%Y%m}-"
+                self.fee_seq[prefix] = self.fee_seq.get(prefix, 0) + 1
+                no = f"{prefix}{self.fee_seq[prefix]:04d}"
+                sid = self.next_id("settlements")
+                payments: list[dict] = []
+                self.add("settlements", created=at, id=sid, settlement_no=no, kind="ticket",
+                         customer_id=cid,
+                         status=self._payments(sid, no, net, at, payments), total=net,
+                         settled_by_id=self.manager, settled_at=at, updated_at=at)  # fmt: skip
+                for payment in payments:
+                    self.add("payments", **payment)
+            for i, ln in enumerate(lines, 1):
+                self.add("fee_lines", created=billed, doc_id=doc, doc_no=v["visit_no"],
+                         visit_id=v["id"], settlement_id=sid, line_no=i, **ln)  # fmt: skip
 
     def _payments(self, sid: int, no: str, total: Decimal, at: dt.datetime, out: list[dict]) -> str:
         """Payments of a statement settled ``at``: the older, the likelier paid; some in

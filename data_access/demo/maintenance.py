@@ -108,6 +108,8 @@ class MaintenanceDemo(Plumbing):
             self.buffered += 1
         for line in lines:
             self.add("visit_results", **line)
+        if mr.contract_missing(c_end, start):  # visits outside a contract are billed
+            self.visit_fees(rows, dev)
 
     def plan_visits(self, pid, plan_no, schedule, eng, kind, package, window) -> list[dict]:
         rows: list[dict] = []

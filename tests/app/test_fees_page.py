@@ -11,6 +11,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from data_access import db
+from data_access import fees as fees_da
 from data_access.models import (
     AuditLog,
     Customer,
@@ -122,3 +123,66 @@ def test_agent_quotes_but_does_not_settle(fees_db):
     at.text_input(key="fees.ticket").input("SR-P1").run()
     keys = {b.key for b in at.button}
     assert "fees.quote" in keys and "fees.settle" not in keys
+
+
+@pytest.fixture
+def visit_db(fees_db):
+    """A done visit of the out-of-warranty device, on a plan without a contract."""
+    from data_access.models import MaintenancePlan, MaintenanceVisit, User
+
+    with db.write(fees_db) as s:
+        s.add(RateCardItem(rate_key="INSP-V@2026-01-01", code="INSP-V", kind="inspection",
+                           variant=F.VISIT, name_zh="巡检费", name_en="Inspection", unit="次",
+                           basis="fixed", price=D("150"), valid_from=dt.date(2026, 1, 1)))  # fmt: skip
+        c = s.scalar(select(Customer).where(Customer.code == "C1"))
+        c.travel_km = D("20")
+        dev = s.scalar(select(Device).where(Device.serial_no == "D-O"))
+        plan = MaintenancePlan(plan_no="MP-O", name="按次保养", customer_id=c.id, device_id=dev.id,
+                               frequency="yearly", start_date=dt.date(2026, 1, 1),
+                               no_contract_confirmed=True)  # fmt: skip
+        s.add(plan)
+        s.flush()
+        eng = s.scalar(select(User.id).where(User.username == "engineer"))
+        day = (CLOCK - dt.timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+        s.add(MaintenanceVisit(visit_no="MP-O-1", plan_id=plan.id, planned_date=day.date(),
+                               due_date=day.date(), status="done", engineer_id=eng,
+                               arrived_at=day, departed_at=day + dt.timedelta(hours=2),
+                               done_at=day + dt.timedelta(hours=2)))  # fmt: skip
+    return fees_db
+
+
+def test_bill_this_visit_from_the_maintenance_page_then_settle_on_the_fees_page(visit_db):
+    at = signed_in("manager")
+    at.query_params["visit"] = "MP-O-1"
+    at.switch_page("pages/maintenance.py").run()
+    assert not at.exception, at.exception
+    _button(at, "maint.linked.bill").click().run()
+    assert not at.exception, at.exception
+    assert any("MP-O-1" in str(m.value) for m in at.success)
+    at.run()
+    assert not [b for b in at.button if b.key == "maint.linked.bill"]  # billed once
+    with db.read(visit_db) as s:
+        nets = s.execute(select(FeeLine.kind, FeeLine.amount).order_by(FeeLine.line_no)).all()
+    # inspection, 2 h labour, travel 20 km (the customer's distance, the city band)
+    assert nets == [("inspection", D("150.00")), ("labour", D("560.00")), ("travel", D("200.00"))]
+    at = open_fees("manager")
+    at.text_input(key="fees.ticket").input("MP-O-1").run()
+    assert any("合同外保养" in c.value for c in at.caption)
+    _button(at, "fees.quote").click().run()
+    _button(at, "fees.settle").click().run()
+    assert not at.exception, at.exception
+    with db.read(visit_db) as s:
+        st = s.execute(select(Settlement)).scalar_one()
+        head = fees_da.statement_rows(s, statement_no=st.settlement_no)[0]
+    assert (st.total, st.ticket_id, head["ticket_no"]) == (D("910.00"), None, "MP-O-1")
+
+
+def test_a_visit_under_contract_offers_no_bill_button(visit_db):
+    with db.write(visit_db) as s:
+        dev = s.scalar(select(Device).where(Device.serial_no == "D-O"))
+        dev.contract_end = CLOCK.date() + dt.timedelta(days=300)
+    at = signed_in("manager")
+    at.query_params["visit"] = "MP-O-1"
+    at.switch_page("pages/maintenance.py").run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.key == "maint.linked.bill"]

@@ -246,7 +246,8 @@ def test_warranty_reports_and_fees_are_consistent(loaded):
             ).select_from(t.outerjoin(d, d.c.id == t.c.device_id))
         ).all()
         reports = set(conn.execute(text("SELECT ticket_id FROM service_reports")).scalars())
-        f = T["fee_lines"]
+        f, v, p = T["fee_lines"], T["maintenance_visits"], T["maintenance_plans"]
+        # a ticket's lines from the day received, a billed visit's from the day done
         lines = conn.execute(
             select(
                 f.c.settlement_id,
@@ -254,10 +255,23 @@ def test_warranty_reports_and_fees_are_consistent(loaded):
                 f.c.list_amount,
                 f.c.discount,
                 f.c.rule,
-                t.c.received_at,
+                func.coalesce(t.c.received_at, v.c.done_at),
                 d.c.warranty_end,
-            ).select_from(f.join(t, t.c.id == f.c.ticket_id).outerjoin(d, d.c.id == t.c.device_id))
+            ).select_from(
+                f.outerjoin(t, t.c.id == f.c.ticket_id)
+                .outerjoin(v, v.c.id == f.c.visit_id)
+                .outerjoin(p, p.c.id == v.c.plan_id)
+                .outerjoin(d, d.c.id == func.coalesce(t.c.device_id, p.c.device_id))
+            )
         ).all()
+        billed = conn.execute(
+            select(v.c.done_at, d.c.contract_end)
+            .select_from(f.join(v, v.c.id == f.c.visit_id).join(p, p.c.id == v.c.plan_id))
+            .join(d, d.c.id == p.c.device_id)
+        ).all()
+    assert billed  # visits outside a contract are billed, never one under contract
+    assert all(end is None or end < done.date() for done, end in billed)
+    with engine.connect() as conn:
         settlements = conn.execute(text("SELECT id, total, status FROM settlements")).all()
         paid = dict(
             conn.execute(text("SELECT settlement_id, SUM(amount) FROM payments GROUP BY 1")).all()

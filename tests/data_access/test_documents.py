@@ -28,6 +28,7 @@ from data_access.errors import NotAllowed
 from data_access.models import (
     Complaint,
     FeeLine,
+    FeeQuote,
     MaintenanceVisit,
     Payment,
     Settlement,
@@ -255,11 +256,16 @@ def _statement_of(engine, lines: list[tuple[str, D]]) -> str:
     fees path settles them)."""
     with db.write(engine) as s:
         ticket = s.scalars(
-            select(Ticket).where(~Ticket.id.in_(select(FeeLine.ticket_id))).order_by(Ticket.id)
+            select(Ticket)
+            .where(~Ticket.id.in_(select(FeeQuote.ticket_id).where(FeeQuote.ticket_id.isnot(None))))
+            .order_by(Ticket.id)
         ).first()
         assert ticket is not None
+        doc = FeeQuote(doc_no=ticket.ticket_no, ticket_id=ticket.id, status="draft")
+        s.add(doc)
+        s.flush()
         s.add_all(
-            FeeLine(ticket_id=ticket.id, line_no=i, kind="parts", part_no=f"P-{i:04d}",
+            FeeLine(doc_id=doc.id, doc_no=ticket.ticket_no, ticket_id=ticket.id, line_no=i, kind="parts", part_no=f"P-{i:04d}",
                     description=f"配件 {i}", qty=D(i % 3 + 1), unit_price=price,
                     list_amount=price * (i % 3 + 1), rule=rule, discount_pct=D(0),
                     discount=D(0), amount=price * (i % 3 + 1))
@@ -283,7 +289,7 @@ def test_a_200_line_statement_spans_pages_with_its_heading_repeated(tmp_path, sq
         engine.dispose()
     pages = read_pdf(data)
     assert len(pages) > 1
-    heading = "工单号 行号 费用类别 说明 数量 单价 标准金额 适用规则 折扣金额 净额"
+    heading = "工单/保养单号 行号 费用类别 说明 数量 单价 标准金额 适用规则 折扣金额 净额"
     with_lines = [p for p in pages if "P-" in p or "配件 " in p]
     assert len(with_lines) > 1
     for page in with_lines:

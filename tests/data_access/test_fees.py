@@ -23,14 +23,17 @@ from data_access.models import (
     FeeLine,
     MaintenancePackage,
     MaintenancePlan,
+    MaintenanceVisit,
     Part,
     Payment,
     RateCardItem,
     ServiceReport,
     Settlement,
+    StockMovement,
     Ticket,
     TicketPart,
     User,
+    Warehouse,
 )
 from data_access.registers import save_changes
 from rules import fees as F
@@ -351,7 +354,7 @@ def test_monthly_statement_per_customer(shop):
         no = fees_da.settle_month(s, "C1", dt.date(2026, 9, 15), actor=a["manager"], now=NOW)
     with db.read(engine) as s:
         head = fees_da.statement_rows(s, statement_no=no)[0]
-        tickets = {r["ticket_no"] for r in fees_da.statement_lines(s, no)}
+        tickets = {r["doc_no"] for r in fees_da.statement_lines(s, no)}
         _, printed = fees_da.statement_display(s, no)
         month = dict(fees_da.monthly_totals(s, dt.date(2026, 9, 1), dt.date(2026, 9, 30)))
     assert tickets == {"SR-WAR", "SR-NIGHT"}  # August's SR-OUT is not September's
@@ -627,3 +630,215 @@ def test_labour_is_priced_at_the_engineers_level_from_his_user_record(shop):
     build(engine, "SR-OUT", a["eng"])
     labour = by_kind(lines(engine, "SR-OUT"))[("labour", None)]
     assert (labour["rate_code"], labour["list_amount"]) == ("LAB-SR", D("760.00"))
+
+
+# ---------------------------------------------------------------- a visit outside a contract
+@pytest.fixture
+def visits(shop):
+    """Visits of the out-of-warranty device without a contract (done, with a wear part
+    issued through the stock ledger; and one still planned) and one of the contract
+    device; customer C1 in the 西北 travel zone, 80 km away."""
+    engine, a = shop
+    with db.write(engine) as s:
+        s.add_all([
+            RateCardItem(rate_key="INSP-V@2026-01-01", code="INSP-V", kind="inspection",
+                         variant=F.VISIT, name_zh="巡检费", name_en="Inspection", unit="次",
+                         basis="fixed", price=D("150"), valid_from=JAN),
+            RateCardItem(rate_key="TRV-NW@2026-01-01", code="TRV-NW", kind="travel",
+                         variant="西北", name_zh="差旅费（西北）", name_en="Travel NW", unit="公里",
+                         basis="per_unit", price=D("4.50"), km_from=D("50"), valid_from=JAN),
+        ])  # fmt: skip
+        c1 = s.scalar(select(Customer).where(Customer.code == "C1"))
+        c1.travel_zone, c1.travel_km = "西北", D("80")
+        out = s.scalar(select(Device).where(Device.serial_no == "D-O"))
+        con = s.scalar(select(Device).where(Device.serial_no == "D-C"))
+        plan = MaintenancePlan(plan_no="MP-O", name="按次保养", customer_id=c1.id,
+                               device_id=out.id, frequency="yearly",
+                               start_date=dt.date(2026, 1, 1), no_contract_confirmed=True)  # fmt: skip
+        cplan = s.scalar(select(MaintenancePlan).where(MaintenancePlan.device_id == con.id))
+        s.add(plan)
+        s.flush()
+        eng = a["eng"].id
+
+        def visit(no, p, status, day, *, arrived=None, departed=None):
+            v = MaintenanceVisit(visit_no=no, plan_id=p.id, planned_date=day, due_date=day,
+                                 status=status, engineer_id=eng, arrived_at=arrived,
+                                 departed_at=departed, done_at=departed)  # fmt: skip
+            s.add(v)
+            s.flush()
+            return v
+
+        done = visit("BY-O-1", plan, "done", dt.date(2026, 9, 10),
+                     arrived=dt.datetime(2026, 9, 10, 9), departed=dt.datetime(2026, 9, 10, 11, 10))  # fmt: skip
+        visit("BY-O-2", plan, "planned", dt.date(2026, 12, 10))
+        visit("BY-C-1", cplan, "done", dt.date(2026, 9, 12),
+              arrived=dt.datetime(2026, 9, 12, 9), departed=dt.datetime(2026, 9, 12, 10))  # fmt: skip
+        van = Warehouse(code="VAN-E", name="车载", kind="van", user_id=eng)
+        s.add(van)
+        s.flush()
+        wear = s.scalar(select(Part).where(Part.part_no == "W-1"))
+        s.add(StockMovement(entry="LY-1/1", doc_no="LY-1", line_no=1, part_id=wear.id,
+                            warehouse_id=van.id, at=dt.datetime(2026, 9, 10, 10), kind="issue",
+                            qty=-2, unit_cost=D("35.00"), visit_id=done.id))  # fmt: skip
+        s.add(StockMovement(entry="TH-1/1", doc_no="TH-1", line_no=1, part_id=wear.id,
+                            warehouse_id=van.id, at=dt.datetime(2026, 9, 10, 12), kind="return",
+                            qty=1, unit_cost=D("35.00"), visit_id=done.id))  # fmt: skip
+    return engine, a
+
+
+def test_a_visit_outside_a_contract_is_billed_by_the_one_rule(visits):
+    engine, a = visits
+    with db.read(engine) as s:
+        assert fees_da.billable_visit(s, "BY-O-1")
+    with db.write(engine) as s:
+        assert fees_da.bill_visit(s, "BY-O-1", actor=a["eng"], now=NOW) == 4
+    got = {k: (r["rule"], r["qty"], r["unit_price"], r["amount"])
+           for k, r in by_kind(lines(engine, "BY-O-1")).items()}  # fmt: skip
+    assert got == {
+        ("inspection", None): ("rate_card", D("1"), D("150.00"), D("150.00")),
+        ("labour", None): ("rate_card", D("2.5"), D("280.00"), D("700.00")),  # 9:00–11:10
+        ("travel", None): ("rate_card", D("80"), D("4.50"), D("360.00")),  # zone 西北, 80 km
+        ("parts", "W-1"): ("rate_card", D("1"), D("35.00"), D("35.00")),  # 2 issued, 1 back
+    }
+    with db.read(engine) as s:
+        assert not fees_da.billable_visit(s, "BY-O-1")  # billed once
+        view = fees_da.quote_of(s, "BY-O-1")
+    assert view.visit and view.totals["amount"] == D("1245.00")
+
+
+def test_a_visit_is_quoted_confirmed_and_settled_like_a_ticket(visits):
+    engine, a = visits
+    with db.write(engine) as s:
+        fees_da.bill_visit(s, "BY-O-1", actor=a["manager"], now=NOW)
+        assert fees_da.quote(s, "BY-O-1", actor=a["agent"], now=NOW) == D("1245.00")
+        fees_da.confirm(s, "BY-O-1", by="王经理", at=NOW, via="phone", actor=a["agent"], now=NOW)
+    with db.write(engine) as s, pytest.raises(Refused) as err:  # after confirmation: a reason
+        rows = list_lines(s, "fees", "BY-O-1")
+        rows[0] = {**rows[0], "qty": D("2")}
+        fees_da.save_fee_lines(s, "BY-O-1", rows, actor=a["manager"], now=NOW)
+    assert err.value.code == "fees.err.change_reason"
+    with db.write(engine) as s:
+        no = fees_da.settle_ticket(s, "BY-O-1", actor=a["manager"], now=NOW)
+    with db.read(engine) as s:
+        head = fees_da.statement_rows(s, statement_no=no)[0]
+        assert {r["doc_no"] for r in fees_da.statement_lines(s, no)} == {"BY-O-1"}
+        from data_access import documents as docs
+
+        pdf = docs.statement(s, no, actor=a["manager"], lang="en", now=NOW)
+    assert (head["ticket_no"], head["total"], head["customer"]) == ("BY-O-1", D("1245.00"), "C1")
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "BY-O-1" in text and "1,245.00" in text
+    with db.write(engine) as s:  # paid through a bank statement naming the visit
+        wb = openpyxl.Workbook()
+        wb.active.append(["日期", "金额", "摘要"])
+        wb.active.append([dt.date(2026, 11, 21), 1245, "保养费 BY-O-1"])
+        buf = io.BytesIO()
+        wb.save(buf)
+        assert len(fees_da.import_bank_statement(s, buf.getvalue(), actor=a["manager"], now=NOW))
+    with db.read(engine) as s:
+        assert fees_da.statement_rows(s, statement_no=no)[0]["status"] == "paid"
+
+
+def test_the_monthly_statement_holds_the_visits_of_the_month(visits):
+    engine, a = visits
+    build(engine, "SR-SMALL", a["eng"])  # C1, received 8 September
+    with db.write(engine) as s:
+        fees_da.bill_visit(s, "BY-O-1", actor=a["eng"], now=NOW)
+        no = fees_da.settle_month(s, "C1", dt.date(2026, 9, 1), actor=a["manager"], now=NOW)
+    with db.read(engine) as s:
+        docs_ = {r["doc_no"] for r in fees_da.statement_lines(s, no)}
+        total = fees_da.statement_rows(s, statement_no=no)[0]["total"]
+        assert (
+            dict(fees_da.monthly_totals(s, dt.date(2026, 9, 1), dt.date(2026, 9, 30)))[
+                s.scalar(select(Customer.id).where(Customer.code == "C1"))
+            ]
+            == total
+        )
+    assert docs_ == {"SR-SMALL", "BY-O-1"}
+    assert total == D("2245.00")  # 1000 (the minimum) + 1245
+
+
+@pytest.mark.parametrize(
+    ("visit", "code"),
+    [("BY-C-1", "fees.err.visit_contract"), ("BY-O-2", "fees.err.visit_not_done"),
+     ("BY-NONE", "fees.err.no_ticket")],
+)  # fmt: skip
+def test_a_visit_under_contract_or_not_done_is_not_billed(visits, visit, code):
+    engine, a = visits
+    with db.write(engine) as s, pytest.raises(Refused) as err:
+        fees_da.bill_visit(s, visit, actor=a["manager"], now=NOW)
+    assert err.value.code == code
+    with db.write(engine) as s, pytest.raises(Refused) as err:  # nor by a typed line
+        fees_da.save_fee_lines(s, visit, [{"kind": "other", "qty": 1, "unit_price": 10}],
+                               actor=a["manager"], now=NOW)  # fmt: skip
+    assert err.value.code == code
+    with db.read(engine) as s:
+        assert not fees_da.billable_visit(s, visit)
+        assert s.scalar(select(func.count(FeeLine.id))) == 0
+
+
+def test_an_engineer_proposes_lines_of_his_own_visits_only(visits):
+    engine, a = visits
+    with db.write(engine) as s, pytest.raises(NotAllowed):
+        fees_da.bill_visit(s, "BY-O-1", actor=a["eng2"], now=NOW)
+    with db.write(engine) as s, pytest.raises(NotAllowed):
+        fees_da.quote(s, "BY-O-1", actor=a["eng"], now=NOW)
+
+
+def test_fees_register_round_trips_visit_lines_and_imports_a_new_visit(visits):
+    from imports.engine import import_file
+    from imports.writer import export_bytes
+
+    engine, a = visits
+    build(engine, "SR-OUT", a["eng"])
+    with db.read(engine) as s:
+        data = export_bytes(s, "fees", lang="zh", today=NOW.date())
+    with db.write(engine) as s:  # a visit's lines typed in a sheet: its document is made
+        report = import_file(s, "fees", _sheet([("BY-O-1", 1, "检测诊断费", 1, 100)]),
+                             file_name="v.xlsx", now=NOW, actor=a["manager"])  # fmt: skip
+    assert report.problems == [] and report.inserted == 1
+    with db.read(engine) as s:
+        data = export_bytes(s, "fees", lang="zh", today=NOW.date())
+    with db.write(engine) as s:
+        again = import_file(s, "fees", data, file_name="x.xlsx", now=NOW, actor=a["manager"])
+    assert again.problems == []
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+    with db.read(engine) as s:
+        assert fees_da.quote_of(s, "BY-O-1").totals["amount"] == D("100.00")
+    with db.write(engine) as s, pytest.raises(Refused) as err:  # under contract: refused
+        import_file(s, "fees", _sheet([("BY-C-1", 1, "其他", 1, 100)]), file_name="c.xlsx",
+                    now=NOW, actor=a["manager"])  # fmt: skip
+    assert err.value.code == "fees.err.visit_contract"
+
+
+def _sheet(rows) -> bytes:
+    wb = openpyxl.Workbook()
+    wb.active.append(["工单/保养单号", "行号", "费用类别", "数量", "单价"])
+    for r in rows:
+        wb.active.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_travel_zone_and_distance_come_from_the_customer(visits):
+    """A ticket whose report gives no distance travels the customer's (80 km, zone 西北);
+    a customer without a travel zone travels by its region."""
+    engine, a = visits
+    with db.write(engine) as s:
+        report = s.scalar(select(ServiceReport).join(Ticket).where(Ticket.ticket_no == "SR-OUT"))
+        report.travel_km = None
+    build(engine, "SR-OUT", a["eng"])
+    travel = by_kind(lines(engine, "SR-OUT"))[("travel", None)]
+    assert (travel["rate_code"], travel["qty"], travel["amount"]) == (
+        "TRV-NW",
+        D("80"),
+        D("360.00"),
+    )
+    with db.read(engine) as s:
+        c1 = s.scalar(select(Customer.id).where(Customer.code == "C1"))
+        c2 = s.scalar(select(Customer.id).where(Customer.code == "C2"))
+        assert fees_da.customer_travel(s, c1) == ("西北", D("80"))
+        assert fees_da.customer_travel(s, c2) == ("华东", None)

@@ -234,7 +234,7 @@ def test_ageing_per_customer_skips_settled_in_full():
     ],
 )
 def test_fee_line_checks(raw, codes):
-    row = {"ticket": "SR1", "line_no": 1, "qty": "1", **raw}
+    row = {"document": "SR1", "line_no": 1, "qty": "1", **raw}
     _, problems = validate_row(F.FEE_LINES, row)
     assert {p.code for p in problems} == codes
 
@@ -277,3 +277,59 @@ def test_is_night():
     assert F.is_night(dt.datetime(2026, 1, 1, 20, 0))
     assert F.is_night(dt.datetime(2026, 1, 1, 7, 59))
     assert not F.is_night(dt.datetime(2026, 1, 1, 8, 0))
+
+
+# ---------------------------------------------------------------- a maintenance visit
+@pytest.mark.parametrize(
+    ("arrived", "departed", "hours"),
+    [
+        (dt.datetime(2026, 6, 10, 9), dt.datetime(2026, 6, 10, 11), D("2")),
+        (dt.datetime(2026, 6, 10, 9), dt.datetime(2026, 6, 10, 11, 1), D("2.5")),  # next half
+        (dt.datetime(2026, 6, 10, 9), dt.datetime(2026, 6, 10, 9, 10), D("0.5")),
+        (dt.datetime(2026, 6, 10, 9), dt.datetime(2026, 6, 10, 9), D("0")),
+        (None, dt.datetime(2026, 6, 10, 9), D("0")),
+        (dt.datetime(2026, 6, 10, 10), dt.datetime(2026, 6, 10, 9), D("0")),  # typed wrong
+    ],
+)
+def test_visit_hours_from_arrival_to_departure(arrived, departed, hours):
+    assert F.visit_hours(arrived, departed) == hours
+
+
+@pytest.mark.parametrize(
+    ("zone", "region", "expected"),
+    [("西北", "华东", "西北"), (None, "华东", "华东"), ("  ", "华东", "华东"), (None, None, None)],
+)
+def test_travel_zone_falls_back_to_the_region(zone, region, expected):
+    assert F.travel_zone(zone, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("cover", "billable"),
+    [(OUT, True), (IN_WARRANTY, True), (CONTRACT_OUT, False), (CONTRACT_LAPSED, True)],
+)
+def test_a_visit_is_billed_outside_a_contract_only(cover, billable):
+    assert F.visit_billable(cover) is billable
+
+
+def test_a_visit_proposes_the_inspection_not_diagnosis():
+    rates = [
+        F.Rate("DIAG", "diagnosis", "诊断", "次", "fixed", D("300"), dt.date(2026, 1, 1)),
+        F.Rate("INSP-F", "inspection", "返厂检测", "次", "fixed", D("500"), dt.date(2026, 1, 1)),
+        F.Rate("INSP-V", "inspection", "巡检", "次", "fixed", D("150"), dt.date(2026, 1, 1),
+               variant=F.VISIT),
+        F.Rate("LAB", "labour", "工时", "小时", "per_unit", D("280"), dt.date(2026, 1, 1)),
+        F.Rate("TRV-NW", "travel", "西北", "公里", "per_unit", D("4.50"), dt.date(2026, 1, 1),
+               variant="西北", km_from=D("50")),
+        F.Rate("TRV", "travel", "差旅", "公里", "per_unit", D("3.50"), dt.date(2026, 1, 1),
+               km_from=D("50")),
+    ]  # fmt: skip
+    job = F.Job(failure=DAY, received_at=dt.datetime(2026, 6, 10, 9), hours=D("2.5"),
+                km=D("80"), zone="西北", visit=True,
+                parts=(("W-1", "密封圈", D("1"), D("35")),))  # fmt: skip
+    got = [(x["kind"], x["rate_code"], x["qty"], x["unit_price"]) for x in F.propose(job, rates)]
+    assert got == [
+        ("inspection", "INSP-V", D("1"), D("150")),
+        ("labour", "LAB", D("2.5"), D("280")),
+        ("travel", "TRV-NW", D("80"), D("4.50")),
+        ("parts", None, D("1"), D("35")),
+    ]
