@@ -6,9 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from data_access import db
 
@@ -23,6 +25,30 @@ def count(engine: Engine, model) -> int:
     """Rows of a model (or table) in the database."""
     with db.read(engine) as s:
         return s.scalar(select(func.count()).select_from(model))
+
+
+@contextmanager
+def migration_url(kind: str, tmp_path: Path, schema: str) -> Iterator[str]:
+    """A database to run migrations in by hand: a new SQLite file, or a PostgreSQL
+    schema made for the test and dropped after it."""
+    from tests.conftest import PG_URL, missing
+
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mig.db'}"
+        return
+    if not PG_URL:
+        missing("TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    schema = f"{schema}_{os.getpid()}"
+    admin = db.make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,6 @@ articles' codes move to their new columns, and the downgrade gives them back."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from alembic import command
@@ -13,7 +12,7 @@ from sqlalchemy import text
 
 from data_access import db
 from data_access.migrate import alembic_config
-from tests.conftest import PG_URL, missing
+from tests.helpers import migration_url
 
 NOW = dt.datetime(2026, 11, 1)
 ROWS = [
@@ -32,20 +31,8 @@ ROWS = [
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mig.db'}"
-        return
-    if not PG_URL:
-        missing("TEST_DATABASE_URL is not set (PostgreSQL tests)")
-    schema = f"mig0011_{os.getpid()}"
-    admin = db.make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    with migration_url(request.param, tmp_path, "mig0011") as u:
+        yield u
 
 
 def test_0011_keeps_the_data(url):

@@ -5,7 +5,6 @@ numbers' indexes are filled from the rows already there, and the downgrade gives
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from alembic import command
@@ -13,7 +12,7 @@ from sqlalchemy import text
 
 from data_access import db, search
 from data_access.migrate import alembic_config
-from tests.conftest import PG_URL, missing
+from tests.helpers import migration_url
 
 NOW = dt.datetime(2026, 11, 1)
 ROWS = [
@@ -28,20 +27,8 @@ ROWS = [
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mig.db'}"
-        return
-    if not PG_URL:
-        missing("TEST_DATABASE_URL is not set (PostgreSQL tests)")
-    schema = f"mig0024_{os.getpid()}"
-    admin = db.make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    with migration_url(request.param, tmp_path, "mig0024") as u:
+        yield u
 
 
 def _found(engine, fragment: str) -> list[str]:
