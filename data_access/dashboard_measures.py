@@ -259,8 +259,23 @@ def _repeat_on_device(session: Session, days: int) -> ColumnElement[bool]:
     )
 
 
+_BUILT: dict[tuple, dict[str, Measure]] = {}
+
+
 def ticket_measures(session: Session, now: dt.datetime, repeat_days: int) -> dict[str, Measure]:
-    """The ticket KPIs, as expressions over the ``tickets`` row."""
+    """The ticket KPIs, as expressions over the ``tickets`` row. Built once per dialect,
+    clock and window (a render asks for them several times; building them costs more
+    than the rollup's queries)."""
+    key = (session.get_bind().dialect.name, now, repeat_days)
+    built = _BUILT.get(key)
+    if built is None:
+        if len(_BUILT) > 64:
+            _BUILT.clear()
+        built = _BUILT[key] = _ticket_measures(session, now, repeat_days)
+    return dict(built)
+
+
+def _ticket_measures(session: Session, now: dt.datetime, repeat_days: int) -> dict[str, Measure]:
     responded = Ticket.responded_at.is_not(None)
     resolved = _resolved()
     ftf = and_(

@@ -174,6 +174,14 @@ def _cube(session: Session, repeat_days: int, days: set[dt.date] | None):
     )
 
 
+def _any_superseded(session: Session, period: DB.Period) -> bool:
+    """Whether the period holds a superseded rating (the partial index; usually none)."""
+    r = FollowUpRating
+    start, end = period.bounds()
+    found = select(r.id).where(_superseded(), r.rated_at >= start, r.rated_at < end).limit(1)
+    return session.scalar(found) is not None
+
+
 def _superseded_cube(session: Session, period: DB.Period):
     """The rating sums of the period's superseded ratings that are still their ticket's
     latest within the period (few: the rollup leaves every superseded rating out)."""
@@ -389,7 +397,7 @@ def sums(
         _add(out[key], row)
     # dirty days live, from the tickets and ratings; the period's superseded ratings
     # that are still their ticket's latest within it (never in the rollup)
-    live = [_superseded_cube(session, period)]
+    live = [_superseded_cube(session, period)] if _any_superseded(session, period) else []
     if dirty:
         live.append(_cube(session, repeat_days, dirty))
     for part in live:
