@@ -11,10 +11,11 @@ with another first-time-fix window than the setting's, or more than
 caller computes directly.
 
 Served: no filter or one filter, with or without one breakdown dimension or per day (the
-trend), and two filters without a breakdown — at most two dimensions in all. Not
-additive, hence always direct: the latest rating per ticket (CSAT, satisfaction), the
-tickets overdue (they depend on the clock), complaints, visits, training, key parts and
-the installed devices.
+trend), and two filters without a breakdown — at most two dimensions in all. The ratings
+(CSAT, satisfaction) are summed per day rated, the ticket's latest ones only (not
+``superseded``, migration 0020); a period's superseded ratings still latest within it are
+read live. Not additive, hence always direct: the tickets overdue (they depend on the
+clock), complaints, visits, training, key parts and the installed devices.
 """
 
 from __future__ import annotations
