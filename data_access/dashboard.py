@@ -50,6 +50,7 @@ from data_access.dashboard_measures import (
     _ticket_where,
     _tickets_in,
     ftf_repeat_days,
+    rating_sums,
     report_measures,
     seconds_between,
     targets,
@@ -58,7 +59,6 @@ from data_access.dashboard_measures import (
 from data_access.errors import InvalidInput
 from data_access.maintenance_register import counts_as_due, done_in_window
 from data_access.models import (
-    ROLLUP_COUNTS,
     Complaint,
     Customer,
     Device,
@@ -67,6 +67,7 @@ from data_access.models import (
     MaintenanceVisit,
     Part,
     ProductModel,
+    SatisfactionReview,
     ServiceReport,
     StockMovement,
     Ticket,
@@ -138,13 +139,14 @@ def latest_ratings(period: Period, f: Filters):
 def _satisfaction_figures(session: Session, period: Period, f: Filters) -> dict[str, Figure]:
     r = FollowUpRating
     last = latest_ratings(period, f)
-    n, total, satisfied = session.execute(
-        select(
-            func.count(r.id),
-            func.sum(cast(r.score, Float)),
-            func.sum(case((r.score >= K.SATISFIED_AT, 1), else_=0)),
-        ).join(last, last.c.id == r.id)
+    row = session.execute(
+        select(*(c.label(k) for k, c in rating_sums().items())).join(last, last.c.id == r.id)
     ).one()
+    return _rating_figures(row.ratings, row.rating_score, row.ratings_satisfied)
+
+
+def _rating_figures(n: int | None, total: Any, satisfied: int | None) -> dict[str, Figure]:
+    """CSAT and the share satisfied from the rating sums (direct or the rollup's)."""
     n = int(n or 0)
     return {
         "csat": Figure(
@@ -304,7 +306,7 @@ def _rolled(session: Session, period: Period, f: Filters, group: str | None = No
 
 
 def _empty_sums() -> Any:
-    return R.Sums({m: (0 if m in ROLLUP_COUNTS else None) for m in R.MEASURES})
+    return R.as_direct(R.Sums())
 
 
 def _overdue(session: Session, period: Period, f: Filters, now: dt.datetime) -> int | None:
@@ -349,7 +351,10 @@ def _compute(
         else:
             out.update(_report_figures(session, period, f))
     if "satisfaction" in topics:
-        out.update(_satisfaction_figures(session, period, f))
+        if roll is not None:
+            out.update(_rating_figures(roll.ratings, roll.rating_score, roll.ratings_satisfied))
+        else:
+            out.update(_satisfaction_figures(session, period, f))
     if "complaints" in topics:
         out.update(_complaint_figures(session, period, f, received))
     if "maintenance" in topics:
@@ -440,19 +445,21 @@ def _grouped_csat(
 ) -> dict[Any, float | None]:
     r = FollowUpRating
     last = latest_ratings(period, f)
+    sums = rating_sums()
     stmt = (
-        select(group.label("g"), func.avg(cast(r.score, Float)))
+        select(group.label("g"), sums["ratings"], sums["rating_score"])
         .select_from(r)
         .join(last, last.c.id == r.id)
         .join(Ticket, Ticket.id == r.ticket_id)
     )
     for target, on in joins:
         stmt = stmt.outerjoin(target, on)
-    return {g: None if v is None else float(v) for g, v in session.execute(stmt.group_by(group))}
+    return {g: K.mean(total, n) for g, n, total in session.execute(stmt.group_by(group))}
 
 
 def _group_item(measures: dict[str, Measure], key: Any, label: Any, sums: Any) -> dict:
-    item = {"key": key, "label": label, "tickets": int(sums.rows), "hours": sums.labour_hours}
+    item = {"key": key, "label": label, "tickets": int(sums.rows), "hours": sums.labour_hours,
+            "csat": K.mean(sums.get("rating_score"), sums.get("ratings"))}  # fmt: skip
     for k in _GROUP_KPIS:
         item[k] = _figure(measures[k], sums, k, sums.rows).value
     return item
@@ -490,7 +497,7 @@ def _rolled_groups(
             if name is not None and (labels.get(code) is None or name > labels[code]):
                 labels[code] = name  # max(name), as the direct query
         for v in merged.values():
-            v.setdefault("labour_hours", None)
+            R.as_direct(v)
         return {c: _group_item(ms, c, labels.get(c), v) for c, v in merged.items()}
     return {k: _group_item(ms, k, None, v) for k, v in got.items()}
 
@@ -508,7 +515,10 @@ def breakdown(
     groups = _rolled_groups(session, period, filters, now, dimension)
     if groups is None:
         groups = _grouped(session, period, filters, now, group, label, joins)
-    csat = _grouped_csat(session, period, filters, group, joins)
+        csat = _grouped_csat(session, period, filters, group, joins)
+    else:  # a group rated in the period but with no ticket received in it is not shown
+        csat = {k: g["csat"] for k, g in groups.items()}
+        groups = {k: g for k, g in groups.items() if g["tickets"]}
     total = sum(g["tickets"] for g in groups.values())
     out = []
     for key, g in groups.items():
@@ -544,23 +554,15 @@ def trend(
             b = day - dt.timedelta(days=day.weekday()) if grain == "week" else day.replace(day=1)
             _add(per.setdefault(b, Sums()), v)
         for v in per.values():
-            v.setdefault("labour_hours", None)
+            R.as_direct(v)
         ms = ticket_measures(session, now, ftf_repeat_days(session))
-        groups = {b: _group_item(ms, b, None, v) for b, v in per.items()}
+        groups = {b: _group_item(ms, b, None, v) for b, v in per.items() if v.rows}
+        ratings = {b: (v.ratings, v.rating_score, v.ratings_satisfied)
+                   for b, v in per.items() if v.ratings}  # fmt: skip
     else:
         groups = _grouped(session, period, filters, now,
                           _bucket(session, Ticket.received_at, grain), None, [])  # fmt: skip
-    r = FollowUpRating
-    last = latest_ratings(period, filters)
-    bucket = _bucket(session, r.rated_at, grain)
-    ratings = {
-        _as_date(b): (n, total, ok)
-        for b, n, total, ok in session.execute(
-            select(bucket, func.count(r.id), func.sum(cast(r.score, Float)),
-                   func.sum(case((r.score >= K.SATISFIED_AT, 1), else_=0)))
-            .join(last, last.c.id == r.id).group_by(bucket)
-        )
-    }  # fmt: skip
+        ratings = _rating_buckets(session, period, filters, grain)
     buckets = sorted({_as_date(b) for b in groups} | set(ratings))
     by_day = {_as_date(b): g for b, g in groups.items()}
     out = []
@@ -576,6 +578,19 @@ def trend(
             "csat": float(total) / n if n else None, "satisfaction_rate": share(ok, n),
         })  # fmt: skip
     return out
+
+
+def _rating_buckets(session: Session, period: Period, f: Filters, grain: str) -> dict:
+    r = FollowUpRating
+    last = latest_ratings(period, f)
+    bucket = _bucket(session, r.rated_at, grain)
+    sums = rating_sums().values()
+    return {
+        _as_date(b): (n, total, ok)
+        for b, n, total, ok in session.execute(
+            select(bucket, *sums).join(last, last.c.id == r.id).group_by(bucket)
+        )
+    }
 
 
 def engineers(
@@ -759,9 +774,23 @@ def review_due(session: Session, period: Period, now: dt.datetime) -> dict | Non
     """When the period's satisfaction rate is below the threshold (setting
     ``followups.review_below_pct``, default 85 %): the rate, the threshold and the
     satisfaction review record (found, or opened: call inside a write transaction)."""
-    from data_access.followups import review_for_period
+    from data_access.followups import review_for_period, threshold
+    from rules.followups import needs_review
 
     _check(period)
+    got = _rolled(session, period, Filters())
+    if got is not None:  # the rate from the rollup: no review due, no list of scores read
+        sums = got.get(None)
+        rate = share(sums.ratings_satisfied, sums.ratings) if sums else None
+        limit = threshold(session)
+        if not needs_review(rate, limit):
+            return None
+        found = session.scalars(  # opened before: as review_for_period finds it
+            select(SatisfactionReview).where(SatisfactionReview.period_start == period.start)
+        ).first()
+        if found is not None:
+            return {"rate": rate, "threshold": limit, "review_id": found.id,
+                    "link": f"review={found.id}"}  # fmt: skip
     review, rate, limit = review_for_period(session, period.start, period.end, now=now)
     if review is None:
         return None

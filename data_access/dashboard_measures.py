@@ -30,6 +30,7 @@ from data_access.errors import InvalidInput, NotAllowed
 from data_access.models import (
     Customer,
     Device,
+    FollowUpRating,
     ProductModel,
     ServiceReport,
     Setting,
@@ -258,8 +259,23 @@ def _repeat_on_device(session: Session, days: int) -> ColumnElement[bool]:
     )
 
 
+_BUILT: dict[tuple, dict[str, Measure]] = {}
+
+
 def ticket_measures(session: Session, now: dt.datetime, repeat_days: int) -> dict[str, Measure]:
-    """The ticket KPIs, as expressions over the ``tickets`` row."""
+    """The ticket KPIs, as expressions over the ``tickets`` row. Built once per dialect,
+    clock and window (a render asks for them several times; building them costs more
+    than the rollup's queries)."""
+    key = (session.get_bind().dialect.name, now, repeat_days)
+    built = _BUILT.get(key)
+    if built is None:
+        if len(_BUILT) > 64:
+            _BUILT.clear()
+        built = _BUILT[key] = _ticket_measures(session, now, repeat_days)
+    return dict(built)
+
+
+def _ticket_measures(session: Session, now: dt.datetime, repeat_days: int) -> dict[str, Measure]:
     responded = Ticket.responded_at.is_not(None)
     resolved = _resolved()
     ftf = and_(
@@ -332,6 +348,29 @@ def report_measures() -> dict[str, Measure]:
             counted=ServiceReport.fault_code_id == Ticket.fault_code_id,
         ),  # fmt: skip
     }
+
+
+# ---------------------------------------------------------------- rating measures
+def rating_sums() -> dict[str, ColumnElement]:
+    """The sums CSAT and the share satisfied are made of, over ``followup_ratings`` rows
+    (each ticket's latest rating of the period): the rollup's rating columns."""
+    r = FollowUpRating
+    return {
+        "ratings": func.count(r.id),
+        "rating_score": func.sum(cast(r.score, Float)),
+        "ratings_satisfied": func.coalesce(
+            func.sum(case((r.score >= K.SATISFIED_AT, 1), else_=0)), 0
+        ),
+    }
+
+
+def latest_in_period(period: Period) -> ColumnElement[bool]:
+    """A rating is its ticket's latest of ``period``: no later rating (higher id) of the
+    same ticket was given in the period. True of every rating not superseded at all."""
+    r, later = FollowUpRating, aliased(FollowUpRating)
+    start, end = period.bounds()
+    return ~exists().where(later.ticket_id == r.ticket_id, later.id > r.id,
+                           later.rated_at >= start, later.rated_at < end)  # fmt: skip
 
 
 def _aggregate(measures: dict[str, Measure]) -> list:

@@ -11,10 +11,11 @@ with another first-time-fix window than the setting's, or more than
 caller computes directly.
 
 Served: no filter or one filter, with or without one breakdown dimension or per day (the
-trend), and two filters without a breakdown — at most two dimensions in all. Not
-additive, hence always direct: the latest rating per ticket (CSAT, satisfaction), the
-tickets overdue (they depend on the clock), complaints, visits, training, key parts and
-the installed devices.
+trend), and two filters without a breakdown — at most two dimensions in all. The ratings
+(CSAT, satisfaction) are summed per day rated, the ticket's latest ones only (not
+``superseded``, migration 0020); a period's superseded ratings still latest within it are
+read live. Not additive, hence always direct: the tickets overdue (they depend on the
+clock), complaints, visits, training, key parts and the installed devices.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Engine,
+    Float,
+    Integer,
+    Numeric,
     String,
     and_,
     case,
@@ -35,6 +39,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -53,6 +58,7 @@ from data_access.models import (
     DashboardDirty,
     DashboardRollupState,
     Device,
+    FollowUpRating,
     ProductModel,
     ServiceReport,
     Ticket,
@@ -83,38 +89,107 @@ def _day(session: Session, moment: Any):
     return cast(moment, Date)
 
 
-def _cube(session: Session, repeat_days: int, where: list):
-    """Per day and combination of the six dimensions, the measure sums of the tickets
-    ``where`` selects."""
-    now = dt.datetime(2000, 1, 1)  # only "overdue" reads the clock, and it is left out
-    tm = DB.ticket_measures(session, now, repeat_days)
-    tm.pop("tickets_overdue")
-    measures = {**tm, **DB.report_measures()}
-    dims = {
+def _dims() -> dict[str, Any]:
+    return {
         "region": Customer.region, "customer_grade": Customer.grade,
         "engineer": Ticket.engineer_id, "product_model": Device.model_id,
         "service_type": Ticket.service_type, "channel": Ticket.channel,
     }  # fmt: skip
+
+
+def _columns(day: Any, given: dict[str, Any]) -> list:
+    """Day, the six dimensions and every measure, in one order for both cubes (a measure
+    a cube does not give is 0 or NULL)."""
+    dims = _dims()
+    cols = [day.label("day"), *(c.label(name) for name, c in dims.items())]
+    for m in MEASURES:
+        if m in given:
+            cols.append(given[m].label(m))
+        elif m in ROLLUP_COUNTS:
+            cols.append(literal_column("0", Integer).label(m))
+        else:
+            cols.append(cast(None, Numeric(14, 2) if m == "labour_hours" else Float).label(m))
+    return cols
+
+
+def _ticket_cube(session: Session, repeat_days: int, where: list):
+    """Per day of receipt and combination of the six dimensions, the measure sums of the
+    tickets ``where`` selects."""
+    now = dt.datetime(2000, 1, 1)  # only "overdue" reads the clock, and it is left out
+    tm = DB.ticket_measures(session, now, repeat_days)
+    tm.pop("tickets_overdue")
+    measures = {**tm, **DB.report_measures()}
     day = _day(session, Ticket.received_at)
-    cols = [
-        day.label("day"),
-        *(c.label(name) for name, c in dims.items()),
-        func.count(Ticket.id).label("rows"),
-        func.count(ServiceReport.id).label("reports"),
-        func.sum(case((and_(Ticket.service_type == K.FAILURE_SERVICE_TYPE,
-                            Ticket.device_id.is_not(None)), 1), else_=0)).label("failure_repairs"),
-        func.sum(ServiceReport.labour_hours).label("labour_hours"),
-        *DB._aggregate(measures),
-    ]  # fmt: skip
+    given = {
+        "rows": func.count(Ticket.id),
+        "reports": func.count(ServiceReport.id),
+        "failure_repairs": func.sum(case((and_(Ticket.service_type == K.FAILURE_SERVICE_TYPE,
+                                               Ticket.device_id.is_not(None)), 1), else_=0)),
+        "labour_hours": func.sum(ServiceReport.labour_hours),
+        **{c.name: c.element for c in DB._aggregate(measures)},
+    }  # fmt: skip
     return (
-        select(*cols)
+        select(*_columns(day, given))
         .select_from(Ticket)
         .outerjoin(ServiceReport, ServiceReport.ticket_id == Ticket.id)
         .outerjoin(Customer, Customer.id == Ticket.customer_id)
         .outerjoin(Device, Device.id == Ticket.device_id)
         .where(*where)
-        .group_by(day, *dims.values())
+        .group_by(day, *_dims().values())
     )
+
+
+def _rating_cube(session: Session, where: list):
+    """Per day rated and combination of the six dimensions (the ticket's), the rating
+    sums of the ratings ``where`` selects (of a ticket)."""
+    r = FollowUpRating
+    day = _day(session, r.rated_at)
+    return (
+        select(*_columns(day, DB.rating_sums()))
+        .select_from(r)
+        .join(Ticket, Ticket.id == r.ticket_id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Device, Device.id == Ticket.device_id)
+        .where(*where)
+        .group_by(day, *_dims().values())
+    )
+
+
+def _not_superseded() -> Any:
+    return FollowUpRating.superseded == False  # noqa: E712 (SQL)
+
+
+def _superseded() -> Any:
+    return FollowUpRating.superseded == True  # noqa: E712 (SQL, as the partial index)
+
+
+def _cube(session: Session, repeat_days: int, days: set[dt.date] | None):
+    """Both cubes over ``days`` (None: every day): the tickets received and the ratings
+    given then that are their ticket's latest."""
+    rated = [FollowUpRating.ticket_id.is_not(None), _not_superseded()]
+    if days is not None:
+        rated += _on_days(days, FollowUpRating.rated_at)
+    return union_all(
+        _ticket_cube(session, repeat_days, [] if days is None else _on_days(days)),
+        _rating_cube(session, rated),
+    )
+
+
+def _any_superseded(session: Session, period: DB.Period) -> bool:
+    """Whether the period holds a superseded rating (the partial index; usually none)."""
+    r = FollowUpRating
+    start, end = period.bounds()
+    found = select(r.id).where(_superseded(), r.rated_at >= start, r.rated_at < end).limit(1)
+    return session.scalar(found) is not None
+
+
+def _superseded_cube(session: Session, period: DB.Period):
+    """The rating sums of the period's superseded ratings that are still their ticket's
+    latest within the period (few: the rollup leaves every superseded rating out)."""
+    r = FollowUpRating
+    start, end = period.bounds()
+    return _rating_cube(session, [r.ticket_id.is_not(None), _superseded(), r.rated_at >= start,
+                                  r.rated_at < end, DB.latest_in_period(period)])  # fmt: skip
 
 
 def _ranges(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -128,18 +203,18 @@ def _ranges(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return out
 
 
-def _on_days(days: set[dt.date]) -> list:
-    """Tickets received on ``days`` (ranges on received_at: its index serves them)."""
+def _on_days(days: set[dt.date], moment: Any = Ticket.received_at) -> list:
+    """Rows whose ``moment`` falls on ``days`` (ranges: its index serves them)."""
     parts = [
-        and_(Ticket.received_at >= dt.datetime.combine(a, dt.time()),
-             Ticket.received_at < dt.datetime.combine(b + dt.timedelta(days=1), dt.time()))
+        and_(moment >= dt.datetime.combine(a, dt.time()),
+             moment < dt.datetime.combine(b + dt.timedelta(days=1), dt.time()))
         for a, b in _ranges(days)
     ]  # fmt: skip
-    return [or_(*parts)] if parts else [Ticket.id.is_(None)]
+    return [or_(*parts)] if parts else [moment.is_(None)]
 
 
-def _fill(session: Session, repeat_days: int, where: list) -> None:
-    cube = _cube(session, repeat_days, where).cte("cube").prefix_with("MATERIALIZED")
+def _fill(session: Session, repeat_days: int, days: set[dt.date] | None) -> None:
+    cube = _cube(session, repeat_days, days).cte("cube").prefix_with("MATERIALIZED")
     sums = [c for c in MEASURES if c != "labour_hours"]
     selects = []
     for dims in GROUPINGS:
@@ -170,7 +245,7 @@ def rebuild(session: Session) -> None:
     session.execute(delete(DashboardDaily))
     session.execute(delete(DashboardDirty))
     session.execute(delete(DashboardRollupState))
-    _fill(session, repeat_days, [])
+    _fill(session, repeat_days, None)
     session.add(DashboardRollupState(id=1, ftf_repeat_days=repeat_days))
     session.flush()
 
@@ -194,11 +269,18 @@ def dirty_days(session: Session, repeat_days: int, upto: int | None = None) -> s
     later = or_(d.at.is_(None), and_(Ticket.received_at <= d.at,
                                      d.at <= DB._plus_days(session, Ticket.resolved_at,
                                                            repeat_days)))  # fmt: skip
+    r = FollowUpRating
+    rated = _day(session, r.rated_at)
     stmt = union_all(
         select(d.day.label("day")).where(d.day.is_not(None), *cap),
         select(day).join(d, d.device_id == Ticket.device_id).where(later, *cap),
         select(day).join(d, d.customer_id == Ticket.customer_id).where(*cap),
-    )
+        # the ratings of those tickets count under the customer's or the device's values
+        select(rated).join(Ticket, Ticket.id == r.ticket_id)
+        .join(d, d.customer_id == Ticket.customer_id).where(*cap),
+        select(rated).join(Ticket, Ticket.id == r.ticket_id)
+        .join(d, d.device_id == Ticket.device_id).where(d.at.is_(None), *cap),
+    )  # fmt: skip
     return {DB._as_date(x) for (x,) in session.execute(stmt) if x is not None}
 
 
@@ -219,7 +301,7 @@ def refresh(session: Session) -> int:
         session.execute(delete(DashboardDaily).where(DashboardDaily.day >= a,
                                                      DashboardDaily.day <= b))  # fmt: skip
     if days:
-        _fill(session, repeat_days, _on_days(days))
+        _fill(session, repeat_days, days)
     session.execute(delete(DashboardDirty).where(DashboardDirty.id <= upto))
     return len(days)
 
@@ -314,10 +396,13 @@ def sums(
             continue  # no rows at all (an aggregate without GROUP BY)
         key = _key(row, group, by_day, r)
         _add(out[key], row)
-    # dirty days live, from the tickets
+    # dirty days live, from the tickets and ratings; the period's superseded ratings
+    # that are still their ticket's latest within it (never in the rollup)
+    live = [_superseded_cube(session, period)] if _any_superseded(session, period) else []
     if dirty:
-        cube = _cube(session, repeat_days, _on_days(dirty)).subquery()
-        for row in session.execute(select(cube)).mappings():
+        live.append(_cube(session, repeat_days, dirty))
+    for part in live:
+        for row in session.execute(part).mappings():
             keep = all(
                 (None if row[dim] is None else str(row[dim])) in vals
                 for dim, vals in values.items()
@@ -329,11 +414,27 @@ def sums(
             key = DB._as_date(row["day"]) if by_day else g
             _add(out[key], row)
     for item in out.values():
-        for m in MEASURES:
-            item.setdefault(m, None)
-        for m in ROLLUP_COUNTS:
-            item[m] = int(item[m] or 0)
+        as_direct(item)
     return dict(out)
+
+
+_REPORT_SUMS = tuple(f"{k}__{p}" for k in ("repair_success", "work_order_accuracy",
+                                          "diagnosis_accuracy") for p in "nd")  # fmt: skip
+_COUNTED = ("rows", "reports", "failure_repairs", "ratings", "ratings_satisfied")
+
+
+def as_direct(item: Sums) -> Sums:
+    """The sums as the direct aggregates give them: counts as integers; a measure's sums
+    NULL when no ticket (no report) was aggregated — the rollup's rows that hold only
+    ratings add zeros."""
+    for m in MEASURES:
+        item.setdefault(m, None)
+    for m in ROLLUP_COUNTS:
+        item[m] = int(item[m] or 0)
+    for m in ROLLUP_COUNTS:
+        if m not in _COUNTED and (not item["rows"] or m in _REPORT_SUMS and not item["reports"]):
+            item[m] = None
+    return item
 
 
 def _key(row: Any, group: str | None, by_day: bool, r: Any) -> Any:

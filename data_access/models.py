@@ -826,8 +826,13 @@ class FollowUpRating(AppendOnly, Base):
     """Every rating a call records, a new row each time; CSAT reads the latest per ticket."""
 
     __tablename__ = "followup_ratings"
-    # the latest rating per ticket of a period (the dashboard's CSAT) from the index alone
-    __table_args__ = (Index("ix_followup_ratings_latest", "rated_at", "ticket_id", "score"),)
+    # the latest rating per ticket of a period (the dashboard's CSAT) from the index alone;
+    # the superseded ratings of a period (the few the dashboard's rollup leaves out)
+    __table_args__ = (
+        Index("ix_followup_ratings_latest", "rated_at", "ticket_id", "score"),
+        Index("ix_followup_ratings_superseded", "rated_at", sqlite_where=text("superseded = 1"),
+              postgresql_where=text("superseded")),
+    )  # fmt: skip
     followup_id: Mapped[int] = mapped_column(
         ForeignKey("followups.id", ondelete="CASCADE"), index=True
     )
@@ -842,6 +847,9 @@ class FollowUpRating(AppendOnly, Base):
     efficiency: Mapped[int] = mapped_column(Integer)
     score: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     comment: Mapped[str | None] = mapped_column(Text)
+    # a later rating (higher id) of the same ticket exists: kept by the database's
+    # triggers (migration 0020) on every write path, for the dashboard's rollup
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SatisfactionReview(Stamped, Base):
@@ -1175,15 +1183,18 @@ ROLLUP_COUNTS = (
     "on_time_repair__d", "on_time_repair__n", "first_time_fix__d", "first_time_fix__n",
     "repair_success__d", "repair_success__n", "work_order_accuracy__d",
     "work_order_accuracy__n", "diagnosis_accuracy__d", "diagnosis_accuracy__n",
+    "ratings", "ratings_satisfied",
 )  # fmt: skip
 ROLLUP_SUMS = ("first_response_min__n", "first_response_wall_min__n", "resolution_h__n",
-               "resolution_wall_h__n")  # fmt: skip
+               "resolution_wall_h__n", "rating_score")  # fmt: skip
 
 
 class DashboardDaily(Base):
     """The dashboard's additive ticket measures per day of receipt and per value of no,
     one or two breakdown dimensions (``dims``: '' or 'region' or 'engineer,region', in
-    the order of rules.dashboard.DIMENSIONS; ``v1``/``v2`` their values as text)."""
+    the order of rules.dashboard.DIMENSIONS; ``v1``/``v2`` their values as text); the
+    rating columns (``ratings``…) sum the ratings given that day that are their ticket's
+    latest (not superseded), under the ticket's dimensions."""
 
     __tablename__ = "dashboard_daily"
     __table_args__ = (Index("ix_dashboard_daily_dims_day", "dims", "day"),)

@@ -1,8 +1,9 @@
 """The dashboard's rollup gives exactly the figures of the direct queries: every figure,
-breakdown, trend and the engineer table, under no, one and two filters, on a generated
-data set, after inserts, updates, status changes, device and customer changes, a
-deletion, raw SQL, an import and its undo — both before the rollup is refreshed (dirty
-days computed live) and after. SQLite and PostgreSQL."""
+breakdown, trend and the engineer table (CSAT and the share satisfied included), under
+no, one and two filters, on a generated data set, after inserts, updates, status
+changes, device and customer changes, a deletion, raw SQL, an import and its undo, new
+ratings superseding earlier ones and deleted ratings — both before the rollup is
+refreshed (dirty days computed live) and after. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from sqlalchemy import delete, func, select, text, update
 from data_access import backup, db
 from data_access import dashboard as DB
 from data_access import dashboard_rollup as R
+from data_access.followups import latest_scores
 from data_access.models import (
     Customer,
     DashboardDaily,
     DashboardDirty,
     Device,
+    FollowUp,
+    FollowUpRating,
     ProductModel,
     ServiceReport,
     Setting,
@@ -29,7 +33,8 @@ from data_access.models import (
 )
 from imports.engine import undo_last_import
 from rules.access import Actor, Role
-from rules.dashboard import DIMENSIONS
+from rules.dashboard import DIMENSIONS, share
+from rules.followups import satisfaction, satisfaction_rate
 from tests.imports.test_ticket_register import (  # noqa: F401 (the fixture)
     CLOSED,
     HEAD,
@@ -97,6 +102,29 @@ def _generate(engine) -> None:
                     accepted_at=received + dt.timedelta(days=1),
                     corrected_at=received + dt.timedelta(days=2) if rnd.random() < 0.2 else None,
                 ))  # fmt: skip
+        _rate(s, rnd)
+
+
+def _rate(s, rnd: random.Random, n: int = 90) -> None:
+    """Ratings on ``n`` random tickets (and one without a ticket): a third rated again,
+    some of those a third time, now and then rated "before" the earlier rating (the
+    latest is the highest id all the same), across the periods' bounds."""
+    tickets = s.execute(select(Ticket.id, Ticket.customer_id, Ticket.received_at)).all()
+    picked = [*rnd.sample(tickets, min(n, len(tickets))), (None, tickets[0][1], D(2025, 4, 9))]
+    for ticket_id, customer_id, received in picked:
+        fu = FollowUp(followup_no=f"F{rnd.randrange(10**9)}", customer_id=customer_id,
+                      ticket_id=ticket_id, reason="ticket", mode="phone",
+                      due_date=received.date(), status="done")  # fmt: skip
+        s.add(fu)
+        s.flush()
+        at = received + dt.timedelta(hours=rnd.randrange(1, 40 * 24))
+        for _ in range(rnd.choice((1, 1, 2, 3))):
+            q, a, e = (rnd.choice((5, 5, 4, 3, 2)) for _ in range(3))
+            s.add(FollowUpRating(followup_id=fu.id, ticket_id=ticket_id, rated_at=at,
+                                 quality=q, attitude=a, efficiency=e,
+                                 score=satisfaction(q, a, e)))  # fmt: skip
+            s.flush()
+            at += dt.timedelta(hours=rnd.randrange(-100, 30 * 24))
 
 
 def _filters(engine) -> list[DB.Filters]:
@@ -161,8 +189,31 @@ def _served(engine) -> bool:
         return R.sums(s, PERIOD, DB.Filters(region="华东"), "service_type") is not None
 
 
+def _flags_hold(engine) -> None:
+    """``superseded`` is what the triggers say it is: a later rating of the ticket exists;
+    and the 85 % rule's rate (follow-ups) is the rollup's."""
+    r = FollowUpRating
+    with db.read(engine) as s:
+        rows = s.execute(select(r.id, r.ticket_id, r.superseded)).all()
+        for p in (PERIOD, SHORT):
+            got = R.sums(s, p, DB.Filters())
+            if got is None:
+                continue
+            start, end = p.bounds()
+            sums = got.get(None)
+            rate = share(sums.ratings_satisfied, sums.ratings) if sums else None
+            assert rate == satisfaction_rate(list(latest_scores(s, start, end).values()))
+    last: dict = {}
+    for rid, ticket_id, _ in rows:
+        last[ticket_id] = max(rid, last.get(ticket_id, 0))
+    for rid, ticket_id, flag in rows:
+        if ticket_id is not None:
+            assert bool(flag) == (rid < last[ticket_id]), rid
+
+
 def _check(engine, monkeypatch) -> None:
     """Rollup equals direct, with the dirty days live, then after a refresh."""
+    _flags_hold(engine)
     filters = _filters(engine)
     direct = _direct(engine, filters, monkeypatch)
     assert _served(engine)
@@ -175,6 +226,8 @@ def _check(engine, monkeypatch) -> None:
     assert _served(engine)
     _same(_everything(engine, filters), direct, "refreshed")
     assert direct["fig", PERIOD, DB.Filters()]["tickets_received"].value > 0
+    assert direct["fig", PERIOD, DB.Filters()]["csat"].value is not None
+    _flags_hold(engine)
 
 
 @pytest.fixture(autouse=True)
@@ -222,6 +275,21 @@ def test_rollup_equals_direct_through_every_write_path(seeded, monkeypatch):  # 
             model_id=select(ProductModel.id).where(ProductModel.code == "M2").scalar_subquery()))  # fmt: skip
         s.execute(text("UPDATE tickets SET status = 'closed' WHERE status = 'received'"))
         s.execute(delete(ServiceReport).where(ServiceReport.result.is_(None)))
+    _check(engine, monkeypatch)
+
+    # ratings: new ones superseding earlier ones, a follow-up deleted with its ratings, a
+    # score changed by raw SQL, a rated ticket deleted, a rated ticket's values changed
+    with db.write(engine) as s:
+        _rate(s, random.Random(4), n=25)
+        s.delete(s.scalars(select(FollowUp).where(FollowUp.ticket_id.is_not(None))
+                           .order_by(FollowUp.id)).first())  # fmt: skip
+        s.execute(text("UPDATE followup_ratings SET score = 1.00 WHERE id % 7 = 0"))
+        rated = s.scalars(select(FollowUpRating.ticket_id).where(
+            FollowUpRating.superseded == True)).all()  # noqa: E712  # fmt: skip
+        s.delete(s.get(Ticket, rated[0]))
+        s.execute(update(Ticket).where(Ticket.id.in_(rated[1:4])).values(
+            channel="email", engineer_id=None, service_type="repair"))  # fmt: skip
+        s.execute(update(Customer).where(Customer.code == "C3").values(region="西北"))
     _check(engine, monkeypatch)
 
     # an import, then its undo
@@ -318,5 +386,7 @@ def test_the_triggers_are_there_at_head(db_engine):
                    "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal")  # fmt: skip
         found = {(t, n) for t, n in conn.exec_driver_sql(sql) if n.startswith("dashboard_")}
     tables = {t for t, _ in found}
-    assert tables == {"tickets", "service_reports", "customers", "devices"}
-    assert len(found) == 8  # SQLite: insert, delete, update; PostgreSQL: rows, TRUNCATE
+    assert tables == {"tickets", "service_reports", "customers", "devices", "followup_ratings"}
+    # SQLite: insert, delete, update (+ a ticket's ratings on update and delete);
+    # PostgreSQL: rows, TRUNCATE (+ the same two on tickets)
+    assert len(found) == 13 if db_engine.dialect.name == "sqlite" else 12
