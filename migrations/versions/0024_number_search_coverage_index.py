@@ -98,17 +98,22 @@ def _drop_fts(name: str) -> None:
     op.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+def _trgm_schema() -> str:
+    """The schema pg_trgm lives in (its operator classes are named with it)."""
+    return (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+        )
+        .scalar_one()
+    )
+
+
 def upgrade() -> None:
     op.create_index("ix_devices_customer_model", "devices", ["customer_id", "model_id"])
     if op.get_bind().dialect.name == "postgresql":
-        schema = (
-            op.get_bind()
-            .exec_driver_sql(
-                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
-                "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-            )
-            .scalar_one()
-        )
+        schema = _trgm_schema()
         ops = f'"{schema}".gin_trgm_ops'
         op.execute(PG_GRAMS)
         op.execute("DROP INDEX IF EXISTS ix_tickets_search")
@@ -161,14 +166,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_devices_customer_model", table_name="devices")
     if op.get_bind().dialect.name == "postgresql":
-        schema = (
-            op.get_bind()
-            .exec_driver_sql(
-                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
-                "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-            )
-            .scalar_one()
-        )
+        schema = _trgm_schema()
         op.execute("DROP INDEX IF EXISTS ix_tickets_grams_search")
         op.execute("DROP INDEX IF EXISTS ix_tickets_numbers_search")
         op.execute("DROP INDEX IF EXISTS ix_tickets_search")

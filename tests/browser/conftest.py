@@ -268,3 +268,18 @@ def _type_into_cell(page, grid, col: int, row: int, text: str) -> None:
     with expect_rerun(page):
         page.keyboard.press("Enter")
     editor.wait_for(state="detached")
+
+
+PHONE = {"width": 390, "height": 844}  # a common phone viewport
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:
+    """A page in a phone-sized, touch context (Chinese locale)."""
+    context = browser.new_context(
+        viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()

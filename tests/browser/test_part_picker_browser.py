@@ -18,11 +18,10 @@ from data_access.models import Customer, Part, Ticket, User, Warehouse
 from data_access.parts import Line
 from rules.i18n import t
 from tests.actors import ADMIN
-from tests.browser.conftest import PASSWORD, assert_no_exception, wait_idle
+from tests.browser.conftest import PASSWORD, PHONE, assert_no_exception, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-PHONE = {"width": 390, "height": 844}
 NO = "SR-PICK-1"
 
 
@@ -51,17 +50,6 @@ def van_ticket(served_app) -> Iterator[dict]:
                             actor=ADMIN, now=moment, to_warehouse="PK-VAN")  # fmt: skip
     yield {**served_app, "engine": engine}
     engine.dispose()
-
-
-@pytest.fixture
-def phone(browser) -> Iterator[object]:
-    context = browser.new_context(
-        viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True, device_scale_factor=2
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    yield pg
-    context.close()
 
 
 def test_an_engineer_adds_a_part_from_his_phone(van_ticket, phone):

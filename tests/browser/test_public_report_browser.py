@@ -14,11 +14,9 @@ from data_access import db
 from data_access import public_intake as P
 from data_access.models import Customer, Device, ProductModel, Ticket
 from tests.actors import ADMIN
-from tests.browser.conftest import assert_no_exception, wait_rendered
+from tests.browser.conftest import PHONE, assert_no_exception, wait_rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-PHONE = {"width": 390, "height": 844}  # a common phone viewport
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +33,6 @@ def linked(served_app) -> Iterator[dict]:
         token = P.issue_token(s, d.id, actor=ADMIN, now=dt.datetime(2026, 11, 23, 9))
     yield {**served_app, "engine": engine, "token": token}
     engine.dispose()
-
-
-@pytest.fixture
-def phone(browser) -> Iterator[object]:
-    context = browser.new_context(
-        viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True, device_scale_factor=2
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
 
 
 def open_public(page, url: str) -> None:
