@@ -22,6 +22,17 @@ from pages.register_grid import blank_to_none, display_frame, write_all_or_nothi
 from rules.fields import Register
 
 
+def _key_base(prefix: str, register: str, parent_key: str) -> str:
+    return f"{prefix}.{register}.{parent_key}"
+
+
+def reload_lines(prefix: str, register: str, parent_key: str) -> None:
+    """Have the grid of ``parent_key`` read its lines again on the next run (a line was
+    written beside it)."""
+    key = f"{_key_base(prefix, register, parent_key)}.nonce"
+    st.session_state[key] = st.session_state.get(key, 0) + 1
+
+
 def lines_grid(
     prefix: str,
     register: str,
@@ -36,7 +47,7 @@ def lines_grid(
     ``save``: a domain command shaped like :func:`save_lines` that checks more first
     (a fee document's settled lines are never deleted)."""
     spec = adapter(register).register
-    key_base = f"{prefix}.{register}.{parent_key}"
+    key_base = _key_base(prefix, register, parent_key)
     nonce = st.session_state.get(f"{key_base}.nonce", 0)
     fields = tuple(f for f in spec.fields if f.name != spec.parent)
     frame = _frame(key_base, register, parent_key, fields, nonce)

@@ -34,7 +34,7 @@ from pages.common import (
     take_link,
     tr,
 )
-from pages.lines_grid import lines_grid
+from pages.lines_grid import lines_grid, reload_lines
 from pages.pdf_button import pdf_button
 from rules.access import Page, Role, TicketAction, can_view, may_change_ticket
 from rules.complaints import COMPLAINTS
@@ -675,12 +675,11 @@ def _catalogue_line(ticket_id: int, key: str, user, lang: str) -> dict[str, Any]
     label = st.radio(
         tr("tickets.pick.part"), list(by_label), key=f"{key}.part", label_visibility="collapsed"
     )
-    part_no = by_label[label]["part_no"]
-    by_no = {r["part_no"]: r for r in hits}
+    hit = by_label[label]
     qty = st.number_input(tr("tickets.pick.qty"), min_value=1, value=1, step=1, key=f"{key}.qty")
-    if by_no[part_no]["has_van"] and by_no[part_no]["on_van"] < qty:
-        st.warning(tr("tickets.pick.short", n=by_no[part_no]["on_van"]))
-    return {"part_no": part_no, "qty": int(qty)}
+    if hit["has_van"] and hit["on_van"] < qty:
+        st.warning(tr("tickets.pick.short", n=hit["on_van"]))
+    return {"part_no": hit["part_no"], "qty": int(qty)}
 
 
 def _non_catalogue_line(key: str) -> dict[str, Any] | None:
@@ -713,8 +712,7 @@ def _add_line(d: dict[str, Any], user, lang: str, line: dict, base: str, nonce: 
         st.error(tr("tickets.report.locked"))
         return
     st.session_state[f"{base}.nonce"] = nonce + 1  # a fresh picker
-    grid = f"tickets.parts.ticket_parts.{t.ticket_no}.nonce"  # the grid reads the new line
-    st.session_state[grid] = st.session_state.get(grid, 0) + 1
+    reload_lines("tickets.parts", "ticket_parts", t.ticket_no)  # the grid shows the new line
     _flash(tr("tickets.pick.added", value=plain(line["part_no"]), n=line["qty"]))
     st.rerun()
 
