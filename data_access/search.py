@@ -21,7 +21,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Text, and_, bindparam, false, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    false,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -171,6 +182,47 @@ def _postgresql(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
         ]
     condition = text(f"(({in_text}) OR {in_numbers})").bindparams(*params)
     return compiler.process(condition, **kw)
+
+
+class _InIds(ColumnElement[bool]):
+    """``column IN (ids)`` where ``ids`` is a one-column subquery."""
+
+    inherit_cache = False
+    type = false().type
+    _is_implicitly_boolean = True
+
+    def __init__(self, column: ColumnElement, ids: Select) -> None:
+        self.column = column
+        self.ids = ids
+
+
+@compiles(_InIds)
+def _in_ids(element: _InIds, compiler, **kw) -> str:  # noqa: ANN001
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(_InIds, "postgresql")
+def _in_ids_pg(element: _InIds, compiler, **kw) -> str:  # noqa: ANN001
+    # ``IN (subquery)`` is a hashed subplan that no index serves: ORed with the trigram
+    # conditions it made the planner read every ticket. ``= ANY(ARRAY(subquery))`` is an
+    # init plan whose array the column's index looks up, one more arm of a BitmapOr.
+    column = compiler.process(element.column, **kw)
+    ids = compiler.process(element.ids, asfrom=False, **kw)
+    return f"{column} = ANY(ARRAY({ids}))"
+
+
+def in_ids(column: ColumnElement, ids: Select) -> ColumnElement[bool]:
+    """``column IN (ids)``, planned as an index lookup on both databases — also when
+    ORed with other indexed conditions (SQLite's multi-index OR, PostgreSQL's BitmapOr)."""
+    return _InIds(column, ids)
+
+
+def in_matching(column: ColumnElement, table: str, fragment: str | None) -> ColumnElement[bool]:
+    """``column`` holds the id of a row of ``table`` containing ``fragment``."""
+    # never correlated: an outer query that joins ``table`` (an export) must not turn
+    # it into "this row's own" text
+    ids = select(MODELS[table].id).where(matches(table, fragment)).correlate(None)
+    return in_ids(column, ids)
 
 
 def _escape_like(fragment: str) -> str:

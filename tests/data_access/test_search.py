@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, select
 
-from data_access import db, search
+from data_access import db, search, ticket_queries
 from data_access import tickets as T
 from data_access.models import Customer, Device, Ticket, TicketEvent
 from tests.actors import ADMIN
@@ -179,3 +179,64 @@ def test_number_fragments_of_tickets_through_their_own_index(world):
         s.execute(delete(TicketEvent).where(TicketEvent.ticket_id == tid))
         s.execute(delete(Ticket).where(Ticket.id == tid))
     assert keys(world, "234-567") == set()
+
+
+LIST_FRAGMENTS = ["精密机械", "卡刀", "报警", "E-21", "e-21", "8000", "13800138000", "38001",
+                  "100%", "李工", "0755-8866", "二号车间", "SR", "C0", "南方", "s", "不存在的"]  # fmt: skip
+
+
+@pytest.fixture
+def many(world):
+    """The two tickets of ``world`` and ten more, some finished, of both customers."""
+    with db.write(world) as s:
+        a, b = s.scalars(select(Customer).order_by(Customer.id)).all()
+        for i in range(10):
+            t = T.create_ticket(
+                s, customer_id=(a, b)[i % 2].id, channel="phone", priority="standard",
+                fault_description=(f"主轴报警 E-2{i}", "换刀卡刀", "液压漏油")[i % 3],
+                received_at=AT + dt.timedelta(hours=i), actor=ADMIN, now=AT,
+                contact_phone=f"1380013{i:04d}", serial_no=f"sn-{i:03d}",
+            )  # fmt: skip
+            if i % 3 == 0:
+                t.status = "closed"
+    return world
+
+
+def _expected(s, fragment: str) -> set[int]:
+    """The list's text filter by its definition, in Python: a fragment of three or more
+    characters anywhere (any case) in the ticket's or its customer's searched columns;
+    one or two characters at the start of a ticket's or customer's number (or name)."""
+
+    def holds(row, table: str) -> bool:
+        if len(fragment) >= search.MIN_TRIGRAM:
+            return any(fragment.lower() in (getattr(row, c) or "").lower()
+                       for c in search.SEARCHED[table])  # fmt: skip
+        return any((getattr(row, c) or "").startswith(f) for c in search.PREFIXED[table]
+                   for f in {fragment, fragment.upper()})  # fmt: skip
+
+    return {t.id for t in s.scalars(select(Ticket))
+            if holds(t, "tickets") or holds(s.get(Customer, t.customer_id), "customers")}  # fmt: skip
+
+
+@pytest.mark.parametrize("rare", [5_000, 0], ids=["by-ids", "by-condition"])
+def test_ticket_list_text_filter_finds_what_it_means(many, monkeypatch, rare):
+    """Both ways the list answers a text filter (the ids of a rare fragment's tickets,
+    or the condition itself for a common one) find the same tickets as the definition:
+    the count, and every page in the list's order."""
+    monkeypatch.setattr(ticket_queries, "RARE_TICKETS", rare)
+    with db.read(many) as s:
+        everything = [r["id"] for r in T.list_tickets(s, T.TicketFilter(), now=AT, page_size=99)]
+        for fragment in LIST_FRAGMENTS:
+            f = T.TicketFilter(text=fragment)
+            expected = _expected(s, fragment)
+            paged = [r["id"] for p in (1, 2, 3) for r in
+                     T.list_tickets(s, f, now=AT, page=p, page_size=4)]  # fmt: skip
+            assert T.count_tickets(s, f, AT) == len(expected), fragment
+            assert paged == [i for i in everything if i in expected], fragment
+    found = {len(_expected_of(many, f)) for f in LIST_FRAGMENTS}
+    assert 0 in found and 12 in found and found - {0, 12}  # none, some and all
+
+
+def _expected_of(engine, fragment: str) -> set[int]:
+    with db.read(engine) as s:
+        return _expected(s, fragment)
