@@ -13,6 +13,7 @@ Environment: ``AFTERSALES_JOBS=0`` turns the thread off (the tests do);
 ``AFTERSALES_DELIVER_SECONDS`` how often the outbox is delivered and the SLA early
 warning looks (default 30, never less often than the escalation).
 ``python -m data_access.jobs deliver`` runs one warning and delivery round.
+Each escalation round also merges the search index a little (``index`` runs it alone).
 """
 
 from __future__ import annotations
@@ -27,8 +28,17 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access import alerts, backup, complaints, db, notifications, parts, public_intake
-from data_access.errors import ConflictError
+from data_access import (
+    alerts,
+    backup,
+    complaints,
+    db,
+    notifications,
+    parts,
+    public_intake,
+    search,
+)
+from data_access.errors import ConflictError, Refused
 from data_access.tickets import auto_escalate
 
 log = logging.getLogger(__name__)
@@ -93,6 +103,7 @@ class Ticker(threading.Thread):
         except (ConflictError, DBAPIError) as exc:
             log.warning("escalation round skipped: %s", exc)
         backup.run_scheduled(self.engine)  # when the backup schedule says it is due
+        index_round(self.engine)
         if time.monotonic() >= self.next_sweep:
             self.next_sweep = time.monotonic() + SWEEP_SECONDS
             sweep_round(self.engine)
@@ -142,6 +153,19 @@ def reorder_round(engine: Engine, now: dt.datetime | None = None) -> list[str]:
     return made
 
 
+def index_round(engine: Engine) -> dict[str, int]:
+    """Merge the search index a little (every escalation round, a couple of seconds at
+    most, each step a short transaction: ``search.merge_index``). Busy: next round."""
+    try:
+        done = search.merge_index(engine)
+    except (Refused, DBAPIError) as exc:
+        log.warning("search index merge skipped: %s", exc)
+        return {}
+    if any(done.values()):
+        log.info("search index merged: %s", done)
+    return done
+
+
 def interval_from_env() -> float:
     try:
         return max(1.0, float(os.environ.get("AFTERSALES_ESCALATE_SECONDS", INTERVAL_DEFAULT)))
@@ -167,7 +191,7 @@ def start(engine: Engine) -> Ticker | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_access.jobs", description=__doc__)
-    parser.add_argument("job", choices=["escalate", "deliver", "photos", "reorder"])
+    parser.add_argument("job", choices=["escalate", "deliver", "photos", "reorder", "index"])
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or data/aftersales.db)")
     args = parser.parse_args(argv)
     engine = db.make_engine(args.url or db.database_url())
@@ -186,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
             f"reorder suggestions added: {len(made)}"
             + (": " + ", ".join(made[:20]) if made else "")
         )
+        return 0
+    if args.job == "index":
+        print(f"search index merge steps: {index_round(engine)}")
         return 0
     if args.job == "photos":
         swept = sweep_round(engine)
