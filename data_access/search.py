@@ -73,7 +73,8 @@ GRAM = 5
 NUMBER_LIKE = re.compile(r"[0-9A-Za-z-]+")
 MIN_TRIGRAM = 3
 TIMEOUT_MS = 2_000  # PostgreSQL: a search stops here ("type more")
-RECENT_WINDOW = 20_000  # PostgreSQL: newest rows read before asking the index
+SMALL_WINDOW = 500  # PostgreSQL: newest rows read first (a common fragment is there)
+RECENT_WINDOW = 20_000  # … and after the index, for a fragment neither rare nor common
 # … for a number-like fragment of a ticket: its gram index answers a fragment in one
 # row in two hundred in a few milliseconds, so only a commoner one needs the window
 NUMBER_WINDOW = 2_000
@@ -282,41 +283,56 @@ def newest_ids(session: Session, table: str, fragment: str, limit: int) -> list[
 
     SQLite's index walks from the newest end by itself. PostgreSQL's planner cannot know
     a phrase fills a sixth of the table (it would collect every match through the
-    trigram index, then sort): it first reads the newest rows alone, and asks the index
-    only when they hold fewer than ``limit`` matches — a rare fragment, which the index
-    finds at once (every match, unordered: few). None: let the query's own condition
-    do it (SQLite)."""
+    trigram index, then sort), nor that a fragment is in no row at all. So, cheapest
+    first: the newest few hundred rows (a common fragment fills the page there); then
+    every match through the index, unordered, below ``RARE_ROWS`` (a rare fragment: a
+    few milliseconds); then a wider window of newest rows (a fragment in between).
+    None: let the query's own condition do it (SQLite, or none of these answered)."""
     if session.get_bind().dialect.name != "postgresql" or len(fragment) < MIN_TRIGRAM:
         return None
-    joined = " || E'\\n' || ".join(f"coalesce({c}, '')" for c in SEARCHED[table])
-    like = "%" + _escape_like(fragment) + "%"
-    numbered = table in NUMBER_TABLES and grams(fragment) is not None
-    window = NUMBER_WINDOW if numbered else RECENT_WINDOW
-    recent = session.execute(
-        text(
-            f"SELECT id FROM (SELECT id, {joined} AS txt FROM {table} ORDER BY id DESC "
-            f"LIMIT :window) AS recent WHERE txt ILIKE :like ESCAPE '\\' "
-            "ORDER BY id DESC LIMIT :n"
-        ),
-        {"window": window, "like": like, "n": limit},
-    ).scalars()
-    found = list(recent)
+    found = _recent(session, table, fragment, limit, SMALL_WINDOW)
     if len(found) >= limit:
         return found
-    # fewer in the window: a rarer fragment. Every match through the index, unordered
-    # (asked for the newest ten, the planner may walk the primary key backwards and
-    # test row after row, trusting a misjudged count), the newest kept
+    # asked for the newest ten, the planner may walk the primary key backwards and test
+    # row after row, trusting a misjudged count: every match, unordered, the newest kept
     every = session.scalars(
         select(MODELS[table].id).where(matches(table, fragment)).limit(RARE_ROWS)
     ).all()
-    if len(every) >= RARE_ROWS:  # not so rare after all (older rows): the ordered query
-        return None
-    return sorted(every, reverse=True)[:limit]
+    if len(every) < RARE_ROWS:
+        return sorted(every, reverse=True)[:limit]
+    numbered = table in NUMBER_TABLES and grams(fragment) is not None
+    found = _recent(session, table, fragment, limit, NUMBER_WINDOW if numbered else RECENT_WINDOW)
+    return found if len(found) >= limit else None
 
 
-def _where(session: Session, table: str, model: Any, fragment: str, limit: int):
+def _recent(session: Session, table: str, fragment: str, limit: int, window: int) -> list[int]:
+    """The newest ``limit`` of the ``window`` newest rows of ``table`` holding ``fragment``
+    (read in id order, no index: the read stops at the ``limit``-th match)."""
+    joined = " || E'\\n' || ".join(f"coalesce({c}, '')" for c in SEARCHED[table])
+    like = "%" + _escape_like(fragment) + "%"
+    # ILIKE folds the case of every row it reads; a fragment without letters (digits,
+    # Chinese) matches the same rows with LIKE, at a quarter of the cost
+    op = "ILIKE" if fragment.lower() != fragment.upper() else "LIKE"
+    return list(
+        session.execute(
+            text(
+                f"SELECT id FROM (SELECT id, {joined} AS txt FROM {table} ORDER BY id DESC "
+                f"LIMIT :window) AS recent WHERE txt {op} :like ESCAPE '\\' "
+                "ORDER BY id DESC LIMIT :n"
+            ),
+            {"window": window, "like": like, "n": limit},
+        ).scalars()
+    )
+
+
+def _where(
+    session: Session, table: str, model: Any, fragment: str, limit: int
+) -> ColumnElement[bool] | None:
+    """The rows a kind's query reads; None: none (no query to run)."""
     ids = newest_ids(session, table, fragment, limit)
-    return model.id.in_(ids) if ids is not None else matches(table, fragment, newest=limit)
+    if ids is None:
+        return matches(table, fragment, newest=limit)
+    return model.id.in_(ids) if ids else None
 
 
 def search(
@@ -354,24 +370,33 @@ def _search(
     complaints_seen: ColumnElement[bool] | None = None,
 ) -> list[Hit]:
     hits: list[Hit] = []
-    if "ticket" in kinds:
+    if (
+        "ticket" in kinds
+        and (found := _where(session, "tickets", Ticket, fragment, limit)) is not None
+    ):
         rows = session.execute(
             select(Ticket.id, Ticket.ticket_no, Ticket.fault_description, Customer.name)
             .join(Customer, Customer.id == Ticket.customer_id)
-            .where(_where(session, "tickets", Ticket, fragment, limit))
+            .where(found)
             .order_by(Ticket.id.desc())  # the latest entered first
             .limit(limit)
         ).all()
         hits += [Hit("ticket", r[0], r[1], r[3], _snippet(r[2])) for r in rows]
-    if "customer" in kinds:
+    if (
+        "customer" in kinds
+        and (found := _where(session, "customers", Customer, fragment, limit)) is not None
+    ):
         rows = session.execute(
             select(Customer.id, Customer.code, Customer.name, Customer.contact_name, Customer.phone)
-            .where(_where(session, "customers", Customer, fragment, limit))
+            .where(found)
             .order_by(Customer.id.desc())
             .limit(limit)
         ).all()
         hits += [Hit("customer", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
-    if "device" in kinds:
+    if (
+        "device" in kinds
+        and (found := _where(session, "devices", Device, fragment, limit)) is not None
+    ):
         rows = session.execute(
             select(
                 Device.id,
@@ -383,7 +408,7 @@ def _search(
             )
             .join(Customer, Customer.id == Device.customer_id)
             .outerjoin(ProductModel, ProductModel.id == Device.model_id)
-            .where(_where(session, "devices", Device, fragment, limit))
+            .where(found)
             .order_by(Device.id.desc())
             .limit(limit)
         ).all()
@@ -391,19 +416,22 @@ def _search(
             Hit("device", r[0], r[1], r[2], " ".join(x for x in r[3:5] if x), opens=r[5])
             for r in rows
         ]
-    if "part" in kinds:
+    if "part" in kinds and (found := _where(session, "parts", Part, fragment, limit)) is not None:
         rows = session.execute(
             select(Part.id, Part.part_no, Part.name, Part.spec, Part.compatible_models)
-            .where(_where(session, "parts", Part, fragment, limit))
+            .where(found)
             .order_by(Part.id.desc())
             .limit(limit)
         ).all()
         hits += [Hit("part", r[0], r[1], r[2], " ".join(x for x in r[3:] if x)) for r in rows]
-    if "complaint" in kinds:
+    if (
+        "complaint" in kinds
+        and (found := _where(session, "complaints", Complaint, fragment, limit)) is not None
+    ):
         q = (
             select(Complaint.id, Complaint.complaint_no, Customer.name, Complaint.content)
             .join(Customer, Customer.id == Complaint.customer_id)
-            .where(_where(session, "complaints", Complaint, fragment, limit))
+            .where(found)
         )
         if complaints_seen is not None:
             q = q.where(complaints_seen)

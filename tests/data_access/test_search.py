@@ -283,3 +283,24 @@ def test_the_ticker_merges_the_index_and_searches_still_find(world, monkeypatch)
     assert keys(world, "X-0000", kinds=("ticket",)) == {("ticket", "南方电子")}
     with db.read(world) as s:
         assert len(search.search(s, "X-0000", kinds=("ticket",), limit=20)) == 10
+
+
+@pytest.mark.parametrize(
+    ("small", "rare", "recent"),
+    [(500, 5_000, 20_000), (2, 5_000, 20_000), (2, 3, 20_000), (2, 3, 2)],
+    ids=["newest-rows", "index", "wider-window", "ordered-query"],
+)
+def test_every_way_to_the_newest_hits_finds_the_same(many, monkeypatch, small, rare, recent):
+    """PostgreSQL answers from the newest rows, from the index or from a wider window,
+    whichever answers first (``newest_ids``): each finds the newest hits by definition."""
+    monkeypatch.setattr(search, "SMALL_WINDOW", small)
+    monkeypatch.setattr(search, "RARE_ROWS", rare)
+    monkeypatch.setattr(search, "RECENT_WINDOW", recent)
+    monkeypatch.setattr(search, "NUMBER_WINDOW", recent)
+    with db.read(many) as s:
+        for fragment in ("主轴报警", "换刀卡刀", "13800", "SN-0", "e-2", "不存在的"):
+            own = {t.id for t in s.scalars(select(Ticket))
+                   if any(fragment.lower() in (getattr(t, c) or "").lower()
+                          for c in search.SEARCHED["tickets"])}  # fmt: skip
+            hits = search.search(s, fragment, kinds=("ticket",), limit=3)
+            assert [h.id for h in hits] == sorted(own, reverse=True)[:3], fragment
