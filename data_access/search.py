@@ -159,18 +159,19 @@ def _pg_joined(table: str, columns: Sequence[str]) -> str:
 def _postgresql(element: _Matches, compiler, **kw) -> str:  # noqa: ANN001
     table = element.table
     like = "%" + _escape_like(element.fragment) + "%"
+    op = _like_op(element.fragment)  # the trigram index serves LIKE and ILIKE alike
     if table not in NUMBER_TABLES:
         joined = _pg_joined(table, SEARCHED[table])
-        condition = text(f"({joined}) ILIKE :like ESCAPE '\\'").bindparams(
+        condition = text(f"({joined}) {op} :like ESCAPE '\\'").bindparams(
             bindparam("like", like, unique=True)
         )
         return compiler.process(condition, **kw)
-    in_text = f"({_pg_joined(table, TEXT_COLUMNS[table])}) ILIKE :like ESCAPE '\\'"
+    in_text = f"({_pg_joined(table, TEXT_COLUMNS[table])}) {op} :like ESCAPE '\\'"
     numbers = _pg_joined(table, NUMBER_COLUMNS[table])
     params = [bindparam("like", like, unique=True)]
     found = grams(element.fragment)
     if found is None:
-        in_numbers = f"({numbers}) ILIKE :like ESCAPE '\\'"
+        in_numbers = f"({numbers}) {op} :like ESCAPE '\\'"
     else:
         # the gram index finds the rows; strpos (no index can serve it) checks them,
         # so the planner does not bring the numbers' trigram index into it. strpos
@@ -227,6 +228,12 @@ def in_matching(column: ColumnElement, table: str, fragment: str | None) -> Colu
     # it into "this row's own" text
     ids = select(MODELS[table].id).where(matches(table, fragment)).correlate(None)
     return in_ids(column, ids)
+
+
+def _like_op(fragment: str) -> str:
+    """ILIKE folds the case of every row it checks; a fragment without letters (digits,
+    Chinese) matches the same rows with LIKE, at a quarter of the cost."""
+    return "ILIKE" if fragment.lower() != fragment.upper() else "LIKE"
 
 
 def _escape_like(fragment: str) -> str:
@@ -310,9 +317,7 @@ def _recent(session: Session, table: str, fragment: str, limit: int, window: int
     (read in id order, no index: the read stops at the ``limit``-th match)."""
     joined = " || E'\\n' || ".join(f"coalesce({c}, '')" for c in SEARCHED[table])
     like = "%" + _escape_like(fragment) + "%"
-    # ILIKE folds the case of every row it reads; a fragment without letters (digits,
-    # Chinese) matches the same rows with LIKE, at a quarter of the cost
-    op = "ILIKE" if fragment.lower() != fragment.upper() else "LIKE"
+    op = _like_op(fragment)
     return list(
         session.execute(
             text(
