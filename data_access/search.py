@@ -26,14 +26,19 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Engine,
+    Integer,
     Select,
     Text,
+    TextClause,
     and_,
     bindparam,
     false,
+    func,
+    literal,
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
@@ -297,14 +302,9 @@ def newest_ids(session: Session, table: str, fragment: str, limit: int) -> list[
     None: let the query's own condition do it (SQLite, or none of these answered)."""
     if session.get_bind().dialect.name != "postgresql" or len(fragment) < MIN_TRIGRAM:
         return None
-    found = _recent(session, table, fragment, limit, SMALL_WINDOW)
+    found, every = _recent_else_every(session, table, fragment, limit)
     if len(found) >= limit:
         return found
-    # asked for the newest ten, the planner may walk the primary key backwards and test
-    # row after row, trusting a misjudged count: every match, unordered, the newest kept
-    every = session.scalars(
-        select(MODELS[table].id).where(matches(table, fragment)).limit(RARE_ROWS)
-    ).all()
     if len(every) < RARE_ROWS:
         return sorted(every, reverse=True)[:limit]
     numbered = table in NUMBER_TABLES and grams(fragment) is not None
@@ -312,22 +312,44 @@ def newest_ids(session: Session, table: str, fragment: str, limit: int) -> list[
     return found if len(found) >= limit else None
 
 
-def _recent(session: Session, table: str, fragment: str, limit: int, window: int) -> list[int]:
+def _recent_sql(table: str, fragment: str, limit: int, window: int) -> TextClause:
     """The newest ``limit`` of the ``window`` newest rows of ``table`` holding ``fragment``
     (read in id order, no index: the read stops at the ``limit``-th match)."""
     joined = " || E'\\n' || ".join(f"coalesce({c}, '')" for c in SEARCHED[table])
-    like = "%" + _escape_like(fragment) + "%"
-    op = _like_op(fragment)
-    return list(
-        session.execute(
-            text(
-                f"SELECT id FROM (SELECT id, {joined} AS txt FROM {table} ORDER BY id DESC "
-                f"LIMIT :window) AS recent WHERE txt {op} :like ESCAPE '\\' "
-                "ORDER BY id DESC LIMIT :n"
-            ),
-            {"window": window, "like": like, "n": limit},
-        ).scalars()
+    return text(
+        f"SELECT id FROM (SELECT id, {joined} AS txt FROM {table} ORDER BY id DESC "
+        f"LIMIT :window) AS recent WHERE txt {_like_op(fragment)} :like ESCAPE '\\' "
+        "ORDER BY id DESC LIMIT :n"
+    ).bindparams(
+        bindparam("window", window, unique=True),
+        bindparam("like", "%" + _escape_like(fragment) + "%", unique=True),
+        bindparam("n", limit, unique=True),
     )
+
+
+def _recent(session: Session, table: str, fragment: str, limit: int, window: int) -> list[int]:
+    return list(session.scalars(_recent_sql(table, fragment, limit, window)))
+
+
+def _recent_else_every(
+    session: Session, table: str, fragment: str, limit: int
+) -> tuple[list[int], list[int]]:
+    """The newest rows' matches, and — only when they are fewer than ``limit`` — up to
+    ``RARE_ROWS`` matches through the index, in one statement (one round trip: on a busy
+    server each waits its turn). The index half runs behind a one-time filter on the
+    first half's count, so a common fragment never reaches it. Unordered: asked for the
+    newest ten, the planner may walk the primary key backwards testing row after row,
+    trusting a misjudged count."""
+    model = MODELS[table]
+    recent = _recent_sql(table, fragment, limit, SMALL_WINDOW).columns(id=Integer).cte("recent")
+    few = select(func.count()).select_from(recent).scalar_subquery() < limit
+    every = select(literal(1).label("half"), model.id.label("id"))
+    every = every.where(few, matches(table, fragment)).limit(RARE_ROWS)
+    both = union_all(select(literal(0).label("half"), recent.c.id), every)
+    found: tuple[list[int], list[int]] = ([], [])
+    for half, id_ in session.execute(both):
+        found[half].append(id_)
+    return found
 
 
 def _where(
