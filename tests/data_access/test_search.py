@@ -220,9 +220,10 @@ def _expected(s, fragment: str) -> set[int]:
 
 @pytest.mark.parametrize("rare", [5_000, 0], ids=["by-ids", "by-condition"])
 def test_ticket_list_text_filter_finds_what_it_means(many, monkeypatch, rare):
-    """Both ways the list answers a text filter (the ids of a rare fragment's tickets,
-    or the condition itself for a common one) find the same tickets as the definition:
-    the count, and every page in the list's order."""
+    """Both ways the list answers a text filter on PostgreSQL (the ids of a rare
+    fragment's tickets, or the condition itself for a common one; SQLite: always the
+    condition) find the same tickets as the definition: the count, and every page in
+    the list's order."""
     monkeypatch.setattr(ticket_queries, "RARE_TICKETS", rare)
     with db.read(many) as s:
         everything = [r["id"] for r in T.list_tickets(s, T.TicketFilter(), now=AT, page_size=99)]
