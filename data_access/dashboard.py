@@ -50,9 +50,10 @@ from data_access.dashboard_measures import (
     _ticket_where,
     _tickets_in,
     ftf_repeat_days,
+    key_part_requested,
+    key_part_within,
     rating_sums,
     report_measures,
-    seconds_between,
     targets,
     ticket_measures,
 )
@@ -245,12 +246,7 @@ def _training_figures(session: Session, f: Filters) -> dict[str, Figure]:
 def _key_part_lines(session: Session, period: Period, f: Filters):
     """Key-part lines on the period's tickets, with whether each was issued from stock
     within 72 h of being requested (the issue's requested_at, else the ticket's receipt)."""
-    requested = func.coalesce(StockMovement.requested_at, Ticket.received_at)
-    within = and_(
-        StockMovement.id.is_not(None),
-        StockMovement.qty < 0,
-        seconds_between(session, requested, StockMovement.at) <= K.KEY_PARTS_HOURS * 3600,
-    )
+    within = key_part_within(session)
     stmt = (
         select(TicketPart.id, within.label("counted"))
         .select_from(TicketPart)
@@ -268,6 +264,11 @@ def _parts_figures(session: Session, period: Period, f: Filters) -> dict[str, Fi
     n, ok = session.execute(
         select(func.count(sub.c.id), func.sum(case((sub.c.counted, 1), else_=0)))
     ).one()
+    return _key_parts_figure(n, ok)
+
+
+def _key_parts_figure(n: int | None, ok: int | None) -> dict[str, Figure]:
+    """The key-parts figure from its line counts (direct or the rollup's)."""
     n = int(n or 0)
     return {"key_parts_72h": Figure(share(ok, n), float(ok or 0) if n else None, n)}
 
@@ -362,7 +363,10 @@ def _compute(
     if "training" in topics and not previous:
         out.update(_training_figures(session, f))
     if "parts" in topics:
-        out.update(_parts_figures(session, period, f))
+        if roll is not None:
+            out.update(_key_parts_figure(roll.key_parts_72h__d, roll.key_parts_72h__n))
+        else:
+            out.update(_parts_figures(session, period, f))
     if "devices" in topics:
         repairs = None if roll is None else roll.failure_repairs
         out.update(_device_figures(session, period, f, repairs))
@@ -705,8 +709,7 @@ def _drill_stmt(
         stmt, within = _key_part_lines(session, period, f)
         stmt = stmt.with_only_columns(
             TicketPart.id.label("id"), Ticket.ticket_no, TicketPart.line_no, TicketPart.part_no,
-            TicketPart.qty, func.coalesce(StockMovement.requested_at, Ticket.received_at)
-            .label("requested_at"), StockMovement.at.label("issued_at"),
+            TicketPart.qty, key_part_requested().label("requested_at"), StockMovement.at.label("issued_at"),
             case((within, True), else_=False).label("counted"),
         )  # fmt: skip
         return stmt, TicketPart.id, ("ticket_no", "line_no", "part_no", "qty", "requested_at",
