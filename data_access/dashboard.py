@@ -512,16 +512,27 @@ def breakdown(
 ) -> list[dict]:  # fmt: skip
     """One dict per group: key, label, tickets, share (%), response_min, resolution_h
     (business), response_compliance, on_time_repair, first_time_fix, csat."""
+    return _breakdown(session, actor, period, filters, dimension, now)[0]
+
+
+def _breakdown(
+    session: Session, actor: Acting, period: Period, filters: Filters, dimension: str,
+    now: dt.datetime | None,
+) -> tuple[list[dict], dict[Any, Any] | None]:  # fmt: skip
+    """:func:`breakdown`'s rows and, when the rollup answered, the labour hours per group
+    (None: not read)."""
     _check(period)
     _, filters = _scope(actor, filters)
     group, label, joins = _dimension(dimension)
     now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
     groups = _rolled_groups(session, period, filters, now, dimension)
+    hours = None
     if groups is None:
         groups = _grouped(session, period, filters, now, group, label, joins)
         csat = _grouped_csat(session, period, filters, group, joins)
     else:  # a group rated in the period but with no ticket received in it is not shown
         csat = {k: g["csat"] for k, g in groups.items()}
+        hours = {k: g["hours"] for k, g in groups.items()}
         groups = {k: g for k, g in groups.items() if g["tickets"]}
     total = sum(g["tickets"] for g in groups.values())
     out = []
@@ -535,7 +546,7 @@ def breakdown(
             "csat": csat.get(key),
         })  # fmt: skip
     out.sort(key=lambda d: (-d["tickets"], str(d["key"])))
-    return out
+    return out, hours
 
 
 def trend(
@@ -603,12 +614,11 @@ def engineers(
 ) -> list[dict]:  # fmt: skip
     """Per engineer: tickets, on_time_repair, first_time_fix, csat, hours (labour hours of
     the service reports of the period's tickets)."""
-    rows = breakdown(session, actor, period, filters, "engineer", now)
+    rows, hours = _breakdown(session, actor, period, filters, "engineer", now)
     _, filters = _scope(actor, filters)
-    got = _rolled(session, period, filters, "engineer")
     hours = (
-        {(None if k is None else int(k)): v.labour_hours for k, v in got.items()}
-        if got is not None
+        hours  # the breakdown's rollup sums hold them
+        if hours is not None
         else dict(
             session.execute(
                 select(Ticket.engineer_id, func.sum(ServiceReport.labour_hours))
