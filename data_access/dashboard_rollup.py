@@ -11,9 +11,7 @@ with another first-time-fix window than the setting's, or more than
 caller computes directly.
 
 Served: no filter or one filter, with or without one breakdown dimension or per day (the
-trend), and two filters without a breakdown — at most two dimensions in all. More
-dimensions (three filters, two and a breakdown) are beyond the rollup's grain: the
-period's cube is computed live, narrowed by the filters (one query, not one per domain). The ratings
+trend), and two filters without a breakdown — at most two dimensions in all. The ratings
 (CSAT, satisfaction) are summed per day rated, the ticket's latest ones only (not
 ``superseded``, migration 0020); a period's superseded ratings still latest within it are
 read live. The key-part lines (issued within 72 h or not) count per day of their
@@ -191,14 +189,13 @@ def _superseded() -> Any:
     return FollowUpRating.superseded == True  # noqa: E712 (SQL, as the partial index)
 
 
-def _cube(session: Session, repeat_days: int, days: set[dt.date] | None, narrowed=()):
+def _cube(session: Session, repeat_days: int, days: set[dt.date] | None):
     """The cubes over ``days`` (None: every day): the tickets received, their key-part
-    lines and the ratings given then that are their ticket's latest; ``narrowed``: only
-    the tickets these conditions select."""
-    rated = [FollowUpRating.ticket_id.is_not(None), _not_superseded(), *narrowed]
+    lines and the ratings given then that are their ticket's latest."""
+    rated = [FollowUpRating.ticket_id.is_not(None), _not_superseded()]
     if days is not None:
         rated += _on_days(days, FollowUpRating.rated_at)
-    received = [*([] if days is None else _on_days(days)), *narrowed]
+    received = [] if days is None else _on_days(days)
     return union_all(
         _ticket_cube(session, repeat_days, received),
         _parts_cube(session, received),
@@ -389,18 +386,30 @@ def _add(into: dict, row: Any) -> None:
         into[m] = value if into.get(m) is None else into[m] + value
 
 
+@cache
+def _rollup_sums() -> tuple:
+    """``sum(<measure>)`` of every rollup column, built once (a statement's columns are
+    immutable; building them cost more than the rollup's query)."""
+    return tuple(func.sum(getattr(DashboardDaily, m)).label(m) for m in MEASURES)
+
+
 def sums(
     session: Session, period: DB.Period, f: DB.Filters, group: str | None = None,
     by_day: bool = False,
 ) -> dict[Any, Sums] | None:  # fmt: skip
     """Measure sums of the period's tickets under ``f``, per value of dimension
     ``group`` (key None without one) or per day; None when the rollup cannot answer
-    exactly (see the module's docstring). Beyond the rollup's two dimensions the whole
-    period is computed live, narrowed by the filters in SQL: one query where the direct
-    figures take one per domain."""
+    exactly (see the module's docstring)."""
     wanted = _wanted(f)
     dims = sorted(set(wanted) | ({group} if group else set()), key=K.DIMENSIONS.index)
+    if len(dims) > 2:
+        return None
     repeat_days = DB.ftf_repeat_days(session)
+    if _state(session) != repeat_days or _log_size(session) > MAX_LOG:
+        return None
+    dirty = {d for d in dirty_days(session, repeat_days) if period.start <= d <= period.end}
+    if len(dirty) > MAX_LIVE_DAYS:
+        return None
     values: dict[str, list[str | None]] = {}
     for dim, value in wanted.items():
         if dim == "product_model":
@@ -408,23 +417,25 @@ def sums(
         else:
             values[dim] = [str(value)]
     out: dict[Any, Sums] = defaultdict(Sums)
-    if len(dims) > 2:
-        live_days = {period.start + dt.timedelta(days=i) for i in range(period.days)}
-        narrowed = DB._ticket_where(f, ranged=True)
-    else:
-        if _state(session) != repeat_days or _log_size(session) > MAX_LOG:
-            return None
-        live_days = {d for d in dirty_days(session, repeat_days)
-                     if period.start <= d <= period.end}  # fmt: skip
-        if len(live_days) > MAX_LIVE_DAYS:
-            return None
-        narrowed = []
-        _add_clean(session, out, period, dims, values, group, by_day, live_days)
+    # clean days from the rollup
+    r = DashboardDaily
+    cols = {dim: (r.v1, r.v2)[i] for i, dim in enumerate(dims)}
+    where = [r.dims == ",".join(dims), r.day >= period.start, r.day <= period.end]
+    where += [cols[dim].in_(vals) for dim, vals in values.items()]
+    for a, b in _ranges(dirty):
+        where.append(~and_(r.day >= a, r.day <= b))
+    keys = ([cols[group]] if group else []) + ([r.day] if by_day else [])
+    stmt = select(*keys, *_rollup_sums()).where(*where)
+    for row in session.execute(stmt.group_by(*keys)).mappings():
+        if row["rows"] is None:
+            continue  # no rows at all (an aggregate without GROUP BY)
+        key = _key(row, group, by_day, r)
+        _add(out[key], row)
     # dirty days live, from the tickets and ratings; the period's superseded ratings
     # that are still their ticket's latest within it (never in the rollup)
     live = [_superseded_cube(session, period)] if _any_superseded(session, period) else []
-    if live_days:
-        live.append(_cube(session, repeat_days, live_days, narrowed))
+    if dirty:
+        live.append(_cube(session, repeat_days, dirty))
     for part in live:
         for row in session.execute(part).mappings():
             keep = all(
@@ -440,33 +451,6 @@ def sums(
     for item in out.values():
         as_direct(item)
     return dict(out)
-
-
-@cache
-def _rollup_sums() -> tuple:
-    """``sum(<measure>)`` of every rollup column, built once (a statement's columns are
-    immutable; building them cost more than the rollup's query)."""
-    return tuple(func.sum(getattr(DashboardDaily, m)).label(m) for m in MEASURES)
-
-
-def _add_clean(
-    session: Session, out: dict, period: DB.Period, dims: list[str],
-    values: dict[str, list[str | None]], group: str | None, by_day: bool, dirty: set[dt.date],
-) -> None:  # fmt: skip
-    """The clean days' sums from the rollup into ``out``."""
-    r = DashboardDaily
-    cols = {dim: (r.v1, r.v2)[i] for i, dim in enumerate(dims)}
-    where = [r.dims == ",".join(dims), r.day >= period.start, r.day <= period.end]
-    where += [cols[dim].in_(vals) for dim, vals in values.items()]
-    for a, b in _ranges(dirty):
-        where.append(~and_(r.day >= a, r.day <= b))
-    keys = ([cols[group]] if group else []) + ([r.day] if by_day else [])
-    stmt = select(*keys, *_rollup_sums()).where(*where)
-    for row in session.execute(stmt.group_by(*keys)).mappings():
-        if row["rows"] is None:
-            continue  # no rows at all (an aggregate without GROUP BY)
-        key = _key(row, group, by_day, r)
-        _add(out[key], row)
 
 
 _REPORT_SUMS = tuple(f"{k}__{p}" for k in ("repair_success", "work_order_accuracy",
