@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     select,
     true,
@@ -130,9 +131,9 @@ def latest_ratings(period: Period, f: Filters):
     r = FollowUpRating
     start, end = period.bounds()
     where = [r.rated_at >= start, r.rated_at < end, r.ticket_id.is_not(None)]
-    ticket_where = _ticket_where(f)
-    if ticket_where:
-        where.append(r.ticket_id.in_(select(Ticket.id).where(*ticket_where)))
+    ticket_where = _ticket_where(f, ranged=True)
+    if ticket_where:  # each rating's own ticket (a seek), not every such ticket of all time
+        where.append(exists().where(Ticket.id == r.ticket_id, *ticket_where))
     last = select(func.max(r.id).label("id")).where(*where).group_by(r.ticket_id).subquery()
     return last
 
@@ -170,8 +171,8 @@ def _complaint_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
         ticket_where.append(Ticket.service_type == f.service_type)
     if f.channel is not None:
         ticket_where.append(Ticket.channel == f.channel)
-    if ticket_where:
-        c.append(Complaint.ticket_id.in_(select(Ticket.id).where(*ticket_where)))
+    if ticket_where:  # each complaint's own ticket (a seek), not every such ticket of all time
+        c.append(exists().where(Ticket.id == Complaint.ticket_id, *ticket_where))
     return c
 
 
