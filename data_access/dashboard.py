@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     select,
     true,
@@ -50,9 +51,10 @@ from data_access.dashboard_measures import (
     _ticket_where,
     _tickets_in,
     ftf_repeat_days,
+    key_part_requested,
+    key_part_within,
     rating_sums,
     report_measures,
-    seconds_between,
     targets,
     ticket_measures,
 )
@@ -129,9 +131,9 @@ def latest_ratings(period: Period, f: Filters):
     r = FollowUpRating
     start, end = period.bounds()
     where = [r.rated_at >= start, r.rated_at < end, r.ticket_id.is_not(None)]
-    ticket_where = _ticket_where(f)
-    if ticket_where:
-        where.append(r.ticket_id.in_(select(Ticket.id).where(*ticket_where)))
+    ticket_where = _ticket_where(f, ranged=True)
+    if ticket_where:  # each rating's own ticket (a seek), not every such ticket of all time
+        where.append(exists().where(Ticket.id == r.ticket_id, *ticket_where))
     last = select(func.max(r.id).label("id")).where(*where).group_by(r.ticket_id).subquery()
     return last
 
@@ -169,8 +171,8 @@ def _complaint_where(period: Period, f: Filters) -> list[ColumnElement[bool]]:
         ticket_where.append(Ticket.service_type == f.service_type)
     if f.channel is not None:
         ticket_where.append(Ticket.channel == f.channel)
-    if ticket_where:
-        c.append(Complaint.ticket_id.in_(select(Ticket.id).where(*ticket_where)))
+    if ticket_where:  # each complaint's own ticket (a seek), not every such ticket of all time
+        c.append(exists().where(Ticket.id == Complaint.ticket_id, *ticket_where))
     return c
 
 
@@ -245,12 +247,7 @@ def _training_figures(session: Session, f: Filters) -> dict[str, Figure]:
 def _key_part_lines(session: Session, period: Period, f: Filters):
     """Key-part lines on the period's tickets, with whether each was issued from stock
     within 72 h of being requested (the issue's requested_at, else the ticket's receipt)."""
-    requested = func.coalesce(StockMovement.requested_at, Ticket.received_at)
-    within = and_(
-        StockMovement.id.is_not(None),
-        StockMovement.qty < 0,
-        seconds_between(session, requested, StockMovement.at) <= K.KEY_PARTS_HOURS * 3600,
-    )
+    within = key_part_within(session)
     stmt = (
         select(TicketPart.id, within.label("counted"))
         .select_from(TicketPart)
@@ -268,6 +265,11 @@ def _parts_figures(session: Session, period: Period, f: Filters) -> dict[str, Fi
     n, ok = session.execute(
         select(func.count(sub.c.id), func.sum(case((sub.c.counted, 1), else_=0)))
     ).one()
+    return _key_parts_figure(n, ok)
+
+
+def _key_parts_figure(n: int | None, ok: int | None) -> dict[str, Figure]:
+    """The key-parts figure from its line counts (direct or the rollup's)."""
     n = int(n or 0)
     return {"key_parts_72h": Figure(share(ok, n), float(ok or 0) if n else None, n)}
 
@@ -362,7 +364,10 @@ def _compute(
     if "training" in topics and not previous:
         out.update(_training_figures(session, f))
     if "parts" in topics:
-        out.update(_parts_figures(session, period, f))
+        if roll is not None:
+            out.update(_key_parts_figure(roll.key_parts_72h__d, roll.key_parts_72h__n))
+        else:
+            out.update(_parts_figures(session, period, f))
     if "devices" in topics:
         repairs = None if roll is None else roll.failure_repairs
         out.update(_device_figures(session, period, f, repairs))
@@ -508,16 +513,27 @@ def breakdown(
 ) -> list[dict]:  # fmt: skip
     """One dict per group: key, label, tickets, share (%), response_min, resolution_h
     (business), response_compliance, on_time_repair, first_time_fix, csat."""
+    return _breakdown(session, actor, period, filters, dimension, now)[0]
+
+
+def _breakdown(
+    session: Session, actor: Acting, period: Period, filters: Filters, dimension: str,
+    now: dt.datetime | None,
+) -> tuple[list[dict], dict[Any, Any] | None]:  # fmt: skip
+    """:func:`breakdown`'s rows and, when the rollup answered, the labour hours per group
+    (None: not read)."""
     _check(period)
     _, filters = _scope(actor, filters)
     group, label, joins = _dimension(dimension)
     now = now or dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
     groups = _rolled_groups(session, period, filters, now, dimension)
+    hours = None
     if groups is None:
         groups = _grouped(session, period, filters, now, group, label, joins)
         csat = _grouped_csat(session, period, filters, group, joins)
     else:  # a group rated in the period but with no ticket received in it is not shown
         csat = {k: g["csat"] for k, g in groups.items()}
+        hours = {k: g["hours"] for k, g in groups.items()}
         groups = {k: g for k, g in groups.items() if g["tickets"]}
     total = sum(g["tickets"] for g in groups.values())
     out = []
@@ -531,7 +547,7 @@ def breakdown(
             "csat": csat.get(key),
         })  # fmt: skip
     out.sort(key=lambda d: (-d["tickets"], str(d["key"])))
-    return out
+    return out, hours
 
 
 def trend(
@@ -599,12 +615,11 @@ def engineers(
 ) -> list[dict]:  # fmt: skip
     """Per engineer: tickets, on_time_repair, first_time_fix, csat, hours (labour hours of
     the service reports of the period's tickets)."""
-    rows = breakdown(session, actor, period, filters, "engineer", now)
+    rows, hours = _breakdown(session, actor, period, filters, "engineer", now)
     _, filters = _scope(actor, filters)
-    got = _rolled(session, period, filters, "engineer")
     hours = (
-        {(None if k is None else int(k)): v.labour_hours for k, v in got.items()}
-        if got is not None
+        hours  # the breakdown's rollup sums hold them
+        if hours is not None
         else dict(
             session.execute(
                 select(Ticket.engineer_id, func.sum(ServiceReport.labour_hours))
@@ -705,8 +720,7 @@ def _drill_stmt(
         stmt, within = _key_part_lines(session, period, f)
         stmt = stmt.with_only_columns(
             TicketPart.id.label("id"), Ticket.ticket_no, TicketPart.line_no, TicketPart.part_no,
-            TicketPart.qty, func.coalesce(StockMovement.requested_at, Ticket.received_at)
-            .label("requested_at"), StockMovement.at.label("issued_at"),
+            TicketPart.qty, key_part_requested().label("requested_at"), StockMovement.at.label("issued_at"),
             case((within, True), else_=False).label("counted"),
         )  # fmt: skip
         return stmt, TicketPart.id, ("ticket_no", "line_no", "part_no", "qty", "requested_at",

@@ -34,6 +34,7 @@ from data_access.models import (
     ProductModel,
     ServiceReport,
     Setting,
+    StockMovement,
     Ticket,
 )
 from data_access.ticket_queries import sla_state_is
@@ -348,6 +349,24 @@ def report_measures() -> dict[str, Measure]:
             counted=ServiceReport.fault_code_id == Ticket.fault_code_id,
         ),  # fmt: skip
     }
+
+
+# ---------------------------------------------------------------- key-part measures
+def key_part_requested() -> ColumnElement:
+    """When a key-part line was asked for: its issue's request time, else the ticket's
+    receipt."""
+    return func.coalesce(StockMovement.requested_at, Ticket.received_at)
+
+
+def key_part_within(session: Session) -> ColumnElement[bool]:
+    """A key-part line (``ticket_parts`` outer-joined to its issue) was issued from stock
+    within :data:`rules.dashboard.KEY_PARTS_HOURS` of being asked for."""
+    return and_(
+        StockMovement.id.is_not(None),
+        StockMovement.qty < 0,
+        seconds_between(session, key_part_requested(), StockMovement.at)
+        <= K.KEY_PARTS_HOURS * 3600,
+    )
 
 
 # ---------------------------------------------------------------- rating measures

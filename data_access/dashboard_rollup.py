@@ -14,14 +14,17 @@ Served: no filter or one filter, with or without one breakdown dimension or per 
 trend), and two filters without a breakdown — at most two dimensions in all. The ratings
 (CSAT, satisfaction) are summed per day rated, the ticket's latest ones only (not
 ``superseded``, migration 0020); a period's superseded ratings still latest within it are
-read live. Not additive, hence always direct: the tickets overdue (they depend on the
-clock), complaints, visits, training, key parts and the installed devices.
+read live. The key-part lines (issued within 72 h or not) count per day of their
+ticket's receipt under the ticket's values (migration 0026). Not additive, hence always
+direct: the tickets overdue (they depend on the clock), complaints, visits, training and
+the installed devices.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from functools import cache
 from itertools import combinations
 from typing import Any
 
@@ -59,9 +62,12 @@ from data_access.models import (
     DashboardRollupState,
     Device,
     FollowUpRating,
+    Part,
     ProductModel,
     ServiceReport,
+    StockMovement,
     Ticket,
+    TicketPart,
 )
 from rules import dashboard as K
 
@@ -155,6 +161,26 @@ def _rating_cube(session: Session, where: list):
     )
 
 
+def _parts_cube(session: Session, where: list):
+    """Per day of receipt and combination of the six dimensions (the ticket's), the
+    key-part lines of the tickets ``where`` selects and those issued within 72 h."""
+    counted = case((DB.key_part_within(session), 1), else_=0)
+    given = {"key_parts_72h__d": func.count(TicketPart.id),
+             "key_parts_72h__n": func.coalesce(func.sum(counted), 0)}  # fmt: skip
+    day = _day(session, Ticket.received_at)
+    return (
+        select(*_columns(day, given))
+        .select_from(TicketPart)
+        .join(Part, Part.id == TicketPart.part_id)
+        .join(Ticket, Ticket.id == TicketPart.ticket_id)
+        .outerjoin(StockMovement, StockMovement.id == TicketPart.movement_id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Device, Device.id == Ticket.device_id)
+        .where(Part.is_key.is_(True), *where)
+        .group_by(day, *_dims().values())
+    )
+
+
 def _not_superseded() -> Any:
     return FollowUpRating.superseded == False  # noqa: E712 (SQL)
 
@@ -164,13 +190,15 @@ def _superseded() -> Any:
 
 
 def _cube(session: Session, repeat_days: int, days: set[dt.date] | None):
-    """Both cubes over ``days`` (None: every day): the tickets received and the ratings
-    given then that are their ticket's latest."""
+    """The cubes over ``days`` (None: every day): the tickets received, their key-part
+    lines and the ratings given then that are their ticket's latest."""
     rated = [FollowUpRating.ticket_id.is_not(None), _not_superseded()]
     if days is not None:
         rated += _on_days(days, FollowUpRating.rated_at)
+    received = [] if days is None else _on_days(days)
     return union_all(
-        _ticket_cube(session, repeat_days, [] if days is None else _on_days(days)),
+        _ticket_cube(session, repeat_days, received),
+        _parts_cube(session, received),
         _rating_cube(session, rated),
     )
 
@@ -358,6 +386,13 @@ def _add(into: dict, row: Any) -> None:
         into[m] = value if into.get(m) is None else into[m] + value
 
 
+@cache
+def _rollup_sums() -> tuple:
+    """``sum(<measure>)`` of every rollup column, built once (a statement's columns are
+    immutable; building them cost more than the rollup's query)."""
+    return tuple(func.sum(getattr(DashboardDaily, m)).label(m) for m in MEASURES)
+
+
 def sums(
     session: Session, period: DB.Period, f: DB.Filters, group: str | None = None,
     by_day: bool = False,
@@ -390,7 +425,7 @@ def sums(
     for a, b in _ranges(dirty):
         where.append(~and_(r.day >= a, r.day <= b))
     keys = ([cols[group]] if group else []) + ([r.day] if by_day else [])
-    stmt = select(*keys, *(func.sum(getattr(r, m)).label(m) for m in MEASURES)).where(*where)
+    stmt = select(*keys, *_rollup_sums()).where(*where)
     for row in session.execute(stmt.group_by(*keys)).mappings():
         if row["rows"] is None:
             continue  # no rows at all (an aggregate without GROUP BY)
@@ -420,7 +455,8 @@ def sums(
 
 _REPORT_SUMS = tuple(f"{k}__{p}" for k in ("repair_success", "work_order_accuracy",
                                           "diagnosis_accuracy") for p in "nd")  # fmt: skip
-_COUNTED = ("rows", "reports", "failure_repairs", "ratings", "ratings_satisfied")
+_COUNTED = ("rows", "reports", "failure_repairs", "ratings", "ratings_satisfied",
+            "key_parts_72h__d", "key_parts_72h__n")  # fmt: skip
 
 
 def as_direct(item: Sums) -> Sums:

@@ -383,7 +383,12 @@ class TicketPart(Stamped, Base):
     """Parts used on a ticket (the parts domain turns them into stock movements)."""
 
     __tablename__ = "ticket_parts"
-    __table_args__ = (UniqueConstraint("ticket_id", "line_no"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "line_no"),
+        # the dashboard's dirty marks: a part's key flag or an issue changed (0026)
+        Index("ix_ticket_parts_part_id", "part_id"),
+        Index("ix_ticket_parts_movement_id", "movement_id"),
+    )
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
     part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id", ondelete="RESTRICT"))
@@ -1183,7 +1188,7 @@ ROLLUP_COUNTS = (
     "on_time_repair__d", "on_time_repair__n", "first_time_fix__d", "first_time_fix__n",
     "repair_success__d", "repair_success__n", "work_order_accuracy__d",
     "work_order_accuracy__n", "diagnosis_accuracy__d", "diagnosis_accuracy__n",
-    "ratings", "ratings_satisfied",
+    "ratings", "ratings_satisfied", "key_parts_72h__d", "key_parts_72h__n",
 )  # fmt: skip
 ROLLUP_SUMS = ("first_response_min__n", "first_response_wall_min__n", "resolution_h__n",
                "resolution_wall_h__n", "rating_score")  # fmt: skip
@@ -1194,7 +1199,8 @@ class DashboardDaily(Base):
     one or two breakdown dimensions (``dims``: '' or 'region' or 'engineer,region', in
     the order of rules.dashboard.DIMENSIONS; ``v1``/``v2`` their values as text); the
     rating columns (``ratings``…) sum the ratings given that day that are their ticket's
-    latest (not superseded), under the ticket's dimensions."""
+    latest (not superseded), under the ticket's dimensions; ``key_parts_72h__d``/``__n``
+    count the key-part lines of the day's tickets and those issued within 72 h."""
 
     __tablename__ = "dashboard_daily"
     __table_args__ = (Index("ix_dashboard_daily_dims_day", "dims", "day"),)

@@ -17,7 +17,7 @@ Create Date: 2026-12-12 00:00:00
 - ``ix_followup_ratings_latest``: the latest rating per ticket of a period from the index
   alone (measured at 1M tickets: 0.30 s → 0.14 s).
 
-The rollup of the existing tickets is built by 0020 (rating columns). The SQLite search triggers of 0014 stay
+The rollup of the existing tickets is built by 0026 (rating and key-part columns). The SQLite search triggers of 0014 stay
 (nothing is rebuilt). A later migration that rebuilds tickets, service_reports, customers
 or devices on SQLite (``batch_alter_table`` copies the table) drops these triggers and
 must create them again (``tests/data_access/test_dashboard_rollup.py`` fails until it
@@ -215,8 +215,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in _PG if bind.dialect.name == "postgresql" else _SQLITE:
         op.execute(statement)
-    # the existing tickets' rollup is built by 0020 (which adds the rating columns the
-    # rollup code of today fills): building it here with that code would fail
+    # the existing tickets' rollup is built by 0026 (after the rating and key-part
+    # columns the rollup code of today fills): building it here with that code would fail
 
 
 def downgrade() -> None:

@@ -1,9 +1,10 @@
 """The dashboard's rollup gives exactly the figures of the direct queries: every figure,
-breakdown, trend and the engineer table (CSAT and the share satisfied included), under
-no, one and two filters, on a generated data set, after inserts, updates, status
-changes, device and customer changes, a deletion, raw SQL, an import and its undo, new
-ratings superseding earlier ones and deleted ratings — both before the rollup is
-refreshed (dirty days computed live) and after. SQLite and PostgreSQL."""
+breakdown, trend and the engineer table (CSAT, the share satisfied and the key parts
+within 72 h included), under no, one and two filters, on a generated data set, after
+inserts, updates, status changes, device and customer changes, a deletion, raw SQL, an
+import and its undo, new ratings superseding earlier ones and deleted ratings, key-part
+lines added, issued, re-timed and un-keyed — both before the rollup is refreshed (dirty
+days computed live) and after. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,11 +26,15 @@ from data_access.models import (
     Device,
     FollowUp,
     FollowUpRating,
+    Part,
     ProductModel,
     ServiceReport,
     Setting,
+    StockMovement,
     Ticket,
+    TicketPart,
     User,
+    Warehouse,
 )
 from imports.engine import undo_last_import
 from rules.access import Actor, Role
@@ -103,6 +108,36 @@ def _generate(engine) -> None:
                     corrected_at=received + dt.timedelta(days=2) if rnd.random() < 0.2 else None,
                 ))  # fmt: skip
         _rate(s, rnd)
+        _lines(s, rnd)
+
+
+def _lines(s, rnd: random.Random, n: int = 30) -> None:
+    """Part lines on ``n`` random tickets: a key part issued 1–120 h after the request
+    (or the receipt when none was recorded), a key part not issued, a plain part."""
+    key, plain = s.scalar(select(Part).where(Part.part_no == "K1")), None
+    if key is None:
+        key, plain = Part(part_no="K1", name="主板", is_key=True), Part(part_no="P1", name="螺丝")
+        s.add_all([key, plain, Warehouse(code="W1", name="总库", kind="central")])
+        s.flush()
+    wh = s.scalar(select(Warehouse.id))
+    tickets = s.execute(select(Ticket.id, Ticket.received_at)).all()
+    for ticket_id, received in rnd.sample(tickets, min(n, len(tickets))):
+        part = plain if plain is not None and rnd.random() < 0.2 else key
+        movement = None
+        if rnd.random() < 0.8:
+            asked = received + dt.timedelta(hours=5) if rnd.random() < 0.5 else None
+            no = f"I{rnd.randrange(10**9)}"
+            m = StockMovement(entry=f"{no}/1", doc_no=no, line_no=1, part_id=part.id,
+                              warehouse_id=wh, kind="issue", qty=-1, requested_at=asked,
+                              at=(asked or received) + dt.timedelta(hours=rnd.randrange(1, 120)))  # fmt: skip
+            s.add(m)
+            s.flush()
+            movement = m.id
+        line = 1 + (s.scalar(select(func.max(TicketPart.line_no)).where(
+            TicketPart.ticket_id == ticket_id)) or 0)  # fmt: skip
+        s.add(TicketPart(ticket_id=ticket_id, line_no=line, part_id=part.id,
+                         part_no=part.part_no, qty=1, movement_id=movement))  # fmt: skip
+        s.flush()
 
 
 def _rate(s, rnd: random.Random, n: int = 90) -> None:
@@ -227,6 +262,7 @@ def _check(engine, monkeypatch) -> None:
     _same(_everything(engine, filters), direct, "refreshed")
     assert direct["fig", PERIOD, DB.Filters()]["tickets_received"].value > 0
     assert direct["fig", PERIOD, DB.Filters()]["csat"].value is not None
+    assert 0 < direct["fig", PERIOD, DB.Filters()]["key_parts_72h"].value < 100
     _flags_hold(engine)
 
 
@@ -290,6 +326,32 @@ def test_rollup_equals_direct_through_every_write_path(seeded, monkeypatch):  # 
         s.execute(update(Ticket).where(Ticket.id.in_(rated[1:4])).values(
             channel="email", engineer_id=None, service_type="repair"))  # fmt: skip
         s.execute(update(Customer).where(Customer.code == "C3").values(region="西北"))
+    _check(engine, monkeypatch)
+
+    # key-part lines: new ones, one issued, an issue re-timed and one deleted by raw SQL,
+    # a part no longer key
+    with db.write(engine) as s:
+        _lines(s, random.Random(5), n=8)
+        unissued = s.scalars(select(TicketPart).where(TicketPart.movement_id.is_(None))
+                             .order_by(TicketPart.id)).first()  # fmt: skip
+        issue = StockMovement(entry="LATE/1", doc_no="LATE", line_no=1, kind="issue", qty=-1,
+                              part_id=unissued.part_id, warehouse_id=s.scalar(select(Warehouse.id)),
+                              at=D(2025, 4, 20, 9))  # fmt: skip
+        s.add(issue)
+        s.flush()
+        unissued.movement_id = issue.id
+        s.flush()
+        issued = s.scalars(select(TicketPart.movement_id).where(
+            TicketPart.movement_id.is_not(None)).order_by(TicketPart.id)).all()  # fmt: skip
+        s.execute(text("UPDATE stock_movements SET at = at + interval '3 days' WHERE id = :i"
+                       if s.get_bind().dialect.name == "postgresql" else
+                       "UPDATE stock_movements SET at = datetime(at, '+3 days') WHERE id = :i"),
+                  {"i": issued[1]})  # fmt: skip
+        s.execute(text("DELETE FROM stock_movements WHERE id = :i"), {"i": issued[2]})
+    _check(engine, monkeypatch)
+    with db.write(engine) as s:
+        s.execute(update(Part).where(Part.part_no == "K1").values(is_key=False))
+        s.execute(update(Part).where(Part.part_no == "P1").values(is_key=True))
     _check(engine, monkeypatch)
 
     # an import, then its undo
@@ -389,7 +451,9 @@ def test_the_triggers_are_there_at_head(db_engine):
                    "WHERE NOT t.tgisinternal AND n.nspname = current_schema()")  # fmt: skip
         found = {(t, n) for t, n in conn.exec_driver_sql(sql) if n.startswith("dashboard_")}
     tables = {t for t, _ in found}
-    assert tables == {"tickets", "service_reports", "customers", "devices", "followup_ratings"}
-    # SQLite: insert, delete, update (+ a ticket's ratings on update and delete);
-    # PostgreSQL: rows, TRUNCATE (+ the same two on tickets)
-    assert len(found) == 13 if db_engine.dialect.name == "sqlite" else 12
+    assert tables == {"tickets", "service_reports", "customers", "devices", "followup_ratings",
+                      "ticket_parts", "parts", "stock_movements"}  # fmt: skip
+    # SQLite: insert, delete, update (+ a ticket's ratings on update and delete; a part's
+    # key flag; an issue's update and delete); PostgreSQL: rows, TRUNCATE (+ the same two
+    # on tickets)
+    assert len(found) == 19 if db_engine.dialect.name == "sqlite" else 18
