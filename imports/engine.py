@@ -49,7 +49,6 @@ from data_access.models import User
 from data_access.registers import (
     Adapter,
     ConflictError,
-    Hooks,
     NewRows,
     RefResolver,
     adapter,
@@ -544,8 +543,8 @@ def _duplicate_keys(ctx: _Ctx, book: Book, sheet: str, header_pos: int) -> dict[
 
 
 def _numbered(ad: Adapter) -> bool:
-    """The desk numbers the register's new rows (:meth:`Hooks.numbers`)."""
-    return ad.parent is None and type(ad.hooks).numbers is not Hooks.numbers
+    """The desk numbers the register's new rows (:attr:`Adapter.numbering`)."""
+    return ad.parent is None and ad.numbering is not None
 
 
 def _number_blank(ctx: _Ctx, rows: list[_Row]) -> None:
@@ -555,7 +554,7 @@ def _number_blank(ctx: _Ctx, rows: list[_Row]) -> None:
         if r.clean.get(key) is not None or any(p.field == key for p in r.problems):
             continue
         if ctx.numbers is None:
-            ctx.numbers = ctx.ad.hooks.numbers(ctx.session, ctx.now)
+            ctx.numbers = ctx.ad.numbering(ctx.session, ctx.now)
         r.clean[key] = next(n for n in ctx.numbers if n not in ctx.typed)
 
 
