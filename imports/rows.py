@@ -13,6 +13,8 @@ from rules.fields import Register, ValueProblem, normalize_label, parse_value
 
 
 class Row:
+    """One sheet row on its way: Excel row number, raw cells, clean values, problems."""
+
     __slots__ = ("cells", "clean", "problems", "row")
 
     def __init__(self, row: int, cells: list[Any], clean: dict[str, Any], problems: list):
@@ -23,6 +25,7 @@ class Row:
 
 
 def is_blank(cells: list[Any], positions) -> bool:
+    """No mapped cell holds anything but spaces."""
     n = len(cells)
     for i in positions:
         if i < n:
