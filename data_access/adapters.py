@@ -1,5 +1,5 @@
 """How a register binds to its table: :class:`Adapter`, reference targets, side tables,
-and the hooks a domain plugs in (derive, after_write, after_undo).
+the desk's numbering and the hooks a domain plugs in (derive, before_write, after_write).
 
 No domain module is imported here: each domain builds its adapter from these parts
 and :mod:`data_access.catalog` lists them.
@@ -86,53 +86,45 @@ REF_TARGETS: dict[str, RefTarget] = {
 }
 
 Computed = Callable[[Mapping[str, Any], dt.date], dict[str, Any]]
+# the free numbers after the highest in use, in order, for new rows left without one;
+# takes whatever lock makes concurrent writers number one after another
+Numbering = Callable[[Session, dt.datetime], Iterator[str]]
 ComputedFilter = Callable[[Table, Any, dt.date], ColumnElement[bool]]
 Refs = Mapping[str, Mapping[str, Any] | None]
 
 
 class Hooks:
-    """What a domain adds to the generic write path: five methods, each optional.
+    """What a domain adds to the one write path: three methods, each optional.
+    Subclass per domain, in ``data_access/<domain>_register.py``.
 
-    ``derive`` fills values that need the referenced rows (defaults, the device's
-    cover status on the day received) and returns the problems only those rows can
-    show; ``after_write``, ``after_delete`` and ``after_undo`` run in the writing
-    transaction (history, deadlines, who may, what a removed line gives back).
-    ``columns`` names the table columns ``derive`` sets that are no field.
-    Subclass per domain, in ``data_access/<domain>.py``.
+    - ``derive(values, refs)``: at validation, fills values that need the referenced
+      rows (defaults, the device's cover status on the day received) and returns the
+      problems only those rows can show. Pure: no session.
+    - ``before_write(session, batch)``: just before a validated write (never an undo),
+      fills, in place, values that need the database (a loose reference's row made on
+      first use: a fee line's document).
+    - ``after_write(session, change)``: in the writing transaction, once per kind of
+      change: :class:`Written` (rows inserted or updated), then :class:`Deleted` (rows a
+      grid or an import deleted), or :class:`Restored` (an undone import). Match on the
+      type and ignore the others: history, deadlines, stock, who may. A rule that
+      needs the database raises ``data_access.errors.Refused`` and the write rolls back.
+
+    ``columns`` names the table columns ``derive`` sets that are no field; ``locks`` the
+    problem codes of ``derive`` that forbid a change now (a closed document's lines):
+    an import row that changes nothing passes them. Numbering is no hook but the
+    register's own (:attr:`Adapter.numbering`).
     """
 
     columns: tuple[str, ...] = ()
-    # problem codes of ``derive`` that forbid a change now (a closed document's lines):
-    # an import row that changes nothing passes them
     locks: frozenset[str] = frozenset()
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
         return []
 
-    def before_write(
-        self,
-        session: Session,
-        inserts: Sequence[dict[str, Any]],
-        updates: Sequence[tuple[dict[str, Any], dict[str, Any]]],
-        now: dt.datetime,
-    ) -> None:
-        """Fill, in place, values that need the database just before a validated write
-        (a loose reference's row made on first use: a fee line's document)."""
+    def before_write(self, session: Session, batch: Batch) -> None:
         return None
 
-    def after_write(self, session: Session, written: Written) -> None:
-        return None
-
-    def after_delete(self, session: Session, deleted: Deleted) -> None:
-        return None
-
-    def after_undo(self, session: Session, restored: Restored) -> None:
-        return None
-
-    def numbers(self, session: Session, now: dt.datetime) -> Iterator[str] | None:
-        """A register numbered by the desk: the free numbers after the highest in use,
-        in order, for new rows left without one (None: every row brings its key).
-        Takes whatever lock makes concurrent writers number one after another."""
+    def after_write(self, session: Session, change: Change) -> None:
         return None
 
 
@@ -168,7 +160,7 @@ class Written:
 
 @dataclass(frozen=True)
 class Deleted:
-    """The rows one write deleted (their stored column values), for ``after_delete``."""
+    """The rows one write deleted (their stored column values), for ``after_write``."""
 
     rows: list[dict[str, Any]]
     now: dt.datetime
@@ -177,12 +169,26 @@ class Deleted:
 
 @dataclass(frozen=True)
 class Restored:
-    """What an undo did, for an adapter's ``after_undo``."""
+    """What an undo did (no ``Written``/``Deleted`` then), for ``after_write``."""
 
     restored: list[tuple[dict[str, Any], dict[str, Any]]]  # (row before undo, restored values)
     now: dt.datetime
     user_id: int | None
     deleted: list[dict[str, Any]] = field(default_factory=list)  # rows the undo deleted
+
+
+Change = Written | Deleted | Restored
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The validated rows one write is about to store, for ``before_write`` (filled in
+    place)."""
+
+    inserts: Sequence[dict[str, Any]]  # column values
+    updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]  # (stored row, new values)
+    now: dt.datetime
+    user_id: int | None
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,8 @@ class Adapter:
     register: Register
     model: type
     hooks: Hooks = NO_HOOKS
+    # a register numbered by the desk (None: every new row brings its key)
+    numbering: Numbering | None = None
     # display-only values computed from the stored row and today's date
     computed: Computed | None = None
     # SQL filters for computed fields: field name → (table, wanted value, today) → clause

@@ -127,7 +127,12 @@ ADAPTERS: dict[str, Adapter] = {
     ),
     "packages": Adapter(PACKAGES, MaintenancePackage, hooks=maintenance_register.PackageHooks()),
     "checklists": Adapter(CHECKLISTS, ChecklistItem, hooks=maintenance_register.ChecklistHooks()),
-    "plans": Adapter(PLANS, MaintenancePlan, hooks=maintenance_register.PlanHooks()),
+    "plans": Adapter(
+        PLANS,
+        MaintenancePlan,
+        hooks=maintenance_register.PlanHooks(),
+        numbering=maintenance_register.plan_numbers,
+    ),
     "visits": Adapter(
         VISITS,
         MaintenanceVisit,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Adapter, Hooks, Refs, Written
+from data_access.adapters import Adapter, Change, Hooks, Refs, Written
 from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import (
     Complaint,
@@ -50,9 +50,11 @@ class ComplaintHooks(Hooks):
         R.complaint_defaults(values, R.sla.DEFAULT_CALENDAR)
         return []
 
-    def after_write(self, session: Session, written: Written) -> None:
-        mark_repeats(session, [r["id"] for r in written.inserted], written.now, written.user_id)
-        closing = [b for b, d in written.updated
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
+        mark_repeats(session, [r["id"] for r in change.inserted], change.now, change.user_id)
+        closing = [b for b, d in change.updated
                    if d.get("status") == R.Status.CLOSED and b.get("status") != R.Status.CLOSED]  # fmt: skip
         if closing:
             _closing_has_a_done_action(session, closing)

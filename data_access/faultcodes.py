@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Hooks, Refs, Written
+from data_access.adapters import Change, Hooks, Refs, Written
 from data_access.bulk import _chunks
 from data_access.errors import Refused
 from data_access.models import FaultCode, Part, ProductModel
@@ -67,11 +67,13 @@ class ListHooks(Hooks):
         normalize_lists(values)
         return []
 
-    def after_write(self, session: Session, written: Written) -> None:
-        rows: list[tuple[str, Mapping[str, Any]]] = [(v["code"], v) for v in written.inserted]
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
+        rows: list[tuple[str, Mapping[str, Any]]] = [(v["code"], v) for v in change.inserted]
         # an update is checked for the lists it changed only (a part retired later does
         # not block an unrelated edit)
-        rows += [(before["code"], changed) for before, changed in written.updated]
+        rows += [(before["code"], changed) for before, changed in change.updated]
         check_lists(session, rows)
 
 

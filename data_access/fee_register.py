@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_access import audit
-from data_access.adapters import Deleted, Hooks, Refs, Written
+from data_access.adapters import Batch, Change, Deleted, Hooks, Refs, Written
 from data_access.errors import NotAllowed, Refused
 from data_access.models import (
     Device,
@@ -92,8 +92,10 @@ class RateHooks(Hooks):
     """A changed rate version needs a reason for that change; versions of one code
     must not overlap; every change is in the audit log with its reason."""
 
-    def after_write(self, session: Session, written: Written) -> None:
-        for before, diff in written.updated:
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
+        for before, diff in change.updated:
             if not (diff.get("change_reason") or "").strip():
                 raise Refused("fees.err.rate_reason", value=before["rate_key"])
             changes: dict[str, Any] = {
@@ -101,8 +103,8 @@ class RateHooks(Hooks):
             }
             changes["reason"] = diff["change_reason"]
             record_money(session, entity="ratecard", action=audit.Action.MONEY,
-                         key=before["rate_key"], changes=changes, user_id=written.user_id,
-                         now=written.now)  # fmt: skip
+                         key=before["rate_key"], changes=changes, user_id=change.user_id,
+                         now=change.now)  # fmt: skip
         clash = R.overlapping_versions(rates(session))
         if clash:
             code, start = clash[0]
@@ -376,11 +378,18 @@ class FeeLineHooks(Hooks):
             values["ticket_id"] = values["visit_id"] = None
         return []
 
-    def before_write(self, session: Session, inserts, updates, now: dt.datetime) -> None:
-        _attach(session, list(inserts), now)
-        _attach(session, [d for _, d in updates if "doc_id" in d], now)
+    def before_write(self, session: Session, batch: Batch) -> None:
+        _attach(session, list(batch.inserts), batch.now)
+        _attach(session, [d for _, d in batch.updates if "doc_id" in d], batch.now)
 
-    def after_write(self, session: Session, written: Written) -> None:
+    def after_write(self, session: Session, change: Change) -> None:
+        match change:
+            case Written():
+                self._written(session, change)
+            case Deleted():
+                self._deleted(session, change)
+
+    def _written(self, session: Session, written: Written) -> None:
         inserted, updated = written.inserted, written.updated
         doc_of = {r["id"]: r["doc_id"] for r in inserted}
         doc_of.update((b["id"], d.get("doc_id", b["doc_id"])) for b, d in updated)
@@ -409,7 +418,8 @@ class FeeLineHooks(Hooks):
             self._approve(session, written, confirmed)
         price_documents(session, list(ids))
 
-    def after_delete(self, session: Session, deleted: Deleted) -> None:
+    @staticmethod
+    def _deleted(session: Session, deleted: Deleted) -> None:
         """A settled line, or any line of a confirmed quote, is never deleted (by the
         grid or an import either): a correction is an adjustment line."""
         ids = sorted({r["doc_id"] for r in deleted.rows})
@@ -489,10 +499,12 @@ class PaymentHooks(Hooks):
     """Payments post against settled statements only, never above what is outstanding;
     a write-off up to the set limit; a statement paid in full turns ``paid``."""
 
-    def after_write(self, session: Session, written: Written) -> None:
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
         limit = write_off_limit(session)
         by_statement: dict[int, list[dict]] = {}
-        for row in written.inserted:
+        for row in change.inserted:
             by_statement.setdefault(row["settlement_id"], []).append(row)
         heads = {
             s.id: s
@@ -514,7 +526,7 @@ class PaymentHooks(Hooks):
                                   amount=r["amount"], limit=limit)  # fmt: skip
                 balance -= r["amount"]
                 record_money(session, entity="payments", action=audit.Action.MONEY,
-                             key=r["payment_no"], user_id=written.user_id, now=written.now,
+                             key=r["payment_no"], user_id=change.user_id, now=change.now,
                              changes={"statement": head.settlement_no, "kind": r["kind"],
                                       "amount": r["amount"], "outstanding": [before, balance],
                                       "reason": r.get("reason")})  # fmt: skip
@@ -526,7 +538,7 @@ class PaymentHooks(Hooks):
                     .where(Settlement.__table__.c.id == sid)
                     .values(
                         status=str(status),
-                        updated_at=written.now,
+                        updated_at=change.now,
                         version=Settlement.__table__.c.version + 1,
                     )  # fmt: skip
                 )

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Hooks, Written
+from data_access.adapters import Change, Hooks, Written
 from data_access.complaint_register import Intake, log_complaint
 from data_access.models import Complaint, Customer, FollowUp, FollowUpRating, Ticket, User
 from rules import complaints as C
@@ -30,13 +30,15 @@ RATING_COLUMNS = ("rating_quality", "rating_attitude", "rating_efficiency")
 
 # ---------------------------------------------------------------- register hooks
 class FollowupHooks(Hooks):
-    def after_write(self, session: Session, written: Written) -> None:
-        rated = [r for r in written.inserted if _has_rating(r)]
-        rated += [{**before, **values} for before, values in written.updated
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
+        rated = [r for r in change.inserted if _has_rating(r)]
+        rated += [{**before, **values} for before, values in change.updated
                   if any(k in values for k in (*RATING_COLUMNS, "rating_comment"))
                   and _has_rating({**before, **values})]  # fmt: skip
         if rated:
-            keep_ratings(session, rated, written.now, written.user_id)
+            keep_ratings(session, rated, change.now, change.user_id)
 
 
 def _has_rating(row: dict[str, Any]) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from data_access.adapters import Deleted, Hooks, Refs, Written
+from data_access.adapters import Change, Deleted, Hooks, Refs, Restored, Written
 from data_access.errors import Refused
 from data_access.models import MaintenancePlan, MaintenanceVisit, User
 from rules import maintenance as mr
@@ -48,12 +48,11 @@ def _engineer_owns(session: Session, user_id: int | None, engineer_ids: Iterable
 class _ManagersOnly(Hooks):
     label = ""
 
-    def after_write(self, session: Session, written: Written) -> None:
-        if _role_of(session, written.user_id) not in MANAGERS:
-            raise Refused("maint.err.managers_only", value=self.label)
-
-    def after_delete(self, session: Session, deleted: Deleted) -> None:
-        if _role_of(session, deleted.user_id) not in MANAGERS:
+    def after_write(self, session: Session, change: Change) -> None:
+        """Only managers write or delete these rows."""
+        if isinstance(change, Restored):
+            return
+        if _role_of(session, change.user_id) not in MANAGERS:
             raise Refused("maint.err.managers_only", value=self.label)
 
 
@@ -75,29 +74,30 @@ class ChecklistHooks(_ManagersOnly):
 NUMBERING_LOCK = 7_316_020
 
 
+def plan_numbers(session: Session, now: dt.datetime) -> Iterator[str]:
+    """The plans register's numbering: ``MP-<year>-NNNNN`` after the year's highest.
+    Concurrent writers number one after another: PostgreSQL holds the year's advisory lock until commit (read
+    committed: the scan below sees what the previous holder committed); a SQLite
+    write transaction is exclusive already."""
+    day = now.date()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": NUMBERING_LOCK, "key": day.year},
+        )
+    prefix = mr.plan_no_prefix(day)
+    p = MaintenancePlan
+    held = session.scalars(
+        select(p.plan_no).where(p.plan_no >= prefix, p.plan_no < prefix + "~")
+    )  # a range of the unique index; typed numbers of other shapes are skipped
+    seq = max((n for no in held if (n := mr.plan_seq(no)) is not None), default=0)
+    while True:
+        seq += 1
+        yield mr.make_plan_no(day, seq)
+
+
 class PlanHooks(_ManagersOnly):
     label = "维护计划 / plans"
-
-    def numbers(self, session: Session, now: dt.datetime) -> Iterator[str]:
-        """``MP-<year>-NNNNN`` after the year's highest. Concurrent writers number one
-        after another: PostgreSQL holds the year's advisory lock until commit (read
-        committed: the scan below sees what the previous holder committed); a SQLite
-        write transaction is exclusive already."""
-        day = now.date()
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                {"space": NUMBERING_LOCK, "key": day.year},
-            )
-        prefix = mr.plan_no_prefix(day)
-        p = MaintenancePlan
-        held = session.scalars(
-            select(p.plan_no).where(p.plan_no >= prefix, p.plan_no < prefix + "~")
-        )  # a range of the unique index; typed numbers of other shapes are skipped
-        seq = max((n for no in held if (n := mr.plan_seq(no)) is not None), default=0)
-        while True:
-            seq += 1
-            yield mr.make_plan_no(day, seq)
 
     def derive(self, values: dict[str, Any], refs: Refs) -> list[Problem]:
         for column, default in (
@@ -144,15 +144,17 @@ class VisitHooks(Hooks):
                 values[column] = False
         return []
 
-    def after_write(self, session: Session, written: Written) -> None:
-        owners = [r.get("engineer_id") for r in written.inserted]
-        for before, diff in written.updated:
-            owners.append(before.get("engineer_id"))
-            owners.append(diff.get("engineer_id", before.get("engineer_id")))
-        _engineer_owns(session, written.user_id, owners)
-
-    def after_delete(self, session: Session, deleted: Deleted) -> None:
-        _engineer_owns(session, deleted.user_id, [r.get("engineer_id") for r in deleted.rows])
+    def after_write(self, session: Session, change: Change) -> None:
+        """An engineer writes or deletes only visits assigned to him (before and after)."""
+        match change:
+            case Written(inserted=inserted, updated=updated, user_id=user_id):
+                owners = [r.get("engineer_id") for r in inserted]
+                for before, diff in updated:
+                    owners.append(before.get("engineer_id"))
+                    owners.append(diff.get("engineer_id", before.get("engineer_id")))
+                _engineer_owns(session, user_id, owners)
+            case Deleted(rows=rows, user_id=user_id):
+                _engineer_owns(session, user_id, [r.get("engineer_id") for r in rows])
 
 
 class ResultHooks(Hooks):
@@ -164,14 +166,13 @@ class ResultHooks(Hooks):
             )  # fmt: skip
         return []
 
-    def after_write(self, session: Session, written: Written) -> None:
-        ids = {r["visit_id"] for r in written.inserted} | {
-            b["visit_id"] for b, _ in written.updated
-        }
-        _visits_owned(session, written.user_id, ids)
-
-    def after_delete(self, session: Session, deleted: Deleted) -> None:
-        _visits_owned(session, deleted.user_id, {r["visit_id"] for r in deleted.rows})
+    def after_write(self, session: Session, change: Change) -> None:
+        match change:
+            case Written(inserted=inserted, updated=updated, user_id=user_id):
+                ids = {r["visit_id"] for r in inserted} | {b["visit_id"] for b, _ in updated}
+                _visits_owned(session, user_id, ids)
+            case Deleted(rows=rows, user_id=user_id):
+                _visits_owned(session, user_id, {r["visit_id"] for r in rows})
 
 
 def _visits_owned(session: Session, user_id: int | None, visit_ids: set[int]) -> None:

@@ -3,8 +3,8 @@ cancellation by reversing rows, and the reads the parts page shows.
 
 Every ledger write — a document posted here, a grid save, an import and its undo —
 goes through :func:`data_access.registers.save_changes` / the import engine, whose
-``after_write`` / ``after_undo`` (:mod:`data_access.parts_register`) move
-``stock_balances`` and ``parts.on_hand`` and refuse a write that leaves a balance below
+``after_write`` hook (:mod:`data_access.parts_register`: written and undone movements) moves
+``stock_balances`` and ``parts.on_hand`` and refuses a write that leaves a balance below
 zero on its date or any later date.
 """
 

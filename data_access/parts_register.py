@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Adapter, Hooks, Refs, Restored, Written
+from data_access.adapters import Adapter, Change, Hooks, Refs, Restored, Written
 from data_access.bulk import _chunks
 from data_access.errors import Refused
 from data_access.models import (
@@ -72,15 +72,16 @@ class StockHooks(Hooks):
             values["unit_cost"] = part.get("unit_cost")
         return []
 
-    def after_write(self, session: Session, written: Written) -> None:
-        if written.inserted:
-            _check_transfers(session, written.inserted)
-            post_balances(session, written.inserted, sign=1)
-            _close_suggestions(session, written.inserted, written.now)
-
-    def after_undo(self, session: Session, restored: Restored) -> None:
-        if restored.deleted:
-            post_balances(session, restored.deleted, sign=-1)
+    def after_write(self, session: Session, change: Change) -> None:
+        """New movements post to the balances (an undo takes its movements back out);
+        a ledger has no updates, and deletes only by an undo."""
+        match change:
+            case Written(inserted=rows, now=now) if rows:
+                _check_transfers(session, rows)
+                post_balances(session, rows, sign=1)
+                _close_suggestions(session, rows, now)
+            case Restored(deleted=rows) if rows:
+                post_balances(session, rows, sign=-1)
 
 
 def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> None:

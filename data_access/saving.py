@@ -90,15 +90,13 @@ def _require_tickets(
 
 
 def numbered(session: Session, ad: Adapter, inserts: list[dict], now: dt.datetime) -> list[dict]:
-    """New rows of a register the desk numbers (:meth:`Hooks.numbers`) that came without
+    """New rows of a register the desk numbers (:attr:`Adapter.numbering`) that came without
     a number get the next free ones; a typed number is kept (and never handed out)."""
     key = ad.register.key
     blank = [i for i, raw in enumerate(inserts) if raw.get(key) in (None, "")]
-    if not blank or ad.parent is not None:
+    if not blank or ad.parent is not None or ad.numbering is None:
         return inserts
-    free = ad.hooks.numbers(session, now)
-    if free is None:
-        return inserts
+    free = ad.numbering(session, now)
     typed = {str(raw[key]).strip() for raw in inserts if raw.get(key) not in (None, "")}
     out = list(inserts)
     for i in blank:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Deleted, Hooks, Refs, Written
+from data_access.adapters import Change, Deleted, Hooks, Refs, Written
 from data_access.parts_register import issue_for_lines, return_for_deleted_lines
 from rules.fields import Problem
 from rules.service_reports import catalogue_problems, line_defaults
@@ -33,12 +33,11 @@ class PartLineHooks(Hooks):
             problems.append(Problem("ticket", PARENT_CLOSED, {"value": ticket["ticket_no"]}))
         return problems
 
-    def after_write(self, session: Session, written: Written) -> None:
-        """Catalogue parts leave the engineer's van stock in the report's transaction."""
-        issue_for_lines(
-            session, written.inserted, written.updated, now=written.now, user_id=written.user_id
-        )
-
-    def after_delete(self, session: Session, deleted: Deleted) -> None:
-        """A deleted line that was issued gives its parts back to the warehouse they left."""
-        return_for_deleted_lines(session, deleted.rows, now=deleted.now, user_id=deleted.user_id)
+    def after_write(self, session: Session, change: Change) -> None:
+        """Catalogue parts leave the engineer's van stock in the report's transaction;
+        a deleted line that was issued gives its parts back to the warehouse they left."""
+        match change:
+            case Written(inserted=inserted, updated=updated, now=now, user_id=user_id):
+                issue_for_lines(session, inserted, updated, now=now, user_id=user_id)
+            case Deleted(rows=rows, now=now, user_id=user_id):
+                return_for_deleted_lines(session, rows, now=now, user_id=user_id)

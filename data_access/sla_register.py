@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Adapter, Deleted, Hooks, Refs, Restored, Written
+from data_access.adapters import Adapter, Change, Deleted, Hooks, Refs, Restored, Written
 from data_access.deadlines import recompute_open_deadlines
 from data_access.errors import ConflictError, InvalidInput, Refused
 from data_access.models import SlaPolicy
@@ -83,21 +83,22 @@ class PolicyHooks(Hooks):
             values["round_the_clock"] = bool(values["round_the_clock"])
         return []
 
-    def after_write(self, session: Session, written: Written) -> None:
-        _recompute(session, written.now, _rekeyed(written.updated))
-
-    def after_delete(self, session: Session, deleted: Deleted) -> None:
-        # a write with inserts or updates too has recomputed after all of it already
-        # (deletes run first, the hooks after every statement)
-        removed = {r["priority"] for r in deleted.rows if r["customer_grade"] == ALL_GRADES}
-        done = session.info.get(RECOMPUTED)
-        if done is None or done[0] != deleted.now:
-            _recompute(session, deleted.now, removed)
-        else:
-            _check_all_grades(session, removed)
-
-    def after_undo(self, session: Session, restored: Restored) -> None:
-        _recompute(session, restored.now, set())
+    def after_write(self, session: Session, change: Change) -> None:
+        """Any write of the policy table works the open tickets' deadlines out again."""
+        match change:
+            case Written(updated=updated, now=now):
+                _recompute(session, now, _rekeyed(updated))
+            case Deleted(rows=rows, now=now):
+                # a write with inserts or updates too has recomputed after all of it
+                # already (deletes run first, the hook sees Written before Deleted)
+                removed = {r["priority"] for r in rows if r["customer_grade"] == ALL_GRADES}
+                done = session.info.get(RECOMPUTED)
+                if done is None or done[0] != now:
+                    _recompute(session, now, removed)
+                else:
+                    _check_all_grades(session, removed)
+            case Restored(now=now):
+                _recompute(session, now, set())
 
 
 POLICIES_ADAPTER = Adapter(SLA_POLICIES, SlaPolicy, hooks=PolicyHooks())

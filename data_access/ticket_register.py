@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from data_access import notifications
-from data_access.adapters import Hooks, Refs
+from data_access.adapters import Change, Hooks, Refs, Restored, Written
 from data_access.bulk import insert_rows
 from data_access.deadlines import (
     History,
@@ -39,9 +39,6 @@ from rules.tickets import (
     imported_history,
     satisfaction,
 )
-
-if TYPE_CHECKING:
-    from data_access.adapters import Restored, Written
 
 IMPORT_NOTE = "import"
 UNDO_NOTE = "undo import"
@@ -360,8 +357,10 @@ class TicketHooks(Hooks):
         derive(values, refs)
         return ref_check(values, refs)
 
-    def after_write(self, session: Session, written: Written) -> None:
-        after_write(session, written)
-
-    def after_undo(self, session: Session, restored: Restored) -> None:
-        after_undo(session, restored)
+    def after_write(self, session: Session, change: Change) -> None:
+        """History, deadlines and closing facts of what was written or undone."""
+        match change:
+            case Written():
+                after_write(session, change)
+            case Restored():
+                after_undo(session, change)

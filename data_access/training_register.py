@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from data_access.adapters import Hooks, Refs, Written
+from data_access.adapters import Change, Hooks, Refs, Written
 from data_access.errors import Refused
 from data_access.models import (
     ProductModel,
@@ -33,14 +33,16 @@ SESSION_CANCELLED = "training.err.session_cancelled"
 
 # ---------------------------------------------------------------- courses
 class CourseHooks(Hooks):
-    def after_write(self, session: Session, written: Written) -> None:
-        changed = [r for r in written.inserted]
-        changed += [{**before, **after} for before, after in written.updated if "models" in after]
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
+        changed = [r for r in change.inserted]
+        changed += [{**before, **after} for before, after in change.updated if "models" in after]
         for row in changed:
-            sync_models(session, row["id"], row.get("code"), row.get("models"), written.now)
+            sync_models(session, row["id"], row.get("code"), row.get("models"), change.now)
         rules_changed = {
             before["id"]
-            for before, after in written.updated
+            for before, after in change.updated
             if after.keys() & {"pass_mark", "validity_months"}
         }
         if rules_changed:
@@ -70,10 +72,12 @@ def sync_models(session: Session, course_id: int, code: str | None, text: str | 
 
 # ---------------------------------------------------------------- sessions
 class SessionHooks(Hooks):
-    def after_write(self, session: Session, written: Written) -> None:
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
         moved = [
             before["id"]
-            for before, after in written.updated
+            for before, after in change.updated
             if after.keys() & {"starts_at", "course_id", "capacity"}
         ]
         if moved:
@@ -99,9 +103,11 @@ class AttendanceHooks(Hooks):
             problems.append(Problem("presence", SESSION_CANCELLED, {"value": parent["session_no"]}))
         return problems
 
-    def after_write(self, session: Session, written: Written) -> None:
-        ids = {r["session_id"] for r in written.inserted}
-        ids |= {{**b, **a}["session_id"] for b, a in written.updated}
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
+        ids = {r["session_id"] for r in change.inserted}
+        ids |= {{**b, **a}["session_id"] for b, a in change.updated}
         if ids:
             check_capacity(session, sorted(ids))
             refresh_results(session, S.c.id.in_(sorted(ids)))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from data_access import audit, db
-from data_access.adapters import Hooks, Refs, Written
+from data_access.adapters import Change, Hooks, Refs, Written
 from data_access.errors import Refused
 from data_access.models import User
 from rules.access import (
@@ -361,7 +361,9 @@ class UserHooks(Hooks):
             values["is_active"] = True
         return []
 
-    def after_write(self, session: Session, written: Written) -> None:
+    def after_write(self, session: Session, change: Change) -> None:
+        if not isinstance(change, Written):
+            return
         if active_admins(session) == 0:
             raise Refused("users.err.last_admin")
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from data_access.adapters import Adapter, Deleted, Hooks, Restored, Written
+from data_access.adapters import Adapter, Batch, Deleted, Hooks, Restored, Written
 from data_access.bulk import Inserter, _chunks
 from data_access.errors import ConflictError, LedgerError
 from data_access.models import AuditLog, Base, ImportChange, User
@@ -176,8 +176,9 @@ class Writer:
     - ``journal``: an import batch id; every written row is recorded for its undo.
     - ``audit_rows``: one audit row per written row (grid edits, commands); an import
       audits its batch instead.
-    - ``undo``: the write restores an import: the hooks' ``after_undo`` runs instead
-      of ``after_write``, and a ledger accepts it (the undo reverses its own batch).
+    - ``undo``: the write restores an import: the hooks' ``after_write`` sees one
+      :class:`Restored` (no ``before_write``), and a ledger accepts it (the undo
+      reverses its own batch).
 
     Kept across the chunks of one import: the insert statement is compiled once.
     """
@@ -196,13 +197,7 @@ class Writer:
         self.session, self.ad, self.now, self.user_id = session, ad, now, user_id
         self.journal, self.audit_rows, self.undo = journal, audit_rows, undo
         self.inserter: Inserter | None = None
-        hooks = type(ad.hooks)
-        self.after = (
-            (hooks.after_undo is not Hooks.after_undo)
-            if undo
-            else (hooks.after_write is not Hooks.after_write)
-        )
-        self.after_deletes = not undo and hooks.after_delete is not Hooks.after_delete
+        self.after = type(ad.hooks).after_write is not Hooks.after_write
 
     def apply(
         self,
@@ -214,26 +209,22 @@ class Writer:
         if ad.register.ledger and (updates or deletes) and not self.undo:
             raise LedgerError(ad.name)
         log: list[dict[str, Any]] = []
+        hooks, session, now, user = ad.hooks, self.session, self.now, self.user_id
         if not self.undo and (inserts or updates):
-            ad.hooks.before_write(self.session, inserts, updates, self.now)
+            hooks.before_write(session, Batch(inserts, updates, now, user))
         if deletes:
             self._delete(deletes, log)
         updated = self._update(updates, log) if updates else []
         inserted = self._insert(inserts, log) if inserts else []
-        if self.after and (inserted or updated or (self.undo and deletes)):
-            if self.undo:
-                ad.hooks.after_undo(
-                    self.session,
-                    Restored(updated, self.now, self.user_id, [dict(r) for r in deletes]),
-                )
-            else:
-                ad.hooks.after_write(
-                    self.session, Written(inserted, updated, self.now, self.user_id)
-                )
-        if deletes and self.after_deletes:
-            ad.hooks.after_delete(
-                self.session, Deleted([dict(r) for r in deletes], self.now, self.user_id)
-            )
+        if self.after and self.undo and (updated or deletes):
+            hooks.after_write(session, Restored(updated, now, user, [dict(r) for r in deletes]))
+        elif self.after and not self.undo:
+            # deletes ran first, but a hook sees the writes first (the new state of the
+            # rows that stay), then the deletes
+            if inserted or updated:
+                hooks.after_write(session, Written(inserted, updated, now, user))
+            if deletes:
+                hooks.after_write(session, Deleted([dict(r) for r in deletes], now, user))
         if self.audit_rows:
             audit(self.session, log, entity=ad.name, user_id=self.user_id, now=self.now)
         return Applied(len(inserts), len(updated), len(deletes))
@@ -319,8 +310,8 @@ class Writer:
             self._journal_inserts(rows, last if sqlite else None)
         if self.audit_rows:
             log.extend({"key": row_key(ad, v), "action": "insert", "changes": v} for v in rows)
-        if not (ad.satellite or self.after):
-            return []
+        if not (ad.satellite or (self.after and not self.undo)):
+            return []  # an undo inserts nothing, and Restored carries no inserted rows
         ids = ids_by_keys(session, ad, [column_key(ad, v) for v in rows])
         written = [{**v, "id": ids[column_key(ad, v)]} for v in rows]
         write_side(session, ad, [(v["id"], v) for v in written], now)

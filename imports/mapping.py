@@ -107,3 +107,25 @@ def map_header(
         mapping[i] = name
     missing = [f.name for f in ad.register.input_fields if f.required and f.name not in seen]
     return Header(row, texts, mapping, unknown, missing, duplicates, first_col)
+
+
+def sheet_header(
+    session: Session,
+    ad: Adapter,
+    head: list[list[Any]],
+    first: int,
+    mapping: dict | None,
+    first_col: int = 0,
+) -> Header | None:
+    """The header among a sheet's first rows (``head``, the first at Excel row ``first``)
+    and its mapping: the user's ``mapping`` over the remembered one over the labels."""
+    remembered = remembered_mapping(session, ad.name)
+    known = {**header_index(ad), **remembered}
+    known.update({normalize_label(h): (f or "") for h, f in (mapping or {}).items()})
+    found = find_header(ad, head, first, known)
+    if found is None:
+        return None
+    pos = found[0]
+    return map_header(
+        ad, head[pos], first + pos, remembered=remembered, override=mapping, first_col=first_col
+    )

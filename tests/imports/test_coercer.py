@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from imports.engine import make_coercer
+from imports.cells import make_coercer
 from rules.fields import Field, Kind, ValueProblem, parse_value
 
 MOMENT = Field("at", "时间", "At", Kind.DATETIME)

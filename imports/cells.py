@@ -1,0 +1,102 @@
+"""Cell coercion for imports: one fast converter per field kind (typed cells pass
+straight through, text dates are parsed once per distinct value), problems raised as
+:class:`ValueProblem` for the row checks to collect."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from imports.reader import EXCEL_ERRORS, unescape_text
+from rules.fields import Field, Kind, ValueProblem, clean_text, parse_date, parse_value
+
+MEMO_LIMIT = 50_000
+
+Coercer = Callable[[Any], Any]
+
+
+def _cell_error(value: Any) -> None:
+    raise ValueProblem("imports.cell_error", value=value)
+
+
+def make_coercer(f: Field, date1904: bool) -> Coercer:
+    """A fast path per field kind; anything unusual falls back to ``parse_value``.
+
+    Blank cells (None, "", spaces) give None; a cell holding an Excel error text
+    (``#N/A`` …) raises ``imports.cell_error``.
+    """
+    if f.kind in (Kind.TEXT, Kind.LONGTEXT, Kind.REF):
+        max_len = f.max_len
+
+        def text(v: Any) -> str | None:
+            if v.__class__ is str:
+                if not v:
+                    return None
+                s = v.strip()
+                if not s:
+                    return None
+                if "\0" in s:  # PostgreSQL refuses it, SQLite would keep it
+                    raise ValueProblem("imports.err.nul")
+                first = s[0]
+                if first == "'":
+                    s = unescape_text(s)
+                elif first == "#" and v in EXCEL_ERRORS:
+                    _cell_error(v)
+            else:
+                s = clean_text(v)
+                if s is None:
+                    return None
+            if max_len and len(s) > max_len:
+                raise ValueProblem("err.too_long", max=max_len)
+            return s
+
+        return text
+    memo: dict[Any, Any] = {}
+
+    def slow(v: Any) -> Any:
+        if isinstance(v, str):
+            if v in EXCEL_ERRORS:
+                _cell_error(v)
+            v = v.strip()
+            if v[:1] == "'":
+                v = unescape_text(v)
+        try:
+            return memo[v]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: never memoised
+            return parse_value(f, v, date1904)
+        value = parse_value(f, v, date1904) if f.kind is not Kind.DATE else parse_date(v, date1904)
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        memo[v] = value
+        return value
+
+    if f.kind is Kind.DATE:
+
+        def date(v: Any) -> dt.date | None:
+            cls = v.__class__
+            if cls is dt.date:
+                return v
+            if cls is dt.datetime:
+                return v.date()
+            if v is None or v == "":
+                return None
+            return slow(v)
+
+        return date
+    if f.kind is Kind.DATETIME:
+        # a real Excel datetime cell: nearly every one is distinct, so the memo only costs
+
+        def moment(v: Any) -> dt.datetime | None:
+            if v.__class__ is dt.datetime:
+                if v.microsecond or v.tzinfo is not None:
+                    return v.replace(microsecond=0, tzinfo=None)
+                return v
+            if v is None or v == "":
+                return None
+            return slow(v)
+
+        return moment
+    return lambda v: None if v is None or v == "" else slow(v)

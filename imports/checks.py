@@ -1,0 +1,313 @@
+"""Checking an import's rows, a chunk at a time: cells coerced, keys looked up
+(duplicates in the file, rows already stored), required fields, references, derived
+values and cross-field checks. Problems are collected as data, every one of them; what
+passes is split into inserts and updates for :mod:`imports.commit` to write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from data_access.registers import (
+    Adapter,
+    NewRows,
+    RefResolver,
+    changed_columns,
+    complete_row,
+    fetch_by_keys,
+)
+from data_access.writes import Writer
+from imports.cells import Coercer
+from imports.reader import Book
+from imports.report import Header, ImportProblem, ImportReport, RejectedRow
+from imports.rows import Row, example_values, is_blank, is_example, is_totals
+from rules.fields import Problem, ValueProblem
+
+SAMPLE_SIZE = 20
+
+
+@dataclass
+class Ctx:
+    """One import's state across its chunks: the sheet's mapped columns, what the whole
+    file holds (duplicate keys, typed numbers), the report being filled, and the batch
+    and writer :mod:`imports.commit` keeps between chunks."""
+
+    session: Session
+    ad: Adapter
+    report: ImportReport
+    header: Header
+    sheet: str
+    cols: list[tuple[int, str, Coercer]]  # column position, field, coercer
+    width: int  # cells a row must have to reach every mapped column
+    error_cells: dict[int, dict[int, str]]  # Excel row → column position → error text
+    duplicates: dict[Any, list[int]]
+    resolver: RefResolver
+    new_rows: NewRows
+    table_empty: bool  # nothing to update: skip looking up existing rows
+    write: bool
+    now: dt.datetime
+    user_id: int | None
+    batch_id: int | None = None
+    writer: Writer | None = None
+    # derived from the header: field → position / user's column text / label
+    positions: dict[str, int] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    required: list[str] = field(default_factory=list)
+    example: dict[str, Any] = field(default_factory=dict)
+    # totals-looking rows not yet followed by data: skipped if nothing follows them
+    totals: list[Row] = field(default_factory=list)
+    # a register the desk numbers: the file's typed keys, and the free numbers
+    typed: set[Any] = field(default_factory=set)
+    numbers: Iterator[str] | None = None
+
+    def __post_init__(self) -> None:
+        header, reg = self.header, self.ad.register
+        self.positions = {name: i for i, name in header.mapping.items()}
+        self.columns = {name: header.texts[i] for i, name in header.mapping.items()}
+        self.required = [f.name for f in reg.input_fields if f.required]
+        self.example = example_values(reg, self.positions)
+
+
+def convert(ctx: Ctx, start: int, chunk: list[list[Any]]) -> list[Row]:
+    """Every mapped cell of the chunk's non-blank rows coerced; problems as data."""
+    cols, width, error_cells = ctx.cols, ctx.width, ctx.error_cells
+    key = ctx.ad.register.key
+    example = ctx.example
+    example_key = example.get(key)
+    out: list[Row] = []
+    for row, cells in enumerate(chunk, start):
+        full = cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))]
+        if error_cells and row in error_cells:
+            clean, problems = _convert_slowly(ctx, row, full)
+        else:
+            try:  # the common case: every cell fine, no per-cell bookkeeping
+                clean = {name: coerce(full[i]) for i, name, coerce in cols}
+                problems: list[ImportProblem] = []
+            except ValueProblem:
+                clean, problems = _convert_slowly(ctx, row, full)
+        if clean.get(key) is None and is_blank(full, ctx.positions.values()):
+            continue
+        if example and clean.get(key) == example_key and is_example(clean, example):
+            ctx.report.example_rows.append(row)
+            continue
+        if is_totals(full):
+            ctx.totals.append(Row(row, cells, clean, problems))
+            continue
+        if ctx.totals:  # data below it: not a trailing totals row, checked like any row
+            out.extend(ctx.totals)
+            ctx.totals = []
+        out.append(Row(row, cells, clean, problems))
+    return out
+
+
+def _convert_slowly(
+    ctx: Ctx, row: int, full: list[Any]
+) -> tuple[dict[str, Any], list[ImportProblem]]:
+    """Cell by cell, collecting every problem of the row."""
+    sheet, texts, register = ctx.sheet, ctx.header.texts, ctx.ad.name
+    bad = ctx.error_cells.get(row) or {}
+    clean: dict[str, Any] = {}
+    problems: list[ImportProblem] = []
+    for i, name, coerce in ctx.cols:
+        v = full[i]
+        if i in bad:
+            err = bad[i]
+            problems.append(
+                ImportProblem(
+                    sheet, row, texts[i], err, "imports.cell_error", {"value": err}, name, register
+                )
+            )
+            continue
+        try:
+            clean[name] = coerce(v)
+        except ValueProblem as exc:
+            problems.append(
+                ImportProblem(sheet, row, texts[i], v, exc.code, dict(exc.params), name, register)
+            )
+    return clean, problems
+
+
+def _cell_of(ctx: Ctx, r: Row, name: str | None) -> Any:
+    i = ctx.positions.get(name or "")
+    return r.cells[i] if i is not None and i < len(r.cells) else None
+
+
+def _field_problem(ctx: Ctx, r: Row, p: Problem) -> ImportProblem:
+    name = p.field
+    column = ctx.columns.get(name) if name else None  # no column: the edge labels the field
+    value = _cell_of(ctx, r, name) if p.value is None else p.value
+    return ImportProblem(ctx.sheet, r.row, column, value, p.code, dict(p.params), name, ctx.ad.name)
+
+
+def check_chunk(
+    ctx: Ctx, start: int, chunk: list[list[Any]]
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """Check one chunk of sheet rows: their problems go into the report; returns the
+    rows to write, as (inserts, (stored row, new values) updates). A problem stops the
+    writing (``ctx.write``) unless bad rows are skipped; checking goes on."""
+    ad = ctx.ad
+    key = ad.register.key
+    rows = convert(ctx, start, chunk)
+    if numbered(ad):
+        _number_blank(ctx, rows)
+    dups = ctx.duplicates
+    natural = ad.natural_key
+    for r in rows:
+        k = natural(r.clean)
+        if k is None:
+            for name in (ad.register.parent, key):
+                if (
+                    name
+                    and r.clean.get(name) is None
+                    and not any(p.field == name for p in r.problems)
+                ):
+                    r.problems.append(_field_problem(ctx, r, Problem(name, "err.required")))
+        elif dups and k in dups:
+            rows_text = ", ".join(str(x) for x in dups[k][:10])
+            p = Problem(key, "imports.duplicate_in_file", {"rows": rows_text}, value=k)
+            r.problems.append(_field_problem(ctx, r, p))
+    existing: dict[Any, dict[str, Any]] = {}
+    if not ctx.table_empty:
+        keyed = [k for r in rows if (k := natural(r.clean)) is not None]
+        existing = fetch_by_keys(ctx.session, ad, [k for k in keyed if k not in dups])
+    for r in rows:
+        _required(ctx, r, existing.get(natural(r.clean)) is None)
+    good = [r for r in rows if not r.problems]
+    ctx.resolver.load([r.clean for r in good])
+    inserts, updates = _complete(ctx, good, existing)
+    report = ctx.report
+    for r in rows:
+        if r.problems:
+            report.problems.extend(r.problems)
+            report.rejected += 1
+            report.rejected_rows.append(RejectedRow(r.row, list(r.cells), r.problems))
+    if len(report.sample) < SAMPLE_SIZE:
+        for r, _ in inserts[:SAMPLE_SIZE]:
+            _sample(ctx, r, "insert")
+        for r, _, _ in updates[:SAMPLE_SIZE]:
+            _sample(ctx, r, "update")
+    report.inserted += len(inserts)
+    report.updated += len(updates)
+    if report.problems and not report.skip_bad_rows:
+        ctx.write = False  # all-or-nothing: keep validating, stop writing
+    return [v for _, v in inserts], [(b, v) for _, b, v in updates]
+
+
+def _complete(
+    ctx: Ctx, good: list[Row], existing: dict[Any, dict[str, Any]]
+) -> tuple[list[tuple[Row, dict]], list[tuple[Row, dict, dict]]]:
+    """References, derived values and cross-field checks: (inserts, updates)."""
+    ad = ctx.ad
+    key = ad.register.key
+    old_refs = _old_refs(ctx, list(existing.values())) if existing and ad.derives else {}
+    complete_new = ctx.new_rows.complete
+    inserts: list[tuple[Row, dict[str, Any]]] = []
+    updates: list[tuple[Row, dict[str, Any], dict[str, Any]]] = []
+    for r in good:
+        before = existing.get(ad.natural_key(r.clean)) if existing else None
+        if before is None:
+            values, probs = complete_new(r.clean)
+        else:
+            refs = {
+                n: rows_by_id.get(before[ad.column(ad.register.field(n))])
+                for n, rows_by_id in old_refs.items()
+            }
+            raw = {name: _cell_of(ctx, r, name) for name in r.clean}
+            values, probs = complete_row(
+                ad, ctx.resolver, r.clean, [], (before, refs), r.row, raw, ctx.sheet
+            )
+        changed = before is None or bool(changed_columns(before, values))
+        # a row left as it is may stay where only a lock forbids a change (closed document)
+        if probs and (changed or any(p.code not in ad.hooks.locks for p in probs)):
+            r.problems.extend(_field_problem(ctx, r, p) for p in probs)
+        elif before is None:
+            inserts.append((r, values))
+        elif changed:
+            if ad.register.ledger:  # a posted row stays: a correction is a reversing row
+                r.problems.append(_field_problem(ctx, r, Problem(key, "err.ledger")))
+            else:
+                updates.append((r, before, values))
+        else:
+            ctx.report.unchanged += 1
+            _sample(ctx, r, "unchanged")
+    return inserts, updates
+
+
+def _old_refs(ctx: Ctx, befores: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
+    return {
+        f.name: ctx.resolver.by_id(f, [b[ctx.ad.column(f)] for b in befores])
+        for f in ctx.resolver.refs
+    }
+
+
+_ABSENT = object()
+
+
+def _required(ctx: Ctx, r: Row, inserting: bool) -> None:
+    """Required fields that are blank (or, for a new row, have no column)."""
+    clean = r.clean
+    for name in ctx.required:
+        v = clean.get(name, _ABSENT)
+        blank = v is None or (v is _ABSENT and inserting)
+        if blank and not any(p.field == name for p in r.problems):
+            r.problems.append(_field_problem(ctx, r, Problem(name, "err.required")))
+
+
+def _sample(ctx: Ctx, r: Row, action: str) -> None:
+    if len(ctx.report.sample) < SAMPLE_SIZE:
+        ctx.report.sample.append({"_row": r.row, "_action": action, **r.clean})
+
+
+def duplicate_keys(ctx: Ctx, book: Book, sheet: str, header_pos: int) -> dict[Any, list[int]]:
+    """Keys that occur more than once in the file → every row they occur on.
+
+    A pass over the key column before any row is written, so every occurrence
+    (the first one too) is rejected, with or without ``skip_bad_rows``.
+    """
+    reg = ctx.ad.register
+    names = [reg.key] if reg.parent is None else [reg.parent, reg.key]
+    wanted = [
+        (ctx.positions[n], next(c for i, _, c in ctx.cols if i == ctx.positions[n])) for n in names
+    ]
+    first, rows = book.rows(sheet, columns=[pos for pos, _ in wanted])
+    seen: dict[Any, int] = {}
+    dups: dict[Any, list[int]] = {}
+    row = first + header_pos
+    for cells in islice(rows, header_pos + 1, None):
+        row += 1
+        if any(pos >= len(cells) for pos, _ in wanted):
+            continue
+        try:
+            parts = [coerce(cells[pos]) for pos, coerce in wanted]
+        except ValueProblem:
+            continue
+        if None in parts:
+            continue
+        key = parts[0] if len(parts) == 1 else tuple(parts)
+        earlier = seen.setdefault(key, row)
+        if earlier != row:
+            dups.setdefault(key, [earlier]).append(row)
+    if numbered(ctx.ad):
+        ctx.typed = set(seen)  # numbers given to blank rows skip them
+    return dups
+
+
+def numbered(ad: Adapter) -> bool:
+    """The desk numbers the register's new rows (:attr:`Adapter.numbering`)."""
+    return ad.parent is None and ad.numbering is not None
+
+
+def _number_blank(ctx: Ctx, rows: list[Row]) -> None:
+    """Rows without a number get the next free ones (preview and import alike)."""
+    key = ctx.ad.register.key
+    for r in rows:
+        if r.clean.get(key) is not None or any(p.field == key for p in r.problems):
+            continue
+        if ctx.numbers is None:
+            ctx.numbers = ctx.ad.numbering(ctx.session, ctx.now)
+        r.clean[key] = next(n for n in ctx.numbers if n not in ctx.typed)
