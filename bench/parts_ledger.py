@@ -9,10 +9,12 @@
    log-in check, menu and sidebar, and AppTest's own work), against a bare
    ``SELECT part_id, warehouse_id, SUM(qty) … GROUP BY`` over the same ledger,
    measured in the same run.
-2. Import: ``--receipts`` receipt lines through the import engine (validation, the
-   ledger's hooks, balances, journal for undo) against a bare parse of the same file
-   with python-calamine (the engine's reader) plus one executemany INSERT of the same
-   rows into a scratch table.
+2. Import: ``--receipts`` receipt lines through the import engine (sandboxed parse,
+   validation, the ledger's hooks, balances, journal for undo) against a bare parse of
+   the same file with python-calamine (the engine's reader, in process) plus one
+   executemany INSERT of the same rows into the same ``stock_movements`` table, its
+   indexes and million rows included (see :func:`bare_import`). Rounds of bare and
+   ours back to back; wall and CPU (this process and the ended parser child).
 
 The ledger is generated straight into the tables (receipts, then issues that never
 overdraw; balances = ledger sums) and reused by later runs of the same size.
