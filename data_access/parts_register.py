@@ -162,15 +162,20 @@ def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int
     Only a (part, warehouse) with an outflow among the rows is checked against its
     ledger: stock coming in cannot leave a later balance short."""
     deltas: dict[tuple[int, int], int] = defaultdict(int)
-    earliest: dict[tuple[int, int], tuple[dt.datetime, str]] = {}
     outflow: set[tuple[int, int]] = set()
-    new_ids: set[int] = set()
-    for r in rows:
+    for r in rows:  # every imported line passes here: the least work per row
         key = (int(r["part_id"]), int(r["warehouse_id"]))
         q = sign * int(r["qty"])
         deltas[key] += q
         if q < 0:
             outflow.add(key)
+    # only an outflow's (part, warehouse) is checked: its earliest row, the new ids
+    earliest: dict[tuple[int, int], tuple[dt.datetime, str]] = {}
+    new_ids: set[int] = set()
+    for r in rows if outflow else ():
+        key = (int(r["part_id"]), int(r["warehouse_id"]))
+        if key not in outflow:
+            continue
         at = r["at"]
         if key not in earliest or at < earliest[key][0]:
             earliest[key] = (at, r["doc_no"])

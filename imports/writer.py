@@ -62,6 +62,18 @@ def excel_serial(day: dt.date) -> float:
     return float(days + 1 if days > 59 else days)  # Excel's phantom 1900-02-29
 
 
+def _cell_writers(ws) -> tuple[Callable[..., int], Callable[..., int]]:
+    """(write_string, write_number) taking (row, col, value, format) as numbers.
+
+    xlsxwriter's public methods first try the row as "A1" text (a wrapper per cell: a
+    tenth of a 100k-row export); its own ``write_row`` calls the undecorated versions,
+    and so do we when this xlsxwriter has them (same arguments, same checks)."""
+    return (
+        getattr(ws, "_write_string", ws.write_string),
+        getattr(ws, "_write_number", ws.write_number),
+    )
+
+
 class _Cells:
     """Per-field cell writers (chosen once per column, not per cell)."""
 
@@ -83,6 +95,7 @@ class _Cells:
 
     def writer(self, ws, f: Field) -> Callable[[int, int, Any], None]:
         lang = self.lang
+        write_string, write_number = _cell_writers(ws)
         if f.kind is Kind.DATE:
             return self._date_writer(ws)
         if f.kind is Kind.DATETIME:
@@ -90,16 +103,15 @@ class _Cells:
             return lambda r, c, v: ws.write_datetime(r, c, v, fmt)
         if f.kind in (Kind.MONEY, Kind.DECIMAL):
             fmt = self.money if f.kind is Kind.MONEY else None
-            return lambda r, c, v: ws.write_number(r, c, float(v), fmt)
+            return lambda r, c, v: write_number(r, c, float(v), fmt)
         if f.kind is Kind.INT:
-            return lambda r, c, v: ws.write_number(r, c, v)
+            return lambda r, c, v: write_number(r, c, v)
         if f.kind is Kind.BOOL:
             yes, no = self.yes, self.no
-            return lambda r, c, v: ws.write_string(r, c, yes if v else no)
+            return lambda r, c, v: write_string(r, c, yes if v else no)
         if f.kind is Kind.ENUM:
             labels = {o.value: o.label(lang) for o in f.options}
-            return lambda r, c, v: ws.write_string(r, c, labels.get(v, str(v)))
-        write_string = ws.write_string
+            return lambda r, c, v: write_string(r, c, labels[v] if v in labels else str(v))
 
         def text(r: int, c: int, v: Any) -> None:
             s = v if v.__class__ is str else str(v)
@@ -109,7 +121,7 @@ class _Cells:
 
     def _date_writer(self, ws) -> Callable[[int, int, Any], None]:
         """Dates repeat: convert each distinct one once, write the serial with the format."""
-        fmt, write_number = self.date, ws.write_number
+        fmt, write_number = self.date, _cell_writers(ws)[1]
         serials: dict[dt.date, float] = {}
 
         def date(r: int, c: int, v: Any) -> None:
@@ -137,10 +149,11 @@ def write_tuples(out: Out, register: Register, rows: Iterable[Sequence[Any]], *,
             ws.set_column(c, c, _width(f, lang), cells.column_format(f))
         ws.write_row(0, 0, [f.label(lang) for f in fields], cells.header)
         ws.freeze_panes(1, 0)
-        writers = [(c, cells.writer(ws, f)) for c, f in enumerate(fields)]
+        columns = range(len(fields))
+        writers = [cells.writer(ws, f) for f in fields]
         r = 0
         for r, row in enumerate(rows, start=1):
-            for (c, write), v in zip(writers, row, strict=True):
+            for c, write, v in zip(columns, writers, row, strict=True):
                 if v is not None and v != "":
                     write(r, c, v)
         ws.autofilter(0, 0, max(r, 1), len(fields) - 1)

@@ -19,6 +19,7 @@ from data_access import parts as stock
 from data_access.errors import InvalidInput, NotAllowed, Refused
 from data_access.models import Part, StockMovement, User, Warehouse
 from data_access.parts import Line
+from data_access.parts_register import StockHooks
 from data_access.registers import save_changes
 from imports.engine import import_file, undo_last_import
 from rules.access import Actor, Role
@@ -644,3 +645,24 @@ def test_a_non_catalogue_line_is_never_to_be_picked_up(ticket):
     with db.read(engine) as s:
         [line] = stock.engineer_parts(s, eng.id)
     assert (line["part_no"], line["non_catalogue"], line["short"]) == ("X-9", True, False)
+
+
+def test_the_ledger_hooks_get_every_written_row_with_its_stored_id(store, monkeypatch):
+    """The after-write hook reads new rows' ids (the no-negative check marks its own
+    rows by them): on SQLite they are worked out, not looked up, and must be the ids
+    stored — also after a posting of another document raised the highest id."""
+    engine, keeper, _ = store
+    seen: dict[str, int] = {}
+    original = StockHooks.after_write
+
+    def spy(self, session, written):
+        seen.update({r["entry"]: r["id"] for r in written.inserted})
+        return original(self, session, written)
+
+    monkeypatch.setattr(StockHooks, "after_write", spy)
+    post(engine, "receipt", "WH01", [Line("000101", 5), Line("000108", 2)], actor=keeper)
+    post(engine, "issue", "WH01", [Line("000101", 1), Line("000108", 1)], actor=keeper)
+    with db.read(engine) as s:
+        stored = dict(s.execute(select(StockMovement.entry, StockMovement.id)).all())
+    assert len(seen) == 4
+    assert seen == stored
