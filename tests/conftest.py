@@ -40,6 +40,28 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Make ``xdist_group`` marks group again under ``--dist loadgroup``.
+
+    pytest-xdist (3.8) tells the scheduler a test's group by appending ``@group`` to
+    ``item._nodeid``; pytest 9 reads the id from ``item._id`` instead, so the suffix was
+    lost and grouped tests (the escalation-lock ones, which must not run beside each
+    other) were spread over the workers. Where xdist's own suffix took, nothing to do."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+            for m in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            from _pytest.nodeid import NodeId  # pytest >= 9
+
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """One migrated SQLite file; each test gets a copy (migrating once is the slow part)."""

@@ -53,3 +53,10 @@ def test_the_postgres_cleanup_leaves_what_truncate_restart_identity_left(request
     with db.read(engine) as s:
         assert s.scalar(select(Ticket.id)) == 1  # identities restarted
         assert s.scalar(select(func.count(DashboardDirty.id))) > 0  # the triggers fire again
+
+
+@pytest.mark.xdist_group("conftest-probe")
+def test_an_xdist_group_reaches_the_scheduler(request):
+    """Under ``--dist loadgroup`` the scheduler groups by the ``@group`` end of the id."""
+    grouped = bool(getattr(request.config.option, "loadgroup", False))
+    assert request.node.nodeid.endswith("@conftest-probe") == grouped
