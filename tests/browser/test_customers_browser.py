@@ -26,7 +26,8 @@ from tests.browser.conftest import (
     wait_rendered,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 
 SEEDED = {  # one row per test, so no test sees another's edit
     "K01": "恒达精密机械有限公司",

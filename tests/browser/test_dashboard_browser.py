@@ -14,7 +14,8 @@ from data_access.demo.base import DEMO_PASSWORD
 from rules.i18n import t
 from tests.browser.conftest import assert_no_exception, login, wait_rendered
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 DRILL = t("dashboard.drill", "zh")
 
 

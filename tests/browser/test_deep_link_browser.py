@@ -12,7 +12,8 @@ from tests.actors import ADMIN
 from tests.browser.conftest import PASSWORD, assert_no_exception, wait_idle
 from tests.helpers import one_open_ticket
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 
 TICKET_NO = "SR-20261123-0001"
 

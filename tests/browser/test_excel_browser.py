@@ -16,7 +16,8 @@ from data_access.models import Customer, ImportBatch
 from rules.i18n import t
 from tests.browser.conftest import assert_no_exception, login, wait_idle
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE = "客户_[2026]_*终版*.xlsx"  # Markdown characters: shown literally, not formatted

@@ -20,7 +20,8 @@ from rules.i18n import t
 from tests.actors import ADMIN
 from tests.browser.conftest import PASSWORD, PHONE, assert_no_exception, wait_idle
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 
 NO = "SR-PICK-1"
 

@@ -16,7 +16,8 @@ from data_access.models import Customer, Device, ProductModel, Ticket
 from tests.actors import ADMIN
 from tests.browser.conftest import PHONE, assert_no_exception, wait_rendered
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 
 
 @pytest.fixture(scope="module")

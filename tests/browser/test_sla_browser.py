@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 from rules.i18n import t
 from tests.browser.conftest import assert_no_exception, login, wait_idle
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 
 
 def test_saving_keeps_the_tab_open(served_app, page):

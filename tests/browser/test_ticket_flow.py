@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from data_access import db
@@ -11,6 +12,9 @@ from data_access.models import Customer, Device, Ticket
 from rules.i18n import t
 from rules.tickets import TICKETS
 from tests.browser.conftest import assert_no_exception, login, wait_idle
+
+# one module on one worker: its tests share the module's app server
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(__name__)]
 
 
 def _seed(db_url: str) -> None:
