@@ -119,6 +119,17 @@ def _columns(day: Any, given: dict[str, Any]) -> list:
     return cols
 
 
+def _by_dimensions(stmt: Any, day: Any, where: list) -> Any:
+    """``stmt`` (rows joined to their ticket) joined to the ticket's customer and
+    device, narrowed by ``where`` and grouped per day and the six dimensions."""
+    return (
+        stmt.outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Device, Device.id == Ticket.device_id)
+        .where(*where)
+        .group_by(day, *_dims().values())
+    )
+
+
 def _ticket_cube(session: Session, repeat_days: int, where: list):
     """Per day of receipt and combination of the six dimensions, the measure sums of the
     tickets ``where`` selects."""
@@ -135,14 +146,12 @@ def _ticket_cube(session: Session, repeat_days: int, where: list):
         "labour_hours": func.sum(ServiceReport.labour_hours),
         **{c.name: c.element for c in DB._aggregate(measures)},
     }  # fmt: skip
-    return (
+    return _by_dimensions(
         select(*_columns(day, given))
         .select_from(Ticket)
-        .outerjoin(ServiceReport, ServiceReport.ticket_id == Ticket.id)
-        .outerjoin(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Device, Device.id == Ticket.device_id)
-        .where(*where)
-        .group_by(day, *_dims().values())
+        .outerjoin(ServiceReport, ServiceReport.ticket_id == Ticket.id),
+        day,
+        where,
     )
 
 
@@ -151,15 +160,8 @@ def _rating_cube(session: Session, where: list):
     sums of the ratings ``where`` selects (of a ticket)."""
     r = FollowUpRating
     day = _day(session, r.rated_at)
-    return (
-        select(*_columns(day, DB.rating_sums()))
-        .select_from(r)
-        .join(Ticket, Ticket.id == r.ticket_id)
-        .outerjoin(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Device, Device.id == Ticket.device_id)
-        .where(*where)
-        .group_by(day, *_dims().values())
-    )
+    stmt = select(*_columns(day, DB.rating_sums())).select_from(r)
+    return _by_dimensions(stmt.join(Ticket, Ticket.id == r.ticket_id), day, where)
 
 
 def _parts_cube(session: Session, where: list):
@@ -169,16 +171,14 @@ def _parts_cube(session: Session, where: list):
     given = {"key_parts_72h__d": func.count(TicketPart.id),
              "key_parts_72h__n": func.coalesce(func.sum(counted), 0)}  # fmt: skip
     day = _day(session, Ticket.received_at)
-    return (
+    return _by_dimensions(
         select(*_columns(day, given))
         .select_from(TicketPart)
         .join(Part, Part.id == TicketPart.part_id)
         .join(Ticket, Ticket.id == TicketPart.ticket_id)
-        .outerjoin(StockMovement, StockMovement.id == TicketPart.movement_id)
-        .outerjoin(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Device, Device.id == Ticket.device_id)
-        .where(Part.is_key.is_(True), *where)
-        .group_by(day, *_dims().values())
+        .outerjoin(StockMovement, StockMovement.id == TicketPart.movement_id),
+        day,
+        [Part.is_key.is_(True), *where],
     )
 
 
