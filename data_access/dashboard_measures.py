@@ -8,6 +8,7 @@ so both aggregate the very same expressions.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -260,20 +261,26 @@ def _repeat_on_device(session: Session, days: int) -> ColumnElement[bool]:
     )
 
 
-_BUILT: dict[tuple, dict[str, Measure]] = {}
+_BUILT: dict[tuple, Any] = {}  # expressions and statements, per dialect and inputs
+
+
+def built(session: Session, key: tuple, make: Callable[[], Any]) -> Any:
+    """What ``make`` builds, kept per dialect and ``key`` (at most 64 kept): expressions
+    and statements are immutable, and building them costs more than a render's queries."""
+    key = (session.get_bind().dialect.name, *key)
+    made = _BUILT.get(key)
+    if made is None:
+        if len(_BUILT) > 64:
+            _BUILT.clear()
+        made = _BUILT[key] = make()
+    return made
 
 
 def ticket_measures(session: Session, now: dt.datetime, repeat_days: int) -> dict[str, Measure]:
     """The ticket KPIs, as expressions over the ``tickets`` row. Built once per dialect,
-    clock and window (a render asks for them several times; building them costs more
-    than the rollup's queries)."""
-    key = (session.get_bind().dialect.name, now, repeat_days)
-    built = _BUILT.get(key)
-    if built is None:
-        if len(_BUILT) > 64:
-            _BUILT.clear()
-        built = _BUILT[key] = _ticket_measures(session, now, repeat_days)
-    return dict(built)
+    clock and window (a render asks for them several times)."""
+    key = ("ticket measures", now, repeat_days)
+    return dict(built(session, key, lambda: _ticket_measures(session, now, repeat_days)))
 
 
 def _ticket_measures(session: Session, now: dt.datetime, repeat_days: int) -> dict[str, Measure]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from functools import cache
 from itertools import combinations
 from typing import Any
@@ -190,26 +189,11 @@ def _superseded() -> Any:
     return FollowUpRating.superseded == True  # noqa: E712 (SQL, as the partial index)
 
 
-_BUILT: dict[tuple, Any] = {}  # statements built once per dialect and inputs
-
-
-def _built(session: Session, key: tuple, make: Callable[[], Any]) -> Any:
-    """The statement ``make`` builds, kept per dialect and ``key``: a statement is
-    immutable, and building a cube costs more than a render's rollup query."""
-    key = (session.get_bind().dialect.name, *key)
-    stmt = _BUILT.get(key)
-    if stmt is None:
-        if len(_BUILT) > 64:
-            _BUILT.clear()
-        stmt = _BUILT[key] = make()
-    return stmt
-
-
 def _cube(session: Session, repeat_days: int, days: set[dt.date] | None):
     """The cubes over ``days`` (None: every day): the tickets received, their key-part
     lines and the ratings given then that are their ticket's latest."""
     ranges = None if days is None else tuple(_ranges(days))
-    return _built(session, ("cube", repeat_days, ranges),
+    return DB.built(session, ("cube", repeat_days, ranges),
                   lambda: _make_cube(session, repeat_days, days))  # fmt: skip
 
 
@@ -238,7 +222,7 @@ def _superseded_cube(session: Session, period: DB.Period):
     latest within the period (few: the rollup leaves every superseded rating out)."""
     r = FollowUpRating
     start, end = period.bounds()
-    return _built(session, ("superseded", start, end), lambda: _rating_cube(
+    return DB.built(session, ("superseded", start, end), lambda: _rating_cube(
         session, [r.ticket_id.is_not(None), _superseded(), r.rated_at >= start,
                   r.rated_at < end, DB.latest_in_period(period)]))  # fmt: skip
 

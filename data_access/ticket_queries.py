@@ -163,9 +163,14 @@ def _text_ids(session: Session, f: TicketFilter) -> list[int] | None:
     asking first would only cost a common fragment a second read of its matches."""
     if not (f.text and f.text.strip()) or session.get_bind().dialect.name != "postgresql":
         return None
-    q = select(Ticket.id).where(_text_clause(f.text)).limit(RARE_TICKETS + 1)
-    found = list(session.scalars(q))
-    return found if len(found) <= RARE_TICKETS else None
+    # the list page counts, then lists, in one read: the second call reuses the first's ids
+    session.connection()  # begun, so the key names this transaction
+    key = ("ticket_text_ids", f.text, session.get_transaction())
+    if key not in session.info:
+        q = select(Ticket.id).where(_text_clause(f.text)).limit(RARE_TICKETS + 1)
+        found = list(session.scalars(q))
+        session.info[key] = found if len(found) <= RARE_TICKETS else None
+    return session.info[key]
 
 
 def _conditions(

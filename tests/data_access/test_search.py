@@ -238,6 +238,27 @@ def test_ticket_list_text_filter_finds_what_it_means(many, monkeypatch, rare):
     assert 0 in found and 12 in found and found - {0, 12}  # none, some and all
 
 
+def test_the_list_page_asks_the_index_once_per_read(many, monkeypatch):
+    """The list page counts, then lists, in one read: the text filter's ids are fetched
+    once for both (PostgreSQL; SQLite keeps the condition and fetches none). A later
+    read asks again, so a ticket written in between is found."""
+    asked = []
+    real = ticket_queries._text_clause
+    monkeypatch.setattr(ticket_queries, "_text_clause", lambda f: asked.append(f) or real(f))
+    f = T.TicketFilter(text="换刀卡刀")
+    with db.read(many) as s:
+        counted = T.count_tickets(s, f, AT)
+        listed = T.list_tickets(s, f, now=AT)
+    postgres = many.dialect.name == "postgresql"
+    assert (len(asked), counted, len(listed)) == (1 if postgres else 2, 3, 3)
+    with db.write(many) as s:
+        T.create_ticket(s, customer_id=s.scalar(select(Customer.id).limit(1)), channel="phone",
+                        priority="standard", fault_description="又换刀卡刀", received_at=AT,
+                        actor=ADMIN, now=AT)  # fmt: skip
+    with db.read(many) as s:
+        assert T.count_tickets(s, f, AT) == len(T.list_tickets(s, f, now=AT)) == 4
+
+
 def _expected_of(engine, fragment: str) -> set[int]:
     with db.read(engine) as s:
         return _expected(s, fragment)
