@@ -283,5 +283,15 @@ class Adapter:
     def side_fields(self) -> tuple[str, ...]:
         return self.satellite.fields if self.satellite else ()
 
+    def column_defaults(self) -> dict[str, Any]:
+        """Each inserted column's scalar default in the table (else None): what a new
+        row written without that column holds."""
+        table = self.table
+        out = {}
+        for n in self.insert_columns:
+            default = table.c[n].default
+            out[n] = default.arg if default is not None and default.is_scalar else None
+        return out
+
     def ref_target(self, f: Field) -> RefTarget:
         return REF_TARGETS[f.ref or ""]

@@ -1,4 +1,5 @@
-"""The audit log: :func:`record` for events outside the register write path, the
+"""The audit log: :func:`append_rows` (the write path's audit rows) and :func:`record`
+for events outside the register write path, the
 queries and export of the admins' audit page, and :func:`cleared` for code that wipes
 a whole SQLite database.
 
@@ -23,12 +24,12 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select, text
+from sqlalchemy import Connection, Select, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from data_access.models import AuditLog
+from data_access.json_values import to_json
+from data_access.models import AuditLog, User
 from data_access.settings import dumps
-from data_access.writes import audit
 from rules.fields import Field, Kind, Register
 
 ROW_LIMIT = 2000  # rows the page shows; the export takes every match
@@ -60,6 +61,41 @@ SLA_ESCALATION = "sla_escalation"
 SLA_CALENDAR = "sla_calendar"
 
 
+# ---------------------------------------------------------------- writing
+def username_of(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return session.execute(select(User.username).where(User.id == user_id)).scalar()
+
+
+def append_rows(
+    session: Session,
+    rows: list[dict[str, Any]],
+    *,
+    entity: str,
+    user_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """Append audit rows (``entity_key``, ``action``, ``changes``) in one statement."""
+    if not rows:
+        return
+    username = username_of(session, user_id)
+    params = [
+        {
+            "at": now,
+            "created_at": now,
+            "user_id": user_id,
+            "username": username,
+            "entity": entity,
+            "entity_key": None if r["key"] is None else str(r["key"])[:100],
+            "action": r["action"],
+            "changes": {k: to_json(v) for k, v in (r.get("changes") or {}).items()} or None,
+        }
+        for r in rows
+    ]
+    session.execute(insert(AuditLog.__table__), params)
+
+
 def record(
     session: Session,
     *,
@@ -78,7 +114,7 @@ def record(
     ``changes``: ``{"field": [before, after]}`` for a change, plain facts otherwise.
     """
     row = {"key": key, "action": str(action), "changes": dict(changes or {})}
-    audit(session, [row], entity=entity, user_id=user_id, now=now)
+    append_rows(session, [row], entity=entity, user_id=user_id, now=now)
 
 
 def record_export(

@@ -80,12 +80,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from data_access import db
-from data_access.audit import cleared
+from data_access.audit import append_rows, cleared
 from data_access.errors import Refused
 from data_access.migrate import _revision, alembic_config, upgrade
 from data_access.models import Base
 from data_access.settings import end_all_sessions, get_setting, put_setting
-from data_access.writes import audit
 from rules.access import Role
 
 log = logging.getLogger(__name__)
@@ -493,7 +492,7 @@ def _user_exists(conn: Connection, user_id: int) -> bool:
 def _audit(session: Session, action: str, key: str, changes: dict, user_id, now) -> None:
     now = now or dt.datetime.now().replace(microsecond=0)
     row = {"key": key, "action": action, "changes": changes}
-    audit(session, [row], entity="backup", user_id=user_id, now=now)
+    append_rows(session, [row], entity="backup", user_id=user_id, now=now)
 
 
 # ---------------------------------------------------------------- the commands

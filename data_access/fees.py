@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_access import audit
+from data_access.audit import append_rows
 from data_access.errors import NotAllowed, Refused
 from data_access.fee_register import (
     Subject,
@@ -54,7 +55,6 @@ from data_access.models import (
 )
 from data_access.registers import SaveResult, save_changes
 from data_access.settings import get_setting
-from data_access.writes import audit as write_audit
 from rules import fees as R
 from rules.access import Acting, FeeAction, may_fee
 from rules.tickets import Priority
@@ -561,7 +561,7 @@ def settle_months(
                                        "kind": h["kind"]})}
         for h, (_c, (_t, n)) in zip(heads, groups, strict=True)
     ]  # fmt: skip
-    write_audit(session, audit_rows, entity="settlements", user_id=actor.id, now=now)
+    append_rows(session, audit_rows, entity="settlements", user_id=actor.id, now=now)
     return [h["settlement_no"] for h in heads]
 
 

@@ -36,7 +36,7 @@ from data_access.models import (
 )
 from data_access.registers import save_changes
 from data_access.tickets import create_ticket
-from data_access.writes import _defaults, apply
+from data_access.writes import apply
 from rules import complaints as C
 from rules import followups as R
 from rules.access import Acting, Actor, Role
@@ -223,7 +223,7 @@ def _insert_planned(session: Session, planned: Sequence[R.Planned], now: dt.date
             session.scalars(select(FollowUp.followup_no).where(FollowUp.followup_no.in_(part)))
         )
     ad = adapter("followups")
-    base = _defaults(ad)
+    base = ad.column_defaults()
     rows = [
         {**base, "followup_no": p.followup_no, "customer_id": p.customer_id,
          "ticket_id": p.ticket_id, "complaint_id": p.complaint_id, "reason": p.reason.value,

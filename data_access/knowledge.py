@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from data_access.audit import append_rows
 from data_access.errors import ConflictError, InvalidInput, NotAllowed
 from data_access.models import (
     Device,
@@ -30,7 +31,7 @@ from data_access.models import (
 )
 from data_access.reads import fetch_by_keys
 from data_access.registers import adapter
-from data_access.writes import apply, audit
+from data_access.writes import apply
 from data_access.writes import flush_or_conflict as _flush
 from rules.access import (
     Acting,
@@ -301,7 +302,7 @@ def set_ticket_fault_code(
         "action": "update",
         "changes": {"fault_code": [before, after]},
     }
-    audit(session, [change], entity="tickets", user_id=actor.id, now=now)
+    append_rows(session, [change], entity="tickets", user_id=actor.id, now=now)
 
 
 # ---------------------------------------------------------------- articles

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data_access.audit import append_rows
 from data_access.db import ROOT
 from data_access.errors import NotAllowed
 from data_access.models import (
@@ -35,7 +36,6 @@ from data_access.models import (
 )
 from data_access.settings import get_setting
 from data_access.tickets import create_ticket
-from data_access.writes import audit
 from rules.access import PUBLIC_ACTOR, Acting, Page, can_edit
 from rules.faultcodes import (
     DEFAULT_LIMITS,
@@ -95,7 +95,7 @@ def issue_token(
         row.token, row.revoked_at = token, None
         action = "rotate"
     session.flush()
-    audit(session, [{"key": device_id, "action": action}], entity="device_tokens",
+    append_rows(session, [{"key": device_id, "action": action}], entity="device_tokens",
           user_id=actor.id, now=now)  # fmt: skip
     return token
 
@@ -108,7 +108,7 @@ def revoke_token(session: Session, device_id: int, *, actor: Acting, now: dt.dat
         return False
     row.revoked_at = now
     session.flush()
-    audit(session, [{"key": device_id, "action": "revoke"}], entity="device_tokens",
+    append_rows(session, [{"key": device_id, "action": "revoke"}], entity="device_tokens",
           user_id=actor.id, now=now)  # fmt: skip
     return True
 

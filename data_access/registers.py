@@ -27,9 +27,12 @@ from data_access.adapters import (
     Satellite,
     Written,
 )
+from data_access.audit import append_rows as audit
+from data_access.audit import username_of
 from data_access.bulk import Inserter, insert_rows
 from data_access.catalog import ADAPTERS, adapter
 from data_access.errors import ConflictError, LedgerError, NotAllowed, UnknownRegister
+from data_access.json_values import from_json, to_json
 from data_access.reads import fetch_by_ids, fetch_by_keys, ids_by_keys, iter_rows, list_page
 from data_access.references import RefResolver
 from data_access.saving import SaveResult, save_rows
@@ -38,12 +41,8 @@ from data_access.validation import NewRows, changed_columns, complete_row, unche
 from data_access.writes import (
     Writer,
     apply,
-    audit,
     checked_many,
-    from_json,
     referenced_ids,
-    to_json,
-    username_of,
     write_side,
 )
 from rules.access import Acting

@@ -14,10 +14,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from data_access.json_values import to_json
 from data_access.models import (
     Setting,
 )
-from data_access.writes import to_json
 
 
 # ---------------------------------------------------------------- remembered settings

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data_access import notifications
+from data_access.audit import append_rows
 from data_access.deadlines import (
     BATCH,
     History,
@@ -89,7 +90,6 @@ from data_access.ticket_queries import (
     sla_state_is,
     ticket_detail,
 )
-from data_access.writes import audit
 from data_access.writes import flush_or_conflict as _flush
 from rules import sla
 from rules.access import SYSTEM_ACTOR, Acting, TicketAction, may_change_ticket
@@ -132,7 +132,7 @@ def _audit(
 ) -> None:
 
     change = {"key": ticket.ticket_no, "action": action, "changes": {field: [before, after]}}
-    audit(session, [change], entity="tickets", user_id=actor.id, now=now)
+    append_rows(session, [change], entity="tickets", user_id=actor.id, now=now)
 
 
 def _event(session: Session, ticket: Ticket, kind: str, now: dt.datetime, user_id, **kw) -> None:

@@ -1,6 +1,7 @@
 """The one write path: :func:`apply` writes validated inserts, updates and deletes of
 one register (grid save, import, undo and app commands alike), with the side table,
-the domain's after-write hook, the audit trail and, for imports, the undo journal.
+the domain's after-write hook, the audit trail (:func:`data_access.audit.append_rows`)
+and, for imports, the undo journal (:mod:`data_access.journal`).
 """
 
 from __future__ import annotations
@@ -8,21 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
-    DateTime,
-    Integer,
-    String,
     Table,
     bindparam,
     delete,
     func,
     insert,
-    literal,
-    null,
     select,
     update,
 )
@@ -30,34 +25,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from data_access.adapters import Adapter, Batch, Deleted, Hooks, Restored, Written
+from data_access.audit import append_rows
 from data_access.bulk import Inserter, _chunks
 from data_access.errors import ConflictError, LedgerError
-from data_access.models import AuditLog, Base, ImportChange, User
+from data_access.journal import Journal
+from data_access.json_values import to_json
+from data_access.models import Base
 from data_access.reads import ids_by_keys
 from data_access.validation import changed_columns
-
-
-def to_json(value: Any) -> Any:
-    """A column value as JSON (dates ISO, decimals as text)."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def from_json(column, value: Any) -> Any:
-    """Undo :func:`to_json` for ``column``'s type."""
-    if value is None:
-        return None
-    python_type = column.type.python_type
-    if python_type is dt.datetime:
-        return dt.datetime.fromisoformat(value)
-    if python_type is dt.date:
-        return dt.date.fromisoformat(value)
-    if python_type is Decimal:
-        return Decimal(value)
-    return value
 
 
 def referenced_ids(session: Session, table: Table, ids: Sequence[int]) -> set[int]:
@@ -123,40 +98,6 @@ def write_side(
         session.execute(stmt, params)
 
 
-def username_of(session: Session, user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    return session.execute(select(User.username).where(User.id == user_id)).scalar()
-
-
-def audit(
-    session: Session,
-    rows: list[dict[str, Any]],
-    *,
-    entity: str,
-    user_id: int | None,
-    now: dt.datetime,
-) -> None:
-    """Append audit rows (``entity_key``, ``action``, ``changes``) in one statement."""
-    if not rows:
-        return
-    username = username_of(session, user_id)
-    params = [
-        {
-            "at": now,
-            "created_at": now,
-            "user_id": user_id,
-            "username": username,
-            "entity": entity,
-            "entity_key": None if r["key"] is None else str(r["key"])[:100],
-            "action": r["action"],
-            "changes": {k: to_json(v) for k, v in (r.get("changes") or {}).items()} or None,
-        }
-        for r in rows
-    ]
-    session.execute(insert(AuditLog.__table__), params)
-
-
 @dataclass(frozen=True)
 class Applied:
     """What :func:`apply` wrote."""
@@ -196,7 +137,8 @@ class Writer:
         undo: bool = False,
     ):
         self.session, self.ad, self.now, self.user_id = session, ad, now, user_id
-        self.journal, self.audit_rows, self.undo = journal, audit_rows, undo
+        self.journal = None if journal is None else Journal(session, ad.table, journal, now)
+        self.audit_rows, self.undo = audit_rows, undo
         self.inserter: Inserter | None = None
         self.after = type(ad.hooks).after_write is not Hooks.after_write
 
@@ -227,7 +169,7 @@ class Writer:
             if deletes:
                 hooks.after_write(session, Deleted([dict(r) for r in deletes], now, user))
         if self.audit_rows:
-            audit(self.session, log, entity=ad.name, user_id=self.user_id, now=self.now)
+            append_rows(self.session, log, entity=ad.name, user_id=self.user_id, now=self.now)
         return Applied(len(inserts), len(updated), len(deletes))
 
     def _delete(self, rows: Sequence[Mapping[str, Any]], log: list[dict[str, Any]]) -> None:
@@ -249,7 +191,7 @@ class Writer:
         for before, diff in changed:
             groups.setdefault(tuple(sorted(diff)), []).append((before, diff))
         side = set(ad.side_fields())
-        journal: list[dict[str, Any]] = []
+        journaled: list[tuple[dict, dict]] = []
         for cols, items in groups.items():
             own = [c for c in cols if c not in side]
             stmt = (
@@ -270,13 +212,9 @@ class Writer:
             checked_many(self.session, ad, stmt, params)
             if side:
                 write_side(self.session, ad, [(b["id"], d) for b, d in items], now)
-            if self.journal is not None:
-                for b, _ in items:
-                    image = {c: to_json(b[c]) for c in cols}
-                    image["version"] = b["version"]
-                    journal.append(self._change(b["id"], "update", image))
-        if journal:
-            self.session.execute(insert(ImportChange.__table__), journal)
+            journaled.extend(items)
+        if self.journal is not None:
+            self.journal.updates(journaled)
         if self.audit_rows:
             for b, d in changed:
                 log.append(
@@ -305,7 +243,11 @@ class Writer:
             self.inserter = Inserter(session, table, list(columns))
         self.inserter(columns)
         if self.journal is not None:
-            self._journal_inserts(rows, last if sqlite else None)
+            if sqlite:
+                self.journal.inserts_after(last, n, ad.name)
+            else:
+                keys = [column_key(ad, v) for v in rows]
+                self.journal.inserts(ids_by_keys(session, ad, keys).values())
         if self.audit_rows:
             log.extend({"key": row_key(ad, v), "action": "insert", "changes": v} for v in rows)
         if not (ad.satellite or (self.after and not self.undo)):
@@ -318,38 +260,6 @@ class Writer:
             written = [{**v, "id": ids[column_key(ad, v)]} for v in rows]
         write_side(session, ad, [(v["id"], v) for v in written], now)
         return written
-
-    def _journal_inserts(self, rows: Sequence[dict[str, Any]], last: int | None) -> None:
-        ad, table, session = self.ad, self.ad.table, self.session
-        c = ImportChange.__table__
-        src = select(
-            literal(self.journal, Integer()),
-            literal(table.name, String()),
-            table.c.id,
-            literal("insert", String()),
-            null(),
-            literal(self.now, DateTime()),
-        )
-        target = [c.c.batch_id, c.c.table_name, c.c.row_id, c.c.action, c.c.before, c.c.created_at]
-        if last is not None:
-            done = session.execute(insert(c).from_select(target, src.where(table.c.id > last)))
-            if done.rowcount != len(rows):
-                raise ConflictError(ad.name, ad.name)
-            return
-        ids = ids_by_keys(session, ad, [column_key(ad, v) for v in rows])
-        values = list(ids.values())
-        for part in _chunks(values):
-            session.execute(insert(c).from_select(target, src.where(table.c.id.in_(part))))
-
-    def _change(self, row_id: int, action: str, before: dict | None) -> dict[str, Any]:
-        return {
-            "batch_id": self.journal,
-            "table_name": self.ad.table.name,
-            "row_id": row_id,
-            "action": action,
-            "before": before,
-            "created_at": self.now,
-        }
 
 
 def apply(
@@ -380,17 +290,8 @@ def _columns(
             pass
         else:
             return dict(zip(names, map(list, zip(*got, strict=True)), strict=True))
-    defaults = _defaults(ad)
+    defaults = ad.column_defaults()
     return {c: [v.get(c, defaults[c]) for v in rows] for c in names}
-
-
-def _defaults(ad: Adapter) -> dict[str, Any]:
-    table = ad.table
-    out = {}
-    for n in ad.insert_columns:
-        default = table.c[n].default
-        out[n] = default.arg if default is not None and default.is_scalar else None
-    return out
 
 
 def row_key(ad: Adapter, row: Mapping[str, Any]) -> Any:
