@@ -17,6 +17,8 @@ from sqlalchemy import Engine, func, insert, null, select, text
 
 from data_access import backup, db, demo, jobs
 from data_access.backup import BadBackup, NotAllowed, NotEmpty
+from data_access.backup import archive as backup_archive
+from data_access.backup import cli as backup_cli
 from data_access.models import AuditLog, Base, Customer, Part, Setting, User
 from tests.conftest import _truncate_pg, missing
 from tests.helpers import copy_sqlite
@@ -100,7 +102,7 @@ def test_a_restore_ends_every_session(db_engine, tmp_path):
 
 def clear(engine: Engine) -> None:
     with db.write(engine) as s:
-        backup._clear(s.connection())
+        backup_archive.clear_tables(s.connection())
 
 
 @pytest.fixture
@@ -342,26 +344,26 @@ def test_cli_exit_codes(sqlite_template, tmp_path, capsys):
     src.dispose()
     url = f"sqlite:///{tmp_path / 'src.db'}"
     out = tmp_path / "b.zip"
-    assert backup.main(["--url", url, "create", "--out", str(out)]) == 0
-    assert backup.main(["--url", url, "verify", str(out)]) == 0
+    assert backup_cli.main(["--url", url, "create", "--out", str(out)]) == 0
+    assert backup_cli.main(["--url", url, "verify", str(out)]) == 0
     assert "backup verified" in capsys.readouterr().out
-    assert backup.main(["--url", url, "restore", str(out)]) == 2
+    assert backup_cli.main(["--url", url, "restore", str(out)]) == 2
     assert "already holds data" in capsys.readouterr().err
-    assert backup.main(["--url", url, "restore", str(out), "--force"]) == 0
+    assert backup_cli.main(["--url", url, "restore", str(out), "--force"]) == 0
     flip(out)
-    assert backup.main(["--url", url, "verify", str(out)]) == 2
+    assert backup_cli.main(["--url", url, "verify", str(out)]) == 2
     assert "damaged" in capsys.readouterr().err
     target = f"sqlite:///{tmp_path / 'moved.db'}"  # no schema yet: created, then head
-    assert backup.main(["--url", url, "copy", "--to", target]) == 0
+    assert backup_cli.main(["--url", url, "copy", "--to", target]) == 0
     assert "and checked them" in capsys.readouterr().out
-    assert backup.main(["--url", url, "list", "--folder", str(tmp_path)]) == 0
+    assert backup_cli.main(["--url", url, "list", "--folder", str(tmp_path)]) == 0
 
 
 def test_every_table_is_in_a_backup():
     # but the dashboard's rollup: derived, marked stale by its triggers as a restore
     # writes the tickets (tests/data_access/test_dashboard_rollup.py)
     names = [t.name for t in Base.metadata.sorted_tables if not t.name.startswith("dashboard_")]
-    assert names == [t.name for t in backup._tables()]
+    assert names == [t.name for t in backup_archive.backup_tables()]
     assert {"dashboard_daily", "dashboard_dirty"} <= set(Base.metadata.tables)
 
 
