@@ -1,6 +1,6 @@
 """Training queries and commands: coverage (computed in SQL), the trainer's sessions,
 feedback summaries, certificate lists, programmes applied to a customer, and the
-sign-in sheet / score list import.
+queries of the sign-in sheet / score list import (:mod:`imports.sign_in`).
 
 Every function takes the acting user: trainers, managers and admins see and manage
 everything; agents and engineers see coverage only, for their region's customers.
@@ -11,10 +11,9 @@ certificates and refuse over-capacity sessions).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select, true
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from data_access import audit
 from data_access.errors import NotAllowed, Refused
-from data_access.lines import list_lines, save_lines
+from data_access.lines import list_lines
 from data_access.models import (
     Contact,
     Customer,
@@ -34,7 +33,7 @@ from data_access.models import (
     TrainingSession,
     User,
 )
-from data_access.registers import SaveResult, save_changes
+from data_access.registers import save_changes
 from data_access.settings import get_setting, put_setting
 from data_access.sla_config import load_calendar
 from rules import training as tr
@@ -47,7 +46,7 @@ ATTENDED = sorted(str(p) for p in tr.ATTENDED)
 
 
 # ---------------------------------------------------------------- who may
-def _require(allowed: bool, action: str) -> None:
+def require(allowed: bool, action: str) -> None:
     if not allowed:
         raise NotAllowed(action, "training")
 
@@ -55,7 +54,7 @@ def _require(allowed: bool, action: str) -> None:
 def region_scope(session: Session, actor: Acting) -> str | None:
     """The region an agent's or engineer's coverage is limited to (None: every
     customer). Refuses roles that see no training figures at all."""
-    _require(tr.may_see_coverage(actor.role), "coverage")
+    require(tr.may_see_coverage(actor.role), "coverage")
     if not tr.coverage_scoped(actor.role) or actor.id is None:
         return None
     return session.scalar(select(User.region).where(User.id == actor.id))
@@ -381,7 +380,7 @@ def set_required_operators(
     session: Session, value: Mapping[str, int], *, actor: Acting, now: dt.datetime
 ) -> None:
     """Required certified operators per model code (``"*"``: every other model)."""
-    _require(tr.may_manage(actor.role), "edit")
+    require(tr.may_manage(actor.role), "edit")
     clean = {str(k): int(v) for k, v in value.items() if int(v) >= 0}
     before = get_setting(session, tr.REQUIRED_OPERATORS_KEY)
     put_setting(session, tr.REQUIRED_OPERATORS_KEY, clean, now)
@@ -400,7 +399,7 @@ def set_role_courses(
     session: Session, value: Mapping[str, Sequence[str]], *, actor: Acting, now: dt.datetime
 ) -> None:
     """The internal role × required course matrix."""
-    _require(tr.may_manage(actor.role), "edit")
+    require(tr.may_manage(actor.role), "edit")
     clean = {str(k): [str(c) for c in v] for k, v in value.items()}
     known = set(session.scalars(select(C.code)))
     for codes in clean.values():
@@ -425,7 +424,7 @@ def sessions(
     session: Session, actor: Acting, *, everyone: bool = False, limit: int = LIST_LIMIT
 ) -> list[dict[str, Any]]:
     """The actor's sessions (``everyone``: every trainer's), latest first."""
-    _require(tr.may_see_sessions(actor.role), "view")
+    require(tr.may_see_sessions(actor.role), "view")
     picked = select(S.id).order_by(S.starts_at.desc(), S.session_no).limit(limit)
     if not everyone:
         picked = picked.where(S.trainer_id == actor.id)
@@ -456,7 +455,7 @@ def sessions(
 
 def feedback(session: Session, actor: Acting, by: str = "course") -> list[dict[str, Any]]:
     """Ratings per course or per trainer: count, mean, attendees passed."""
-    _require(tr.may_see_sessions(actor.role), "view")
+    require(tr.may_see_sessions(actor.role), "view")
     passed = func.sum(case((A.result == tr.Result.PASSED, 1), else_=0))
     trainer = User.__table__.alias("trainer")
     if by == "trainer":
@@ -493,7 +492,7 @@ def certificates(
     session: Session, actor: Acting, today: dt.date, customer: str | None = None
 ) -> list[dict[str, Any]]:
     """Issued certificates (a customer's, by code or name), with whether valid today."""
-    _require(tr.may_see_sessions(actor.role), "view")
+    require(tr.may_see_sessions(actor.role), "view")
     query = (
         select(
             Customer.code.label("customer"),
@@ -526,7 +525,7 @@ def certificates(
 def certificate(session: Session, actor: Acting, certificate_no: str) -> dict[str, Any] | None:
     """One issued certificate with its attendee, course, session and score (None when
     there is no such number); for the printed certificate."""
-    _require(tr.may_see_sessions(actor.role), "view")
+    require(tr.may_see_sessions(actor.role), "view")
     trainer = User.__table__.alias("trainer")
     query = (
         select(
@@ -546,7 +545,7 @@ def certificate(session: Session, actor: Acting, certificate_no: str) -> dict[st
 
 
 def session_header(session: Session, actor: Acting, session_no: str) -> dict[str, Any] | None:
-    _require(tr.may_see_sessions(actor.role), "view")
+    require(tr.may_see_sessions(actor.role), "view")
     trainer = User.__table__.alias("trainer")
     query = (
         select(
@@ -566,7 +565,7 @@ def session_header(session: Session, actor: Acting, session_no: str) -> dict[str
 
 def attendance_sheet(session: Session, actor: Acting, session_no: str) -> list[dict[str, Any]]:
     """The session's lines for the printed sign-in sheet."""
-    _require(tr.may_see_sessions(actor.role), "view")
+    require(tr.may_see_sessions(actor.role), "view")
     return list_lines(session, "attendance", session_no)
 
 
@@ -621,7 +620,7 @@ def apply_programme(
     With ``device`` (a serial no.) it is a new installation's programme: the device's
     customer (``customer`` may be blank) and courses for the device's model.
     """
-    _require(tr.may_manage(actor.role), "edit")
+    require(tr.may_manage(actor.role), "edit")
     if device:
         found = session.execute(
             select(Customer.id, Customer.code, Device.model_id)
@@ -707,20 +706,25 @@ def new_installations(session: Session, today: dt.date, days: int = 90) -> list[
     return [dict(r._mapping) for r in session.execute(query)]
 
 
-# ---------------------------------------------------------------- sign-in sheets
-# the sheet's cells a line takes (the rest say who the person is)
-MARKS = ("presence", "test_score", "practical", "rating", "comment")
+# ---------------------------------------------------------------- sign-in sheets (SQL)
+# the pipeline that takes a sheet into a session's lines is imports.sign_in
 
 
-@dataclass(frozen=True)
-class SignInResult:
-    inserted: int = 0
-    updated: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    new_people: list[str] = field(default_factory=list)  # names added (or to confirm)
+def sign_in_target(session: Session, session_no: str) -> Any:
+    """The session a sheet goes into: ``id``, ``customer_id``, ``capacity`` and its
+    course ``code`` (None: no such session)."""
+    return session.execute(
+        select(S.id, S.customer_id, S.capacity, C.code)
+        .join(C, C.id == S.course_id)
+        .where(S.session_no == session_no)
+    ).first()
 
 
-def _people(session: Session, customer_id: int | None) -> list[tr.Person]:
+def customer_code(session: Session, customer_id: int | None) -> str | None:
+    return session.scalar(select(Customer.code).where(Customer.id == customer_id))
+
+
+def attendees(session: Session, customer_id: int | None) -> list[tr.Person]:
     """Everyone a sheet's name may mean: the customer's contacts, the staff, and people
     without a log-in earlier sheets named for the same customer."""
     people: list[tr.Person] = []
@@ -744,153 +748,3 @@ def _people(session: Session, customer_id: int | None) -> list[tr.Person]:
     for name, phone, job in session.execute(guests.distinct()):
         people.append(tr.Person(tr.AttendeeKind.GUEST, name, code, None, phone, job))
     return people
-
-
-def import_sign_in(
-    session: Session,
-    session_no: str,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    confirm_new: bool,
-    actor: Acting,
-    now: dt.datetime,
-    sheet: str | None = None,
-) -> SignInResult:
-    """Take a sign-in sheet or score list into the session's lines.
-
-    ``rows``: field name → cell (``name`` at least; ``course``, ``phone``, ``job`` and
-    the marks), with ``_row`` the sheet's row number. Names are matched to the people
-    the session may hold: a name already on the session updates that line; a name
-    meaning two people, a course that is not the session's, or a bad cell is a problem
-    at its row and column; names nobody has are added (as people without a log-in)
-    only with ``confirm_new``. Nothing is written unless every row is fine.
-    """
-    _require(tr.may_manage(actor.role), "import")
-    head = session.execute(
-        select(S.id, S.customer_id, S.capacity, C.code)
-        .join(C, C.id == S.course_id)
-        .where(S.session_no == session_no)
-    ).first()
-    if head is None:
-        return SignInResult(problems=[Problem("session", "training.err.unknown_session", {"value": session_no}, sheet=sheet)])  # fmt: skip
-    problems: list[Problem] = []
-    known_courses = None
-
-    def problem(r: Mapping[str, Any], name: str, code: str, **params: Any) -> None:
-        problems.append(Problem(name, code, params, r.get("_row"), r.get(name), sheet))
-
-    people = _people(session, head.customer_id)
-    lines = list_lines(session, "attendance", session_no)
-    by_name = {line["name"]: line for line in lines}
-    new_rows: list[tuple[Mapping[str, Any], dict[str, Any]]] = []
-    touched: dict[int, Mapping[str, Any]] = {}  # line id → the sheet row updating it
-    new_people: list[str] = []
-    for r in rows:
-        course = r.get("course")
-        if course not in (None, ""):
-            course = str(course).strip()
-            if known_courses is None:
-                known_courses = set(session.scalars(select(C.code)))
-            if course not in known_courses:
-                problem(r, "course", "training.err.unknown_course", value=course)
-            elif course != head.code:
-                problem(r, "course", "training.err.other_course", value=course, expected=head.code)
-        name = str(r.get("name") or "").strip()
-        if not name:
-            if any(r.get(k) not in (None, "") for k in MARKS):
-                problem(r, "name", "err.required")
-            continue
-        marks = {k: r[k] for k in MARKS if k in r}
-        line = by_name.get(name)
-        if line is not None:
-            updated = {**line, **marks}
-            for k in ("phone", "job"):
-                if r.get(k) not in (None, ""):
-                    updated[k] = r[k]
-            touched[line["id"]] = r
-            by_name[name] = updated
-            continue
-        person, hits = tr.match_person(name, _text(r.get("phone")), people)
-        if len(hits) > 1:
-            who = "、".join(_describe(p) for p in hits)
-            problem(r, "name", "training.err.ambiguous_person", value=name, candidates=who)
-            continue
-        if person is None:
-            new_people.append(name)
-            person = tr.Person(
-                tr.AttendeeKind.GUEST,
-                name,
-                None,
-                None,
-                _text(r.get("phone")),
-                _text(r.get("job")),
-            )
-            customer_code = session.scalar(
-                select(Customer.code).where(Customer.id == head.customer_id)
-            )
-            person = dataclasses.replace(person, customer=customer_code)
-        values = {
-            "kind": str(person.kind),
-            "name": person.name,
-            "customer": person.customer,
-            "user": person.user,
-            "phone": _text(r.get("phone")) or person.phone,
-            "job": _text(r.get("job")) or person.job,
-            **marks,
-        }
-        new_rows.append((r, values))
-        by_name[name] = values
-    if new_people and not confirm_new and not problems:
-        problems.append(
-            Problem(
-                "name",
-                "training.err.new_people",
-                {"names": "、".join(new_people)},
-                None,
-                None,
-                sheet,
-            )  # fmt: skip
-        )
-    if problems:
-        return SignInResult(problems=problems, new_people=new_people)
-    kept = [by_name[line["name"]] for line in lines]
-    final = kept + [v for _, v in new_rows]
-    origin = [touched.get(line["id"]) for line in lines] + [r for r, _ in new_rows]
-    if tr.over_capacity(head.capacity, len(final)):
-        at = origin[head.capacity] or {}
-        return SignInResult(
-            problems=[
-                Problem(
-                    "name",
-                    "training.err.over_capacity",
-                    {"value": session_no, "capacity": head.capacity, "count": len(final)},
-                    at.get("_row"),
-                    at.get("name"),
-                    sheet,
-                )
-            ]
-        )
-    result: SaveResult = save_lines(session, "attendance", session_no, final, actor=actor, now=now)
-    if result.problems:
-        mapped = []
-        for p in result.problems:
-            src = origin[p.row] if p.row is not None and p.row < len(origin) else None
-            mapped.append(
-                Problem(p.field, p.code, p.params, (src or {}).get("_row"), p.value, sheet)
-            )
-        return SignInResult(problems=mapped, new_people=new_people)
-    return SignInResult(inserted=result.inserted, updated=result.updated, new_people=new_people)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    return text or None
-
-
-def _describe(p: tr.Person) -> str:
-    where = p.user or p.customer or ""
-    return f"{p.name}（{where}{' ' + p.phone if p.phone else ''}）"

@@ -3,7 +3,7 @@ attendance register's labels and aliases, plus a course column), and writing the
 printed attendance sheet and a customer's certificate list.
 
 The matching of names to people and the write are in
-:func:`data_access.training.import_sign_in`.
+:func:`imports.sign_in.import_sign_in`.
 """
 
 from __future__ import annotations

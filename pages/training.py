@@ -16,6 +16,7 @@ import streamlit as st
 from data_access import db
 from data_access import training as data
 from imports.reader import ReadError
+from imports.sign_in import import_sign_in
 from imports.training import attendance_sheet_bytes, certificates_bytes, read_sign_in
 from pages import excel_panel
 from pages.common import (
@@ -173,7 +174,7 @@ def sign_in_import(user, lang: str, session_no: str) -> None:
         st.error(tr(exc.code, **exc.params))
         return
     with db.write(get_engine()) as s:
-        result = data.import_sign_in(
+        result = import_sign_in(
             s, session_no, rows, confirm_new=confirm, actor=current_user(), now=now(), sheet=sheet
         )
     if result.problems:

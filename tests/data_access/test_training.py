@@ -29,6 +29,7 @@ from data_access.models import (
 )
 from data_access.registers import save_changes
 from data_access.sla_config import seed_sla_defaults
+from imports.sign_in import import_sign_in
 from rules.access import Actor, Role
 from rules.training import REQUIRED_OPERATORS_KEY, ROLE_COURSES_KEY
 from tests.actors import ADMIN
@@ -409,7 +410,7 @@ def test_apply_programme_bad_input(world):
 
 def _sign_in(engine, rows, confirm=False, session_no="PX-1"):
     with db.write(engine) as s:
-        return training_data.import_sign_in(
+        return import_sign_in(
             s, session_no, rows, confirm_new=confirm, actor=TRAINER, now=NOW, sheet="签到表"
         )
 
@@ -479,9 +480,7 @@ def test_sign_in_sheet_over_capacity_and_unknown_session(world):
     result = _sign_in(engine, rows, session_no="PX-404")
     assert [p.code for p in result.problems] == ["training.err.unknown_session"]
     with db.write(engine) as s, pytest.raises(NotAllowed):
-        training_data.import_sign_in(
-            s, "PX-1", rows, confirm_new=True, actor=Actor(2, Role.ENGINEER), now=NOW
-        )
+        import_sign_in(s, "PX-1", rows, confirm_new=True, actor=Actor(2, Role.ENGINEER), now=NOW)
 
 
 def test_demo_training_data(sqlite_engine):
