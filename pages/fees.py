@@ -14,6 +14,7 @@ import streamlit as st
 from data_access import db
 from data_access import fees as fees_da
 from data_access.audit import AUDIT_LOG
+from imports.bank_statement import import_bank_statement
 from imports.writer import write_tuples
 from pages import excel_panel
 from pages.common import current_user, get_engine, guarded, now, plain, require, today, tr
@@ -156,7 +157,7 @@ def payments_tab(user, lang: str) -> None:
         upload = st.file_uploader(tr("fees.bank_import"), type=["xlsx"], key=f"{P}.bank")
         if upload is not None and st.button(tr("fees.bank_import"), key=f"{P}.bank.go"):
             with db.write(get_engine()) as s:
-                posted = fees_da.import_bank_statement(s, upload.getvalue(), actor=user, now=now())
+                posted = import_bank_statement(s, upload.getvalue(), actor=user, now=now())
             st.success(tr("fees.bank_done", n=len(posted)))
             refresh_grids()
     register_grid(P, F.PAYMENTS, filters={}, search=None, lang=lang, editable=False)

@@ -36,6 +36,7 @@ from data_access.models import (
     Warehouse,
 )
 from data_access.registers import save_changes
+from imports.bank_statement import import_bank_statement
 from rules import fees as F
 from rules.access import Actor, Role
 
@@ -455,12 +456,12 @@ def test_bank_statement_matches_statement_or_ticket_no(shop):
         ("2026-11-19", "1,520.00", "维修费 工单SR-NIGHT", "B2"),
     ])  # fmt: skip
     with db.write(engine) as s:
-        posted = fees_da.import_bank_statement(s, data, actor=a["manager"], now=NOW)
+        posted = import_bank_statement(s, data, actor=a["manager"], now=NOW)
     assert posted == [f"{first}-1", f"{second}-1"]
     assert _head(engine, second)["status"] == "paid"
     bad = _bank([("2026-11-20", 10, f"{first}", "B3"), ("2026-11-20", 10, "无关转账", "B4")])
     with pytest.raises(Refused) as err, db.write(engine) as s:
-        fees_da.import_bank_statement(s, bad, actor=a["manager"], now=NOW)
+        import_bank_statement(s, bad, actor=a["manager"], now=NOW)
     assert (err.value.code, err.value.params["row"]) == ("fees.err.bank_row", 3)
     assert _head(engine, first)["paid"] == D("1000.00")  # nothing of the bad file written
 
@@ -468,14 +469,14 @@ def test_bank_statement_matches_statement_or_ticket_no(shop):
 def test_bank_statement_bad_file(shop):
     engine, a = shop
     with pytest.raises(Refused) as err, db.write(engine) as s:
-        fees_da.import_bank_statement(s, b"not a workbook", actor=a["manager"], now=NOW)
+        import_bank_statement(s, b"not a workbook", actor=a["manager"], now=NOW)
     assert err.value.code == "fees.err.bank_file"
     wb = openpyxl.Workbook()
     wb.active.append(["a", "b"])
     buf = io.BytesIO()
     wb.save(buf)
     with pytest.raises(Refused) as err, db.write(engine) as s:
-        fees_da.import_bank_statement(s, buf.getvalue(), actor=a["manager"], now=NOW)
+        import_bank_statement(s, buf.getvalue(), actor=a["manager"], now=NOW)
     assert err.value.code == "fees.err.bank_columns"
 
 
@@ -736,7 +737,7 @@ def test_a_visit_is_quoted_confirmed_and_settled_like_a_ticket(visits):
         wb.active.append([dt.date(2026, 11, 21), 1245, "保养费 BY-O-1"])
         buf = io.BytesIO()
         wb.save(buf)
-        assert len(fees_da.import_bank_statement(s, buf.getvalue(), actor=a["manager"], now=NOW))
+        assert len(import_bank_statement(s, buf.getvalue(), actor=a["manager"], now=NOW))
     with db.read(engine) as s:
         assert fees_da.statement_rows(s, statement_no=no)[0]["status"] == "paid"
 
