@@ -62,6 +62,35 @@ def pytest_collection_modifyitems(config, items) -> None:
             item._id = NodeId.parse(item.nodeid + suffix)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_sqlite_dialect():
+    """SQLite engines made by ``db.make_engine`` in this process share one dialect and
+    one compiled-statement cache.
+
+    SQLAlchemy caches compiled SQL per engine, keyed by the dialect object, and nearly
+    every SQLite test makes its own engine (its own copy of the template), so each test
+    compiled every statement it ran again: a third of a page test's CPU. The engines
+    differ only in the file (same driver, same options, same SQLite library), so the
+    SQL compiled for one is the SQL for all. Engines made with extra arguments keep
+    their own."""
+    make = db.create_engine
+    shared = make("sqlite://", query_cache_size=5000)  # in memory: makes no file
+    with shared.connect():  # initialises the dialect (SQLite version etc.)
+        pass
+
+    def create_engine(url, **kwargs):
+        engine = make(url, **kwargs)
+        if not kwargs and str(url).startswith("sqlite"):
+            engine.dialect = shared.dialect
+            engine._compiled_cache = shared._compiled_cache
+        return engine
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(db, "create_engine", create_engine)
+        yield
+    shared.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """One migrated SQLite file; each test gets a copy (migrating once is the slow part)."""
