@@ -103,6 +103,38 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def load_demo(tmp_path_factory, sqlite_template):
+    """``load_demo(engine, **sizes)``: ``demo.load`` into a new, empty test database.
+
+    On SQLite each set of arguments is loaded once per session and every later test
+    gets a copy of that file (the demo is deterministic: test_demo proves the same seed
+    gives the same rows); the engine must not have connected yet. On PostgreSQL it loads.
+    """
+    from data_access import demo
+
+    built: dict[tuple, tuple[Path, dict]] = {}
+
+    def load(engine: Engine, **kwargs) -> dict:
+        if engine.dialect.name != "sqlite":
+            return demo.load(engine, **kwargs)
+        key = tuple(sorted(kwargs.items()))
+        if key not in built:
+            path = tmp_path_factory.mktemp("demo") / "demo.db"
+            source = copy_sqlite(sqlite_template, path)
+            counts = demo.load(source, **kwargs)
+            with source.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            source.dispose()
+            built[key] = (path, counts)
+        path, counts = built[key]
+        engine.dispose()
+        shutil.copy(path, engine.url.database)
+        return dict(counts)
+
+    return load
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
