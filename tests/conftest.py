@@ -69,7 +69,7 @@ def _one_sqlite_dialect():
 
     SQLAlchemy caches compiled SQL per engine, keyed by the dialect object, and nearly
     every SQLite test makes its own engine (its own copy of the template), so each test
-    compiled every statement it ran again: a third of a page test's CPU. The engines
+    compiled every statement it ran again (a fifth of the page tests' CPU). The engines
     differ only in the file (same driver, same options, same SQLite library), so the
     SQL compiled for one is the SQL for all. Engines made with extra arguments keep
     their own."""
