@@ -62,6 +62,35 @@ def pytest_collection_modifyitems(config, items) -> None:
             item._id = NodeId.parse(item.nodeid + suffix)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_sqlite_dialect():
+    """SQLite engines made by ``db.make_engine`` in this process share one dialect and
+    one compiled-statement cache.
+
+    SQLAlchemy caches compiled SQL per engine, keyed by the dialect object, and nearly
+    every SQLite test makes its own engine (its own copy of the template), so each test
+    compiled every statement it ran again (a fifth of the page tests' CPU). The engines
+    differ only in the file (same driver, same options, same SQLite library), so the
+    SQL compiled for one is the SQL for all. Engines made with extra arguments keep
+    their own."""
+    make = db.create_engine
+    shared = make("sqlite://", query_cache_size=5000)  # in memory: makes no file
+    with shared.connect():  # initialises the dialect (SQLite version etc.)
+        pass
+
+    def create_engine(url, **kwargs):
+        engine = make(url, **kwargs)
+        if not kwargs and str(url).startswith("sqlite"):
+            engine.dialect = shared.dialect
+            engine._compiled_cache = shared._compiled_cache
+        return engine
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(db, "create_engine", create_engine)
+        yield
+    shared.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """One migrated SQLite file; each test gets a copy (migrating once is the slow part)."""
@@ -72,6 +101,38 @@ def sqlite_template(tmp_path_factory) -> Path:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def load_demo(tmp_path_factory, sqlite_template):
+    """``load_demo(engine, **sizes)``: ``demo.load`` into a new, empty test database.
+
+    On SQLite each set of arguments is loaded once per session and every later test
+    gets a copy of that file (the demo is deterministic: test_demo proves the same seed
+    gives the same rows); the engine must not have connected yet. On PostgreSQL it loads.
+    """
+    from data_access import demo
+
+    built: dict[tuple, tuple[Path, dict]] = {}
+
+    def load(engine: Engine, **kwargs) -> dict:
+        if engine.dialect.name != "sqlite":
+            return demo.load(engine, **kwargs)
+        key = tuple(sorted(kwargs.items()))
+        if key not in built:
+            path = tmp_path_factory.mktemp("demo") / "demo.db"
+            source = copy_sqlite(sqlite_template, path)
+            counts = demo.load(source, **kwargs)
+            with source.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            source.dispose()
+            built[key] = (path, counts)
+        path, counts = built[key]
+        engine.dispose()
+        shutil.copy(path, engine.url.database)
+        return dict(counts)
+
+    return load
 
 
 def _worker() -> str:

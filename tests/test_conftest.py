@@ -11,7 +11,7 @@ from data_access import db
 from data_access.models import Base, DashboardDirty, Part, Ticket
 from rules.access import Actor, Role
 from tests.conftest import _truncate_pg, missing
-from tests.helpers import one_open_ticket
+from tests.helpers import copy_sqlite, one_open_ticket
 
 ADMIN = Actor(None, Role.ADMIN)
 MON = dt.datetime(2026, 11, 23, 10, 0)
@@ -63,3 +63,24 @@ def test_an_xdist_group_reaches_the_scheduler(request):
     """Under ``--dist loadgroup`` the scheduler groups by the ``@group`` end of the id."""
     grouped = bool(getattr(request.config.option, "loadgroup", False))
     assert request.node.nodeid.endswith("@conftest-probe") == grouped
+
+
+def test_sqlite_engines_share_compiled_sql(sqlite_template, tmp_path):
+    """Two test databases: SQL compiled on the first is served from the cache on the
+    second, and each engine still reads and writes its own file."""
+    a = copy_sqlite(sqlite_template, tmp_path / "a.db")
+    b = copy_sqlite(sqlite_template, tmp_path / "b.db")
+    stmt = select(func.count(Part.id)).where(Part.part_no == "P1")
+    try:
+        assert a.dialect is b.dialect and a._compiled_cache is b._compiled_cache
+        with db.write(a) as s:
+            s.add(Part(part_no="P1", name="x"))
+        with a.connect() as conn:
+            assert conn.execute(stmt).scalar() == 1
+        with b.connect() as conn:
+            result = conn.execute(stmt)
+            assert result.scalar() == 0  # its own file
+            assert result.context.cache_hit == b.dialect.CACHE_HIT
+    finally:
+        a.dispose()
+        b.dispose()

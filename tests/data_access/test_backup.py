@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, null, select, text
 
-from data_access import backup, db, demo, jobs
+from data_access import backup, db, jobs
 from data_access.backup import BadBackup, NotAllowed, NotEmpty
 from data_access.backup import archive as backup_archive
 from data_access.backup import cli as backup_cli
@@ -28,9 +28,9 @@ NOW = dt.datetime(2026, 11, 23, 10, 0)
 STAMP = dt.datetime(2026, 1, 2, 3, 4, 5, 123456)
 
 
-def fill(engine: Engine) -> None:
+def fill(engine: Engine, load_demo) -> None:
     """Demo data plus rows that catch lossy serialisation."""
-    demo.load(engine, customers=12, tickets=160)
+    load_demo(engine, customers=12, tickets=160)
     t = dict(version=1, created_at=STAMP, updated_at=STAMP)
     with db.write(engine) as s:
         s.execute(
@@ -83,12 +83,12 @@ def settings_but_epoch(engine: Engine) -> dict:
     return {k: v for k, v in rows if k != SESSION_EPOCH}
 
 
-def test_a_restore_ends_every_session(db_engine, tmp_path):
+def test_a_restore_ends_every_session(load_demo, db_engine, tmp_path):
     """The restored users table may give an id to another person: every session that
     began before the restore sees a new session epoch and is signed out (pages.common)."""
     from data_access.settings import session_epoch
 
-    fill(db_engine)
+    fill(db_engine, load_demo)
     with db.read(db_engine) as s:
         before = session_epoch(s)
     settings = settings_but_epoch(db_engine)
@@ -115,8 +115,8 @@ def pg_engine(request) -> Engine:
 
 
 # ---------------------------------------------------------------- round trips
-def test_round_trip_gives_identical_content(db_engine, tmp_path):
-    fill(db_engine)
+def test_round_trip_gives_identical_content(load_demo, db_engine, tmp_path):
+    fill(db_engine, load_demo)
     before = backup.content_sums(db_engine)
     done = backup.create_backup(db_engine, tmp_path, role=ADMIN, now=NOW)
     assert done.path.name == "aftersales-20261123-100000.zip"
@@ -141,8 +141,8 @@ def test_round_trip_gives_identical_content(db_engine, tmp_path):
     assert new == top + 1
 
 
-def test_backup_while_rows_are_written_is_consistent(db_engine, tmp_path):
-    demo.load(db_engine, customers=12, tickets=160)
+def test_backup_while_rows_are_written_is_consistent(load_demo, db_engine, tmp_path):
+    load_demo(db_engine, customers=12, tickets=160)
     stop, written = threading.Event(), []
 
     def writer() -> None:
@@ -182,8 +182,8 @@ def test_backup_while_rows_are_written_is_consistent(db_engine, tmp_path):
     )
 
 
-def test_sqlite_moves_to_postgresql_and_back(sqlite_engine, pg_engine, tmp_path):
-    fill(sqlite_engine)
+def test_sqlite_moves_to_postgresql_and_back(load_demo, sqlite_engine, pg_engine, tmp_path):
+    fill(sqlite_engine, load_demo)
     done = backup.copy_database(sqlite_engine, pg_engine, role=ADMIN)
     assert without_audit(backup.content_sums(pg_engine)) == without_audit(
         {t.name: (t.rows, t.sha256) for t in done.manifest.tables}
@@ -203,8 +203,8 @@ def test_sqlite_moves_to_postgresql_and_back(sqlite_engine, pg_engine, tmp_path)
 
 
 # ---------------------------------------------------------------- refusals
-def test_restore_refuses_a_database_with_data_unless_forced(db_engine, tmp_path):
-    demo.load(db_engine, customers=12, tickets=160)
+def test_restore_refuses_a_database_with_data_unless_forced(load_demo, db_engine, tmp_path):
+    load_demo(db_engine, customers=12, tickets=160)
     done = backup.create_backup(db_engine, tmp_path, role=ADMIN, now=NOW)
     with db.write(db_engine) as s:
         s.execute(text("DELETE FROM ticket_parts"))
@@ -258,8 +258,8 @@ def flip(path: Path, member: str = "tables/ticket_events.jsonl", at: float = 0.5
         ("", 0),
     ],
 )
-def test_verify_detects_a_flipped_byte(sqlite_engine, tmp_path, member, at):
-    demo.load(sqlite_engine, customers=12, tickets=160)
+def test_verify_detects_a_flipped_byte(load_demo, sqlite_engine, tmp_path, member, at):
+    load_demo(sqlite_engine, customers=12, tickets=160)
     done = backup.create_backup(sqlite_engine, tmp_path, role=ADMIN, now=NOW)
     backup.verify_backup(done.path, role=ADMIN)
     flip(done.path, member, at)
@@ -270,8 +270,8 @@ def test_verify_detects_a_flipped_byte(sqlite_engine, tmp_path, member, at):
         backup.restore_backup(sqlite_engine, done.path, role=ADMIN, force=True)
 
 
-def test_a_table_edited_inside_the_zip_is_named(sqlite_engine, tmp_path):
-    demo.load(sqlite_engine, customers=12, tickets=160)
+def test_a_table_edited_inside_the_zip_is_named(load_demo, sqlite_engine, tmp_path):
+    load_demo(sqlite_engine, customers=12, tickets=160)
     done = backup.create_backup(sqlite_engine, tmp_path, role=ADMIN, now=NOW)
     edited = tmp_path / "edited.zip"
     with zipfile.ZipFile(done.path) as src, zipfile.ZipFile(edited, "w") as dst:
@@ -324,8 +324,8 @@ def test_scheduled_backups_run_when_due(sqlite_engine, tmp_path):
     assert len(backup.list_backups(tmp_path)) == 2
 
 
-def test_sqlite_copy_is_a_working_database(sqlite_engine, tmp_path):
-    demo.load(sqlite_engine, customers=12, tickets=160)
+def test_sqlite_copy_is_a_working_database(load_demo, sqlite_engine, tmp_path):
+    load_demo(sqlite_engine, customers=12, tickets=160)
     path = backup.sqlite_copy(sqlite_engine, tmp_path, role=ADMIN, now=NOW)
     assert path.name == "aftersales-20261123-100000.db"
     copy = db.make_engine(f"sqlite:///{path}")
@@ -338,9 +338,9 @@ def test_sqlite_copy_is_a_working_database(sqlite_engine, tmp_path):
 
 
 # ---------------------------------------------------------------- CLI
-def test_cli_exit_codes(sqlite_template, tmp_path, capsys):
+def test_cli_exit_codes(load_demo, sqlite_template, tmp_path, capsys):
     src = copy_sqlite(sqlite_template, tmp_path / "src.db")
-    demo.load(src, customers=12, tickets=160)
+    load_demo(src, customers=12, tickets=160)
     src.dispose()
     url = f"sqlite:///{tmp_path / 'src.db'}"
     out = tmp_path / "b.zip"
@@ -413,8 +413,8 @@ def test_a_manifest_that_lacks_a_table_or_is_not_one_is_refused(sqlite_engine, t
         assert err.value.code == code
 
 
-def test_rows_postgresql_rejects_leave_it_unchanged(sqlite_engine, pg_engine):
-    fill(sqlite_engine)
+def test_rows_postgresql_rejects_leave_it_unchanged(load_demo, sqlite_engine, pg_engine):
+    fill(sqlite_engine, load_demo)
     with db.write(sqlite_engine) as s:  # SQLite stores NUL in text, PostgreSQL refuses it
         s.execute(text("UPDATE customers SET notes = :n WHERE code = '000123'"), {"n": "a\x00b"})
     with pytest.raises(BadBackup) as err:

@@ -52,8 +52,8 @@ def users_db(tmp_path_factory, sqlite_template):
 
 
 @pytest.fixture
-def loaded(db_engine):
-    counts = _load(db_engine)
+def loaded(db_engine, load_demo):
+    counts = load_demo(db_engine, **SIZES)
     return db_engine, counts
 
 
