@@ -1,5 +1,6 @@
 """The dashboard's daily rollup: exact sums of the additive ticket measures per day of
-receipt and per value of no, one or two breakdown dimensions (migration 0017).
+receipt and per value of no, one, two or three breakdown dimensions (migration 0017;
+0027 added the third).
 
 A day's rows are recomputed from that day's tickets, with the very measure expressions
 of :mod:`data_access.dashboard`, whenever a write touched it: database triggers append
@@ -10,11 +11,11 @@ with another first-time-fix window than the setting's, or more than
 :data:`MAX_LIVE_DAYS` days of the period are dirty, :func:`sums` answers None and the
 caller computes directly.
 
-Served: no filter or one filter, with or without one breakdown dimension or per day (the
-trend), and two filters without a breakdown — at most two dimensions in all. The ratings
-(CSAT, satisfaction) are summed per day rated, the ticket's latest ones only (not
-``superseded``, migration 0020); a period's superseded ratings still latest within it are
-read live. The key-part lines (issued within 72 h or not) count per day of their
+Served: at most three dimensions in all, filters and the breakdown together: up to three
+filters, two with a breakdown or the engineer table, and the trend per day under up to
+three. Four or more go direct. The ratings (CSAT, satisfaction) are summed per day
+rated, the ticket's latest ones only (not ``superseded``, migration 0020); a period's
+superseded ratings still latest within it are read live. The key-part lines (issued within 72 h or not) count per day of their
 ticket's receipt under the ticket's values (migration 0026). Not additive, hence always
 direct: the tickets overdue (they depend on the clock), complaints, visits, training and
 the installed devices.
@@ -72,12 +73,13 @@ from data_access.models import (
 from rules import dashboard as K
 
 MEASURES = (*ROLLUP_COUNTS, *ROLLUP_SUMS, "labour_hours")
-# grouping sets kept: none, each dimension, each pair (in the order of K.DIMENSIONS)
-GROUPINGS: tuple[tuple[str, ...], ...] = (
-    (),
-    *((d,) for d in K.DIMENSIONS),
-    *combinations(K.DIMENSIONS, 2),
+# grouping sets kept: none, each dimension, each pair and each triple (in the order of
+# K.DIMENSIONS): two filters with a breakdown, or the engineer table under two filters
+DEPTH = 3
+GROUPINGS: tuple[tuple[str, ...], ...] = tuple(
+    dims for n in range(DEPTH + 1) for dims in combinations(K.DIMENSIONS, n)
 )
+_VALUES = ("v1", "v2", "v3")
 # more dirty days than this in a period: computing the period directly is as quick
 MAX_LIVE_DAYS = 31
 # a dirty log longer than this (a large import, a demo load): readers compute directly
@@ -254,18 +256,16 @@ def _fill(session: Session, repeat_days: int, days: set[dt.date] | None) -> None
     selects = []
     for dims in GROUPINGS:
         keys = [cast(cube.c[d], String(100)) for d in dims]
-        v = [*keys, *([None] * (2 - len(keys)))]
+        v = [*keys, *([literal(None, String(100))] * (DEPTH - len(keys)))]
         selects.append(
             select(
-                cube.c.day, literal(",".join(dims), String(40)),
-                (v[0] if v[0] is not None else literal(None, String(100))),
-                (v[1] if v[1] is not None else literal(None, String(100))),
+                cube.c.day, literal(",".join(dims), String(60)), *v,
                 *(func.coalesce(func.sum(cube.c[m]), 0) if m in ROLLUP_COUNTS
                   else func.sum(cube.c[m]) for m in sums),
                 func.sum(cube.c.labour_hours),
             ).group_by(cube.c.day, *keys)
         )  # fmt: skip
-    target = ["day", "dims", "v1", "v2", *sums, "labour_hours"]
+    target = ["day", "dims", *_VALUES, *sums, "labour_hours"]
     session.execute(insert(DashboardDaily).from_select(target, union_all(*selects)))
 
 
@@ -409,7 +409,7 @@ def sums(
     exactly (see the module's docstring)."""
     wanted = _wanted(f)
     dims = sorted(set(wanted) | ({group} if group else set()), key=K.DIMENSIONS.index)
-    if len(dims) > 2:
+    if len(dims) > DEPTH:
         return None
     repeat_days = DB.ftf_repeat_days(session)
     if _state(session) != repeat_days or _log_size(session) > MAX_LOG:
@@ -426,7 +426,7 @@ def sums(
     out: dict[Any, Sums] = defaultdict(Sums)
     # clean days from the rollup
     r = DashboardDaily
-    cols = {dim: (r.v1, r.v2)[i] for i, dim in enumerate(dims)}
+    cols = {dim: getattr(r, _VALUES[i]) for i, dim in enumerate(dims)}
     where = [r.dims == ",".join(dims), r.day >= period.start, r.day <= period.end]
     where += [cols[dim].in_(vals) for dim, vals in values.items()]
     for a, b in _ranges(dirty):
@@ -436,7 +436,7 @@ def sums(
     for row in session.execute(stmt.group_by(*keys)).mappings():
         if row["rows"] is None:
             continue  # no rows at all (an aggregate without GROUP BY)
-        key = _key(row, group, by_day, r)
+        key = _key(row, group, by_day)
         _add(out[key], row)
     # dirty days live, from the tickets and ratings; the period's superseded ratings
     # that are still their ticket's latest within it (never in the rollup)
@@ -480,9 +480,9 @@ def as_direct(item: Sums) -> Sums:
     return item
 
 
-def _key(row: Any, group: str | None, by_day: bool, r: Any) -> Any:
+def _key(row: Any, group: str | None, by_day: bool) -> Any:
     if by_day:
         return DB._as_date(row["day"])
     if group:
-        return row[r.v1.name] if r.v1.name in row else row[r.v2.name]
+        return next(row[v] for v in _VALUES if v in row)
     return None

@@ -1196,8 +1196,8 @@ ROLLUP_SUMS = ("first_response_min__n", "first_response_wall_min__n", "resolutio
 
 class DashboardDaily(Base):
     """The dashboard's additive ticket measures per day of receipt and per value of no,
-    one or two breakdown dimensions (``dims``: '' or 'region' or 'engineer,region', in
-    the order of rules.dashboard.DIMENSIONS; ``v1``/``v2`` their values as text); the
+    one, two or three breakdown dimensions (``dims``: '' or 'region' or 'region,engineer',
+    in the order of rules.dashboard.DIMENSIONS; ``v1``/``v2``/``v3`` their values as text); the
     rating columns (``ratings``…) sum the ratings given that day that are their ticket's
     latest (not superseded), under the ticket's dimensions; ``key_parts_72h__d``/``__n``
     count the key-part lines of the day's tickets and those issued within 72 h."""
@@ -1206,9 +1206,10 @@ class DashboardDaily(Base):
     __table_args__ = (Index("ix_dashboard_daily_dims_day", "dims", "day"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, index=True)
-    dims: Mapped[str] = mapped_column(String(40))
+    dims: Mapped[str] = mapped_column(String(60))
     v1: Mapped[str | None] = mapped_column(String(100))
     v2: Mapped[str | None] = mapped_column(String(100))
+    v3: Mapped[str | None] = mapped_column(String(100))
     labour_hours: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
 
 

@@ -15,8 +15,8 @@ Create Date: 2026-12-14 00:00:00
 - ``ix_ticket_parts_part_id`` and ``ix_ticket_parts_movement_id``: those marks find the
   lines of a part or an issue with one seek (and a deleted issue's ``SET NULL`` too).
 
-The rollup is rebuilt here (0020 no longer builds it: its code is today's, which fills
-these columns).
+The rollup is rebuilt by 0027 (neither 0020 nor this one builds it: the rollup code is
+today's, which fills 0027's column too).
 """
 
 from __future__ import annotations
@@ -130,17 +130,6 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in _PG if bind.dialect.name == "postgresql" else _SQLITE:
         op.execute(statement)
-    _rebuild(bind)
-
-
-def _rebuild(connection: sa.Connection) -> None:
-    from sqlalchemy.orm import Session
-
-    from data_access.dashboard_rollup import rebuild
-
-    with Session(bind=connection) as session:
-        rebuild(session)
-        session.flush()
 
 
 def downgrade() -> None:

@@ -175,8 +175,10 @@ def _filters(engine) -> list[DB.Filters]:
         DB.Filters(channel="email"),
         DB.Filters(region="华南", product_model="M1"),
         DB.Filters(engineer_id=wang, service_type="repair"),
-        DB.Filters(region="华东", channel="phone", service_type="repair"),  # three: direct
-    ]
+        DB.Filters(region="华东", channel="phone", service_type="repair"),  # three
+        DB.Filters(region="华东", customer_grade="B", service_type="repair",
+                   channel="phone"),  # four: direct
+    ]  # fmt: skip
 
 
 def _everything(engine, filters: list[DB.Filters]) -> dict:
@@ -187,7 +189,7 @@ def _everything(engine, filters: list[DB.Filters]) -> dict:
                 out["fig", p, f] = DB.figures(s, ADMIN, p, f, NOW)
                 for grain in ("week", "month"):
                     out["trend", p, f, grain] = DB.trend(s, ADMIN, p, f, grain, NOW)
-            for f in filters[:3]:
+            for f in (*filters[:3], filters[7]):  # none, one and two filters
                 for d in DIMENSIONS:
                     out["by", p, f, d] = DB.breakdown(s, ADMIN, p, f, d, NOW)
                 out["eng", p, f] = DB.engineers(s, ADMIN, p, f, NOW)
@@ -221,7 +223,8 @@ def _direct(engine, filters, monkeypatch) -> dict:
 def _served(engine) -> bool:
     """Whether the rollup answers (the comparison would prove nothing otherwise)."""
     with db.read(engine) as s:
-        return R.sums(s, PERIOD, DB.Filters(region="华东"), "service_type") is not None
+        f = DB.Filters(region="华东", channel="phone")
+        return R.sums(s, PERIOD, f, "service_type") is not None
 
 
 def _flags_hold(engine) -> None:
@@ -389,11 +392,15 @@ def test_a_new_first_time_fix_window_rebuilds(seeded, monkeypatch):  # noqa: F81
     _check(engine, monkeypatch)
 
 
-def test_three_filters_and_a_filtered_breakdown_beyond_two_fall_back(seeded):  # noqa: F811
+def test_up_to_three_dimensions_are_served_and_four_fall_back(seeded):  # noqa: F811
     with db.read(seeded) as s:
         f = DB.Filters(region="华东", channel="phone")
         assert R.sums(s, PERIOD, f) is not None
-        assert R.sums(s, PERIOD, f, "service_type") is None
+        assert R.sums(s, PERIOD, f, "service_type") is not None
+        assert R.sums(s, PERIOD, f, "channel", by_day=True) is not None
+        three = DB.Filters(region="华东", channel="phone", service_type="repair")
+        assert R.sums(s, PERIOD, three) is not None
+        assert R.sums(s, PERIOD, three, "engineer") is None
         assert R.sums(s, PERIOD, DB.Filters(region="华东"), "region") is not None
 
 
