@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from data_access.registers import (
     fetch_by_keys,
 )
 from data_access.writes import Writer
-from imports.cells import Coercer
+from imports.cells import Coercer, file_keys
 from imports.reader import Book
 from imports.report import Header, ImportProblem, ImportReport, RejectedRow
 from imports.rows import Row, example_values, is_blank, is_example, is_totals
@@ -267,33 +266,22 @@ def duplicate_keys(ctx: Ctx, book: Book, sheet: str, header_pos: int) -> dict[An
     """Keys that occur more than once in the file → every row they occur on.
 
     A pass over the key column before any row is written, so every occurrence
-    (the first one too) is rejected, with or without ``skip_bad_rows``.
+    (the first one too) is rejected, with or without ``skip_bad_rows``. A sandboxed
+    workbook is scanned where it was parsed (:meth:`Book.remote_keys`).
     """
     reg = ctx.ad.register
     names = [reg.key] if reg.parent is None else [reg.parent, reg.key]
-    wanted = [
-        (ctx.positions[n], next(c for i, _, c in ctx.cols if i == ctx.positions[n])) for n in names
-    ]
-    first, rows = book.rows(sheet, columns=[pos for pos, _ in wanted])
-    seen: dict[Any, int] = {}
-    dups: dict[Any, list[int]] = {}
-    row = first + header_pos
-    for cells in islice(rows, header_pos + 1, None):
-        row += 1
-        if any(pos >= len(cells) for pos, _ in wanted):
-            continue
-        try:
-            parts = [coerce(cells[pos]) for pos, coerce in wanted]
-        except ValueProblem:
-            continue
-        if None in parts:
-            continue
-        key = parts[0] if len(parts) == 1 else tuple(parts)
-        earlier = seen.setdefault(key, row)
-        if earlier != row:
-            dups.setdefault(key, [earlier]).append(row)
-    if numbered(ctx.ad):
-        ctx.typed = set(seen)  # numbers given to blank rows skip them
+    positions = [ctx.positions[n] for n in names]
+    collect = numbered(ctx.ad)
+    fields = [(ctx.positions[n], reg.field(n)) for n in names]
+    found = book.remote_keys(sheet, header_pos, fields, collect)
+    if found is None:
+        wanted = [(pos, next(c for i, _, c in ctx.cols if i == pos)) for pos in positions]
+        first, rows = book.rows(sheet, columns=positions)
+        found = file_keys(rows, first, header_pos, wanted, collect)
+    dups, seen = found
+    if collect:
+        ctx.typed = seen or set()  # numbers given to blank rows skip them
     return dups
 
 

@@ -166,6 +166,16 @@ class Book:
                 raise _calamine_error(exc) from None
         return self._loaded[1]
 
+    def remote_keys(
+        self, sheet: str, header_pos: int, fields: Sequence[tuple[int, Any]], collect: bool
+    ) -> tuple[dict[Any, list[int]], set[Any] | None] | None:
+        """:func:`imports.cells.file_keys` of ``sheet`` run in the sandbox beside the parsed
+        sheet, for ``fields`` as (column position, field); None when the book is read in
+        this process (the caller scans its rows)."""
+        if self._remote is None or sheet not in self.sheet_names:
+            return None
+        return self._remote.call("keys", sheet, header_pos, list(fields), collect)
+
     def first_col(self, sheet: str) -> int:
         if self.kind == "csv":
             return 0

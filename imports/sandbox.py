@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from imports import reader
+from imports.cells import file_keys, make_coercer
 from imports.reader import ReadError
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,12 @@ class _Server:
             if not more:
                 del self.iters[it]
             return ("ok", chunk, more)
+        if op == "keys":  # the duplicate-key pass, here: only its result crosses the pipe
+            sheet, header_pos, fields, collect = args
+            first, rows = self.book.rows(sheet)
+            date1904 = self.book.date1904
+            wanted = [(pos, make_coercer(f, date1904)) for pos, f in fields]
+            return ("ok", file_keys(rows, first, header_pos, wanted, collect))
         if op == "peak":
             return ("ok", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         raise ValueError(op)
