@@ -22,10 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import charset_normalizer
 import python_calamine as pc
-
-from rules.i18n import t
 
 MB = 1024 * 1024
 # a leading line feed too: "\n=cmd()" is a formula once a spreadsheet trims the cell
@@ -74,6 +71,10 @@ class ReadError(Exception):
         self.params = params
 
     def message(self, lang: str) -> str:
+        # imported here: the sandboxed parser never shows a message (its start-up is
+        # paid by every workbook import)
+        from rules.i18n import t
+
         return t(self.code, lang, **self.params)
 
 
@@ -513,6 +514,8 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    import charset_normalizer  # CSV only: kept out of the sandboxed parser's start-up
+
     results = list(charset_normalizer.from_bytes(data[:65536]))
     best = results[0] if results else None
     gb = next((r for r in results if r.encoding in GB_FAMILY), None)
