@@ -38,6 +38,7 @@ FIRST_CHUNK = 64  # enough for the header scan, so a preview does not pull a who
 # prepared while the engine works through this one (at 4096 the engine waited for
 # four answers per chunk, the child idle between them)
 CHUNK = 20_000
+ANSWER_CELLS = 400_000  # a wide sheet's answer stops at this many cells (memory)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -210,8 +211,14 @@ class _Server:
         if op == "next":
             it, n = args
             rows = self.iters[it]
-            chunk = [r for _, r in zip(range(n), rows, strict=False)]
-            more = len(chunk) == n
+            chunk: list[Any] = []
+            cells = 0
+            for r in rows:
+                chunk.append(r)
+                cells += len(r)
+                if len(chunk) == n or cells >= ANSWER_CELLS:
+                    break
+            more = len(chunk) == n or cells >= ANSWER_CELLS
             if not more:
                 del self.iters[it]
             return ("ok", chunk, more)
