@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from data_access.adapters import Adapter, Change, Hooks, Refs, Restored, Written
-from data_access.bulk import _chunks
+from data_access.bulk import Inserter, _chunks
 from data_access.errors import Refused
 from data_access.models import (
     Part,
@@ -149,8 +149,13 @@ def _move_balances(
         index_elements=[B.c.part_id, B.c.warehouse_id], set_={"qty": B.c.qty + stmt.excluded.qty}
     )
     keys = sorted(deltas)
-    session.execute(
-        stmt, [{"part_id": p, "warehouse_id": w, "qty": deltas[(p, w)]} for p, w in keys]
+    # on SQLite straight to the driver as tuples (an import posts thousands of keys)
+    Inserter(session, B, ["part_id", "warehouse_id", "qty"], statement=stmt)(
+        {
+            "part_id": [p for p, _ in keys],
+            "warehouse_id": [w for _, w in keys],
+            "qty": [deltas[k] for k in keys],
+        }
     )
     out: dict[tuple[int, int], int] = {}
     pair = tuple_(B.c.part_id, B.c.warehouse_id)
