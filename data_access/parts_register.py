@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, tuple_, update
@@ -25,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from data_access.adapters import Adapter, Change, Hooks, Refs, Restored, Written
-from data_access.bulk import _chunks
+from data_access.bulk import Inserter, _chunks
 from data_access.errors import Refused
 from data_access.models import (
     Part,
@@ -88,19 +89,23 @@ def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.dat
     """A receipt of a part into a warehouse closes that part's open or ordered reorder
     suggestion there, naming the receipt. The live suggestions are few: they are read
     once and only the received ones are closed (one statement), however many lines."""
-    received = {
-        (r["part_id"], r["warehouse_id"]): r["doc_no"]
-        for r in rows
-        if r.get("kind") == MovementKind.RECEIPT and r["qty"] > 0 and not r.get("reverses")
-    }
-    if not received:
-        return
     S = ReorderSuggestion.__table__
     live = session.execute(
         select(S.c.id, S.c.part_id, S.c.warehouse_id).where(
             S.c.status.in_(sorted(LIVE_SUGGESTIONS))
         )
     ).all()
+    if not live:  # the usual case: no row needs a look
+        return
+    parts = {p for _, p, _ in live}
+    received = {
+        (r["part_id"], r["warehouse_id"]): r["doc_no"]
+        for r in rows
+        if r["part_id"] in parts
+        and r.get("kind") == MovementKind.RECEIPT
+        and r["qty"] > 0
+        and not r.get("reverses")
+    }
     closing = [{"b_id": i, "b_doc": received[(p, w)]} for i, p, w in live if (p, w) in received]
     if not closing:
         return
@@ -144,8 +149,13 @@ def _move_balances(
         index_elements=[B.c.part_id, B.c.warehouse_id], set_={"qty": B.c.qty + stmt.excluded.qty}
     )
     keys = sorted(deltas)
-    session.execute(
-        stmt, [{"part_id": p, "warehouse_id": w, "qty": deltas[(p, w)]} for p, w in keys]
+    # on SQLite straight to the driver as tuples (an import posts thousands of keys)
+    Inserter(session, B, ["part_id", "warehouse_id", "qty"], statement=stmt)(
+        {
+            "part_id": [p for p, _ in keys],
+            "warehouse_id": [w for _, w in keys],
+            "qty": [deltas[k] for k in keys],
+        }
     )
     out: dict[tuple[int, int], int] = {}
     pair = tuple_(B.c.part_id, B.c.warehouse_id)
@@ -163,9 +173,10 @@ def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int
     ledger: stock coming in cannot leave a later balance short."""
     deltas: dict[tuple[int, int], int] = defaultdict(int)
     outflow: set[tuple[int, int]] = set()
-    for r in rows:  # every imported line passes here: the least work per row
-        key = (int(r["part_id"]), int(r["warehouse_id"]))
-        q = sign * int(r["qty"])
+    # every imported line passes here: the least work per row
+    for part, wh, qty in map(itemgetter("part_id", "warehouse_id", "qty"), rows):
+        key = (int(part), int(wh))
+        q = sign * int(qty)
         deltas[key] += q
         if q < 0:
             outflow.add(key)

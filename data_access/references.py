@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -30,8 +30,12 @@ class RefResolver:
         # field name → text → row dict | "ambiguous" | None (unknown)
         self.cache: dict[str, dict[str, Any]] = {f.name: {} for f in self.refs}
 
-    def load(self, rows: Iterable[Mapping[str, Any]]) -> None:
+    def load(self, rows: Iterable[Mapping[str, Any]], names: Container[str] | None = None) -> None:
+        """Look up the references of ``rows`` not seen yet. ``names``: the only fields the
+        rows may hold (an import's mapped columns); the others are not looked at."""
         for f in self.refs:
+            if names is not None and f.name not in names:
+                continue
             cache = self.cache[f.name]
             wanted = {r.get(f.name) for r in rows} - {None} - cache.keys()
             if wanted:

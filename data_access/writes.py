@@ -139,7 +139,8 @@ class Writer:
         self.session, self.ad, self.now, self.user_id = session, ad, now, user_id
         self.journal = None if journal is None else Journal(session, ad.table, journal, now)
         self.audit_rows, self.undo = audit_rows, undo
-        self.inserter: Inserter | None = None
+        # one compiled INSERT per set of columns written (see _insert)
+        self.inserters: dict[tuple[str, ...], Inserter] = {}
         self.after = type(ad.hooks).after_write is not Hooks.after_write
 
     def apply(
@@ -234,14 +235,19 @@ class Writer:
         session, ad, now, table = self.session, self.ad, self.now, self.ad.table
         n = len(rows)
         columns = _columns(rows, ad.insert_columns, ad)
+        for name in _bare_columns(table):
+            if name in columns and columns[name].count(None) == n:
+                del columns[name]  # NULL all the same: no value to bind per row
         stamps = {"version": 1, "created_at": now, "updated_at": now}
         columns.update({c: [v] * n for c, v in stamps.items() if c in table.c})
         sqlite = session.get_bind().dialect.name == "sqlite"
         # SQLite: we hold the write lock, so every id above the old maximum is ours
         last = (session.execute(select(func.max(table.c.id))).scalar() or 0) if sqlite else 0
-        if self.inserter is None:
-            self.inserter = Inserter(session, table, list(columns))
-        self.inserter(columns)
+        names = tuple(columns)
+        inserter = self.inserters.get(names)
+        if inserter is None:
+            inserter = self.inserters[names] = Inserter(session, table, list(names))
+        inserter(columns)
         if self.journal is not None:
             if sqlite:
                 self.journal.inserts_after(last, n, ad.name)
@@ -292,6 +298,21 @@ def _columns(
             return dict(zip(names, map(list, zip(*got, strict=True)), strict=True))
     defaults = ad.column_defaults()
     return {c: [v.get(c, defaults[c]) for v in rows] for c in names}
+
+
+def _bare_columns(table: Table) -> tuple[str, ...]:
+    """Nullable columns with no default of any kind: a row that gives them no value
+    stores NULL whether the INSERT names them or not."""
+    return tuple(
+        c.name
+        for c in table.c
+        if c.nullable
+        and c.default is None
+        and c.server_default is None
+        and not c.primary_key
+        and c.onupdate is None
+        and c.server_onupdate is None
+    )
 
 
 def row_key(ad: Adapter, row: Mapping[str, Any]) -> Any:

@@ -5,7 +5,8 @@ straight through, text dates are parsed once per distinct value), problems raise
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from typing import Any
 
 from imports.reader import EXCEL_ERRORS, unescape_text
@@ -100,3 +101,47 @@ def make_coercer(f: Field, date1904: bool) -> Coercer:
 
         return moment
     return lambda v: None if v is None or v == "" else slow(v)
+
+
+def file_keys(
+    rows: Iterable[Sequence[Any]],
+    first: int,
+    header_pos: int,
+    wanted: Sequence[tuple[int, Coercer]],
+    collect: bool = False,
+) -> tuple[dict[Any, list[int]], set[Any] | None]:
+    """(key → every Excel row it is on, for keys on more than one row; every key when
+    ``collect``, else None) of the rows below the header. ``wanted``: the key's column
+    positions and coercers (parent first for a line). A row missing a key cell, or whose
+    key cell does not coerce or is blank, has no key here (its row checks say why).
+
+    Pure, so the sandboxed parser runs it beside the sheet it holds: only the result
+    crosses the pipe, not a second copy of the key columns."""
+    seen: dict[Any, int] = {}
+    dups: dict[Any, list[int]] = {}
+    row = first + header_pos
+    single = len(wanted) == 1
+    for cells in islice(rows, header_pos + 1, None):
+        row += 1
+        n = len(cells)
+        try:
+            if single:
+                pos, coerce = wanted[0]
+                if pos >= n:
+                    continue
+                key = coerce(cells[pos])
+                if key is None:
+                    continue
+            else:
+                if any(pos >= n for pos, _ in wanted):
+                    continue
+                parts = tuple(coerce(cells[pos]) for pos, coerce in wanted)
+                if None in parts:
+                    continue
+                key = parts
+        except ValueProblem:
+            continue
+        earlier = seen.setdefault(key, row)
+        if earlier != row:
+            dups.setdefault(key, [earlier]).append(row)
+    return dups, set(seen) if collect else None

@@ -6,9 +6,9 @@ passes is split into inserts and updates for :mod:`imports.commit` to write."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from data_access.registers import (
     fetch_by_keys,
 )
 from data_access.writes import Writer
-from imports.cells import Coercer
+from imports.cells import Coercer, file_keys
 from imports.reader import Book
 from imports.report import Header, ImportProblem, ImportReport, RejectedRow
 from imports.rows import Row, example_values, is_blank, is_example, is_totals
@@ -64,12 +64,16 @@ class Ctx:
     # a register the desk numbers: the file's typed keys, and the free numbers
     typed: set[Any] = field(default_factory=set)
     numbers: Iterator[str] | None = None
+    # the required fields' values of a clean row, as a tuple (two fields or more)
+    required_values: Callable[[dict[str, Any]], tuple] | None = None
 
     def __post_init__(self) -> None:
         header, reg = self.header, self.ad.register
         self.positions = {name: i for i, name in header.mapping.items()}
         self.columns = {name: header.texts[i] for i, name in header.mapping.items()}
         self.required = [f.name for f in reg.input_fields if f.required]
+        if len(self.required) > 1:
+            self.required_values = itemgetter(*self.required)
         self.example = example_values(reg, self.positions)
 
 
@@ -156,9 +160,8 @@ def check_chunk(
     if numbered(ad):
         _number_blank(ctx, rows)
     dups = ctx.duplicates
-    natural = ad.natural_key
-    for r in rows:
-        k = natural(r.clean)
+    keys = list(map(ad.natural_key, [r.clean for r in rows]))
+    for r, k in zip(rows, keys, strict=True):
         if k is None:
             for name in (ad.register.parent, key):
                 if (
@@ -173,12 +176,12 @@ def check_chunk(
             r.problems.append(_field_problem(ctx, r, p))
     existing: dict[Any, dict[str, Any]] = {}
     if not ctx.table_empty:
-        keyed = [k for r in rows if (k := natural(r.clean)) is not None]
-        existing = fetch_by_keys(ctx.session, ad, [k for k in keyed if k not in dups])
-    for r in rows:
-        _required(ctx, r, existing.get(natural(r.clean)) is None)
+        keyed = [k for k in keys if k is not None and k not in dups]
+        existing = fetch_by_keys(ctx.session, ad, keyed)
+    for r, k in zip(rows, keys, strict=True):
+        _required(ctx, r, existing.get(k) is None)
     good = [r for r in rows if not r.problems]
-    ctx.resolver.load([r.clean for r in good])
+    ctx.resolver.load([r.clean for r in good], ctx.positions)
     inserts, updates = _complete(ctx, good, existing)
     report = ctx.report
     for r in rows:
@@ -251,6 +254,13 @@ _ABSENT = object()
 def _required(ctx: Ctx, r: Row, inserting: bool) -> None:
     """Required fields that are blank (or, for a new row, have no column)."""
     clean = r.clean
+    every = ctx.required_values
+    if every is not None and not r.problems:
+        try:  # the common row: every required field there and filled, in one C call
+            if None not in every(clean):
+                return
+        except KeyError:
+            pass
     for name in ctx.required:
         v = clean.get(name, _ABSENT)
         blank = v is None or (v is _ABSENT and inserting)
@@ -267,33 +277,22 @@ def duplicate_keys(ctx: Ctx, book: Book, sheet: str, header_pos: int) -> dict[An
     """Keys that occur more than once in the file → every row they occur on.
 
     A pass over the key column before any row is written, so every occurrence
-    (the first one too) is rejected, with or without ``skip_bad_rows``.
+    (the first one too) is rejected, with or without ``skip_bad_rows``. A sandboxed
+    workbook is scanned where it was parsed (:meth:`Book.remote_keys`).
     """
     reg = ctx.ad.register
     names = [reg.key] if reg.parent is None else [reg.parent, reg.key]
-    wanted = [
-        (ctx.positions[n], next(c for i, _, c in ctx.cols if i == ctx.positions[n])) for n in names
-    ]
-    first, rows = book.rows(sheet, columns=[pos for pos, _ in wanted])
-    seen: dict[Any, int] = {}
-    dups: dict[Any, list[int]] = {}
-    row = first + header_pos
-    for cells in islice(rows, header_pos + 1, None):
-        row += 1
-        if any(pos >= len(cells) for pos, _ in wanted):
-            continue
-        try:
-            parts = [coerce(cells[pos]) for pos, coerce in wanted]
-        except ValueProblem:
-            continue
-        if None in parts:
-            continue
-        key = parts[0] if len(parts) == 1 else tuple(parts)
-        earlier = seen.setdefault(key, row)
-        if earlier != row:
-            dups.setdefault(key, [earlier]).append(row)
-    if numbered(ctx.ad):
-        ctx.typed = set(seen)  # numbers given to blank rows skip them
+    positions = [ctx.positions[n] for n in names]
+    collect = numbered(ctx.ad)
+    fields = [(ctx.positions[n], reg.field(n)) for n in names]
+    found = book.remote_keys(sheet, header_pos, fields, collect)
+    if found is None:
+        wanted = [(pos, next(c for i, _, c in ctx.cols if i == pos)) for pos in positions]
+        first, rows = book.rows(sheet, columns=positions)
+        found = file_keys(rows, first, header_pos, wanted, collect)
+    dups, seen = found
+    if collect:
+        ctx.typed = seen or set()  # numbers given to blank rows skip them
     return dups
 
 

@@ -22,10 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import charset_normalizer
 import python_calamine as pc
-
-from rules.i18n import t
 
 MB = 1024 * 1024
 # a leading line feed too: "\n=cmd()" is a formula once a spreadsheet trims the cell
@@ -74,6 +71,10 @@ class ReadError(Exception):
         self.params = params
 
     def message(self, lang: str) -> str:
+        # imported here: the sandboxed parser never shows a message (its start-up is
+        # paid by every workbook import)
+        from rules.i18n import t
+
         return t(self.code, lang, **self.params)
 
 
@@ -165,6 +166,16 @@ class Book:
             except pc.CalamineError as exc:
                 raise _calamine_error(exc) from None
         return self._loaded[1]
+
+    def remote_keys(
+        self, sheet: str, header_pos: int, fields: Sequence[tuple[int, Any]], collect: bool
+    ) -> tuple[dict[Any, list[int]], set[Any] | None] | None:
+        """:func:`imports.cells.file_keys` of ``sheet`` run in the sandbox beside the parsed
+        sheet, for ``fields`` as (column position, field); None when the book is read in
+        this process (the caller scans its rows)."""
+        if self._remote is None or sheet not in self.sheet_names:
+            return None
+        return self._remote.call("keys", sheet, header_pos, list(fields), collect)
 
     def first_col(self, sheet: str) -> int:
         if self.kind == "csv":
@@ -503,6 +514,8 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    import charset_normalizer  # CSV only: kept out of the sandboxed parser's start-up
+
     results = list(charset_normalizer.from_bytes(data[:65536]))
     best = results[0] if results else None
     gb = next((r for r in results if r.encoding in GB_FAMILY), None)

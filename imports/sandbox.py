@@ -27,12 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from imports import reader
+from imports.cells import file_keys, make_coercer
 from imports.reader import ReadError
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_CHUNK = 64  # enough for the header scan, so a preview does not pull a whole chunk
-CHUNK = 4096
+# rows per answer past the first: as many as the engine checks at a time
+# (imports.engine.CHUNK), so the one answer read ahead holds the next whole chunk and is
+# prepared while the engine works through this one (at 4096 the engine waited for
+# four answers per chunk, the child idle between them)
+CHUNK = 20_000
+ANSWER_CELLS = 400_000  # a wide sheet's answer stops at this many cells (memory)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -205,11 +211,23 @@ class _Server:
         if op == "next":
             it, n = args
             rows = self.iters[it]
-            chunk = [r for _, r in zip(range(n), rows, strict=False)]
-            more = len(chunk) == n
+            chunk: list[Any] = []
+            cells = 0
+            for r in rows:
+                chunk.append(r)
+                cells += len(r)
+                if len(chunk) == n or cells >= ANSWER_CELLS:
+                    break
+            more = len(chunk) == n or cells >= ANSWER_CELLS
             if not more:
                 del self.iters[it]
             return ("ok", chunk, more)
+        if op == "keys":  # the duplicate-key pass, here: only its result crosses the pipe
+            sheet, header_pos, fields, collect = args
+            first, rows = self.book.rows(sheet)
+            date1904 = self.book.date1904
+            wanted = [(pos, make_coercer(f, date1904)) for pos, f in fields]
+            return ("ok", file_keys(rows, first, header_pos, wanted, collect))
         if op == "peak":
             return ("ok", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         raise ValueError(op)

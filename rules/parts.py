@@ -8,6 +8,7 @@ Pure stdlib; the clock comes in as an argument.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -158,6 +159,7 @@ def entry_of(doc_no: str, line_no: int) -> str:
 _DIGITS = frozenset("0123456789")
 
 
+@functools.lru_cache(maxsize=1024)  # a ledger row's entry is split by its derive, then its check
 def split_entry(entry: str | None) -> tuple[str, int] | None:
     """(doc no., line) of ``<doc no.>/<line>``, None if it is not one (``ENTRY_RE``).
 
