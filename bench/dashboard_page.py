@@ -87,6 +87,11 @@ def ensure_database(url: str, tickets: int) -> None:
     t0 = time.perf_counter()
     days = refresh_now(engine)
     print(f"dashboard rollup refreshed ({days} days) in {time.perf_counter() - t0:.1f} s")
+    # and what the ticker's next round does after a bulk load (PostgreSQL)
+    from data_access.dashboard_rollup import vacuum
+
+    t0 = time.perf_counter()
+    print(f"vacuumed {vacuum(engine) or 'nothing'} in {time.perf_counter() - t0:.1f} s")
     engine.dispose()
 
 

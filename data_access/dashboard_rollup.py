@@ -46,6 +46,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.exc import OperationalError
@@ -363,6 +364,33 @@ def refresh_now(engine: Engine) -> int | None:
                     raw.execute(f"PRAGMA busy_timeout={db.BUSY_TIMEOUT_MS}")
     except (OperationalError, Refused):
         return None
+
+
+# PostgreSQL: a rollup table holding more dead rows than this is vacuumed by the ticker
+# (a refresh after a bulk load deletes the whole dirty log; a rebuild, the whole rollup).
+# Until then every read of the log steps over them: 60-95 ms a query, several queries a
+# render, at 1,000,000 tickets after a demo load, against under 1 ms once vacuumed.
+DEAD_ROWS = 10_000
+_TABLES = ("dashboard_dirty", "dashboard_daily")
+
+
+def vacuum(engine: Engine) -> list[str]:
+    """PostgreSQL: ``VACUUM (ANALYZE)`` the rollup's tables that hold more than
+    :data:`DEAD_ROWS` dead rows (autovacuum off or behind); the tables vacuumed. One
+    already being vacuumed (another app instance's ticker) is skipped."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        dead = list(conn.scalars(
+            text("SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                 "AND relname = ANY(:tables) AND n_dead_tup > :n ORDER BY relname"),
+            {"tables": list(_TABLES), "n": DEAD_ROWS},
+        ))  # fmt: skip
+    if dead:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in dead:  # names from _TABLES only
+                conn.exec_driver_sql(f"VACUUM (ANALYZE, SKIP_LOCKED) {table}")
+    return dead
 
 
 # ---------------------------------------------------------------- reading

@@ -32,6 +32,7 @@ from data_access import (
     alerts,
     backup,
     complaints,
+    dashboard_rollup,
     db,
     notifications,
     parts,
@@ -155,14 +156,19 @@ def reorder_round(engine: Engine, now: dt.datetime | None = None) -> list[str]:
 
 def index_round(engine: Engine) -> dict[str, int]:
     """Merge the search index a little (every escalation round, a couple of seconds at
-    most, each step a short transaction: ``search.merge_index``). Busy: next round."""
+    most, each step a short transaction: ``search.merge_index``) and, on PostgreSQL,
+    vacuum the dashboard rollup's tables after a bulk load (``dashboard_rollup.vacuum``).
+    Busy: next round."""
     try:
         done = search.merge_index(engine)
+        vacuumed = dashboard_rollup.vacuum(engine)
     except (Refused, DBAPIError) as exc:
         log.warning("search index merge skipped: %s", exc)
         return {}
     if any(done.values()):
         log.info("search index merged: %s", done)
+    if vacuumed:
+        log.info("dashboard rollup vacuumed: %s", ", ".join(vacuumed))
     return done
 
 

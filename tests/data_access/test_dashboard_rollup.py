@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from decimal import Decimal
 
 import pytest
@@ -418,7 +419,6 @@ def test_a_long_dirty_log_is_read_directly_and_rebuilt_in_one_pass(seeded, monke
 def test_a_refresh_gives_way_to_another_writer_at_once(sqlite_engine):
     """A long import holds SQLite's write lock: the page's refresh does not wait the
     busy timeout for it (readers compute the dirty days live meanwhile)."""
-    import time
 
     ticket = Ticket(ticket_no="W1", customer_id=None, channel="phone", priority="high",
                              status="received", fault_description="x",
@@ -464,3 +464,43 @@ def test_the_triggers_are_there_at_head(db_engine):
     # key flag; an issue's update and delete); PostgreSQL: rows, TRUNCATE (+ the same two
     # on tickets)
     assert len(found) == 19 if db_engine.dialect.name == "sqlite" else 18
+
+
+def test_the_ticker_vacuums_the_rollup_after_a_bulk_load(db_engine, monkeypatch):
+    """PostgreSQL: a refresh after a bulk load deletes the whole dirty log, and every read
+    of the log steps over the dead rows until they are vacuumed (autovacuum may be off or
+    behind): the ticker's tidy round vacuums a rollup table with more than DEAD_ROWS."""
+    from data_access import jobs
+
+    monkeypatch.setattr(R, "DEAD_ROWS", 20)
+    postgres = db_engine.dialect.name == "postgresql"
+
+    def dead() -> int:
+        with db_engine.connect() as conn:
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            return conn.scalar(text(
+                "SELECT n_dead_tup FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema() AND relname = 'dashboard_dirty'"))  # fmt: skip
+
+    def settles(want) -> int:
+        for _ in range(50):  # statistics reach the shared counters within about a second
+            n = dead()
+            if want(n):
+                return n
+            time.sleep(0.1)
+        return n
+
+    with db.write(db_engine) as s:
+        s.execute(text("INSERT INTO dashboard_dirty(day) VALUES ('2025-04-01')"))
+        for _ in range(6):
+            s.execute(text("INSERT INTO dashboard_dirty(day) SELECT day FROM dashboard_dirty"))
+        s.execute(delete(DashboardDirty))  # 64 rows: what a refresh does to the log
+        if postgres:
+            s.execute(text("SELECT pg_stat_force_next_flush()"))
+    if not postgres:
+        assert R.vacuum(db_engine) == []  # SQLite: its own pages are reused
+        return
+    assert settles(lambda n: n >= 64) >= 64
+    assert jobs.index_round(db_engine) is not None
+    assert settles(lambda n: n == 0) == 0
+    assert R.vacuum(db_engine) == []  # nothing dead left: nothing to do
