@@ -74,6 +74,7 @@ from data_access.backup.folder import (
     prune,
 )
 from data_access.backup.schedule import (
+    LOCK_KEY,
     SCHEDULE_KEY,
     Schedule,
     get_schedule,
@@ -91,6 +92,7 @@ __all__ = [
     "Done",
     "FORMAT",
     "FORMAT_VERSION",
+    "LOCK_KEY",
     "MANIFEST",
     "Manifest",
     "NAME_RE",
