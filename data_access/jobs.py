@@ -163,7 +163,7 @@ def index_round(engine: Engine) -> dict[str, int]:
         done = search.merge_index(engine)
         vacuumed = dashboard_rollup.vacuum(engine)
     except (Refused, DBAPIError) as exc:
-        log.warning("search index merge skipped: %s", exc)
+        log.warning("index round (search merge, rollup vacuum) skipped: %s", exc)
         return {}
     if any(done.values()):
         log.info("search index merged: %s", done)

@@ -224,39 +224,10 @@ def fetch_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[An
     key = table.c[ad.key_column]
     out: dict[Any, dict[str, Any]] = {}
     query = _row_select(ad)
-    keys = _stored_texts(session, ad, keys)
     for part in _chunks(list(keys)):
         for row in session.execute(query.where(key.in_(part))).mappings():
             out[row[ad.key_column]] = dict(row)
     return out
-
-
-PROBE_FROM = 1_000  # keys from which the stored ones are found first
-
-
-def _stored_texts(session: Session, ad: Adapter, keys: Sequence[Any]) -> Sequence[Any]:
-    """Of many text keys on SQLite, the ones stored: one driver query per chunk of
-    bare keys (an import's keys are mostly new, and the full rows of none of them
-    need building). Other cases: ``keys`` as they are."""
-    dialect = session.get_bind().dialect
-    col = ad.table.c[ad.key_column]
-    if (
-        len(keys) < PROBE_FROM
-        or dialect.name != "sqlite"
-        or col.type.bind_processor(dialect) is not None  # text stored as given only
-        or col.type.result_processor(dialect, None) is not None
-        or any(k.__class__ is not str for k in keys)
-    ):
-        return keys
-    quote = dialect.identifier_preparer.quote
-    table, column = quote(ad.table.name), quote(col.name)
-    conn = session.connection()
-    found: list[Any] = []
-    for part in _chunks(list(keys)):
-        marks = ", ".join("?" * len(part))
-        sql = f"SELECT {column} FROM {table} WHERE {column} IN ({marks})"
-        found.extend(k for (k,) in conn.exec_driver_sql(sql, tuple(part)))
-    return found
 
 
 def _lines_by_keys(session: Session, ad: Adapter, keys: Sequence[Any]) -> dict[Any, dict]:

@@ -19,7 +19,6 @@ from sqlalchemy import func, insert, select, update
 from data_access import db
 from data_access.catalog import ADAPTERS
 from data_access.models import Customer, Device, ImportBatch, ImportChange, ProductModel
-from data_access.reads import PROBE_FROM
 from data_access.registers import ConflictError, list_rows
 from imports.engine import UndoError, import_file, read_header, undo_last_import
 from imports.reader import ReadError, escape_text, unescape_text
@@ -187,8 +186,8 @@ def test_import_twice_changes_nothing_and_export_round_trips(db_engine):
 
 
 def test_reimport_of_many_rows_finds_the_stored_ones(db_engine):
-    # past PROBE_FROM keys a chunk's stored keys are found by one bare query first
-    n = PROBE_FROM + 200
+    # a re-import of many rows, stored (some changed) and new mixed
+    n = 1_200
     assert run(db_engine, "customers", customers_file(n)).inserted == n
     rows = [HEAD] + [[f"{i:04}", f"公司{i}", "A", f"0{i}123", "华东"] for i in range(n + 300)]
     for row in rows[1:201]:
