@@ -130,6 +130,7 @@ def wait_idle(page) -> None:
     """Wait until Streamlit has finished the current script run."""
     page.wait_for_timeout(300)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)
+    page.wait_for_function(_NOT_RUNNING, timeout=30_000)
 
 
 ERROR_MARKERS = (
@@ -258,13 +259,23 @@ def edit_grid_cell(page, grid, col: int, row: int, text: str, *, check: bool = T
             wait_idle(page)
 
 
+_TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
 def _type_into_cell(page, grid, col: int, row: int, text: str) -> None:
+    from playwright.sync_api import expect
+
     select_grid_cell(page, grid, col, row)
     page.keyboard.press("Enter")
     editor = page.locator("#portal textarea")
     editor.wait_for()
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type(text)
+    # the editor's React state may still lag the typed keys: Enter would commit the old
+    # value (an empty cell stays empty, no rerun); let the editor show the text and
+    # paint twice first
+    expect(editor).to_have_value(text)
+    page.evaluate(_TWO_FRAMES)
     with expect_rerun(page):
         page.keyboard.press("Enter")
     editor.wait_for(state="detached")
