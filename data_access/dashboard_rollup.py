@@ -267,7 +267,11 @@ def _fill(session: Session, repeat_days: int, days: set[dt.date] | None) -> None
             ).group_by(cube.c.day, *keys)
         )  # fmt: skip
     target = ["day", "dims", *_VALUES, *sums, "labour_hours"]
-    session.execute(insert(DashboardDaily).from_select(target, union_all(*selects)))
+    fill = insert(DashboardDaily).from_select(target, union_all(*selects))
+    # run once per refresh, its shape set by the dirty days' ranges: kept out of the
+    # engine's compiled-SQL cache, where each shape held about 5 MB and pushed out the
+    # pages' statements
+    session.execute(fill, execution_options={"compiled_cache": None})
 
 
 def _state(session: Session) -> int | None:
