@@ -19,12 +19,13 @@ from imports.reader import (
 from imports.sandbox import Child
 
 
-def open_book(source: bytes | Path, name: str) -> Book:
+def open_book(source: bytes | Path, name: str, *, ahead: str | None = None) -> Book:
     """Check then open ``source`` (bytes of an upload, or a path). Raises ReadError.
 
     A workbook is guarded and parsed in a limited child process (:mod:`imports.sandbox`),
     where a native abort or a memory blow-up cannot take the server down; a CSV is read
-    here (no native parser)."""
+    here (no native parser). ``ahead``: the sheet the caller will read ("" the first),
+    parsed in the child while the file is checked."""
     size = _size(source)
     limit = max_upload_mb()
     if size > limit * MB:
@@ -34,7 +35,7 @@ def open_book(source: bytes | Path, name: str) -> Book:
     if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC):
         if head.startswith(OLE_MAGIC) and ENCRYPTED_STREAM in _head(source, 1 << 20):
             raise ReadError("imports.err.password")
-        child = Child(source, name)
+        child = Child(source, name, ahead)
         kind, sheet_names, date1904, scans = child.meta
         return Book(kind, sheet_names, date1904, scans, _remote=child)
     if suffix in (".xlsx", ".xlsm", ".xls") or b"\0" in head[:4096]:

@@ -119,7 +119,7 @@ def read_header(
 ) -> Header | None:
     """The header row and its mapping (for the page's mapping editor)."""
     ad = adapter(register)
-    book = open_book(source, file_name)
+    book = open_book(source, file_name, ahead=sheet or "")
     try:
         sheet = sheet or book.sheet_names[0]
         first, rows = book.rows(sheet)
@@ -155,7 +155,7 @@ def import_file(
     user_id = actor.id
     report = ImportReport(register, file_name, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
     report.sha256 = sha256_of(source)
-    book = open_book(source, file_name)
+    book = open_book(source, file_name, ahead=sheet or "")
     labels = (ad.register.label("zh"), ad.register.label("en"))
     who = session.scalar(select(User.display_name).where(User.id == user_id)) if user_id else None
     try:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from data_access import db
 from data_access.models import Customer
 from imports import engine as import_engine
-from imports import reader
+from imports import reader, sandbox
 from imports.books import open_book
 from imports.engine import import_file
 from imports.reader import ReadError, escape_text, sheet_title, unescape_text
@@ -93,6 +93,66 @@ def test_parser_abort_happens_in_the_child(sqlite_engine, monkeypatch):
     assert exc.value.code in ("imports.err.refused", "imports.err.refused_memory")
     assert exc.value.message("en").startswith("File refused")
     still_serving(sqlite_engine)
+
+
+def _spawns(monkeypatch) -> list[int]:
+    started: list[int] = []
+    real = sandbox.Child._spawn
+
+    def counting(self):
+        real(self)
+        started.append(self._proc.pid)
+
+    monkeypatch.setattr(sandbox.Child, "_spawn", counting)
+    return started
+
+
+def test_a_parse_ahead_that_ends_the_child_opens_the_file_again_carefully(monkeypatch):
+    """The sheet parsed beside the scan makes calamine allocate the bomb's extent: the
+    child dies before the scan can refuse. One more child, scan first, says why."""
+    started = _spawns(monkeypatch)
+    with pytest.raises(ReadError) as exc:
+        open_book(HOSTILE / "out_of_order_xfd.xlsx", "x.xlsx", ahead="")
+    assert exc.value.code == "imports.err.dimension"
+    assert exc.value.params["ref"] == "A1:XFD1048576"
+    assert len(started) == 2
+    started.clear()
+    with pytest.raises(ReadError) as exc:  # asked for nothing ahead: one child
+        open_book(HOSTILE / "out_of_order_xfd.xlsx", "x.xlsx")
+    assert exc.value.code == "imports.err.dimension" and len(started) == 1
+
+
+def test_the_sheet_parsed_ahead_is_the_one_read(monkeypatch, tmp_path):
+    """The parse ahead serves the sheet asked for; another sheet is parsed when asked."""
+    started = _spawns(monkeypatch)
+    wb = openpyxl.Workbook()
+    wb.active.title = "甲"
+    wb.active.append(["a"])
+    wb.create_sheet("乙").append(["b"])
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    for ahead, wanted in (("乙", "乙"), ("", "甲"), ("乙", "甲"), ("丙", "乙")):
+        book = open_book(path, "two.xlsx", ahead=ahead)
+        try:
+            _first, rows = book.rows(wanted)
+            assert [list(r) for r in rows] == [["a" if wanted == "甲" else "b"]]
+        finally:
+            book.close()
+    assert len(started) == 4  # none of them died
+
+
+def test_a_refusal_ends_the_child_while_its_parse_ahead_runs(monkeypatch):
+    """The scan refuses a sparse sheet while the thread still parses: the child ends at
+    once on close, and no process is left."""
+    started = _spawns(monkeypatch)
+    begun = time.perf_counter()
+    with pytest.raises(ReadError) as exc:
+        open_book(HOSTILE / "sparse_z.xlsx", "s.xlsx", ahead="")
+    assert exc.value.code == "imports.err.sparse"
+    assert time.perf_counter() - begun < 3  # not the 5 s the parent waits before a kill
+    (pid,) = started
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 def test_memory_limit(sqlite_engine, monkeypatch):
@@ -198,9 +258,9 @@ def test_panel_parses_an_upload_once(app_db, monkeypatch):  # noqa: F811
     opened: list[str] = []
     real = import_engine.open_book
 
-    def counting(source, name):
+    def counting(source, name, **kw):
         opened.append(name)
-        return real(source, name)
+        return real(source, name, **kw)
 
     monkeypatch.setattr(import_engine, "open_book", counting)
     data = (HOSTILE / "nul_cell.xlsx").read_bytes()
