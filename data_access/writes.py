@@ -7,7 +7,7 @@ and, for imports, the undo journal (:mod:`data_access.journal`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -148,7 +148,12 @@ class Writer:
         inserts: Sequence[dict[str, Any]] = (),
         updates: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
         deletes: Sequence[Mapping[str, Any]] = (),
+        *,
+        meanwhile: Callable[[], None] | None = None,
     ) -> Applied:
+        """``meanwhile``: work that never touches the database, run while SQLite moves a
+        large insert into its table (:class:`~data_access.bulk.Inserter`); it may not run
+        at all — the caller checks."""
         ad = self.ad
         if ad.register.ledger and (updates or deletes) and not self.undo:
             raise LedgerError(ad.name)
@@ -159,7 +164,7 @@ class Writer:
         if deletes:
             self._delete(deletes, log)
         updated = self._update(updates, log) if updates else []
-        inserted = self._insert(inserts, log) if inserts else []
+        inserted = self._insert(inserts, log, meanwhile) if inserts else []
         if self.after and self.undo and (updated or deletes):
             hooks.after_write(session, Restored(updated, now, user, [dict(r) for r in deletes]))
         elif self.after and not self.undo:
@@ -228,7 +233,10 @@ class Writer:
         return changed
 
     def _insert(
-        self, rows: Sequence[dict[str, Any]], log: list[dict[str, Any]]
+        self,
+        rows: Sequence[dict[str, Any]],
+        log: list[dict[str, Any]],
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Insert rows column-wise; returns them with their ids when a side table or a
         hook needs them (else an empty list: no id lookup)."""
@@ -247,7 +255,7 @@ class Writer:
         inserter = self.inserters.get(names)
         if inserter is None:
             inserter = self.inserters[names] = Inserter(session, table, list(names))
-        inserter(columns)
+        inserter(columns, meanwhile)
         if self.journal is not None:
             if sqlite:
                 self.journal.inserts_after(last, n, ad.name)

@@ -154,9 +154,16 @@ def check_chunk(
     """Check one chunk of sheet rows: their problems go into the report; returns the
     rows to write, as (inserts, (stored row, new values) updates). A problem stops the
     writing (``ctx.write``) unless bad rows are skipped; checking goes on."""
+    return check_rows(ctx, convert(ctx, start, chunk))
+
+
+def check_rows(
+    ctx: Ctx, rows: list[Row]
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """:func:`check_chunk` of rows already converted (:func:`convert`, which never
+    touches the database: the engine runs it while the previous chunk is written)."""
     ad = ctx.ad
     key = ad.register.key
-    rows = convert(ctx, start, chunk)
     if numbered(ad):
         _number_blank(ctx, rows)
     dups = ctx.duplicates

@@ -4,6 +4,7 @@ and the column mapping remembered, or everything is rolled back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from data_access.batches import close_batch, start_batch
@@ -13,8 +14,14 @@ from imports.checks import Ctx
 from imports.mapping import remember_mapping
 
 
-def write_chunk(ctx: Ctx, inserts: list[dict[str, Any]], updates: list[tuple[dict, dict]]) -> None:
-    """Write one chunk through the register's one write path, journalled for undo."""
+def write_chunk(
+    ctx: Ctx,
+    inserts: list[dict[str, Any]],
+    updates: list[tuple[dict, dict]],
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
+    """Write one chunk through the register's one write path, journalled for undo;
+    ``meanwhile`` (no database work) may run while SQLite moves the rows in."""
     if not inserts and not updates:
         return
     if ctx.batch_id is None:
@@ -37,7 +44,7 @@ def write_chunk(ctx: Ctx, inserts: list[dict[str, Any]], updates: list[tuple[dic
             journal=ctx.batch_id,
             audit_rows=False,  # the batch is audited as one import
         )
-    ctx.writer.apply(inserts, updates)
+    ctx.writer.apply(inserts, updates, meanwhile=meanwhile)
 
 
 def finish(ctx: Ctx, savepoint) -> None:

@@ -54,7 +54,7 @@ from data_access.registers import (
 )
 from imports.books import open_book
 from imports.cells import make_coercer
-from imports.checks import Ctx, check_chunk, duplicate_keys, numbered
+from imports.checks import Ctx, check_rows, convert, duplicate_keys, numbered
 from imports.commit import finish, write_chunk
 from imports.mapping import (
     HEADER_SCAN_ROWS,
@@ -76,6 +76,7 @@ from imports.report import (
     labelled,
     register_label,
 )
+from imports.rows import Row
 from rules.access import Acting, may_import
 
 # rows checked and written together: a ledger's hooks post balances once per chunk
@@ -288,11 +289,15 @@ def _run(
         done = 0
         per_row = max([ctx.width, *map(len, head)])
         size = min(CHUNK, max(1_000, CHUNK_CELLS // per_row))
-        for start, chunk in _chunks(head, rows, header_pos, header.row, size):
-            inserts, updates = check_chunk(ctx, start, chunk)
-            if ctx.write:
-                write_chunk(ctx, inserts, updates)
-            done += len(chunk)
+        chunks = _chunks(head, rows, header_pos, header.row, size)
+        following = _Following(ctx, chunks)
+        while (this := following.take()) is not None:
+            count, converted = this
+            inserts, updates = check_rows(ctx, converted)
+            following = _Following(ctx, chunks)
+            if ctx.write:  # the next chunk is read and converted while SQLite writes
+                write_chunk(ctx, inserts, updates, meanwhile=following.run)
+            done += count
             if on_progress:
                 on_progress(min(done, total), total)
         report.total = done
@@ -310,6 +315,31 @@ def _run(
         raise
     if on_progress:
         on_progress(total, total)
+
+
+class _Following:
+    """The next chunk of rows, read from the parser and converted (no database work:
+    :func:`imports.checks.convert`) once — while the chunk before it is written
+    (:meth:`Writer.apply`'s ``meanwhile``), or when it is taken."""
+
+    def __init__(self, ctx: Ctx, chunks: Iterator[tuple[int, list[list[Any]]]]):
+        self.ctx, self.chunks = ctx, chunks
+        self.done = False
+        self.value: tuple[int, list[Row]] | None = None
+
+    def run(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        nxt = next(self.chunks, None)
+        if nxt is not None:
+            start, chunk = nxt
+            self.value = (len(chunk), convert(self.ctx, start, chunk))
+
+    def take(self) -> tuple[int, list[Row]] | None:
+        """(rows read, converted rows), None past the last chunk."""
+        self.run()
+        return self.value
 
 
 def _error_cells(book: Book, sheet: str) -> dict[int, dict[int, str]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import signal
 import sys
 import time
 import zipfile
@@ -108,18 +109,52 @@ def _spawns(monkeypatch) -> list[int]:
 
 
 def test_a_parse_ahead_that_ends_the_child_opens_the_file_again_carefully(monkeypatch):
-    """The sheet parsed beside the scan makes calamine allocate the bomb's extent: the
-    child dies before the scan can refuse. One more child, scan first, says why."""
+    """The sheet parsed beside the scan can make calamine allocate a bomb's extent and
+    abort the child before the scan refuses (a race: on this file the scan often wins).
+    Here the child always dies first, as calamine's abort would end it; one more child,
+    scan first and nothing ahead, then says why."""
     started = _spawns(monkeypatch)
+    opens: list[object] = []
+    real = sandbox.Child.call
+
+    def aborting(self, *msg):
+        if msg[0] == "open":
+            opens.append(msg[3])
+            if msg[3] is not None:
+                self._proc.send_signal(signal.SIGABRT)
+                self._proc.wait()
+        return real(self, *msg)
+
+    monkeypatch.setattr(sandbox.Child, "call", aborting)
     with pytest.raises(ReadError) as exc:
         open_book(HOSTILE / "out_of_order_xfd.xlsx", "x.xlsx", ahead="")
     assert exc.value.code == "imports.err.dimension"
     assert exc.value.params["ref"] == "A1:XFD1048576"
-    assert len(started) == 2
+    assert len(started) == 2 and opens == ["", None]
     started.clear()
-    with pytest.raises(ReadError) as exc:  # asked for nothing ahead: one child
+    opens.clear()
+    with pytest.raises(ReadError) as exc:  # asked for nothing ahead: one child, no retry
         open_book(HOSTILE / "out_of_order_xfd.xlsx", "x.xlsx")
-    assert exc.value.code == "imports.err.dimension" and len(started) == 1
+    assert exc.value.code == "imports.err.dimension"
+    assert len(started) == 1 and opens == [None]
+
+
+def test_a_child_out_of_time_is_not_opened_again(monkeypatch):
+    """A parse ahead that ran out of time is not tried again (the user would wait twice)."""
+    started = _spawns(monkeypatch)
+    monkeypatch.setattr(sandbox, "time_limit_s", lambda: 0.2)
+    real = sandbox.Child.call
+
+    def stalled(self, *msg):
+        if msg[0] == "open":
+            self._proc.send_signal(signal.SIGSTOP)
+        return real(self, *msg)
+
+    monkeypatch.setattr(sandbox.Child, "call", stalled)
+    with pytest.raises(ReadError) as exc:
+        open_book(HOSTILE / "nul_cell.xlsx", "n.xlsx", ahead="")
+    assert exc.value.code == "imports.err.refused_time"
+    assert len(started) == 1
 
 
 def test_the_sheet_parsed_ahead_is_the_one_read(monkeypatch, tmp_path):
