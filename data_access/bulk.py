@@ -4,16 +4,17 @@ Imports, the demo generator and history writers all insert through here.
 
 On SQLite a large batch goes through a staging table: the rows are bound into a temp
 table that has no index (about 1 µs a row), then one ``INSERT … SELECT`` moves them,
-in order, into the real table and its indexes. That is a little faster than one
-executemany into the indexed table (100,000 ledger rows beside a million: 0.58 s
-against 0.66–0.77 s), and the move is one statement that holds no Python lock while
-SQLite works, so a caller can do other work meanwhile (``meanwhile``: an import
-converts its next chunk of cells then; see :meth:`Inserter.__call__`).
+in order, into the real table and its indexes. The two cost about what one executemany
+into the indexed table does, but the move is one statement that holds no Python lock
+while SQLite works, so the caller's thread can do other work meanwhile (an import
+checks one chunk and converts the next while the one before is moved in; see
+:meth:`Inserter.__call__`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -28,6 +29,8 @@ from sqlalchemy.orm import Session
 
 IN_CHUNK = 5000  # values per IN (...) list: well under SQLite's 32766 variables
 STAGE_ROWS = 1000  # rows from which a SQLite insert goes through the staging table
+MOVER = "bulk-move"  # the thread that moves staged rows
+SERIALIZED = 3  # sqlite3.threadsafety of a SQLite built to serialise every call
 MEMO_LIMIT = 50_000  # distinct values remembered per column before starting over
 
 
@@ -78,9 +81,12 @@ class Inserter:
         columns: Mapping[str, Sequence[Any]],
         meanwhile: Callable[[], None] | None = None,
     ) -> bool:
-        """Insert the rows. ``meanwhile``: work that never touches the database, run
-        while SQLite moves staged rows into the table; returns whether it ran (the
-        caller runs it otherwise). The rows take their ids in the order given."""
+        """Insert the rows, which take their ids in the order given. ``meanwhile``: work
+        run on this thread while another moves staged rows into the table; returns
+        whether it ran (the caller runs it otherwise). It must not use the database:
+        the session's connection is the mover's until the move ends (SQLite would make
+        a stray statement wait, but SQLAlchemy's connection is not made for two
+        threads)."""
         names = self.names
         if not len(columns[names[0]]):
             return False
@@ -104,6 +110,7 @@ class Inserter:
         stage = f'"_stage_{self.table.name}_{len(self.binds)}"'
         slots = [f"c{i}" for i in range(len(self.binds))]
         conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({', '.join(slots)})")
+        conn.exec_driver_sql(f"DELETE FROM {stage}")  # rows a failed move left behind
         marks = ", ".join("?" * len(slots))
         conn.exec_driver_sql(f"INSERT INTO {stage} VALUES ({marks})", params)
         targets = ", ".join(f'"{b}"' for b in self.binds)
@@ -118,10 +125,10 @@ class Inserter:
                 failed.append(exc)
 
         ran = False
-        if meanwhile is None:
+        if meanwhile is None or sqlite3.threadsafety != SERIALIZED:
             run()
         else:
-            mover = threading.Thread(target=run, name="bulk-move")
+            mover = threading.Thread(target=run, name=MOVER)
             mover.start()
             try:
                 meanwhile()

