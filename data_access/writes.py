@@ -255,7 +255,16 @@ class Writer:
         inserter = self.inserters.get(names)
         if inserter is None:
             inserter = self.inserters[names] = Inserter(session, table, list(names))
-        inserter(columns, meanwhile)
+        wanted = bool(ad.satellite or (self.after and not self.undo))
+        planned: list[list[dict[str, Any]]] = []
+
+        def beside() -> None:
+            if meanwhile is not None:
+                meanwhile()
+            if wanted and sqlite:  # the ids the rows take if the move gives them in order
+                planned.append([{**v, "id": i} for i, v in enumerate(rows, last + 1)])
+
+        inserter(columns, beside if meanwhile is not None or (wanted and sqlite) else None)
         if self.journal is not None:
             if sqlite:
                 self.journal.inserts_after(last, n, ad.name)
@@ -264,11 +273,14 @@ class Writer:
                 self.journal.inserts(ids_by_keys(session, ad, keys).values())
         if self.audit_rows:
             log.extend({"key": row_key(ad, v), "action": "insert", "changes": v} for v in rows)
-        if not (ad.satellite or (self.after and not self.undo)):
+        if not wanted:
             return []  # an undo inserts nothing, and Restored carries no inserted rows
         if sqlite and session.execute(select(func.max(table.c.id))).scalar() == last + n:
             # the write lock is ours: the rows took the ids after the old maximum, in order
-            written = [{**v, "id": i} for i, v in enumerate(rows, last + 1)]
+            # (made beside the move when it ran on a thread)
+            written = (
+                planned[0] if planned else [{**v, "id": i} for i, v in enumerate(rows, last + 1)]
+            )
         else:
             ids = ids_by_keys(session, ad, [column_key(ad, v) for v in rows])
             written = [{**v, "id": ids[column_key(ad, v)]} for v in rows]

@@ -281,8 +281,9 @@ def _run(
         user_id=user_id,
     )
     header_pos = header.row - first
+    duplicates = None  # found while the first chunks are converted
     if ad.register.key in header.mapping.values():
-        ctx.duplicates = duplicate_keys(ctx, book, sheet, header_pos)
+        duplicates = duplicate_keys(ctx, book, sheet, header_pos)
     total = max(0, book.height(sheet) - header_pos - 1)
     savepoint = session.begin_nested() if ctx.write else None
     try:
@@ -295,8 +296,12 @@ def _run(
         while (this := following.take()) is not None or pending is not None:
             step = None
             if this is not None:  # its reads first: no write is in flight
-                looked = look_up(ctx, this[1])
                 following = _Following(ctx, chunks)
+                if duplicates is not None:  # the first chunk: the next converted meanwhile
+                    following.run()
+                    duplicates()
+                    duplicates = None
+                looked = look_up(ctx, this[1])
                 step = _Settle(ctx, this[0], looked, following)
             if pending is not None:
                 count, inserts, updates = pending

@@ -17,7 +17,7 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,13 +169,14 @@ class Book:
 
     def remote_keys(
         self, sheet: str, header_pos: int, fields: Sequence[tuple[int, Any]], collect: bool
-    ) -> tuple[dict[Any, list[int]], set[Any] | None] | None:
+    ) -> Callable[[], tuple[dict[Any, list[int]], set[Any] | None]] | None:
         """:func:`imports.cells.file_keys` of ``sheet`` run in the sandbox beside the parsed
-        sheet, for ``fields`` as (column position, field); None when the book is read in
-        this process (the caller scans its rows)."""
+        sheet, for ``fields`` as (column position, field): asked for now, the returned
+        function waits for the answer (the caller works meanwhile). None when the book is
+        read in this process (the caller scans its rows)."""
         if self._remote is None or sheet not in self.sheet_names:
             return None
-        return self._remote.call("keys", sheet, header_pos, list(fields), collect)
+        return self._remote.later("keys", sheet, header_pos, list(fields), collect)
 
     def first_col(self, sheet: str) -> int:
         if self.kind == "csv":

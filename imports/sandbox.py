@@ -22,6 +22,7 @@ the refusal names what the scan found (:meth:`Child._open`).
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import os
@@ -31,10 +32,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NamedTuple
 
 import python_calamine as pc
 
@@ -74,11 +75,11 @@ class Child:
     def __init__(self, source: bytes | Path, name: str, ahead: str | None = None):
         """Start the child and open ``source`` in it. ``ahead``: the sheet to parse while
         the file is checked ("" the first one); None parses nothing before it is asked."""
-        # the child's stderr, read only when it fails; open as long as the child lives
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        self._stderr: IO[bytes] | None = None  # the child's, read only when it fails
         self._pending: list[int | None] = []  # requests sent, answers not yet read
         self._ready: dict[int | None, tuple] = {}
         self._crashed = False
+        self._asked = 0  # requests answered later (see later()), numbered -1, -2, …
         src = source if isinstance(source, bytes) else str(Path(source).resolve())
         try:
             self.meta = self._open(src, name, ahead)
@@ -87,21 +88,11 @@ class Child:
             raise
 
     def _spawn(self) -> None:
-        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, "PYTHONPATH": path}
-        env["AFTERSALES_PARSE_MEMORY_MB"] = str(memory_limit_mb())
-        env["AFTERSALES_PARSE_SECONDS"] = str(time_limit_s())
-        env["RUST_BACKTRACE"] = "0"  # one line for the log, not a page
-        self._stderr.seek(0)
-        self._stderr.truncate()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "imports.sandbox"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            cwd=ROOT,
-            env=env,
-        )
+        if self._stderr is not None:  # a child before this one (a careful second open)
+            self._stderr.close()
+        self._settings = _settings()
+        started = _take(self._settings)
+        self._proc, self._stderr = started.proc, started.stderr
         # the pipes' file objects stay open with the Popen object; Connection owns dups
         self._out = Connection(os.dup(self._proc.stdin.fileno()), readable=False)
         self._in = Connection(os.dup(self._proc.stdout.fileno()), writable=False)
@@ -130,6 +121,14 @@ class Child:
         """Send one request, wait (within the time limit) for its answer."""
         self._send(msg, None)
         return self._answer(None)
+
+    def later(self, *msg: Any) -> Callable[[], Any]:
+        """Send one request now; the returned function waits for its answer (rows read
+        ahead meanwhile are kept for their iterator)."""
+        self._asked -= 1  # below every iterator's number
+        tag = self._asked
+        self._send(msg, tag)
+        return lambda: self._answer(tag)
 
     def _send(self, msg: tuple, tag: int | None) -> None:
         try:
@@ -178,7 +177,6 @@ class Child:
 
     def close(self) -> None:
         if getattr(self, "_proc", None) is None:  # the child never started
-            self._stderr.close()
             return
         if any(tag is not None for tag in self._pending):  # rows read ahead, never wanted
             self._kill()
@@ -189,7 +187,9 @@ class Child:
             except (OSError, subprocess.TimeoutExpired):
                 self._kill()
         self._close_pipes()
-        self._stderr.close()
+        if self._stderr is not None:
+            self._stderr.close()
+        _replenish(self._settings)
 
     def _close_pipes(self) -> None:
         for conn in (getattr(self, "_out", None), getattr(self, "_in", None)):
@@ -219,6 +219,77 @@ class Child:
             return ReadError("imports.err.refused_time", seconds=time_limit_s())
         detail = signal.Signals(-rc).name if rc and rc < 0 else f"exit {rc}"
         return ReadError("imports.err.refused", detail=detail)
+
+
+# ---------------------------------------------------------------- starting children
+class _Started(NamedTuple):
+    proc: subprocess.Popen
+    stderr: IO[bytes]
+    settings: tuple[str, ...]
+
+
+# one child started ahead for the next workbook: Python's start and the child's imports
+# (~70 ms) happen after this workbook is done, not before the next one can begin
+_SPARE_LOCK = threading.Lock()
+_spare: list[_Started] = []
+
+
+def _settings() -> tuple[str, ...]:
+    """What a child is started with; a spare started with other settings is not used."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return (sys.executable, path, str(memory_limit_mb()), str(time_limit_s()))
+
+
+def _start(settings: tuple[str, ...]) -> _Started:
+    python, path, memory, seconds = settings
+    env = {**os.environ, "PYTHONPATH": path, "AFTERSALES_PARSE_MEMORY_MB": memory,
+           "AFTERSALES_PARSE_SECONDS": seconds, "RUST_BACKTRACE": "0"}  # fmt: skip
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the child lives
+    proc = subprocess.Popen(
+        [python, "-m", "imports.sandbox"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        cwd=ROOT,
+        env=env,
+    )
+    return _Started(proc, stderr, settings)
+
+
+def _take(settings: tuple[str, ...]) -> _Started:
+    """A fresh child for ``settings``: the spare if it is alive and was started with
+    them, else a new one."""
+    with _SPARE_LOCK:
+        spare = _spare.pop() if _spare else None
+    if spare is not None and (spare.settings != settings or spare.proc.poll() is not None):
+        _discard(spare)
+        spare = None
+    return spare or _start(settings)
+
+
+def _replenish(settings: tuple[str, ...]) -> None:
+    """Start the spare for the next workbook, once this one is done with its child (not
+    before: its start would take a core from this workbook's scan and parse)."""
+    with _SPARE_LOCK:
+        if not _spare:
+            _spare.append(_start(settings))
+
+
+def _discard(started: _Started) -> None:
+    if started.proc.poll() is None:
+        started.proc.kill()
+    started.proc.wait()
+    for pipe in (started.proc.stdin, started.proc.stdout):
+        if pipe is not None:
+            pipe.close()
+    started.stderr.close()
+
+
+@atexit.register
+def _discard_spare() -> None:
+    with _SPARE_LOCK:
+        while _spare:
+            _discard(_spare.pop())
 
 
 # ---------------------------------------------------------------- the child

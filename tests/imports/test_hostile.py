@@ -190,6 +190,24 @@ def test_a_refusal_ends_the_child_while_its_parse_ahead_runs(monkeypatch):
         os.kill(pid, 0)
 
 
+def test_the_next_workbook_gets_a_child_started_ahead(monkeypatch):
+    """A workbook done with its child starts one for the next; one started with other
+    limits is ended, not used."""
+    started = _spawns(monkeypatch)
+    book = open_book(HOSTILE / "nul_cell.xlsx", "a.xlsx")
+    assert not sandbox._spare  # not while this one is read: it would take a core
+    book.close()
+    (spare,) = sandbox._spare
+    assert spare.proc.poll() is None and spare.proc.pid != started[0]
+    open_book(HOSTILE / "nul_cell.xlsx", "b.xlsx").close()
+    assert started[1] == spare.proc.pid and sandbox._spare[0].proc.pid != spare.proc.pid
+    spare = sandbox._spare[0]
+    monkeypatch.setenv("AFTERSALES_PARSE_MEMORY_MB", "700")
+    open_book(HOSTILE / "nul_cell.xlsx", "c.xlsx").close()
+    assert started[2] != spare.proc.pid and spare.proc.poll() is not None  # ended
+    assert sandbox._spare[0].settings[2] == "700"
+
+
 def test_memory_limit(sqlite_engine, monkeypatch):
     monkeypatch.setenv("AFTERSALES_SPARSE_RATIO", "0")
     monkeypatch.setenv("AFTERSALES_PARSE_MEMORY_MB", "500")
