@@ -169,22 +169,6 @@ def _field_problem(ctx: Ctx, r: Row, p: Problem) -> ImportProblem:
     return ImportProblem(ctx.sheet, r.row, column, value, p.code, dict(p.params), name, ctx.ad.name)
 
 
-def check_chunk(
-    ctx: Ctx, start: int, chunk: list[list[Any]]
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any]]]]:
-    """Check one chunk of sheet rows: their problems go into the report; returns the
-    rows to write, as (inserts, (stored row, new values) updates). A problem stops the
-    writing (``ctx.write``) unless bad rows are skipped; checking goes on."""
-    return check_rows(ctx, convert(ctx, start, chunk))
-
-
-def check_rows(
-    ctx: Ctx, rows: list[Row]
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any]]]]:
-    """:func:`check_chunk` of rows already converted: :func:`look_up`, then :func:`settle`."""
-    return settle(ctx, look_up(ctx, rows))
-
-
 @dataclass
 class Looked:
     """A chunk's converted rows and what the database holds for them (:func:`look_up`)."""
