@@ -225,7 +225,7 @@ class Child:
 class _Started(NamedTuple):
     proc: subprocess.Popen
     stderr: IO[bytes]
-    settings: tuple[str, ...]
+    settings: tuple[Any, ...]
 
 
 # one child started ahead for the next workbook: Python's start and the child's imports
@@ -234,15 +234,17 @@ _SPARE_LOCK = threading.Lock()
 _spare: list[_Started] = []
 
 
-def _settings() -> tuple[str, ...]:
-    """What a child is started with; a spare started with other settings is not used."""
+def _settings() -> tuple[Any, ...]:
+    """What a child is started with, its whole environment included (the guard's limits
+    are read there); a spare started with other settings is not used."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return (sys.executable, path, str(memory_limit_mb()), str(time_limit_s()))
+    environ = tuple(sorted(os.environ.items()))
+    return (sys.executable, path, str(memory_limit_mb()), str(time_limit_s()), environ)
 
 
-def _start(settings: tuple[str, ...]) -> _Started:
-    python, path, memory, seconds = settings
-    env = {**os.environ, "PYTHONPATH": path, "AFTERSALES_PARSE_MEMORY_MB": memory,
+def _start(settings: tuple[Any, ...]) -> _Started:
+    python, path, memory, seconds, environ = settings
+    env = {**dict(environ), "PYTHONPATH": path, "AFTERSALES_PARSE_MEMORY_MB": memory,
            "AFTERSALES_PARSE_SECONDS": seconds, "RUST_BACKTRACE": "0"}  # fmt: skip
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the child lives
     proc = subprocess.Popen(
@@ -256,7 +258,7 @@ def _start(settings: tuple[str, ...]) -> _Started:
     return _Started(proc, stderr, settings)
 
 
-def _take(settings: tuple[str, ...]) -> _Started:
+def _take(settings: tuple[Any, ...]) -> _Started:
     """A fresh child for ``settings``: the spare if it is alive and was started with
     them, else a new one."""
     with _SPARE_LOCK:
@@ -267,7 +269,7 @@ def _take(settings: tuple[str, ...]) -> _Started:
     return spare or _start(settings)
 
 
-def _replenish(settings: tuple[str, ...]) -> None:
+def _replenish(settings: tuple[Any, ...]) -> None:
     """Start the spare for the next workbook, once this one is done with its child (not
     before: its start would take a core from this workbook's scan and parse)."""
     with _SPARE_LOCK:

@@ -206,6 +206,10 @@ def test_the_next_workbook_gets_a_child_started_ahead(monkeypatch):
     open_book(HOSTILE / "nul_cell.xlsx", "c.xlsx").close()
     assert started[2] != spare.proc.pid and spare.proc.poll() is not None  # ended
     assert sandbox._spare[0].settings[2] == "700"
+    spare = sandbox._spare[0]
+    monkeypatch.setenv("AFTERSALES_MAX_CELLS", "123")  # read by the guard in the child
+    open_book(HOSTILE / "nul_cell.xlsx", "d.xlsx").close()
+    assert started[3] != spare.proc.pid and spare.proc.poll() is not None
 
 
 def test_memory_limit(sqlite_engine, monkeypatch):
