@@ -80,30 +80,30 @@ class Inserter:
         self,
         columns: Mapping[str, Sequence[Any]],
         meanwhile: Callable[[], None] | None = None,
-    ) -> bool:
+    ) -> None:
         """Insert the rows, which take their ids in the order given. ``meanwhile``: work
-        run on this thread while another moves staged rows into the table; returns
-        whether it ran (the caller runs it otherwise). It must not use the database:
+        run on this thread while another moves staged rows into the table (not run when
+        nothing is staged: the caller then does it). It must not use the database:
         the session's connection is the mover's until the move ends (SQLite would make
         a stray statement wait, but SQLAlchemy's connection is not made for two
         threads)."""
         names = self.names
         if not len(columns[names[0]]):
-            return False
+            return
         if not self.raw:
             rows = zip(*(columns[n] for n in names), strict=True)
             self.session.execute(self.statement, [dict(zip(names, r, strict=True)) for r in rows])
-            return False
+            return
         procs = self.procs
         ordered = [procs[b](columns[b]) if b in procs else columns[b] for b in self.binds]
         params = list(zip(*ordered, strict=True))
         conn = self.session.connection()
         if len(params) < STAGE_ROWS or not self.plain:
             conn.exec_driver_sql(self.sql, params)
-            return False
-        return self._staged(conn, params, meanwhile)
+            return
+        self._staged(conn, params, meanwhile)
 
-    def _staged(self, conn: Any, params: list[tuple], meanwhile: Callable[[], None] | None) -> bool:
+    def _staged(self, conn: Any, params: list[tuple], meanwhile: Callable[[], None] | None) -> None:
         """Bind ``params`` into a temp table without types or indexes (values kept as
         bound: the real table's column affinities then apply as they would have), then
         move them with one statement, on a thread while ``meanwhile`` runs here."""
@@ -124,7 +124,6 @@ class Inserter:
             except BaseException as exc:  # noqa: BLE001 - raised again by the caller's thread
                 failed.append(exc)
 
-        ran = False
         if meanwhile is None or sqlite3.threadsafety != SERIALIZED:
             run()
         else:
@@ -132,13 +131,11 @@ class Inserter:
             mover.start()
             try:
                 meanwhile()
-                ran = True
             finally:
                 mover.join()  # the connection is ours again only then
         if failed:
             raise failed[0]
         conn.exec_driver_sql(f"DELETE FROM {stage}")
-        return ran
 
 
 def insert_rows(session: Session, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:

@@ -256,13 +256,17 @@ class Writer:
         if inserter is None:
             inserter = self.inserters[names] = Inserter(session, table, list(names))
         wanted = bool(ad.satellite or (self.after and not self.undo))
+
+        def numbered() -> list[dict[str, Any]]:  # the ids taken after the old maximum
+            return [{**v, "id": i} for i, v in enumerate(rows, last + 1)]
+
         planned: list[list[dict[str, Any]]] = []
 
         def beside() -> None:
             if meanwhile is not None:
                 meanwhile()
-            if wanted and sqlite:  # the ids the rows take if the move gives them in order
-                planned.append([{**v, "id": i} for i, v in enumerate(rows, last + 1)])
+            if wanted and sqlite:
+                planned.append(numbered())
 
         inserter(columns, beside if meanwhile is not None or (wanted and sqlite) else None)
         if self.journal is not None:
@@ -278,9 +282,7 @@ class Writer:
         if sqlite and session.execute(select(func.max(table.c.id))).scalar() == last + n:
             # the write lock is ours: the rows took the ids after the old maximum, in order
             # (made beside the move when it ran on a thread)
-            written = (
-                planned[0] if planned else [{**v, "id": i} for i, v in enumerate(rows, last + 1)]
-            )
+            written = planned[0] if planned else numbered()
         else:
             ids = ids_by_keys(session, ad, [column_key(ad, v) for v in rows])
             written = [{**v, "id": ids[column_key(ad, v)]} for v in rows]

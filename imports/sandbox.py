@@ -343,9 +343,9 @@ class _Server:
     def handle(self, op: str, *args: Any) -> tuple:
         if op == "open":
             source, name, ahead = args
-            if ahead is not None and reader._head(_local(source)).startswith(reader.ZIP_MAGIC):
+            if ahead is not None and reader._head(source).startswith(reader.ZIP_MAGIC):
                 self.ahead = _Ahead(source, ahead)
-            self.book = reader.open_local(_local(source), name)
+            self.book = reader.open_local(source, name)
             b = self.book
             return ("ok", (b.kind, b.sheet_names, b.date1904, b.scans))
         if op in ("info", "iter", "keys"):
@@ -400,10 +400,6 @@ class _Server:
         ws = self.book._sheet(sheet)
         start = ws.start
         return (start[0] + 1, start[1]) if start else (1, 0)
-
-
-def _local(source: bytes | str) -> bytes | Path:
-    return source if isinstance(source, bytes) else Path(source)
 
 
 def _only(rows: Iterator[list[Any]], columns: Sequence[int]) -> Iterator[list[Any]]:
