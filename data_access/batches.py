@@ -107,9 +107,15 @@ def undo_last_import(
     if batch is None:
         raise UndoError("imports.err.nothing_to_undo")
     c = ImportChange.__table__
-    changes = [
-        dict(r) for r in session.execute(select(c).where(c.c.batch_id == batch["id"])).mappings()
-    ]
+    changes = []
+    for r in session.execute(select(c).where(c.c.batch_id == batch["id"])).mappings():
+        if r["row_id_last"] is None:
+            changes.append(dict(r))
+        else:  # a range of inserted ids: one change per row
+            changes.extend(
+                {**r, "row_id": i, "row_id_last": None}
+                for i in range(r["row_id"], r["row_id_last"] + 1)
+            )
     current = fetch_by_ids(session, ad, [ch["row_id"] for ch in changes])
     moved = []
     for ch in changes:

@@ -1,6 +1,7 @@
 """The undo journal of an import batch: one ``import_changes`` row per row the batch
-wrote (an insert by id; an update with the changed columns as they were, and the
-version), read back by :func:`data_access.batches.undo_last_import`."""
+wrote (an insert by id, or one row for a range of consecutive inserted ids; an update
+with the changed columns as they were, and the version), read back by
+:func:`data_access.batches.undo_last_import`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from sqlalchemy import DateTime, Integer, String, Table, insert, literal, null, 
 from sqlalchemy.orm import Session
 
 from data_access.bulk import _chunks
-from data_access.errors import ConflictError
 from data_access.json_values import to_json
 from data_access.models import ImportChange
 
@@ -34,15 +34,12 @@ class Journal:
         if rows:
             self.session.execute(insert(ImportChange.__table__), rows)
 
-    def inserts_after(self, last: int, count: int, what: str) -> None:
-        """The ``count`` rows just inserted took every id above ``last`` (SQLite: the
-        write lock is ours); fewer or more is someone else's write: a conflict."""
-        c = ImportChange.__table__
-        done = self.session.execute(
-            insert(c).from_select(self._target(), self._source().where(self.table.c.id > last))
-        )
-        if done.rowcount != count:
-            raise ConflictError(what, what)
+    def inserted_range(self, first: int, last: int) -> None:
+        """The rows of ids ``first`` … ``last`` were just inserted (SQLite: an insert
+        under the write lock takes consecutive ids): one journal row for them all."""
+        row = self._change(first, "insert", None)
+        row["row_id_last"] = last
+        self.session.execute(insert(ImportChange.__table__), [row])
 
     def inserts(self, ids: Iterable[int]) -> None:
         """The rows just inserted, by id."""

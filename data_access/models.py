@@ -1164,6 +1164,9 @@ class ImportChange(AppendOnly, Base):
     )
     table_name: Mapped[str] = mapped_column(String(40))
     row_id: Mapped[int] = mapped_column(Integer)
+    # an insert of the ids row_id…row_id_last (on SQLite a chunk's rows take consecutive
+    # ids: one journal row per chunk, not per row); NULL: the one row row_id
+    row_id_last: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(10))  # insert | update
     before: Mapped[dict | None] = mapped_column(JSON)
 

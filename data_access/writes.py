@@ -269,9 +269,14 @@ class Writer:
                 planned.append(numbered())
 
         inserter(columns, beside if meanwhile is not None or (wanted and sqlite) else None)
+        # SQLite: the write lock is ours, so the rows took the ids after the old maximum,
+        # in order — unless some row came with its own id (then the ids are looked up)
+        consecutive = False
+        if sqlite and (self.journal is not None or wanted):
+            consecutive = session.execute(select(func.max(table.c.id))).scalar() == last + n
         if self.journal is not None:
-            if sqlite:
-                self.journal.inserts_after(last, n, ad.name)
+            if consecutive:
+                self.journal.inserted_range(last + 1, last + n)
             else:
                 keys = [column_key(ad, v) for v in rows]
                 self.journal.inserts(ids_by_keys(session, ad, keys).values())
@@ -279,9 +284,7 @@ class Writer:
             log.extend({"key": row_key(ad, v), "action": "insert", "changes": v} for v in rows)
         if not wanted:
             return []  # an undo inserts nothing, and Restored carries no inserted rows
-        if sqlite and session.execute(select(func.max(table.c.id))).scalar() == last + n:
-            # the write lock is ours: the rows took the ids after the old maximum, in order
-            # (made beside the move when it ran on a thread)
+        if consecutive:  # (made beside the move when it ran on a thread)
             written = planned[0] if planned else numbered()
         else:
             ids = ids_by_keys(session, ad, [column_key(ad, v) for v in rows])
