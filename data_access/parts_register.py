@@ -79,10 +79,10 @@ class StockHooks(Hooks):
         match change:
             case Written(inserted=rows, now=now) if rows:
                 _check_transfers(session, rows)
-                post_balances(session, rows, sign=1)
+                post_balances(session, rows, sign=1, now=now)
                 _close_suggestions(session, rows, now)
-            case Restored(deleted=rows) if rows:
-                post_balances(session, rows, sign=-1)
+            case Restored(deleted=rows, now=now) if rows:
+                post_balances(session, rows, sign=-1, now=now)
 
 
 def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> None:
@@ -165,21 +165,25 @@ def _move_balances(
     return out
 
 
-def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int) -> None:
-    """Move the balances by ``rows`` (inserted: +, undone: -) and refuse any part and
-    warehouse whose dated balance would go below zero from the rows' dates on.
+def post_balances(
+    session: Session, rows: Sequence[dict[str, Any]], *, sign: int, now: dt.datetime
+) -> None:
+    """Move the balances by ``rows`` (inserted: +, undone: -) and the parts' on-hand
+    totals (stamped ``now``), and refuse any part and warehouse whose dated balance
+    would go below zero from the rows' dates on.
 
     Only a (part, warehouse) with an outflow among the rows is checked against its
     ledger: stock coming in cannot leave a later balance short."""
+    # every imported line passes here: the least work per row (a loop over pairs)
+    parts = map(int, map(itemgetter("part_id"), rows))
+    keys = list(zip(parts, map(int, map(itemgetter("warehouse_id"), rows)), strict=True))
+    qtys = [sign * int(q) for q in map(itemgetter("qty"), rows)]
     deltas: dict[tuple[int, int], int] = defaultdict(int)
-    outflow: set[tuple[int, int]] = set()
-    # every imported line passes here: the least work per row
-    for part, wh, qty in map(itemgetter("part_id", "warehouse_id", "qty"), rows):
-        key = (int(part), int(wh))
-        q = sign * int(qty)
+    for key, q in zip(keys, qtys, strict=True):
         deltas[key] += q
-        if q < 0:
-            outflow.add(key)
+    outflow = (
+        {k for k, q in zip(keys, qtys, strict=True) if q < 0} if qtys and min(qtys) < 0 else set()
+    )
     # only an outflow's (part, warehouse) is checked: its earliest row, the new ids
     earliest: dict[tuple[int, int], tuple[dt.datetime, str]] = {}
     new_ids: set[int] = set()
@@ -196,14 +200,14 @@ def post_balances(session: Session, rows: Sequence[dict[str, Any]], *, sign: int
     per_part: dict[int, int] = defaultdict(int)
     for key, delta in deltas.items():
         per_part[key[0]] += delta
-    moved = [{"b_part": p, "b_delta": d} for p, d in sorted(per_part.items()) if d]
-    if moved:
-        session.execute(
-            update(P)
-            .where(P.c.id == bindparam("b_part"))
-            .values(on_hand=P.c.on_hand + bindparam("b_delta")),
-            moved,
-        )
+    moved = sorted((p, d) for p, d in per_part.items() if d)
+    if moved:  # straight to the driver as tuples on SQLite, like the balances
+        stmt = update(P).where(P.c.id == bindparam("b_part"))
+        stmt = stmt.values(on_hand=P.c.on_hand + bindparam("b_delta"), updated_at=bindparam("b_at"))
+        Inserter(session, P, ["b_part", "b_delta", "b_at"], statement=stmt)(
+            {"b_part": [p for p, _ in moved], "b_delta": [d for _, d in moved],
+             "b_at": [now] * len(moved)}
+        )  # fmt: skip
     for key in sorted(outflow):
         _check_ledger(session, key[0], key[1], after[key], earliest[key], new_ids, sign)
 
