@@ -3,7 +3,8 @@
 Imports, the demo generator and history writers all insert through here.
 
 On SQLite a large batch goes through a staging table: the rows are bound into a temp
-table that has no index (about 1 µs a row), then one ``INSERT … SELECT`` moves them,
+table that has no index (a hundred rows a statement, under 1 µs a row of 12 values), then
+one ``INSERT … SELECT`` moves them,
 in order, into the real table and its indexes. The two cost about what one executemany
 into the indexed table does, but the move is one statement that holds no Python lock
 while SQLite works, so the caller's thread can do other work meanwhile (an import
@@ -17,6 +18,7 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 IN_CHUNK = 5000  # values per IN (...) list: well under SQLite's 32766 variables
 STAGE_ROWS = 1000  # rows from which a SQLite insert goes through the staging table
+STAGE_BATCH = 100  # rows per statement that fills the staging table
 MOVER = "bulk-move"  # the thread that moves staged rows
 SERIALIZED = 3  # sqlite3.threadsafety of a SQLite built to serialise every call
 MEMO_LIMIT = 50_000  # distinct values remembered per column before starting over
@@ -111,8 +114,17 @@ class Inserter:
         slots = [f"c{i}" for i in range(len(self.binds))]
         conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({', '.join(slots)})")
         conn.exec_driver_sql(f"DELETE FROM {stage}")  # rows a failed move left behind
-        marks = ", ".join("?" * len(slots))
-        conn.exec_driver_sql(f"INSERT INTO {stage} VALUES ({marks})", params)
+        # many rows per statement: the driver's per-statement work (reset, step) is
+        # paid once per STAGE_BATCH rows (18k rows of 12 values: ~70 → ~45 ms)
+        one = f"({', '.join('?' * len(slots))})"
+        limit = conn.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        k = max(1, min(STAGE_BATCH, limit // len(slots)))
+        whole = len(params) - len(params) % k
+        if whole:
+            batches = [tuple(chain.from_iterable(params[i : i + k])) for i in range(0, whole, k)]
+            conn.exec_driver_sql(f"INSERT INTO {stage} VALUES {', '.join([one] * k)}", batches)
+        if whole < len(params):
+            conn.exec_driver_sql(f"INSERT INTO {stage} VALUES {one}", params[whole:])
         targets = ", ".join(f'"{b}"' for b in self.binds)
         move = (f'INSERT INTO "{self.table.name}" ({targets}) '
                 f"SELECT {', '.join(slots)} FROM {stage} ORDER BY rowid")  # fmt: skip

@@ -77,10 +77,12 @@ def _stored(session) -> list[tuple]:
 def test_a_staged_insert_stores_what_a_direct_one_does(sqlite_engine, monkeypatch):
     """Rows bound into the untyped staging table, then moved, keep the values and storage
     classes a direct INSERT gives them (the real table's affinities apply once), and
-    take their ids in the order given."""
+    take their ids in the order given — staged one statement a row, or several rows a
+    statement with the rest in a last one."""
     got = []
-    for stage_from in (10**9, 1):  # direct, then staged
+    for stage_from, batch in ((10**9, 1), (1, 1), (1, 2)):  # direct, then staged
         monkeypatch.setattr(bulk, "STAGE_ROWS", stage_from)
+        monkeypatch.setattr(bulk, "STAGE_BATCH", batch)
         with db.write(sqlite_engine) as s:
             inserter = bulk.Inserter(s, Part.__table__, list(_parts(5)))
             assert inserter.raw  # tuples to the driver: the path that stages
@@ -88,7 +90,7 @@ def test_a_staged_insert_stores_what_a_direct_one_does(sqlite_engine, monkeypatc
             got.append(_stored(s))
             assert s.scalars(select(Part.part_no).order_by(Part.id)).all() == _parts(5)["part_no"]
             s.rollback()
-    assert got[1] == got[0] and got[0][0][:2] == ("000000", "text")
+    assert got[2] == got[1] == got[0] and got[0][0][:2] == ("000000", "text")
 
 
 def test_a_failed_move_is_raised_after_the_work_beside_it(sqlite_engine, monkeypatch):

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, insert, select, update
 
 from data_access import bulk, db
 from data_access.catalog import ADAPTERS
