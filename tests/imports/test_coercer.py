@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from imports.cells import make_coercer
+from imports.cells import coerce_column, make_coercer
 from rules.fields import Field, Kind, ValueProblem, parse_value
 
 MOMENT = Field("at", "时间", "At", Kind.DATETIME)
@@ -35,3 +35,29 @@ def test_datetime_cells_coerce_as_parse_value_does(cell):
 def test_bad_datetime_cells_raise(cell):
     with pytest.raises(ValueProblem):
         make_coercer(MOMENT, False)(cell)
+
+
+COUNT = Field("qty", "数量", "Qty", Kind.INT)
+CODE = Field("code", "编号", "Code")
+
+
+@pytest.mark.parametrize(
+    ("field", "cells"),
+    [
+        (CODE, ["P1", " P1 ", "P2", None, "P1", "", "P2", 7, 7.0, "P1"]),  # repeats: memo
+        (COUNT, [1, 1, 1.0, 1, 2, 2, 1, 1.0, 2, None]),  # equal numbers of two types
+        (CODE, [f"P{i}" for i in range(10)]),  # all distinct: cell by cell
+        (CODE, [True, 1, 1, 1, 1, 1]),  # a boolean beside its equal integer …
+        (COUNT, [1, 1, True, 1, 1, 1]),  # … which is no count
+    ],
+)
+def test_a_column_coerces_as_its_cells_do(field, cells):
+    coerce = make_coercer(field, False)
+    try:
+        want = [coerce(c) for c in cells]
+    except ValueProblem:
+        with pytest.raises(ValueProblem):
+            coerce_column(coerce, cells)
+        return
+    got = coerce_column(coerce, cells)
+    assert got == want and [type(v) for v in got] == [type(v) for v in want]
