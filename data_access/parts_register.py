@@ -40,6 +40,7 @@ from data_access.models import (
 from data_access.writes import apply
 from rules.fields import Problem
 from rules.parts import (
+    FAULTY_RETURN,
     LIVE_SUGGESTIONS,
     STOCK,
     Move,
@@ -68,7 +69,7 @@ class StockHooks(Hooks):
         if split is not None:
             values["doc_no"], values["line_no"] = split
         part = refs.get("part_no")
-        faulty = values.get("kind") == MovementKind.FAULTY_RETURN  # not stock of value
+        faulty = values.get("kind") == FAULTY_RETURN  # not stock of value
         if values.get("unit_cost") is None and part is not None and not faulty:
             values["unit_cost"] = part.get("unit_cost")
         return []
@@ -119,7 +120,8 @@ def _close_suggestions(session: Session, rows: list[dict[str, Any]], now: dt.dat
 
 
 def _check_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
-    docs = sorted({r["doc_no"] for r in rows if r.get("kind") == MovementKind.TRANSFER})
+    transfer = MovementKind.TRANSFER  # once, not per row
+    docs = sorted({r["doc_no"] for r in rows if r.get("kind") == transfer})
     if not docs:
         return
     found: dict[str, list[tuple[int, int]]] = defaultdict(list)

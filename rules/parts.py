@@ -64,6 +64,10 @@ class TakeChoice(StrEnum):
 
 
 # +1 in, -1 out, 0 either way (a transfer's two rows, a stock-take adjustment)
+# kinds the per-row checks compare with, read once: on Python 3.11 each
+# ``MovementKind.X`` is a descriptor call (~170 ns), a global ~15 ns
+SCRAP, FAULTY_RETURN = MovementKind.SCRAP, MovementKind.FAULTY_RETURN
+
 SIGN: dict[MovementKind, int] = {
     MovementKind.RECEIPT: 1,
     MovementKind.ISSUE: -1,
@@ -195,7 +199,7 @@ def movement_problems(v: dict[str, Any]) -> list[Problem]:
     elif qty is not None and (sign := SIGN.get(kind)) and sign * qty < 0 and not reverses:
         code = "parts.err.qty_in" if sign > 0 else "parts.err.qty_out"
         out.append(Problem("qty", code, {"value": qty}))
-    if kind == MovementKind.SCRAP and not v.get("reason"):
+    if kind == SCRAP and not v.get("reason"):
         out.append(Problem("reason", "parts.err.scrap_reason", {}))
     return out
 
