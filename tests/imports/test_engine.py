@@ -203,10 +203,10 @@ def test_chunks_start_and_end_small_and_cover_the_sheet(total):
     if total <= 20_000:
         assert next(sizes) == 20_000  # one chunk: nothing to overlap
         return
-    got = [next(sizes) for _ in range(2 + -(-(total - 10_000) // 20_000))]
-    assert got[0] == got[-1] == 5_000 and sum(got) == total
+    got = [next(sizes) for _ in range(2 + -(-(total - 5_000) // 20_000))]
+    assert got[0] == got[-1] == 2_500 and sum(got) == total
     assert max(got) <= 20_000 and max(got[1:-1]) - min(got[1:-1]) <= 1
-    assert next(sizes) == 5_000  # more rows than the sheet's height said: still read
+    assert next(sizes) == 2_500  # more rows than the sheet's height said: still read
 
 
 def test_a_chunk_is_checked_while_the_one_before_is_moved_in_and_stays_off_the_database(
