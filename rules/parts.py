@@ -63,11 +63,11 @@ class TakeChoice(StrEnum):
     KEEP_DIFFERENCE = "keep_difference"  # the difference found at the snapshot stands
 
 
-# +1 in, -1 out, 0 either way (a transfer's two rows, a stock-take adjustment)
 # kinds the per-row checks compare with, read once: on Python 3.11 each
 # ``MovementKind.X`` is a descriptor call (~170 ns), a global ~15 ns
 SCRAP, FAULTY_RETURN = MovementKind.SCRAP, MovementKind.FAULTY_RETURN
 
+# +1 in, -1 out, 0 either way (a transfer's two rows, a stock-take adjustment)
 SIGN: dict[MovementKind, int] = {
     MovementKind.RECEIPT: 1,
     MovementKind.ISSUE: -1,
