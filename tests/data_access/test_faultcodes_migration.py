@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 
 from data_access import db
-from data_access.migrate import alembic_config
-from tests.helpers import migration_url
 
 NOW = dt.datetime(2026, 11, 1)
 ROWS = [
@@ -29,15 +26,8 @@ ROWS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    with migration_url(request.param, tmp_path, "mig0011") as u:
-        yield u
-
-
-def test_0011_keeps_the_data(url):
-    cfg = alembic_config(url)
-    cfg.attributes["configure_logger"] = False
+def test_0011_keeps_the_data(migration_db):
+    url, cfg = migration_db
     command.upgrade(cfg, "0011-1")
     engine = db.make_engine(url)
     with engine.begin() as c:

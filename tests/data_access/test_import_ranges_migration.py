@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 
 from data_access import db
-from data_access.migrate import alembic_config
-from tests.helpers import migration_url
 
 NOW = dt.datetime(2026, 12, 1)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    with migration_url(request.param, tmp_path, "mig0028") as u:
-        yield u
-
-
-def test_0028_range_rows_become_one_row_per_id_on_downgrade(url):
-    cfg = alembic_config(url)
-    cfg.attributes["configure_logger"] = False
+def test_0028_range_rows_become_one_row_per_id_on_downgrade(migration_db):
+    url, cfg = migration_db
     command.upgrade(cfg, "0028")
     engine = db.make_engine(url)
     with engine.begin() as c:

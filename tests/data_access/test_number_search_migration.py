@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 
 from data_access import db, search
-from data_access.migrate import alembic_config
-from tests.helpers import migration_url
 
 NOW = dt.datetime(2026, 11, 1)
 ROWS = [
@@ -25,20 +22,13 @@ ROWS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    with migration_url(request.param, tmp_path, "mig0024") as u:
-        yield u
-
-
 def _found(engine, fragment: str) -> list[str]:
     with db.read(engine) as s:
         return [h.key for h in search.search(s, fragment, kinds=("ticket",))]
 
 
-def test_0024_fills_the_number_index_and_goes_back(url):
-    cfg = alembic_config(url)
-    cfg.attributes["configure_logger"] = False
+def test_0024_fills_the_number_index_and_goes_back(migration_db):
+    url, cfg = migration_db
     command.upgrade(cfg, "0024-1")
     engine = db.make_engine(url)
     with engine.begin() as c:
