@@ -329,9 +329,6 @@ class _Ahead:
         self._thread.join()
         return self.parsed if self.sheet == sheet else None
 
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
 
 class _Server:
     def __init__(self) -> None:
@@ -425,10 +422,7 @@ def main() -> None:
         except EOFError:  # the parent went away
             break
         if msg[0] == "close":
-            # nothing to tidy: the parsed sheet goes with the process, not first object by
-            # object in the interpreter's shutdown (tens of ms the parent would wait for)
-            sys.stderr.flush()
-            os._exit(0)
+            break
         try:
             answer = server.handle(*msg)
         except ReadError as exc:
@@ -436,11 +430,11 @@ def main() -> None:
         except MemoryError:
             answer = ("err", "imports.err.refused_memory", {"limit": memory_limit_mb()})
         conn_out.send(answer)
-    if server.ahead is not None and server.ahead.running():
-        # a parse ahead of a refused file still runs: end here, not in the interpreter's
-        # shutdown beside a thread inside native code
-        sys.stderr.flush()
-        os._exit(0)
+    # nothing to tidy: the parsed sheet goes with the process, not object by object in
+    # the interpreter's shutdown (tens of ms the parent would wait for), and a parse
+    # ahead of a refused file that still runs is not joined from inside native code
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
